@@ -1,0 +1,29 @@
+import { ConfigError, loadConfig } from './index';
+
+describe('loadConfig', () => {
+  test('applies documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.baseUrl).toBe('http://localhost:8080');
+    expect(config.fhirBaseUrl).toBe('http://localhost:8080/fhir/R4');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.adminTokenGenerated).toBe(true);
+    expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
+  });
+
+  test('derives the FHIR base from BASE_URL without a trailing slash', () => {
+    const config = loadConfig({ BASE_URL: 'https://api.example.org/', ADMIN_TOKEN: 'x'.repeat(40) });
+    expect(config.fhirBaseUrl).toBe('https://api.example.org/fhir/R4');
+    expect(config.adminTokenGenerated).toBe(false);
+  });
+
+  test('names every invalid variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT.*DATABASE_URL/);
+  });
+
+  test('requires an admin token in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_TOKEN/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Configuration: the process environment parsed once, with zod, into a typed object.
+ * Nothing else in CareCircle reads `process.env`; a bad value stops the process at start with a message naming it.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const roleSchema = z.enum(['all', 'api', 'worker']);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  BASE_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.carecircle'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]+$/).default('{carecircle}'),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  ROLE: roleSchema.default('all'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  CORS_ORIGINS: z.string().default(''),
+});
+
+export type ProcessRole = z.infer<typeof roleSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  /** Public base URL without a trailing slash, e.g. `http://localhost:8080`. */
+  readonly baseUrl: string;
+  /** FHIR base URL: `${baseUrl}/fhir/R4`. */
+  readonly fhirBaseUrl: string;
+  /** PostgreSQL connection string; absent means embedded PGlite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrl: string;
+  /** Key prefix for every Redis key and queue, hash-tagged so Redis Cluster keeps a queue in one slot. */
+  readonly redisPrefix: string;
+  readonly adminToken: string;
+  /** True when the admin token was generated for this run (development only) and should be printed. */
+  readonly adminTokenGenerated: boolean;
+  readonly role: ProcessRole;
+  readonly logLevel: string;
+  /** Largest request body accepted, in bytes; larger bodies answer 413. */
+  readonly maxBodyBytes: number;
+  readonly corsOrigins: readonly string[];
+}
+
+/** Thrown for an invalid environment; the message names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment into a {@link Config}.
+ * @param env - the variables to read, `process.env` by default (tests pass their own).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
+    throw new ConfigError('Invalid configuration: ADMIN_TOKEN is required in production');
+  }
+  const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    baseUrl,
+    fhirBaseUrl: `${baseUrl}/fhir/R4`,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    adminToken: e.ADMIN_TOKEN ?? randomBytes(32).toString('base64url'),
+    adminTokenGenerated: !e.ADMIN_TOKEN,
+    role: e.ROLE,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The hook through which a caller's rights reach the repository. Every repository is built with one policy, and
+ * every read path (read, vread, search, includes, history, counts) and every write consults it, so access is decided in
+ * exactly one place. Policies are written in @carecircle/auth and @carecircle/consent; this package only applies them.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Sql } from './sql';
+
+/** The FHIR interactions a policy is asked about. */
+export type Interaction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete';
+
+export interface AccessPolicy {
+  /**
+   * Throws an OperationOutcomeError (403) when the caller may not perform `interaction` on `resourceType` at all
+   * (the caller's scopes forbid it). Called before any database work.
+   */
+  assertInteraction(interaction: Interaction, resourceType: string): void;
+
+  /**
+   * A condition over the `resource_version` row aliased `rv` that limits which stored versions the caller may see, or
+   * `undefined` for no limit. Applied inside the SQL of every read, before paging and counting, so a resource the caller
+   * may not see is absent everywhere (404 on read, missing from searches, totals, includes and history).
+   */
+  visibility(resourceType: string): Sql | undefined;
+
+  /**
+   * Throws (403, or 404 when the caller may not even know it exists) when the caller may not make this write.
+   * `next` is the resource as it would be stored (undefined for a delete); `current` is what is stored now, if anything.
+   * Runs inside the write's transaction.
+   */
+  assertWrite(interaction: 'create' | 'update' | 'patch' | 'delete', next: Resource | undefined, current: Resource | undefined): void | Promise<void>;
+}
+
+/** The policy of the operator (admin token) and of the server's own jobs: everything, for everything. */
+export const fullAccess: AccessPolicy = {
+  assertInteraction: () => undefined,
+  visibility: () => undefined,
+  assertWrite: () => undefined,
+};

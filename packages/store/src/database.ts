@@ -1,0 +1,126 @@
+/**
+ * The database handle: PostgreSQL through `pg` when a URL is configured, embedded PGlite otherwise. Both speak the same
+ * SQL and the same migrations; everything above this file sees only {@link Database} and {@link Queryable}.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Sql } from './sql';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Something that runs parameterised statements: the database itself or an open transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(statement: Sql): Promise<QueryResult<R>>;
+}
+
+/** An open transaction: parameterised statements, plus unparameterised scripts for migrations. */
+export interface Transaction extends Queryable {
+  exec(script: string): Promise<void>;
+}
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, isolation?: IsolationLevel): Promise<T>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://...`; absent means PGlite persisted under `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+/** Opens the configured database; call `close()` at shutdown. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    return openPostgres(options.databaseUrl, options.maxConnections ?? 10);
+  }
+  return openPglite(options.dataDir ?? '.carecircle');
+}
+
+// int8 (COUNT, identities) as JS numbers: our counters stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+function openPostgres(url: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const run = async <R>(client: pg.Pool | pg.PoolClient, statement: Sql): Promise<QueryResult<R>> => {
+    const { text, values } = statement.render();
+    const result = await client.query(text, values);
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  };
+  return {
+    kind: 'postgres',
+    query: (statement) => run(pool, statement),
+    async transaction(fn, isolation = 'read committed') {
+      const client = await pool.connect();
+      try {
+        await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+        const result = await fn({
+          query: (statement) => run(client, statement),
+          exec: async (script) => {
+            await client.query(script);
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(script) {
+      await pool.query(script);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  const run = async <R>(target: Pick<PGlite, 'query'>, statement: Sql): Promise<QueryResult<R>> => {
+    const { text, values } = statement.render();
+    const result = await target.query<R>(text, values);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  };
+  return {
+    kind: 'pglite',
+    query: (statement) => run(db, statement),
+    transaction(fn, isolation = 'read committed') {
+      // PGlite has one connection: its transaction() holds it exclusively until fn settles.
+      return db.transaction(async (tx) => {
+        await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+        return fn({
+          query: (statement) => run(tx, statement),
+          exec: async (script) => {
+            await tx.exec(script);
+          },
+        });
+      });
+    },
+    async exec(script) {
+      await db.exec(script);
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * @carecircle/store: the only package that speaks SQL.
+ */
+export { fullAccess, type AccessPolicy, type Interaction } from './access-policy';
+export {
+  openDatabase,
+  type Database,
+  type DatabaseOptions,
+  type IsolationLevel,
+  type Queryable,
+  type QueryResult,
+  type Transaction,
+} from './database';
+export { listMigrations, migrate } from './migrate';
+export type {
+  CreateOptions,
+  HistoryEntry,
+  HistoryOutcome,
+  PatchOperation,
+  Repository,
+  SearchOutcome,
+  SearchParams,
+  UpdateOptions,
+  WriteOutcome,
+} from './repository';
+export { join, raw, Sql, sql } from './sql';

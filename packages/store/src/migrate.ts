@@ -1,0 +1,43 @@
+/**
+ * Forward-only migrations: `migrations/NNNN-name.sql`, applied in order, each once, each in its own transaction,
+ * under an advisory lock so replicas starting together do not race.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from './database';
+import { sql } from './sql';
+
+const MIGRATIONS_DIR = join(__dirname, 'migrations');
+// An arbitrary constant: the key of the advisory lock that serialises migrations.
+const MIGRATION_LOCK_KEY = 727_274_001;
+
+/** The migration files in apply order. */
+export function listMigrations(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f))
+    .sort();
+}
+
+/** Applies every migration not yet recorded in `schema_migration`; returns the names it applied. */
+export async function migrate(db: Database): Promise<string[]> {
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    await tx.query(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set(
+      (await tx.query<{ name: string }>(sql`SELECT name FROM schema_migration`)).rows.map((r) => r.name),
+    );
+    for (const name of listMigrations()) {
+      if (done.has(name)) {
+        continue;
+      }
+      const script = readFileSync(join(MIGRATIONS_DIR, name), 'utf8');
+      await tx.exec(script);
+      await tx.query(sql`INSERT INTO schema_migration (name) VALUES (${name})`);
+      applied.push(name);
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,4 @@
+/**
+ * @carecircle/testing: support for the test suites (never imported by production code).
+ */
+export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database';

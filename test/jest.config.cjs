@@ -1,0 +1,1 @@
+module.exports = { ...require('../jest.base.cjs'), testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/bench/'] };
