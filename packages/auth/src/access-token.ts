@@ -1,0 +1,103 @@
+/**
+ * Our access tokens: JWTs signed with the active ES384 key (see signing-keys.ts), `iss` our base URL, `aud` the FHIR
+ * base. Verification pins the algorithm to ours (no `none`, no HS* keyed with a public key), requires the kid of a
+ * key we published, checks issuer, audience and expiry with a bounded clock skew, and validates the claims' shape.
+ */
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { signingKeysFor, type AuthDeps } from './auth-deps';
+import { ACCESS_TOKEN_ALGORITHM } from './signing-keys';
+import { CLOCK_SKEW_SECONDS } from './token-lifetimes';
+
+const REFERENCE = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
+/** What an access token says about its holder (besides the registered JWT claims). */
+export interface AccessTokenSubject {
+  /** The user id for a login, the client id for a backend system. */
+  sub: string;
+  client_id: string;
+  /** Granted scopes, space separated. */
+  scope: string;
+  /** `Practitioner/{id}` or `Patient/{id}` for a login. */
+  fhirUser?: string;
+  /** `Organization/{id}`: the system's or the practitioner's organization. */
+  organization?: string;
+  /** The Patient id in context, for a client's own login. */
+  patient?: string;
+}
+
+const claimsSchema = z.object({
+  iss: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  sub: z.string().min(1),
+  client_id: z.string().min(1),
+  scope: z.string(),
+  jti: z.string().min(1),
+  exp: z.number().int(),
+  iat: z.number().int(),
+  fhirUser: z.string().regex(REFERENCE).optional(),
+  organization: z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/).optional(),
+  patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
+});
+
+/** The verified claims of an access token. */
+export type AccessTokenClaims = z.infer<typeof claimsSchema>;
+
+/** Thrown for any token that does not verify; the reason is for logs at debug level, never for the response. */
+export class AccessTokenRejected extends Error {
+  override readonly name = 'AccessTokenRejected';
+}
+
+/** Signs an access token for `subject`, valid `lifetimeSeconds`; returns the JWT and its id. */
+export async function issueAccessToken(
+  deps: Pick<AuthDeps, 'db' | 'config'>,
+  subject: AccessTokenSubject,
+  lifetimeSeconds: number,
+): Promise<{ accessToken: string; jti: string }> {
+  const key = await signingKeysFor(deps).activeKey();
+  if (!key.privateKey) {
+    throw new Error('Active signing key without its private half');
+  }
+  const jti = randomUUID();
+  const accessToken = jwt.sign({ ...subject, jti }, key.privateKey, {
+    algorithm: ACCESS_TOKEN_ALGORITHM,
+    keyid: key.kid,
+    issuer: deps.config.baseUrl,
+    audience: deps.config.fhirBaseUrl,
+    expiresIn: lifetimeSeconds,
+  });
+  return { accessToken, jti };
+}
+
+/** Verifies one of our access tokens and returns its claims; throws {@link AccessTokenRejected} otherwise. */
+export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config'>, token: string): Promise<AccessTokenClaims> {
+  const decoded = jwt.decode(token, { complete: true });
+  if (!decoded || typeof decoded.payload === 'string') {
+    throw new AccessTokenRejected('not a JWT');
+  }
+  // Checked before any key is looked up: only our algorithm, only a kid we published.
+  if (decoded.header.alg !== ACCESS_TOKEN_ALGORITHM || typeof decoded.header.kid !== 'string') {
+    throw new AccessTokenRejected('unexpected algorithm or missing kid');
+  }
+  const key = await signingKeysFor(deps).findKey(decoded.header.kid);
+  if (!key) {
+    throw new AccessTokenRejected('unknown kid');
+  }
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, key.publicKey, {
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      issuer: deps.config.baseUrl,
+      audience: deps.config.fhirBaseUrl,
+      clockTolerance: CLOCK_SKEW_SECONDS,
+    });
+  } catch (err) {
+    throw new AccessTokenRejected(err instanceof Error ? err.message : 'verification failed');
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) {
+    throw new AccessTokenRejected('malformed claims');
+  }
+  return claims.data;
+}

@@ -1,0 +1,54 @@
+/**
+ * What the auth functions run against: the services of the process (config, database, Redis), and the per-process
+ * caches that belong to one database (signing keys, clients' fetched JWKS), kept beside it rather than in globals.
+ */
+import type { Config } from '@carecircle/config';
+import type { Database } from '@carecircle/store';
+import type { Redis } from 'ioredis';
+import { RemoteJwksCache } from './remote-jwks';
+import { SigningKeyRing } from './signing-keys';
+
+/** The slice of the app's services auth needs; the API's AppServices satisfies it. */
+export interface AuthDeps {
+  readonly config: Pick<Config, 'baseUrl' | 'fhirBaseUrl' | 'adminToken' | 'redisPrefix' | 'env'>;
+  readonly db: Database;
+  readonly redis: Redis;
+}
+
+interface AuthCaches {
+  readonly signingKeys: SigningKeyRing;
+  readonly remoteJwks: RemoteJwksCache;
+}
+
+// Keyed by the database handle: every router and middleware built from the same services shares one cache, and the
+// cache goes away with the handle (tests open many).
+const cachesByDatabase = new WeakMap<Database, AuthCaches>();
+
+function cachesFor(deps: Pick<AuthDeps, 'db'>): AuthCaches {
+  let caches = cachesByDatabase.get(deps.db);
+  if (!caches) {
+    caches = { signingKeys: new SigningKeyRing(deps.db), remoteJwks: new RemoteJwksCache() };
+    cachesByDatabase.set(deps.db, caches);
+  }
+  return caches;
+}
+
+/** The signing keys of this database, cached for this process. */
+export function signingKeysFor(deps: Pick<AuthDeps, 'db'>): SigningKeyRing {
+  return cachesFor(deps).signingKeys;
+}
+
+/** The cache of JWKS fetched from clients' `jwks_uri`, for this process. */
+export function remoteJwksFor(deps: Pick<AuthDeps, 'db'>): RemoteJwksCache {
+  return cachesFor(deps).remoteJwks;
+}
+
+/** Redis key under the configured prefix: `<prefix>:auth:<parts...>`. */
+export function redisKey(deps: Pick<AuthDeps, 'config'>, ...parts: string[]): string {
+  return [deps.config.redisPrefix, 'auth', ...parts].join(':');
+}
+
+/** The token endpoint's URL: the audience client assertions must name. */
+export function tokenEndpointUrl(deps: Pick<AuthDeps, 'config'>): string {
+  return `${deps.config.baseUrl}/oauth2/token`;
+}

@@ -1,0 +1,88 @@
+/**
+ * Bearer authentication for the FHIR API: the `Authorization` header becomes a {@link Caller}. The admin token (for
+ * bootstrap) makes the admin; anything else must be one of our access tokens, unexpired, for our FHIR base, whose
+ * client and user have not been disabled since it was issued. Every failure is the same 401: the reason goes
+ * nowhere near the response.
+ */
+import { OperationOutcomeError, unauthorized } from '@medplum/core';
+import { verifyAccessToken, AccessTokenRejected, type AccessTokenClaims } from './access-token';
+import { isAdminToken } from './admin-token';
+import { redisKey, type AuthDeps } from './auth-deps';
+import type { Caller, OrganizationReference } from './caller';
+
+/** A caller established by an access token (the admin uses the admin token instead). */
+export type TokenCaller = Exclude<Caller, { kind: 'admin' }>;
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+// Longer than any token we issue; bounds the work an oversized header can cause.
+const MAX_TOKEN_LENGTH = 8192;
+
+function unauthenticated(): OperationOutcomeError {
+  return new OperationOutcomeError(unauthorized);
+}
+
+/**
+ * The caller behind an `Authorization: Bearer ...` header. Throws OperationOutcomeError 401 (`unauthorized`) when
+ * the header is missing or malformed or the token is not valid now.
+ */
+export async function authenticateBearer(
+  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  authorizationHeader: string | undefined,
+): Promise<Caller> {
+  const match = authorizationHeader ? BEARER.exec(authorizationHeader) : null;
+  const token = match?.[1];
+  if (!token || token.length > MAX_TOKEN_LENGTH) {
+    throw unauthenticated();
+  }
+  if (isAdminToken(token, deps.config.adminToken)) {
+    return { kind: 'admin' };
+  }
+  let claims: AccessTokenClaims;
+  try {
+    claims = await verifyAccessToken(deps, token);
+  } catch (err) {
+    if (err instanceof AccessTokenRejected) {
+      throw unauthenticated();
+    }
+    throw err;
+  }
+  const caller = callerFromClaims(claims);
+  if (!caller) {
+    throw unauthenticated();
+  }
+  const markers = [redisKey(deps, 'disabled', 'client', claims.client_id)];
+  if (caller.kind !== 'system') {
+    markers.push(redisKey(deps, 'disabled', 'user', caller.userId));
+  }
+  if ((await deps.redis.exists(...markers)) > 0) {
+    throw unauthenticated();
+  }
+  return caller;
+}
+
+/** The caller a verified token describes, or undefined when its claims do not fit any kind of caller. */
+export function callerFromClaims(claims: AccessTokenClaims): TokenCaller | undefined {
+  const organization = claims.organization as OrganizationReference | undefined;
+  const fhirUser = claims.fhirUser;
+  if (fhirUser === undefined) {
+    return organization && claims.sub === claims.client_id
+      ? { kind: 'system', clientId: claims.client_id, organization, scope: claims.scope }
+      : undefined;
+  }
+  if (fhirUser.startsWith('Practitioner/')) {
+    return organization
+      ? {
+          kind: 'practitioner',
+          clientId: claims.client_id,
+          userId: claims.sub,
+          fhirUser: fhirUser as `Practitioner/${string}`,
+          organization,
+          scope: claims.scope,
+        }
+      : undefined;
+  }
+  if (fhirUser.startsWith('Patient/')) {
+    return { kind: 'patient', clientId: claims.client_id, userId: claims.sub, fhirUser: fhirUser as `Patient/${string}`, scope: claims.scope };
+  }
+  return undefined;
+}

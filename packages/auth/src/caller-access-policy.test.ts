@@ -1,0 +1,112 @@
+import { OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Interaction, Queryable } from '@carecircle/store';
+import type { Caller } from './caller';
+import { createAccessPolicy, patientReferences } from './caller-access-policy';
+
+// Decisions that need no database: a lookup that must not be reached.
+const noLookups = {
+  db: {
+    query: () => Promise.reject(new Error('no database in unit tests')),
+  } satisfies Queryable,
+};
+
+const system: Caller = { kind: 'system', clientId: 'c1', organization: 'Organization/a', scope: 'system/Patient.rs system/Observation.cruds' };
+const practitioner: Caller = {
+  kind: 'practitioner',
+  clientId: 'app',
+  userId: 'u1',
+  fhirUser: 'Practitioner/pr1',
+  organization: 'Organization/a',
+  scope: 'user/*.rs',
+};
+const client: Caller = { kind: 'patient', clientId: 'app', userId: 'u2', fhirUser: 'Patient/p1', scope: 'patient/*.rs patient/Consent.cu' };
+
+function statusOf(fn: () => unknown): number | 'ok' {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return err.outcome.id === 'forbidden' ? 403 : err.outcome.id === 'not-found' ? 404 : 500;
+    }
+    throw err;
+  }
+}
+
+describe('scopes, per interaction', () => {
+  test.each<[string, Caller, Interaction, string, number | 'ok']>([
+    ['system reads Patient', system, 'read', 'Patient', 'ok'],
+    ['system searches Patient', system, 'search', 'Patient', 'ok'],
+    ['system may not update Patient', system, 'update', 'Patient', 403],
+    ['system creates Observation', system, 'create', 'Observation', 'ok'],
+    ['system may not read Consent', system, 'read', 'Consent', 403],
+    ['practitioner reads anything', practitioner, 'history', 'Consent', 'ok'],
+    ['practitioner may not delete', practitioner, 'delete', 'Observation', 403],
+    ['client searches own data', client, 'search', 'Observation', 'ok'],
+    ['client creates Consent', client, 'create', 'Consent', 'ok'],
+    ['client may not create Observation', client, 'create', 'Observation', 403],
+    ['admin may do anything', { kind: 'admin' }, 'delete', 'Patient', 'ok'],
+  ])('%s', (_name, caller, interaction, type, expected) => {
+    const policy = createAccessPolicy(caller, noLookups);
+    expect(statusOf(() => policy.assertInteraction(interaction, type))).toBe(expected);
+  });
+
+  test('a system token only uses system/ scopes, a practitioner only user/ scopes', () => {
+    const crossed = createAccessPolicy({ ...system, scope: 'user/*.cruds patient/*.cruds' }, noLookups);
+    expect(statusOf(() => crossed.assertInteraction('read', 'Patient'))).toBe(403);
+    const crossedUser = createAccessPolicy({ ...practitioner, scope: 'system/*.cruds' }, noLookups);
+    expect(statusOf(() => crossedUser.assertInteraction('read', 'Patient'))).toBe(403);
+  });
+});
+
+describe('visibility', () => {
+  test.each<[string, Caller, string, 'all' | 'limited']>([
+    ['admin sees all patients', { kind: 'admin' }, 'Patient', 'all'],
+    ['practice sees all organizations', system, 'Organization', 'all'],
+    ['practice sees only custodied patients', system, 'Patient', 'limited'],
+    ['practice sees only custodied compartments', practitioner, 'Observation', 'limited'],
+    ['client sees all practitioners', client, 'Practitioner', 'all'],
+    ['client sees only the own compartment', client, 'Observation', 'limited'],
+    ['unknown types are limited (fail closed)', system, 'Subscription', 'limited'],
+  ])('%s', (_name, caller, type, expected) => {
+    const condition = createAccessPolicy(caller, noLookups).visibility(type);
+    expect(condition === undefined ? 'all' : 'limited').toBe(expected);
+  });
+
+  test('values are parameters, never SQL text', () => {
+    const hostile: Caller = { ...client, fhirUser: "Patient/x' OR true --" };
+    const rendered = createAccessPolicy(hostile, noLookups).visibility('Observation')?.render();
+    expect(rendered?.text).not.toContain("x'");
+    expect(rendered?.values).toContain("Patient/x' OR true --");
+  });
+});
+
+describe('client writes', () => {
+  const policy = createAccessPolicy(client, noLookups);
+  const ownConsent: Resource = { resourceType: 'Consent', status: 'active', scope: {}, category: [], patient: { reference: 'Patient/p1' } } as Resource;
+  const otherConsent: Resource = { ...ownConsent, patient: { reference: 'Patient/p2' } } as Resource;
+  const observation: Resource = { resourceType: 'Observation', status: 'final', code: {}, subject: { reference: 'Patient/p1' } };
+
+  test.each<[string, 'create' | 'update' | 'delete', Resource | undefined, Resource | undefined, number | 'ok']>([
+    ['creates the own Consent', 'create', ownConsent, undefined, 'ok'],
+    ['updates (revokes) the own Consent', 'update', { ...ownConsent, status: 'inactive' } as Resource, ownConsent, 'ok'],
+    ['may not create a Consent for another client', 'create', otherConsent, undefined, 403],
+    ['may not take over another client\'s Consent', 'update', ownConsent, otherConsent, 404],
+    ['may not delete a Consent', 'delete', undefined, ownConsent, 403],
+    ['may not write an Observation', 'create', observation, undefined, 403],
+  ])('%s', (_name, interaction, next, current, expected) => {
+    expect(statusOf(() => policy.assertWrite(interaction, next, current))).toBe(expected);
+  });
+});
+
+test('patientReferences finds every relative Patient reference, once', () => {
+  const resource = {
+    resourceType: 'Communication',
+    status: 'completed',
+    subject: { reference: 'Patient/p1' },
+    recipient: [{ reference: 'Patient/p2/_history/3' }, { reference: 'Practitioner/x' }, { reference: 'Patient/p1' }],
+    note: [{ text: 'reference Patient/p3 in text is not a reference' }],
+  } as Resource;
+  expect(patientReferences(resource).sort()).toEqual(['p1', 'p2']);
+});

@@ -1,0 +1,246 @@
+/**
+ * The access policy of a caller (contract: "who may see what"), handed to the repository, which applies it to every
+ * read, search, include, history, count and write. Two layers:
+ *
+ * 1. Scopes, per interaction: `read`/`vread`/`history` need `r`, `search` needs `s`, `create` `c`, `update`/`patch`
+ *    `u`, `delete` `d`, in the caller's contexts (systems `system/`, practitioners `user/`, clients `patient/` and
+ *    `user/`). Outside them: 403.
+ * 2. Custodianship, as SQL over `rv` (resource_version), so invisible resources are absent from pages and counts:
+ *    - Shared directory and conformance types ({@link SHARED_RESOURCE_TYPES}) are readable by every caller whose
+ *      scopes allow.
+ *    - Every other type is a client's data (or not yet shared with anyone, fail-closed), visible only:
+ *      to a practice (its systems and practitioners: callers with organization O) for the Patients whose current
+ *      `managingOrganization` is `Organization/O` and the resources in those Patients' compartments (a deleted
+ *      Patient stays with its last custodian);
+ *      to a client (fhirUser `Patient/p`) for the own Patient and the own compartment, except psychotherapy notes;
+ *      to nobody else (the consent issue widens this to what active Consents permit).
+ *    - The admin has full access.
+ *
+ * Who may write what:
+ *    - The admin: anything.
+ *    - A practice (systems and practitioners of O): Patients managed by O (a new Patient gets
+ *      `managingOrganization` O when it has none; naming another organization, or moving a Patient away, is 403), and
+ *      any resource whose Patient references all point at Patients managed by O, with at least one (a clinical
+ *      resource about nobody, or about a client of another practice, is 403; changing one it cannot see is 404).
+ *      Directory and conformance resources only through the admin for now.
+ *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
+ */
+import { forbidden, notFound, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { fullAccess, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
+import type { Caller, OrganizationReference } from './caller';
+import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
+
+/** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
+export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'Endpoint',
+  'Location',
+  'HealthcareService',
+  'CapabilityStatement',
+  'StructureDefinition',
+  'CodeSystem',
+  'ValueSet',
+  'SearchParameter',
+  'SubscriptionTopic',
+  'OperationDefinition',
+  'CompartmentDefinition',
+  'ImplementationGuide',
+]);
+
+/** `meta.tag` of psychotherapy notes, which never leave the custodian (contract). */
+const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([
+  { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' },
+]);
+
+const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
+
+/** Where a policy looks up Patients' custodians (the database, or a transaction). */
+export interface PolicyLookups {
+  readonly db: Queryable;
+}
+
+/**
+ * The policy for `caller`. `lookups.db` answers "which organization manages Patient/x" for write checks; the policy
+ * also remembers Patients it approved itself, so a transaction that creates a Patient and its resources together
+ * passes before the Patient is committed.
+ */
+export function createAccessPolicy(caller: Caller, lookups: PolicyLookups): AccessPolicy {
+  switch (caller.kind) {
+    case 'admin':
+      return fullAccess;
+    case 'system':
+      return practicePolicy(caller.organization, parseScopes(caller.scope), ['system'], lookups);
+    case 'practitioner':
+      return practicePolicy(caller.organization, parseScopes(caller.scope), ['user'], lookups);
+    case 'patient':
+      return clientPolicy(caller.fhirUser.slice('Patient/'.length), parseScopes(caller.scope));
+    default:
+      return caller satisfies never;
+  }
+}
+
+function scopeCheck(scopes: ReturnType<typeof parseScopes>, contexts: readonly ScopeContext[]) {
+  return function assertInteraction(interaction: Interaction, resourceType: string): void {
+    if (!scopesPermit(scopes, contexts, permissionFor(interaction), resourceType)) {
+      throw new OperationOutcomeError(forbidden);
+    }
+  };
+}
+
+/** Every `Patient/{id}` reference in a resource, anywhere in it (ids only, de-duplicated). */
+export function patientReferences(resource: Resource | undefined): string[] {
+  const ids = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key === 'reference' && typeof child === 'string') {
+          const match = PATIENT_REFERENCE.exec(child);
+          if (match?.[1]) {
+            ids.add(match[1]);
+          }
+        } else {
+          visit(child);
+        }
+      }
+    }
+  };
+  visit(resource);
+  return [...ids];
+}
+
+/** Ids of the Patients an organization is custodian of: current ones, and deleted ones it managed last. */
+function custodiedPatientIds(organization: OrganizationReference): Sql {
+  return sql`SELECT p.id FROM resource_version p
+    WHERE p.resource_type = 'Patient' AND p.superseded_xid IS NULL AND NOT p.deleted
+      AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}
+    UNION ALL
+    SELECT d.id FROM resource_version d
+    JOIN resource_version prev ON prev.resource_type = 'Patient' AND prev.id = d.id AND prev.version_id = d.version_id - 1
+    WHERE d.resource_type = 'Patient' AND d.superseded_xid IS NULL AND d.deleted
+      AND (prev.content -> 'managingOrganization' ->> 'reference') = ${organization}`;
+}
+
+function managingOrganizationOf(resource: Resource | undefined): string | undefined {
+  return resource?.resourceType === 'Patient' ? resource.managingOrganization?.reference : undefined;
+}
+
+function practicePolicy(
+  organization: OrganizationReference,
+  scopes: ReturnType<typeof parseScopes>,
+  contexts: readonly ScopeContext[],
+  lookups: PolicyLookups,
+): AccessPolicy {
+  // Patients this policy approved creating or keeping under `organization` (see createAccessPolicy).
+  const approvedHere = new Set<string>();
+
+  async function allManagedHere(patientIds: readonly string[]): Promise<boolean> {
+    const unknown = patientIds.filter((id) => !approvedHere.has(id));
+    if (unknown.length === 0) {
+      return true;
+    }
+    const { rows } = await lookups.db.query<{ id: string }>(sql`
+      SELECT p.id FROM resource_version p
+      WHERE p.resource_type = 'Patient' AND p.id = ANY(${unknown}::text[]) AND p.superseded_xid IS NULL AND NOT p.deleted
+        AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}`);
+    return rows.length === unknown.length;
+  }
+
+  async function assertPatientWrite(interaction: WriteInteraction, next: Resource | undefined, current: Resource | undefined): Promise<void> {
+    if (current && managingOrganizationOf(current) !== organization) {
+      throw new OperationOutcomeError(notFound);
+    }
+    if (!next || next.resourceType !== 'Patient') {
+      return;
+    }
+    if (interaction === 'create' && !next.managingOrganization) {
+      // The repository stores `next` as given to the policy: a practice's new Patient is its own.
+      next.managingOrganization = { reference: organization };
+    }
+    if (next.managingOrganization?.reference !== organization) {
+      throw new OperationOutcomeError(forbidden);
+    }
+    const linked = patientReferences(next).filter((id) => id !== next.id);
+    if (!(await allManagedHere(linked))) {
+      throw new OperationOutcomeError(forbidden);
+    }
+    if (next.id) {
+      approvedHere.add(next.id);
+    }
+  }
+
+  async function assertCompartmentWrite(next: Resource | undefined, current: Resource | undefined): Promise<void> {
+    if (current) {
+      const ids = patientReferences(current);
+      if (ids.length === 0 || !(await allManagedHere(ids))) {
+        throw new OperationOutcomeError(notFound);
+      }
+    }
+    if (next) {
+      const ids = patientReferences(next);
+      if (ids.length === 0 || !(await allManagedHere(ids))) {
+        throw new OperationOutcomeError(forbidden);
+      }
+    }
+  }
+
+  return {
+    assertInteraction: scopeCheck(scopes, contexts),
+    visibility(resourceType) {
+      if (SHARED_RESOURCE_TYPES.has(resourceType)) {
+        return undefined;
+      }
+      if (resourceType === 'Patient') {
+        return sql`rv.id IN (${custodiedPatientIds(organization)})`;
+      }
+      return sql`rv.compartments && ARRAY(SELECT 'Patient/' || c.id FROM (${custodiedPatientIds(organization)}) c)`;
+    },
+    async assertWrite(interaction, next, current) {
+      const resourceType = next?.resourceType ?? current?.resourceType;
+      if (resourceType === undefined || SHARED_RESOURCE_TYPES.has(resourceType)) {
+        throw new OperationOutcomeError(forbidden);
+      }
+      if (resourceType === 'Patient') {
+        await assertPatientWrite(interaction, next, current);
+      } else {
+        await assertCompartmentWrite(next, current);
+      }
+    },
+  };
+}
+
+function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>): AccessPolicy {
+  const ownReference = `Patient/${patientId}`;
+  const isOwnConsent = (resource: Resource | undefined): boolean =>
+    resource?.resourceType === 'Consent' &&
+    resource.patient?.reference === ownReference &&
+    patientReferences(resource).every((id) => id === patientId);
+
+  return {
+    assertInteraction: scopeCheck(scopes, ['patient', 'user']),
+    visibility(resourceType) {
+      if (SHARED_RESOURCE_TYPES.has(resourceType)) {
+        return undefined;
+      }
+      if (resourceType === 'Patient') {
+        return sql`rv.id = ${patientId}`;
+      }
+      return sql`(rv.compartments @> ARRAY[${ownReference}::text]
+        AND NOT COALESCE((rv.content -> 'meta' -> 'tag') @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb, false))`;
+    },
+    assertWrite(interaction, next, current) {
+      if (current && !isOwnConsent(current)) {
+        throw new OperationOutcomeError(current.resourceType === 'Consent' ? notFound : forbidden);
+      }
+      if (interaction === 'delete' || !isOwnConsent(next)) {
+        throw new OperationOutcomeError(forbidden);
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * @carecircle/auth: who is calling, and what they may do. SMART on FHIR authorization server logic (tokens, clients,
+ * users, scopes) and the caller's access policy, framework-free; services/api adapts it to HTTP.
+ */
+export { isAdminToken } from './admin-token';
+export { describeCaller, type Caller, type OrganizationReference } from './caller';
+export { getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
+
+export { tokenEndpointUrl, type AuthDeps } from './auth-deps';
+export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
+export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
+export { createAccessPolicy, patientReferences, SHARED_RESOURCE_TYPES, type PolicyLookups } from './caller-access-policy';
+export {
+  AUTHORIZE_PARAMETERS,
+  AuthorizeRequestError,
+  checkAuthorizeRequest,
+  LoginFailed,
+  pickAuthorizeParameters,
+  signInAndIssueCode,
+  type AuthorizeParameters,
+  type AuthorizeRequest,
+} from './authorize-request';
+export { authenticateClientAssertion, JWT_BEARER_ASSERTION_TYPE } from './client-assertion';
+export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwks';
+export {
+  disableClient,
+  findClient,
+  listClients,
+  registerClient,
+  type ClientRegistration,
+  type PublicApp,
+  type RegisteredClient,
+  type SystemClient,
+} from './client-registry';
+export { OAuthError, type OAuthErrorCode } from './oauth-error';
+export { computeCodeChallenge, verifyCodeVerifier } from './pkce';
+export { hashPassword, verifyPassword } from './password-hash';
+export {
+  formatScopes,
+  intersectScopes,
+  parseScopes,
+  permissionFor,
+  scopesPermit,
+  type Permission,
+  type ResourceScope,
+  type ScopeContext,
+  type ScopeSet,
+} from './scopes';
+export { ACCESS_TOKEN_ALGORITHM, ensureActiveSigningKey, type PublishedJwk } from './signing-keys';
+export { publishedJwks, rotateSigningKey } from './key-rotation';
+export { smartConfiguration, SMART_CAPABILITIES, SUPPORTED_SCOPES } from './smart-configuration';
+export { handleTokenRequest, GRANT_TYPES, type TokenResponse } from './token-grants';
+export * from './token-lifetimes';
+export {
+  createUser,
+  disableUser,
+  findUser,
+  listUsers,
+  MIN_PASSWORD_LENGTH,
+  type FhirUserReference,
+  type NewUser,
+  type UserAccount,
+} from './user-registry';

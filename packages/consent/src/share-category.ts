@@ -1,0 +1,96 @@
+/**
+ * Share categories (contract, DESIGN.md): what kind of information a resource is, which decides who may see it.
+ * Every resource in a client's compartment carries exactly one, in `meta.tag`, with the HL7 security labels that follow
+ * from it in `meta.security`.
+ */
+import type { Coding } from '@medplum/fhirtypes';
+
+export const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
+export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+export const SHARE_CATEGORIES = [
+  'demographics',
+  'presenting-concerns',
+  'treatment-goals',
+  'care-plan',
+  'progress',
+  'trauma-history',
+  'mental-health',
+  'sexual-history',
+  'medications',
+  'relationship-context',
+  'psychotherapy-notes',
+] as const;
+
+export type ShareCategory = (typeof SHARE_CATEGORIES)[number];
+
+const categories = new Set<string>(SHARE_CATEGORIES);
+
+/** True when `code` is one of our share categories. */
+export function isShareCategory(code: string | undefined): code is ShareCategory {
+  return code !== undefined && categories.has(code);
+}
+
+/** Never leaves the custodian, whatever a consent, scope or token says (contract). */
+export const PSYCHOTHERAPY_NOTES: ShareCategory = 'psychotherapy-notes';
+
+/** Confidentiality `V` (very restricted) for trauma history and psychotherapy notes, `R` (restricted) otherwise. */
+export function confidentialityOf(category: ShareCategory): 'R' | 'V' {
+  return category === 'trauma-history' || category === 'psychotherapy-notes' ? 'V' : 'R';
+}
+
+/** The HL7 sensitivity code for a category, when it has one. */
+export function sensitivityOf(category: ShareCategory): 'SDV' | 'PSY' | 'SEX' | 'PSYTHPN' | undefined {
+  switch (category) {
+    case 'trauma-history':
+      return 'SDV';
+    case 'mental-health':
+      return 'PSY';
+    case 'sexual-history':
+      return 'SEX';
+    case 'psychotherapy-notes':
+      return 'PSYTHPN';
+    case 'demographics':
+    case 'presenting-concerns':
+    case 'treatment-goals':
+    case 'care-plan':
+    case 'progress':
+    case 'medications':
+    case 'relationship-context':
+      return undefined;
+    default:
+      return category satisfies never;
+  }
+}
+
+/** The security labels a resource of `category` carries: confidentiality, then sensitivity if any. */
+export function securityLabelsFor(category: ShareCategory): Coding[] {
+  const labels: Coding[] = [{ system: CONFIDENTIALITY_SYSTEM, code: confidentialityOf(category) }];
+  const sensitivity = sensitivityOf(category);
+  if (sensitivity) {
+    labels.push({ system: ACT_CODE_SYSTEM, code: sensitivity });
+  }
+  return labels;
+}
+
+/**
+ * The category a resource gets when its writer names none: by resource type, the most protective reasonable reading.
+ * Types with no entry (directory and infrastructure resources) are not client data and get no category.
+ */
+export const DEFAULT_CATEGORY_BY_TYPE: Readonly<Record<string, ShareCategory>> = {
+  Patient: 'demographics',
+  Condition: 'presenting-concerns',
+  Goal: 'treatment-goals',
+  CarePlan: 'care-plan',
+  CareTeam: 'care-plan',
+  ServiceRequest: 'care-plan',
+  Task: 'care-plan',
+  Observation: 'progress',
+  Communication: 'progress',
+  Composition: 'progress',
+  DocumentReference: 'progress',
+  Provenance: 'progress',
+  Basic: 'progress',
+  Consent: 'demographics',
+};

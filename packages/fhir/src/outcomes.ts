@@ -1,0 +1,53 @@
+/**
+ * OperationOutcome builders for the statuses @medplum/core has no helper for (405, 413, 422, 404 for an unsupported
+ * type), and {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
+ */
+import { getStatus, OperationOutcomeError } from '@medplum/core';
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+/** Outcome ids that carry their own HTTP status. */
+const STATUS_BY_ID: Record<string, number> = {
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'unprocessable-entity': 422,
+  'unknown-endpoint': 404,
+  'not-modified': 304,
+};
+
+function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    id,
+    issue: [{ severity: 'error', code, details: { text }, ...(expression ? { expression: [expression] } : {}) }],
+  };
+}
+
+/** The HTTP status for an outcome: our own ids first, then @medplum/core's mapping. */
+export function outcomeStatus(value: OperationOutcome): number {
+  return (value.id && STATUS_BY_ID[value.id]) || getStatus(value);
+}
+
+/** 405: the interaction is not defined for this URL. */
+export function methodNotAllowed(text = 'Method not allowed'): OperationOutcome {
+  return outcome('method-not-allowed', 'not-supported', text);
+}
+
+/** 413: a body or bundle beyond our documented limits. */
+export function payloadTooLarge(text = 'Request body too large'): OperationOutcome {
+  return outcome('payload-too-large', 'too-costly', text);
+}
+
+/** 422: well-formed, but the business rules refuse it. */
+export function unprocessable(text: string, expression?: string): OperationOutcome {
+  return outcome('unprocessable-entity', 'business-rule', text, expression);
+}
+
+/** 404: no such endpoint, e.g. a resource type this server does not serve. */
+export function unknownEndpoint(text = 'Not found'): OperationOutcome {
+  return outcome('unknown-endpoint', 'not-supported', text);
+}
+
+/** Throws an OperationOutcomeError for `value`. */
+export function fail(value: OperationOutcome): never {
+  throw new OperationOutcomeError(value);
+}

@@ -1,0 +1,169 @@
+/**
+ * History: every version of one resource, of a type or of the whole system, newest first, deletions included. Paging
+ * uses the same snapshot tokens as search (a later page lists only versions that existed when page 1 was read), and
+ * the caller's visibility applies to every version row: what the caller cannot see has no history.
+ */
+import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { safeForMessage, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
+import type { Queryable } from './database';
+import { CURRENT_VIEW, versionCreatedIn, type ReadView } from './read-view';
+import type { HistoryEntry, HistoryOutcome } from './repository';
+import { parseDateRange } from './search/date-range';
+import { decodePageToken, encodePageToken, type PageToken } from './search/page-token';
+import { DEFAULT_COUNT, parseCount } from './search/search-request';
+import { join, sql, type Sql } from './sql';
+import { inConsistentRead, queryable, type StoreContext } from './store-context';
+
+interface HistoryRequest {
+  count: number;
+  since: string | undefined;
+  page: PageToken | undefined;
+}
+
+/**
+ * Reads history. `resourceTypes` are the types the caller may read history of (one for type and instance history);
+ * instance history of a resource with no visible version answers 404.
+ */
+export async function runHistory(
+  ctx: StoreContext,
+  resourceTypes: readonly string[],
+  id: string | undefined,
+  params: URLSearchParams,
+): Promise<HistoryOutcome> {
+  const request = parseHistoryRequest(params);
+  const scope = historyScope(ctx, resourceTypes, id);
+  const { page } = request;
+  if (page) {
+    const q = queryable(ctx);
+    await assertInstanceVisible(q, scope, id);
+    return historyPage(q, scope, request, { kind: 'snapshot', snapshot: page.snapshot }, page.snapshot, page.offset, page.count);
+  }
+  return inConsistentRead(ctx, async (q) => {
+    await assertInstanceVisible(q, scope, id);
+    const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
+    return historyPage(q, scope, request, CURRENT_VIEW, rows[0]!.snapshot, 0, request.count);
+  });
+}
+
+/** Which rows belong to this history, visibility included. */
+function historyScope(ctx: StoreContext, resourceTypes: readonly string[], id: string | undefined): Sql {
+  const unlimited: string[] = [];
+  const limited: Sql[] = [];
+  for (const type of resourceTypes) {
+    const visibility = ctx.policy.visibility(type);
+    if (visibility) {
+      limited.push(sql`(rv.resource_type = ${type} AND (${visibility}))`);
+    } else {
+      unlimited.push(type);
+    }
+  }
+  const byType = [...(unlimited.length > 0 ? [sql`rv.resource_type = ANY(${unlimited}::text[])`] : []), ...limited];
+  const conditions = [sql`(${join(byType, ' OR ', 'FALSE')})`];
+  if (id !== undefined) {
+    conditions.push(sql`rv.id = ${id}`);
+  }
+  return join(conditions, ' AND ');
+}
+
+async function assertInstanceVisible(q: Queryable, scope: Sql, id: string | undefined): Promise<void> {
+  if (id === undefined) {
+    return;
+  }
+  const { rows } = await q.query<{ found: boolean }>(
+    sql`SELECT EXISTS (SELECT 1 FROM resource_version rv WHERE ${scope}) AS found`,
+  );
+  if (!rows[0]?.found) {
+    throw new OperationOutcomeError(notFound);
+  }
+}
+
+async function historyPage(
+  q: Queryable,
+  scope: Sql,
+  request: HistoryRequest,
+  view: ReadView,
+  snapshot: string,
+  offset: number,
+  count: number,
+): Promise<HistoryOutcome> {
+  const conditions = [scope, versionCreatedIn(view)];
+  if (request.since) {
+    conditions.push(sql`rv.last_updated >= ${request.since}::timestamptz`);
+  }
+  const where = join(conditions, ' AND ');
+  const totalRows = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);
+  const outcome: HistoryOutcome = { entries: [], total: totalRows.rows[0]!.total };
+  if (count === 0) {
+    return outcome;
+  }
+  const { rows } = await q.query<{
+    resource_type: string;
+    id: string;
+    version_id: number;
+    last_updated: Date | string;
+    deleted: boolean;
+    content: Resource | null;
+  }>(sql`
+    SELECT rv.resource_type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.content
+    FROM resource_version rv WHERE ${where}
+    ORDER BY rv.last_updated DESC, rv.vid DESC LIMIT ${count + 1} OFFSET ${offset}`);
+  outcome.entries = rows.slice(0, count).map((row): HistoryEntry => {
+    const entry: HistoryEntry = {
+      resourceType: row.resource_type,
+      id: row.id,
+      versionId: String(row.version_id),
+      lastUpdated: new Date(row.last_updated).toISOString(),
+      method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT',
+    };
+    if (row.content) {
+      entry.resource = row.content;
+    }
+    return entry;
+  });
+  if (rows.length > count) {
+    outcome.next = encodePageToken({ snapshot, offset: offset + count, count });
+  }
+  if (offset > 0) {
+    outcome.previous = encodePageToken({ snapshot, offset: Math.max(0, offset - count), count });
+  }
+  return outcome;
+}
+
+function parseHistoryRequest(params: URLSearchParams): HistoryRequest {
+  const request: HistoryRequest = { count: DEFAULT_COUNT, since: undefined, page: undefined };
+  const seen = new Set<string>();
+  for (const [key, value] of params) {
+    if (seen.has(key)) {
+      throw new OperationOutcomeError(badRequest(`Invalid history parameter ${safeForMessage(key)}: may appear only once`));
+    }
+    seen.add(key);
+    switch (key) {
+      case '_count':
+        request.count = parseCount(value);
+        break;
+      case '_since': {
+        const range = parseDateRange(value);
+        if (!range) {
+          throw new OperationOutcomeError(badRequest('Invalid history parameter _since: expected an instant', '_since'));
+        }
+        request.since = range.low;
+        break;
+      }
+      case '_page':
+        request.page = decodePageToken(value);
+        break;
+      case '_format':
+      case '_pretty':
+        break;
+      default:
+        throw new OperationOutcomeError(
+          badRequest(`Unknown or unsupported history parameter: ${safeForMessage(key)}`, safeForMessage(key)),
+        );
+    }
+  }
+  return request;
+}
+
+/** Every resource type history can cover (system history). */
+export const ALL_RESOURCE_TYPES: readonly string[] = SUPPORTED_RESOURCE_TYPES;

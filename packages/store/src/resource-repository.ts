@@ -1,0 +1,295 @@
+/**
+ * The {@link Repository} over resource_version: reads, versioned writes, conditional create, JSON Patch, delete,
+ * search, history and transactions, each consulting the bound {@link AccessPolicy} (interaction first, visibility
+ * inside every SELECT, the write check inside the write's transaction).
+ *
+ * Decisions where FHIR leaves room: If-Match on a missing resource is 412; a write to a resource the caller cannot
+ * see is 404; create with a caller-chosen id that exists is 409; update of a deleted resource brings it back
+ * (outcome `created`); every update writes a new version even when only meta would differ; malformed ids are 400.
+ */
+import { badRequest, conflict, gone, notFound, OperationOutcomeError, preconditionFailed } from '@medplum/core';
+import type { Meta, Resource } from '@medplum/fhirtypes';
+import { assertSupportedResourceType, assertValidId, validateFhirResource } from '@carecircle/fhir';
+import type { AccessPolicy } from './access-policy';
+import { computePatientCompartments } from './compartments';
+import type { Database } from './database';
+import { ALL_RESOURCE_TYPES, runHistory } from './history';
+import { applyJsonPatch } from './json-patch';
+import type {
+  CreateOptions,
+  HistoryOutcome,
+  PatchOperation,
+  Repository,
+  SearchOutcome,
+  UpdateOptions,
+  WriteOutcome,
+} from './repository';
+import { findConditionalMatches, runSearch } from './search/run-search';
+import { sql } from './sql';
+import { inWriteTransaction, queryable, visibleTo, type StoreContext } from './store-context';
+import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion } from './version-store';
+
+export interface RepositoryOptions {
+  /** The clock for meta.lastUpdated and `ap` date searches; tests pin it. */
+  now?: () => Date;
+}
+
+/** A repository over `db` bound to `policy`. */
+export function createRepository(db: Database, policy: AccessPolicy, options: RepositoryOptions = {}): Repository {
+  return new ResourceRepository({ db, tx: undefined, policy, now: options.now ?? (() => new Date()) });
+}
+
+class ResourceRepository implements Repository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  get policy(): AccessPolicy {
+    return this.ctx.policy;
+  }
+
+  async read<T extends Resource = Resource>(resourceType: string, id: string): Promise<T> {
+    this.ctx.policy.assertInteraction('read', resourceType);
+    assertSupportedResourceType(resourceType);
+    assertValidId(id);
+    const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null }>(sql`
+      SELECT rv.deleted, rv.content FROM resource_version rv
+      WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
+        AND (${visibleTo(this.ctx, resourceType)})`);
+    return presentVersion(rows[0]);
+  }
+
+  async vread<T extends Resource = Resource>(resourceType: string, id: string, versionId: string): Promise<T> {
+    this.ctx.policy.assertInteraction('vread', resourceType);
+    assertSupportedResourceType(resourceType);
+    assertValidId(id);
+    if (!/^[1-9]\d{0,8}$/.test(versionId)) {
+      throw new OperationOutcomeError(notFound);
+    }
+    const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null }>(sql`
+      SELECT rv.deleted, rv.content FROM resource_version rv
+      WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.version_id = ${Number(versionId)}
+        AND (${visibleTo(this.ctx, resourceType)})`);
+    return presentVersion(rows[0]);
+  }
+
+  async create<T extends Resource>(resource: T, options: CreateOptions = {}): Promise<WriteOutcome<T>> {
+    const resourceType = requireResourceType(resource);
+    this.ctx.policy.assertInteraction('create', resourceType);
+    assertSupportedResourceType(resourceType);
+    const id = options.id === undefined ? crypto.randomUUID() : assertValidId(options.id);
+    return inWriteTransaction(this.ctx, async (tx) => {
+      if (options.ifNoneExist !== undefined) {
+        const query = options.ifNoneExist;
+        await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`${resourceType}?${query}`}))`);
+        const matches = await findConditionalMatches({ ...this.ctx, tx }, tx, resourceType, query, 2);
+        if (matches.length > 1) {
+          throw new OperationOutcomeError(preconditionFailed);
+        }
+        if (matches[0]) {
+          return { resource: matches[0] as T, outcome: 'existing' };
+        }
+      }
+      const current = await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType));
+      if (current) {
+        throw new OperationOutcomeError(conflict('A resource with this id already exists'));
+      }
+      const stored = await this.store(tx, 'create', resource, id, undefined, 'create');
+      return { resource: stored, outcome: 'created' };
+    });
+  }
+
+  async update<T extends Resource>(resource: T, options: UpdateOptions = {}): Promise<WriteOutcome<T>> {
+    const resourceType = requireResourceType(resource);
+    this.ctx.policy.assertInteraction('update', resourceType);
+    assertSupportedResourceType(resourceType);
+    if (resource.id === undefined || resource.id === '') {
+      throw new OperationOutcomeError(badRequest('An update needs the resource id', 'id'));
+    }
+    const id = assertValidId(resource.id);
+    return inWriteTransaction(this.ctx, async (tx) => {
+      const current = await this.lockVisible(tx, resourceType, id);
+      assertIfMatch(current, options.ifMatch);
+      const live = current && !current.deleted ? current : undefined;
+      const stored = await this.store(tx, 'update', resource, id, current, live ? 'update' : 'create');
+      return { resource: stored, outcome: live ? 'updated' : 'created' };
+    });
+  }
+
+  async patch<T extends Resource = Resource>(
+    resourceType: string,
+    id: string,
+    operations: PatchOperation[],
+    options: UpdateOptions = {},
+  ): Promise<T> {
+    this.ctx.policy.assertInteraction('patch', resourceType);
+    assertSupportedResourceType(resourceType);
+    assertValidId(id);
+    return inWriteTransaction(this.ctx, async (tx) => {
+      const current = await this.lockVisible(tx, resourceType, id);
+      if (!current) {
+        throw new OperationOutcomeError(notFound);
+      }
+      if (current.deleted || !current.content) {
+        throw new OperationOutcomeError(gone);
+      }
+      assertIfMatch(current, options.ifMatch);
+      const patched = applyJsonPatch(current.content, operations);
+      if (!isResourceLike(patched) || patched.resourceType !== resourceType || patched.id !== id) {
+        throw new OperationOutcomeError(badRequest('A patch may not change resourceType or id'));
+      }
+      return this.store(tx, 'patch', patched as T, id, current, 'update');
+    });
+  }
+
+  async delete(resourceType: string, id: string, options: UpdateOptions = {}): Promise<void> {
+    this.ctx.policy.assertInteraction('delete', resourceType);
+    assertSupportedResourceType(resourceType);
+    assertValidId(id);
+    await inWriteTransaction(this.ctx, async (tx) => {
+      const current = await this.lockVisible(tx, resourceType, id);
+      assertIfMatch(current, options.ifMatch);
+      if (!current || current.deleted) {
+        return;
+      }
+      await this.ctx.policy.assertWrite('delete', undefined, current.content);
+      await appendVersion(tx, current, {
+        resourceType,
+        id,
+        versionId: current.versionId + 1,
+        lastUpdated: this.ctx.now().toISOString(),
+        resource: undefined,
+        // A deletion stays in the compartments of what it deleted, so compartment-based policies still show it.
+        compartments: current.compartments,
+        kind: 'delete',
+      });
+    });
+  }
+
+  async search(resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
+    this.ctx.policy.assertInteraction('search', resourceType);
+    assertSupportedResourceType(resourceType);
+    return runSearch(this.ctx, resourceType, params);
+  }
+
+  async history(resourceType: string | undefined, id: string | undefined, params: URLSearchParams): Promise<HistoryOutcome> {
+    if (resourceType === undefined) {
+      if (id !== undefined) {
+        throw new OperationOutcomeError(badRequest('Instance history needs a resource type'));
+      }
+      return runHistory(this.ctx, this.historyTypes(), undefined, params);
+    }
+    this.ctx.policy.assertInteraction('history', resourceType);
+    assertSupportedResourceType(resourceType);
+    if (id !== undefined) {
+      assertValidId(id);
+    }
+    return runHistory(this.ctx, [resourceType], id, params);
+  }
+
+  async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    if (this.ctx.tx) {
+      return fn(this);
+    }
+    return this.ctx.db.transaction((tx) => fn(new ResourceRepository({ ...this.ctx, tx })), 'read committed');
+  }
+
+  /** System history covers the types the caller may read history of; with none, the first refusal stands. */
+  private historyTypes(): string[] {
+    const allowed: string[] = [];
+    let refusal: unknown;
+    for (const type of ALL_RESOURCE_TYPES) {
+      try {
+        this.ctx.policy.assertInteraction('history', type);
+        allowed.push(type);
+      } catch (err) {
+        if (!(err instanceof OperationOutcomeError)) {
+          throw err;
+        }
+        refusal ??= err;
+      }
+    }
+    if (allowed.length === 0 && refusal) {
+      throw refusal;
+    }
+    return allowed;
+  }
+
+  /** Locks the current version; one the caller cannot see answers 404, as a read would. */
+  private async lockVisible(
+    tx: Parameters<typeof lockCurrentVersion>[0],
+    resourceType: string,
+    id: string,
+  ): Promise<CurrentVersion | undefined> {
+    const current = await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType));
+    if (current && !current.visible) {
+      throw new OperationOutcomeError(notFound);
+    }
+    return current;
+  }
+
+  /** Sets id and meta, validates, asks the policy, and appends the next version. */
+  private async store<T extends Resource>(
+    tx: Parameters<typeof appendVersion>[0],
+    interaction: 'create' | 'update' | 'patch',
+    resource: T,
+    id: string,
+    current: CurrentVersion | undefined,
+    kind: ChangeKind,
+  ): Promise<T> {
+    const versionId = (current?.versionId ?? 0) + 1;
+    const lastUpdated = this.ctx.now().toISOString();
+    const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
+    const next = { ...resource, id, meta } as T;
+    validateFhirResource(next);
+    await this.ctx.policy.assertWrite(interaction, next, current?.deleted ? undefined : current?.content);
+    await appendVersion(tx, current, {
+      resourceType: next.resourceType,
+      id,
+      versionId,
+      lastUpdated,
+      resource: next,
+      compartments: computePatientCompartments(next),
+      kind,
+    });
+    return next;
+  }
+}
+
+function presentVersion<T extends Resource>(row: { deleted: boolean; content: T | null } | undefined): T {
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  if (row.deleted || !row.content) {
+    throw new OperationOutcomeError(gone);
+  }
+  return row.content;
+}
+
+function requireResourceType(resource: Resource): string {
+  if (!isResourceLike(resource)) {
+    throw new OperationOutcomeError(badRequest('The body is not a FHIR resource', 'resourceType'));
+  }
+  return resource.resourceType;
+}
+
+function isResourceLike(value: unknown): value is Resource {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { resourceType?: unknown }).resourceType === 'string'
+  );
+}
+
+/** If-Match: the version the caller saw (`3`, `"3"` or `W/"3"`) must be the current one; none at all is 412 too. */
+function assertIfMatch(current: CurrentVersion | undefined, ifMatch: string | undefined): void {
+  if (ifMatch === undefined) {
+    return;
+  }
+  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatch.trim());
+  if (!m) {
+    throw new OperationOutcomeError(badRequest('Invalid If-Match: expected a version id'));
+  }
+  if (!current || current.versionId !== Number(m[1])) {
+    throw new OperationOutcomeError(preconditionFailed);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Runs a search: the matches of one page in sort order, the total, the includes and the paging tokens. Page 1 reads
+ * current rows inside one REPEATABLE READ transaction and records its snapshot; later pages (`_page` token) read "as
+ * of" that snapshot. The caller's visibility is part of the WHERE clause, before counting and paging.
+ */
+import { badRequest, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../database';
+import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
+import type { SearchOutcome } from '../repository';
+import { join, sql, type Sql } from '../sql';
+import { inConsistentRead, queryable, visibleTo, type StoreContext } from '../store-context';
+import { loadIncluded } from './includes';
+import { encodePageToken } from './page-token';
+import { filterCondition, orderBy } from './search-query';
+import { parseSearchRequest, type SearchRequest } from './search-request';
+
+/** Parses and runs a search of `resourceType` for the context's caller. */
+export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
+  const request = parseSearchRequest(resourceType, params);
+  const { page } = request;
+  if (page) {
+    const view: ReadView = { kind: 'snapshot', snapshot: page.snapshot };
+    return searchPage(ctx, queryable(ctx), request, view, page.snapshot, page.offset, page.count);
+  }
+  return inConsistentRead(ctx, async (q) => {
+    const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
+    return searchPage(ctx, q, request, CURRENT_VIEW, rows[0]!.snapshot, 0, request.count);
+  });
+}
+
+/** The WHERE condition of a search: type, live version in `view`, visibility, filters. */
+export function searchCondition(ctx: StoreContext, request: SearchRequest, view: ReadView): Sql {
+  const now = ctx.now();
+  return join(
+    [
+      sql`rv.resource_type = ${request.resourceType}`,
+      sql`NOT rv.deleted`,
+      versionCurrentIn(view),
+      sql`(${visibleTo(ctx, request.resourceType)})`,
+      ...request.filters.map((f) => filterCondition(f, now)),
+    ],
+    ' AND ',
+  );
+}
+
+async function searchPage(
+  ctx: StoreContext,
+  q: Queryable,
+  request: SearchRequest,
+  view: ReadView,
+  snapshot: string,
+  offset: number,
+  count: number,
+): Promise<SearchOutcome> {
+  const where = searchCondition(ctx, request, view);
+  const outcome: SearchOutcome = { matches: [], included: [] };
+  if (request.total !== 'none') {
+    const { rows } = await q.query<{ total: number }>(
+      sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`,
+    );
+    outcome.total = rows[0]!.total;
+  }
+  if (count === 0) {
+    return outcome;
+  }
+  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource }>(sql`
+    SELECT rv.vid, rv.id, rv.content FROM resource_version rv WHERE ${where}
+    ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`);
+  const pageRows = rows.slice(0, count);
+  outcome.matches = pageRows.map((r) => r.content);
+  outcome.included = await loadIncluded(
+    ctx,
+    q,
+    view,
+    pageRows.map((r) => ({ vid: Number(r.vid), resourceType: request.resourceType, id: r.id })),
+    request.include,
+    request.revinclude,
+  );
+  if (rows.length > count) {
+    outcome.next = encodePageToken({ snapshot, offset: offset + count, count });
+  }
+  if (offset > 0) {
+    outcome.previous = encodePageToken({ snapshot, offset: Math.max(0, offset - count), count });
+  }
+  return outcome;
+}
+
+/**
+ * The resources matching a conditional-create query (`identifier=sys|val`), at most `limit`, read in `q` (the write
+ * transaction) under the caller's visibility.
+ */
+export async function findConditionalMatches(
+  ctx: StoreContext,
+  q: Queryable,
+  resourceType: string,
+  query: string,
+  limit: number,
+): Promise<Resource[]> {
+  const request = parseSearchRequest(resourceType, new URLSearchParams(query));
+  if (request.filters.length === 0) {
+    throw conditionalWithoutCriteria();
+  }
+  const { rows } = await q.query<{ content: Resource }>(sql`
+    SELECT rv.content FROM resource_version rv WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
+    ORDER BY rv.id LIMIT ${limit}`);
+  return rows.map((r) => r.content);
+}
+
+function conditionalWithoutCriteria(): Error {
+  return new OperationOutcomeError(badRequest('If-None-Exist needs at least one search parameter'));
+}

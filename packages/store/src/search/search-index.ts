@@ -1,0 +1,242 @@
+/**
+ * The search index written with every stored version: one row per value of every supported search parameter, in the
+ * table of the parameter's type. Values are extracted with the parameters' own FHIRPath expressions, so what is indexed
+ * is exactly what the definitions say. Rows are never updated: a new version gets new rows, and searches "as of" an
+ * older snapshot still find the rows of the versions they see.
+ */
+import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Reference, Resource, Timing } from '@medplum/fhirtypes';
+import type { Queryable } from '../database';
+import { sql } from '../sql';
+import { parseDateRange, type DateRange } from './date-range';
+import { parseReferenceTarget } from './reference-target';
+import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
+import { normalizeForSearch } from './string-norm';
+
+/** Index rows of one version, grouped by table. */
+export interface SearchIndexRows {
+  strings: Array<{ code: string; value: string; norm: string }>;
+  tokens: Array<{ code: string; system: string | null; value: string | null }>;
+  references: Array<{ code: string; reference: string; targetType: string | null; targetId: string | null }>;
+  dates: Array<{ code: string } & DateRange>;
+  numbers: Array<{ code: string; value: string }>;
+  uris: Array<{ code: string; value: string }>;
+}
+
+// Bounds keep every value inside a btree index row (Postgres refuses rows beyond ~2.7 kB); longer values are cut.
+const MAX_STRING_VALUE = 4000;
+const MAX_NORM = 500;
+const MAX_KEY = 600;
+
+/** Extracts the index rows of `resource` for every supported, indexed search parameter of its type. */
+export function extractSearchIndex(resource: Resource): SearchIndexRows {
+  const rows: SearchIndexRows = { strings: [], tokens: [], references: [], dates: [], numbers: [], uris: [] };
+  const root = [toTypedValue(resource)];
+  for (const param of supportedSearchParameters(resource.resourceType).values()) {
+    if (param.source !== 'indexed' || !param.details) {
+      continue;
+    }
+    const values = evalFhirPathTyped(param.details.parsedExpression, root);
+    addRows(rows, param, values);
+  }
+  return rows;
+}
+
+/** Evaluates one parameter's expression on `resource` (used for compartments). */
+export function evaluateSearchParameter(resource: Resource, param: SupportedSearchParameter): TypedValue[] {
+  return param.details ? evalFhirPathTyped(param.details.parsedExpression, [toTypedValue(resource)]) : [];
+}
+
+function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values: TypedValue[]): void {
+  const { code } = param;
+  switch (param.type) {
+    case 'string':
+      for (const value of unique(values.flatMap(stringsOf))) {
+        rows.strings.push({ code, value: value.slice(0, MAX_STRING_VALUE), norm: normalizeForSearch(value).slice(0, MAX_NORM) });
+      }
+      break;
+    case 'token': {
+      const seen = new Set<string>();
+      for (const token of values.flatMap(tokensOf)) {
+        const key = `${token.system ?? ''}|${token.value ?? ''}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          rows.tokens.push({ code, system: cut(token.system), value: cut(token.value) });
+        }
+      }
+      break;
+    }
+    case 'reference':
+      for (const reference of unique(values.flatMap(referencesOf))) {
+        const target = parseReferenceTarget(reference);
+        rows.references.push({
+          code,
+          reference: reference.slice(0, MAX_KEY),
+          targetType: target?.resourceType ?? null,
+          targetId: target?.id ?? null,
+        });
+      }
+      break;
+    case 'date':
+      for (const range of values.flatMap(datesOf)) {
+        rows.dates.push({ code, ...range });
+      }
+      break;
+    case 'number':
+      for (const value of values) {
+        if (typeof value.value === 'number' && Number.isFinite(value.value)) {
+          rows.numbers.push({ code, value: String(value.value) });
+        }
+      }
+      break;
+    case 'uri':
+      for (const value of unique(values.flatMap((v) => (typeof v.value === 'string' ? [v.value] : [])))) {
+        rows.uris.push({ code, value: value.slice(0, MAX_KEY) });
+      }
+      break;
+    default:
+      param.type satisfies never;
+  }
+}
+
+function cut(value: string | null | undefined): string | null {
+  return value === undefined || value === null ? null : value.slice(0, MAX_KEY);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.filter((v) => v.length > 0))];
+}
+
+function stringsOf(typed: TypedValue): string[] {
+  const { type, value } = typed;
+  if (typeof value === 'string') {
+    return [value];
+  }
+  switch (type) {
+    case 'HumanName': {
+      const name = value as HumanName;
+      return [name.text, name.family, ...(name.given ?? []), ...(name.prefix ?? []), ...(name.suffix ?? [])].filter(isString);
+    }
+    case 'Address': {
+      const address = value as Address;
+      return [
+        address.text,
+        ...(address.line ?? []),
+        address.city,
+        address.district,
+        address.state,
+        address.postalCode,
+        address.country,
+      ].filter(isString);
+    }
+    case 'CodeableConcept': {
+      const concept = value as CodeableConcept;
+      return [concept.text, ...(concept.coding ?? []).map((c) => c.display)].filter(isString);
+    }
+    default:
+      return [];
+  }
+}
+
+function tokensOf(typed: TypedValue): Array<{ system: string | undefined; value: string | undefined }> {
+  const { type, value } = typed;
+  switch (type) {
+    case 'Identifier': {
+      const identifier = value as Identifier;
+      return identifier.system || identifier.value ? [{ system: identifier.system, value: identifier.value }] : [];
+    }
+    case 'CodeableConcept':
+      return ((value as CodeableConcept).coding ?? []).flatMap(codingToken);
+    case 'Coding':
+      return codingToken(value as Coding);
+    case 'ContactPoint': {
+      const contact = value as ContactPoint;
+      return contact.value ? [{ system: contact.system, value: contact.value }] : [];
+    }
+    default:
+      if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') {
+        return [{ system: undefined, value: String(value) }];
+      }
+      return [];
+  }
+}
+
+function codingToken(coding: Coding): Array<{ system: string | undefined; value: string | undefined }> {
+  return coding.system || coding.code ? [{ system: coding.system, value: coding.code }] : [];
+}
+
+function referencesOf(typed: TypedValue): string[] {
+  const { value } = typed;
+  if (typeof value === 'string') {
+    // canonical / uri targets are kept as written
+    return [value];
+  }
+  const reference = (value as Reference | undefined)?.reference;
+  // Contained references (#id) point inside the resource itself: nothing to search for.
+  return typeof reference === 'string' && !reference.startsWith('#') ? [reference] : [];
+}
+
+function datesOf(typed: TypedValue): DateRange[] {
+  const { type, value } = typed;
+  switch (type) {
+    case 'date':
+    case 'dateTime':
+    case 'instant': {
+      const range = typeof value === 'string' ? parseDateRange(value) : undefined;
+      return range ? [range] : [];
+    }
+    case 'Period': {
+      const period = value as Period;
+      const start = period.start ? parseDateRange(period.start) : undefined;
+      const end = period.end ? parseDateRange(period.end) : undefined;
+      if (!start && !end) {
+        return [];
+      }
+      return [{ low: start?.low ?? '-infinity', high: end?.high ?? 'infinity' }];
+    }
+    case 'Timing':
+      return ((value as Timing).event ?? []).flatMap((event) => {
+        const range = parseDateRange(event);
+        return range ? [range] : [];
+      });
+    default:
+      return [];
+  }
+}
+
+function isString(value: string | undefined): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** Writes the index rows of version `vid`: one statement per non-empty table. */
+export async function insertSearchIndex(db: Queryable, vid: number, rows: SearchIndexRows): Promise<void> {
+  if (rows.strings.length > 0) {
+    await db.query(sql`INSERT INTO search_string (vid, code, value, norm)
+      SELECT ${vid}, * FROM unnest(${rows.strings.map((r) => r.code)}::text[], ${rows.strings.map((r) => r.value)}::text[],
+        ${rows.strings.map((r) => r.norm)}::text[])`);
+  }
+  if (rows.tokens.length > 0) {
+    await db.query(sql`INSERT INTO search_token (vid, code, system, value)
+      SELECT ${vid}, * FROM unnest(${rows.tokens.map((r) => r.code)}::text[], ${rows.tokens.map((r) => r.system)}::text[],
+        ${rows.tokens.map((r) => r.value)}::text[])`);
+  }
+  if (rows.references.length > 0) {
+    await db.query(sql`INSERT INTO search_reference (vid, code, reference, target_type, target_id)
+      SELECT ${vid}, * FROM unnest(${rows.references.map((r) => r.code)}::text[],
+        ${rows.references.map((r) => r.reference)}::text[], ${rows.references.map((r) => r.targetType)}::text[],
+        ${rows.references.map((r) => r.targetId)}::text[])`);
+  }
+  if (rows.dates.length > 0) {
+    await db.query(sql`INSERT INTO search_date (vid, code, low, high)
+      SELECT ${vid}, * FROM unnest(${rows.dates.map((r) => r.code)}::text[], ${rows.dates.map((r) => r.low)}::timestamptz[],
+        ${rows.dates.map((r) => r.high)}::timestamptz[])`);
+  }
+  if (rows.numbers.length > 0) {
+    await db.query(sql`INSERT INTO search_number (vid, code, value)
+      SELECT ${vid}, * FROM unnest(${rows.numbers.map((r) => r.code)}::text[], ${rows.numbers.map((r) => r.value)}::numeric[])`);
+  }
+  if (rows.uris.length > 0) {
+    await db.query(sql`INSERT INTO search_uri (vid, code, value)
+      SELECT ${vid}, * FROM unnest(${rows.uris.map((r) => r.code)}::text[], ${rows.uris.map((r) => r.value)}::text[])`);
+  }
+}

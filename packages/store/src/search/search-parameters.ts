@@ -1,0 +1,127 @@
+/**
+ * Which search parameters this store indexes and answers, per resource type. The single source for the indexer, the
+ * query builder and the CapabilityStatement, so what is advertised is exactly what works. Definitions come from
+ * @medplum/core's global schema (HL7's R4 SearchParameters, plus any of our own loaded later); composite, quantity and
+ * special parameters, and Medplum's private ones, are left out.
+ */
+import { getSearchParameterDetails, getSearchParameters, type SearchParameterDetails } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { isSupportedResourceType, loadFhirDefinitions } from '@carecircle/fhir';
+
+/** The search parameter types this store supports. */
+export type SearchParamType = 'string' | 'token' | 'reference' | 'date' | 'number' | 'uri';
+
+/** A parameter the store can answer: the column-backed `_id`/`_lastUpdated`, or one indexed on write. */
+export interface SupportedSearchParameter {
+  code: string;
+  type: SearchParamType;
+  /** SearchParameter.url, for the CapabilityStatement. */
+  url: string;
+  documentation?: string;
+  /** `column` parameters are answered from resource_version itself; `indexed` ones from the search tables. */
+  source: 'column' | 'indexed';
+  /** For indexed parameters: the definition and its parsed details (expression, reference targets). */
+  definition?: SearchParameter;
+  details?: SearchParameterDetails;
+}
+
+const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'number', 'uri']);
+
+/** Resource-level parameters Medplum registers without a url; these are the HL7 ones we answer. */
+const RESOURCE_LEVEL: Record<string, { url: string; documentation: string }> = {
+  _id: { url: 'http://hl7.org/fhir/SearchParameter/Resource-id', documentation: 'Logical id of this artifact' },
+  _lastUpdated: {
+    url: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated',
+    documentation: 'When the resource version last changed',
+  },
+  _tag: { url: 'http://hl7.org/fhir/SearchParameter/Resource-tag', documentation: 'Tags applied to this resource' },
+  _security: {
+    url: 'http://hl7.org/fhir/SearchParameter/Resource-security',
+    documentation: 'Security Labels applied to this resource',
+  },
+  _profile: {
+    url: 'http://hl7.org/fhir/SearchParameter/Resource-profile',
+    documentation: 'Profiles this resource claims to conform to',
+  },
+};
+
+const cache = new Map<string, Map<string, SupportedSearchParameter>>();
+
+/** The supported parameters of `resourceType`, keyed by code (empty for unsupported resource types). */
+export function supportedSearchParameters(resourceType: string): ReadonlyMap<string, SupportedSearchParameter> {
+  let result = cache.get(resourceType);
+  if (!result) {
+    result = buildSupportedParameters(resourceType);
+    cache.set(resourceType, result);
+  }
+  return result;
+}
+
+/** One supported parameter, or undefined when `code` is unknown or unsupported for `resourceType`. */
+export function findSearchParameter(resourceType: string, code: string): SupportedSearchParameter | undefined {
+  return supportedSearchParameters(resourceType).get(code);
+}
+
+/**
+ * The search parameters of `resourceType` that really work, for the CapabilityStatement: `_id`, `_lastUpdated` and
+ * every indexed parameter.
+ */
+export function getSupportedSearchParameters(
+  resourceType: string,
+): Array<{ name: string; type: SearchParamType; definition: string; documentation?: string }> {
+  return [...supportedSearchParameters(resourceType).values()].map((p) => ({
+    name: p.code,
+    type: p.type,
+    definition: p.url,
+    ...(p.documentation ? { documentation: p.documentation } : {}),
+  }));
+}
+
+function buildSupportedParameters(resourceType: string): Map<string, SupportedSearchParameter> {
+  const result = new Map<string, SupportedSearchParameter>();
+  if (!isSupportedResourceType(resourceType)) {
+    return result;
+  }
+  loadFhirDefinitions();
+  result.set('_id', { code: '_id', type: 'token', source: 'column', ...RESOURCE_LEVEL._id! });
+  result.set('_lastUpdated', { code: '_lastUpdated', type: 'date', source: 'column', ...RESOURCE_LEVEL._lastUpdated! });
+  const definitions = getSearchParameters(resourceType) ?? {};
+  for (const [code, definition] of Object.entries(definitions).sort(([a], [b]) => a.localeCompare(b))) {
+    if (result.has(code) || !SUPPORTED_TYPES.has(definition.type ?? '') || !definition.expression) {
+      continue;
+    }
+    const resourceLevel = RESOURCE_LEVEL[code];
+    const url = definition.url ?? resourceLevel?.url;
+    // Parameters without an HL7 (or our own) definition are Medplum's private ones (_project, _compartment ...).
+    if (!url || url.startsWith('https://medplum.com/')) {
+      continue;
+    }
+    let details: SearchParameterDetails;
+    try {
+      details = getSearchParameterDetails(resourceType, definition);
+    } catch {
+      // An expression @medplum/core cannot type is one we cannot index reliably: leave it out rather than half-work.
+      continue;
+    }
+    const documentation = resourceLevel?.documentation ?? definition.description;
+    result.set(code, {
+      code,
+      type: definition.type as SearchParamType,
+      url,
+      ...(documentation ? { documentation: firstLine(documentation) } : {}),
+      source: 'indexed',
+      definition,
+      details,
+    });
+  }
+  return result;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}
+
+/** Forgets computed parameter sets: call after registering new SearchParameters (tests, profile loading). */
+export function resetSearchParameterCache(): void {
+  cache.clear();
+}

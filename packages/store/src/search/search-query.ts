@@ -1,0 +1,218 @@
+/**
+ * Turns a parsed {@link SearchRequest}'s filters and sort rules into SQL over `resource_version rv` and the search
+ * tables. Each filter becomes an EXISTS over the parameter's index rows of the version, so multi-valued parameters
+ * match when any value does; values are always parameters, never SQL text.
+ */
+import { join, raw, sql, type Sql } from '../sql';
+import type { SupportedSearchParameter } from './search-parameters';
+import type { DatePrefix, NumberValue, ReferenceValue, SearchFilter, SortRule, TokenValue } from './search-request';
+import { escapeLike, normalizeForSearch } from './string-norm';
+import type { DateRange } from './date-range';
+
+const TABLES: Record<SupportedSearchParameter['type'], string> = {
+  string: 'search_string',
+  token: 'search_token',
+  reference: 'search_reference',
+  date: 'search_date',
+  number: 'search_number',
+  uri: 'search_uri',
+};
+
+/** The SQL condition of one filter; `now` anchors `ap` (approximately) date comparisons. */
+export function filterCondition(filter: SearchFilter, now: Date): Sql {
+  switch (filter.kind) {
+    case 'string':
+      return indexed(filter.param, anyOf(filter.values.map((v) => stringMatch(filter.mode, v))));
+    case 'token':
+      if (filter.param.source === 'column') {
+        // _id: the logical id column itself.
+        const ids = filter.values.filter((v) => v.system === undefined && v.code !== undefined).map((v) => v.code);
+        const match = ids.length > 0 ? sql`rv.id = ANY(${ids}::text[])` : sql`FALSE`;
+        return filter.negate ? sql`NOT (${match})` : match;
+      }
+      return filter.negate
+        ? sql`NOT ${indexed(filter.param, anyOf(filter.values.map(tokenMatch)))}`
+        : indexed(filter.param, anyOf(filter.values.map(tokenMatch)));
+    case 'reference':
+      return indexed(filter.param, anyOf(filter.values.map(referenceMatch)));
+    case 'date':
+      return anyOf(filter.values.map((v) => dateCondition(filter.param, v.prefix, v.range, now)));
+    case 'number':
+      return anyOf(filter.values.map((v) => numberCondition(filter.param, v)));
+    case 'uri':
+      return indexed(filter.param, sql`x.value = ANY(${filter.values}::text[])`);
+    case 'missing':
+      if (filter.param.source === 'column') {
+        return filter.missing ? sql`FALSE` : sql`TRUE`;
+      }
+      return filter.missing ? sql`NOT ${indexed(filter.param, sql`TRUE`)}` : indexed(filter.param, sql`TRUE`);
+    default:
+      return filter satisfies never;
+  }
+}
+
+/** ORDER BY terms for `rules`, ending with the id so the order is total (one version per id in any view). */
+export function orderBy(rules: SortRule[]): Sql {
+  const terms = rules.map((rule) => {
+    const direction = raw(rule.descending ? 'DESC NULLS LAST' : 'ASC NULLS LAST');
+    return sql`${sortKey(rule)} ${direction}`;
+  });
+  if (!rules.some((r) => r.param.code === '_id')) {
+    terms.push(sql`rv.id ASC`);
+  }
+  return join(terms, ', ');
+}
+
+/** Multi-valued parameters sort ascending by their least value and descending by their greatest. */
+function sortKey(rule: SortRule): Sql {
+  const { param, descending } = rule;
+  if (param.code === '_id') {
+    return sql`rv.id`;
+  }
+  if (param.code === '_lastUpdated') {
+    return sql`rv.last_updated`;
+  }
+  const aggregate = raw(descending ? 'max' : 'min');
+  const column = raw(sortColumn(param.type, descending));
+  return sql`(SELECT ${aggregate}(x.${column}) FROM ${raw(TABLES[param.type])} x WHERE x.vid = rv.vid AND x.code = ${param.code})`;
+}
+
+function sortColumn(type: SupportedSearchParameter['type'], descending: boolean): string {
+  switch (type) {
+    case 'string':
+      return 'norm';
+    case 'reference':
+      return 'reference';
+    case 'date':
+      return descending ? 'high' : 'low';
+    case 'token':
+    case 'number':
+    case 'uri':
+      return 'value';
+    default:
+      return type satisfies never;
+  }
+}
+
+/** EXISTS over the parameter's index rows of the version (alias `x`) satisfying `condition`. */
+function indexed(param: SupportedSearchParameter, condition: Sql): Sql {
+  return sql`EXISTS (SELECT 1 FROM ${raw(TABLES[param.type])} x WHERE x.vid = rv.vid AND x.code = ${param.code} AND (${condition}))`;
+}
+
+function anyOf(conditions: Sql[]): Sql {
+  return sql`(${join(conditions, ' OR ', 'FALSE')})`;
+}
+
+function stringMatch(mode: 'prefix' | 'exact' | 'contains', value: string): Sql {
+  switch (mode) {
+    case 'exact':
+      return sql`x.value = ${value}`;
+    case 'prefix':
+      return sql`x.norm LIKE ${`${escapeLike(normalizeForSearch(value))}%`} ESCAPE '\\'`;
+    case 'contains':
+      return sql`x.norm LIKE ${`%${escapeLike(normalizeForSearch(value))}%`} ESCAPE '\\'`;
+    default:
+      return mode satisfies never;
+  }
+}
+
+function tokenMatch(token: TokenValue): Sql {
+  const conditions: Sql[] = [];
+  if (token.system === null) {
+    conditions.push(sql`x.system IS NULL`);
+  } else if (token.system !== undefined) {
+    conditions.push(sql`x.system = ${token.system}`);
+  }
+  if (token.code !== undefined) {
+    conditions.push(sql`x.value = ${token.code}`);
+  }
+  return sql`(${join(conditions, ' AND ', 'TRUE')})`;
+}
+
+function referenceMatch(value: ReferenceValue): Sql {
+  switch (value.kind) {
+    case 'raw':
+      return sql`x.reference = ${value.reference}`;
+    case 'target':
+      return value.resourceType === undefined
+        ? sql`x.target_id = ${value.id}`
+        : sql`(x.target_type = ${value.resourceType} AND x.target_id = ${value.id})`;
+    default:
+      return value satisfies never;
+  }
+}
+
+/**
+ * FHIR R4 date comparison of a stored range [lo, hi) with the searched range [low, high): `eq` the stored range lies
+ * within the searched one; `gt`/`lt` some of it lies after/before; `ge`/`le` either; `sa`/`eb` it starts after /
+ * ends before; `ap` it overlaps the searched range widened by 10% of its distance from now; `ne` not `eq`.
+ */
+function dateCondition(param: SupportedSearchParameter, prefix: DatePrefix, range: DateRange, now: Date): Sql {
+  const comparison = (lo: Sql, hi: Sql): Sql => dateComparison(prefix === 'ne' ? 'eq' : prefix, range, lo, hi, now);
+  if (param.source === 'column') {
+    // _lastUpdated: an instant stored with millisecond precision.
+    const condition = comparison(sql`rv.last_updated`, sql`(rv.last_updated + interval '1 millisecond')`);
+    return prefix === 'ne' ? sql`NOT ${condition}` : condition;
+  }
+  const condition = indexed(param, comparison(sql`x.low`, sql`x.high`));
+  return prefix === 'ne' ? sql`NOT ${condition}` : condition;
+}
+
+function dateComparison(prefix: Exclude<DatePrefix, 'ne'>, range: DateRange, lo: Sql, hi: Sql, now: Date): Sql {
+  const low = sql`${range.low}::timestamptz`;
+  const high = sql`${range.high}::timestamptz`;
+  const eq = sql`(${lo} >= ${low} AND ${hi} <= ${high})`;
+  switch (prefix) {
+    case 'eq':
+      return eq;
+    case 'gt':
+      return sql`(${hi} > ${high})`;
+    case 'lt':
+      return sql`(${lo} < ${low})`;
+    case 'ge':
+      return sql`(${hi} > ${high} OR ${eq})`;
+    case 'le':
+      return sql`(${lo} < ${low} OR ${eq})`;
+    case 'sa':
+      return sql`(${lo} >= ${high})`;
+    case 'eb':
+      return sql`(${hi} <= ${low})`;
+    case 'ap': {
+      const widened = widen(range, now);
+      return sql`(${lo} < ${widened.high}::timestamptz AND ${hi} > ${widened.low}::timestamptz)`;
+    }
+    default:
+      return prefix satisfies never;
+  }
+}
+
+function widen(range: DateRange, now: Date): DateRange {
+  const low = Date.parse(range.low);
+  const high = Date.parse(range.high);
+  if (!Number.isFinite(low) || !Number.isFinite(high)) {
+    return range;
+  }
+  const margin = Math.abs(now.getTime() - low) * 0.1;
+  return { low: new Date(low - margin).toISOString(), high: new Date(high + margin).toISOString() };
+}
+
+function numberCondition(param: SupportedSearchParameter, value: NumberValue): Sql {
+  const n = sql`${value.value}::numeric`;
+  const inRange = sql`(x.value >= ${n} - ${value.halfUnit}::numeric AND x.value < ${n} + ${value.halfUnit}::numeric)`;
+  switch (value.prefix) {
+    case 'eq':
+      return indexed(param, inRange);
+    case 'ne':
+      return sql`NOT ${indexed(param, inRange)}`;
+    case 'gt':
+      return indexed(param, sql`x.value > ${n}`);
+    case 'lt':
+      return indexed(param, sql`x.value < ${n}`);
+    case 'ge':
+      return indexed(param, sql`x.value >= ${n}`);
+    case 'le':
+      return indexed(param, sql`x.value <= ${n}`);
+    default:
+      return value.prefix satisfies never;
+  }
+}

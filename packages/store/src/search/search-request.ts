@@ -1,0 +1,344 @@
+/**
+ * Parses a search query string into a checked {@link SearchRequest}: every parameter known and supported for the
+ * resource type, every modifier and prefix one we implement, every value well-formed. Anything else is a 400 naming
+ * the parameter; values are never echoed (they may carry patient data). Comma-separated values are alternatives (OR),
+ * repeated parameters all apply (AND).
+ */
+import { badRequest, OperationOutcomeError, splitSearchOnComma } from '@medplum/core';
+import { FHIR_ID_PATTERN, isSupportedResourceType, safeForMessage } from '@carecircle/fhir';
+import { parseDateRange, type DateRange } from './date-range';
+import { decodePageToken, type PageToken } from './page-token';
+import { parseReferenceTarget } from './reference-target';
+import { findSearchParameter, type SupportedSearchParameter } from './search-parameters';
+
+/** Date comparison prefixes (FHIR R4 search, "prefix"). */
+export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+/** Number comparison prefixes; `sa`, `eb` and `ap` are not offered for numbers. */
+export type NumberPrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+
+/** A token value: `system` undefined matches any system, null matches values without one (`|code`). */
+export interface TokenValue {
+  system: string | null | undefined;
+  code: string | undefined;
+}
+
+/** A reference value: a resource of this server (any type when `resourceType` is undefined), or a raw URL. */
+export type ReferenceValue = { kind: 'target'; resourceType: string | undefined; id: string } | { kind: 'raw'; reference: string };
+
+/** A number value and half a unit of its last significant digit: `100` with `5e-1` stands for [99.5, 100.5). */
+export interface NumberValue {
+  prefix: NumberPrefix;
+  value: string;
+  halfUnit: string;
+}
+
+/** One parameter occurrence; its values are alternatives. */
+export type SearchFilter =
+  | { kind: 'string'; param: SupportedSearchParameter; mode: 'prefix' | 'exact' | 'contains'; values: string[] }
+  | { kind: 'token'; param: SupportedSearchParameter; negate: boolean; values: TokenValue[] }
+  | { kind: 'reference'; param: SupportedSearchParameter; values: ReferenceValue[] }
+  | { kind: 'date'; param: SupportedSearchParameter; values: Array<{ prefix: DatePrefix; range: DateRange }> }
+  | { kind: 'number'; param: SupportedSearchParameter; values: NumberValue[] }
+  | { kind: 'uri'; param: SupportedSearchParameter; values: string[] }
+  | { kind: 'missing'; param: SupportedSearchParameter; missing: boolean };
+
+export interface SortRule {
+  param: SupportedSearchParameter;
+  descending: boolean;
+}
+
+/** `_include` (`Type:param[:Target]` from the searched type) or `_revinclude` (from `Type` pointing back). */
+export interface IncludeRequest {
+  resourceType: string;
+  param: SupportedSearchParameter;
+  targetType: string | undefined;
+}
+
+export interface SearchRequest {
+  resourceType: string;
+  filters: SearchFilter[];
+  sort: SortRule[];
+  count: number;
+  total: 'none' | 'estimate' | 'accurate';
+  include: IncludeRequest[];
+  revinclude: IncludeRequest[];
+  page: PageToken | undefined;
+}
+
+export const DEFAULT_COUNT = 20;
+export const MAX_COUNT = 1000;
+const MAX_VALUE_LENGTH = 2048;
+const MAX_ALTERNATIVES = 100;
+const MAX_PARAMETERS = 64;
+/** Accepted for compatibility and ignored: they shape the response, which is the API's business. */
+const IGNORED = new Set(['_format', '_pretty']);
+const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_page']);
+const DATE_PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
+const NUMBER_PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le']);
+const NUMBER_PATTERN = /^[+-]?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,3}))?$/;
+
+/** Parses `params` as a search of `resourceType`; throws a 400 OperationOutcomeError on anything unsupported. */
+export function parseSearchRequest(resourceType: string, params: URLSearchParams): SearchRequest {
+  const request: SearchRequest = {
+    resourceType,
+    filters: [],
+    sort: [],
+    count: DEFAULT_COUNT,
+    total: 'accurate',
+    include: [],
+    revinclude: [],
+    page: undefined,
+  };
+  const seen = new Set<string>();
+  let parameterCount = 0;
+  for (const [key, value] of params) {
+    if (++parameterCount > MAX_PARAMETERS) {
+      throw new OperationOutcomeError(badRequest('Too many search parameters'));
+    }
+    if (value.length > MAX_VALUE_LENGTH) {
+      throw invalid(key, 'value too long');
+    }
+    if (SINGLE.has(key)) {
+      if (seen.has(key)) {
+        throw invalid(key, 'may appear only once');
+      }
+      seen.add(key);
+    }
+    parseEntry(request, key, value);
+  }
+  return request;
+}
+
+function parseEntry(request: SearchRequest, key: string, value: string): void {
+  if (IGNORED.has(key)) {
+    return;
+  }
+  switch (key) {
+    case '_count':
+      request.count = parseCount(value);
+      return;
+    case '_sort':
+      request.sort = parseSort(request.resourceType, value);
+      return;
+    case '_total':
+      if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
+        throw invalid(key, 'expected none, estimate or accurate');
+      }
+      request.total = value;
+      return;
+    case '_summary':
+      if (value === 'count') {
+        request.count = 0;
+        request.total = 'accurate';
+      } else if (value !== 'false') {
+        throw invalid(key, 'only count and false are supported');
+      }
+      return;
+    case '_include':
+      request.include.push(parseInclude(request.resourceType, key, value, 'include'));
+      return;
+    case '_revinclude':
+      request.revinclude.push(parseInclude(request.resourceType, key, value, 'revinclude'));
+      return;
+    case '_page':
+      request.page = decodePageToken(value);
+      return;
+    default: {
+      const filter = parseFilter(request.resourceType, key, value);
+      if (filter) {
+        request.filters.push(filter);
+      }
+    }
+  }
+}
+
+/** Parses `_count`: a non-negative integer, capped at {@link MAX_COUNT}. */
+export function parseCount(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) {
+    throw invalid('_count', 'expected a non-negative integer');
+  }
+  return Math.min(Number(value), MAX_COUNT);
+}
+
+function parseSort(resourceType: string, value: string): SortRule[] {
+  const rules: SortRule[] = [];
+  const codes = new Set<string>();
+  for (const field of value.split(',')) {
+    const descending = field.startsWith('-');
+    const code = descending ? field.slice(1) : field;
+    const param = findSearchParameter(resourceType, code);
+    if (!param) {
+      throw invalid('_sort', `unknown or unsupported parameter ${safeForMessage(code)}`);
+    }
+    if (codes.has(code)) {
+      throw invalid('_sort', 'a parameter may appear only once');
+    }
+    codes.add(code);
+    rules.push({ param, descending });
+  }
+  return rules;
+}
+
+function parseInclude(resourceType: string, key: string, value: string, kind: 'include' | 'revinclude'): IncludeRequest {
+  const parts = value.split(':');
+  if (parts.length < 2 || parts.length > 3) {
+    throw invalid(key, 'expected Type:parameter or Type:parameter:TargetType');
+  }
+  const [sourceType, code, targetType] = parts as [string, string, string | undefined];
+  if (!isSupportedResourceType(sourceType) || (kind === 'include' && sourceType !== resourceType)) {
+    throw invalid(key, kind === 'include' ? `source type must be ${resourceType}` : 'unsupported source type');
+  }
+  const param = findSearchParameter(sourceType, code);
+  if (param?.type !== 'reference' || param.source !== 'indexed') {
+    throw invalid(key, `unknown reference parameter ${safeForMessage(code)}`);
+  }
+  if (targetType !== undefined) {
+    if (!isSupportedResourceType(targetType) || (kind === 'revinclude' && targetType !== resourceType)) {
+      throw invalid(key, 'unsupported target type');
+    }
+  }
+  return { resourceType: sourceType, param, targetType };
+}
+
+/** Parses one `code[:modifier]=value` filter; undefined when the value is empty (empty parameters are ignored). */
+export function parseFilter(resourceType: string, key: string, value: string): SearchFilter | undefined {
+  const colon = key.indexOf(':');
+  const code = colon >= 0 ? key.slice(0, colon) : key;
+  const modifier = colon >= 0 ? key.slice(colon + 1) : '';
+  const param = findSearchParameter(resourceType, code);
+  if (!param) {
+    throw new OperationOutcomeError(badRequest(`Unknown or unsupported search parameter: ${safeForMessage(code)}`, safeForMessage(code)));
+  }
+  if (modifier === 'missing') {
+    if (value !== 'true' && value !== 'false') {
+      throw invalid(code, ':missing expects true or false');
+    }
+    return { kind: 'missing', param, missing: value === 'true' };
+  }
+  const values = splitSearchOnComma(value).filter((v) => v.length > 0);
+  if (values.length === 0) {
+    return undefined;
+  }
+  if (values.length > MAX_ALTERNATIVES) {
+    throw invalid(code, 'too many alternatives');
+  }
+  switch (param.type) {
+    case 'string':
+      if (modifier !== '' && modifier !== 'exact' && modifier !== 'contains') {
+        throw unsupportedModifier(code);
+      }
+      return { kind: 'string', param, mode: modifier === '' ? 'prefix' : modifier, values };
+    case 'token':
+      if (modifier !== '' && modifier !== 'not') {
+        throw unsupportedModifier(code);
+      }
+      return { kind: 'token', param, negate: modifier === 'not', values: values.map(parseToken) };
+    case 'reference':
+      return { kind: 'reference', param, values: values.map((v) => parseReference(param, modifier, v)) };
+    case 'date':
+      if (modifier !== '') {
+        throw unsupportedModifier(code);
+      }
+      return { kind: 'date', param, values: values.map((v) => parseDateValue(code, v)) };
+    case 'number':
+      if (modifier !== '') {
+        throw unsupportedModifier(code);
+      }
+      return { kind: 'number', param, values: values.map((v) => parseNumberValue(code, v)) };
+    case 'uri':
+      if (modifier !== '') {
+        throw unsupportedModifier(code);
+      }
+      return { kind: 'uri', param, values };
+    default:
+      return param.type satisfies never;
+  }
+}
+
+function parseToken(value: string): TokenValue {
+  const bar = value.indexOf('|');
+  if (bar < 0) {
+    return { system: undefined, code: value };
+  }
+  const system = value.slice(0, bar);
+  const code = value.slice(bar + 1);
+  return { system: system === '' ? null : system, code: code === '' ? undefined : code };
+}
+
+function parseReference(param: SupportedSearchParameter, modifier: string, value: string): ReferenceValue {
+  const targets = param.details?.referenceTargetTypes;
+  if (modifier !== '') {
+    // `subject:Patient=123`: the modifier names the target type.
+    if (!isSupportedResourceType(modifier) || (targets && !targets.includes(modifier as never))) {
+      throw unsupportedModifier(param.code);
+    }
+    const target = parseReferenceTarget(value);
+    if (target) {
+      if (target.resourceType !== modifier) {
+        throw invalid(param.code, 'the reference type does not match the modifier');
+      }
+      return { kind: 'target', resourceType: modifier, id: target.id };
+    }
+    if (!FHIR_ID_PATTERN.test(value)) {
+      throw invalid(param.code, 'expected an id');
+    }
+    return { kind: 'target', resourceType: modifier, id: value };
+  }
+  const target = parseReferenceTarget(value);
+  if (target) {
+    return { kind: 'target', resourceType: target.resourceType, id: target.id };
+  }
+  if (FHIR_ID_PATTERN.test(value)) {
+    // A bare id: the target type is implied when the parameter has exactly one, otherwise any type matches.
+    return { kind: 'target', resourceType: targets?.length === 1 ? targets[0] : undefined, id: value };
+  }
+  return { kind: 'raw', reference: value };
+}
+
+function parseDateValue(code: string, value: string): { prefix: DatePrefix; range: DateRange } {
+  let prefix: DatePrefix = 'eq';
+  let text = value;
+  const head = value.slice(0, 2);
+  if (/^[a-z]{2}/.test(head)) {
+    if (!DATE_PREFIXES.has(head)) {
+      throw invalid(code, 'unsupported prefix');
+    }
+    prefix = head as DatePrefix;
+    text = value.slice(2);
+  }
+  const range = parseDateRange(text);
+  if (!range) {
+    throw invalid(code, 'expected a FHIR date, dateTime or instant');
+  }
+  return { prefix, range };
+}
+
+function parseNumberValue(code: string, value: string): NumberValue {
+  let prefix: NumberPrefix = 'eq';
+  let text = value;
+  const head = value.slice(0, 2);
+  if (/^[a-z]{2}/.test(head)) {
+    if (!NUMBER_PREFIXES.has(head)) {
+      throw invalid(code, 'unsupported prefix');
+    }
+    prefix = head as NumberPrefix;
+    text = value.slice(2);
+  }
+  const m = NUMBER_PATTERN.exec(text);
+  if (!m) {
+    throw invalid(code, 'expected a number');
+  }
+  // Implicit precision: half a unit of the last significant digit on either side (`100` is [99.5, 100.5)).
+  const decimals = m[2]?.length ?? 0;
+  const exponent = Number(m[3] ?? '0');
+  return { prefix, value: text, halfUnit: `5e${exponent - decimals - 1}` };
+}
+
+function unsupportedModifier(code: string): OperationOutcomeError {
+  return invalid(code, 'unsupported modifier');
+}
+
+function invalid(code: string, reason: string): OperationOutcomeError {
+  const name = safeForMessage(code);
+  return new OperationOutcomeError(badRequest(`Invalid search parameter ${name}: ${reason}`, name));
+}

@@ -1,0 +1,104 @@
+/**
+ * The write path of one resource: lock its current version, append the next version (or a deletion), mark the
+ * previous one superseded, write the new version's search index and an outbox event. Callers run these inside one
+ * transaction; together they make a write atomic and serialise concurrent writes to the same resource.
+ */
+import { conflict, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from './database';
+import { extractSearchIndex, insertSearchIndex } from './search/search-index';
+import { sql, type Sql } from './sql';
+
+/** The current version of a resource as the write path sees it. */
+export interface CurrentVersion {
+  vid: number;
+  versionId: number;
+  deleted: boolean;
+  content: Resource | undefined;
+  compartments: string[];
+  /** Whether the caller's visibility admits this version. */
+  visible: boolean;
+}
+
+/** The outbox event kinds, one per kind of write. */
+export type ChangeKind = 'create' | 'update' | 'delete';
+
+/**
+ * Locks the resource `resourceType/id` for this transaction and returns its current version, if any. The advisory
+ * lock also covers ids that do not exist yet, so two concurrent creates with one client-chosen id serialise too.
+ */
+export async function lockCurrentVersion(
+  tx: Queryable,
+  resourceType: string,
+  id: string,
+  visibility: Sql,
+): Promise<CurrentVersion | undefined> {
+  await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`${resourceType}/${id}`}))`);
+  const { rows } = await tx.query<{
+    vid: number | string;
+    version_id: number;
+    deleted: boolean;
+    content: Resource | null;
+    compartments: string[];
+    visible: boolean;
+  }>(sql`
+    SELECT rv.vid, rv.version_id, rv.deleted, rv.content, rv.compartments, (${visibility}) AS visible
+    FROM resource_version rv
+    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
+    FOR UPDATE`);
+  const row = rows[0];
+  if (!row) {
+    return undefined;
+  }
+  return {
+    vid: Number(row.vid),
+    versionId: row.version_id,
+    deleted: row.deleted,
+    content: row.content ?? undefined,
+    compartments: row.compartments,
+    visible: row.visible === true,
+  };
+}
+
+export interface NewVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  /** The content to store; undefined records a deletion. */
+  resource: Resource | undefined;
+  compartments: string[];
+  kind: ChangeKind;
+}
+
+/** Appends `next` after `previous` (superseding it), indexes it and records the outbox event. */
+export async function appendVersion(tx: Queryable, previous: CurrentVersion | undefined, next: NewVersion): Promise<void> {
+  if (previous) {
+    await tx.query(sql`UPDATE resource_version SET superseded_xid = pg_current_xact_id() WHERE vid = ${previous.vid}`);
+  }
+  let vid: number;
+  try {
+    const { rows } = await tx.query<{ vid: number | string }>(sql`
+      INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
+      VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},
+              ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
+      RETURNING vid`);
+    vid = Number(rows[0]!.vid);
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      // Only reachable when another writer slipped past the lock (e.g. a caller's own SERIALIZABLE transaction).
+      throw new OperationOutcomeError(conflict('The resource was changed concurrently; retry'), { cause: err });
+    }
+    throw err;
+  }
+  if (next.resource) {
+    await insertSearchIndex(tx, vid, extractSearchIndex(next.resource));
+  }
+  await tx.query(sql`
+    INSERT INTO outbox (kind, resource_type, resource_id, version_id)
+    VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId})`);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}

@@ -1,0 +1,145 @@
+/**
+ * The operator's API for clients and users, as plain async functions from a parsed body to a result; routes.ts only
+ * adapts them to Express. Bodies are validated with zod; problems answer 400 OperationOutcomes naming the fields
+ * (never echoing values: a password must not come back in an error).
+ */
+import {
+  createUser,
+  disableClient,
+  disableUser,
+  jwksSchema,
+  listClients,
+  listUsers,
+  MIN_PASSWORD_LENGTH,
+  registerClient,
+  type AuthDeps,
+  type ClientRegistration,
+  type OrganizationReference,
+  type RegisteredClient,
+  type UserAccount,
+} from '@carecircle/auth';
+import { badRequest, OperationOutcomeError } from '@medplum/core';
+import { z } from 'zod';
+
+const organizationReference = z
+  .string()
+  .regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/, 'must be Organization/{id}')
+  .transform((v) => v as OrganizationReference);
+const name = z.string().trim().min(1).max(200);
+const scope = z.string().trim().min(1).max(4096);
+
+const systemClientBody = z.strictObject({
+  name,
+  organization: organizationReference,
+  jwks: jwksSchema.optional(),
+  jwks_uri: z.string().max(2048).optional(),
+  scope,
+});
+const publicAppBody = z.strictObject({
+  name,
+  redirect_uris: z.array(z.string().max(2048)).min(1).max(20),
+  scope,
+});
+const userBody = z.strictObject({
+  username: z
+    .string()
+    .trim()
+    .min(3)
+    .max(128)
+    .regex(/^[A-Za-z0-9._@+-]+$/, 'letters, digits and . _ @ + - only'),
+  password: z.string().min(MIN_PASSWORD_LENGTH).max(256),
+  fhirUser: z
+    .string()
+    .regex(/^(Practitioner|Patient)\/[A-Za-z0-9\-.]{1,64}$/, 'must be Practitioner/{id} or Patient/{id}')
+    .transform((v) => v as `Practitioner/${string}` | `Patient/${string}`),
+  organization: organizationReference.optional(),
+});
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new OperationOutcomeError(badRequest(`Invalid request body: ${problems}`));
+  }
+  return parsed.data;
+}
+
+/** A client as the admin API shows it (OAuth field names). */
+export function presentClient(client: RegisteredClient): Record<string, unknown> {
+  const common = { client_id: client.clientId, name: client.name, scope: client.scope, created_at: client.createdAt, disabled: client.disabled };
+  return client.kind === 'system'
+    ? {
+        ...common,
+        kind: 'system',
+        organization: client.organization,
+        ...(client.jwks ? { jwks: client.jwks } : {}),
+        ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+      }
+    : { ...common, kind: 'public', redirect_uris: client.redirectUris };
+}
+
+/** A user as the admin API shows it: never a password or hash. */
+export function presentUser(user: UserAccount): Record<string, unknown> {
+  return {
+    id: user.id,
+    username: user.username,
+    fhirUser: user.fhirUser,
+    ...(user.organization ? { organization: user.organization } : {}),
+    created_at: user.createdAt,
+    disabled: user.disabled,
+  };
+}
+
+/** POST /admin/clients: a system client (organization + jwks | jwks_uri) or a public app (redirect_uris). */
+export async function registerClientHandler(deps: Pick<AuthDeps, 'db'>, body: unknown): Promise<Record<string, unknown>> {
+  const isPublicApp = typeof body === 'object' && body !== null && 'redirect_uris' in body;
+  let registration: ClientRegistration;
+  if (isPublicApp) {
+    const parsed = parseBody(publicAppBody, body);
+    registration = { kind: 'public', name: parsed.name, redirectUris: parsed.redirect_uris, scope: parsed.scope };
+  } else {
+    const parsed = parseBody(systemClientBody, body);
+    registration = {
+      kind: 'system',
+      name: parsed.name,
+      organization: parsed.organization,
+      scope: parsed.scope,
+      ...(parsed.jwks ? { jwks: parsed.jwks } : {}),
+      ...(parsed.jwks_uri ? { jwksUri: parsed.jwks_uri } : {}),
+    };
+  }
+  return presentClient(await registerClient(deps.db, registration));
+}
+
+/** GET /admin/clients */
+export async function listClientsHandler(deps: Pick<AuthDeps, 'db'>): Promise<Record<string, unknown>> {
+  return { clients: (await listClients(deps.db)).map(presentClient) };
+}
+
+/** POST /admin/clients/{id}/disable */
+export async function disableClientHandler(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, clientId: string): Promise<Record<string, unknown>> {
+  return presentClient(await disableClient(deps, clientId));
+}
+
+/** POST /admin/users */
+export async function createUserHandler(deps: Pick<AuthDeps, 'db'>, body: unknown): Promise<Record<string, unknown>> {
+  const parsed = parseBody(userBody, body);
+  return presentUser(
+    await createUser(deps.db, {
+      username: parsed.username,
+      password: parsed.password,
+      fhirUser: parsed.fhirUser,
+      ...(parsed.organization ? { organization: parsed.organization } : {}),
+    }),
+  );
+}
+
+/** GET /admin/users */
+export async function listUsersHandler(deps: Pick<AuthDeps, 'db'>): Promise<Record<string, unknown>> {
+  return { users: (await listUsers(deps.db)).map(presentUser) };
+}
+
+/** POST /admin/users/{id}/disable */
+export async function disableUserHandler(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, userId: string): Promise<Record<string, unknown>> {
+  return presentUser(await disableUser(deps, userId));
+}

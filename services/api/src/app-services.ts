@@ -1,0 +1,15 @@
+/**
+ * What the HTTP app is built from: opened once at start (main.ts) or per test suite, closed at shutdown.
+ * Routers receive this object; nothing reaches for globals.
+ */
+import type { Config } from '@carecircle/config';
+import type { Logger } from '@carecircle/log';
+import type { Database } from '@carecircle/store';
+import type { Redis } from 'ioredis';
+
+export interface AppServices {
+  readonly config: Config;
+  readonly db: Database;
+  readonly redis: Redis;
+  readonly logger: Logger;
+}

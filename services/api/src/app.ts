@@ -1,0 +1,37 @@
+/**
+ * The Express application: middleware and routers, mounted in order. No listening here (see server.ts), so tests run
+ * the whole app in-process with supertest.
+ */
+import { unknownEndpoint } from '@carecircle/fhir';
+import express from 'express';
+import type { AppServices } from './app-services';
+import { createFhirRouter } from './fhir/routes';
+import { createHealthRouter } from './health/routes';
+import { accessLog } from './http/access-log';
+import { cors } from './http/cors';
+import { errorHandler } from './http/error-handler';
+import { sendOperationOutcome } from './http/fhir-response';
+import { requestId } from './http/request-id';
+import { securityHeaders } from './http/security-headers';
+
+/** Builds the HTTP application over already-opened services. */
+export function createApp(services: AppServices): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestId());
+  app.use(accessLog(services.logger));
+  app.use(securityHeaders());
+  app.use(cors(services.config.corsOrigins));
+
+  app.use(createHealthRouter(services));
+  app.use('/fhir/R4', createFhirRouter(services));
+
+  app.use((_req, res) => {
+    sendOperationOutcome(res, 404, unknownEndpoint());
+  });
+  app.use(errorHandler(services.logger));
+  return app;
+}

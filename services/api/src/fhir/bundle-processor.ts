@@ -1,0 +1,240 @@
+/**
+ * Batch and transaction Bundles POSTed to the FHIR base.
+ *
+ * - A batch runs each entry on its own; each entry's response carries its status or an OperationOutcome.
+ * - A transaction runs every entry in one database transaction, in FHIR's order (DELETE, POST, PUT/PATCH, GET), with
+ *   `urn:uuid:` fullUrls of created resources replaced by their new ids wherever they are referenced. Any failure rolls
+ *   the whole transaction back and answers that entry's error.
+ * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
+ * to each one exactly as to a single request.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, fail, OperationOutcomeError, outcomeStatus, payloadTooLarge } from '@carecircle/fhir';
+import type { Repository } from '@carecircle/store';
+import type { Bundle, BundleEntry, BundleEntryRequest, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
+import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
+
+/** Most entries one Bundle may carry; larger ones answer 413. */
+export const MAX_BUNDLE_ENTRIES = 1000;
+
+const METHODS: readonly FhirMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** FHIR's processing order for transactions (http.html#trules). */
+const TRANSACTION_ORDER: Record<FhirMethod, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3 };
+const REASON_PHRASES: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
+const URN_UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+interface ParsedEntry {
+  index: number;
+  request: FhirRequest;
+  fullUrl?: string;
+}
+
+/** Processes a batch or transaction Bundle with the caller's repository. */
+export async function processBundle(body: unknown, repository: Repository, baseUrl: string): Promise<Bundle> {
+  const bundle = parseBundle(body);
+  const entries = (bundle.entry ?? []).map((entry, index) => parseEntry(entry, index, baseUrl));
+  return bundle.type === 'transaction'
+    ? processTransaction(entries, repository, baseUrl)
+    : processBatch(entries, repository, baseUrl);
+}
+
+function parseBundle(body: unknown): Bundle & { type: 'batch' | 'transaction' } {
+  if (!body || typeof body !== 'object' || (body as Resource).resourceType !== 'Bundle') {
+    fail(badRequest('POST to the FHIR base takes a Bundle of type batch or transaction'));
+  }
+  const bundle = body as Bundle;
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+    fail(badRequest('Bundle.type must be batch or transaction', 'Bundle.type'));
+  }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) {
+    fail(badRequest('Bundle.entry must be an array', 'Bundle.entry'));
+  }
+  if ((bundle.entry?.length ?? 0) > MAX_BUNDLE_ENTRIES) {
+    fail(payloadTooLarge(`A Bundle may carry at most ${MAX_BUNDLE_ENTRIES} entries`));
+  }
+  return bundle as Bundle & { type: 'batch' | 'transaction' };
+}
+
+function parseEntry(entry: BundleEntry, index: number, baseUrl: string): ParsedEntry {
+  const where = `Bundle.entry[${index}]`;
+  if (!entry || typeof entry !== 'object') {
+    fail(badRequest('Each entry must be an object', where));
+  }
+  const request = entry.request as BundleEntryRequest | undefined;
+  if (!request || typeof request.url !== 'string' || !METHODS.includes(request.method as FhirMethod)) {
+    fail(badRequest('Each entry needs request.method (GET, POST, PUT, PATCH, DELETE) and request.url', `${where}.request`));
+  }
+  const url = relativeUrl(request.url, baseUrl, where);
+  const [path = '', queryString = ''] = url.split('?', 2);
+  const method = request.method as FhirMethod;
+  let body: unknown = entry.resource;
+  if (method === 'PATCH') {
+    body = binaryPatch(entry.resource, where);
+  }
+  return {
+    index,
+    fullUrl: typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined,
+    request: {
+      method,
+      path,
+      query: new URLSearchParams(queryString),
+      body,
+      ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}),
+      ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}),
+      ...(request.ifNoneMatch ? { ifNoneMatch: request.ifNoneMatch } : {}),
+    },
+  };
+}
+
+function relativeUrl(url: string, baseUrl: string, where: string): string {
+  if (url.startsWith(`${baseUrl}/`)) {
+    return url.slice(baseUrl.length + 1);
+  }
+  if (/^[a-z]+:/i.test(url) || url.startsWith('/') || url.includes('..')) {
+    fail(badRequest('request.url must be relative to the FHIR base', `${where}.request.url`));
+  }
+  return url;
+}
+
+/** A PATCH entry carries its JSON Patch as a Binary resource with base64 data (FHIR R4 http.html#patch). */
+function binaryPatch(resource: Resource | undefined, where: string): unknown {
+  if (resource?.resourceType !== 'Binary' || resource.contentType !== 'application/json-patch+json' || !resource.data) {
+    fail(badRequest('A PATCH entry carries a Binary with contentType application/json-patch+json', `${where}.resource`));
+  }
+  try {
+    return JSON.parse(Buffer.from(resource.data, 'base64').toString('utf8')) as unknown;
+  } catch {
+    return fail(badRequest('The PATCH entry Binary is not valid JSON', `${where}.resource.data`));
+  }
+}
+
+async function processBatch(entries: ParsedEntry[], repository: Repository, baseUrl: string): Promise<Bundle> {
+  const context: InteractionContext = { repository, baseUrl };
+  const responses: BundleEntry[] = [];
+  // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
+  for (const entry of entries) {
+    try {
+      responses.push(toResponseEntry(await handleFhirInteraction(entry.request, context), baseUrl));
+    } catch (err) {
+      responses.push(errorEntry(err, entry.index));
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: responses };
+}
+
+async function processTransaction(entries: ParsedEntry[], repository: Repository, baseUrl: string): Promise<Bundle> {
+  const ordered = [...entries].sort(
+    (a, b) => TRANSACTION_ORDER[a.request.method] - TRANSACTION_ORDER[b.request.method] || a.index - b.index,
+  );
+  const responses = new Array<BundleEntry>(entries.length);
+  await repository.transaction(async (txRepository) => {
+    const context: InteractionContext = { repository: txRepository, baseUrl };
+    const assigned = await assignIds(entries, txRepository);
+    for (const entry of entries) {
+      entry.request.body = replaceReferences(entry.request.body, assigned);
+      entry.request.query = new URLSearchParams(
+        [...entry.request.query].map(([name, value]): [string, string] => [name, assigned.get(value) ?? value]),
+      );
+    }
+    for (const entry of ordered) {
+      try {
+        const response = await handleFhirInteraction(withAssignedId(entry, assigned), context);
+        responses[entry.index] = toResponseEntry(response, baseUrl);
+      } catch (err) {
+        throw locate(err, entry.index);
+      }
+    }
+  });
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+/**
+ * Decides, before anything is written, the reference every `urn:uuid:` POST entry will have: a conditional create
+ * that matches one existing resource resolves to it; every other create gets a new id now.
+ */
+async function assignIds(entries: ParsedEntry[], repository: Repository): Promise<Map<string, string>> {
+  const assigned = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry.fullUrl === undefined || entry.request.method !== 'POST' || !URN_UUID.test(entry.fullUrl)) {
+      continue;
+    }
+    if (assigned.has(entry.fullUrl)) {
+      fail(badRequest('Duplicate fullUrl in transaction', `Bundle.entry[${entry.index}].fullUrl`));
+    }
+    const resourceType = entry.request.path.split('/')[0] ?? '';
+    let id: string = randomUUID();
+    if (entry.request.ifNoneExist !== undefined) {
+      const { matches } = await repository.search(resourceType, new URLSearchParams(entry.request.ifNoneExist));
+      if (matches.length === 1 && matches[0]?.id) {
+        id = matches[0].id;
+      }
+    }
+    assigned.set(entry.fullUrl, `${resourceType}/${id}`);
+  }
+  return assigned;
+}
+
+/** A POST whose id was pre-assigned becomes a create with that id (still a create: 201, version 1). */
+function withAssignedId(entry: ParsedEntry, assigned: Map<string, string>): FhirRequest {
+  const reference = entry.fullUrl === undefined ? undefined : assigned.get(entry.fullUrl);
+  if (entry.request.method !== 'POST' || reference === undefined) {
+    return entry.request;
+  }
+  const id = reference.split('/')[1] ?? '';
+  return { ...entry.request, assignedId: id } as FhirRequest;
+}
+
+/** Deep copy of `value` with every `reference` string that names a `urn:uuid:` fullUrl replaced by `Type/id`. */
+function replaceReferences(value: unknown, assigned: Map<string, string>): unknown {
+  if (assigned.size === 0 || value === null || typeof value !== 'object') {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => replaceReferences(item, assigned));
+  }
+  const result: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    result[key] = key === 'reference' && typeof child === 'string' ? (assigned.get(child) ?? child) : replaceReferences(child, assigned);
+  }
+  return result;
+}
+
+function toResponseEntry(response: FhirResponse, baseUrl: string): BundleEntry {
+  const phrase = REASON_PHRASES[response.status];
+  const version = response.version;
+  return {
+    ...(version ? { fullUrl: `${baseUrl}/${version.resourceType}/${version.id}` } : {}),
+    ...(response.resource ? { resource: response.resource } : {}),
+    response: {
+      status: phrase ? `${response.status} ${phrase}` : String(response.status),
+      ...(version && (response.status === 201 || response.location)
+        ? { location: `${version.resourceType}/${version.id}/_history/${version.versionId}` }
+        : {}),
+      ...(version ? { etag: `W/"${version.versionId}"`, lastModified: version.lastUpdated } : {}),
+    },
+  };
+}
+
+function errorEntry(err: unknown, index: number): BundleEntry {
+  const outcome = toEntryOutcome(err, index);
+  return { response: { status: String(outcomeStatus(outcome)), outcome } };
+}
+
+function locate(err: unknown, index: number): OperationOutcomeError {
+  return new OperationOutcomeError(toEntryOutcome(err, index));
+}
+
+/** The entry's OperationOutcome, with issues located at `Bundle.entry[i]` so the caller knows which entry failed. */
+function toEntryOutcome(err: unknown, index: number): OperationOutcome {
+  if (!(err instanceof OperationOutcomeError)) {
+    throw err;
+  }
+  return {
+    ...err.outcome,
+    issue: err.outcome.issue.map((issue) => ({
+      ...issue,
+      expression: [...(issue.expression ?? []), `Bundle.entry[${index}]`],
+    })),
+  };
+}

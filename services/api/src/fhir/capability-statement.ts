@@ -1,0 +1,91 @@
+/**
+ * The CapabilityStatement at /fhir/R4/metadata: generated from what the server really supports (the resource types
+ * the store serves, the search parameters it indexes, the interactions the router implements), so it cannot drift.
+ */
+import type { Config } from '@carecircle/config';
+import { SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
+import { getSupportedSearchParameters } from '@carecircle/store';
+import type {
+  CapabilityStatement,
+  CapabilityStatementRestResource,
+  CapabilityStatementRestResourceSearchParam,
+} from '@medplum/fhirtypes';
+
+const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
+  { name: '_count', type: 'number', documentation: 'Page size: default 20, at most 1000' },
+  { name: '_sort', type: 'string', documentation: 'Comma-separated parameters, - for descending' },
+  { name: '_total', type: 'token', documentation: 'none | estimate | accurate (default accurate)' },
+  { name: '_summary', type: 'token', documentation: 'count only' },
+  { name: '_include', type: 'special', documentation: 'Type:param[:Target]' },
+  { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]' },
+];
+
+/** Builds the CapabilityStatement for this deployment. */
+export function buildCapabilityStatement(config: Config, conformanceTypes: readonly string[]): CapabilityStatement {
+  const resources: CapabilityStatementRestResource[] = SUPPORTED_RESOURCE_TYPES.map((type) => {
+    const searchParams = getSupportedSearchParameters(type);
+    const referenceParams = searchParams.filter((p) => p.type === 'reference').map((p) => `${type}:${p.name}`);
+    return {
+      type,
+      interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map(
+        (code) => ({ code: code as 'read' }),
+      ),
+      versioning: 'versioned',
+      readHistory: true,
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalRead: 'not-supported',
+      conditionalUpdate: false,
+      conditionalDelete: 'not-supported',
+      referencePolicy: ['literal', 'local'],
+      searchInclude: referenceParams,
+      searchRevInclude: SUPPORTED_RESOURCE_TYPES.flatMap((other) =>
+        getSupportedSearchParameters(other)
+          .filter((p) => p.type === 'reference')
+          .map((p) => `${other}:${p.name}`),
+      ),
+      searchParam: [
+        ...searchParams.map((p) => ({
+          name: p.name,
+          definition: p.definition,
+          type: p.type,
+          ...(p.documentation ? { documentation: p.documentation } : {}),
+        })),
+        ...SEARCH_RESULT_PARAMETERS,
+      ],
+    };
+  });
+  const conformance: CapabilityStatementRestResource[] = conformanceTypes.map((type) => ({
+    type: type as CapabilityStatementRestResource['type'],
+    interaction: [{ code: 'read' }, { code: 'search-type' }],
+    searchParam: [
+      { name: 'url', type: 'uri' },
+      { name: '_id', type: 'token' },
+    ],
+  }));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    name: 'CareCircle',
+    title: 'CareCircle FHIR API',
+    publisher: 'CareCircle',
+    software: { name: 'CareCircle', version: '0.1.0' },
+    implementation: { description: 'CareCircle care coordination', url: config.fhirBaseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: config.corsOrigins.length > 0,
+          description: 'Every request but this statement needs a bearer token.',
+        },
+        resource: [...resources, ...conformance],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+      },
+    ],
+  };
+}

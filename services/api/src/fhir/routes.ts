@@ -1,0 +1,102 @@
+/**
+ * The FHIR REST API under /fhir/R4: the thin Express adapter around {@link handleFhirInteraction}. Turns the HTTP
+ * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
+ */
+import { getConformanceResource, getConformanceResources } from '@carecircle/fhir';
+import { getRequestContext } from '@carecircle/auth';
+import express, { type Request, type Response } from 'express';
+import type { AppServices } from '../app-services';
+import { fhirBody } from '../http/fhir-body';
+import { sendFhir } from '../http/fhir-response';
+import { authenticate } from './authenticate';
+import { processBundle } from './bundle-processor';
+import { buildCapabilityStatement } from './capability-statement';
+import { serveConformance } from './conformance';
+import { handleFhirInteraction } from './fhir-interaction';
+import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
+
+const PREFER_RETURN = /return=(minimal|representation|OperationOutcome)/;
+
+/** The router mounted at /fhir/R4. */
+export function createFhirRouter(services: AppServices): express.Router {
+  const { config } = services;
+  const router = express.Router();
+  const conformanceTypes = [...new Set(getConformanceResources().map((r) => r.resourceType))];
+  const capabilityStatement = buildCapabilityStatement(config, conformanceTypes);
+
+  // Public: clients discover what the server supports before they hold a token.
+  router.get('/metadata', (_req, res) => {
+    res.locals.interaction = 'capabilities';
+    sendFhir(res, 200, capabilityStatement);
+  });
+
+  router.use(authenticate(services));
+  router.use(fhirBody(config.maxBodyBytes));
+
+  router.get(conformancePaths(conformanceTypes), (req, res) => {
+    res.locals.interaction = 'conformance';
+    const [type = '', id] = req.path.split('/').filter(Boolean);
+    sendFhir(res, 200, serveConformance(type, id, toSearchParams(req), config.fhirBaseUrl, getConformanceResource, getConformanceResources));
+  });
+
+  router.all('/{*path}', async (req: Request, res: Response) => {
+    const request = toFhirRequest(req);
+    res.locals.interaction = `${request.method} ${request.path.split('/')[0] ?? ''}`;
+    const { repository } = getRequestContext();
+    const response = await handleFhirInteraction(request, {
+      repository,
+      baseUrl: config.fhirBaseUrl,
+      processBundle: (bundle) => processBundle(bundle, repository, config.fhirBaseUrl),
+    });
+    writeFhirResponse(res, response, config.fhirBaseUrl);
+  });
+  return router;
+}
+
+function conformancePaths(types: readonly string[]): string[] {
+  return types.flatMap((type) => [`/${type}`, `/${type}/:id`]);
+}
+
+function toSearchParams(req: Request): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(req.query)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === 'string') {
+        params.append(name, v);
+      }
+    }
+  }
+  return params;
+}
+
+function toFhirRequest(req: Request): FhirRequest {
+  const method = req.method === 'HEAD' ? 'GET' : (req.method as FhirMethod);
+  const prefer = PREFER_RETURN.exec(req.get('prefer') ?? '')?.[1] as FhirRequest['preferReturn'];
+  const ifMatch = req.get('if-match');
+  const ifNoneExist = req.get('if-none-exist');
+  const ifNoneMatch = req.get('if-none-match');
+  return {
+    method,
+    path: req.path.replace(/^\/+/, ''),
+    query: toSearchParams(req),
+    body: req.body as unknown,
+    ...(ifMatch ? { ifMatch } : {}),
+    ...(ifNoneExist ? { ifNoneExist } : {}),
+    ...(ifNoneMatch ? { ifNoneMatch } : {}),
+    ...(prefer ? { preferReturn: prefer } : {}),
+  };
+}
+
+function writeFhirResponse(res: Response, response: FhirResponse, baseUrl: string): void {
+  const { version } = response;
+  if (version) {
+    res.setHeader('ETag', `W/"${version.versionId}"`);
+    if (version.lastUpdated) {
+      res.setHeader('Last-Modified', new Date(version.lastUpdated).toUTCString());
+    }
+    if (response.location) {
+      res.setHeader('Location', `${baseUrl}/${version.resourceType}/${version.id}/_history/${version.versionId}`);
+    }
+  }
+  sendFhir(res, response.status, response.status === 304 ? undefined : response.resource);
+}

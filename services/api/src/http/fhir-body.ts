@@ -1,0 +1,55 @@
+/**
+ * Request bodies for the FHIR API: JSON (FHIR, plain, or JSON Patch) within the configured size, forms for
+ * `_search`. Anything else on a write answers 415. Keys that could pollute prototypes are refused outright.
+ */
+import { badRequest, OperationOutcomeError, unsupportedMediaType } from '@carecircle/fhir';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+class ForbiddenKeyError extends Error {}
+
+/** Middleware factories parsing JSON and form bodies, then checking the content type of writes. */
+export function fhirBody(maxBodyBytes: number) {
+  const json = express.json({
+    type: JSON_TYPES,
+    limit: maxBodyBytes,
+    strict: true,
+    reviver(key: string, value: unknown) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new ForbiddenKeyError();
+      }
+      return value;
+    },
+  });
+  const form = express.urlencoded({ type: FORM_TYPE, limit: maxBodyBytes, extended: false, parameterLimit: 200 });
+
+  function parseJson(req: Request, res: Response, next: NextFunction): void {
+    json(req, res, (err?: unknown) => {
+      // body-parser passes the reviver's own error object on (as a 400 parse failure).
+      if (err instanceof ForbiddenKeyError) {
+        next(new OperationOutcomeError(badRequest('JSON keys __proto__, constructor and prototype are not allowed')));
+        return;
+      }
+      next(err);
+    });
+  }
+
+  function requireSupportedContentType(req: Request, _res: Response, next: NextFunction): void {
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method)) {
+      next();
+      return;
+    }
+    const isSearch = req.method === 'POST' && /\/_search$/.test(req.path);
+    const accepted = isSearch ? [FORM_TYPE] : req.method === 'PATCH' ? ['application/json-patch+json'] : JSON_TYPES.slice(0, 2);
+    if (!req.is(accepted)) {
+      next(new OperationOutcomeError(unsupportedMediaType));
+      return;
+    }
+    next();
+  }
+
+  return [parseJson, form, requireSupportedContentType];
+}

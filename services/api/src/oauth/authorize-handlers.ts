@@ -1,0 +1,84 @@
+/**
+ * The authorization endpoint's handlers, as plain async functions from a request's fields to a page or a redirect;
+ * routes.ts only adapts them to Express.
+ */
+import {
+  AuthorizeRequestError,
+  checkAuthorizeRequest,
+  LoginFailed,
+  pickAuthorizeParameters,
+  signInAndIssueCode,
+  type AuthDeps,
+  type AuthorizeParameters,
+} from '@carecircle/auth';
+import { z } from 'zod';
+import { renderErrorPage, renderLoginPage } from './login-page';
+
+/** What the authorization endpoint answers. */
+export type AuthorizeResult = { kind: 'page'; status: number; html: string } | { kind: 'redirect'; location: string };
+
+const GENERIC_LOGIN_ERROR = 'The username or password is not correct.';
+const THROTTLED_LOGIN_ERROR = 'Too many unsuccessful attempts. Please wait a few minutes and try again.';
+
+const credentialsSchema = z.object({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(256),
+});
+
+function requestProblem(err: AuthorizeRequestError): AuthorizeResult {
+  return err.kind === 'redirect' && err.redirectTo
+    ? { kind: 'redirect', location: err.redirectTo }
+    : { kind: 'page', status: 400, html: renderErrorPage(err.description) };
+}
+
+/** GET /oauth2/authorize: checks the request and shows the sign-in form. */
+export async function showSignIn(deps: Pick<AuthDeps, 'db' | 'config'>, query: Record<string, unknown>): Promise<AuthorizeResult> {
+  const params = pickAuthorizeParameters(query);
+  try {
+    const request = await checkAuthorizeRequest(deps, params);
+    return { kind: 'page', status: 200, html: renderLoginPage({ appName: request.app.name, params }) };
+  } catch (err) {
+    if (err instanceof AuthorizeRequestError) {
+      return requestProblem(err);
+    }
+    throw err;
+  }
+}
+
+/**
+ * POST /oauth2/authorize: signs the user in. Success redirects to the app with a code; wrong credentials show the
+ * form again with a generic error (401); too many failures 429.
+ */
+export async function submitSignIn(
+  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  form: Record<string, unknown>,
+  address: string,
+): Promise<AuthorizeResult> {
+  const params: AuthorizeParameters = pickAuthorizeParameters(form);
+  try {
+    const request = await checkAuthorizeRequest(deps, params);
+    const credentials = credentialsSchema.safeParse(form);
+    const username = typeof form.username === 'string' ? form.username.slice(0, 128) : '';
+    if (!credentials.success) {
+      return { kind: 'page', status: 400, html: renderLoginPage({ appName: request.app.name, params, username, error: GENERIC_LOGIN_ERROR }) };
+    }
+    try {
+      return { kind: 'redirect', location: await signInAndIssueCode(deps, request, credentials.data, address) };
+    } catch (err) {
+      if (err instanceof LoginFailed) {
+        const throttled = err.reason === 'throttled';
+        return {
+          kind: 'page',
+          status: throttled ? 429 : 401,
+          html: renderLoginPage({ appName: request.app.name, params, username, error: throttled ? THROTTLED_LOGIN_ERROR : GENERIC_LOGIN_ERROR }),
+        };
+      }
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof AuthorizeRequestError) {
+      return requestProblem(err);
+    }
+    throw err;
+  }
+}

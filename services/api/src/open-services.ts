@@ -1,0 +1,66 @@
+/**
+ * Opening and closing what the process depends on: the database (migrated) and Redis. A dependency that does not
+ * answer at start stops the process with a message that says how to start it.
+ */
+import type { Config } from '@carecircle/config';
+import type { Logger } from '@carecircle/log';
+import { migrate, openDatabase } from '@carecircle/store';
+import { Redis } from 'ioredis';
+import type { AppServices } from './app-services';
+
+const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+/** Thrown when a dependency cannot be reached at start; its message is meant for the operator. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Opens the database (running migrations) and Redis. */
+export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
+  const redis = await connectRedis(config.redisUrl);
+  let db;
+  try {
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrate(db);
+    logger.info({ database: db.kind, migrationsApplied: applied.length }, 'database ready');
+  } catch (err) {
+    redis.disconnect();
+    await db?.close().catch(() => undefined);
+    throw new StartupError(
+      `Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `PGlite in ${config.dataDir}`}): ${(err as Error).message}. ` +
+        'Check that PostgreSQL is running (e.g. `pg_ctlcluster 15 main start`) and DATABASE_URL is right, or unset DATABASE_URL to use embedded PGlite.',
+    );
+  }
+  return { config, db, redis, logger };
+}
+
+/** Closes what {@link openServices} opened, database after Redis-using work has stopped. */
+export async function closeServices(services: AppServices): Promise<void> {
+  await services.db.close();
+  await services.redis.quit().catch(() => services.redis.disconnect());
+}
+
+/** Connects to Redis or throws a StartupError explaining how to start it. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 3,
+  });
+  // After start, connection errors are retried by ioredis; readiness reports them.
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch {
+    redis.disconnect();
+    throw new StartupError(
+      `Cannot reach Redis at ${redactUrl(url)}. Start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`,
+    );
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

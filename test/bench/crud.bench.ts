@@ -1,0 +1,108 @@
+/**
+ * Throughput of create, read and search through the whole HTTP stack, each reported beside a raw PostgreSQL baseline
+ * measured in the same run on the same database (the same work as bare SQL over `pg`), so the ratio says what the
+ * FHIR layer costs on this machine regardless of how fast the machine is.
+ *
+ *   npm run bench            (needs PostgreSQL and Redis like the tests; BENCH_SCALE=2 doubles the counts)
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '@carecircle/config';
+import { createLogger } from '@carecircle/log';
+import { startServer } from '@carecircle/api';
+import { buildPatient, createTestDatabase } from '@carecircle/testing';
+import pg from 'pg';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const CONCURRENCY = 8;
+const COUNTS = { create: 1500 * SCALE, read: 3000 * SCALE, search: 600 * SCALE };
+
+interface Result {
+  name: string;
+  ops: number;
+  seconds: number;
+}
+
+async function run(name: string, ops: number, op: (i: number) => Promise<void>): Promise<Result> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < ops) {
+        await op(next++);
+      }
+    }),
+  );
+  return { name, ops, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function rate(r: Result): number {
+  return r.ops / r.seconds;
+}
+
+async function main(): Promise<void> {
+  const database = await createTestDatabase();
+  const adminToken = randomBytes(32).toString('hex');
+  const config = loadConfig({ DATABASE_URL: database.url, ADMIN_TOKEN: adminToken, PORT: '0', ROLE: 'api', NODE_ENV: 'test' });
+  const server = await startServer(config, createLogger('silent'));
+  const base = `http://127.0.0.1:${server.port}/fhir/R4`;
+  const headers = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/fhir+json' };
+  const raw = new pg.Pool({ connectionString: database.url, max: CONCURRENCY });
+  await raw.query('CREATE TABLE bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), content jsonb NOT NULL)');
+  await raw.query("CREATE INDEX ON bench_raw ((content->'name'->0->>'family'))");
+
+  const families = Array.from({ length: 50 }, (_, i) => `Family${i}`);
+  const patient = (i: number) => buildPatient({ name: [{ family: families[i % families.length] as string, given: [`G${i}`] }] });
+  const ids: string[] = [];
+  const rawIds: string[] = [];
+  try {
+    // Warm up both paths (JIT, connection pools, definitions).
+    for (let i = 0; i < 50; i++) {
+      await fetch(`${base}/Patient`, { method: 'POST', headers, body: JSON.stringify(patient(i)) }).then((r) => r.arrayBuffer());
+      await raw.query('INSERT INTO bench_raw (content) VALUES ($1)', [JSON.stringify(patient(i))]);
+    }
+    const results: [Result, Result][] = [];
+    results.push([
+      await run('create', COUNTS.create, async (i) => {
+        const res = await fetch(`${base}/Patient`, { method: 'POST', headers, body: JSON.stringify(patient(i)) });
+        ids.push(((await res.json()) as { id: string }).id);
+      }),
+      await run('raw INSERT', COUNTS.create, async (i) => {
+        const { rows } = await raw.query<{ id: string }>('INSERT INTO bench_raw (content) VALUES ($1) RETURNING id', [JSON.stringify(patient(i))]);
+        rawIds.push(rows[0]?.id as string);
+      }),
+    ]);
+    results.push([
+      await run('read', COUNTS.read, async (i) => {
+        await fetch(`${base}/Patient/${ids[i % ids.length]}`, { headers }).then((r) => r.arrayBuffer());
+      }),
+      await run('raw SELECT by id', COUNTS.read, async (i) => {
+        await raw.query('SELECT content FROM bench_raw WHERE id = $1', [rawIds[i % rawIds.length]]);
+      }),
+    ]);
+    results.push([
+      await run('search family, 20/page', COUNTS.search, async (i) => {
+        await fetch(`${base}/Patient?family=${families[i % families.length]}&_count=20`, { headers }).then((r) => r.arrayBuffer());
+      }),
+      await run('raw SELECT family, 20', COUNTS.search, async (i) => {
+        await raw.query("SELECT content FROM bench_raw WHERE content->'name'->0->>'family' = $1 LIMIT 20", [families[i % families.length]]);
+      }),
+    ]);
+
+    process.stdout.write(`CareCircle throughput (concurrency ${CONCURRENCY}, PostgreSQL, one process)\n\n`);
+    process.stdout.write('| operation | ops | CareCircle req/s | raw baseline | raw ops/s | CareCircle / raw |\n|---|---|---|---|---|---|\n');
+    for (const [ours, baseline] of results) {
+      process.stdout.write(
+        `| ${ours.name} | ${ours.ops} | ${rate(ours).toFixed(0)} | ${baseline.name} | ${rate(baseline).toFixed(0)} | ${(rate(ours) / rate(baseline)).toFixed(3)} |\n`,
+      );
+    }
+  } finally {
+    await raw.end();
+    await server.close();
+    await database.drop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

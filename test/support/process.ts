@@ -1,0 +1,85 @@
+/**
+ * Runs CareCircle as a real child process (the same entry point as `npm start`) for whole-system tests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const API_MAIN = join(ROOT, 'services', 'api', 'src', 'main.ts');
+
+export interface RunningProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  output: () => string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts `services/api/src/main.ts` with `env` and waits until it prints that it is running (or exits). */
+export async function startCareCircle(env: Record<string, string>): Promise<RunningProcess> {
+  const port = env.PORT ?? String(await freePort());
+  const child = spawn(TSX, [API_MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`CareCircle did not start in time:\n${output}`)), 30_000);
+    const poll = setInterval(() => {
+      if (output.includes('CareCircle is running')) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return {
+    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) {
+        return child.exitCode;
+      }
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Waits for the process to exit by itself and returns its code. */
+export function waitForExit(running: RunningProcess, timeoutMs = 20_000): Promise<number | null> {
+  if (running.child.exitCode !== null) {
+    return Promise.resolve(running.child.exitCode);
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('process did not exit')), timeoutMs);
+    running.child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
