@@ -1,6 +1,6 @@
 import { OperationOutcomeError } from '@medplum/core';
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
-import { sql, type AccessPolicy } from '@carecircle/store';
+import { createRepository, sql, type AccessPolicy } from '@carecircle/store';
 import { openAuthTestEnv, type AuthTestEnv } from './auth-test-env';
 import type { Caller } from './caller';
 import { createAccessPolicy } from './caller-access-policy';
@@ -61,7 +61,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
 
   /** What a caller sees of a type: current versions (including deletions, which answer 410), as `id` or `id(deleted)`. */
   async function visible(caller: Caller, resourceType: string): Promise<string[]> {
-    const condition = createAccessPolicy(caller, env).visibility(resourceType) ?? sql`TRUE`;
+    const condition = createAccessPolicy(caller).visibility(resourceType) ?? sql`TRUE`;
     const { rows } = await env.db.query<{ id: string; deleted: boolean }>(sql`
       SELECT rv.id, rv.deleted FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.superseded_xid IS NULL AND ${condition}
@@ -70,7 +70,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
   }
 
   async function history(caller: Caller, resourceType: string, id: string): Promise<number> {
-    const condition = createAccessPolicy(caller, env).visibility(resourceType) ?? sql`TRUE`;
+    const condition = createAccessPolicy(caller).visibility(resourceType) ?? sql`TRUE`;
     const { rows } = await env.db.query(sql`
       SELECT 1 FROM resource_version rv WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND ${condition}`);
     return rows.length;
@@ -125,7 +125,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
       current?: Resource,
     ): Promise<number | 'ok'> {
       try {
-        await policy.assertWrite(interaction, next, current);
+        await policy.assertWrite(interaction, next, current, env.db);
         return 'ok';
       } catch (err) {
         if (err instanceof OperationOutcomeError) {
@@ -137,7 +137,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
 
     test('a new Patient without managingOrganization becomes the practice\'s own', async () => {
       const next = patient('new-1', undefined);
-      expect(await writeStatus(createAccessPolicy(practiceA, env), 'create', next)).toBe('ok');
+      expect(await writeStatus(createAccessPolicy(practiceA), 'create', next)).toBe('ok');
       expect(next.managingOrganization).toEqual({ reference: 'Organization/a' });
     });
 
@@ -153,15 +153,17 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
       ['deleting its Observation', 'delete', undefined, observation('obs-a1', 'pa1'), 'ok'],
       ['writing directory resources (admin only for now)', 'create', { resourceType: 'Organization', id: 'z' }, undefined, 403],
     ])('%s -> %s', async (_name, interaction, next, current, expected) => {
-      expect(await writeStatus(createAccessPolicy(practiceA, env), interaction, next, current)).toBe(expected);
+      expect(await writeStatus(createAccessPolicy(practiceA), interaction, next, current)).toBe(expected);
     });
 
     test('a transaction may create a Patient and its first resources together', async () => {
-      const policy = createAccessPolicy(practiceA, env);
-      expect(await writeStatus(policy, 'create', patient('in-tx', 'Organization/a'))).toBe('ok');
-      expect(await writeStatus(policy, 'create', observation('o-in-tx', 'in-tx'))).toBe('ok');
-      // Another request's policy does not know the uncommitted Patient.
-      expect(await writeStatus(createAccessPolicy(practiceA, env), 'create', observation('o-other', 'in-tx'))).toBe(403);
+      const repository = createRepository(env.db, createAccessPolicy(practiceA));
+      await repository.transaction(async (tx) => {
+        await tx.update(patient('in-tx', 'Organization/a'));
+        await tx.update(observation('o-in-tx', 'in-tx'));
+      });
+      // Outside that transaction, a Patient nobody committed is no one's: writing about it is refused.
+      expect(await writeStatus(createAccessPolicy(practiceA), 'create', observation('o-other', 'never-created'))).toBe(403);
     });
   });
 });

@@ -5,10 +5,9 @@ import type { Caller } from './caller';
 import { createAccessPolicy, patientReferences } from './caller-access-policy';
 
 // Decisions that need no database: a lookup that must not be reached.
-const noLookups = {
-  db: {
-    query: () => Promise.reject(new Error('no database in unit tests')),
-  } satisfies Queryable,
+/** Client-write decisions need no lookups; a transaction that fails loudly proves it. */
+const noLookups: Queryable = {
+  query: () => Promise.reject(new Error('no database in unit tests')),
 };
 
 const system: Caller = { kind: 'system', clientId: 'c1', organization: 'Organization/a', scope: 'system/Patient.rs system/Observation.cruds' };
@@ -48,14 +47,14 @@ describe('scopes, per interaction', () => {
     ['client may not create Observation', client, 'create', 'Observation', 403],
     ['admin may do anything', { kind: 'admin' }, 'delete', 'Patient', 'ok'],
   ])('%s', (_name, caller, interaction, type, expected) => {
-    const policy = createAccessPolicy(caller, noLookups);
+    const policy = createAccessPolicy(caller);
     expect(statusOf(() => policy.assertInteraction(interaction, type))).toBe(expected);
   });
 
   test('a system token only uses system/ scopes, a practitioner only user/ scopes', () => {
-    const crossed = createAccessPolicy({ ...system, scope: 'user/*.cruds patient/*.cruds' }, noLookups);
+    const crossed = createAccessPolicy({ ...system, scope: 'user/*.cruds patient/*.cruds' });
     expect(statusOf(() => crossed.assertInteraction('read', 'Patient'))).toBe(403);
-    const crossedUser = createAccessPolicy({ ...practitioner, scope: 'system/*.cruds' }, noLookups);
+    const crossedUser = createAccessPolicy({ ...practitioner, scope: 'system/*.cruds' });
     expect(statusOf(() => crossedUser.assertInteraction('read', 'Patient'))).toBe(403);
   });
 });
@@ -70,20 +69,20 @@ describe('visibility', () => {
     ['client sees only the own compartment', client, 'Observation', 'limited'],
     ['unknown types are limited (fail closed)', system, 'Subscription', 'limited'],
   ])('%s', (_name, caller, type, expected) => {
-    const condition = createAccessPolicy(caller, noLookups).visibility(type);
+    const condition = createAccessPolicy(caller).visibility(type);
     expect(condition === undefined ? 'all' : 'limited').toBe(expected);
   });
 
   test('values are parameters, never SQL text', () => {
     const hostile: Caller = { ...client, fhirUser: "Patient/x' OR true --" };
-    const rendered = createAccessPolicy(hostile, noLookups).visibility('Observation')?.render();
+    const rendered = createAccessPolicy(hostile).visibility('Observation')?.render();
     expect(rendered?.text).not.toContain("x'");
     expect(rendered?.values).toContain("Patient/x' OR true --");
   });
 });
 
 describe('client writes', () => {
-  const policy = createAccessPolicy(client, noLookups);
+  const policy = createAccessPolicy(client);
   const ownConsent: Resource = { resourceType: 'Consent', status: 'active', scope: {}, category: [], patient: { reference: 'Patient/p1' } } as Resource;
   const otherConsent: Resource = { ...ownConsent, patient: { reference: 'Patient/p2' } } as Resource;
   const observation: Resource = { resourceType: 'Observation', status: 'final', code: {}, subject: { reference: 'Patient/p1' } };
@@ -96,17 +95,23 @@ describe('client writes', () => {
     ['may not delete a Consent', 'delete', undefined, ownConsent, 403],
     ['may not write an Observation', 'create', observation, undefined, 403],
   ])('%s', (_name, interaction, next, current, expected) => {
-    expect(statusOf(() => policy.assertWrite(interaction, next, current))).toBe(expected);
+    expect(statusOf(() => policy.assertWrite(interaction, next, current, noLookups))).toBe(expected);
   });
 });
 
-test('patientReferences finds every relative Patient reference, once', () => {
+test('patientReferences finds every Patient reference, relative or absolute, once', () => {
   const resource = {
     resourceType: 'Communication',
     status: 'completed',
     subject: { reference: 'Patient/p1' },
-    recipient: [{ reference: 'Patient/p2/_history/3' }, { reference: 'Practitioner/x' }, { reference: 'Patient/p1' }],
+    recipient: [
+      { reference: 'Patient/p2/_history/3' },
+      { reference: 'Practitioner/x' },
+      { reference: 'Patient/p1' },
+      { reference: 'https://carecircle.test/fhir/R4/Patient/p4' },
+      { reference: 'urn:uuid:0b6d1b1e-3c9e-4c1a-9a53-0b1f3d7c2a11' },
+    ],
     note: [{ text: 'reference Patient/p3 in text is not a reference' }],
   } as Resource;
-  expect(patientReferences(resource).sort()).toEqual(['p1', 'p2']);
+  expect(patientReferences(resource).sort()).toEqual(['p1', 'p2', 'p4']);
 });

@@ -55,28 +55,24 @@ const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([
   { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' },
 ]);
 
-const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+// Relative (`Patient/1`) or absolute (`https://host/fhir/R4/Patient/1`, any host: over-matching only makes write
+// checks stricter), optionally versioned.
+const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
-/** Where a policy looks up Patients' custodians (the database, or a transaction). */
-export interface PolicyLookups {
-  readonly db: Queryable;
-}
-
 /**
- * The policy for `caller`. `lookups.db` answers "which organization manages Patient/x" for write checks; the policy
- * also remembers Patients it approved itself, so a transaction that creates a Patient and its resources together
- * passes before the Patient is committed.
+ * The policy for `caller`. Write checks look up which organization manages each Patient in the write's own
+ * transaction, so a transaction that creates a Patient and its resources together sees the new Patient.
  */
-export function createAccessPolicy(caller: Caller, lookups: PolicyLookups): AccessPolicy {
+export function createAccessPolicy(caller: Caller): AccessPolicy {
   switch (caller.kind) {
     case 'admin':
       return fullAccess;
     case 'system':
-      return practicePolicy(caller.organization, parseScopes(caller.scope), ['system'], lookups);
+      return practicePolicy(caller.organization, parseScopes(caller.scope), ['system']);
     case 'practitioner':
-      return practicePolicy(caller.organization, parseScopes(caller.scope), ['user'], lookups);
+      return practicePolicy(caller.organization, parseScopes(caller.scope), ['user']);
     case 'patient':
       return clientPolicy(caller.fhirUser.slice('Patient/'.length), parseScopes(caller.scope));
     default:
@@ -92,7 +88,7 @@ function scopeCheck(scopes: ReturnType<typeof parseScopes>, contexts: readonly S
   };
 }
 
-/** Every `Patient/{id}` reference in a resource, anywhere in it (ids only, de-duplicated). */
+/** Every reference to a Patient in a resource, anywhere in it, relative or absolute (ids only, de-duplicated). */
 export function patientReferences(resource: Resource | undefined): string[] {
   const ids = new Set<string>();
   const visit = (value: unknown): void => {
@@ -135,24 +131,25 @@ function practicePolicy(
   organization: OrganizationReference,
   scopes: ReturnType<typeof parseScopes>,
   contexts: readonly ScopeContext[],
-  lookups: PolicyLookups,
 ): AccessPolicy {
-  // Patients this policy approved creating or keeping under `organization` (see createAccessPolicy).
-  const approvedHere = new Set<string>();
-
-  async function allManagedHere(patientIds: readonly string[]): Promise<boolean> {
-    const unknown = patientIds.filter((id) => !approvedHere.has(id));
+  async function allManagedHere(tx: Queryable, patientIds: readonly string[]): Promise<boolean> {
+    const unknown = [...new Set(patientIds)];
     if (unknown.length === 0) {
       return true;
     }
-    const { rows } = await lookups.db.query<{ id: string }>(sql`
+    const { rows } = await tx.query<{ id: string }>(sql`
       SELECT p.id FROM resource_version p
       WHERE p.resource_type = 'Patient' AND p.id = ANY(${unknown}::text[]) AND p.superseded_xid IS NULL AND NOT p.deleted
         AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}`);
     return rows.length === unknown.length;
   }
 
-  async function assertPatientWrite(interaction: WriteInteraction, next: Resource | undefined, current: Resource | undefined): Promise<void> {
+  async function assertPatientWrite(
+    interaction: WriteInteraction,
+    next: Resource | undefined,
+    current: Resource | undefined,
+    tx: Queryable,
+  ): Promise<void> {
     if (current && managingOrganizationOf(current) !== organization) {
       throw new OperationOutcomeError(notFound);
     }
@@ -167,24 +164,21 @@ function practicePolicy(
       throw new OperationOutcomeError(forbidden);
     }
     const linked = patientReferences(next).filter((id) => id !== next.id);
-    if (!(await allManagedHere(linked))) {
+    if (!(await allManagedHere(tx, linked))) {
       throw new OperationOutcomeError(forbidden);
-    }
-    if (next.id) {
-      approvedHere.add(next.id);
     }
   }
 
-  async function assertCompartmentWrite(next: Resource | undefined, current: Resource | undefined): Promise<void> {
+  async function assertCompartmentWrite(next: Resource | undefined, current: Resource | undefined, tx: Queryable): Promise<void> {
     if (current) {
       const ids = patientReferences(current);
-      if (ids.length === 0 || !(await allManagedHere(ids))) {
+      if (ids.length === 0 || !(await allManagedHere(tx, ids))) {
         throw new OperationOutcomeError(notFound);
       }
     }
     if (next) {
       const ids = patientReferences(next);
-      if (ids.length === 0 || !(await allManagedHere(ids))) {
+      if (ids.length === 0 || !(await allManagedHere(tx, ids))) {
         throw new OperationOutcomeError(forbidden);
       }
     }
@@ -201,15 +195,15 @@ function practicePolicy(
       }
       return sql`rv.compartments && ARRAY(SELECT 'Patient/' || c.id FROM (${custodiedPatientIds(organization)}) c)`;
     },
-    async assertWrite(interaction, next, current) {
+    async assertWrite(interaction, next, current, tx) {
       const resourceType = next?.resourceType ?? current?.resourceType;
       if (resourceType === undefined || SHARED_RESOURCE_TYPES.has(resourceType)) {
         throw new OperationOutcomeError(forbidden);
       }
       if (resourceType === 'Patient') {
-        await assertPatientWrite(interaction, next, current);
+        await assertPatientWrite(interaction, next, current, tx);
       } else {
-        await assertCompartmentWrite(next, current);
+        await assertCompartmentWrite(next, current, tx);
       }
     },
   };

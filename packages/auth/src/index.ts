@@ -9,7 +9,7 @@ export { getRequestContext, runWithRequestContext, tryGetRequestContext, type Re
 export { tokenEndpointUrl, type AuthDeps } from './auth-deps';
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
 export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
-export { createAccessPolicy, patientReferences, SHARED_RESOURCE_TYPES, type PolicyLookups } from './caller-access-policy';
+export { createAccessPolicy, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
 export {
   AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,

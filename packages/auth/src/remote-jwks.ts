@@ -5,7 +5,7 @@
 import { jwksSchema, type Jwks } from './client-jwks';
 
 const CACHE_MS = 5 * 60 * 1000;
-const MIN_REFETCH_MS = 5000;
+const MIN_REFETCH_MS = 1000;
 const FETCH_TIMEOUT_MS = 5000;
 const MAX_JWKS_BYTES = 64 * 1024;
 
@@ -65,7 +65,7 @@ async function fetchJwks(uri: string): Promise<Jwks | undefined> {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       headers: { accept: 'application/json' },
     });
-    if (!response.ok) {
+    if (!response.ok || Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES) {
       return undefined;
     }
     const text = await response.text();

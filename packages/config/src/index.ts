@@ -26,6 +26,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|\d{1,2})$/, 'must be false, true, or the number of proxy hops')
+    .default('false'),
 });
 
 export type ProcessRole = z.infer<typeof roleSchema>;
@@ -51,6 +55,11 @@ export interface Config {
   /** Largest request body accepted, in bytes; larger bodies answer 413. */
   readonly maxBodyBytes: number;
   readonly corsOrigins: readonly string[];
+  /**
+   * Proxies in front of the API whose X-Forwarded-For to believe: false (none), true (all), or a hop count.
+   * Per-address login limits need the client's address, not the load balancer's.
+   */
+  readonly trustProxy: boolean | number;
 }
 
 /** Thrown for an invalid environment; the message names every offending variable. */
@@ -90,5 +99,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : Number(e.TRUST_PROXY),
   };
 }

@@ -4,6 +4,7 @@
  * exactly one place. Policies are written in @carecircle/auth and @carecircle/consent; this package only applies them.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from './database';
 import type { Sql } from './sql';
 
 /** The FHIR interactions a policy is asked about. */
@@ -26,9 +27,15 @@ export interface AccessPolicy {
   /**
    * Throws (403, or 404 when the caller may not even know it exists) when the caller may not make this write.
    * `next` is the resource as it would be stored (undefined for a delete); `current` is what is stored now, if anything.
-   * Runs inside the write's transaction.
+   * Runs inside the write's transaction; `tx` is that transaction, for any lookups the decision needs (so they see the
+   * transaction's own writes, and embedded PGlite's single connection is not asked for twice).
    */
-  assertWrite(interaction: 'create' | 'update' | 'patch' | 'delete', next: Resource | undefined, current: Resource | undefined): void | Promise<void>;
+  assertWrite(
+    interaction: 'create' | 'update' | 'patch' | 'delete',
+    next: Resource | undefined,
+    current: Resource | undefined,
+    tx: Queryable,
+  ): void | Promise<void>;
 }
 
 /** The policy of the operator (admin token) and of the server's own jobs: everything, for everything. */

@@ -150,7 +150,7 @@ class ResourceRepository implements Repository {
       if (!current || current.deleted) {
         return;
       }
-      await this.ctx.policy.assertWrite('delete', undefined, current.content);
+      await this.ctx.policy.assertWrite('delete', undefined, current.content, tx);
       await appendVersion(tx, current, {
         resourceType,
         id,
@@ -240,7 +240,7 @@ class ResourceRepository implements Repository {
     const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
     const next = { ...resource, id, meta } as T;
     validateFhirResource(next);
-    await this.ctx.policy.assertWrite(interaction, next, current?.deleted ? undefined : current?.content);
+    await this.ctx.policy.assertWrite(interaction, next, current?.deleted ? undefined : current?.content, tx);
     await appendVersion(tx, current, {
       resourceType: next.resourceType,
       id,

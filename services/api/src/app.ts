@@ -4,6 +4,7 @@
  */
 import { unknownEndpoint } from '@carecircle/fhir';
 import express from 'express';
+import { createAdminRouter } from './admin/routes';
 import type { AppServices } from './app-services';
 import { createFhirRouter } from './fhir/routes';
 import { createHealthRouter } from './health/routes';
@@ -13,6 +14,7 @@ import { errorHandler } from './http/error-handler';
 import { sendOperationOutcome } from './http/fhir-response';
 import { requestId } from './http/request-id';
 import { securityHeaders } from './http/security-headers';
+import { createOAuthRouter } from './oauth/routes';
 
 /** Builds the HTTP application over already-opened services. */
 export function createApp(services: AppServices): express.Express {
@@ -20,6 +22,7 @@ export function createApp(services: AppServices): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('trust proxy', services.config.trustProxy);
 
   app.use(requestId());
   app.use(accessLog(services.logger));
@@ -27,6 +30,8 @@ export function createApp(services: AppServices): express.Express {
   app.use(cors(services.config.corsOrigins));
 
   app.use(createHealthRouter(services));
+  app.use(createOAuthRouter(services));
+  app.use('/admin', createAdminRouter(services));
   app.use('/fhir/R4', createFhirRouter(services));
 
   app.use((_req, res) => {

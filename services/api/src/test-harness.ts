@@ -53,6 +53,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     http: request(app),
     logLines,
     async close() {
+      const keys = await services.redis.keys(`${config.redisPrefix}:*`);
+      if (keys.length > 0) {
+        await services.redis.del(...keys);
+      }
       await closeServices(services);
       await database.drop();
     },

@@ -168,7 +168,7 @@ function parseSort(resourceType: string, value: string): SortRule[] {
     const code = descending ? field.slice(1) : field;
     const param = findSearchParameter(resourceType, code);
     if (!param) {
-      throw invalid('_sort', `unknown or unsupported parameter ${safeForMessage(code)}`);
+      throw invalid('_sort', 'unknown or unsupported parameter');
     }
     if (codes.has(code)) {
       throw invalid('_sort', 'a parameter may appear only once');
@@ -190,7 +190,7 @@ function parseInclude(resourceType: string, key: string, value: string, kind: 'i
   }
   const param = findSearchParameter(sourceType, code);
   if (param?.type !== 'reference' || param.source !== 'indexed') {
-    throw invalid(key, `unknown reference parameter ${safeForMessage(code)}`);
+    throw invalid(key, 'unknown reference parameter');
   }
   if (targetType !== undefined) {
     if (!isSupportedResourceType(targetType) || (kind === 'revinclude' && targetType !== resourceType)) {

@@ -21,14 +21,12 @@ const BODY_LIMIT = '64kb';
 /** The admin router, mounted at `/admin`. */
 export function createAdminRouter(services: AppServices): express.Router {
   const router = express.Router();
-  router.use(function requireAdminToken(req: Request, res: Response, next: NextFunction) {
+  router.use(function requireAdminToken(req: Request, _res: Response, next: NextFunction) {
     const header = req.get('authorization') ?? '';
     const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
     if (!token || !isAdminToken(token, services.config.adminToken)) {
-      res.set('WWW-Authenticate', 'Bearer');
       throw new OperationOutcomeError(unauthorized);
     }
-    res.set('Cache-Control', 'no-store');
     next();
   });
   router.use(express.json({ limit: BODY_LIMIT }));

@@ -295,7 +295,7 @@ describe('search', () => {
       "Patient?name=' OR 1=1 --",
       'Patient?name=%25',
       'Patient?name=_',
-      'Patient?name=\\',
+      'Patient?name=x\\\\y',
       'Patient?birthdate=not-a-date',
       'Patient?nonexistent=1',
       'Patient?_count=-1',
@@ -307,10 +307,10 @@ describe('search', () => {
     ];
     for (const query of cases) {
       const res = await t.http.get(`${FHIR}/${encodeURI(query)}`).set('Authorization', auth);
-      expect([200, 400]).toContain(res.status);
-      expect(res.body.resourceType).toBe(res.status === 200 ? 'Bundle' : 'OperationOutcome');
+      const expectedType = res.status === 200 ? 'Bundle' : res.status === 400 ? 'OperationOutcome' : 'a 200 or 400';
+      expect({ query, type: res.body.resourceType }).toEqual({ query, type: expectedType });
       if (res.status === 200) {
-        expect(res.body.entry ?? []).toHaveLength(0);
+        expect({ query, matches: (res.body.entry ?? []).length }).toEqual({ query, matches: 0 });
       }
     }
   });
@@ -466,9 +466,12 @@ describe('bad input never answers 500 and never writes', () => {
 
   test('error messages do not echo what was sent', async () => {
     const secret = 'Jane-Secret-Diagnosis';
-    const res = await t.http.get(`${FHIR}/Patient?unknown-${secret}=${secret}`).set('Authorization', auth);
-    expect(res.status).toBe(400);
-    expect(res.text).not.toContain('Secret-Diagnosis');
+    // Parameter names are code and may be named back; values are data and never are.
+    for (const query of [`bogus=${secret}`, `birthdate=${secret}`, `_count=${secret}`, `_sort=${secret}`, `_page=${secret}`]) {
+      const res = await t.http.get(`${FHIR}/Patient?${query}`).set('Authorization', auth);
+      expect(res.status).toBe(400);
+      expect(res.text).not.toContain('Secret-Diagnosis');
+    }
     const malformed = await t.http.post(`${FHIR}/Patient`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(`{"name": "${secret}`);
     expect(malformed.status).toBe(400);
     expect(malformed.text).not.toContain(secret);
@@ -494,5 +497,44 @@ describe('operations', () => {
     expect(line).toMatchObject({ requestId: 'test-request-0001', method: 'POST', status: 201 });
     expect(t.logLines.join('\n')).not.toContain(family);
     expect(t.logLines.join('\n')).not.toContain(t.adminToken);
+  });
+});
+
+describe('our implementation guide', () => {
+  test('serves the share-category CodeSystem, its ValueSet and the sharing-consent profile', async () => {
+    const codeSystem = await t.http.get(`${FHIR}/CodeSystem/share-category`).set('Authorization', auth);
+    expect(codeSystem.status).toBe(200);
+    expect(codeSystem.body.url).toBe('https://carecircle.dev/fhir/CodeSystem/share-category');
+    expect(codeSystem.body.concept.map((c: { code: string }) => c.code)).toContain('psychotherapy-notes');
+
+    const byUrl = await search('StructureDefinition?url=https://carecircle.dev/fhir/StructureDefinition/sharing-consent');
+    expect(byUrl.total).toBe(1);
+    expect(byUrl.entry?.[0]?.resource?.id).toBe('sharing-consent');
+    expect((await t.http.get(`${FHIR}/ValueSet/share-category`).set('Authorization', auth)).status).toBe(200);
+    expect((await t.http.get(`${FHIR}/ValueSet/nope`).set('Authorization', auth)).status).toBe(404);
+  });
+
+  test('a Consent claiming the sharing-consent profile is validated against it', async () => {
+    const res = await t.http
+      .post(`${FHIR}/Consent`)
+      .set('Authorization', auth)
+      .set('Content-Type', JSON_FHIR)
+      .send({
+        resourceType: 'Consent',
+        meta: { profile: ['https://carecircle.dev/fhir/StructureDefinition/sharing-consent'] },
+        status: 'active',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+      });
+    expect(res.status).toBe(400);
+    const expressions = (res.body as OperationOutcome).issue.flatMap((i) => i.expression ?? []);
+    expect(expressions).toEqual(expect.arrayContaining(['Consent.patient']));
+  });
+
+  test('unknown codes in required bindings answer 400', async () => {
+    const res = await t.http.post(`${FHIR}/Patient`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(buildPatient({ gender: 'bogus' as Patient['gender'] }));
+    expect(res.status).toBe(400);
+    expect((res.body as OperationOutcome).issue[0]?.expression).toEqual(['Patient.gender']);
   });
 });

@@ -42,6 +42,9 @@ export function errorHandler(logger: Logger) {
     if (outcome.status >= 500) {
       logger.error({ requestId: getRequestId(res), err: describeError(err) }, 'unhandled error');
     }
+    if (outcome.status === 401) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="CareCircle"');
+    }
     sendOperationOutcome(res, outcome.status, outcome.body);
   };
 }

@@ -1,0 +1,109 @@
+import { generateKeyPairSync } from 'node:crypto';
+import request from 'supertest';
+import { openAuthTestApp, type AuthTestApp } from '../oauth/auth-test-app';
+
+function publicJwk(kid: string, type: 'rsa' | 'ec' = 'ec'): Record<string, unknown> {
+  const { publicKey } =
+    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  return { ...publicKey.export({ format: 'jwk' }), kid };
+}
+
+describe('admin API', () => {
+  let t: AuthTestApp;
+  const admin = () => `Bearer ${t.services.config.adminToken}`;
+
+  beforeAll(async () => {
+    t = await openAuthTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test.each([
+    ['no Authorization header', undefined],
+    ['a wrong token', 'Bearer not-the-admin-token'],
+    ['another scheme', 'Basic YWRtaW46YWRtaW4='],
+  ])('refuses %s with 401', async (_name, header) => {
+    const req = request(t.app).get('/admin/clients');
+    const res = await (header ? req.set('Authorization', header) : req).expect(401);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  test('registers, lists and disables a system client', async () => {
+    const created = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Clinic EHR', organization: 'Organization/clinic-1', jwks: { keys: [publicJwk('k1')] }, scope: 'system/Patient.read' })
+      .expect(201);
+    expect(created.body).toMatchObject({ kind: 'system', name: 'Clinic EHR', organization: 'Organization/clinic-1', scope: 'system/Patient.rs', disabled: false });
+    expect(typeof created.body.client_id).toBe('string');
+
+    const listed = await request(t.app).get('/admin/clients').set('Authorization', admin()).expect(200);
+    expect(listed.body.clients.map((c: { client_id: string }) => c.client_id)).toContain(created.body.client_id);
+
+    const disabled = await request(t.app).post(`/admin/clients/${created.body.client_id}/disable`).set('Authorization', admin()).expect(200);
+    expect(disabled.body.disabled).toBe(true);
+    await request(t.app).post('/admin/clients/no-such-client/disable').set('Authorization', admin()).expect(404);
+  });
+
+  test('registers a public app', async () => {
+    const res = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Client portal', redirect_uris: ['https://portal.example/cb', 'http://localhost:3000/cb'], scope: 'patient/*.rs launch/patient' })
+      .expect(201);
+    expect(res.body).toMatchObject({ kind: 'public', redirect_uris: ['https://portal.example/cb', 'http://localhost:3000/cb'] });
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['a private key in the JWKS', { name: 'x', organization: 'Organization/o', jwks: { keys: [{ ...(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' })), kid: 'p' }] }, scope: 'system/Patient.rs' }],
+    ['a P-256 key (not ES384)', { name: 'x', organization: 'Organization/o', jwks: { keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid: 'p' }] }, scope: 'system/Patient.rs' }],
+    ['both jwks and jwks_uri', { name: 'x', organization: 'Organization/o', jwks: { keys: [publicJwk('a')] }, jwks_uri: 'https://x.example/jwks', scope: 'system/Patient.rs' }],
+    ['neither jwks nor jwks_uri', { name: 'x', organization: 'Organization/o', scope: 'system/Patient.rs' }],
+    ['a plain-http jwks_uri', { name: 'x', organization: 'Organization/o', jwks_uri: 'http://x.example/jwks', scope: 'system/Patient.rs' }],
+    ['user/ scopes for a system client', { name: 'x', organization: 'Organization/o', jwks: { keys: [publicJwk('a')] }, scope: 'user/Patient.rs' }],
+    ['a malformed organization', { name: 'x', organization: 'Practitioner/o', jwks: { keys: [publicJwk('a')] }, scope: 'system/Patient.rs' }],
+    ['a redirect URI with a fragment', { name: 'x', redirect_uris: ['https://a.example/cb#x'], scope: 'patient/*.rs' }],
+    ['a plain-http redirect URI', { name: 'x', redirect_uris: ['http://a.example/cb'], scope: 'patient/*.rs' }],
+    ['system/ scopes for a public app', { name: 'x', redirect_uris: ['https://a.example/cb'], scope: 'system/*.rs' }],
+    ['unknown fields', { name: 'x', redirect_uris: ['https://a.example/cb'], scope: 'patient/*.rs', client_secret: 's' }],
+  ])('refuses a client with %s (400 OperationOutcome)', async (_name, body) => {
+    const res = await request(t.app).post('/admin/clients').set('Authorization', admin()).send(body).expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('creates, lists and disables users without ever returning a password or hash', async () => {
+    const created = await request(t.app)
+      .post('/admin/users')
+      .set('Authorization', admin())
+      .send({ username: 'Therapist.One', password: 'correct horse battery', fhirUser: 'Practitioner/t1', organization: 'Organization/practice' })
+      .expect(201);
+    expect(created.body).toMatchObject({ username: 'therapist.one', fhirUser: 'Practitioner/t1', organization: 'Organization/practice', disabled: false });
+    const listed = await request(t.app).get('/admin/users').set('Authorization', admin()).expect(200);
+    const text = JSON.stringify(listed.body) + JSON.stringify(created.body);
+    expect(text).not.toContain('correct horse');
+    expect(text).not.toContain('scrypt');
+    expect(listed.body.users.map((u: { id: string }) => u.id)).toContain(created.body.id);
+    const disabled = await request(t.app).post(`/admin/users/${created.body.id}/disable`).set('Authorization', admin()).expect(200);
+    expect(disabled.body.disabled).toBe(true);
+    await request(t.app).post('/admin/users/no-such-user/disable').set('Authorization', admin()).expect(404);
+  });
+
+  test('a taken username is 409', async () => {
+    const body = { username: 'twice', password: 'a long enough password', fhirUser: 'Patient/x1' };
+    await request(t.app).post('/admin/users').set('Authorization', admin()).send(body).expect(201);
+    await request(t.app).post('/admin/users').set('Authorization', admin()).send({ ...body, username: 'TWICE' }).expect(409);
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['a short password', { username: 'short', password: 'elevenchars', fhirUser: 'Patient/x' }],
+    ['a practitioner without organization', { username: 'noorg', password: 'a long enough password', fhirUser: 'Practitioner/x' }],
+    ['an unsupported fhirUser', { username: 'rp', password: 'a long enough password', fhirUser: 'RelatedPerson/x' }],
+    ['no username', { password: 'a long enough password', fhirUser: 'Patient/x' }],
+  ])('refuses a user with %s (400), never echoing the password', async (_name, body) => {
+    const res = await request(t.app).post('/admin/users').set('Authorization', admin()).send(body).expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(res.body)).not.toContain(String(body.password));
+  });
+});

@@ -1,0 +1,196 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticateBearer } from '@carecircle/auth';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { generateClientKey, type ClientKey } from '../smart-test-clients';
+import { openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
+
+const TOKEN_URL = `${TEST_BASE_URL}/oauth2/token`;
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+function signAssertion(key: ClientKey, clientId: string, overrides: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { iss: clientId, sub: clientId, aud: TOKEN_URL, exp: now + 240, jti: randomUUID(), ...overrides };
+  return jwt.sign(payload, key.privateKey, { algorithm: key.alg, keyid: key.kid });
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+describe('SMART Backend Services over HTTP', () => {
+  let t: AuthTestApp;
+  let jwksServer: Server;
+  let servedJwks: { keys: Record<string, unknown>[] } = { keys: [] };
+  const rsKey = generateClientKey('RS384');
+  const esKey = generateClientKey('ES384');
+  let inlineClientId: string;
+  let remoteClientId: string;
+
+  const admin = () => `Bearer ${t.services.config.adminToken}`;
+  const tokenRequest = (fields: Record<string, string>) => request(t.app).post('/oauth2/token').type('form').send(fields);
+  const clientCredentials = (assertion: string, scope = 'system/Patient.rs') =>
+    tokenRequest({ grant_type: 'client_credentials', scope, client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
+
+  beforeAll(async () => {
+    t = await openAuthTestApp();
+    jwksServer = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(servedJwks));
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    servedJwks = { keys: [esKey.publicJwk] };
+
+    const inline = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Partner EHR', organization: 'Organization/practice-a', jwks: { keys: [rsKey.publicJwk] }, scope: 'system/Patient.rs system/Observation.cruds' })
+      .expect(201);
+    inlineClientId = inline.body.client_id;
+    const remote = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({
+        name: 'Remote-keyed EHR',
+        organization: 'Organization/practice-b',
+        jwks_uri: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`,
+        scope: 'system/*.rs',
+      })
+      .expect(201);
+    remoteClientId = remote.body.client_id;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => jwksServer.close(resolve));
+    await t.close();
+  });
+
+  test('publishes the SMART configuration at the FHIR base and the root', async () => {
+    for (const path of ['/fhir/R4/.well-known/smart-configuration', '/.well-known/smart-configuration']) {
+      const res = await request(t.app).get(path).expect(200);
+      expect(res.body).toMatchObject({
+        issuer: TEST_BASE_URL,
+        jwks_uri: `${TEST_BASE_URL}/.well-known/jwks.json`,
+        token_endpoint: TOKEN_URL,
+        authorization_endpoint: `${TEST_BASE_URL}/oauth2/authorize`,
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+        code_challenge_methods_supported: ['S256'],
+      });
+      expect(res.body.capabilities).toEqual(expect.arrayContaining(['client-confidential-asymmetric', 'permission-v2', 'launch-standalone']));
+      expect(res.body.grant_types_supported).toEqual(expect.arrayContaining(['client_credentials', 'authorization_code']));
+    }
+  });
+
+  test('publishes public signing keys only', async () => {
+    const res = await request(t.app).get('/.well-known/jwks.json').expect(200);
+    expect(res.body.keys.length).toBeGreaterThan(0);
+    for (const key of res.body.keys) {
+      expect(key).toMatchObject({ kty: 'EC', crv: 'P-384', alg: 'ES384', use: 'sig' });
+      expect(key).not.toHaveProperty('d');
+    }
+  });
+
+  test('an RS384 assertion against an inline JWKS gets a 5-minute token the API accepts', async () => {
+    const res = await clientCredentials(signAssertion(rsKey, inlineClientId)).expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.pragma).toBe('no-cache');
+    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.rs' });
+    expect(res.body).not.toHaveProperty('refresh_token');
+    const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
+    expect(caller).toEqual({ kind: 'system', clientId: inlineClientId, organization: 'Organization/practice-a', scope: 'system/Patient.rs' });
+  });
+
+  test('an ES384 assertion against a jwks_uri works, and a new key there is picked up on its unknown kid', async () => {
+    await clientCredentials(signAssertion(esKey, remoteClientId), 'system/Patient.read').expect(200);
+    const rotated = generateClientKey('ES384');
+    servedJwks = { keys: [esKey.publicJwk, rotated.publicJwk] };
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the refetch rate limit
+    const res = await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read').expect(200);
+    expect(res.body.scope).toBe('system/Patient.rs');
+  }, 15000);
+
+  test('scope escalation: only the intersection with the registered scope is granted', async () => {
+    const res = await clientCredentials(signAssertion(rsKey, inlineClientId), 'system/Patient.cruds system/Consent.rs system/Observation.r').expect(200);
+    expect(res.body.scope).toBe('system/Patient.rs system/Observation.r');
+  });
+
+  test('scope escalation: nothing in common is invalid_scope', async () => {
+    const res = await clientCredentials(signAssertion(rsKey, inlineClientId), 'system/Consent.cruds user/Patient.rs').expect(400);
+    expect(res.body.error).toBe('invalid_scope');
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  test.each<[string, string, () => string]>([
+    ['an expired assertion', 'client_assertion has expired', () => signAssertion(rsKey, inlineClientId, { exp: now() - 120 })],
+    ['an assertion for another audience', 'client_assertion aud must be the token endpoint URL', () => signAssertion(rsKey, inlineClientId, { aud: 'https://other.example/token' })],
+    ['an assertion expiring more than 5 minutes ahead', 'client_assertion exp is more than 5 minutes ahead', () => signAssertion(rsKey, inlineClientId, { exp: now() + 3600 })],
+    ['an assertion without jti', 'client_assertion needs jti', () => signAssertion(rsKey, inlineClientId, { jti: undefined })],
+    ['an assertion whose sub is not the client', 'client_assertion iss and sub must both be the client_id', () => signAssertion(rsKey, inlineClientId, { sub: 'someone-else' })],
+    ['an assertion from an unknown client', 'unknown or disabled client', () => signAssertion(rsKey, 'unknown-client')],
+    ['an assertion signed with another key under the registered kid', 'client_assertion signature does not verify', () => signAssertion({ ...generateClientKey('RS384'), kid: rsKey.kid }, inlineClientId)],
+    ['an assertion signed with a key registered to another client', 'no registered key matches the client_assertion kid and alg', () => signAssertion(esKey, inlineClientId)],
+    ['an assertion with alg none', 'client_assertion must be signed with RS384 or ES384', () => `${base64url({ alg: 'none', kid: rsKey.kid })}.${base64url({ iss: inlineClientId, sub: inlineClientId, aud: TOKEN_URL, exp: now() + 60, jti: randomUUID() })}.`],
+    [
+      'an assertion HS256-signed with the public key',
+      'client_assertion must be signed with RS384 or ES384',
+      () => {
+        const head = `${base64url({ alg: 'HS256', kid: rsKey.kid })}.${base64url({ iss: inlineClientId, sub: inlineClientId, aud: TOKEN_URL, exp: now() + 60, jti: randomUUID() })}`;
+        return `${head}.${createHmac('sha256', JSON.stringify(rsKey.publicJwk)).update(head).digest('base64url')}`;
+      },
+    ],
+    ['an assertion RS256-signed (not RS384)', 'client_assertion must be signed with RS384 or ES384', () => jwt.sign({ iss: inlineClientId, sub: inlineClientId, aud: TOKEN_URL, exp: now() + 60, jti: randomUUID() }, rsKey.privateKey, { algorithm: 'RS256', keyid: rsKey.kid })],
+    ['a tampered assertion', 'client_assertion signature does not verify', () => {
+      const [h, , s] = signAssertion(rsKey, inlineClientId).split('.');
+      return `${h}.${base64url({ iss: inlineClientId, sub: inlineClientId, aud: TOKEN_URL, exp: now() + 60, jti: randomUUID(), extra: 1 })}.${s}`;
+    }],
+  ])('rejects %s with invalid_client (401)', async (_name, description, makeAssertion) => {
+    const res = await clientCredentials(makeAssertion()).expect(401);
+    expect(res.body).toEqual({ error: 'invalid_client', error_description: description });
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  test('rejects a replayed jti', async () => {
+    const assertion = signAssertion(rsKey, inlineClientId);
+    await clientCredentials(assertion).expect(200);
+    const res = await clientCredentials(assertion).expect(401);
+    expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client_assertion jti was already used' });
+  });
+
+  test('rejects a tampered access token at the API', async () => {
+    const res = await clientCredentials(signAssertion(rsKey, inlineClientId)).expect(200);
+    const [h, p, s] = (res.body.access_token as string).split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${h}.${base64url({ ...claims, organization: 'Organization/practice-b' })}.${s}`;
+    await expect(authenticateBearer(t.services, `Bearer ${forged}`)).rejects.toThrow();
+  });
+
+  test.each<[string, Record<string, string>, number, string]>([
+    ['no grant_type', {}, 400, 'invalid_request'],
+    ['an unsupported grant_type', { grant_type: 'password', username: 'a', password: 'b' }, 400, 'unsupported_grant_type'],
+    ['client_credentials without an assertion', { grant_type: 'client_credentials', scope: 'system/Patient.rs' }, 401, 'invalid_client'],
+  ])('answers %s with RFC 6749 JSON', async (_name, fields, status, error) => {
+    const res = await tokenRequest(fields).expect(status);
+    expect(res.body.error).toBe(error);
+  });
+
+  test('a disabled client gets no more tokens', async () => {
+    const created = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Short-lived', organization: 'Organization/practice-a', jwks: { keys: [generateClientKey('RS384').publicJwk] }, scope: 'system/Patient.rs' })
+      .expect(201);
+    const key = generateClientKey('RS384');
+    const other = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'To disable', organization: 'Organization/practice-a', jwks: { keys: [key.publicJwk] }, scope: 'system/Patient.rs' })
+      .expect(201);
+    await clientCredentials(signAssertion(key, other.body.client_id)).expect(200);
+    await request(t.app).post(`/admin/clients/${other.body.client_id}/disable`).set('Authorization', admin()).expect(200);
+    const res = await clientCredentials(signAssertion(key, other.body.client_id)).expect(401);
+    expect(res.body.error).toBe('invalid_client');
+    expect(created.body.disabled).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * For integration tests: real SMART clients against the in-process app. Registers a backend-services client with a
+ * freshly generated key and signs its assertions; registers an app and a user and logs the user in through the
+ * authorize form with PKCE. Every token is obtained the way a partner system or person would obtain it.
+ */
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { computeCodeChallenge } from '@carecircle/auth';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import type { TestApp } from './test-harness';
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const REDIRECT_URI = 'https://app.example/callback';
+
+export interface ClientKey {
+  alg: 'RS384' | 'ES384';
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: Record<string, unknown>;
+}
+
+/** A new signing key for a backend client, with its public JWK. */
+export function generateClientKey(alg: 'RS384' | 'ES384'): ClientKey {
+  const { privateKey, publicKey } =
+    alg === 'RS384' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const kid = randomUUID();
+  return { alg, kid, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } };
+}
+
+/** A client assertion (SMART Backend Services) for `clientId`, audience the app's token endpoint. */
+export function signAssertion(t: TestApp, key: ClientKey, clientId: string, overrides: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const aud = `${t.services.config.baseUrl}/oauth2/token`;
+  return jwt.sign({ iss: clientId, sub: clientId, aud, exp: now + 240, jti: randomUUID(), ...overrides }, key.privateKey, {
+    algorithm: key.alg,
+    keyid: key.kid,
+  });
+}
+
+function admin(t: TestApp): string {
+  return `Bearer ${t.services.config.adminToken}`;
+}
+
+/** Registers a backend system of `organization` and returns a function that fetches access tokens for it. */
+export async function registerSystemClient(
+  t: TestApp,
+  organization: string,
+  scope: string,
+): Promise<{ clientId: string; key: ClientKey; token: (asked?: string) => Promise<string> }> {
+  const key = generateClientKey('ES384');
+  const res = await request(t.app)
+    .post('/admin/clients')
+    .set('Authorization', admin(t))
+    .send({ name: `System of ${organization}`, organization, jwks: { keys: [key.publicJwk] }, scope })
+    .expect(201);
+  const clientId = res.body.client_id as string;
+  return {
+    clientId,
+    key,
+    async token(asked = scope) {
+      const tokenResponse = await request(t.app)
+        .post('/oauth2/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: asked, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: signAssertion(t, key, clientId) })
+        .expect(200);
+      return tokenResponse.body.access_token as string;
+    },
+  };
+}
+
+/** Registers a public app able to ask for `appScope`. */
+export async function registerApp(t: TestApp, appScope: string): Promise<string> {
+  const res = await request(t.app)
+    .post('/admin/clients')
+    .set('Authorization', admin(t))
+    .send({ name: 'Test app', redirect_uris: [REDIRECT_URI], scope: appScope })
+    .expect(201);
+  return res.body.client_id as string;
+}
+
+/** Creates a user and logs them in through the authorize form with PKCE; returns the token response. */
+export async function logInUser(
+  t: TestApp,
+  appClientId: string,
+  user: { fhirUser: string; organization?: string },
+  scope: string,
+): Promise<{ access_token: string; patient?: string; scope: string }> {
+  const username = `user-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  await request(t.app).post('/admin/users').set('Authorization', admin(t)).send({ username, password, ...user }).expect(201);
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = await request(t.app)
+    .post('/oauth2/authorize')
+    .type('form')
+    .send({
+      response_type: 'code',
+      client_id: appClientId,
+      redirect_uri: REDIRECT_URI,
+      scope,
+      state: 's',
+      code_challenge: computeCodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      aud: t.services.config.fhirBaseUrl,
+      username,
+      password,
+    })
+    .expect(302);
+  const code = new URL(authorize.headers.location as string).searchParams.get('code') as string;
+  const token = await request(t.app)
+    .post('/oauth2/token')
+    .type('form')
+    .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId })
+    .expect(200);
+  return token.body as { access_token: string; patient?: string; scope: string };
+}
