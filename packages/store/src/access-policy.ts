@@ -11,6 +11,9 @@ import type { Sql } from './sql';
 export type Interaction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete';
 
 export interface AccessPolicy {
+  /** When present, told of every disclosure and every denial (see {@link AccessRecorder}). */
+  readonly recorder?: AccessRecorder;
+
   /**
    * Throws an OperationOutcomeError (403) when the caller may not perform `interaction` on `resourceType` at all
    * (the caller's scopes forbid it). Called before any database work.
@@ -36,6 +39,30 @@ export interface AccessPolicy {
     current: Resource | undefined,
     tx: Queryable,
   ): void | Promise<void>;
+}
+
+/** Resources a read is about to hand to the caller. */
+export interface Disclosure {
+  interaction: Interaction;
+  resources: readonly Resource[];
+}
+
+/** A read refused because the policy hides a resource that exists. */
+export interface Denial {
+  interaction: Interaction;
+  resourceType: string;
+  id: string;
+  /** The hidden resource's Patient compartments (`Patient/x`), so the denial can be filed with that client. */
+  compartments: readonly string[];
+}
+
+/**
+ * Optional: policies that must account for what they let out (consent-based disclosure) implement this. The repository
+ * awaits it before returning any data, so a disclosure whose record cannot be written is not made.
+ */
+export interface AccessRecorder {
+  recordDisclosure(disclosure: Disclosure): Promise<void>;
+  recordDenial(denial: Denial): Promise<void>;
 }
 
 /** The policy of the operator (admin token) and of the server's own jobs: everything, for everything. */

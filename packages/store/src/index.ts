@@ -1,7 +1,7 @@
 /**
  * @carecircle/store: the only package that speaks SQL.
  */
-export { fullAccess, type AccessPolicy, type Interaction } from './access-policy';
+export { fullAccess, type AccessPolicy, type AccessRecorder, type Denial, type Disclosure, type Interaction } from './access-policy';
 export {
   openDatabase,
   type Database,
@@ -23,7 +23,7 @@ export type {
   UpdateOptions,
   WriteOutcome,
 } from './repository';
-export { createRepository, type RepositoryOptions } from './resource-repository';
+export { createRepository, type RepositoryOptions, type WriteRule } from './resource-repository';
 export {
   getSupportedSearchParameters,
   resetSearchParameterCache,

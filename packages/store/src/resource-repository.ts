@@ -12,7 +12,7 @@ import type { Meta, Resource } from '@medplum/fhirtypes';
 import { assertSupportedResourceType, assertValidId, validateFhirResource } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
 import { computePatientCompartments } from './compartments';
-import type { Database } from './database';
+import type { Database, Queryable } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
 import { applyJsonPatch } from './json-patch';
 import type {
@@ -29,14 +29,28 @@ import { sql } from './sql';
 import { inWriteTransaction, queryable, visibleTo, type StoreContext } from './store-context';
 import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion } from './version-store';
 
+/**
+ * A rule every write passes, whoever the caller: runs inside the write's transaction before validation and may complete
+ * `next` (server-filled labels) or refuse it (throw an OperationOutcomeError).
+ */
+export type WriteRule = (next: Resource, current: Resource | undefined, tx: Queryable) => void | Promise<void>;
+
 export interface RepositoryOptions {
   /** The clock for meta.lastUpdated and `ap` date searches; tests pin it. */
   now?: () => Date;
+  /** Rules every write passes (labels, consent well-formedness), in order. */
+  writeRules?: readonly WriteRule[];
 }
 
 /** A repository over `db` bound to `policy`. */
 export function createRepository(db: Database, policy: AccessPolicy, options: RepositoryOptions = {}): Repository {
-  return new ResourceRepository({ db, tx: undefined, policy, now: options.now ?? (() => new Date()) });
+  return new ResourceRepository({
+    db,
+    tx: undefined,
+    policy,
+    now: options.now ?? (() => new Date()),
+    writeRules: options.writeRules ?? [],
+  });
 }
 
 class ResourceRepository implements Repository {
@@ -54,7 +68,12 @@ class ResourceRepository implements Repository {
       SELECT rv.deleted, rv.content FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${visibleTo(this.ctx, resourceType)})`);
-    return presentVersion(rows[0]);
+    if (!rows[0]) {
+      await this.recordDenialIfHidden('read', resourceType, id);
+    }
+    const resource = presentVersion(rows[0]);
+    await recordDisclosure(this.ctx, 'read', [resource]);
+    return resource;
   }
 
   async vread<T extends Resource = Resource>(resourceType: string, id: string, versionId: string): Promise<T> {
@@ -68,7 +87,12 @@ class ResourceRepository implements Repository {
       SELECT rv.deleted, rv.content FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.version_id = ${Number(versionId)}
         AND (${visibleTo(this.ctx, resourceType)})`);
-    return presentVersion(rows[0]);
+    if (!rows[0]) {
+      await this.recordDenialIfHidden('vread', resourceType, id);
+    }
+    const resource = presentVersion(rows[0]);
+    await recordDisclosure(this.ctx, 'vread', [resource]);
+    return resource;
   }
 
   async create<T extends Resource>(resource: T, options: CreateOptions = {}): Promise<WriteOutcome<T>> {
@@ -167,7 +191,9 @@ class ResourceRepository implements Repository {
   async search(resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
     this.ctx.policy.assertInteraction('search', resourceType);
     assertSupportedResourceType(resourceType);
-    return runSearch(this.ctx, resourceType, params);
+    const outcome = await runSearch(this.ctx, resourceType, params);
+    await recordDisclosure(this.ctx, 'search', [...outcome.matches, ...outcome.included]);
+    return outcome;
   }
 
   async history(resourceType: string | undefined, id: string | undefined, params: URLSearchParams): Promise<HistoryOutcome> {
@@ -175,14 +201,14 @@ class ResourceRepository implements Repository {
       if (id !== undefined) {
         throw new OperationOutcomeError(badRequest('Instance history needs a resource type'));
       }
-      return runHistory(this.ctx, this.historyTypes(), undefined, params);
+      return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, this.historyTypes(), undefined, params));
     }
     this.ctx.policy.assertInteraction('history', resourceType);
     assertSupportedResourceType(resourceType);
     if (id !== undefined) {
       assertValidId(id);
     }
-    return runHistory(this.ctx, [resourceType], id, params);
+    return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, [resourceType], id, params));
   }
 
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
@@ -213,6 +239,20 @@ class ResourceRepository implements Repository {
     return allowed;
   }
 
+  /** When the policy records denials and a resource it hides exists, records the denial (the caller still gets 404). */
+  private async recordDenialIfHidden(interaction: 'read' | 'vread', resourceType: string, id: string): Promise<void> {
+    const recorder = this.ctx.policy.recorder;
+    if (!recorder) {
+      return;
+    }
+    const { rows } = await queryable(this.ctx).query<{ compartments: string[] }>(sql`
+      SELECT rv.compartments FROM resource_version rv
+      WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
+    if (rows[0]) {
+      await recorder.recordDenial({ interaction, resourceType, id, compartments: rows[0].compartments });
+    }
+  }
+
   /** Locks the current version; one the caller cannot see answers 404, as a read would. */
   private async lockVisible(
     tx: Parameters<typeof lockCurrentVersion>[0],
@@ -239,6 +279,10 @@ class ResourceRepository implements Repository {
     const lastUpdated = this.ctx.now().toISOString();
     const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
     const next = { ...resource, id, meta } as T;
+    const previous = current?.deleted ? undefined : current?.content;
+    for (const rule of this.ctx.writeRules) {
+      await rule(next, previous ?? undefined, tx);
+    }
     validateFhirResource(next);
     await this.ctx.policy.assertWrite(interaction, next, current?.deleted ? undefined : current?.content, tx);
     await appendVersion(tx, current, {
@@ -252,6 +296,19 @@ class ResourceRepository implements Repository {
     });
     return next;
   }
+}
+
+/** Tells the policy's recorder (if any) what is about to be handed out; throws if it cannot record it. */
+async function recordDisclosure(ctx: StoreContext, interaction: 'read' | 'vread' | 'search' | 'history', resources: Resource[]): Promise<void> {
+  if (ctx.policy.recorder && resources.length > 0) {
+    await ctx.policy.recorder.recordDisclosure({ interaction, resources });
+  }
+}
+
+async function withHistoryDisclosed(ctx: StoreContext, outcome: HistoryOutcome): Promise<HistoryOutcome> {
+  const resources = outcome.entries.flatMap((entry) => (entry.resource ? [entry.resource] : []));
+  await recordDisclosure(ctx, 'history', resources);
+  return outcome;
 }
 
 function presentVersion<T extends Resource>(row: { deleted: boolean; content: T | null } | undefined): T {

@@ -4,6 +4,7 @@
  * behind a savepoint, when one is already open) and a consistent read (REPEATABLE READ, or the open transaction).
  */
 import type { AccessPolicy } from './access-policy';
+import type { WriteRule } from './resource-repository';
 import type { Database, Queryable, Transaction } from './database';
 import { sql, type Sql } from './sql';
 
@@ -13,6 +14,8 @@ export interface StoreContext {
   tx: Transaction | undefined;
   policy: AccessPolicy;
   now: () => Date;
+  /** Rules every write passes before validation (see WriteRule). */
+  writeRules: readonly WriteRule[];
 }
 
 /** The handle plain statements go through: the open transaction, else the pool. */
