@@ -25,7 +25,7 @@
  *      Directory and conformance resources only through the admin for now.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
-import { forbidden, notFound, OperationOutcomeError } from '@medplum/core';
+import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
@@ -203,10 +203,23 @@ function practicePolicy(
       if (resourceType === 'Patient') {
         await assertPatientWrite(interaction, next, current, tx);
       } else {
+        assertConsentRecordedOnRequest(next);
         await assertCompartmentWrite(next, current, tx);
       }
     },
   };
+}
+
+/**
+ * A practice records a client's sharing consent only on the client's written request, so the signed form must come
+ * with it (Consent.sourceAttachment); a client's own consents need no form.
+ */
+function assertConsentRecordedOnRequest(next: Resource | undefined): void {
+  if (next?.resourceType === 'Consent' && !next.sourceAttachment) {
+    throw new OperationOutcomeError(
+      badRequest("A practice records a client's consent only with the signed request attached (Consent.sourceAttachment)", 'Consent.sourceAttachment'),
+    );
+  }
 }
 
 function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>): AccessPolicy {

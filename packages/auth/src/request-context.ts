@@ -12,6 +12,8 @@ export interface RequestContext {
   readonly caller: Caller;
   /** The repository bound to this caller's access policy: the only way to read or write resources. */
   readonly repository: Repository;
+  /** Why the caller asks (v3-ActReason); TREAT when unstated. */
+  readonly purpose?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -29,3 +29,15 @@ export {
   SHARE_CATEGORY_SYSTEM,
   type ShareCategory,
 } from './share-category';
+export { grantsFrom, loadGrants, recipientReferences, type Grant } from './consent-grants';
+export { grantedVisibility, recipientPolicy, withConsentGrants } from './consent-policy';
+export { createDisclosureRecorder, type AuditContext } from './disclosure-audit';
+export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
+export {
+  applyShareLabels,
+  CONFIDENTIALITY_ORDER,
+  computeShareLabels,
+  highestConfidentiality,
+  type ConfidentialityCode,
+  type ShareLabels,
+} from './share-labels';

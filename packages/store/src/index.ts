@@ -30,3 +30,4 @@ export {
   type SearchParamType,
 } from './search/search-parameters';
 export { join, raw, Sql, sql } from './sql';
+export { computePatientCompartments } from './compartments';

@@ -266,7 +266,7 @@ class ResourceRepository implements Repository {
     return current;
   }
 
-  /** Sets id and meta, validates, asks the policy, and appends the next version. */
+  /** Sets id and meta, asks the policy, applies the write rules, validates, and appends the next version. */
   private async store<T extends Resource>(
     tx: Parameters<typeof appendVersion>[0],
     interaction: 'create' | 'update' | 'patch',
@@ -279,12 +279,13 @@ class ResourceRepository implements Repository {
     const lastUpdated = this.ctx.now().toISOString();
     const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
     const next = { ...resource, id, meta } as T;
-    const previous = current?.deleted ? undefined : current?.content;
+    const previous = current?.deleted ? undefined : (current?.content ?? undefined);
+    // Authorisation first, so a refused caller learns nothing from the rules' or the validator's answers.
+    await this.ctx.policy.assertWrite(interaction, next, previous, tx);
     for (const rule of this.ctx.writeRules) {
-      await rule(next, previous ?? undefined, tx);
+      await rule(next, previous, tx);
     }
     validateFhirResource(next);
-    await this.ctx.policy.assertWrite(interaction, next, current?.deleted ? undefined : current?.content, tx);
     await appendVersion(tx, current, {
       resourceType: next.resourceType,
       id,

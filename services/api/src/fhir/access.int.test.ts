@@ -27,6 +27,7 @@ let pb1: Patient;
 let obsPa1: Observation;
 let notePa1: Observation;
 let obsPb1: Observation;
+let partnerOrganization: string;
 
 async function asAdmin<T extends Resource>(resource: T): Promise<T> {
   const res = await t.http.post(`${FHIR}/${resource.resourceType}`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send(resource);
@@ -56,6 +57,7 @@ beforeAll(async () => {
     await asAdmin(buildOrganization({ name: 'Partner Clinic C' })),
   ];
   const orgA = `Organization/${a.id}`;
+  partnerOrganization = `Organization/${c.id}`;
   const orgB = `Organization/${b.id}`;
   pa1 = await asAdmin(buildPatient({ managingOrganization: { reference: orgA } }));
   pa2 = await asAdmin(buildPatient({ managingOrganization: { reference: orgA } }));
@@ -215,7 +217,7 @@ describe('a client (patient login)', () => {
       buildSharingConsent({
         patient,
         custodian: pa1.managingOrganization?.reference as string,
-        recipients: ['Organization/partner'],
+        recipients: [partnerOrganization],
         categories: ['treatment-goals'],
       });
     expect((await as(tokens.clientPa1).post('Consent', consent(`Patient/${pa1.id}`))).status).toBe(201);

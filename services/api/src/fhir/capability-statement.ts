@@ -5,6 +5,7 @@
 import type { Config } from '@carecircle/config';
 import { SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import { getSupportedSearchParameters } from '@carecircle/store';
+import { INSTANCE_OPERATIONS, operationDefinitionUrl } from './operations';
 import type {
   CapabilityStatement,
   CapabilityStatementRestResource,
@@ -44,6 +45,14 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
           .filter((p) => p.type === 'reference')
           .map((p) => `${other}:${p.name}`),
       ),
+      ...(INSTANCE_OPERATIONS[type]
+        ? {
+            operation: Object.keys(INSTANCE_OPERATIONS[type] ?? {}).map((name) => ({
+              name,
+              definition: operationDefinitionUrl(type, name),
+            })),
+          }
+        : {}),
       searchParam: [
         ...searchParams.map((p) => ({
           name: p.name,

@@ -26,6 +26,8 @@ export interface InteractionContext {
   baseUrl: string;
   /** Handles a Bundle POSTed to the base (batch/transaction); injected to keep this module free of that logic. */
   processBundle?: (bundle: unknown) => Promise<Bundle>;
+  /** Runs `GET [type]/[id]/$name` (absent inside batches: operations are not batch entries here). */
+  invokeOperation?: (resourceType: string, id: string, name: string, params: URLSearchParams) => Promise<Resource>;
 }
 
 /** Routes a FHIR request to the repository and returns the response to send. */
@@ -91,6 +93,14 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
       default:
         return fail(methodNotAllowed());
     }
+  }
+  // [type]/[id]/$operation
+  if (third?.startsWith('$') && fourth === undefined) {
+    requireMethod(request, 'GET');
+    if (!context.invokeOperation) {
+      fail(badRequest('Operations cannot be invoked from a batch or transaction'));
+    }
+    return { status: 200, resource: await context.invokeOperation(resourceType, id, third.slice(1), query) };
   }
   // [type]/[id]/_history[/vid]
   if (third === '_history') {

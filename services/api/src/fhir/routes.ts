@@ -2,17 +2,26 @@
  * The FHIR REST API under /fhir/R4: the thin Express adapter around {@link handleFhirInteraction}. Turns the HTTP
  * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
  */
-import { getConformanceResource, getConformanceResources } from '@carecircle/fhir';
+import { DEFAULT_PURPOSE } from '@carecircle/consent';
+import {
+  getConformanceResource,
+  getConformanceResources,
+  OperationOutcomeError,
+  safeForMessage,
+  unknownEndpoint,
+} from '@carecircle/fhir';
 import { getRequestContext } from '@carecircle/auth';
 import express, { type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
+import { createRecipientView } from '../caller-repository';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
 import { buildCapabilityStatement } from './capability-statement';
 import { serveConformance } from './conformance';
 import { handleFhirInteraction } from './fhir-interaction';
+import { INSTANCE_OPERATIONS } from './operations';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 
 const PREFER_RETURN = /return=(minimal|representation|OperationOutcome)/;
@@ -42,11 +51,28 @@ export function createFhirRouter(services: AppServices): express.Router {
   router.all('/{*path}', async (req: Request, res: Response) => {
     const request = toFhirRequest(req);
     res.locals.interaction = `${request.method} ${request.path.split('/')[0] ?? ''}`;
-    const { repository } = getRequestContext();
+    const { repository, caller, purpose = DEFAULT_PURPOSE } = getRequestContext();
     const response = await handleFhirInteraction(request, {
       repository,
       baseUrl: config.fhirBaseUrl,
       processBundle: (bundle) => processBundle(bundle, repository, config.fhirBaseUrl),
+      invokeOperation: (resourceType, id, name, params) => {
+        const operation = INSTANCE_OPERATIONS[resourceType]?.[name];
+        if (!operation) {
+          throw new OperationOutcomeError(unknownEndpoint(`Unknown operation: ${safeForMessage(name)}`));
+        }
+        return operation(
+          {
+            repository,
+            caller,
+            purpose,
+            baseUrl: config.fhirBaseUrl,
+            recipientView: (recipient, viewPurpose) => createRecipientView(services, recipient, viewPurpose),
+          },
+          id,
+          params,
+        );
+      },
     });
     writeFhirResponse(res, response, config.fhirBaseUrl);
   });

@@ -1,0 +1,205 @@
+/**
+ * Making a referral (contract, DESIGN.md): a ServiceRequest to a partner and the Task that tracks it, created together
+ * in one transaction, and only while an active consent of the client names the partner for the referral's share
+ * category and treatment. The caller's repository does the writing, so custodianship and scopes apply as for any
+ * write, and the Task passes the workflow rule (only the referring practice may create it).
+ *
+ * Decisions: the referral category (SNOMED CT 3457005) is required, not added; `status` must be `active` (a draft is
+ * not sent); the share category is the SR's `meta.tag` (one, default `care-plan`, added when absent) and the Task gets
+ * the same tag and security labels. The consent is checked inside the transaction that creates both resources, so a
+ * revocation committed before the check is always seen.
+ */
+import type { Coding, Consent, Organization, PractitionerRole, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { DEFAULT_PURPOSE, isShareCategory, permittedCategories, SHARE_CATEGORY_SYSTEM, type Recipient, type ShareCategory } from '@carecircle/consent';
+import { getStatus, OperationOutcomeError } from '@carecircle/fhir';
+import type { Repository } from '@carecircle/store';
+import { FULFILL_TASK_CODE, hasCoding, REFERRAL_CATEGORY } from './care-codes';
+import { refuseInvalid, refuseUnprocessable } from './care-outcomes';
+import { parseRelativeReference, referenceTo, type ReferenceTarget } from './current-resources';
+
+/** The share category of a referral that names none. */
+export const DEFAULT_REFERRAL_CATEGORY: ShareCategory = 'care-plan';
+
+export interface ReferralOptions {
+  /** The clock: `authoredOn`, the consent's period, and the acknowledgement due date derive from it. */
+  now: Date;
+  /** How long the partner has to accept (Task.restriction.period.end = now + this). */
+  acknowledgeWithinHours: number;
+}
+
+export interface Referral {
+  serviceRequest: ServiceRequest;
+  task: Task;
+}
+
+/** What a referral must say, checked before anything is read. */
+interface ReferralFacts {
+  patient: ReferenceTarget;
+  performer: Reference & { reference: string };
+  performerTarget: ReferenceTarget;
+  category: ShareCategory;
+}
+
+/**
+ * Creates the referral `serviceRequest` and its Task atomically, after checking the client's consent.
+ * 400 for a malformed referral, 422 when the performer does not exist or no active consent of the client names it for
+ * the referral's category and treatment (nothing is stored then); otherwise both resources as stored.
+ */
+export async function createReferral(repository: Repository, serviceRequest: ServiceRequest, options: ReferralOptions): Promise<Referral> {
+  if (!Number.isFinite(options.acknowledgeWithinHours) || options.acknowledgeWithinHours <= 0) {
+    throw new RangeError('acknowledgeWithinHours must be a positive number of hours');
+  }
+  const facts = checkReferralShape(serviceRequest);
+  return repository.transaction(async (tx) => {
+    const recipient = await resolveRecipient(tx, facts);
+    if (!(await consentPermitsReferral(tx, facts, recipient, options.now))) {
+      refuseUnprocessable(
+        'A referral needs an active consent of the client naming the performer and permitting this share category for treatment',
+        'ServiceRequest.performer',
+      );
+    }
+    const request = (await tx.create(withCategoryTag(serviceRequest, facts.category, options.now))).resource;
+    const task = (await tx.create(buildReferralTask(request, options))).resource;
+    return { serviceRequest: request, task };
+  });
+}
+
+/** The Task that tracks `request` (already stored, with id): `requested`, owned by the performer, due in time. */
+export function buildReferralTask(request: ServiceRequest, options: ReferralOptions): Task {
+  const due = new Date(options.now.getTime() + options.acknowledgeWithinHours * 3_600_000);
+  return {
+    resourceType: 'Task',
+    meta: {
+      tag: (request.meta?.tag ?? []).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM),
+      ...(request.meta?.security ? { security: request.meta.security } : {}),
+    },
+    status: 'requested',
+    intent: 'order',
+    code: { coding: [{ ...FULFILL_TASK_CODE }] },
+    focus: { reference: `ServiceRequest/${request.id}` },
+    ...(request.subject ? { for: request.subject } : {}),
+    ...(request.requester ? { requester: request.requester } : {}),
+    ...(request.performer?.[0] ? { owner: request.performer[0] } : {}),
+    authoredOn: options.now.toISOString(),
+    restriction: { period: { end: due.toISOString() } },
+  };
+}
+
+function checkReferralShape(request: ServiceRequest): ReferralFacts {
+  if (request.resourceType !== 'ServiceRequest') {
+    refuseInvalid('A referral is a ServiceRequest', 'resourceType');
+  }
+  if (request.status !== 'active') {
+    refuseInvalid('A referral is sent with status active', 'ServiceRequest.status');
+  }
+  if (request.intent !== 'order') {
+    refuseInvalid('A referral has intent order', 'ServiceRequest.intent');
+  }
+  if (!(request.category ?? []).some((concept) => hasCoding(concept, REFERRAL_CATEGORY))) {
+    refuseInvalid('A referral has category SNOMED CT 3457005 (Patient referral)', 'ServiceRequest.category');
+  }
+  const patient = referenceTo(request.subject?.reference, 'Patient');
+  if (!patient) {
+    refuseInvalid('A referral is about a Patient (Patient/{id})', 'ServiceRequest.subject');
+  }
+  const performers = request.performer ?? [];
+  const performer = performers[0];
+  const performerTarget = parseRelativeReference(performer?.reference);
+  if (
+    performers.length !== 1 ||
+    !performer?.reference ||
+    (performerTarget?.resourceType !== 'Organization' && performerTarget?.resourceType !== 'PractitionerRole')
+  ) {
+    refuseInvalid('A referral names exactly one performer: an Organization or a PractitionerRole', 'ServiceRequest.performer');
+  }
+  if (!request.requester?.reference) {
+    refuseInvalid('A referral names its requester', 'ServiceRequest.requester');
+  }
+  return { patient, performer: { ...performer, reference: performer.reference }, performerTarget, category: referralCategory(request) };
+}
+
+function referralCategory(request: ServiceRequest): ShareCategory {
+  const codes = new Set((request.meta?.tag ?? []).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM).map((tag) => tag.code));
+  if (codes.size === 0) {
+    return DEFAULT_REFERRAL_CATEGORY;
+  }
+  const [code] = codes;
+  if (codes.size > 1 || !isShareCategory(code)) {
+    refuseInvalid('A referral carries one share category in meta.tag', 'ServiceRequest.meta.tag');
+  }
+  return code;
+}
+
+/**
+ * Who receives the referral, as consents name recipients: the Organization; or the PractitionerRole, its organization
+ * and its practitioner. The performer must exist (and not be marked inactive) in the caller's view of the directory.
+ */
+async function resolveRecipient(repository: Repository, facts: ReferralFacts): Promise<Recipient> {
+  const { performer, performerTarget } = facts;
+  if (performerTarget.resourceType === 'Organization') {
+    await readPerformer(() => repository.read<Organization>('Organization', performerTarget.id));
+    return { organization: performer.reference };
+  }
+  const role = await readPerformer(() => repository.read<PractitionerRole>('PractitionerRole', performerTarget.id));
+  return {
+    practitionerRole: performer.reference,
+    ...(role.organization?.reference ? { organization: role.organization.reference } : {}),
+    ...(role.practitioner?.reference ? { practitioner: role.practitioner.reference } : {}),
+  };
+}
+
+async function readPerformer<T extends { active?: boolean }>(read: () => Promise<T>): Promise<T> {
+  let performer: T;
+  try {
+    performer = await read();
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && (getStatus(err.outcome) === 404 || getStatus(err.outcome) === 410)) {
+      refuseUnprocessable('The performer of a referral must be an existing Organization or PractitionerRole', 'ServiceRequest.performer');
+    }
+    throw err;
+  }
+  if (performer.active === false) {
+    refuseUnprocessable('The performer of a referral must be active', 'ServiceRequest.performer');
+  }
+  return performer;
+}
+
+/** True when some active consent of the client permits the referral's category to `recipient` for treatment. */
+async function consentPermitsReferral(repository: Repository, facts: ReferralFacts, recipient: Recipient, now: Date): Promise<boolean> {
+  for await (const consent of activeConsentsOf(repository, `Patient/${facts.patient.id}`)) {
+    if (permittedCategories(consent, recipient, DEFAULT_PURPOSE, now).includes(facts.category)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The client's active Consents, page by page (one page in practice). */
+async function* activeConsentsOf(repository: Repository, patient: string): AsyncGenerator<Consent> {
+  const query = new URLSearchParams({ patient, status: 'active', _count: '1000' });
+  let outcome = await repository.search('Consent', query);
+  for (;;) {
+    for (const match of outcome.matches) {
+      if (match.resourceType === 'Consent') {
+        yield match;
+      }
+    }
+    if (!outcome.next) {
+      return;
+    }
+    const nextPage = new URLSearchParams(query);
+    nextPage.set('_page', outcome.next);
+    outcome = await repository.search('Consent', nextPage);
+  }
+}
+
+/** The referral as stored: its share-category tag added when it had none, `authoredOn` defaulted to now. */
+function withCategoryTag(request: ServiceRequest, category: ShareCategory, now: Date): ServiceRequest {
+  const tags: Coding[] = request.meta?.tag ?? [];
+  const tagged = tags.some((tag) => tag.system === SHARE_CATEGORY_SYSTEM);
+  return {
+    ...request,
+    meta: { ...request.meta, tag: tagged ? tags : [...tags, { system: SHARE_CATEGORY_SYSTEM, code: category }] },
+    authoredOn: request.authoredOn ?? now.toISOString(),
+  };
+}

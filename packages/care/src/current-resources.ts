@@ -1,0 +1,52 @@
+/**
+ * What the care write rules look up inside the write's own transaction: the current, non-deleted version of a resource
+ * straight from resource_version (through the store's `sql` tag, always parameterised).
+ *
+ * Why not the caller's repository: a rule runs for every writer and must judge the write against the facts (the
+ * Task's patient and custodian, the consult note, the referral), also where the writer may not read them. Nothing read
+ * here is returned to the caller; the rules answer with outcomes that do not tell "absent" from "hidden".
+ */
+import type { Resource, ResourceType } from '@medplum/fhirtypes';
+import { sql, type Queryable } from '@carecircle/store';
+
+/** A resource of type `K`. */
+export type ResourceOfType<K extends ResourceType> = Extract<Resource, { resourceType: K }>;
+
+/** The type and id a relative reference points at. */
+export interface ReferenceTarget {
+  resourceType: string;
+  id: string;
+}
+
+// `Type/id`, optionally version-specific (`Type/id/_history/v`). Absolute and contained references are not followed.
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/** The target of a relative reference, or undefined when `reference` is absent or not of the form `Type/id`. */
+export function parseRelativeReference(reference: string | undefined): ReferenceTarget | undefined {
+  const match = reference === undefined ? null : RELATIVE_REFERENCE.exec(reference);
+  return match?.[1] && match[2] ? { resourceType: match[1], id: match[2] } : undefined;
+}
+
+/** The target of `reference` when it is a relative reference to a resource of `resourceType`. */
+export function referenceTo(reference: string | undefined, resourceType: ResourceType): ReferenceTarget | undefined {
+  const target = parseRelativeReference(reference);
+  return target?.resourceType === resourceType ? target : undefined;
+}
+
+/** The current version of `resourceType/id`, or undefined when it does not exist or is deleted. */
+export async function readCurrent<K extends ResourceType>(tx: Queryable, resourceType: K, id: string): Promise<ResourceOfType<K> | undefined> {
+  const [first] = await readCurrentMany(tx, resourceType, [id]);
+  return first;
+}
+
+/** The current versions of those of `ids` that exist and are not deleted (any order). */
+export async function readCurrentMany<K extends ResourceType>(tx: Queryable, resourceType: K, ids: readonly string[]): Promise<ResourceOfType<K>[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const { rows } = await tx.query<{ content: ResourceOfType<K> }>(sql`
+    SELECT rv.content FROM resource_version rv
+    WHERE rv.resource_type = ${resourceType} AND rv.id = ANY(${[...ids]}::text[])
+      AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
+  return rows.map((row) => row.content);
+}

@@ -1,0 +1,42 @@
+/**
+ * @carecircle/care: the care workflow over the caller's repository. Referrals (ServiceRequest + Task, consent-gated,
+ * created together), the Task state machine and the write rules that hold every writer to it, consult notes, and
+ * Provenance for care-plan changes. Framework-free: services/api wires it to HTTP and registers the write rules.
+ */
+export {
+  CONSULT_NOTE_TYPE,
+  FULFILL_TASK_CODE,
+  hasCoding,
+  LOINC_SYSTEM,
+  REFERRAL_CATEGORY,
+  SNOMED_SYSTEM,
+  TASK_CODE_SYSTEM,
+} from './care-codes';
+export { checkConsultNote } from './consult-note-rule';
+export { buildReferralTask, createReferral, DEFAULT_REFERRAL_CATEGORY, type Referral, type ReferralOptions } from './create-referral';
+export {
+  callerAgent,
+  DATA_OPERATION_SYSTEM,
+  PROVENANCE_PARTICIPANT_SYSTEM,
+  recordProvenance,
+  withProvenance,
+  type ProvenanceActivity,
+  type ProvenanceAgentReference,
+  type ProvenancedWrite,
+  type ProvenanceOptions,
+} from './provenance-record';
+export {
+  classifyTaskChange,
+  isClosedStatus,
+  isTaskStatus,
+  ownerMoves,
+  requesterMoves,
+  STATUSES_NEEDING_REASON,
+  TASK_STATUSES,
+  transitionParty,
+  type TaskChange,
+  type TaskParty,
+  type TaskStatus,
+} from './referral-task';
+export { currentCaller, resolveTaskParties } from './task-parties';
+export { enforceTaskWorkflow } from './task-workflow-rule';

@@ -1,0 +1,95 @@
+/**
+ * Test plumbing for the care suites (never imported by production code): a fresh migrated PostgreSQL database per
+ * suite with a full-access repository that runs the care write rules, a way to act as a given caller, and helpers
+ * that capture the OperationOutcome a refused call answers with.
+ */
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { runWithRequestContext, type Caller } from '@carecircle/auth';
+import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import {
+  computePatientCompartments,
+  createRepository,
+  fullAccess,
+  migrate,
+  openDatabase,
+  sql,
+  type Database,
+  type Repository,
+} from '@carecircle/store';
+import { createTestDatabase } from '@carecircle/testing';
+import { checkConsultNote } from '../consult-note-rule';
+import { enforceTaskWorkflow } from '../task-workflow-rule';
+
+export interface CareTestEnv {
+  db: Database;
+  /** Full access (the access policy is not under test here), with the care write rules. */
+  repository: Repository;
+  /** Runs `fn` as `caller` (the request context the write rules read). */
+  as<T>(caller: Caller, fn: (repository: Repository) => Promise<T>): Promise<T>;
+  /** Number of stored versions (deletions included) of `resourceType`. */
+  countVersions(resourceType: string): Promise<number>;
+  /** Stores `resource` as its next version straight in SQL, bypassing the rules: puts a Task in any status. */
+  putVersion(resource: Resource & { id: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens a migrated database of the suite's own and the repository over it. */
+export async function openCareTestEnv(): Promise<CareTestEnv> {
+  const testDb = await createTestDatabase();
+  const db = await openDatabase({ databaseUrl: testDb.url, maxConnections: 5 });
+  await migrate(db);
+  const repository = createRepository(db, fullAccess, { writeRules: [enforceTaskWorkflow, checkConsultNote] });
+  let requests = 0;
+  return {
+    db,
+    repository,
+    as: (caller, fn) => runWithRequestContext({ requestId: `test-${++requests}`, caller, repository }, () => fn(repository)),
+    async countVersions(resourceType) {
+      const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource_version WHERE resource_type = ${resourceType}`);
+      return rows[0]?.n ?? 0;
+    },
+    async putVersion(resource) {
+      await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ v: number }>(sql`
+          UPDATE resource_version SET superseded_xid = pg_current_xact_id()
+          WHERE resource_type = ${resource.resourceType} AND id = ${resource.id} AND superseded_xid IS NULL
+          RETURNING version_id AS v`);
+        const versionId = (rows[0]?.v ?? 0) + 1;
+        const content = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: new Date().toISOString() } };
+        await tx.query(sql`
+          INSERT INTO resource_version (resource_type, id, version_id, last_updated, content, compartments)
+          VALUES (${resource.resourceType}, ${resource.id}, ${versionId}, now(), ${JSON.stringify(content)}::jsonb,
+                  ${computePatientCompartments(resource)}::text[])`);
+      });
+    },
+    async close() {
+      await db.close();
+      await testDb.drop();
+    },
+  };
+}
+
+/** The OperationOutcome `promise` rejects with; fails the test when it resolves or rejects with something else. */
+export async function outcomeOf(promise: Promise<unknown>): Promise<OperationOutcome> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return err.outcome;
+    }
+    throw err;
+  }
+  throw new Error('expected an OperationOutcomeError, but the call succeeded');
+}
+
+/** The HTTP status `promise` is refused with. */
+export async function statusOf(promise: Promise<unknown>): Promise<number> {
+  return outcomeStatus(await outcomeOf(promise));
+}
+
+/** The HTTP status and the first issue's text and expression of the refusal. */
+export async function refusalOf(promise: Promise<unknown>): Promise<{ status: number; text: string | undefined; expression: string | undefined }> {
+  const outcome = await outcomeOf(promise);
+  const issue = outcome.issue[0];
+  return { status: outcomeStatus(outcome), text: issue?.details?.text, expression: issue?.expression?.[0] };
+}

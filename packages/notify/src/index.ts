@@ -1,0 +1,77 @@
+/**
+ * @carecircle/notify: topic-based subscriptions (Subscriptions R5 Backport IG on R4). Topics, the Subscription write
+ * rule and its secret, matching, notification bundles, signatures, retry policy, the delivery gate, and the queue names
+ * and job schemas the worker and the API share.
+ */
+export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDecision } from './delivery-gate';
+export {
+  buildNotificationBundle,
+  buildStatusBundle,
+  buildSubscriptionStatus,
+  SUBSCRIPTION_NOTIFICATION_PROFILE,
+  SUBSCRIPTION_STATUS_PROFILE,
+  type NotificationEvent,
+  type NotificationInput,
+  type NotificationType,
+} from './notification-bundle';
+export {
+  deadLetterJobSchema,
+  deliveryJobSchema,
+  handshakeJobSchema,
+  heartbeatJobSchema,
+  NOTIFY_QUEUES,
+  notifyJobIds,
+  outboxEventJobSchema,
+  type DeadLetterJob,
+  type DeliveryJob,
+  type HandshakeJob,
+  type HeartbeatJob,
+  type NotifyQueueName,
+  type OutboxEventJob,
+} from './queues';
+export { DELIVERY_RETRY_POLICY, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
+export { EVENT_ID_HEADER, SIGNATURE_HEADER, signNotification, verifyNotificationSignature } from './signature';
+export { matchesSubscription } from './subscription-match';
+export {
+  checkEndpoint,
+  FILTER_CRITERIA_EXTENSION,
+  HEARTBEAT_PERIOD_EXTENSION,
+  PAYLOAD_CONTENT_EXTENSION,
+  PAYLOAD_CONTENTS,
+  readSubscriptionSettings,
+  SUBSCRIPTION_SECRET_EXTENSION,
+  type BackportSubscription,
+  type EndpointRules,
+  type PayloadContent,
+  type SubscriptionFilter,
+  type SubscriptionSettings,
+} from './subscription-settings';
+export {
+  acquireDeliveryLease,
+  deleteSubscriptionSecret,
+  findReceivingSubscriptions,
+  listSubscriptionEvents,
+  readDeliveryState,
+  readSubscriptionEvent,
+  readSubscriptionSecret,
+  recordFailedAttempt,
+  recordSubscriptionEvent,
+  releaseDeliveryLease,
+  settleSubscriptionEvent,
+  type ChangeEvent,
+  type DeliveryState,
+  type EventOutcome,
+  type StoredEvent,
+} from './subscription-store';
+export { createExtractSubscriptionSecret, extractSubscriptionSecret } from './subscription-write-rule';
+export { listTopicResources, topicToBasic, TOPICS_VERSION } from './topic-resources';
+export {
+  findTopic,
+  findTrigger,
+  SUBSCRIPTION_TOPICS,
+  topicsTriggeredBy,
+  type SubscriptionTopicDefinition,
+  type TopicTrigger,
+  type TriggerInteraction,
+} from './topics';
+export { buildBackportSubscription, type SubscriptionFacts } from './subscription-builders';

@@ -1,0 +1,61 @@
+/**
+ * The notification queues: names and job payload schemas, defined once (CONVENTIONS.md, practice 6). Names are
+ * contract between API, worker and operators' dashboards: never renamed. Payloads carry ids and numbers only, never
+ * PHI or resources; every processor re-reads what it needs, so a retried or duplicated job is harmless.
+ */
+import { z } from 'zod';
+
+/** BullMQ queue names. */
+export const NOTIFY_QUEUES = {
+  /** One job per outbox event (jobId = the outbox event id): match it against subscriptions. */
+  outboxEvents: 'outbox-events',
+  /** One job per numbered subscription event: deliver the subscription's events in order, through this one. */
+  delivery: 'subscription-delivery',
+  /** One job per Subscription version in `requested`: the handshake. */
+  handshake: 'subscription-handshake',
+  /** Repeatable per subscription with a heartbeat period. */
+  heartbeat: 'subscription-heartbeat',
+  /** Events given up on after the retry policy's last attempt; kept for operators (no processor). */
+  deadLetter: 'subscription-dead-letter',
+} as const;
+
+export type NotifyQueueName = (typeof NOTIFY_QUEUES)[keyof typeof NOTIFY_QUEUES];
+
+const fhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/);
+const positive = z.number().int().positive();
+
+export const outboxEventJobSchema = z.object({
+  eventId: z.uuid(),
+  kind: z.enum(['create', 'update', 'delete']),
+  resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/),
+  resourceId: fhirId,
+  versionId: positive,
+  /** Commit time of the change, epoch milliseconds. */
+  occurredAt: z.number().int().nonnegative(),
+});
+export type OutboxEventJob = z.infer<typeof outboxEventJobSchema>;
+
+export const deliveryJobSchema = z.object({ subscriptionId: fhirId, eventNumber: positive });
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+export const handshakeJobSchema = z.object({ subscriptionId: fhirId, versionId: positive });
+export type HandshakeJob = z.infer<typeof handshakeJobSchema>;
+
+export const heartbeatJobSchema = z.object({ subscriptionId: fhirId });
+export type HeartbeatJob = z.infer<typeof heartbeatJobSchema>;
+
+export const deadLetterJobSchema = z.object({
+  subscriptionId: fhirId,
+  eventNumber: positive,
+  attempts: z.number().int().nonnegative(),
+  /** HTTP status of the last attempt; absent for a network error or timeout. */
+  lastStatus: z.number().int().optional(),
+});
+export type DeadLetterJob = z.infer<typeof deadLetterJobSchema>;
+
+/** BullMQ job ids (they may not contain ':'); FHIR ids never contain '_', so these are unambiguous. */
+export const notifyJobIds = {
+  delivery: (job: DeliveryJob) => `${job.subscriptionId}_${job.eventNumber}`,
+  handshake: (job: HandshakeJob) => `${job.subscriptionId}_v${job.versionId}`,
+  heartbeatScheduler: (subscriptionId: string) => `heartbeat_${subscriptionId}`,
+};

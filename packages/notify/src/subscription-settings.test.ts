@@ -1,0 +1,162 @@
+import { OperationOutcomeError } from '@medplum/core';
+import { loadFhirDefinitions, outcomeStatus, validateFhirResource } from '@carecircle/fhir';
+import { buildBackportSubscription } from './subscription-builders';
+import { readSubscriptionSettings } from './subscription-settings';
+import { matchesSubscription } from './subscription-match';
+import { listTopicResources } from './topic-resources';
+import { buildNotificationBundle } from './notification-bundle';
+import { signNotification, verifyNotificationSignature } from './signature';
+import { DELIVERY_RETRY_POLICY, parseRetryAfter, retryDelayMs } from './retry-policy';
+
+const REFERRAL = 'https://carecircle.dev/fhir/SubscriptionTopic/referral';
+
+function statusOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return outcomeStatus(err.outcome);
+    }
+    throw err;
+  }
+  return 0;
+}
+
+beforeAll(() => loadFhirDefinitions());
+
+describe('subscription settings', () => {
+  test('reads topic, filters, payload content, headers and heartbeat', () => {
+    const settings = readSubscriptionSettings(
+      buildBackportSubscription({
+        topic: REFERRAL,
+        endpoint: 'https://partner.example/hook',
+        filters: ['Task?owner=Organization/p1'],
+        content: 'full-resource',
+        headers: ['Authorization: Bearer abc'],
+        heartbeatPeriod: 60,
+      }),
+    );
+    expect(settings.topic.id).toBe('referral');
+    expect(settings.filters.map((f) => f.criteria)).toEqual(['Task?owner=Organization/p1']);
+    expect(settings.content).toBe('full-resource');
+    expect(settings.headers).toEqual([['Authorization', 'Bearer abc']]);
+    expect(settings.heartbeatPeriod).toBe(60);
+  });
+
+  test('defaults to id-only', () => {
+    expect(readSubscriptionSettings(buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h' })).content).toBe('id-only');
+  });
+
+  test.each([
+    ['an unknown topic', { topic: 'https://carecircle.dev/fhir/SubscriptionTopic/nope' }, 422],
+    ['http endpoint', { endpoint: 'http://partner.example/hook' }, 422],
+    ['http loopback without permission', { endpoint: 'http://127.0.0.1:9/hook' }, 422],
+    ['a relative endpoint', { endpoint: '/hook' }, 400],
+    ['credentials in the endpoint', { endpoint: 'https://u:p@partner.example/hook' }, 422],
+    ['a filter on a type outside the topic', { filters: ['Patient?name=x'] }, 422],
+    ['a filter on a parameter the topic does not allow', { filters: ['Task?description=x'] }, 422],
+    ['a header the server sets', { headers: ['X-CareCircle-Signature: forged'] }, 422],
+    ['a malformed header', { headers: ['no colon'] }, 400],
+    ['a too short heartbeat', { heartbeatPeriod: 1 }, 422],
+  ])('refuses %s', (_name, facts, status) => {
+    const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://partner.example/hook', ...facts });
+    expect(statusOf(() => readSubscriptionSettings(subscription))).toBe(status);
+  });
+
+  test('accepts http on loopback when allowed', () => {
+    const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'http://127.0.0.1:8999/hook' });
+    expect(readSubscriptionSettings(subscription, { allowLoopbackHttp: true }).endpoint.port).toBe('8999');
+  });
+
+  test('a Backport subscription is valid R4', () => {
+    const subscription = buildBackportSubscription({
+      topic: REFERRAL,
+      endpoint: 'https://partner.example/hook',
+      filters: ['Task?owner=Organization/p1'],
+      content: 'id-only',
+      heartbeatPeriod: 60,
+    });
+    expect(() => validateFhirResource({ ...subscription, id: 's1' })).not.toThrow();
+  });
+});
+
+describe('matching', () => {
+  const settings = readSubscriptionSettings(
+    buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h', filters: ['Task?owner=Organization/p1'] }),
+  );
+  const task = (owner: string) => ({
+    resourceType: 'Task' as const,
+    id: 't1',
+    status: 'requested' as const,
+    intent: 'order' as const,
+    owner: { reference: owner },
+  });
+
+  test('a filter on the changed type must pass', () => {
+    expect(matchesSubscription(settings, 'update', task('Organization/p1'))).toBe(true);
+    expect(matchesSubscription(settings, 'update', task('Organization/other'))).toBe(false);
+  });
+
+  test('types outside the topic and interactions it does not name never match', () => {
+    expect(matchesSubscription(settings, 'delete', task('Organization/p1'))).toBe(false);
+    expect(matchesSubscription(settings, 'create', { resourceType: 'Patient', id: 'x' })).toBe(false);
+  });
+
+  test('a topic type no filter names is unfiltered (R5 filterBy semantics)', () => {
+    expect(
+      matchesSubscription(settings, 'create', { resourceType: 'ServiceRequest', id: 's', status: 'active', intent: 'order', subject: { reference: 'Patient/1' } }),
+    ).toBe(true);
+  });
+});
+
+describe('topics and notifications as FHIR', () => {
+  test('every topic is a valid R4 Basic', () => {
+    const topics = listTopicResources();
+    expect(topics.map((t) => t.id)).toEqual(['referral', 'communication', 'care-plan', 'consent']);
+    for (const topic of topics) {
+      expect(() => validateFhirResource(topic)).not.toThrow();
+    }
+  });
+
+  test('a notification bundle is a valid R4 history Bundle with the status first', () => {
+    const bundle = buildNotificationBundle({
+      subscription: { resourceType: 'Subscription', id: 's1', status: 'active', reason: 'x', criteria: REFERRAL, channel: { type: 'rest-hook' } },
+      fhirBaseUrl: 'https://api.example/fhir/R4',
+      type: 'event-notification',
+      eventsSinceSubscriptionStart: 3,
+      events: [{ eventNumber: 3, timestamp: new Date(), kind: 'update', focus: { resourceType: 'Task', id: 't1' } }],
+    });
+    // The Backport profiles are not loaded here (our validator refuses unknown profiles): check the R4 base structure.
+    const withoutProfiles = JSON.parse(JSON.stringify(bundle, (key, value: unknown) => (key === 'meta' ? undefined : value)));
+    expect(() => validateFhirResource(withoutProfiles)).not.toThrow();
+    expect(bundle.entry?.[0]?.resource?.resourceType).toBe('Parameters');
+    expect(bundle.entry?.[1]).toEqual({
+      fullUrl: 'https://api.example/fhir/R4/Task/t1',
+      request: { method: 'PUT', url: 'Task/t1' },
+      response: { status: '200' },
+    });
+  });
+});
+
+describe('signature and retry policy', () => {
+  test('a signature verifies only for the same secret, body and a fresh timestamp', () => {
+    const now = 1_700_000_000;
+    const header = signNotification('s'.repeat(32), '{"a":1}', now);
+    expect(verifyNotificationSignature('s'.repeat(32), '{"a":1}', header, now)).toBe(true);
+    expect(verifyNotificationSignature('t'.repeat(32), '{"a":1}', header, now)).toBe(false);
+    expect(verifyNotificationSignature('s'.repeat(32), '{"a":2}', header, now)).toBe(false);
+    expect(verifyNotificationSignature('s'.repeat(32), '{"a":1}', header, now + 3600)).toBe(false);
+  });
+
+  test('delays double from the base and stop at the cap', () => {
+    const noJitter = () => 0;
+    expect([1, 2, 3, 7].map((n) => retryDelayMs(DELIVERY_RETRY_POLICY, n, noJitter))).toEqual([5_000, 10_000, 20_000, 320_000]);
+    expect(retryDelayMs(DELIVERY_RETRY_POLICY, 20, noJitter)).toBe(600_000);
+  });
+
+  test('Retry-After in seconds or as a date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});

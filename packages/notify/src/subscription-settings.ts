@@ -1,0 +1,197 @@
+/**
+ * What a Backport-style R4 Subscription asks for, read once into a typed {@link SubscriptionSettings}, and the rules a
+ * Subscription must satisfy (topic, filters, rest-hook endpoint, headers, payload). The write rule uses it to refuse a
+ * bad Subscription with a 4xx OperationOutcome; the worker uses it to match and deliver.
+ */
+import { parseSearchRequest, type SearchRequest } from '@medplum/core';
+import type { Element, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
+import { badRequest, fail, unprocessable } from '@carecircle/fhir';
+import { findTopic, findTrigger, type SubscriptionTopicDefinition } from './topics';
+
+const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
+export const FILTER_CRITERIA_EXTENSION = `${BACKPORT}/backport-filter-criteria`;
+export const PAYLOAD_CONTENT_EXTENSION = `${BACKPORT}/backport-payload-content`;
+export const HEARTBEAT_PERIOD_EXTENSION = `${BACKPORT}/backport-heartbeat-period`;
+export const TIMEOUT_EXTENSION = `${BACKPORT}/backport-timeout`;
+export const SUBSCRIPTION_SECRET_EXTENSION = 'https://carecircle.dev/fhir/StructureDefinition/subscription-secret';
+
+/**
+ * A Subscription with the primitive-element extensions the Backport IG uses (`_criteria` for filters,
+ * `channel._payload` for the payload content), which @medplum/fhirtypes does not model.
+ */
+export type BackportSubscription = Subscription & {
+  _criteria?: Element;
+  channel?: SubscriptionChannel & { _payload?: Element };
+};
+
+export type PayloadContent = 'empty' | 'id-only' | 'full-resource';
+export const PAYLOAD_CONTENTS: readonly PayloadContent[] = ['empty', 'id-only', 'full-resource'];
+
+/** A subscription filter: `Task?owner=Organization/x` parsed for @medplum/core's matcher. */
+export interface SubscriptionFilter {
+  resourceType: string;
+  /** As the subscriber wrote it. */
+  criteria: string;
+  search: SearchRequest;
+}
+
+export interface SubscriptionSettings {
+  topic: SubscriptionTopicDefinition;
+  filters: SubscriptionFilter[];
+  endpoint: URL;
+  /** `channel.header` as name/value pairs. */
+  headers: [string, string][];
+  content: PayloadContent;
+  /** Seconds between heartbeats, when the subscriber asked for them. */
+  heartbeatPeriod: number | undefined;
+}
+
+export interface EndpointRules {
+  /**
+   * Accept `http:` endpoints on loopback addresses (127.0.0.0/8, ::1, localhost): development and tests only.
+   * Default false: https only.
+   */
+  allowLoopbackHttp?: boolean;
+}
+
+/** Headers the server sets itself; a subscription may not supply them. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding']);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+const MIN_HEARTBEAT_SECONDS = 10;
+const MAX_HEADERS = 10;
+
+/**
+ * Reads and checks a Subscription's settings. Throws 400 (malformed) or 422 (well-formed but not something we serve:
+ * unknown topic, filter on a parameter the topic does not allow, forbidden endpoint).
+ */
+export function readSubscriptionSettings(subscription: BackportSubscription, rules: EndpointRules = {}): SubscriptionSettings {
+  const topic = findTopic(subscription.criteria ?? '');
+  if (!topic) {
+    fail(unprocessable('Subscription.criteria must be the canonical of a CareCircle SubscriptionTopic', 'Subscription.criteria'));
+  }
+  const channel = subscription.channel;
+  if (channel?.type !== 'rest-hook') {
+    fail(unprocessable('Only rest-hook channels are supported', 'Subscription.channel.type'));
+  }
+  const payloadMime = channel.payload;
+  if (payloadMime !== 'application/fhir+json') {
+    fail(unprocessable('Subscription.channel.payload must be application/fhir+json', 'Subscription.channel.payload'));
+  }
+  return {
+    topic,
+    filters: readFilters(subscription, topic),
+    endpoint: checkEndpoint(channel.endpoint, rules),
+    headers: readHeaders(channel.header ?? []),
+    content: readPayloadContent(subscription),
+    heartbeatPeriod: readHeartbeatPeriod(subscription),
+  };
+}
+
+function readFilters(subscription: BackportSubscription, topic: SubscriptionTopicDefinition): SubscriptionFilter[] {
+  const values = (subscription._criteria?.extension ?? []).filter((e) => e.url === FILTER_CRITERIA_EXTENSION);
+  return values.map((extension) => {
+    const criteria = extension.valueString;
+    if (!criteria) {
+      fail(badRequest('A filter criteria extension needs a valueString such as Task?owner=Organization/x', 'Subscription.criteria'));
+    }
+    const [resourceType = '', query = ''] = criteria.split('?', 2);
+    const trigger = findTrigger(topic, resourceType);
+    if (!trigger) {
+      fail(unprocessable(`Topic ${topic.id} has no resource type ${safeName(resourceType)} to filter`, 'Subscription.criteria'));
+    }
+    const params = new URLSearchParams(query);
+    if (params.size === 0) {
+      fail(badRequest('A filter needs at least one parameter', 'Subscription.criteria'));
+    }
+    for (const name of params.keys()) {
+      const code = name.split(':')[0] ?? '';
+      if (!trigger.filterParameters.includes(code)) {
+        fail(
+          unprocessable(
+            `Topic ${topic.id} does not allow filtering ${resourceType} by ${safeName(code)}; allowed: ${trigger.filterParameters.join(', ')}`,
+            'Subscription.criteria',
+          ),
+        );
+      }
+    }
+    let search: SearchRequest;
+    try {
+      search = parseSearchRequest(criteria);
+    } catch {
+      fail(badRequest('The filter is not a valid search', 'Subscription.criteria'));
+    }
+    return { resourceType, criteria, search };
+  });
+}
+
+/** Checks a rest-hook endpoint: an absolute https URL without credentials (http only on loopback when allowed). */
+export function checkEndpoint(endpoint: string | undefined, rules: EndpointRules = {}): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint ?? '');
+  } catch {
+    fail(badRequest('Subscription.channel.endpoint must be an absolute URL', 'Subscription.channel.endpoint'));
+  }
+  if (url.username || url.password) {
+    fail(unprocessable('The endpoint may not carry credentials; use channel.header', 'Subscription.channel.endpoint'));
+  }
+  if (url.protocol === 'https:') {
+    return url;
+  }
+  if (url.protocol === 'http:' && rules.allowLoopbackHttp && isLoopback(url.hostname)) {
+    return url;
+  }
+  fail(unprocessable('The endpoint must use https', 'Subscription.channel.endpoint'));
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function readHeaders(lines: string[]): [string, string][] {
+  if (lines.length > MAX_HEADERS) {
+    fail(unprocessable(`At most ${MAX_HEADERS} channel headers`, 'Subscription.channel.header'));
+  }
+  return lines.map((line) => {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+    if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value) || value.length > 4096) {
+      fail(badRequest('Each channel.header must be "Name: value"', 'Subscription.channel.header'));
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-carecircle-')) {
+      fail(unprocessable(`Header ${name} is set by the server`, 'Subscription.channel.header'));
+    }
+    return [name, value];
+  });
+}
+
+function readPayloadContent(subscription: BackportSubscription): PayloadContent {
+  const extension = subscription.channel?._payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT_EXTENSION);
+  if (!extension) {
+    return 'id-only';
+  }
+  const code = extension.valueCode;
+  if (!PAYLOAD_CONTENTS.includes(code as PayloadContent)) {
+    fail(badRequest('backport-payload-content must be empty, id-only or full-resource', 'Subscription.channel.payload'));
+  }
+  return code as PayloadContent;
+}
+
+function readHeartbeatPeriod(subscription: Subscription): number | undefined {
+  const extension = subscription.channel?.extension?.find((e) => e.url === HEARTBEAT_PERIOD_EXTENSION);
+  if (!extension) {
+    return undefined;
+  }
+  const seconds = extension.valueUnsignedInt ?? extension.valueInteger;
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < MIN_HEARTBEAT_SECONDS) {
+    fail(unprocessable(`The heartbeat period must be at least ${MIN_HEARTBEAT_SECONDS} seconds`, 'Subscription.channel'));
+  }
+  return seconds;
+}
+
+/** A name for an error message: ours, or a marker when it is not a plain token (messages never echo input). */
+function safeName(value: string): string {
+  return /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(value) ? value : '(invalid)';
+}

@@ -1,0 +1,270 @@
+/**
+ * The subscription tables of migration 0004 (secrets, numbered events, delivery cursor and lease), behind named
+ * functions so the worker and the API's `$status` / `$events` share one set of statements. Every statement is
+ * parameterised through the store's `sql` tag. Timing decisions (leases, retry due times) use the database clock, so
+ * worker replicas with skewed clocks still agree.
+ */
+import type { Subscription } from '@medplum/fhirtypes';
+import { sql, type Database, type Queryable } from '@carecircle/store';
+
+/** Stores (or replaces) a subscription's signing secret. */
+export async function storeSubscriptionSecret(tx: Queryable, subscriptionId: string, secret: string): Promise<void> {
+  await tx.query(sql`
+    INSERT INTO subscription_secret (subscription_id, secret) VALUES (${subscriptionId}, ${secret})
+    ON CONFLICT (subscription_id) DO UPDATE SET secret = EXCLUDED.secret, updated_at = now()`);
+}
+
+export async function hasSubscriptionSecret(tx: Queryable, subscriptionId: string): Promise<boolean> {
+  const { rows } = await tx.query(sql`SELECT 1 FROM subscription_secret WHERE subscription_id = ${subscriptionId}`);
+  return rows.length > 0;
+}
+
+/** The signing secret, or undefined when the subscription has none (deleted). */
+export async function readSubscriptionSecret(q: Queryable, subscriptionId: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ secret: string }>(
+    sql`SELECT secret FROM subscription_secret WHERE subscription_id = ${subscriptionId}`,
+  );
+  return rows[0]?.secret;
+}
+
+/** Forgets a deleted subscription's secret (its events stay, for the record). */
+export async function deleteSubscriptionSecret(q: Queryable, subscriptionId: string): Promise<void> {
+  await q.query(sql`DELETE FROM subscription_secret WHERE subscription_id = ${subscriptionId}`);
+}
+
+/** The current Subscriptions on `topicUrl` that receive events (status active, or error: still being retried). */
+export async function findReceivingSubscriptions(q: Queryable, topicUrl: string): Promise<Subscription[]> {
+  const { rows } = await q.query<{ content: Subscription }>(sql`
+    SELECT rv.content FROM resource_version rv
+    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
+      AND rv.content ->> 'criteria' = ${topicUrl} AND rv.content ->> 'status' IN ('active', 'error')`);
+  return rows.map((r) => r.content);
+}
+
+/** A change from the outbox, as matching sees it. */
+export interface ChangeEvent {
+  eventId: string;
+  kind: 'create' | 'update' | 'delete';
+  resourceType: string;
+  resourceId: string;
+  versionId: number;
+  /** When the change was committed (epoch milliseconds). */
+  occurredAt: number;
+}
+
+/**
+ * Numbers `change` for `subscriptionId`: locks the subscription's counter, and unless this outbox event already has a
+ * number there, inserts the event with the next number and advances the counter, all in one transaction (no gaps, no
+ * duplicates). Returns the event's number.
+ */
+export async function recordSubscriptionEvent(db: Database, subscriptionId: string, change: ChangeEvent): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.query(sql`INSERT INTO subscription_delivery (subscription_id) VALUES (${subscriptionId}) ON CONFLICT DO NOTHING`);
+    const counter = await tx.query<{ last_event_number: number }>(sql`
+      SELECT last_event_number FROM subscription_delivery WHERE subscription_id = ${subscriptionId} FOR UPDATE`);
+    const existing = await tx.query<{ event_number: number }>(sql`
+      SELECT event_number FROM subscription_event
+      WHERE subscription_id = ${subscriptionId} AND outbox_event_id = ${change.eventId}`);
+    if (existing.rows[0]) {
+      return Number(existing.rows[0].event_number);
+    }
+    const eventNumber = Number(counter.rows[0]?.last_event_number ?? 0) + 1;
+    await tx.query(sql`
+      INSERT INTO subscription_event
+        (subscription_id, event_number, outbox_event_id, kind, resource_type, resource_id, version_id, occurred_at)
+      VALUES (${subscriptionId}, ${eventNumber}, ${change.eventId}, ${change.kind}, ${change.resourceType},
+              ${change.resourceId}, ${change.versionId}, to_timestamp(${change.occurredAt / 1000}))`);
+    await tx.query(sql`
+      UPDATE subscription_delivery SET last_event_number = ${eventNumber} WHERE subscription_id = ${subscriptionId}`);
+    return eventNumber;
+  }, 'read committed');
+}
+
+export interface DeliveryState {
+  lastEventNumber: number;
+  deliveredThrough: number;
+  consecutiveFailures: number;
+}
+
+/** The subscription's counters; zeros before its first event. */
+export async function readDeliveryState(q: Queryable, subscriptionId: string): Promise<DeliveryState> {
+  const { rows } = await q.query<{ last_event_number: number; delivered_through: number; consecutive_failures: number }>(sql`
+    SELECT last_event_number, delivered_through, consecutive_failures
+    FROM subscription_delivery WHERE subscription_id = ${subscriptionId}`);
+  const row = rows[0];
+  return {
+    lastEventNumber: Number(row?.last_event_number ?? 0),
+    deliveredThrough: Number(row?.delivered_through ?? 0),
+    consecutiveFailures: row?.consecutive_failures ?? 0,
+  };
+}
+
+/**
+ * Takes (or renews) the delivery lease of a subscription for `ttlMs`; undefined when another worker holds a live lease
+ * or the subscription has no events yet. Only the holder delivers, so one subscription's events go out one at a time.
+ */
+export async function acquireDeliveryLease(
+  q: Queryable,
+  subscriptionId: string,
+  owner: string,
+  ttlMs: number,
+): Promise<DeliveryState | undefined> {
+  const { rows } = await q.query<{ last_event_number: number; delivered_through: number; consecutive_failures: number }>(sql`
+    UPDATE subscription_delivery
+    SET lease_owner = ${owner}, lease_until = clock_timestamp() + make_interval(secs => ${ttlMs / 1000})
+    WHERE subscription_id = ${subscriptionId}
+      AND (lease_owner IS NULL OR lease_owner = ${owner} OR lease_until < clock_timestamp())
+    RETURNING last_event_number, delivered_through, consecutive_failures`);
+  const row = rows[0];
+  return row
+    ? {
+        lastEventNumber: Number(row.last_event_number),
+        deliveredThrough: Number(row.delivered_through),
+        consecutiveFailures: row.consecutive_failures,
+      }
+    : undefined;
+}
+
+/** Gives the lease back (only if still ours). */
+export async function releaseDeliveryLease(q: Queryable, subscriptionId: string, owner: string): Promise<void> {
+  await q.query(sql`
+    UPDATE subscription_delivery SET lease_owner = NULL, lease_until = NULL
+    WHERE subscription_id = ${subscriptionId} AND lease_owner = ${owner}`);
+}
+
+export type EventOutcome = 'delivered' | 'withheld' | 'dead-lettered';
+
+export interface StoredEvent {
+  subscriptionId: string;
+  eventNumber: number;
+  deliveryId: string;
+  kind: ChangeEvent['kind'];
+  resourceType: string;
+  resourceId: string;
+  versionId: number;
+  occurredAt: Date;
+  attempts: number;
+  outcome: EventOutcome | undefined;
+  /** Milliseconds until the next attempt is due (0 when due now). */
+  dueInMs: number;
+}
+
+interface EventRow {
+  subscription_id: string;
+  event_number: number;
+  delivery_id: string;
+  kind: ChangeEvent['kind'];
+  resource_type: string;
+  resource_id: string;
+  version_id: number;
+  occurred_at: Date | string;
+  attempts: number;
+  outcome: EventOutcome | null;
+  due_in_ms: number | string;
+}
+
+const EVENT_COLUMNS = sql`subscription_id, event_number, delivery_id, kind, resource_type, resource_id, version_id,
+  occurred_at, attempts, outcome,
+  GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - clock_timestamp())) * 1000)::float8 AS due_in_ms`;
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    subscriptionId: row.subscription_id,
+    eventNumber: Number(row.event_number),
+    deliveryId: row.delivery_id,
+    kind: row.kind,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    versionId: row.version_id,
+    occurredAt: new Date(row.occurred_at),
+    attempts: row.attempts,
+    outcome: row.outcome ?? undefined,
+    dueInMs: Math.ceil(Number(row.due_in_ms)),
+  };
+}
+
+/** One event by number, or undefined. */
+export async function readSubscriptionEvent(q: Queryable, subscriptionId: string, eventNumber: number): Promise<StoredEvent | undefined> {
+  const { rows } = await q.query<EventRow>(sql`
+    SELECT ${EVENT_COLUMNS} FROM subscription_event
+    WHERE subscription_id = ${subscriptionId} AND event_number = ${eventNumber}`);
+  return rows[0] ? toStoredEvent(rows[0]) : undefined;
+}
+
+/** Events `since`..`until` (inclusive) in number order, at most `limit`. */
+export async function listSubscriptionEvents(
+  q: Queryable,
+  subscriptionId: string,
+  since: number,
+  until: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const { rows } = await q.query<EventRow>(sql`
+    SELECT ${EVENT_COLUMNS} FROM subscription_event
+    WHERE subscription_id = ${subscriptionId} AND event_number BETWEEN ${since} AND ${until}
+    ORDER BY event_number LIMIT ${limit}`);
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * Settles event `eventNumber` as the lease holder: records its outcome and moves the cursor past it. False when the
+ * lease was lost or the cursor is elsewhere (another worker took over): the caller stops.
+ */
+export async function settleSubscriptionEvent(
+  db: Database,
+  subscriptionId: string,
+  owner: string,
+  eventNumber: number,
+  outcome: EventOutcome,
+  ttlMs: number,
+): Promise<boolean> {
+  const delivered = outcome === 'delivered';
+  return db.transaction(async (tx) => {
+    const cursor = await tx.query(sql`
+      UPDATE subscription_delivery
+      SET delivered_through = ${eventNumber},
+          lease_until = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}),
+          consecutive_failures = CASE WHEN ${delivered} THEN 0 ELSE consecutive_failures END,
+          last_delivered_at = CASE WHEN ${delivered} THEN now() ELSE last_delivered_at END
+      WHERE subscription_id = ${subscriptionId} AND lease_owner = ${owner} AND delivered_through = ${eventNumber - 1}
+      RETURNING subscription_id`);
+    if (cursor.rowCount === 0) {
+      return false;
+    }
+    await tx.query(sql`
+      UPDATE subscription_event SET outcome = ${outcome}, settled_at = now(),
+        attempts = attempts + CASE WHEN ${delivered} THEN 1 ELSE 0 END
+      WHERE subscription_id = ${subscriptionId} AND event_number = ${eventNumber}`);
+    return true;
+  }, 'read committed');
+}
+
+/**
+ * Records a failed attempt at event `eventNumber` and when the next is due; returns the event's attempts so far and
+ * the subscription's failures in a row.
+ */
+export async function recordFailedAttempt(
+  db: Database,
+  subscriptionId: string,
+  owner: string,
+  eventNumber: number,
+  httpStatus: number | undefined,
+  retryInMs: number,
+): Promise<{ attempts: number; consecutiveFailures: number }> {
+  return db.transaction(async (tx) => {
+    const event = await tx.query<{ attempts: number }>(sql`
+      UPDATE subscription_event
+      SET attempts = attempts + 1, last_status = ${httpStatus ?? null}::integer,
+          next_attempt_at = clock_timestamp() + make_interval(secs => ${retryInMs / 1000})
+      WHERE subscription_id = ${subscriptionId} AND event_number = ${eventNumber} AND outcome IS NULL
+      RETURNING attempts`);
+    const delivery = await tx.query<{ consecutive_failures: number }>(sql`
+      UPDATE subscription_delivery SET consecutive_failures = consecutive_failures + 1
+      WHERE subscription_id = ${subscriptionId} AND lease_owner = ${owner}
+      RETURNING consecutive_failures`);
+    return {
+      attempts: event.rows[0]?.attempts ?? 0,
+      consecutiveFailures: delivery.rows[0]?.consecutive_failures ?? 0,
+    };
+  }, 'read committed');
+}

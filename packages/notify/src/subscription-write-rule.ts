@@ -1,0 +1,93 @@
+/**
+ * The write rule every Subscription write passes (whoever writes it): checks the subscription's settings, keeps its
+ * lifecycle honest (a new or changed subscription is `requested` until the worker's handshake succeeds; clients may
+ * ask for `requested` or `off`, the worker sets `active` and `error`), and moves the subscriber's signing secret out of
+ * the resource into `subscription_secret`, in the write's own transaction. The secret is never stored in the resource,
+ * so no read, search or history can return it.
+ */
+import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
+import { badRequest, fail, unprocessable } from '@carecircle/fhir';
+import type { Queryable, WriteRule } from '@carecircle/store';
+import { readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
+import { hasSubscriptionSecret, storeSubscriptionSecret } from './subscription-store';
+
+const MIN_SECRET_LENGTH = 32;
+const MAX_SECRET_LENGTH = 256;
+
+/** Statuses a client may write; `active` and `error` only the worker sets (its repository has no such rule). */
+const CLIENT_STATUSES = new Set(['requested', 'off']);
+
+/**
+ * Builds the Subscription write rule. Register it in the API's repositories (`createRepository(db, policy,
+ * { writeRules: [..., createExtractSubscriptionSecret({ allowLoopbackHttp })] })`).
+ */
+export function createExtractSubscriptionSecret(rules: EndpointRules = {}): WriteRule {
+  return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable) {
+    if (next.resourceType !== 'Subscription') {
+      return;
+    }
+    const subscription = next;
+    const secret = takeSecret(subscription);
+    readSubscriptionSettings(subscription, rules);
+    const previous = current?.resourceType === 'Subscription' ? current : undefined;
+    subscription.status = nextStatus(subscription, previous);
+    const id = subscription.id ?? '';
+    if (secret !== undefined) {
+      await storeSubscriptionSecret(tx, id, secret);
+    } else if (!(await hasSubscriptionSecret(tx, id))) {
+      fail(
+        badRequest(
+          `A Subscription needs a signing secret (extension ${SUBSCRIPTION_SECRET_EXTENSION}, valueString of at least ${MIN_SECRET_LENGTH} characters)`,
+          'Subscription.extension',
+        ),
+      );
+    }
+  };
+}
+
+/** The rule with production endpoint rules: https only. */
+export const extractSubscriptionSecret: WriteRule = createExtractSubscriptionSecret();
+
+/** Removes the secret extension from the resource and returns its value (undefined when absent). */
+function takeSecret(subscription: Subscription): string | undefined {
+  const all = subscription.extension ?? [];
+  const found = all.filter((e) => e.url === SUBSCRIPTION_SECRET_EXTENSION);
+  if (found.length === 0) {
+    return undefined;
+  }
+  const rest: Extension[] = all.filter((e) => e.url !== SUBSCRIPTION_SECRET_EXTENSION);
+  if (rest.length > 0) {
+    subscription.extension = rest;
+  } else {
+    delete subscription.extension;
+  }
+  const value = found.length === 1 ? found[0]?.valueString : undefined;
+  if (value === undefined || value.length < MIN_SECRET_LENGTH || value.length > MAX_SECRET_LENGTH || /[\0-\x1f]/.test(value)) {
+    fail(
+      badRequest(
+        `The subscription secret must be one valueString of ${MIN_SECRET_LENGTH} to ${MAX_SECRET_LENGTH} printable characters`,
+        'Subscription.extension',
+      ),
+    );
+  }
+  return value;
+}
+
+/** The status to store: `requested` for a new or re-configured subscription; otherwise what the client may set. */
+function nextStatus(next: Subscription, previous: Subscription | undefined): Subscription['status'] {
+  if (!previous) {
+    return 'requested';
+  }
+  if (next.status === previous.status) {
+    return settingsChanged(next, previous) && next.status !== 'off' ? 'requested' : next.status;
+  }
+  if (!CLIENT_STATUSES.has(next.status ?? '')) {
+    fail(unprocessable('Subscription.status may be set to requested or off; the server sets active and error', 'Subscription.status'));
+  }
+  return next.status === 'off' ? 'off' : 'requested';
+}
+
+function settingsChanged(next: BackportSubscription, previous: BackportSubscription): boolean {
+  const shape = (s: BackportSubscription) => JSON.stringify([s.criteria, s._criteria, s.channel]);
+  return shape(next) !== shape(previous);
+}

@@ -1,0 +1,70 @@
+/**
+ * The repository a request runs with: the caller's own policy (scopes, custodianship), widened for recipients by what
+ * their clients' consents grant right now, with every disclosure audited; and the write rules every write passes.
+ */
+import { createAccessPolicy, type Caller } from '@carecircle/auth';
+import {
+  applyShareLabels,
+  checkSharingConsent,
+  createDisclosureRecorder,
+  loadGrants,
+  recipientPolicy,
+  withConsentGrants,
+  type Recipient,
+} from '@carecircle/consent';
+import { createRepository, fullAccess, type AccessPolicy, type Repository, type WriteRule } from '@carecircle/store';
+import type { AppServices } from './app-services';
+
+/** Rules every write passes, whoever writes: labels first, then the consent's own well-formedness. */
+export const WRITE_RULES: readonly WriteRule[] = [applyShareLabels, checkSharingConsent];
+
+/** A repository with the server's own access (audit writes, jobs); still subject to the write rules. */
+export function createServerRepository(services: Pick<AppServices, 'db'>): Repository {
+  return createRepository(services.db, fullAccess, { writeRules: WRITE_RULES });
+}
+
+/** The recipient a caller is, when consents can name it: a partner's system or practitioner. */
+export function recipientOf(caller: Caller): Recipient | undefined {
+  switch (caller.kind) {
+    case 'system':
+      return { organization: caller.organization };
+    case 'practitioner':
+      return { organization: caller.organization, practitioner: caller.fhirUser };
+    case 'admin':
+    case 'patient':
+      return undefined;
+    default:
+      return caller satisfies never;
+  }
+}
+
+/** The repository for one request by `caller`, acting for `purpose`. */
+export async function createCallerRepository(
+  services: Pick<AppServices, 'db'>,
+  caller: Caller,
+  purpose: string,
+  requestId: string,
+): Promise<Repository> {
+  let policy: AccessPolicy = createAccessPolicy(caller);
+  const recipient = recipientOf(caller);
+  if (recipient && caller.kind !== 'admin' && caller.kind !== 'patient') {
+    const now = new Date();
+    const grants = await loadGrants(services.db, recipient, purpose, now);
+    const recorder = createDisclosureRecorder({
+      auditRepository: createServerRepository(services),
+      recipient,
+      clientId: caller.clientId,
+      purpose,
+      requestId,
+      now: () => new Date(),
+    });
+    policy = withConsentGrants(policy, grants, recorder);
+  }
+  return createRepository(services.db, policy, { writeRules: WRITE_RULES });
+}
+
+/** A read-only view of what `recipient` may see now, for previews: nothing is disclosed, so nothing is audited. */
+export async function createRecipientView(services: Pick<AppServices, 'db'>, recipient: Recipient, purpose: string): Promise<Repository> {
+  const grants = await loadGrants(services.db, recipient, purpose, new Date());
+  return createRepository(services.db, recipientPolicy(grants));
+}

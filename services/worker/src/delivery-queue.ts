@@ -1,0 +1,268 @@
+/**
+ * The `subscription-delivery` queue processor: delivers a subscription's numbered events in order, at least once.
+ *
+ * Each numbered event has a job (jobId `{subscription}_{number}`), but a job does not send "its" event in isolation:
+ * it takes the subscription's delivery lease (Postgres, see subscription-store.ts), then sends events from the cursor
+ * on, one at a time, each settled before the next is sent, so whichever job holds the lease keeps the order. A job
+ * whose event is already settled completes; one that finds the lease taken or an earlier event waiting for its retry
+ * moves itself to BullMQ's delayed set (no attempt used) and looks again later. Several worker replicas therefore
+ * never send one event at the same time; a second send of the same event (same event number, same
+ * X-CareCircle-Event-Id) happens only when a holder died after sending and before settling: at-least-once.
+ *
+ * Per event: the delivery gate decides first. A withheld event is settled as `withheld` and NOT sent: it keeps its
+ * number (no gaps in our records; the subscriber sees the number skipped), and nothing about that resource leaves the
+ * server, not even the fact that something happened. Then 2xx settles it `delivered` (and turns an `error` subscription
+ * `active` again); 410 turns the subscription `off` and stops; any other outcome counts an attempt and schedules the
+ * next per the retry policy (Retry-After honoured for 429/503), marks the subscription `error` after
+ * `errorAfterFailures` failures in a row, and after `maxAttempts` settles the event `dead-lettered` and copies it to
+ * the dead-letter queue, and delivery moves on. Events stay in Postgres either way: `$events` serves them again.
+ */
+import { randomUUID } from 'node:crypto';
+import { OperationOutcomeError } from '@medplum/core';
+import type { Resource, Subscription } from '@medplum/fhirtypes';
+import { outcomeStatus } from '@carecircle/fhir';
+import {
+  acquireDeliveryLease,
+  buildNotificationBundle,
+  deliveryJobSchema,
+  notifyJobIds,
+  readSubscriptionEvent,
+  readSubscriptionSecret,
+  readSubscriptionSettings,
+  recordFailedAttempt,
+  releaseDeliveryLease,
+  retryDelayMs,
+  settleSubscriptionEvent,
+  type DeadLetterJob,
+  type DeliveryState,
+  type StoredEvent,
+  type SubscriptionSettings,
+} from '@carecircle/notify';
+import { DelayedError, type Job } from 'bullmq';
+import type { NotifyContext } from './notify-context';
+import { readSubscription, setSubscriptionStatus } from './subscription-status';
+import { postNotification } from './webhook-client';
+
+/** How long a job waits before looking again when another job holds the subscription's lease. */
+const LEASE_BUSY_WAIT_MS = 200;
+/** Events a job sends past its own before it leaves the rest to their own jobs (bounds one job's run). */
+const EVENTS_BEYOND_OWN = 100;
+
+/** What one pass over the subscription ended with. */
+type DrainResult = { kind: 'done' } | { kind: 'wait'; ms: number };
+
+/** What sending one event came to. */
+type EventAttempt =
+  | { kind: 'delivered' }
+  | { kind: 'withheld' }
+  | { kind: 'gone' }
+  | { kind: 'failed'; status: number | undefined; retryAfterMs: number | undefined; reason: string };
+
+export async function processDelivery(ctx: NotifyContext, job: Job, token: string | undefined): Promise<void> {
+  const { subscriptionId, eventNumber } = deliveryJobSchema.parse(job.data);
+  const owner = `${job.id ?? 'job'}:${randomUUID()}`;
+  const state = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
+  let result: DrainResult;
+  if (!state) {
+    const own = await readSubscriptionEvent(ctx.db, subscriptionId, eventNumber);
+    result = !own || own.outcome ? { kind: 'done' } : { kind: 'wait', ms: LEASE_BUSY_WAIT_MS };
+  } else {
+    try {
+      result = await drain(ctx, subscriptionId, eventNumber, owner, state);
+    } finally {
+      await releaseDeliveryLease(ctx.db, subscriptionId, owner);
+    }
+  }
+  if (result.kind === 'wait') {
+    await job.moveToDelayed(Date.now() + result.ms, token);
+    throw new DelayedError();
+  }
+}
+
+/** Sends events from the cursor while holding the lease, until the job's own event is settled and no more are due. */
+async function drain(
+  ctx: NotifyContext,
+  subscriptionId: string,
+  ownEvent: number,
+  owner: string,
+  initial: DeliveryState,
+): Promise<DrainResult> {
+  let state = initial;
+  for (;;) {
+    const next = state.deliveredThrough + 1;
+    if (next > ownEvent + EVENTS_BEYOND_OWN) {
+      return { kind: 'done' };
+    }
+    if (next > state.lastEventNumber) {
+      // Renews the lease and sees events numbered since the last look.
+      const fresh = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
+      if (!fresh || fresh.deliveredThrough + 1 > fresh.lastEventNumber) {
+        return { kind: 'done' };
+      }
+      state = fresh;
+      continue;
+    }
+    const event = await readSubscriptionEvent(ctx.db, subscriptionId, next);
+    const subscription = await readSubscription(ctx.repository, subscriptionId);
+    if (!event || !subscription || (subscription.status !== 'active' && subscription.status !== 'error')) {
+      // Deleted, off, or re-requested: nothing is sent; the events stay for $events.
+      return { kind: 'done' };
+    }
+    if (event.dueInMs > 0) {
+      return next <= ownEvent ? { kind: 'wait', ms: event.dueInMs } : { kind: 'done' };
+    }
+    const attempt = await sendEvent(ctx, subscription, event, state);
+    switch (attempt.kind) {
+      case 'delivered':
+      case 'withheld': {
+        const settled = await settleSubscriptionEvent(ctx.db, subscriptionId, owner, next, attempt.kind, ctx.options.leaseMs);
+        if (!settled) {
+          return { kind: 'done' };
+        }
+        if (attempt.kind === 'delivered' && subscription.status === 'error') {
+          await setSubscriptionStatus(ctx.repository, subscriptionId, 'active', ['error']);
+        }
+        state = { ...state, deliveredThrough: next };
+        break;
+      }
+      case 'gone':
+        await setSubscriptionStatus(ctx.repository, subscriptionId, 'off', ['active', 'error']);
+        ctx.logger.info({ subscriptionId, eventNumber: next }, 'subscriber answered 410: subscription off');
+        return { kind: 'done' };
+      case 'failed': {
+        const outcome = await handleFailure(ctx, subscription, event, owner, attempt);
+        if (outcome.kind === 'settled') {
+          state = { ...state, deliveredThrough: next };
+          break;
+        }
+        if (outcome.kind === 'lost') {
+          return { kind: 'done' };
+        }
+        return next <= ownEvent ? { kind: 'wait', ms: outcome.retryInMs } : { kind: 'done' };
+      }
+      default:
+        return attempt satisfies never;
+    }
+  }
+}
+
+/** Asks the gate, builds, signs and posts the notification of one event. */
+async function sendEvent(
+  ctx: NotifyContext,
+  subscription: Subscription,
+  event: StoredEvent,
+  state: DeliveryState,
+): Promise<EventAttempt> {
+  let settings: SubscriptionSettings;
+  try {
+    settings = readSubscriptionSettings(subscription, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
+  } catch {
+    return { kind: 'failed', status: undefined, retryAfterMs: undefined, reason: 'subscription fails the rules' };
+  }
+  const focus = { resourceType: event.resourceType, id: event.resourceId };
+  if ((await ctx.gate(subscription, focus)) === 'withhold') {
+    return { kind: 'withheld' };
+  }
+  const secret = await readSubscriptionSecret(ctx.db, event.subscriptionId);
+  if (!secret) {
+    return { kind: 'failed', status: undefined, retryAfterMs: undefined, reason: 'no secret' };
+  }
+  const resource = settings.content === 'full-resource' ? await readEventVersion(ctx, event) : undefined;
+  const bundle = buildNotificationBundle({
+    subscription,
+    fhirBaseUrl: ctx.fhirBaseUrl,
+    type: 'event-notification',
+    eventsSinceSubscriptionStart: Math.max(state.lastEventNumber, event.eventNumber),
+    events: [
+      {
+        eventNumber: event.eventNumber,
+        timestamp: event.occurredAt,
+        kind: event.kind,
+        ...(settings.content === 'empty' ? {} : { focus }),
+        ...(resource ? { resource } : {}),
+      },
+    ],
+  });
+  const result = await postNotification({
+    endpoint: settings.endpoint,
+    headers: settings.headers,
+    secret,
+    body: JSON.stringify(bundle),
+    eventId: event.deliveryId,
+    timeoutMs: ctx.options.requestTimeoutMs,
+    maxResponseBytes: ctx.options.maxResponseBytes,
+    signal: ctx.stopSignal,
+  });
+  switch (result.kind) {
+    case 'success':
+      return { kind: 'delivered' };
+    case 'gone':
+      return { kind: 'gone' };
+    case 'failure':
+      return { kind: 'failed', status: result.status, retryAfterMs: result.retryAfterMs, reason: result.reason };
+    default:
+      return result satisfies never;
+  }
+}
+
+/** The version the event is about (full-resource payloads); undefined when it can no longer be read. */
+async function readEventVersion(ctx: NotifyContext, event: StoredEvent): Promise<Resource | undefined> {
+  try {
+    return await ctx.repository.vread(event.resourceType, event.resourceId, String(event.versionId));
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+type FailureOutcome = { kind: 'retry'; retryInMs: number } | { kind: 'settled' } | { kind: 'lost' };
+
+/** Counts the failed attempt; dead-letters the event after the last one; marks the subscription `error` when due. */
+async function handleFailure(
+  ctx: NotifyContext,
+  subscription: Subscription,
+  event: StoredEvent,
+  owner: string,
+  attempt: Extract<EventAttempt, { kind: 'failed' }>,
+): Promise<FailureOutcome> {
+  const policy = ctx.options.retryPolicy;
+  const subscriptionId = event.subscriptionId;
+  const computed = retryDelayMs(policy, event.attempts + 1);
+  const retryInMs = Math.min(attempt.retryAfterMs ?? computed, policy.maxDelayMs);
+  const { attempts, consecutiveFailures } = await recordFailedAttempt(
+    ctx.db,
+    subscriptionId,
+    owner,
+    event.eventNumber,
+    attempt.status,
+    retryInMs,
+  );
+  ctx.logger.info(
+    { subscriptionId, eventNumber: event.eventNumber, attempts, status: attempt.status, reason: attempt.reason, retryInMs },
+    'notification not accepted',
+  );
+  if (consecutiveFailures >= policy.errorAfterFailures && subscription.status === 'active') {
+    await setSubscriptionStatus(ctx.repository, subscriptionId, 'error', ['active']);
+  }
+  if (attempts < policy.maxAttempts) {
+    return { kind: 'retry', retryInMs };
+  }
+  // The last attempt failed: settle the event as dead-lettered and keep a copy on the dead-letter queue.
+  const settled = await settleSubscriptionEvent(ctx.db, subscriptionId, owner, event.eventNumber, 'dead-lettered', ctx.options.leaseMs);
+  if (!settled) {
+    return { kind: 'lost' };
+  }
+  const deadLetter: DeadLetterJob = {
+    subscriptionId,
+    eventNumber: event.eventNumber,
+    attempts,
+    ...(attempt.status === undefined ? {} : { lastStatus: attempt.status }),
+  };
+  await ctx.queues.deadLetter.add('dead-letter', deadLetter, {
+    jobId: notifyJobIds.delivery({ subscriptionId, eventNumber: event.eventNumber }),
+  });
+  ctx.logger.warn({ subscriptionId, eventNumber: event.eventNumber, attempts }, 'notification dead-lettered');
+  return { kind: 'settled' };
+}

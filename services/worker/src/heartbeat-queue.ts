@@ -1,0 +1,75 @@
+/**
+ * The `subscription-heartbeat` queue: a BullMQ job scheduler per subscription with a heartbeat period (started when
+ * the handshake activates it, removed when it is turned off or deleted). Each run sends an empty heartbeat Bundle to an
+ * active subscription; a failed heartbeat is only logged (it carries no event, nothing is lost), and a subscription
+ * that is no longer active loses its scheduler.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  buildNotificationBundle,
+  heartbeatJobSchema,
+  notifyJobIds,
+  readDeliveryState,
+  readSubscriptionSecret,
+  readSubscriptionSettings,
+  type HeartbeatJob,
+} from '@carecircle/notify';
+import type { Job } from 'bullmq';
+import type { NotifyContext } from './notify-context';
+import { readSubscription } from './subscription-status';
+import { postNotification } from './webhook-client';
+
+/** Starts (or re-times) the heartbeat of a subscription. */
+export async function scheduleHeartbeat(ctx: NotifyContext, subscriptionId: string, periodSeconds: number): Promise<void> {
+  const data: HeartbeatJob = { subscriptionId };
+  await ctx.queues.heartbeat.upsertJobScheduler(
+    notifyJobIds.heartbeatScheduler(subscriptionId),
+    { every: periodSeconds * 1000 },
+    { name: 'heartbeat', data, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+}
+
+export async function removeHeartbeat(ctx: NotifyContext, subscriptionId: string): Promise<void> {
+  await ctx.queues.heartbeat.removeJobScheduler(notifyJobIds.heartbeatScheduler(subscriptionId));
+}
+
+export async function processHeartbeat(ctx: NotifyContext, job: Job): Promise<void> {
+  const { subscriptionId } = heartbeatJobSchema.parse(job.data);
+  const subscription = await readSubscription(ctx.repository, subscriptionId);
+  if (!subscription || subscription.status !== 'active') {
+    if (subscription?.status !== 'error') {
+      await removeHeartbeat(ctx, subscriptionId);
+    }
+    return;
+  }
+  const secret = await readSubscriptionSecret(ctx.db, subscriptionId);
+  let settings;
+  try {
+    settings = readSubscriptionSettings(subscription, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
+  } catch {
+    return;
+  }
+  if (!secret) {
+    return;
+  }
+  const state = await readDeliveryState(ctx.db, subscriptionId);
+  const bundle = buildNotificationBundle({
+    subscription,
+    fhirBaseUrl: ctx.fhirBaseUrl,
+    type: 'heartbeat',
+    eventsSinceSubscriptionStart: state.lastEventNumber,
+  });
+  const result = await postNotification({
+    endpoint: settings.endpoint,
+    headers: settings.headers,
+    secret,
+    body: JSON.stringify(bundle),
+    eventId: randomUUID(),
+    timeoutMs: ctx.options.requestTimeoutMs,
+    maxResponseBytes: ctx.options.maxResponseBytes,
+    signal: ctx.stopSignal,
+  });
+  if (result.kind !== 'success') {
+    ctx.logger.info({ subscriptionId, status: result.status }, 'heartbeat not accepted');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What the notification processors share: the database and a full-access repository, the queues they hand work to,
+ * the delivery gate, and the tunables (with their documented defaults).
+ */
+import type { Logger } from '@carecircle/log';
+import { DELIVERY_RETRY_POLICY, type DeliveryGate, type RetryPolicy } from '@carecircle/notify';
+import type { Database, Repository } from '@carecircle/store';
+import type { Queue } from 'bullmq';
+
+/** Notification tunables; every field is optional and defaults as documented. */
+export interface NotifyOptions {
+  /** Accept `http:` endpoints on loopback (development and tests). Default false: https only. */
+  allowLoopbackHttp?: boolean;
+  /** Default {@link DELIVERY_RETRY_POLICY}. */
+  retryPolicy?: RetryPolicy;
+  /** Per attempt, connect to last byte. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Bytes of a receiver's answer read at most. Default 64 KiB. */
+  maxResponseBytes?: number;
+  /** Outbox polling interval when idle. Default 100 ms. */
+  relayIntervalMs?: number;
+  /** A delivery lease outlives a crashed holder by at most this. Default requestTimeoutMs + 10 000 ms. */
+  leaseMs?: number;
+  /** BullMQ lock duration: a crashed worker's active jobs are retried after about this long. Default 30 000 ms. */
+  lockDurationMs?: number;
+  /** BullMQ stalled-job check interval. Default 30 000 ms. */
+  stalledIntervalMs?: number;
+  /** Jobs in flight per queue in this worker. Defaults: matching 4, delivery 16. */
+  matchConcurrency?: number;
+  deliveryConcurrency?: number;
+}
+
+export type ResolvedNotifyOptions = Required<NotifyOptions>;
+
+export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotifyOptions {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  return {
+    allowLoopbackHttp: options.allowLoopbackHttp ?? false,
+    retryPolicy: options.retryPolicy ?? DELIVERY_RETRY_POLICY,
+    requestTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes ?? 64 * 1024,
+    relayIntervalMs: options.relayIntervalMs ?? 100,
+    leaseMs: options.leaseMs ?? requestTimeoutMs + 10_000,
+    lockDurationMs: options.lockDurationMs ?? 30_000,
+    stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+    matchConcurrency: options.matchConcurrency ?? 4,
+    deliveryConcurrency: options.deliveryConcurrency ?? 16,
+  };
+}
+
+export interface NotifyQueues {
+  outboxEvents: Queue;
+  delivery: Queue;
+  handshake: Queue;
+  heartbeat: Queue;
+  deadLetter: Queue;
+}
+
+export interface NotifyContext {
+  db: Database;
+  /** Full access: the worker acts for the server. Disclosure to subscribers is decided by `gate`. */
+  repository: Repository;
+  queues: NotifyQueues;
+  gate: DeliveryGate;
+  logger: Logger;
+  fhirBaseUrl: string;
+  options: ResolvedNotifyOptions;
+  /** Aborted on a hard stop, to cut in-flight HTTP requests short. */
+  stopSignal: AbortSignal;
+}

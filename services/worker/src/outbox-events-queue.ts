@@ -1,0 +1,107 @@
+/**
+ * The `outbox-events` queue processor: matching. For a resource change, every receiving subscription (status active or
+ * error) whose topic the change triggers and whose filters the stored version passes gets a numbered event, and a
+ * delivery job for it. For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
+ * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
+ * event) and every job id is derived from what it is for.
+ */
+import { OperationOutcomeError } from '@medplum/core';
+import type { Resource, Subscription } from '@medplum/fhirtypes';
+import { outcomeStatus } from '@carecircle/fhir';
+import {
+  deleteSubscriptionSecret,
+  findReceivingSubscriptions,
+  matchesSubscription,
+  notifyJobIds,
+  outboxEventJobSchema,
+  readSubscriptionSettings,
+  recordSubscriptionEvent,
+  topicsTriggeredBy,
+  type DeliveryJob,
+  type HandshakeJob,
+  type OutboxEventJob,
+  type SubscriptionSettings,
+} from '@carecircle/notify';
+import type { Job } from 'bullmq';
+import { removeHeartbeat } from './heartbeat-queue';
+import type { NotifyContext } from './notify-context';
+import { readSubscription } from './subscription-status';
+
+/** Processes one outbox event job. */
+export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<void> {
+  const change = outboxEventJobSchema.parse(job.data);
+  if (change.resourceType === 'Subscription') {
+    await followSubscriptionLifecycle(ctx, change);
+    return;
+  }
+  if (change.kind === 'delete') {
+    return;
+  }
+  const topics = topicsTriggeredBy(change.resourceType, change.kind);
+  if (topics.length === 0) {
+    return;
+  }
+  const resource = await readChangedVersion(ctx, change);
+  if (!resource) {
+    return;
+  }
+  for (const topic of topics) {
+    for (const subscription of await findReceivingSubscriptions(ctx.db, topic.url)) {
+      const settings = settingsOf(ctx, subscription);
+      if (!settings || !matchesSubscription(settings, change.kind, resource)) {
+        continue;
+      }
+      const subscriptionId = subscription.id ?? '';
+      const eventNumber = await recordSubscriptionEvent(ctx.db, subscriptionId, change);
+      const delivery: DeliveryJob = { subscriptionId, eventNumber };
+      await ctx.queues.delivery.add('deliver', delivery, { jobId: notifyJobIds.delivery(delivery) });
+    }
+  }
+}
+
+/** The version the change stored; undefined when it cannot be read any more (nothing to match). */
+async function readChangedVersion(ctx: NotifyContext, change: OutboxEventJob): Promise<Resource | undefined> {
+  try {
+    return await ctx.repository.vread(change.resourceType, change.resourceId, String(change.versionId));
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** The settings of a stored subscription; one that no longer passes the rules matches nothing. */
+function settingsOf(ctx: NotifyContext, subscription: Subscription): SubscriptionSettings | undefined {
+  try {
+    return readSubscriptionSettings(subscription, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
+  } catch {
+    ctx.logger.warn({ subscriptionId: subscription.id }, 'stored subscription fails the subscription rules; skipped');
+    return undefined;
+  }
+}
+
+async function followSubscriptionLifecycle(ctx: NotifyContext, change: OutboxEventJob): Promise<void> {
+  const subscription = change.kind === 'delete' ? undefined : await readSubscription(ctx.repository, change.resourceId);
+  if (!subscription) {
+    await deleteSubscriptionSecret(ctx.db, change.resourceId);
+    await removeHeartbeat(ctx, change.resourceId);
+    return;
+  }
+  switch (subscription.status) {
+    case 'requested': {
+      const handshake: HandshakeJob = { subscriptionId: change.resourceId, versionId: Number(subscription.meta?.versionId) };
+      await ctx.queues.handshake.add('handshake', handshake, { jobId: notifyJobIds.handshake(handshake) });
+      return;
+    }
+    case 'off':
+      await removeHeartbeat(ctx, change.resourceId);
+      return;
+    case 'active':
+    case 'error':
+    case undefined:
+      return;
+    default:
+      subscription.status satisfies never;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The outbox relay: moves committed changes from the `outbox` table to the `outbox-events` queue. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED (replicas share the work), enqueued with jobId = the outbox event id (a relay that dies after
+ * enqueueing and before marking re-enqueues nothing new), and marked relayed in the same transaction. It polls every
+ * `relayIntervalMs` when idle and immediately again after a full batch, so a change is on the queue within ~100 ms.
+ */
+import type { Logger } from '@carecircle/log';
+import { NOTIFY_QUEUES, topicsTriggeredBy, type OutboxEventJob } from '@carecircle/notify';
+import { sql, type Database } from '@carecircle/store';
+import type { Queue } from 'bullmq';
+
+const BATCH_SIZE = 500;
+
+export interface OutboxRelay {
+  /** Stops polling and waits for the batch in progress. */
+  close(): Promise<void>;
+}
+
+interface OutboxRow {
+  seq: number;
+  event_id: string;
+  kind: OutboxEventJob['kind'];
+  resource_type: string;
+  resource_id: string;
+  version_id: number;
+  created_ms: number;
+}
+
+/** Starts the polling loop. */
+export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, intervalMs: number): OutboxRelay {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const tick = () => {
+    running = relayBatch(db, queue)
+      .then((count) => (count === BATCH_SIZE ? 0 : intervalMs))
+      .catch((err: unknown) => {
+        logger.warn({ err: (err as Error).name, queue: NOTIFY_QUEUES.outboxEvents }, 'outbox relay failed; retrying');
+        return intervalMs * 10;
+      })
+      .then((delay) => {
+        if (!stopped) {
+          timer = setTimeout(tick, delay);
+        }
+      });
+  };
+  tick();
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** Relays one batch; returns how many outbox rows it claimed. */
+export async function relayBatch(db: Database, queue: Queue): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<OutboxRow>(sql`
+      SELECT seq, event_id, kind, resource_type, resource_id, version_id,
+             (EXTRACT(EPOCH FROM created_at) * 1000)::float8 AS created_ms
+      FROM outbox WHERE relayed_at IS NULL ORDER BY seq LIMIT ${BATCH_SIZE}
+      FOR UPDATE SKIP LOCKED`);
+    if (rows.length === 0) {
+      return 0;
+    }
+    const jobs = rows.filter(concernsNotifications).map((row) => {
+      const data: OutboxEventJob = {
+        eventId: row.event_id,
+        kind: row.kind,
+        resourceType: row.resource_type,
+        resourceId: row.resource_id,
+        versionId: row.version_id,
+        occurredAt: Math.floor(Number(row.created_ms)),
+      };
+      return { name: row.kind, data, opts: { jobId: row.event_id } };
+    });
+    if (jobs.length > 0) {
+      await queue.addBulk(jobs);
+    }
+    await tx.query(sql`UPDATE outbox SET relayed_at = now() WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
+    return rows.length;
+  }, 'read committed');
+}
+
+/**
+ * Only changes some topic or the subscription lifecycle cares about become jobs (AuditEvents, for one, never do); the
+ * rest are marked relayed without costing Redis anything. A future outbox consumer widens this predicate.
+ */
+function concernsNotifications(row: OutboxRow): boolean {
+  if (row.resource_type === 'Subscription') {
+    return true;
+  }
+  return row.kind !== 'delete' && topicsTriggeredBy(row.resource_type, row.kind).length > 0;
+}
