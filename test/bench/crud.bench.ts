@@ -71,6 +71,8 @@ async function main(): Promise<void> {
         rawIds.push(rows[0]?.id as string);
       }),
     ]);
+    // Steady state: a production database has planner statistics (autovacuum keeps them); give both sides theirs.
+    await raw.query('ANALYZE');
     results.push([
       await run('read', COUNTS.read, async (i) => {
         await fetch(`${base}/Patient/${ids[i % ids.length]}`, { headers }).then((r) => r.arrayBuffer());

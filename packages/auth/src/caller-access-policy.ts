@@ -27,7 +27,7 @@
  */
 import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { fullAccess, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
+import { fullAccess, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
 import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 
@@ -111,16 +111,32 @@ export function patientReferences(resource: Resource | undefined): string[] {
   return [...ids];
 }
 
-/** Ids of the Patients an organization is custodian of: current ones, and deleted ones it managed last. */
-function custodiedPatientIds(organization: OrganizationReference): Sql {
-  return sql`SELECT p.id FROM resource_version p
-    WHERE p.resource_type = 'Patient' AND p.superseded_xid IS NULL AND NOT p.deleted
-      AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}
-    UNION ALL
-    SELECT d.id FROM resource_version d
-    JOIN resource_version prev ON prev.resource_type = 'Patient' AND prev.id = d.id AND prev.version_id = d.version_id - 1
-    WHERE d.resource_type = 'Patient' AND d.superseded_xid IS NULL AND d.deleted
-      AND (prev.content -> 'managingOrganization' ->> 'reference') = ${organization}`;
+/**
+ * "Patient p is a client of `organization`": its current version names it as managingOrganization, or, for a deleted
+ * client, the version before the deletion did (a deleted client stays with its last practice).
+ */
+function managedBy(p: Sql, organization: OrganizationReference): Sql {
+  return sql`(
+    (NOT ${p}.deleted AND (${p}.content -> 'managingOrganization' ->> 'reference') = ${organization})
+    OR (${p}.deleted AND EXISTS (SELECT 1 FROM resource_version prev
+      WHERE prev.resource_type = 'Patient' AND prev.id = ${p}.id AND prev.version_id = ${p}.version_id - 1
+        AND (prev.content -> 'managingOrganization' ->> 'reference') = ${organization})))`;
+}
+
+/**
+ * The condition "this row belongs to a client of `organization`" over `rv`: a Patient row whose custodian it is, or a
+ * row in such a Patient's compartment. Correlated per candidate row through the current-version index, so the cost
+ * follows the rows a query touches after its own filters, not the number of clients a practice has.
+ */
+function custodiedBy(organization: OrganizationReference, resourceType: string): Sql {
+  const p = raw('p');
+  if (resourceType === 'Patient') {
+    return sql`EXISTS (SELECT 1 FROM resource_version p
+      WHERE p.resource_type = 'Patient' AND p.id = rv.id AND p.superseded_xid IS NULL AND ${managedBy(p, organization)})`;
+  }
+  return sql`EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
+    JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = substr(c.ref, 9) AND p.superseded_xid IS NULL
+    WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})`;
 }
 
 function managingOrganizationOf(resource: Resource | undefined): string | undefined {
@@ -190,10 +206,7 @@ function practicePolicy(
       if (SHARED_RESOURCE_TYPES.has(resourceType)) {
         return undefined;
       }
-      if (resourceType === 'Patient') {
-        return sql`rv.id IN (${custodiedPatientIds(organization)})`;
-      }
-      return sql`rv.compartments && ARRAY(SELECT 'Patient/' || c.id FROM (${custodiedPatientIds(organization)}) c)`;
+      return custodiedBy(organization, resourceType);
     },
     async assertWrite(interaction, next, current, tx) {
       const resourceType = next?.resourceType ?? current?.resourceType;

@@ -29,13 +29,13 @@ describe('checkConsultNote (PostgreSQL)', () => {
     expect(note).toMatchObject({ status: 'current', meta: { versionId: '1' } });
   });
 
-  it.each([
+  it.each<[string, Partial<DocumentReference>, string]>([
     ['no context.related', { context: undefined }, 'DocumentReference.context.related'],
     ['a related reference that is not a ServiceRequest', { context: { related: [{ reference: world.patient }] } }, 'DocumentReference.context.related'],
     ['a ServiceRequest that does not exist', { context: { related: [{ reference: 'ServiceRequest/missing' }] } }, 'DocumentReference.context.related'],
     ['another client', { subject: { reference: world.otherPatient } }, 'DocumentReference.subject'],
     ['a first version that is not current', { status: 'superseded' }, 'DocumentReference.status'],
-  ] as const)('refuses a consult note with %s (422)', async (_label, overrides, expression) => {
+  ])('refuses a consult note with %s (422)', async (_label, overrides, expression) => {
     const before = await env.countVersions('DocumentReference');
     const refusal = await refusalOf(create({ ...buildConsultNote(`ServiceRequest/${request.id}`), ...overrides }));
     expect(refusal).toMatchObject({ status: 422, expression });

@@ -1,4 +1,5 @@
 import type { Consent, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Caller } from '@carecircle/auth';
 import { SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { FULFILL_TASK_CODE } from './care-codes';
 import { createReferral } from './create-referral';
@@ -19,7 +20,7 @@ describe('createReferral (PostgreSQL)', () => {
     }
   }
 
-  async function refer(request: ServiceRequest, caller = callers.practiceSystem) {
+  async function refer(request: ServiceRequest, caller: Caller = callers.practiceSystem) {
     return env.as(caller, (repository) => createReferral(repository, request, options));
   }
 

@@ -13,12 +13,15 @@ import type { Caller } from '@carecircle/auth';
 import { SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { computePatientCompartments, type Repository } from '@carecircle/store';
 
+/** What the change did, as v3-DataOperation codes. */
 export type ProvenanceActivity = 'CREATE' | 'UPDATE';
 
 /** Who made a change: a Practitioner, PractitionerRole, Organization, Patient, RelatedPerson or Device. */
 export type ProvenanceAgentReference = ProvenanceAgent['who'];
 
+/** Provenance.activity codes. */
 export const DATA_OPERATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-DataOperation';
+/** Provenance.agent.type codes (`author`). */
 export const PROVENANCE_PARTICIPANT_SYSTEM = 'http://terminology.hl7.org/CodeSystem/provenance-participant-type';
 
 export interface ProvenanceOptions {
@@ -67,6 +70,7 @@ export async function recordProvenance(
 /**
  * Performs `write` and records its Provenance in one transaction: both are stored, or neither. `write` must write
  * through the repository it is handed (the transaction's); the activity is `CREATE` for a version 1, else `UPDATE`.
+ * (A conditional create that matched an existing resource still gets a Provenance: callers should not wrap those.)
  */
 export async function withProvenance<T extends Resource>(
   repository: Repository,

@@ -50,18 +50,17 @@ type OrganizationCaller = Extract<Caller, { kind: 'system' | 'practitioner' }>;
 
 async function isOwner(caller: OrganizationCaller, owner: Reference | undefined, tx: Queryable): Promise<boolean> {
   const target = parseRelativeReference(owner?.reference);
-  switch (target?.resourceType) {
-    case 'Organization':
-      return owner?.reference === caller.organization;
-    case 'Practitioner':
-      return caller.kind === 'practitioner' && owner?.reference === caller.fhirUser;
-    case 'PractitionerRole': {
-      const role = await readCurrent(tx, 'PractitionerRole', target.id);
-      return role?.organization?.reference === caller.organization;
-    }
-    default:
-      return false;
+  if (target?.resourceType === 'Organization') {
+    return owner?.reference === caller.organization;
   }
+  if (target?.resourceType === 'Practitioner') {
+    return caller.kind === 'practitioner' && owner?.reference === caller.fhirUser;
+  }
+  if (target?.resourceType === 'PractitionerRole') {
+    const role = await readCurrent(tx, 'PractitionerRole', target.id);
+    return role?.organization?.reference === caller.organization;
+  }
+  return false;
 }
 
 async function isCustodian(organization: string, subject: Reference | undefined, tx: Queryable): Promise<boolean> {

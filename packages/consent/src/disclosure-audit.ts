@@ -26,13 +26,18 @@ export interface AuditContext {
   purpose: string;
   requestId: string;
   now: () => Date;
+  /**
+   * `Patient/x` of the clients whose consents the recipient holds grants under: what is shown of them is a disclosure.
+   * Anything else the caller sees, it sees in its own right (its own clients, directory resources) and is not audited.
+   */
+  grantedPatients: ReadonlySet<string>;
 }
 
 /** A recorder writing disclosure and denial AuditEvents for `context.recipient`. */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
   return {
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
-      for (const [patient, resources] of byClient(disclosure.resources)) {
+      for (const [patient, resources] of byClient(disclosure.resources, context.grantedPatients)) {
         await context.auditRepository.create(auditEvent(context, disclosure.interaction, patient, resources.map(versionedReference), 'disclosed'));
       }
     },
@@ -46,11 +51,11 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
   };
 }
 
-/** The disclosed resources grouped by the client whose compartment they are in (resources outside any are not PHI). */
-function byClient(resources: readonly Resource[]): Map<string, Resource[]> {
+/** The resources shown under grants, grouped by the client whose compartment they are in. */
+function byClient(resources: readonly Resource[], grantedPatients: ReadonlySet<string>): Map<string, Resource[]> {
   const groups = new Map<string, Resource[]>();
   for (const resource of resources) {
-    for (const patient of computePatientCompartments(resource)) {
+    for (const patient of computePatientCompartments(resource).filter((p) => grantedPatients.has(p))) {
       groups.set(patient, [...(groups.get(patient) ?? []), resource]);
     }
   }

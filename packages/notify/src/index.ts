@@ -29,7 +29,7 @@ export {
   type NotifyQueueName,
   type OutboxEventJob,
 } from './queues';
-export { DELIVERY_RETRY_POLICY, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
+export { DELIVERY_RETRY_POLICY, nextAttemptDelayMs, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signNotification, verifyNotificationSignature } from './signature';
 export { matchesSubscription } from './subscription-match';
 export {

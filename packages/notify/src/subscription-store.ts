@@ -55,9 +55,15 @@ export interface ChangeEvent {
 /**
  * Numbers `change` for `subscriptionId`: locks the subscription's counter, and unless this outbox event already has a
  * number there, inserts the event with the next number and advances the counter, all in one transaction (no gaps, no
- * duplicates). Returns the event's number.
+ * duplicates). Returns the event's number, or undefined when the subscription already has an event for a later
+ * version of the same resource: a change overtaken while being matched is folded into the later one, so one
+ * subscription never hears of a resource's versions out of order.
  */
-export async function recordSubscriptionEvent(db: Database, subscriptionId: string, change: ChangeEvent): Promise<number> {
+export async function recordSubscriptionEvent(
+  db: Database,
+  subscriptionId: string,
+  change: ChangeEvent,
+): Promise<number | undefined> {
   return db.transaction(async (tx) => {
     await tx.query(sql`INSERT INTO subscription_delivery (subscription_id) VALUES (${subscriptionId}) ON CONFLICT DO NOTHING`);
     const counter = await tx.query<{ last_event_number: number }>(sql`
@@ -67,6 +73,14 @@ export async function recordSubscriptionEvent(db: Database, subscriptionId: stri
       WHERE subscription_id = ${subscriptionId} AND outbox_event_id = ${change.eventId}`);
     if (existing.rows[0]) {
       return Number(existing.rows[0].event_number);
+    }
+    const overtaken = await tx.query(sql`
+      SELECT 1 FROM subscription_event
+      WHERE subscription_id = ${subscriptionId} AND resource_type = ${change.resourceType}
+        AND resource_id = ${change.resourceId} AND version_id > ${change.versionId}
+      LIMIT 1`);
+    if (overtaken.rows.length > 0) {
+      return undefined;
     }
     const eventNumber = Number(counter.rows[0]?.last_event_number ?? 0) + 1;
     await tx.query(sql`

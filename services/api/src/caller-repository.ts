@@ -57,6 +57,7 @@ export async function createCallerRepository(
       purpose,
       requestId,
       now: () => new Date(),
+      grantedPatients: new Set(grants.map((g) => g.patient)),
     });
     policy = withConsentGrants(policy, grants, recorder);
   }

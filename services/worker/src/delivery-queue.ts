@@ -4,9 +4,10 @@
  * Each numbered event has a job (jobId `{subscription}_{number}`), but a job does not send "its" event in isolation:
  * it takes the subscription's delivery lease (Postgres, see subscription-store.ts), then sends events from the cursor
  * on, one at a time, each settled before the next is sent, so whichever job holds the lease keeps the order. A job
- * whose event is already settled completes; one that finds the lease taken or an earlier event waiting for its retry
- * moves itself to BullMQ's delayed set (no attempt used) and looks again later. Several worker replicas therefore
- * never send one event at the same time; a second send of the same event (same event number, same
+ * that finds the lease taken is done (the holder sends its event); a holder whose next event waits for a retry moves
+ * its job to BullMQ's delayed set (no BullMQ attempt used) and resumes then. A holder that crashes leaves its job
+ * stalled: BullMQ hands it to another worker, which takes the lease once it has expired. Several worker replicas
+ * therefore never send one event at the same time; a second send of the same event (same event number, same
  * X-CareCircle-Event-Id) happens only when a holder died after sending and before settling: at-least-once.
  *
  * Per event: the delivery gate decides first. A withheld event is settled as `withheld` and NOT sent: it keeps its
@@ -25,13 +26,14 @@ import {
   acquireDeliveryLease,
   buildNotificationBundle,
   deliveryJobSchema,
+  readDeliveryState,
   notifyJobIds,
   readSubscriptionEvent,
   readSubscriptionSecret,
   readSubscriptionSettings,
   recordFailedAttempt,
   releaseDeliveryLease,
-  retryDelayMs,
+  nextAttemptDelayMs,
   settleSubscriptionEvent,
   type DeadLetterJob,
   type DeliveryState,
@@ -43,13 +45,14 @@ import type { NotifyContext } from './notify-context';
 import { readSubscription, setSubscriptionStatus } from './subscription-status';
 import { postNotification } from './webhook-client';
 
-/** How long a job waits before looking again when another job holds the subscription's lease. */
-const LEASE_BUSY_WAIT_MS = 200;
-/** Events a job sends past its own before it leaves the rest to their own jobs (bounds one job's run). */
-const EVENTS_BEYOND_OWN = 100;
-
 /** What one pass over the subscription ended with. */
-type DrainResult = { kind: 'done' } | { kind: 'wait'; ms: number };
+type DrainResult =
+  /** Nothing pending and deliverable: the job is done (after a last look, see processDelivery). */
+  | { kind: 'caught-up' }
+  /** Delivery cannot go on now (subscription off, deleted, lease lost): the job is done. */
+  | { kind: 'stopped' }
+  /** The next event waits for its retry: the job comes back then. */
+  | { kind: 'wait'; ms: number };
 
 /** What sending one event came to. */
 type EventAttempt =
@@ -58,46 +61,57 @@ type EventAttempt =
   | { kind: 'gone' }
   | { kind: 'failed'; status: number | undefined; retryAfterMs: number | undefined; reason: string };
 
+/**
+ * Delivers the subscription's pending events, this job's included. A job that finds the lease taken is done at once:
+ * the holder delivers this event too, because a holder that has caught up looks again after giving the lease back
+ * (so an event numbered while it was finishing is not stranded), and a holder that waits for a retry comes back.
+ */
 export async function processDelivery(ctx: NotifyContext, job: Job, token: string | undefined): Promise<void> {
-  const { subscriptionId, eventNumber } = deliveryJobSchema.parse(job.data);
+  const { subscriptionId } = deliveryJobSchema.parse(job.data);
   const owner = `${job.id ?? 'job'}:${randomUUID()}`;
-  const state = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
-  let result: DrainResult;
-  if (!state) {
-    const own = await readSubscriptionEvent(ctx.db, subscriptionId, eventNumber);
-    result = !own || own.outcome ? { kind: 'done' } : { kind: 'wait', ms: LEASE_BUSY_WAIT_MS };
-  } else {
+  for (;;) {
+    const state = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
+    if (!state) {
+      return;
+    }
+    let result: DrainResult;
     try {
-      result = await drain(ctx, subscriptionId, eventNumber, owner, state);
+      result = await drain(ctx, subscriptionId, owner, state);
     } finally {
       await releaseDeliveryLease(ctx.db, subscriptionId, owner);
     }
-  }
-  if (result.kind === 'wait') {
-    await job.moveToDelayed(Date.now() + result.ms, token);
-    throw new DelayedError();
+    switch (result.kind) {
+      case 'wait':
+        await job.moveToDelayed(Date.now() + result.ms, token);
+        throw new DelayedError();
+      case 'stopped':
+        return;
+      case 'caught-up': {
+        const after = await readDeliveryState(ctx.db, subscriptionId);
+        if (after.deliveredThrough >= after.lastEventNumber) {
+          return;
+        }
+        break;
+      }
+      default:
+        return result satisfies never;
+    }
   }
 }
 
-/** Sends events from the cursor while holding the lease, until the job's own event is settled and no more are due. */
-async function drain(
-  ctx: NotifyContext,
-  subscriptionId: string,
-  ownEvent: number,
-  owner: string,
-  initial: DeliveryState,
-): Promise<DrainResult> {
+/** Sends events from the cursor on while holding the lease, each settled before the next. */
+async function drain(ctx: NotifyContext, subscriptionId: string, owner: string, initial: DeliveryState): Promise<DrainResult> {
   let state = initial;
   for (;;) {
     const next = state.deliveredThrough + 1;
-    if (next > ownEvent + EVENTS_BEYOND_OWN) {
-      return { kind: 'done' };
-    }
     if (next > state.lastEventNumber) {
       // Renews the lease and sees events numbered since the last look.
       const fresh = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
-      if (!fresh || fresh.deliveredThrough + 1 > fresh.lastEventNumber) {
-        return { kind: 'done' };
+      if (!fresh) {
+        return { kind: 'stopped' };
+      }
+      if (fresh.deliveredThrough >= fresh.lastEventNumber) {
+        return { kind: 'caught-up' };
       }
       state = fresh;
       continue;
@@ -106,10 +120,10 @@ async function drain(
     const subscription = await readSubscription(ctx.repository, subscriptionId);
     if (!event || !subscription || (subscription.status !== 'active' && subscription.status !== 'error')) {
       // Deleted, off, or re-requested: nothing is sent; the events stay for $events.
-      return { kind: 'done' };
+      return { kind: 'stopped' };
     }
     if (event.dueInMs > 0) {
-      return next <= ownEvent ? { kind: 'wait', ms: event.dueInMs } : { kind: 'done' };
+      return { kind: 'wait', ms: event.dueInMs };
     }
     const attempt = await sendEvent(ctx, subscription, event, state);
     switch (attempt.kind) {
@@ -117,7 +131,7 @@ async function drain(
       case 'withheld': {
         const settled = await settleSubscriptionEvent(ctx.db, subscriptionId, owner, next, attempt.kind, ctx.options.leaseMs);
         if (!settled) {
-          return { kind: 'done' };
+          return { kind: 'stopped' };
         }
         if (attempt.kind === 'delivered' && subscription.status === 'error') {
           await setSubscriptionStatus(ctx.repository, subscriptionId, 'active', ['error']);
@@ -128,17 +142,21 @@ async function drain(
       case 'gone':
         await setSubscriptionStatus(ctx.repository, subscriptionId, 'off', ['active', 'error']);
         ctx.logger.info({ subscriptionId, eventNumber: next }, 'subscriber answered 410: subscription off');
-        return { kind: 'done' };
+        return { kind: 'stopped' };
       case 'failed': {
         const outcome = await handleFailure(ctx, subscription, event, owner, attempt);
-        if (outcome.kind === 'settled') {
-          state = { ...state, deliveredThrough: next };
-          break;
+        switch (outcome.kind) {
+          case 'settled':
+            state = { ...state, deliveredThrough: next };
+            break;
+          case 'lost':
+            return { kind: 'stopped' };
+          case 'retry':
+            return { kind: 'wait', ms: outcome.retryInMs };
+          default:
+            return outcome satisfies never;
         }
-        if (outcome.kind === 'lost') {
-          return { kind: 'done' };
-        }
-        return next <= ownEvent ? { kind: 'wait', ms: outcome.retryInMs } : { kind: 'done' };
+        break;
       }
       default:
         return attempt satisfies never;
@@ -229,8 +247,7 @@ async function handleFailure(
 ): Promise<FailureOutcome> {
   const policy = ctx.options.retryPolicy;
   const subscriptionId = event.subscriptionId;
-  const computed = retryDelayMs(policy, event.attempts + 1);
-  const retryInMs = Math.min(attempt.retryAfterMs ?? computed, policy.maxDelayMs);
+  const retryInMs = nextAttemptDelayMs(policy, event.attempts + 1, attempt.retryAfterMs);
   const { attempts, consecutiveFailures } = await recordFailedAttempt(
     ctx.db,
     subscriptionId,

@@ -25,7 +25,10 @@ export interface NotifyOptions {
   lockDurationMs?: number;
   /** BullMQ stalled-job check interval. Default 30 000 ms. */
   stalledIntervalMs?: number;
-  /** Jobs in flight per queue in this worker. Defaults: matching 4, delivery 16. */
+  /**
+   * Jobs in flight per queue in this worker. Defaults: matching 1 (numbering follows the outbox order within a worker),
+   * delivery 16 (different subscriptions in parallel; one subscription is always sequential).
+   */
   matchConcurrency?: number;
   deliveryConcurrency?: number;
 }
@@ -43,7 +46,7 @@ export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotif
     leaseMs: options.leaseMs ?? requestTimeoutMs + 10_000,
     lockDurationMs: options.lockDurationMs ?? 30_000,
     stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
-    matchConcurrency: options.matchConcurrency ?? 4,
+    matchConcurrency: options.matchConcurrency ?? 1,
     deliveryConcurrency: options.deliveryConcurrency ?? 16,
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The `outbox-events` queue processor: matching. For a resource change, every receiving subscription (status active or
  * error) whose topic the change triggers and whose filters the stored version passes gets a numbered event, and a
- * delivery job for it. For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
+ * delivery job for it. Event numbers follow the order jobs are matched in: each worker matches one job at a time
+ * (FIFO, the relay enqueues in outbox order); across replicas two changes committed moments apart may be numbered
+ * either way, except that versions of one resource never go backwards (see recordSubscriptionEvent). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
  * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
  * event) and every job id is derived from what it is for.
  */
@@ -53,6 +55,9 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
       }
       const subscriptionId = subscription.id ?? '';
       const eventNumber = await recordSubscriptionEvent(ctx.db, subscriptionId, change);
+      if (eventNumber === undefined) {
+        continue;
+      }
       const delivery: DeliveryJob = { subscriptionId, eventNumber };
       await ctx.queues.delivery.add('deliver', delivery, { jobId: notifyJobIds.delivery(delivery) });
     }

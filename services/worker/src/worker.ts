@@ -1,17 +1,41 @@
 /**
- * The worker: the queue side of CareCircle. Today it holds its Redis connection and its lifecycle (start, drain on
- * stop); the outbox relay, notification delivery, reminders and expiry sweeps join it as their issues land, each as
- * one file per queue.
+ * The worker: the queue side of CareCircle. It owns one Redis connection, the notification queues (names and job
+ * schemas from @carecircle/notify) and their processors, one file per queue:
+ *
+ *   outbox table --outbox-relay.ts--> outbox-events --outbox-events-queue.ts (matching)--> subscription-delivery
+ *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter;
+ *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts).
+ *
+ * Lifecycle: start checks Redis (and says how to start it), loads the FHIR definitions matching needs, starts the relay
+ * and the BullMQ workers; close stops the relay, drains the workers (jobs in flight finish), closes the queues and the
+ * connection. The database is the caller's to close.
  */
+import { hostname } from 'node:os';
 import type { Config } from '@carecircle/config';
+import { loadFhirDefinitions } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
-import type { Database } from '@carecircle/store';
+import { NOTIFY_QUEUES, withholdEverything, type DeliveryGate } from '@carecircle/notify';
+import { createRepository, fullAccess, type Database } from '@carecircle/store';
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { processDelivery } from './delivery-queue';
+import { processHandshake } from './handshake-queue';
+import { processHeartbeat } from './heartbeat-queue';
+import { resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
+import { processOutboxEvent } from './outbox-events-queue';
+import { startOutboxRelay } from './outbox-relay';
 
 export interface WorkerDependencies {
   config: Config;
   db: Database;
   logger: Logger;
+  /**
+   * Asked before anything about a resource is sent to a subscriber. Default: {@link withholdEverything} (fail closed:
+   * events are numbered but nothing is sent) until the consent-based gate is wired in.
+   */
+  deliveryGate?: DeliveryGate;
+  /** Notification tunables (timeouts, retry policy, loopback http for development); defaults in notify-context.ts. */
+  notify?: NotifyOptions;
 }
 
 export interface RunningWorker {
@@ -20,9 +44,14 @@ export interface RunningWorker {
 }
 
 /** Starts the worker over an already-open database; throws when Redis cannot be reached. */
-export async function startWorker({ config, logger }: WorkerDependencies): Promise<RunningWorker> {
+export async function startWorker({ config, db, logger, deliveryGate, notify }: WorkerDependencies): Promise<RunningWorker> {
   // BullMQ requires maxRetriesPerRequest: null on connections used by workers (blocking commands).
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000 });
+  const connection = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    connectTimeout: 5000,
+    connectionName: `carecircle-worker-${hostname()}-${process.pid}`,
+  });
   connection.on('error', () => undefined);
   try {
     await connection.connect();
@@ -31,9 +60,71 @@ export async function startWorker({ config, logger }: WorkerDependencies): Promi
     connection.disconnect();
     throw new Error(`Worker cannot reach Redis. Start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`);
   }
-  logger.info({ queues: [] }, 'worker started');
+  loadFhirDefinitions();
+  const options = resolveNotifyOptions(notify);
+  const queueOptions = { connection, prefix: config.redisPrefix };
+  const queues: NotifyQueues = {
+    outboxEvents: new Queue(NOTIFY_QUEUES.outboxEvents, {
+      ...queueOptions,
+      // Kept an hour after completion so the relay's jobId de-duplication covers a relay restart.
+      defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
+    }),
+    delivery: new Queue(NOTIFY_QUEUES.delivery, {
+      ...queueOptions,
+      // BullMQ attempts only cover unexpected errors (database down); receiver failures are retried by the retry
+      // policy through the delayed set, without using these.
+      defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
+    }),
+    handshake: new Queue(NOTIFY_QUEUES.handshake, {
+      ...queueOptions,
+      defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
+    }),
+    heartbeat: new Queue(NOTIFY_QUEUES.heartbeat, queueOptions),
+    deadLetter: new Queue(NOTIFY_QUEUES.deadLetter, queueOptions),
+  };
+  const stop = new AbortController();
+  if (!deliveryGate) {
+    logger.warn('no delivery gate wired: notifications are numbered but withheld (fail closed)');
+  }
+  const ctx: NotifyContext = {
+    db,
+    repository: createRepository(db, fullAccess),
+    queues,
+    gate: deliveryGate ?? withholdEverything,
+    logger,
+    fhirBaseUrl: config.fhirBaseUrl,
+    options,
+    stopSignal: stop.signal,
+  };
+  const workerOptions = (concurrency: number, maxStalledCount = 1): WorkerOptions => ({
+    ...queueOptions,
+    concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount,
+  });
+  const processors: [string, (job: Job, token?: string) => Promise<void>, WorkerOptions][] = [
+    [NOTIFY_QUEUES.outboxEvents, (job) => processOutboxEvent(ctx, job), workerOptions(options.matchConcurrency, 5)],
+    [NOTIFY_QUEUES.delivery, (job, token) => processDelivery(ctx, job, token), workerOptions(options.deliveryConcurrency, 20)],
+    [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
+    [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
+  ];
+  const workers = processors.map(([name, processor, opts]) => {
+    const worker = new Worker(name, processor, opts);
+    worker.on('error', (err) => logger.warn({ queue: name, err: err.name }, 'queue worker error'));
+    worker.on('failed', (job, err) =>
+      logger.warn({ queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.name }, 'job failed'),
+    );
+    return worker;
+  });
+  const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
+  logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   return {
     async close() {
+      await relay.close();
+      await Promise.all(workers.map((w) => w.close()));
+      stop.abort();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
       await connection.quit().catch(() => connection.disconnect());
       logger.info('worker stopped');
     },

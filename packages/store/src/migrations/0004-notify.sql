@@ -39,7 +39,8 @@ CREATE TABLE subscription_event (
   resource_type   text        NOT NULL,
   resource_id     text        NOT NULL,
   version_id      integer     NOT NULL,
-  occurred_at     timestamptz NOT NULL,
+  occurred_at     timestamptz NOT NULL,  -- when the change was committed (the outbox row's created_at)
+  numbered_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
   attempts        integer     NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
   last_status     integer,  -- HTTP status of the last attempt; null for a network error or timeout
@@ -48,3 +49,5 @@ CREATE TABLE subscription_event (
   PRIMARY KEY (subscription_id, event_number),
   UNIQUE (subscription_id, outbox_event_id)
 );
+-- "Has this subscription been told of a later version of this resource?" (matching folds overtaken changes).
+CREATE INDEX subscription_event_resource ON subscription_event (subscription_id, resource_type, resource_id, version_id);

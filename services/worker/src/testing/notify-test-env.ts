@@ -1,0 +1,130 @@
+/**
+ * The notification pipeline under test: a fresh PostgreSQL database (migrated), a Redis prefix of its own, a writer
+ * repository with the Subscription write rule (as the API will have), a real webhook receiver, and workers started
+ * with quick retry settings. Everything is real; nothing is mocked.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '@carecircle/config';
+import { createLogger } from '@carecircle/log';
+import {
+  buildBackportSubscription,
+  createExtractSubscriptionSecret,
+  type DeliveryGate,
+  type SubscriptionFacts,
+} from '@carecircle/notify';
+import { createRepository, fullAccess, migrate, openDatabase, type Database, type Repository } from '@carecircle/store';
+import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import type { Subscription } from '@medplum/fhirtypes';
+import { Redis } from 'ioredis';
+import type { NotifyOptions } from '../notify-context';
+import { startWorker, type RunningWorker } from '../worker';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+
+/** Quick settings for tests: retries after 50, 100, 200 ... ms, 5 attempts, `error` after 2 failures in a row. */
+export const TEST_NOTIFY_OPTIONS: NotifyOptions = {
+  allowLoopbackHttp: true,
+  retryPolicy: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1000, maxRetryAfterMs: 5000, errorAfterFailures: 2 },
+  requestTimeoutMs: 2000,
+  leaseMs: 3000,
+  lockDurationMs: 2000,
+  stalledIntervalMs: 1000,
+};
+
+export interface NotifyTestEnv {
+  config: Config;
+  database: TestDatabase;
+  db: Database;
+  /** Writes as the API would: full access, with the Subscription write rule. */
+  writer: Repository;
+  receiver: WebhookReceiver;
+  /** Ids the test gate withholds (`Type/id`). */
+  denied: Set<string>;
+  gate: DeliveryGate;
+  startWorker(options?: NotifyOptions): Promise<RunningWorker>;
+  /** Creates a subscription at receiver path `path` and waits until the handshake made it active. */
+  subscribe(path: string, facts?: Partial<SubscriptionFacts>): Promise<Subscription>;
+  waitForStatus(id: string, status: Subscription['status'], timeoutMs?: number): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export const TOPIC = (name: string) => `https://carecircle.dev/fhir/SubscriptionTopic/${name}`;
+export const secretFor = (path: string) => `secret-for-${path}-`.padEnd(40, 'x');
+
+export async function createNotifyTestEnv(): Promise<NotifyTestEnv> {
+  const database = await createTestDatabase();
+  const db = await openDatabase({ databaseUrl: database.url, maxConnections: 30 });
+  await migrate(db);
+  const prefix = `{cc-test-${randomBytes(4).toString('hex')}}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_PREFIX: prefix,
+    BASE_URL: 'https://carecircle.test',
+  });
+  const writer = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret({ allowLoopbackHttp: true })] });
+  const receiver = await startWebhookReceiver(secretFor);
+  const denied = new Set<string>();
+  const gate: DeliveryGate = (_subscription, focus) =>
+    Promise.resolve(denied.has(`${focus.resourceType}/${focus.id}`) ? 'withhold' : 'deliver');
+  const workers: RunningWorker[] = [];
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
+
+  const env: NotifyTestEnv = {
+    config,
+    database,
+    db,
+    writer,
+    receiver,
+    denied,
+    gate,
+    async startWorker(options = TEST_NOTIFY_OPTIONS) {
+      const worker = await startWorker({ config, db, logger, deliveryGate: gate, notify: options });
+      workers.push(worker);
+      return worker;
+    },
+    async subscribe(path, facts = {}) {
+      const { resource } = await writer.create(
+        buildBackportSubscription({ topic: TOPIC('referral'), endpoint: receiver.url(path), secret: secretFor(path), ...facts }),
+      );
+      return env.waitForStatus(resource.id ?? '', 'active');
+    },
+    async waitForStatus(id, status, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await writer.read<Subscription>('Subscription', id);
+        if (current.status === status) {
+          return current;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`Subscription ${id} is ${current.status}, expected ${status}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await receiver.close();
+      await db.close();
+      await database.drop();
+      await deleteRedisPrefix(config.redisUrl, prefix);
+    },
+  };
+  return env;
+}
+
+/** Removes every key of a test's Redis prefix. */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
