@@ -25,6 +25,8 @@ export interface ReferralOptions {
   now: Date;
   /** How long the partner has to accept (Task.restriction.period.end = now + this). */
   acknowledgeWithinHours: number;
+  /** The ServiceRequest's id, when the caller assigned one (transaction bundles resolving `urn:uuid:` references). */
+  serviceRequestId?: string;
 }
 
 export interface Referral {
@@ -58,7 +60,8 @@ export async function createReferral(repository: Repository, serviceRequest: Ser
         'ServiceRequest.performer',
       );
     }
-    const request = (await tx.create(withCategoryTag(serviceRequest, facts.category, options.now))).resource;
+    const createOptions = options.serviceRequestId === undefined ? {} : { id: options.serviceRequestId };
+    const request = (await tx.create(withCategoryTag(serviceRequest, facts.category, options.now), createOptions)).resource;
     const task = (await tx.create(buildReferralTask(request, options))).resource;
     return { serviceRequest: request, task };
   });

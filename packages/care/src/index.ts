@@ -40,3 +40,5 @@ export {
 } from './referral-task';
 export { currentCaller, resolveTaskParties } from './task-parties';
 export { enforceTaskWorkflow } from './task-workflow-rule';
+export { isPartnerWorkflowWrite, type PartnerWrite, type VisibilityCheck } from './partner-writes';
+export { isOwner, type OrganizationCaller } from './task-parties';

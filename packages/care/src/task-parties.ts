@@ -46,9 +46,11 @@ export async function resolveTaskParties(caller: Caller, task: Task, tx: Queryab
   }
 }
 
-type OrganizationCaller = Extract<Caller, { kind: 'system' | 'practitioner' }>;
+/** A caller acting for an organization: a practice's or partner's system or practitioner. */
+export type OrganizationCaller = Extract<Caller, { kind: 'system' | 'practitioner' }>;
 
-async function isOwner(caller: OrganizationCaller, owner: Reference | undefined, tx: Queryable): Promise<boolean> {
+/** True when `caller` is (or acts for) the party `owner` references: an Organization, PractitionerRole or Practitioner. */
+export async function isOwner(caller: OrganizationCaller, owner: Reference | undefined, tx: Queryable): Promise<boolean> {
   const target = parseRelativeReference(owner?.reference);
   if (target?.resourceType === 'Organization') {
     return owner?.reference === caller.organization;

@@ -26,6 +26,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
+  REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
   TRUST_PROXY: z
     .string()
     .regex(/^(false|true|\d{1,2})$/, 'must be false, true, or the number of proxy hops')
@@ -60,6 +61,8 @@ export interface Config {
    * Per-address login limits need the client's address, not the load balancer's.
    */
   readonly trustProxy: boolean | number;
+  /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
+  readonly referralAckHours: number;
 }
 
 /** Thrown for an invalid environment; the message names every offending variable. */
@@ -99,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    referralAckHours: e.REFERRAL_ACK_HOURS,
     trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : Number(e.TRUST_PROXY),
   };
 }

@@ -55,7 +55,7 @@ export {
   readSubscriptionEvent,
   readSubscriptionSecret,
   recordFailedAttempt,
-  recordSubscriptionEvent,
+  recordSubscriptionEvents,
   releaseDeliveryLease,
   settleSubscriptionEvent,
   type ChangeEvent,

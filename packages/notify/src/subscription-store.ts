@@ -53,45 +53,62 @@ export interface ChangeEvent {
 }
 
 /**
- * Numbers `change` for `subscriptionId`: locks the subscription's counter, and unless this outbox event already has a
- * number there, inserts the event with the next number and advances the counter, all in one transaction (no gaps, no
- * duplicates). Returns the event's number, or undefined when the subscription already has an event for a later
- * version of the same resource: a change overtaken while being matched is folded into the later one, so one
- * subscription never hears of a resource's versions out of order.
+ * Numbers `change` for each of `subscriptionIds`, in one transaction (one commit per change, however many
+ * subscriptions it concerns). Per subscription: locks its counter (in id order, so concurrent matchers cannot
+ * deadlock), and unless this outbox event already has a number there, inserts the event with the next number and
+ * advances the counter (no gaps, no duplicates). Returns each subscription's event number, or undefined when that
+ * subscription already has an event for a later version of the same resource: a change overtaken while being matched
+ * is folded into the later one, so one subscription never hears of a resource's versions out of order.
  */
-export async function recordSubscriptionEvent(
+export async function recordSubscriptionEvents(
   db: Database,
-  subscriptionId: string,
+  subscriptionIds: readonly string[],
   change: ChangeEvent,
-): Promise<number | undefined> {
-  return db.transaction(async (tx) => {
-    await tx.query(sql`INSERT INTO subscription_delivery (subscription_id) VALUES (${subscriptionId}) ON CONFLICT DO NOTHING`);
-    const counter = await tx.query<{ last_event_number: number }>(sql`
-      SELECT last_event_number FROM subscription_delivery WHERE subscription_id = ${subscriptionId} FOR UPDATE`);
-    const existing = await tx.query<{ event_number: number }>(sql`
-      SELECT event_number FROM subscription_event
-      WHERE subscription_id = ${subscriptionId} AND outbox_event_id = ${change.eventId}`);
-    if (existing.rows[0]) {
-      return Number(existing.rows[0].event_number);
+): Promise<Map<string, number | undefined>> {
+  const numbers = new Map<string, number | undefined>();
+  if (subscriptionIds.length === 0) {
+    return numbers;
+  }
+  await db.transaction(async (tx) => {
+    for (const subscriptionId of [...new Set(subscriptionIds)].sort()) {
+      numbers.set(subscriptionId, await numberEvent(tx, subscriptionId, change));
     }
-    const overtaken = await tx.query(sql`
-      SELECT 1 FROM subscription_event
-      WHERE subscription_id = ${subscriptionId} AND resource_type = ${change.resourceType}
-        AND resource_id = ${change.resourceId} AND version_id > ${change.versionId}
-      LIMIT 1`);
-    if (overtaken.rows.length > 0) {
-      return undefined;
-    }
-    const eventNumber = Number(counter.rows[0]?.last_event_number ?? 0) + 1;
-    await tx.query(sql`
+  }, 'read committed');
+  return numbers;
+}
+
+async function numberEvent(tx: Queryable, subscriptionId: string, change: ChangeEvent): Promise<number | undefined> {
+  // Creates or locks the counter (the no-op update takes the row lock), in one round trip.
+  const counter = await tx.query<{ last_event_number: number }>(sql`
+    INSERT INTO subscription_event_counter (subscription_id) VALUES (${subscriptionId})
+    ON CONFLICT (subscription_id) DO UPDATE SET last_event_number = subscription_event_counter.last_event_number
+    RETURNING last_event_number`);
+  const last = Number(counter.rows[0]?.last_event_number ?? 0);
+  const earlier = await tx.query<{ event_number: number; same: boolean }>(sql`
+    SELECT event_number, outbox_event_id = ${change.eventId} AS same FROM subscription_event
+    WHERE subscription_id = ${subscriptionId}
+      AND (outbox_event_id = ${change.eventId}
+           OR (resource_type = ${change.resourceType} AND resource_id = ${change.resourceId}
+               AND version_id > ${change.versionId}))
+    ORDER BY same DESC LIMIT 1`);
+  const found = earlier.rows[0];
+  if (found) {
+    return found.same ? Number(found.event_number) : undefined;
+  }
+  const eventNumber = last + 1;
+  await tx.query(sql`
+    WITH inserted AS (
       INSERT INTO subscription_event
         (subscription_id, event_number, outbox_event_id, kind, resource_type, resource_id, version_id, occurred_at)
       VALUES (${subscriptionId}, ${eventNumber}, ${change.eventId}, ${change.kind}, ${change.resourceType},
-              ${change.resourceId}, ${change.versionId}, to_timestamp(${change.occurredAt / 1000}))`);
-    await tx.query(sql`
-      UPDATE subscription_delivery SET last_event_number = ${eventNumber} WHERE subscription_id = ${subscriptionId}`);
-    return eventNumber;
-  }, 'read committed');
+              ${change.resourceId}, ${change.versionId}, to_timestamp(${change.occurredAt / 1000}))
+      RETURNING event_number)
+    UPDATE subscription_event_counter SET last_event_number = (SELECT event_number FROM inserted)
+    WHERE subscription_id = ${subscriptionId}`);
+  if (last === 0) {
+    await tx.query(sql`INSERT INTO subscription_delivery (subscription_id) VALUES (${subscriptionId}) ON CONFLICT DO NOTHING`);
+  }
+  return eventNumber;
 }
 
 export interface DeliveryState {
@@ -103,8 +120,9 @@ export interface DeliveryState {
 /** The subscription's counters; zeros before its first event. */
 export async function readDeliveryState(q: Queryable, subscriptionId: string): Promise<DeliveryState> {
   const { rows } = await q.query<{ last_event_number: number; delivered_through: number; consecutive_failures: number }>(sql`
-    SELECT last_event_number, delivered_through, consecutive_failures
-    FROM subscription_delivery WHERE subscription_id = ${subscriptionId}`);
+    SELECT c.last_event_number, d.delivered_through, d.consecutive_failures
+    FROM subscription_event_counter c LEFT JOIN subscription_delivery d USING (subscription_id)
+    WHERE c.subscription_id = ${subscriptionId}`);
   const row = rows[0];
   return {
     lastEventNumber: Number(row?.last_event_number ?? 0),
@@ -128,7 +146,9 @@ export async function acquireDeliveryLease(
     SET lease_owner = ${owner}, lease_until = clock_timestamp() + make_interval(secs => ${ttlMs / 1000})
     WHERE subscription_id = ${subscriptionId}
       AND (lease_owner IS NULL OR lease_owner = ${owner} OR lease_until < clock_timestamp())
-    RETURNING last_event_number, delivered_through, consecutive_failures`);
+    RETURNING delivered_through, consecutive_failures,
+      (SELECT c.last_event_number FROM subscription_event_counter c WHERE c.subscription_id = ${subscriptionId})
+        AS last_event_number`);
   const row = rows[0];
   return row
     ? {

@@ -31,3 +31,4 @@ export {
 } from './search/search-parameters';
 export { join, raw, Sql, sql } from './sql';
 export { computePatientCompartments } from './compartments';
+export { isVisibleTo } from './store-context';

@@ -52,3 +52,12 @@ export function inConsistentRead<T>(ctx: StoreContext, fn: (q: Queryable) => Pro
 export function visibleTo(ctx: StoreContext, resourceType: string): Sql {
   return ctx.policy.visibility(resourceType) ?? sql`TRUE`;
 }
+
+/** True when `policy` lets its caller see the current, live `resourceType/id` (read through `q`, e.g. a write's tx). */
+export async function isVisibleTo(q: Queryable, policy: AccessPolicy, resourceType: string, id: string): Promise<boolean> {
+  const { rows } = await q.query(sql`
+    SELECT 1 FROM resource_version rv
+    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted
+      AND (${policy.visibility(resourceType) ?? sql`TRUE`})`);
+  return rows.length > 0;
+}

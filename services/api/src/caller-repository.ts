@@ -12,11 +12,13 @@ import {
   withConsentGrants,
   type Recipient,
 } from '@carecircle/consent';
-import { createRepository, fullAccess, type AccessPolicy, type Repository, type WriteRule } from '@carecircle/store';
+import { checkConsultNote, enforceTaskWorkflow, isPartnerWorkflowWrite, type OrganizationCaller } from '@carecircle/care';
+import { OperationOutcomeError } from '@carecircle/fhir';
+import { createRepository, fullAccess, isVisibleTo, type AccessPolicy, type Repository, type WriteRule } from '@carecircle/store';
 import type { AppServices } from './app-services';
 
-/** Rules every write passes, whoever writes: labels first, then the consent's own well-formedness. */
-export const WRITE_RULES: readonly WriteRule[] = [applyShareLabels, checkSharingConsent];
+/** Rules every write passes, whoever writes: labels first, then the consent's and the referral workflow's rules. */
+export const WRITE_RULES: readonly WriteRule[] = [applyShareLabels, checkSharingConsent, enforceTaskWorkflow, checkConsultNote];
 
 /** A repository with the server's own access (audit writes, jobs); still subject to the write rules. */
 export function createServerRepository(services: Pick<AppServices, 'db'>): Repository {
@@ -59,9 +61,30 @@ export async function createCallerRepository(
       now: () => new Date(),
       grantedPatients: new Set(grants.map((g) => g.patient)),
     });
-    policy = withConsentGrants(policy, grants, recorder);
+    policy = withPartnerWorkflows(withConsentGrants(policy, grants, recorder), caller);
   }
   return createRepository(services.db, policy, { writeRules: WRITE_RULES });
+}
+
+/**
+ * `policy`, plus the writes a partner may make about clients it does not manage (referral Tasks it owns, consult notes
+ * and replies to its referrals, progress on care plans it sees), judged by @carecircle/care against what it sees now.
+ */
+function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller): AccessPolicy {
+  return {
+    ...policy,
+    async assertWrite(interaction, next, current, tx) {
+      try {
+        await policy.assertWrite(interaction, next, current, tx);
+      } catch (err) {
+        const visible = (resourceType: string, id: string) => isVisibleTo(tx, policy, resourceType, id);
+        if (err instanceof OperationOutcomeError && (await isPartnerWorkflowWrite({ caller, interaction, next, current, tx, visible }))) {
+          return;
+        }
+        throw err;
+      }
+    },
+  };
 }
 
 /** A read-only view of what `recipient` may see now, for previews: nothing is disclosed, so nothing is audited. */

@@ -3,7 +3,7 @@
  * error) whose topic the change triggers and whose filters the stored version passes gets a numbered event, and a
  * delivery job for it. Event numbers follow the order jobs are matched in: each worker matches one job at a time
  * (FIFO, the relay enqueues in outbox order); across replicas two changes committed moments apart may be numbered
- * either way, except that versions of one resource never go backwards (see recordSubscriptionEvent). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
+ * either way, except that versions of one resource never go backwards (see recordSubscriptionEvents). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
  * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
  * event) and every job id is derived from what it is for.
  */
@@ -17,7 +17,7 @@ import {
   notifyJobIds,
   outboxEventJobSchema,
   readSubscriptionSettings,
-  recordSubscriptionEvent,
+  recordSubscriptionEvents,
   topicsTriggeredBy,
   type DeliveryJob,
   type HandshakeJob,
@@ -47,20 +47,20 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
   if (!resource) {
     return;
   }
-  for (const topic of topics) {
-    for (const subscription of await findReceivingSubscriptions(ctx.db, topic.url)) {
-      const settings = settingsOf(ctx, subscription);
-      if (!settings || !matchesSubscription(settings, change.kind, resource)) {
-        continue;
-      }
-      const subscriptionId = subscription.id ?? '';
-      const eventNumber = await recordSubscriptionEvent(ctx.db, subscriptionId, change);
-      if (eventNumber === undefined) {
-        continue;
-      }
-      const delivery: DeliveryJob = { subscriptionId, eventNumber };
-      await ctx.queues.delivery.add('deliver', delivery, { jobId: notifyJobIds.delivery(delivery) });
-    }
+  const subscriptions = (await Promise.all(topics.map((topic) => findReceivingSubscriptions(ctx.db, topic.url)))).flat();
+  const matching = subscriptions.filter((subscription) => {
+    const settings = settingsOf(ctx, subscription);
+    return settings !== undefined && matchesSubscription(settings, change.kind, resource);
+  });
+  const numbers = await recordSubscriptionEvents(ctx.db, matching.map((s) => s.id ?? ''), change);
+  const numbered = [...numbers].map(([subscriptionId, eventNumber]) =>
+    eventNumber === undefined ? undefined : { subscriptionId, eventNumber },
+  );
+  const deliveries = numbered.filter((d): d is DeliveryJob => d !== undefined);
+  if (deliveries.length > 0) {
+    await ctx.queues.delivery.addBulk(
+      deliveries.map((data) => ({ name: 'deliver', data, opts: { jobId: notifyJobIds.delivery(data) } })),
+    );
   }
 }
 

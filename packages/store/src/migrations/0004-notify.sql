@@ -1,8 +1,9 @@
 -- Subscriptions (packages/notify, services/worker): the subscribers' signing secrets, each subscription's numbered
 -- events, and its delivery cursor.
 --
--- Event numbers per subscription have no gaps: the counter (subscription_delivery.last_event_number) is locked and
--- advanced in the same transaction as the event insert. An outbox event becomes at most one event per subscription
+-- Event numbers per subscription have no gaps: the counter (subscription_event_counter) is locked and advanced in the
+-- same transaction as the event insert. It is a table of its own so that numbering never waits for delivery's
+-- frequent updates of the cursor and lease. An outbox event becomes at most one event per subscription
 -- (unique on subscription + outbox event), so re-running a matching job numbers nothing twice. Delivery is ordered by
 -- event number: every event up to delivered_through is settled; a worker may deliver only while it holds the lease.
 
@@ -14,10 +15,14 @@ CREATE TABLE subscription_secret (
   updated_at      timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE TABLE subscription_event_counter (
+  subscription_id   text   PRIMARY KEY,
+  -- Events numbered so far: the SubscriptionStatus events-since-subscription-start.
+  last_event_number bigint NOT NULL DEFAULT 0
+);
+
 CREATE TABLE subscription_delivery (
   subscription_id      text        PRIMARY KEY,
-  -- Events numbered so far: the SubscriptionStatus events-since-subscription-start.
-  last_event_number    bigint      NOT NULL DEFAULT 0,
   -- Every event with a number up to this one is settled (delivered, withheld, or dead-lettered).
   delivered_through    bigint      NOT NULL DEFAULT 0,
   -- Failed attempts in a row (any event); the subscription turns `error` past a threshold and `active` on a success.
@@ -25,8 +30,7 @@ CREATE TABLE subscription_delivery (
   -- The delivery lease: only the holder sends this subscription's events, so they go out one at a time, in order.
   lease_owner          text,
   lease_until          timestamptz,
-  last_delivered_at    timestamptz,
-  CHECK (delivered_through <= last_event_number)
+  last_delivered_at    timestamptz
 );
 
 CREATE TABLE subscription_event (

@@ -13,6 +13,7 @@ import { badRequest, fail, OperationOutcomeError, outcomeStatus, payloadTooLarge
 import type { Repository } from '@carecircle/store';
 import type { Bundle, BundleEntry, BundleEntryRequest, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
+import type { WorkflowSettings } from './create-workflows';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 
 /** Most entries one Bundle may carry; larger ones answer 413. */
@@ -31,12 +32,12 @@ interface ParsedEntry {
 }
 
 /** Processes a batch or transaction Bundle with the caller's repository. */
-export async function processBundle(body: unknown, repository: Repository, baseUrl: string): Promise<Bundle> {
+export async function processBundle(body: unknown, repository: Repository, baseUrl: string, workflows: WorkflowSettings): Promise<Bundle> {
   const bundle = parseBundle(body);
   const entries = (bundle.entry ?? []).map((entry, index) => parseEntry(entry, index, baseUrl));
   return bundle.type === 'transaction'
-    ? processTransaction(entries, repository, baseUrl)
-    : processBatch(entries, repository, baseUrl);
+    ? processTransaction(entries, repository, baseUrl, workflows)
+    : processBatch(entries, repository, baseUrl, workflows);
 }
 
 function parseBundle(body: unknown): Bundle & { type: 'batch' | 'transaction' } {
@@ -109,8 +110,8 @@ function binaryPatch(resource: Resource | undefined, where: string): unknown {
   }
 }
 
-async function processBatch(entries: ParsedEntry[], repository: Repository, baseUrl: string): Promise<Bundle> {
-  const context: InteractionContext = { repository, baseUrl };
+async function processBatch(entries: ParsedEntry[], repository: Repository, baseUrl: string, workflows: WorkflowSettings): Promise<Bundle> {
+  const context: InteractionContext = { repository, baseUrl, workflows };
   const responses: BundleEntry[] = [];
   // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
   for (const entry of entries) {
@@ -123,13 +124,18 @@ async function processBatch(entries: ParsedEntry[], repository: Repository, base
   return { resourceType: 'Bundle', type: 'batch-response', entry: responses };
 }
 
-async function processTransaction(entries: ParsedEntry[], repository: Repository, baseUrl: string): Promise<Bundle> {
+async function processTransaction(
+  entries: ParsedEntry[],
+  repository: Repository,
+  baseUrl: string,
+  workflows: WorkflowSettings,
+): Promise<Bundle> {
   const ordered = [...entries].sort(
     (a, b) => TRANSACTION_ORDER[a.request.method] - TRANSACTION_ORDER[b.request.method] || a.index - b.index,
   );
   const responses = new Array<BundleEntry>(entries.length);
   await repository.transaction(async (txRepository) => {
-    const context: InteractionContext = { repository: txRepository, baseUrl };
+    const context: InteractionContext = { repository: txRepository, baseUrl, workflows };
     const assigned = await assignIds(entries, txRepository);
     for (const entry of entries) {
       entry.request.body = replaceReferences(entry.request.body, assigned);

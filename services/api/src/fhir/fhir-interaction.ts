@@ -15,6 +15,7 @@ import {
 import type { PatchOperation, Repository } from '@carecircle/store';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { buildHistoryBundle, buildSearchBundle } from './bundles';
+import { createWithWorkflows, type WorkflowSettings } from './create-workflows';
 import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
 
 /** Parameters that shape the HTTP response only and never reach the repository. */
@@ -26,6 +27,8 @@ export interface InteractionContext {
   baseUrl: string;
   /** Handles a Bundle POSTed to the base (batch/transaction); injected to keep this module free of that logic. */
   processBundle?: (bundle: unknown) => Promise<Bundle>;
+  /** Settings of the workflows some creates start (referrals). */
+  workflows: WorkflowSettings;
   /** Runs `GET [type]/[id]/$name` (absent inside batches: operations are not batch entries here). */
   invokeOperation?: (resourceType: string, id: string, name: string, params: URLSearchParams) => Promise<Resource>;
 }
@@ -58,7 +61,7 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
       case 'GET':
         return searchResponse(await repository.search(resourceType, query), resourceType, query, context);
       case 'POST':
-        return createResponse(request, resourceType, repository);
+        return createResponse(request, resourceType, repository, context.workflows);
       default:
         return fail(methodNotAllowed());
     }
@@ -192,14 +195,19 @@ function readResponse(resource: Resource, request: FhirRequest): FhirResponse {
   return { status: 200, resource, version };
 }
 
-async function createResponse(request: FhirRequest, resourceType: string, repository: Repository): Promise<FhirResponse> {
+async function createResponse(
+  request: FhirRequest,
+  resourceType: string,
+  repository: Repository,
+  workflows: WorkflowSettings,
+): Promise<FhirResponse> {
   const resource = requireResourceBody(request, resourceType);
   const { id: _ignoredClientId, ...withoutId } = resource;
   const options = {
     ...(request.ifNoneExist === undefined ? {} : { ifNoneExist: request.ifNoneExist }),
     ...(request.assignedId === undefined ? {} : { id: request.assignedId }),
   };
-  const result = await repository.create(withoutId as Resource, options);
+  const result = await createWithWorkflows(repository, withoutId as Resource, options, workflows);
   return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
 }
 

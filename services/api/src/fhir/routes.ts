@@ -52,10 +52,12 @@ export function createFhirRouter(services: AppServices): express.Router {
     const request = toFhirRequest(req);
     res.locals.interaction = `${request.method} ${request.path.split('/')[0] ?? ''}`;
     const { repository, caller, purpose = DEFAULT_PURPOSE } = getRequestContext();
+    const workflows = { referralAckHours: config.referralAckHours };
     const response = await handleFhirInteraction(request, {
       repository,
       baseUrl: config.fhirBaseUrl,
-      processBundle: (bundle) => processBundle(bundle, repository, config.fhirBaseUrl),
+      workflows,
+      processBundle: (bundle) => processBundle(bundle, repository, config.fhirBaseUrl, workflows),
       invokeOperation: (resourceType, id, name, params) => {
         const operation = INSTANCE_OPERATIONS[resourceType]?.[name];
         if (!operation) {

@@ -1,0 +1,35 @@
+/**
+ * Creates that start a workflow: a referral (a ServiceRequest with the referral category) is created with its Task by
+ * @carecircle/care, atomically and only under a consent naming the performer. Every other create is a plain create.
+ * Used for single requests and for batch/transaction entries alike.
+ */
+import { createReferral, hasCoding, REFERRAL_CATEGORY } from '@carecircle/care';
+import type { CreateOptions, Repository, WriteOutcome } from '@carecircle/store';
+import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
+
+export interface WorkflowSettings {
+  /** Hours a partner has to acknowledge a referral. */
+  referralAckHours: number;
+}
+
+/** Creates `resource`, through its workflow when it starts one. */
+export async function createWithWorkflows(
+  repository: Repository,
+  resource: Resource,
+  options: CreateOptions,
+  settings: WorkflowSettings,
+): Promise<WriteOutcome> {
+  if (isReferral(resource) && options.ifNoneExist === undefined) {
+    const { serviceRequest } = await createReferral(repository, resource, {
+      now: new Date(),
+      acknowledgeWithinHours: settings.referralAckHours,
+      ...(options.id === undefined ? {} : { serviceRequestId: options.id }),
+    });
+    return { resource: serviceRequest, outcome: 'created' };
+  }
+  return repository.create(resource, options);
+}
+
+function isReferral(resource: Resource): resource is ServiceRequest {
+  return resource.resourceType === 'ServiceRequest' && (resource.category ?? []).some((c) => hasCoding(c, REFERRAL_CATEGORY));
+}

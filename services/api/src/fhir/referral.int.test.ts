@@ -1,0 +1,191 @@
+/**
+ * Closed-loop referrals (issue 5, workflow part) end to end over HTTP: the therapist's practice refers a client to a
+ * partner clinic under the client's consent; the clinic acknowledges, works and completes the referral's Task with a
+ * consult note, and replies — each step only by the party allowed to take it.
+ */
+import { buildSharingConsent } from '@carecircle/consent';
+import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
+import type { Bundle, Communication, DocumentReference, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { registerSystemClient } from '../smart-test-clients';
+import { createTestApp, type TestApp } from '../test-harness';
+
+const FHIR = '/fhir/R4';
+const JSON_FHIR = 'application/fhir+json';
+const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
+const SIGNED_FORM = { contentType: 'application/pdf', data: 'JVBERi0=' };
+
+let t: TestApp;
+let practice: string;
+let clinic: string;
+let otherClinic: string;
+let therapist: string;
+let practiceToken: string;
+let clinicToken: string;
+let otherClinicToken: string;
+let client: Patient;
+
+function as(token: string) {
+  const auth = `Bearer ${token}`;
+  return {
+    get: (path: string) => t.http.get(`${FHIR}/${path}`).set('Authorization', auth),
+    post: (path: string, body: unknown) => t.http.post(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
+    put: (path: string, body: unknown) => t.http.put(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
+  };
+}
+
+function referralTo(performer: string): ServiceRequest {
+  return {
+    resourceType: 'ServiceRequest',
+    status: 'active',
+    intent: 'order',
+    category: [{ coding: [REFERRAL] }],
+    code: { text: 'Pelvic floor physical therapy evaluation' },
+    subject: { reference: `Patient/${client.id}` },
+    requester: { reference: therapist },
+    performer: [{ reference: performer }],
+    reasonCode: [{ text: 'Pain with penetration' }],
+  };
+}
+
+async function refer(): Promise<{ request: ServiceRequest; task: Task }> {
+  const res = await as(practiceToken).post('ServiceRequest', referralTo(clinic));
+  expect(res.status).toBe(201);
+  const request = res.body as ServiceRequest;
+  const tasks = (await as(practiceToken).get(`Task?focus=ServiceRequest/${request.id}`)).body as Bundle;
+  expect(tasks.total).toBe(1);
+  return { request, task: tasks.entry?.[0]?.resource as Task };
+}
+
+async function move(token: string, task: Task, changes: Partial<Task>) {
+  return as(token).put(`Task/${task.id}`, { ...task, ...changes }).set('If-Match', `W/"${task.meta?.versionId}"`);
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const admin = t.adminToken;
+  const create = async (resource: object) => (await as(admin).post((resource as { resourceType: string }).resourceType, resource)).body as { id: string };
+  practice = `Organization/${(await create(buildOrganization({ name: 'Riverside Sex Therapy' }))).id}`;
+  clinic = `Organization/${(await create(buildOrganization({ name: 'Harbour Pelvic Health' }))).id}`;
+  otherClinic = `Organization/${(await create(buildOrganization({ name: 'Hillside Urology' }))).id}`;
+  therapist = `Practitioner/${(await create(buildPractitioner())).id}`;
+  practiceToken = await (await registerSystemClient(t, practice, 'system/*.cruds')).token();
+  clinicToken = await (await registerSystemClient(t, clinic, 'system/*.cruds')).token();
+  otherClinicToken = await (await registerSystemClient(t, otherClinic, 'system/*.cruds')).token();
+  client = (await as(practiceToken).post('Patient', buildPatient())).body as Patient;
+  const consent = buildSharingConsent({ patient: `Patient/${client.id}`, custodian: practice, recipients: [clinic], categories: ['care-plan', 'progress'] });
+  expect((await as(practiceToken).post('Consent', { ...consent, sourceAttachment: SIGNED_FORM })).status).toBe(201);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('referring', () => {
+  test('creates the ServiceRequest and its Task together, owned by the performer and due for acknowledgement', async () => {
+    const before = Date.now();
+    const { request, task } = await refer();
+    expect(task).toMatchObject({
+      status: 'requested',
+      intent: 'order',
+      code: { coding: [expect.objectContaining({ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' })] },
+      focus: { reference: `ServiceRequest/${request.id}` },
+      for: { reference: `Patient/${client.id}` },
+      requester: { reference: therapist },
+      owner: { reference: clinic },
+    });
+    const due = Date.parse(task.restriction?.period?.end as string);
+    expect(due).toBeGreaterThanOrEqual(before + 72 * 3_600_000 - 60_000);
+  });
+
+  test('without a consent naming the performer: 422, and nothing is stored', async () => {
+    const count = async () => ((await as(practiceToken).get('ServiceRequest?_summary=count')).body as Bundle).total;
+    const tasks = async () => ((await as(practiceToken).get('Task?_summary=count')).body as Bundle).total;
+    const [requestsBefore, tasksBefore] = [await count(), await tasks()];
+    const res = await as(practiceToken).post('ServiceRequest', referralTo(otherClinic));
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect([await count(), await tasks()]).toEqual([requestsBefore, tasksBefore]);
+  });
+
+  test('the partner reads referrals addressed to it; another clinic does not', async () => {
+    const { request, task } = await refer();
+    expect((await as(clinicToken).get(`ServiceRequest/${request.id}`)).status).toBe(200);
+    expect((await as(clinicToken).get(`Task/${task.id}`)).status).toBe(200);
+    const mine = (await as(clinicToken).get(`Task?owner=${clinic}&status=requested`)).body as Bundle;
+    expect(mine.entry?.map((e) => e.resource?.id)).toContain(task.id);
+    expect((await as(otherClinicToken).get(`Task/${task.id}`)).status).toBe(404);
+  });
+});
+
+describe('the Task state machine, by the allowed party only', () => {
+  test('the owner accepts, works, pauses with a reason, and completes with a consult note', async () => {
+    const { request, task } = await refer();
+    const accepted = await move(clinicToken, task, { status: 'accepted' });
+    expect(accepted.status).toBe(200);
+    const inProgress = await move(clinicToken, accepted.body as Task, { status: 'in-progress' });
+    expect(inProgress.status).toBe(200);
+    const pausedWithoutReason = await move(clinicToken, inProgress.body as Task, { status: 'on-hold' });
+    expect(pausedWithoutReason.status).toBe(400);
+    const paused = await move(clinicToken, inProgress.body as Task, { status: 'on-hold', statusReason: { text: 'Client travelling' } });
+    expect(paused.status).toBe(200);
+    const resumed = await move(clinicToken, paused.body as Task, { status: 'in-progress', statusReason: undefined });
+    expect(resumed.status).toBe(200);
+
+    const withoutNote = await move(clinicToken, resumed.body as Task, { status: 'completed' });
+    expect(withoutNote.status).toBe(422);
+
+    const note: DocumentReference = {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      type: { coding: [{ system: 'http://loinc.org', code: '11488-4', display: 'Consult note' }] },
+      subject: { reference: `Patient/${client.id}` },
+      author: [{ reference: clinic }],
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Pelvic floor hypertonicity; 6 sessions planned').toString('base64') } }],
+      context: { related: [{ reference: `ServiceRequest/${request.id}` }] },
+    };
+    const noteRes = await as(clinicToken).post('DocumentReference', note);
+    expect(noteRes.status).toBe(201);
+    const completed = await move(clinicToken, resumed.body as Task, {
+      status: 'completed',
+      output: [{ type: { text: 'Consult note' }, valueReference: { reference: `DocumentReference/${noteRes.body.id}` } }],
+    });
+    expect(completed.status).toBe(200);
+    expect((completed.body as Task).status).toBe('completed');
+  });
+
+  test('wrong transitions and wrong parties are refused', async () => {
+    const { task } = await refer();
+    expect((await move(clinicToken, task, { status: 'completed' })).status).toBe(422);
+    expect((await move(clinicToken, task, { status: 'cancelled' })).status).toBe(403);
+    expect((await move(clinicToken, task, { status: 'rejected' })).status).toBe(400);
+    expect([403, 404]).toContain((await move(otherClinicToken, task, { status: 'accepted' })).status);
+    expect((await move(clinicToken, task, { owner: { reference: otherClinic } })).status).toBe(400);
+    const stale = await as(clinicToken).put(`Task/${task.id}`, { ...task, status: 'accepted' }).set('If-Match', 'W/"99"');
+    expect(stale.status).toBe(412);
+  });
+
+  test('the owner may reject with a reason; the requester cancels', async () => {
+    const first = await refer();
+    expect((await move(clinicToken, first.task, { status: 'rejected', statusReason: { text: 'Not accepting new clients' } })).status).toBe(200);
+    const second = await refer();
+    expect((await move(practiceToken, second.task, { status: 'cancelled' })).status).toBe(200);
+  });
+});
+
+describe('replies and limits', () => {
+  test('the partner replies to a referral addressed to it, but writes nothing else about the client', async () => {
+    const { request } = await refer();
+    const reply: Communication = {
+      resourceType: 'Communication',
+      status: 'completed',
+      basedOn: [{ reference: `ServiceRequest/${request.id}` }],
+      subject: { reference: `Patient/${client.id}` },
+      sender: { reference: clinic },
+      recipient: [{ reference: therapist }],
+      payload: [{ contentString: 'First appointment booked.' }],
+    };
+    expect((await as(clinicToken).post('Communication', reply)).status).toBe(201);
+    expect([403, 404]).toContain((await as(clinicToken).post('Communication', { ...reply, sender: { reference: otherClinic } })).status);
+    expect([403, 404]).toContain((await as(clinicToken).post('Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${client.id}` } })).status);
+    expect([403, 404]).toContain((await as(otherClinicToken).post('Communication', { ...reply, sender: { reference: otherClinic } })).status);
+  });
+});
