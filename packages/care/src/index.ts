@@ -42,3 +42,4 @@ export { currentCaller, resolveTaskParties } from './task-parties';
 export { enforceTaskWorkflow } from './task-workflow-rule';
 export { isPartnerWorkflowWrite, type PartnerWrite, type VisibilityCheck } from './partner-writes';
 export { isOwner, type OrganizationCaller } from './task-parties';
+export { PROVENANCED_TYPES, withCarePlanProvenance } from './provenanced-repository';

@@ -12,7 +12,14 @@ import {
   withConsentGrants,
   type Recipient,
 } from '@carecircle/consent';
-import { checkConsultNote, enforceTaskWorkflow, isPartnerWorkflowWrite, type OrganizationCaller } from '@carecircle/care';
+import {
+  callerAgent,
+  checkConsultNote,
+  enforceTaskWorkflow,
+  isPartnerWorkflowWrite,
+  withCarePlanProvenance,
+  type OrganizationCaller,
+} from '@carecircle/care';
 import { OperationOutcomeError } from '@carecircle/fhir';
 import { createRepository, fullAccess, isVisibleTo, type AccessPolicy, type Repository, type WriteRule } from '@carecircle/store';
 import type { AppServices } from './app-services';
@@ -63,7 +70,7 @@ export async function createCallerRepository(
     });
     policy = withPartnerWorkflows(withConsentGrants(policy, grants, recorder), caller);
   }
-  return createRepository(services.db, policy, { writeRules: WRITE_RULES });
+  return withCarePlanProvenance(createRepository(services.db, policy, { writeRules: WRITE_RULES }), callerAgent(caller));
 }
 
 /**

@@ -85,11 +85,13 @@ test('a worker killed mid-delivery: another takes over, nothing lost, duplicates
     await waitForLine(child, 'worker ready');
     await env.subscribe('/hook/kill', { filters: ['Task?owner=Organization/kill'] });
     // The receiver holds the 3rd notification; the worker is killed while it waits for the answer.
-    env.receiver.reply('/hook/kill', (n) => (n.eventNumbers[0] === 3 && child.exitCode === null ? 'hold' : { status: 200 }));
+    let killed = false;
+    env.receiver.reply('/hook/kill', (n) => (n.eventNumbers[0] === 3 && !killed ? 'hold' : { status: 200 }));
     await createTasks('Organization/kill', 10);
     await env.receiver.waitFor(() => env.receiver.events('/hook/kill').some((n) => n.eventNumbers[0] === 3));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
+    killed = true;
     await env.startWorker();
     await env.receiver.waitFor(() => new Set(env.receiver.events('/hook/kill').filter((n) => n.answered === 200).flatMap((n) => n.eventNumbers)).size >= 10, 20_000);
     expectCompleteAndOrdered(env.receiver.events('/hook/kill'), 10);

@@ -1,11 +1,13 @@
 /**
- * Closed-loop referrals (issue 5, workflow part) end to end over HTTP: the therapist's practice refers a client to a
+ * Care coordination (issue 5, workflow part) end to end over HTTP: the therapist's practice refers a client to a
  * partner clinic under the client's consent; the clinic acknowledges, works and completes the referral's Task with a
- * consult note, and replies — each step only by the party allowed to take it.
+ * consult note, and replies — each step only by the party allowed to take it. The practice keeps a care plan with
+ * goals and homework; every change to it is versioned with Provenance; the consented partner reads it and reports
+ * progress.
  */
 import { buildSharingConsent } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
-import type { Bundle, Communication, DocumentReference, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, Communication, DocumentReference, Goal, Patient, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { registerSystemClient } from '../smart-test-clients';
 import { createTestApp, type TestApp } from '../test-harness';
 
@@ -187,5 +189,62 @@ describe('replies and limits', () => {
     expect([403, 404]).toContain((await as(clinicToken).post('Communication', { ...reply, sender: { reference: otherClinic } })).status);
     expect([403, 404]).toContain((await as(clinicToken).post('Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${client.id}` } })).status);
     expect([403, 404]).toContain((await as(otherClinicToken).post('Communication', { ...reply, sender: { reference: otherClinic } })).status);
+  });
+});
+
+describe('care plans', () => {
+  test('goals, homework and the care team are versioned with Provenance; the partner reads them and reports progress', async () => {
+    const goal = (await as(practiceToken).post('Goal', {
+      resourceType: 'Goal',
+      lifecycleStatus: 'active',
+      description: { text: 'Comfortable penetration without pain' },
+      subject: { reference: `Patient/${client.id}` },
+    } satisfies Goal)).body as Goal;
+    const plan: CarePlan = {
+      resourceType: 'CarePlan',
+      status: 'active',
+      intent: 'plan',
+      title: 'Vaginismus treatment plan',
+      subject: { reference: `Patient/${client.id}` },
+      goal: [{ reference: `Goal/${goal.id}` }],
+      activity: [
+        { detail: { status: 'in-progress', description: 'Sensate focus, stage 1: non-genital touch, 3x weekly' } },
+        { detail: { status: 'scheduled', description: 'Pelvic floor down-training exercises, daily (with PT)' } },
+      ],
+    };
+    const created = await as(practiceToken).post('CarePlan', plan);
+    expect(created.status).toBe(201);
+    const updated = await as(practiceToken).put(`CarePlan/${created.body.id}`, {
+      ...created.body,
+      activity: [...(plan.activity ?? []), { detail: { status: 'not-started', description: 'Sensate focus, stage 2' } }],
+    });
+    expect(updated.status).toBe(200);
+    const team = await as(practiceToken).post('CareTeam', {
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference: `Patient/${client.id}` },
+      participant: [{ member: { reference: therapist } }, { member: { reference: clinic } }],
+    });
+    expect(team.status).toBe(201);
+
+    const provenance = (await as(practiceToken).get(`Provenance?target=CarePlan/${created.body.id}/_history/1,CarePlan/${created.body.id}/_history/2`)).body as Bundle;
+    const activities = provenance.entry?.map((e) => (e.resource as Provenance).activity?.coding?.[0]?.code).sort();
+    expect(activities).toEqual(['CREATE', 'UPDATE']);
+    expect((provenance.entry?.[0]?.resource as Provenance).agent[0]?.who).toEqual({ reference: practice });
+    expect(((await as(practiceToken).get(`Provenance?target=Goal/${goal.id}/_history/1`)).body as Bundle).total).toBe(1);
+
+    expect((await as(clinicToken).get(`CarePlan/${created.body.id}`)).status).toBe(200);
+    expect([403, 404]).toContain((await as(clinicToken).put(`CarePlan/${created.body.id}`, { ...updated.body, status: 'revoked' })).status);
+    const progress: Communication = {
+      resourceType: 'Communication',
+      status: 'completed',
+      about: [{ reference: `CarePlan/${created.body.id}` }],
+      subject: { reference: `Patient/${client.id}` },
+      sender: { reference: clinic },
+      payload: [{ contentString: 'Down-training exercises done 5 of 7 days this week.' }],
+    };
+    expect((await as(clinicToken).post('Communication', progress)).status).toBe(201);
+    const seen = (await as(practiceToken).get(`Communication?subject=Patient/${client.id}&sender=${clinic}`)).body as Bundle;
+    expect(seen.entry?.some((e) => (e.resource as Communication).about?.[0]?.reference === `CarePlan/${created.body.id}`)).toBe(true);
   });
 });
