@@ -46,7 +46,7 @@ export function assertSupportedResourceType(type: string): SupportedResourceType
 
 /** A caller-supplied string cut down to something safe to echo in an error message. */
 export function safeForMessage(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9._:/\-]/g, '?');
+  const cleaned = value.replace(/[^A-Za-z0-9._:/-]/g, '?');
   return cleaned.length > 64 ? `${cleaned.slice(0, 64)}...` : cleaned;
 }
 

@@ -50,6 +50,7 @@ export {
   acquireDeliveryLease,
   deleteSubscriptionSecret,
   findReceivingSubscriptions,
+  leaseRemainingMs,
   listSubscriptionEvents,
   readDeliveryState,
   readSubscriptionEvent,

@@ -159,6 +159,14 @@ export async function acquireDeliveryLease(
     : undefined;
 }
 
+/** Milliseconds until another holder's lease on the subscription runs out (0 when there is none). */
+export async function leaseRemainingMs(q: Queryable, subscriptionId: string): Promise<number> {
+  const { rows } = await q.query<{ remaining_ms: number | string | null }>(sql`
+    SELECT GREATEST(0, EXTRACT(EPOCH FROM (lease_until - clock_timestamp())) * 1000)::float8 AS remaining_ms
+    FROM subscription_delivery WHERE subscription_id = ${subscriptionId} AND lease_owner IS NOT NULL`);
+  return Math.ceil(Number(rows[0]?.remaining_ms ?? 0));
+}
+
 /** Gives the lease back (only if still ours). */
 export async function releaseDeliveryLease(q: Queryable, subscriptionId: string, owner: string): Promise<void> {
   await q.query(sql`

@@ -4,9 +4,11 @@
  * Each numbered event has a job (jobId `{subscription}_{number}`), but a job does not send "its" event in isolation:
  * it takes the subscription's delivery lease (Postgres, see subscription-store.ts), then sends events from the cursor
  * on, one at a time, each settled before the next is sent, so whichever job holds the lease keeps the order. A job
- * that finds the lease taken is done (the holder sends its event); a holder whose next event waits for a retry moves
+ * that finds the lease taken checks back when it would expire (the holder normally sends its event meanwhile); a
+ * holder whose next event waits for a retry moves
  * its job to BullMQ's delayed set (no BullMQ attempt used) and resumes then. A holder that crashes leaves its job
- * stalled: BullMQ hands it to another worker, which takes the lease once it has expired. Several worker replicas
+ * stalled (BullMQ hands it to another worker) and its lease to run out (`leaseMs`); whichever job looks next then
+ * takes the lease over. Several worker replicas
  * therefore never send one event at the same time; a second send of the same event (same event number, same
  * X-CareCircle-Event-Id) happens only when a holder died after sending and before settling: at-least-once.
  *
@@ -24,6 +26,7 @@ import type { Resource, Subscription } from '@medplum/fhirtypes';
 import { outcomeStatus } from '@carecircle/fhir';
 import {
   acquireDeliveryLease,
+  leaseRemainingMs,
   buildNotificationBundle,
   deliveryJobSchema,
   readDeliveryState,
@@ -45,6 +48,9 @@ import type { NotifyContext } from './notify-context';
 import { readSubscription, setSubscriptionStatus } from './subscription-status';
 import { postNotification } from './webhook-client';
 
+/** Checked a little after another holder's lease would have run out. */
+const LEASE_MARGIN_MS = 100;
+
 /** What one pass over the subscription ended with. */
 type DrainResult =
   /** Nothing pending and deliverable: the job is done (after a last look, see processDelivery). */
@@ -62,17 +68,23 @@ type EventAttempt =
   | { kind: 'failed'; status: number | undefined; retryAfterMs: number | undefined; reason: string };
 
 /**
- * Delivers the subscription's pending events, this job's included. A job that finds the lease taken is done at once:
- * the holder delivers this event too, because a holder that has caught up looks again after giving the lease back
- * (so an event numbered while it was finishing is not stranded), and a holder that waits for a retry comes back.
+ * Delivers the subscription's pending events, this job's included. A job that finds the lease taken leaves its event
+ * to the holder, and checks back when the lease would run out: done if its event was settled by then, holder itself
+ * if the holder died. A holder that has caught up looks again after giving the lease back, so an event numbered while
+ * it was finishing goes out at once rather than at that check.
  */
 export async function processDelivery(ctx: NotifyContext, job: Job, token: string | undefined): Promise<void> {
-  const { subscriptionId } = deliveryJobSchema.parse(job.data);
+  const { subscriptionId, eventNumber } = deliveryJobSchema.parse(job.data);
   const owner = `${job.id ?? 'job'}:${randomUUID()}`;
   for (;;) {
     const state = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
     if (!state) {
-      return;
+      const own = await readSubscriptionEvent(ctx.db, subscriptionId, eventNumber);
+      if (!own || own.outcome) {
+        return;
+      }
+      await job.moveToDelayed(Date.now() + (await leaseRemainingMs(ctx.db, subscriptionId)) + LEASE_MARGIN_MS, token);
+      throw new DelayedError();
     }
     let result: DrainResult;
     try {

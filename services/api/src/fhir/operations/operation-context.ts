@@ -5,6 +5,7 @@
 import type { Caller } from '@carecircle/auth';
 import type { Recipient } from '@carecircle/consent';
 import type { Repository } from '@carecircle/store';
+import type { Resource } from '@medplum/fhirtypes';
 
 export interface OperationContext {
   repository: Repository;
@@ -16,4 +17,4 @@ export interface OperationContext {
 }
 
 /** An operation on one resource instance: `GET [type]/[id]/$name?params`. */
-export type InstanceOperation = (context: OperationContext, id: string, params: URLSearchParams) => Promise<import('@medplum/fhirtypes').Resource>;
+export type InstanceOperation = (context: OperationContext, id: string, params: URLSearchParams) => Promise<Resource>;
