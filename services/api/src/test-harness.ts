@@ -67,3 +67,15 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 export function bearer(token: string): string {
   return `Bearer ${token}`;
 }
+
+/** A FHIR client for one caller: GET/POST/PUT relative to /fhir/R4 with its bearer token (and any extra headers). */
+export function fhirClient(t: TestApp, token: string, headers: Record<string, string> = {}) {
+  const prepare = <R extends { set(name: string, value: string): R }>(request: R): R =>
+    Object.entries({ Authorization: `Bearer ${token}`, ...headers }).reduce((r, [name, value]) => r.set(name, value), request);
+  const path = (p: string) => `/fhir/R4/${p}`;
+  return {
+    get: (p: string) => prepare(t.http.get(path(p))),
+    post: (p: string, body: unknown) => prepare(t.http.post(path(p))).set('Content-Type', 'application/fhir+json').send(body as object),
+    put: (p: string, body: unknown) => prepare(t.http.put(path(p))).set('Content-Type', 'application/fhir+json').send(body as object),
+  };
+}

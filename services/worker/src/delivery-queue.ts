@@ -4,13 +4,12 @@
  * Each numbered event has a job (jobId `{subscription}_{number}`), but a job does not send "its" event in isolation:
  * it takes the subscription's delivery lease (Postgres, see subscription-store.ts), then sends events from the cursor
  * on, one at a time, each settled before the next is sent, so whichever job holds the lease keeps the order. A job
- * that finds the lease taken checks back when it would expire (the holder normally sends its event meanwhile); a
- * holder whose next event waits for a retry moves
- * its job to BullMQ's delayed set (no BullMQ attempt used) and resumes then. A holder that crashes leaves its job
- * stalled (BullMQ hands it to another worker) and its lease to run out (`leaseMs`); whichever job looks next then
- * takes the lease over. Several worker replicas
- * therefore never send one event at the same time; a second send of the same event (same event number, same
- * X-CareCircle-Event-Id) happens only when a holder died after sending and before settling: at-least-once.
+ * that finds the lease taken checks back when the lease would expire (the holder normally sends its event
+ * meanwhile); a holder whose next event waits for a retry moves its job to BullMQ's delayed set (no BullMQ attempt
+ * used) and resumes then. A holder that crashes leaves its job stalled (BullMQ hands it to another worker) and its
+ * lease to run out (`leaseMs`); whichever job looks next then takes over. Several worker replicas therefore never send
+ * one event at the same time; a second send of the same event (same event number, same X-CareCircle-Event-Id) happens
+ * only when a holder died after sending and before settling: at-least-once.
  *
  * Per event: the delivery gate decides first. A withheld event is settled as `withheld` and NOT sent: it keeps its
  * number (no gaps in our records; the subscriber sees the number skipped), and nothing about that resource leaves the

@@ -6,14 +6,11 @@ import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes'
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { buildSharingConsent } from '@carecircle/consent';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, type TestApp } from '../test-harness';
+import { createTestApp, fhirClient, type TestApp } from '../test-harness';
 
-const FHIR = '/fhir/R4';
-const JSON_FHIR = 'application/fhir+json';
 const PSYCHOTHERAPY_NOTES = { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' };
 
 let t: TestApp;
-let admin: string;
 const tokens: Record<'practiceA' | 'practiceBReadOnly' | 'partnerC' | 'practitionerA' | 'clientPa1', string> = {
   practiceA: '',
   practiceBReadOnly: '',
@@ -30,18 +27,13 @@ let obsPb1: Observation;
 let partnerOrganization: string;
 
 async function asAdmin<T extends Resource>(resource: T): Promise<T> {
-  const res = await t.http.post(`${FHIR}/${resource.resourceType}`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send(resource);
+  const res = await fhirClient(t, t.adminToken).post(resource.resourceType, resource);
   expect(res.status).toBe(201);
   return res.body as T;
 }
 
 function as(token: string) {
-  const auth = `Bearer ${token}`;
-  return {
-    get: (path: string) => t.http.get(`${FHIR}/${path}`).set('Authorization', auth),
-    post: (path: string, body: unknown) => t.http.post(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
-    put: (path: string, body: unknown) => t.http.put(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
-  };
+  return fhirClient(t, token);
 }
 
 function refs(bundle: Bundle): string[] {
@@ -50,7 +42,6 @@ function refs(bundle: Bundle): string[] {
 
 beforeAll(async () => {
   t = await createTestApp();
-  admin = `Bearer ${t.adminToken}`;
   const [a, b, c] = [
     await asAdmin(buildOrganization({ id: undefined, name: 'Practice A' })),
     await asAdmin(buildOrganization({ name: 'Practice B' })),

@@ -9,10 +9,8 @@ import { buildSharingConsent } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { Bundle, CarePlan, Communication, DocumentReference, Goal, Patient, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { registerSystemClient } from '../smart-test-clients';
-import { createTestApp, type TestApp } from '../test-harness';
+import { createTestApp, fhirClient, type TestApp } from '../test-harness';
 
-const FHIR = '/fhir/R4';
-const JSON_FHIR = 'application/fhir+json';
 const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
 const SIGNED_FORM = { contentType: 'application/pdf', data: 'JVBERi0=' };
 
@@ -27,12 +25,7 @@ let otherClinicToken: string;
 let client: Patient;
 
 function as(token: string) {
-  const auth = `Bearer ${token}`;
-  return {
-    get: (path: string) => t.http.get(`${FHIR}/${path}`).set('Authorization', auth),
-    post: (path: string, body: unknown) => t.http.post(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
-    put: (path: string, body: unknown) => t.http.put(`${FHIR}/${path}`).set('Authorization', auth).set('Content-Type', JSON_FHIR).send(body as object),
-  };
+  return fhirClient(t, token);
 }
 
 function referralTo(performer: string): ServiceRequest {

@@ -8,10 +8,8 @@ import type { SharingConsentFacts } from '@carecircle/consent';
 import { buildSharingConsent, decideDisclosure, SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, type TestApp } from '../test-harness';
+import { createTestApp, fhirClient, type TestApp } from '../test-harness';
 
-const FHIR = '/fhir/R4';
-const JSON_FHIR = 'application/fhir+json';
 
 let t: TestApp;
 let admin: string;
@@ -31,14 +29,7 @@ function tagged<T extends Resource>(resource: T, category: ShareCategory): T {
 }
 
 function as(token: string, headers: Record<string, string> = {}) {
-  const auth = `Bearer ${token}`;
-  const withHeaders = <R extends { set(name: string, value: string): R }>(r: R): R =>
-    Object.entries(headers).reduce((acc, [k, v]) => acc.set(k, v), r.set('Authorization', auth));
-  return {
-    get: (path: string) => withHeaders(t.http.get(`${FHIR}/${path}`)),
-    post: (path: string, body: unknown) => withHeaders(t.http.post(`${FHIR}/${path}`)).set('Content-Type', JSON_FHIR).send(body as object),
-    put: (path: string, body: unknown) => withHeaders(t.http.put(`${FHIR}/${path}`)).set('Content-Type', JSON_FHIR).send(body as object),
-  };
+  return fhirClient(t, token, headers);
 }
 
 async function created<T extends Resource>(token: string, resource: T): Promise<T> {

@@ -1,0 +1,79 @@
+import { OperationOutcomeError } from '@medplum/core';
+import { outcomeStatus } from '@carecircle/fhir';
+import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
+import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import type { Subscription } from '@medplum/fhirtypes';
+import { buildBackportSubscription } from './subscription-builders';
+import { createExtractSubscriptionSecret } from './subscription-write-rule';
+
+const SECRET = 'a-subscriber-secret-of-forty-characters!';
+let database: TestDatabase;
+let db: Database;
+let repo: Repository;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = await openDatabase({ databaseUrl: database.url });
+  await migrate(db);
+  repo = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret()] });
+});
+
+afterAll(async () => {
+  await db.close();
+  await database.drop();
+});
+
+const subscription = (secret?: string) =>
+  buildBackportSubscription({
+    topic: 'https://carecircle.dev/fhir/SubscriptionTopic/referral',
+    endpoint: 'https://partner.example/hook',
+    ...(secret ? { secret } : {}),
+  });
+
+async function statusOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 0;
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return outcomeStatus(err.outcome);
+    }
+    throw err;
+  }
+}
+
+test('the secret goes to the side table, never into the resource, its history or searches', async () => {
+  const { resource } = await repo.create({ ...subscription(SECRET), status: 'active' as const });
+  expect(resource.status).toBe('requested');
+  expect(JSON.stringify(resource)).not.toContain(SECRET);
+  const stored = await repo.read('Subscription', resource.id ?? '');
+  expect(JSON.stringify(stored)).not.toContain(SECRET);
+  const { rows } = await db.query<{ secret: string }>(sql`SELECT secret FROM subscription_secret WHERE subscription_id = ${resource.id}`);
+  expect(rows[0]?.secret).toBe(SECRET);
+  const { rows: versions } = await db.query(sql`SELECT 1 FROM resource_version WHERE content::text LIKE ${`%${SECRET}%`}`);
+  expect(versions).toHaveLength(0);
+});
+
+test('a subscription without a secret is refused with 400; a short secret too', async () => {
+  expect(await statusOf(repo.create(subscription()))).toBe(400);
+  expect(await statusOf(repo.create(subscription('short')))).toBe(400);
+});
+
+test('an update may omit the secret (kept) or replace it; clients may not set active', async () => {
+  const { resource } = await repo.create(subscription(SECRET));
+  const { resource: updated } = await repo.update<Subscription>({ ...resource, reason: 'changed' });
+  expect(updated.status).toBe('requested');
+  const rotated = `${SECRET}-rotated`;
+  await repo.update<Subscription>({ ...updated, extension: subscription(rotated).extension });
+  const { rows } = await db.query<{ secret: string }>(sql`SELECT secret FROM subscription_secret WHERE subscription_id = ${updated.id}`);
+  expect(rows[0]?.secret).toBe(rotated);
+  const current = await repo.read<Subscription>('Subscription', updated.id ?? '');
+  const { resource: off } = await repo.update<Subscription>({ ...current, status: 'off' });
+  expect(off.status).toBe('off');
+  expect(await statusOf(repo.update<Subscription>({ ...off, status: 'active' }))).toBe(422);
+});
+
+test('a bad endpoint is refused before anything is stored', async () => {
+  const bad = { ...subscription(SECRET), channel: { ...subscription(SECRET).channel, endpoint: 'http://partner.example/hook' } };
+  expect(await statusOf(repo.create(bad))).toBe(422);
+});

@@ -1,0 +1,94 @@
+/**
+ * Subscription routes, relative to the FHIR base (/fhir/R4):
+ *
+ * - {@link createTopicsRouter}: our SubscriptionTopics, read-only, public (they hold no data about anyone). R4 has no
+ *   SubscriptionTopic type, so each topic is served in the Backport IG's R4 representation, a `Basic` resource with
+ *   the R5 cross-version SubscriptionTopic extensions (see @carecircle/notify topic-resources.ts), at the fixed path
+ *   `GET /SubscriptionTopic/{id}` (id = last segment of the canonical), and `GET /SubscriptionTopic[?url=|_id=]`
+ *   returns them as a searchset. They are never stored, so `GET /Basic` does not list them.
+ * - {@link createSubscriptionOperationsRouter}: `GET /Subscription/{id}/$status` and `GET /Subscription/{id}/$events`.
+ *   Mount it inside the authenticated FHIR router (it needs the caller's repository from the request context), before
+ *   the generic FHIR interaction route.
+ */
+import { getRequestContext } from '@carecircle/auth';
+import { badRequest, fail, notFound, OperationOutcomeError } from '@carecircle/fhir';
+import { listTopicResources } from '@carecircle/notify';
+import type { Bundle } from '@medplum/fhirtypes';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { AppServices } from '../app-services';
+import { sendFhir } from '../http/fhir-response';
+import { getSubscriptionEvents, getSubscriptionStatus } from './subscription-operations';
+
+/**
+ * The topics, read-only.
+ * @param fhirBaseUrl - the public FHIR base for `fullUrl`s (config.fhirBaseUrl); defaults to the mount path.
+ */
+export function createTopicsRouter(fhirBaseUrl?: string): express.Router {
+  const router = express.Router();
+  const topics = listTopicResources();
+  router.get('/SubscriptionTopic', function searchTopics(req: Request, res: Response) {
+    res.locals.interaction = 'search SubscriptionTopic';
+    const params = toSearchParams(req);
+    for (const name of params.keys()) {
+      if (!['url', '_id', '_count'].includes(name)) {
+        fail(badRequest('SubscriptionTopic searches support url and _id only'));
+      }
+    }
+    const url = params.get('url');
+    const ids = params.get('_id')?.split(',');
+    const matches = topics.filter(
+      (topic) =>
+        (url === null || topic.extension?.some((e) => e.url.endsWith('SubscriptionTopic.url') && e.valueUri === url)) &&
+        (ids === undefined || ids.includes(topic.id ?? '')),
+    );
+    const base = fhirBaseUrl ?? req.baseUrl;
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: matches.length,
+      entry: matches.map((resource) => ({ fullUrl: `${base}/SubscriptionTopic/${resource.id}`, resource, search: { mode: 'match' } })),
+    };
+    sendFhir(res, 200, bundle);
+  });
+  router.get('/SubscriptionTopic/:id', function readTopic(req: Request, res: Response) {
+    res.locals.interaction = 'read SubscriptionTopic';
+    const topic = topics.find((t) => t.id === req.params.id);
+    if (!topic) {
+      throw new OperationOutcomeError(notFound);
+    }
+    sendFhir(res, 200, topic);
+  });
+  return router;
+}
+
+/** `$status` and `$events`, for callers who can see the Subscription. */
+export function createSubscriptionOperationsRouter(services: AppServices): express.Router {
+  const router = express.Router();
+  const fhirBaseUrl = services.config.fhirBaseUrl;
+  router.get('/Subscription/:id/:operation', async function subscriptionOperation(req: Request, res: Response, next: NextFunction) {
+    const id = String(req.params.id);
+    const operation = req.params.operation;
+    if (operation !== '$status' && operation !== '$events') {
+      next();
+      return;
+    }
+    res.locals.interaction = `operation Subscription ${operation}`;
+    const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
+    const bundle =
+      operation === '$status' ? await getSubscriptionStatus(target, id) : await getSubscriptionEvents(target, id, toSearchParams(req));
+    sendFhir(res, 200, bundle);
+  });
+  return router;
+}
+
+function toSearchParams(req: Request): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(req.query)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === 'string') {
+        params.append(name, v);
+      }
+    }
+  }
+  return params;
+}
