@@ -30,6 +30,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
 import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
+import { assertSubscriptionWrite, ownedSubscriptions } from './subscription-ownership';
 
 /** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
 export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
@@ -206,6 +207,9 @@ function practicePolicy(
       if (SHARED_RESOURCE_TYPES.has(resourceType)) {
         return undefined;
       }
+      if (resourceType === 'Subscription') {
+        return ownedSubscriptions(organization);
+      }
       return custodiedBy(organization, resourceType);
     },
     async assertWrite(interaction, next, current, tx) {
@@ -213,7 +217,9 @@ function practicePolicy(
       if (resourceType === undefined || SHARED_RESOURCE_TYPES.has(resourceType)) {
         throw new OperationOutcomeError(forbidden);
       }
-      if (resourceType === 'Patient') {
+      if (resourceType === 'Subscription') {
+        assertSubscriptionWrite(organization, next, current);
+      } else if (resourceType === 'Patient') {
         await assertPatientWrite(interaction, next, current, tx);
       } else {
         assertConsentRecordedOnRequest(next);

@@ -61,3 +61,4 @@ export {
   type NewUser,
   type UserAccount,
 } from './user-registry';
+export { ownedSubscriptions, SUBSCRIPTION_OWNER_URL, subscriptionOwner } from './subscription-ownership';

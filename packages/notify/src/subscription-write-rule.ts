@@ -62,7 +62,7 @@ function takeSecret(subscription: Subscription): string | undefined {
     delete subscription.extension;
   }
   const value = found.length === 1 ? found[0]?.valueString : undefined;
-  if (value === undefined || value.length < MIN_SECRET_LENGTH || value.length > MAX_SECRET_LENGTH || /[\0-\x1f]/.test(value)) {
+  if (value === undefined || value.length < MIN_SECRET_LENGTH || value.length > MAX_SECRET_LENGTH || !/^[\x20-\x7e]+$/.test(value)) {
     fail(
       badRequest(
         `The subscription secret must be one valueString of ${MIN_SECRET_LENGTH} to ${MAX_SECRET_LENGTH} printable characters`,
