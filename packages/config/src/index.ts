@@ -27,6 +27,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   CORS_ORIGINS: z.string().default(''),
   REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
+  NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).default('false'),
+  NOTIFY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  NOTIFY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
+  NOTIFY_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   TRUST_PROXY: z
     .string()
     .regex(/^(false|true|\d{1,2})$/, 'must be false, true, or the number of proxy hops')
@@ -63,6 +67,13 @@ export interface Config {
   readonly trustProxy: boolean | number;
   /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
   readonly referralAckHours: number;
+  /** Notification delivery: http:// endpoints on loopback allowed (development), timeouts, size cap, concurrency. */
+  readonly notify: {
+    readonly allowLoopbackHttp: boolean;
+    readonly requestTimeoutMs: number;
+    readonly maxResponseBytes: number;
+    readonly deliveryConcurrency: number;
+  };
 }
 
 /** Thrown for an invalid environment; the message names every offending variable. */
@@ -84,6 +95,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
     throw new ConfigError('Invalid configuration: ADMIN_TOKEN is required in production');
   }
+  if (e.NODE_ENV === 'production' && e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true') {
+    throw new ConfigError('Invalid configuration: NOTIFY_ALLOW_LOOPBACK_HTTP is for development only');
+  }
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
@@ -103,6 +117,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((s) => s.trim())
       .filter(Boolean),
     referralAckHours: e.REFERRAL_ACK_HOURS,
+    notify: {
+      allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true',
+      requestTimeoutMs: e.NOTIFY_REQUEST_TIMEOUT_MS,
+      maxResponseBytes: e.NOTIFY_MAX_RESPONSE_BYTES,
+      deliveryConcurrency: e.NOTIFY_DELIVERY_CONCURRENCY,
+    },
     trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : Number(e.TRUST_PROXY),
   };
 }

@@ -2,6 +2,7 @@
  * What the notification processors share: the database and a full-access repository, the queues they hand work to,
  * the delivery gate, and the tunables (with their documented defaults).
  */
+import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { DELIVERY_RETRY_POLICY, type DeliveryGate, type RetryPolicy } from '@carecircle/notify';
 import type { Database, Repository } from '@carecircle/store';
@@ -34,6 +35,16 @@ export interface NotifyOptions {
 }
 
 export type ResolvedNotifyOptions = Required<NotifyOptions>;
+
+/** The options configured through the environment (NOTIFY_*); the rest keep their defaults. */
+export function notifyOptionsFrom(config: Pick<Config, 'notify'>): NotifyOptions {
+  return {
+    allowLoopbackHttp: config.notify.allowLoopbackHttp,
+    requestTimeoutMs: config.notify.requestTimeoutMs,
+    maxResponseBytes: config.notify.maxResponseBytes,
+    deliveryConcurrency: config.notify.deliveryConcurrency,
+  };
+}
 
 export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotifyOptions {
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;

@@ -14,14 +14,15 @@ import { hostname } from 'node:os';
 import type { Config } from '@carecircle/config';
 import { loadFhirDefinitions } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
-import { NOTIFY_QUEUES, withholdEverything, type DeliveryGate } from '@carecircle/notify';
+import { accessSettingsFrom, createConsentDeliveryGate } from '@carecircle/access';
+import { NOTIFY_QUEUES, type DeliveryGate } from '@carecircle/notify';
 import { createRepository, fullAccess, type Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { processDelivery } from './delivery-queue';
 import { processHandshake } from './handshake-queue';
 import { processHeartbeat } from './heartbeat-queue';
-import { resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
+import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
 import { processOutboxEvent } from './outbox-events-queue';
 import { startOutboxRelay } from './outbox-relay';
 
@@ -30,11 +31,11 @@ export interface WorkerDependencies {
   db: Database;
   logger: Logger;
   /**
-   * Asked before anything about a resource is sent to a subscriber. Default: {@link withholdEverything} (fail closed:
-   * events are numbered but nothing is sent) until the consent-based gate is wired in.
+   * Asked before anything about a resource is sent to a subscriber. Default: the consent-based gate of
+   * @carecircle/access (the subscriber's organization must be allowed to read it now; disclosures are audited).
    */
   deliveryGate?: DeliveryGate;
-  /** Notification tunables (timeouts, retry policy, loopback http for development); defaults in notify-context.ts. */
+  /** Notification tunables (timeouts, retry policy, loopback http for development); by default from `config.notify`. */
   notify?: NotifyOptions;
 }
 
@@ -61,7 +62,8 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     throw new Error(`Worker cannot reach Redis. Start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`);
   }
   loadFhirDefinitions();
-  const options = resolveNotifyOptions(notify);
+  const options = resolveNotifyOptions(notify ?? notifyOptionsFrom(config));
+  const gate = deliveryGate ?? createConsentDeliveryGate(db, accessSettingsFrom(config));
   const queueOptions = { connection, prefix: config.redisPrefix };
   const queues: NotifyQueues = {
     outboxEvents: new Queue(NOTIFY_QUEUES.outboxEvents, {
@@ -82,15 +84,15 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     heartbeat: new Queue(NOTIFY_QUEUES.heartbeat, queueOptions),
     deadLetter: new Queue(NOTIFY_QUEUES.deadLetter, queueOptions),
   };
-  const stop = new AbortController();
-  if (!deliveryGate) {
-    logger.warn('no delivery gate wired: notifications are numbered but withheld (fail closed)');
+  for (const [name, queue] of Object.entries(queues)) {
+    queue.on('error', (err: Error) => logger.warn({ queue: name, err: err.name }, 'queue error'));
   }
+  const stop = new AbortController();
   const ctx: NotifyContext = {
     db,
     repository: createRepository(db, fullAccess),
     queues,
-    gate: deliveryGate ?? withholdEverything,
+    gate,
     logger,
     fhirBaseUrl: config.fhirBaseUrl,
     options,
@@ -117,6 +119,8 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     );
     return worker;
   });
+  // Connected before start returns, so a quick close never races a connection still being set up.
+  await Promise.all([...workers, ...Object.values(queues)].map((w) => w.waitUntilReady()));
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   return {

@@ -5,7 +5,7 @@
 import { authenticateBearer, runWithRequestContext } from '@carecircle/auth';
 import type { NextFunction, Request, Response } from 'express';
 import type { AppServices } from '../app-services';
-import { createCallerRepository } from '../caller-repository';
+import { accessSettingsFrom, createCallerRepository } from '@carecircle/access';
 import { getRequestId } from '../http/request-id';
 import { parsePurposeOfUse } from './purpose-of-use';
 
@@ -16,7 +16,7 @@ export function authenticate(services: AppServices) {
     const purpose = parsePurposeOfUse(req.get('x-purpose-of-use'));
     res.locals.caller = caller;
     const requestId = getRequestId(res);
-    const repository = await createCallerRepository(services, caller, purpose, requestId);
+    const repository = await createCallerRepository(services.db, accessSettingsFrom(services.config), caller, purpose, requestId);
     runWithRequestContext({ requestId, caller, repository, purpose }, next);
   };
 }

@@ -21,6 +21,15 @@ const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
   { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]' },
 ];
 
+/** Operations served by their own routers (subscriptions), by resource type. */
+const ROUTED_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
+  Subscription: ['status', 'events'],
+};
+
+function operationsOf(type: string): string[] {
+  return [...Object.keys(INSTANCE_OPERATIONS[type] ?? {}), ...(ROUTED_OPERATIONS[type] ?? [])];
+}
+
 /** Builds the CapabilityStatement for this deployment. */
 export function buildCapabilityStatement(config: Config, conformanceTypes: readonly string[]): CapabilityStatement {
   const resources: CapabilityStatementRestResource[] = SUPPORTED_RESOURCE_TYPES.map((type) => {
@@ -45,13 +54,8 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
           .filter((p) => p.type === 'reference')
           .map((p) => `${other}:${p.name}`),
       ),
-      ...(INSTANCE_OPERATIONS[type]
-        ? {
-            operation: Object.keys(INSTANCE_OPERATIONS[type] ?? {}).map((name) => ({
-              name,
-              definition: operationDefinitionUrl(type, name),
-            })),
-          }
+      ...(operationsOf(type).length > 0
+        ? { operation: operationsOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
         : {}),
       searchParam: [
         ...searchParams.map((p) => ({
@@ -88,9 +92,22 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
     rest: [
       {
         mode: 'server',
+        documentation:
+          'Subscriptions follow the Subscriptions R5 Backport IG on R4: topics at /SubscriptionTopic (Basic resources in the ' +
+          'Backport representation), rest-hook channel, signed notifications (X-CareCircle-Signature).',
         security: {
           cors: config.corsOrigins.length > 0,
-          description: 'Every request but this statement needs a bearer token.',
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'token', valueUri: `${config.baseUrl}/oauth2/token` },
+                { url: 'authorize', valueUri: `${config.baseUrl}/oauth2/authorize` },
+              ],
+            },
+          ],
+          description: 'SMART on FHIR: backend services (private_key_jwt) and authorization code with PKCE. Every request but this statement, the SMART configuration and the subscription topics needs a bearer token.',
         },
         resource: [...resources, ...conformance],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],

@@ -2,6 +2,7 @@
  * The FHIR REST API under /fhir/R4: the thin Express adapter around {@link handleFhirInteraction}. Turns the HTTP
  * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
  */
+import { createRecipientView } from '@carecircle/access';
 import { DEFAULT_PURPOSE } from '@carecircle/consent';
 import {
   getConformanceResource,
@@ -15,7 +16,7 @@ import express, { type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
-import { createRecipientView } from '../caller-repository';
+import { createSubscriptionOperationsRouter, createTopicsRouter } from '../subscriptions/routes';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
 import { buildCapabilityStatement } from './capability-statement';
@@ -33,14 +34,16 @@ export function createFhirRouter(services: AppServices): express.Router {
   const conformanceTypes = [...new Set(getConformanceResources().map((r) => r.resourceType))];
   const capabilityStatement = buildCapabilityStatement(config, conformanceTypes);
 
-  // Public: clients discover what the server supports before they hold a token.
+  // Public: clients discover what the server supports (and which topics they may subscribe to) before they hold a token.
   router.get('/metadata', (_req, res) => {
     res.locals.interaction = 'capabilities';
     sendFhir(res, 200, capabilityStatement);
   });
+  router.use(createTopicsRouter(config.fhirBaseUrl));
 
   router.use(authenticate(services));
   router.use(fhirBody(config.maxBodyBytes));
+  router.use(createSubscriptionOperationsRouter(services));
 
   router.get(conformancePaths(conformanceTypes), (req, res) => {
     res.locals.interaction = 'conformance';
@@ -69,7 +72,7 @@ export function createFhirRouter(services: AppServices): express.Router {
             caller,
             purpose,
             baseUrl: config.fhirBaseUrl,
-            recipientView: (recipient, viewPurpose) => createRecipientView(services, recipient, viewPurpose),
+            recipientView: (recipient, viewPurpose) => createRecipientView(services.db, recipient, viewPurpose),
           },
           id,
           params,
