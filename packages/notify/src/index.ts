@@ -22,12 +22,14 @@ export {
   NOTIFY_QUEUES,
   notifyJobIds,
   outboxEventJobSchema,
+  referralReminderJobSchema,
   type DeadLetterJob,
   type DeliveryJob,
   type HandshakeJob,
   type HeartbeatJob,
   type NotifyQueueName,
   type OutboxEventJob,
+  type ReferralReminderJob,
 } from './queues';
 export { DELIVERY_RETRY_POLICY, nextAttemptDelayMs, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signNotification, verifyNotificationSignature } from './signature';

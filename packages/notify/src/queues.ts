@@ -17,6 +17,8 @@ export const NOTIFY_QUEUES = {
   heartbeat: 'subscription-heartbeat',
   /** Events given up on after the retry policy's last attempt; kept for operators (no processor). */
   deadLetter: 'subscription-dead-letter',
+  /** One delayed job per open referral Task, due when its acknowledgement is: remind both sides. */
+  referralReminders: 'referral-reminders',
 } as const;
 
 export type NotifyQueueName = (typeof NOTIFY_QUEUES)[keyof typeof NOTIFY_QUEUES];
@@ -53,9 +55,13 @@ export const deadLetterJobSchema = z.object({
 });
 export type DeadLetterJob = z.infer<typeof deadLetterJobSchema>;
 
+export const referralReminderJobSchema = z.object({ taskId: fhirId });
+export type ReferralReminderJob = z.infer<typeof referralReminderJobSchema>;
+
 /** BullMQ job ids (they may not contain ':'); FHIR ids never contain '_', so these are unambiguous. */
 export const notifyJobIds = {
   delivery: (job: DeliveryJob) => `${job.subscriptionId}_${job.eventNumber}`,
   handshake: (job: HandshakeJob) => `${job.subscriptionId}_v${job.versionId}`,
   heartbeatScheduler: (subscriptionId: string) => `heartbeat_${subscriptionId}`,
+  referralReminder: (job: ReferralReminderJob) => `reminder_${job.taskId}`,
 };

@@ -68,6 +68,7 @@ export interface NotifyQueues {
   handshake: Queue;
   heartbeat: Queue;
   deadLetter: Queue;
+  referralReminders: Queue;
 }
 
 export interface NotifyContext {

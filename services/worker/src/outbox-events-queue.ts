@@ -26,6 +26,7 @@ import {
 } from '@carecircle/notify';
 import type { Job } from 'bullmq';
 import { removeHeartbeat } from './heartbeat-queue';
+import { followReferralTask } from './referral-reminders-queue';
 import type { NotifyContext } from './notify-context';
 import { readSubscription } from './subscription-status';
 
@@ -46,6 +47,9 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
   const resource = await readChangedVersion(ctx, change);
   if (!resource) {
     return;
+  }
+  if (resource.resourceType === 'Task') {
+    await followReferralTask(ctx, resource);
   }
   const subscriptions = (await Promise.all(topics.map((topic) => findReceivingSubscriptions(ctx.db, topic.url)))).flat();
   const matching = subscriptions.filter((subscription) => {

@@ -24,6 +24,7 @@ import { processHandshake } from './handshake-queue';
 import { processHeartbeat } from './heartbeat-queue';
 import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
 import { processOutboxEvent } from './outbox-events-queue';
+import { processReferralReminder } from './referral-reminders-queue';
 import { startOutboxRelay } from './outbox-relay';
 
 export interface WorkerDependencies {
@@ -83,6 +84,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     }),
     heartbeat: new Queue(NOTIFY_QUEUES.heartbeat, queueOptions),
     deadLetter: new Queue(NOTIFY_QUEUES.deadLetter, queueOptions),
+    referralReminders: new Queue(NOTIFY_QUEUES.referralReminders, queueOptions),
   };
   for (const [name, queue] of Object.entries(queues)) {
     queue.on('error', (err: Error) => logger.warn({ queue: name, err: err.name }, 'queue error'));
@@ -110,6 +112,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     [NOTIFY_QUEUES.delivery, (job, token) => processDelivery(ctx, job, token), workerOptions(options.deliveryConcurrency, 20)],
     [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
+    [NOTIFY_QUEUES.referralReminders, (job) => processReferralReminder(ctx, job), workerOptions(2)],
   ];
   const workers = processors.map(([name, processor, opts]) => {
     const worker = new Worker(name, processor, opts);

@@ -1,0 +1,92 @@
+/**
+ * The `referral-reminders` queue: a referral not acknowledged in time reminds the partner and tells the therapist.
+ *
+ * Each open referral Task (status requested or received, with a due date in restriction.period.end) has one delayed
+ * job (jobId `reminder_<task id>`), kept in step with the Task by {@link followReferralTask} as its changes pass through
+ * the worker, and removed as soon as the Task moves on. When a job comes due, the processor reads the Task again and,
+ * if it is still unacknowledged and overdue, writes two Communications about it — one to the owner, one to the
+ * requester — which reach subscribers through the communication topic like any other change. The Communications are
+ * created conditionally on an identifier, so a retried job writes nothing twice.
+ */
+import { createServerRepository } from '@carecircle/access';
+import { notifyJobIds, referralReminderJobSchema } from '@carecircle/notify';
+import type { Communication, Reference, Task } from '@medplum/fhirtypes';
+import type { Job } from 'bullmq';
+import type { NotifyContext } from './notify-context';
+
+export const REMINDER_IDENTIFIER_SYSTEM = 'https://carecircle.dev/fhir/referral-reminder';
+const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
+const OPEN_STATUSES: ReadonlySet<string> = new Set(['requested', 'received']);
+
+function dueAt(task: Task): number | undefined {
+  const end = task.restriction?.period?.end;
+  const due = end ? Date.parse(end) : Number.NaN;
+  return Number.isNaN(due) ? undefined : due;
+}
+
+function isAwaitingAcknowledgement(task: Task): boolean {
+  return OPEN_STATUSES.has(task.status) && dueAt(task) !== undefined;
+}
+
+/** Schedules, moves or removes the reminder of `task` to match its current state. */
+export async function followReferralTask(ctx: NotifyContext, task: Task): Promise<void> {
+  const taskId = task.id;
+  if (!taskId) {
+    return;
+  }
+  const jobId = notifyJobIds.referralReminder({ taskId });
+  const queue = ctx.queues.referralReminders;
+  const existing = await queue.getJob(jobId);
+  const due = dueAt(task);
+  if (!isAwaitingAcknowledgement(task) || due === undefined) {
+    await existing?.remove();
+    return;
+  }
+  if (existing && existing.timestamp + (existing.opts.delay ?? 0) === due) {
+    return;
+  }
+  await existing?.remove();
+  const now = Date.now();
+  await queue.add('remind', { taskId }, { jobId, delay: Math.max(0, due - now), timestamp: now, removeOnComplete: true, attempts: 5 });
+}
+
+/** Processes a due reminder job: reminds both sides if the Task is still unacknowledged and overdue. */
+export async function processReferralReminder(ctx: NotifyContext, job: Job): Promise<void> {
+  const { taskId } = referralReminderJobSchema.parse(job.data);
+  const task = await ctx.repository.read<Task>('Task', taskId).catch(() => undefined);
+  const due = task ? dueAt(task) : undefined;
+  if (!task || !isAwaitingAcknowledgement(task) || due === undefined || due > Date.now()) {
+    // Gone, acknowledged, or given more time (a newer job covers the new due date).
+    return;
+  }
+  const repository = createServerRepository(ctx.db, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
+  for (const [side, recipient, text] of [
+    ['owner', task.owner, 'A referral addressed to you is awaiting acknowledgement: please accept or reject its Task.'],
+    ['requester', task.requester, 'A referral you sent has not been acknowledged by its due date.'],
+  ] as const) {
+    if (!recipient?.reference) {
+      continue;
+    }
+    const identifier = { system: REMINDER_IDENTIFIER_SYSTEM, value: `${taskId}-v${task.meta?.versionId}-${side}` };
+    await repository.create(reminderFor(task, recipient, identifier, text), {
+      ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
+    });
+  }
+  ctx.logger.info({ taskId }, 'referral reminder sent');
+}
+
+function reminderFor(task: Task, recipient: Reference, identifier: { system: string; value: string }, text: string): Communication {
+  const tags = (task.meta?.tag ?? []).filter((t) => t.system === SHARE_CATEGORY_SYSTEM);
+  return {
+    resourceType: 'Communication',
+    ...(tags.length > 0 ? { meta: { tag: tags } } : {}),
+    identifier: [identifier],
+    status: 'completed',
+    category: [{ text: 'Referral reminder' }],
+    ...(task.for?.reference ? { subject: { reference: task.for.reference } } : {}),
+    about: [{ reference: `Task/${task.id}` }],
+    recipient: [{ reference: recipient.reference }],
+    sent: new Date().toISOString(),
+    payload: [{ contentString: text }],
+  };
+}
