@@ -55,6 +55,17 @@ describe('the process', () => {
     }
   });
 
+  test('ROLE=worker runs the worker alone and exits 0 on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    const worker = await startCareCircle({ DATABASE_URL: database.url, ADMIN_TOKEN: adminToken, ROLE: 'worker' });
+    try {
+      expect(worker.output()).toContain('CareCircle worker is running');
+    } finally {
+      expect(await worker.stop()).toBe(0);
+      await database.drop();
+    }
+  });
+
   test('prints the generated admin token in development', async () => {
     const database = await createTestDatabase();
     const app = await startCareCircle({ DATABASE_URL: database.url, NODE_ENV: 'development' });

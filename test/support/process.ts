@@ -44,7 +44,7 @@ export async function startCareCircle(env: Record<string, string>): Promise<Runn
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`CareCircle did not start in time:\n${output}`)), 30_000);
     const poll = setInterval(() => {
-      if (output.includes('CareCircle is running')) {
+      if (/CareCircle (worker )?is running/.test(output)) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve();

@@ -3,7 +3,7 @@
  */
 import { ConfigError, loadConfig } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
-import { startWorkerProcess } from '@carecircle/worker';
+import { exitOnShutdownSignals, startWorkerProcess } from '@carecircle/worker';
 import { StartupError } from './open-services';
 import { startServer } from './server';
 
@@ -29,23 +29,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: (err as Error).name }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnShutdownSignals(logger, () => server.close());
 }
 
 main().catch((err: unknown) => {

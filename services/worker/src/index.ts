@@ -4,3 +4,4 @@
 export { startWorker, type RunningWorker, type WorkerDependencies } from './worker';
 export { startWorkerProcess } from './worker-process';
 export { resolveNotifyOptions, type NotifyOptions } from './notify-context';
+export { exitOnShutdownSignals } from './shutdown-signals';
