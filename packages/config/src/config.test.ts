@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
   });
 
+  test('keeps PGlite data in .carecircle where npm was run, not in a package folder', () => {
+    expect(loadConfig({ INIT_CWD: '/srv/carecircle' }).dataDir).toBe('/srv/carecircle/.carecircle');
+    expect(loadConfig({ INIT_CWD: '/srv/carecircle', DATA_DIR: '/data/cc' }).dataDir).toBe('/data/cc');
+  });
+
   test('derives the FHIR base from BASE_URL without a trailing slash', () => {
     const config = loadConfig({ BASE_URL: 'https://api.example.org/', ADMIN_TOKEN: 'x'.repeat(40) });
     expect(config.fhirBaseUrl).toBe('https://api.example.org/fhir/R4');

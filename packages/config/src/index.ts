@@ -3,6 +3,7 @@
  * Nothing else in CareCircle reads `process.env`; a bad value stops the process at start with a message naming it.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const roleSchema = z.enum(['all', 'api', 'worker']);
@@ -15,7 +16,9 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
-  DATA_DIR: z.string().min(1).default('.carecircle'),
+  DATA_DIR: z.string().min(1).optional(),
+  // Set by npm to the directory `npm start` was run from, so the default data directory is the project's, not a package's.
+  INIT_CWD: z.string().optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
@@ -105,7 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl,
     fhirBaseUrl: `${baseUrl}/fhir/R4`,
     databaseUrl: e.DATABASE_URL,
-    dataDir: e.DATA_DIR,
+    dataDir: e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle'),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     adminToken: e.ADMIN_TOKEN ?? randomBytes(32).toString('base64url'),

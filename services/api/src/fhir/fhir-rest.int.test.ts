@@ -486,6 +486,19 @@ describe('operations', () => {
     expect(ready.body.checks).toEqual({ postgres: 'ok', redis: 'ok' });
   });
 
+  test('readyz answers 503 naming what does not answer', async () => {
+    const other = await createTestApp();
+    try {
+      other.services.redis.disconnect();
+      const res = await other.http.get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.checks).toEqual({ postgres: 'ok', redis: 'fail' });
+    } finally {
+      await other.services.redis.connect().catch(() => undefined);
+      await other.close();
+    }
+  });
+
   test('responses carry a request id, and logs carry it without PHI', async () => {
     const family = `Phi${Date.now()}`;
     const res = await t.http.post(`${FHIR}/Patient`).set('Authorization', auth).set('Content-Type', JSON_FHIR).set('X-Request-Id', 'test-request-0001').send(buildPatient({ name: [{ family }] }));

@@ -14,14 +14,15 @@ export function createHealthRouter(services: AppServices): express.Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const [postgres, redis] = await Promise.all([
+    const [database, redis] = await Promise.all([
       check(() => services.db.query(sql`SELECT 1`)),
       check(() => services.redis.ping()),
     ]);
-    const ready = postgres && redis;
+    const ready = database && redis;
+    // The database check is named for what answers: PostgreSQL, or embedded PGlite.
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ok' : 'unavailable',
-      checks: { postgres: postgres ? 'ok' : 'fail', redis: redis ? 'ok' : 'fail' },
+      checks: { [services.db.kind]: database ? 'ok' : 'fail', redis: redis ? 'ok' : 'fail' },
     });
   });
   return router;
