@@ -54,6 +54,7 @@ export {
   findReceivingSubscriptions,
   leaseRemainingMs,
   listSubscriptionEvents,
+  lockIdleDeliveries,
   readDeliveryState,
   readSubscriptionEvent,
   readSubscriptionSecret,
@@ -64,6 +65,7 @@ export {
   type ChangeEvent,
   type DeliveryState,
   type EventOutcome,
+  type IdleDelivery,
   type StoredEvent,
 } from './subscription-store';
 export { createExtractSubscriptionSecret, extractSubscriptionSecret } from './subscription-write-rule';

@@ -159,6 +159,43 @@ export async function acquireDeliveryLease(
     : undefined;
 }
 
+/** A subscription whose delivery is due but that nothing seems to be working on (see {@link lockIdleDeliveries}). */
+export interface IdleDelivery {
+  subscriptionId: string;
+  /** The first event not settled yet: the one its delivery job is named after. */
+  eventNumber: number;
+}
+
+/**
+ * Subscriptions (ids after `afterId`, in id order, at most `limit`) that should be delivering and show no sign of it:
+ * still receiving (active or error), an unsettled event numbered more than `idleForMs` ago and due now, and no live
+ * lease. Their delivery rows are locked FOR UPDATE SKIP LOCKED until the caller's transaction ends, so replicas
+ * sweeping at the same time never look at the same subscription.
+ */
+export async function lockIdleDeliveries(
+  tx: Queryable,
+  afterId: string,
+  idleForMs: number,
+  limit: number,
+): Promise<IdleDelivery[]> {
+  const { rows } = await tx.query<{ subscription_id: string; event_number: number | string }>(sql`
+    SELECT d.subscription_id, e.event_number
+    FROM subscription_delivery d
+    JOIN subscription_event e ON e.subscription_id = d.subscription_id AND e.event_number = d.delivered_through + 1
+    WHERE d.subscription_id > ${afterId}
+      AND (d.lease_owner IS NULL OR d.lease_until < clock_timestamp())
+      AND e.outcome IS NULL
+      AND e.numbered_at < clock_timestamp() - make_interval(secs => ${idleForMs / 1000})
+      AND e.next_attempt_at <= clock_timestamp()
+      AND EXISTS (
+        SELECT 1 FROM resource_version rv
+        WHERE rv.resource_type = 'Subscription' AND rv.id = d.subscription_id AND rv.superseded_xid IS NULL
+          AND NOT rv.deleted AND rv.content ->> 'status' IN ('active', 'error'))
+    ORDER BY d.subscription_id LIMIT ${limit}
+    FOR UPDATE OF d SKIP LOCKED`);
+  return rows.map((r) => ({ subscriptionId: r.subscription_id, eventNumber: Number(r.event_number) }));
+}
+
 /** Milliseconds until another holder's lease on the subscription runs out (0 when there is none). */
 export async function leaseRemainingMs(q: Queryable, subscriptionId: string): Promise<number> {
   const { rows } = await q.query<{ remaining_ms: number | string | null }>(sql`

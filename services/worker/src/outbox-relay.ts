@@ -3,6 +3,7 @@
  * FOR UPDATE SKIP LOCKED (replicas share the work), enqueued with jobId = the outbox event id (a relay that dies after
  * enqueueing and before marking re-enqueues nothing new), and marked relayed in the same transaction. It polls every
  * `relayIntervalMs` when idle and immediately again after a full batch, so a change is on the queue within ~100 ms.
+ * A row whose job Redis lost is handed back here by the delivery sweeper (relayed_at cleared), and relayed again.
  */
 import type { Logger } from '@carecircle/log';
 import { NOTIFY_QUEUES, topicsTriggeredBy, type OutboxEventJob } from '@carecircle/notify';
@@ -80,7 +81,11 @@ export async function relayBatch(db: Database, queue: Queue): Promise<number> {
     if (jobs.length > 0) {
       await queue.addBulk(jobs);
     }
-    await tx.query(sql`UPDATE outbox SET relayed_at = now() WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
+    // A row that became no job needs no matching either: marked matched at once, so the sweeper never hands it back.
+    const jobless = rows.filter((row) => !concernsNotifications(row)).map((r) => r.seq);
+    await tx.query(sql`
+      UPDATE outbox SET relayed_at = now(), matched_at = CASE WHEN seq = ANY(${jobless}::bigint[]) THEN now() END
+      WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
     return rows.length;
   }, 'read committed');
 }

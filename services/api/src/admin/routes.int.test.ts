@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { openAuthTestApp, type AuthTestApp } from '../oauth/auth-test-app';
+import { registerSystemClient } from '../smart-test-clients';
 
 function publicJwk(kid: string, type: 'rsa' | 'ec' = 'ec'): Record<string, unknown> {
   const { publicKey } =
@@ -105,5 +106,29 @@ describe('admin API', () => {
     const res = await request(t.app).post('/admin/users').set('Authorization', admin()).send(body).expect(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(JSON.stringify(res.body)).not.toContain(String(body.password));
+  });
+});
+
+describe('signing key rotation', () => {
+  test('a token signed before rotation keeps working; new tokens carry the new key; both keys are published', async () => {
+    const t = await openAuthTestApp();
+    try {
+      const admin = `Bearer ${t.services.config.adminToken}`;
+      const client = await registerSystemClient(t, 'Organization/rotation-test', 'system/Organization.rs');
+      const before = await client.token();
+      const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()) as { kid: string }).kid;
+      const rotated = await request(t.app).post('/admin/signing-keys/rotate').set('Authorization', admin).expect(201);
+      const after = await client.token();
+      expect(kidOf(after)).toBe(rotated.body.kid);
+      expect(kidOf(after)).not.toBe(kidOf(before));
+      const jwks = (await request(t.app).get('/.well-known/jwks.json').expect(200)).body as { keys: { kid: string }[] };
+      expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([kidOf(before), kidOf(after)]));
+      for (const token of [before, after]) {
+        await request(t.app).get('/fhir/R4/Organization').set('Authorization', `Bearer ${token}`).expect(200);
+      }
+      await request(t.app).post('/admin/signing-keys/rotate').expect(401);
+    } finally {
+      await t.close();
+    }
   });
 });

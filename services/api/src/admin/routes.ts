@@ -3,7 +3,7 @@
  * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); every change is logged with ids only.
  * Errors are OperationOutcomes, answered by the app's error handler.
  */
-import { isAdminToken } from '@carecircle/auth';
+import { isAdminToken, rotateSigningKey } from '@carecircle/auth';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
@@ -57,6 +57,12 @@ export function createAdminRouter(services: AppServices): express.Router {
     const user = await disableUserHandler(services, req.params.id);
     services.logger.info({ admin: 'user.disable', userId: user.id }, 'admin disabled a user');
     res.json(user);
+  });
+
+  router.post('/signing-keys/rotate', async function postRotateSigningKey(_req, res) {
+    const kid = await rotateSigningKey(services);
+    services.logger.info({ admin: 'signing-key.rotate', kid }, 'admin rotated the token signing key');
+    res.status(201).json({ kid });
   });
 
   return router;
