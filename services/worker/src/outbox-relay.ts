@@ -84,7 +84,7 @@ export async function relayBatch(db: Database, queue: Queue): Promise<number> {
     // A row that became no job needs no matching either: marked matched at once, so the sweeper never hands it back.
     const jobless = rows.filter((row) => !concernsNotifications(row)).map((r) => r.seq);
     await tx.query(sql`
-      UPDATE outbox SET relayed_at = now(), matched_at = CASE WHEN seq = ANY(${jobless}::bigint[]) THEN now() END
+      UPDATE outbox SET relayed_at = now(), matched_at = CASE WHEN seq = ANY(${jobless}::bigint[]) THEN now() ELSE matched_at END
       WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
     return rows.length;
   }, 'read committed');
