@@ -32,6 +32,14 @@ export interface NotifyOptions {
    */
   matchConcurrency?: number;
   deliveryConcurrency?: number;
+  /** Pause between two sweeps for notification work Redis lost (delivery-sweeper.ts). Default 5 000 ms. */
+  sweepIntervalMs?: number;
+  /**
+   * Work this old without progress is presumed lost and re-enqueued: outbox rows relayed and not matched, subscriptions
+   * with a due event and no lease. Longer than matching and delivery ever lag in normal running, since every re-enqueue
+   * costs a Redis round trip (though a job still there absorbs it). Default 30 000 ms.
+   */
+  sweepAfterMs?: number;
 }
 
 export type ResolvedNotifyOptions = Required<NotifyOptions>;
@@ -59,6 +67,8 @@ export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotif
     stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
     matchConcurrency: options.matchConcurrency ?? 1,
     deliveryConcurrency: options.deliveryConcurrency ?? 16,
+    sweepIntervalMs: options.sweepIntervalMs ?? 5_000,
+    sweepAfterMs: options.sweepAfterMs ?? 30_000,
   };
 }
 

@@ -20,6 +20,7 @@ import { createRepository, fullAccess, type Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { processDelivery } from './delivery-queue';
+import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
 import { processHeartbeat } from './heartbeat-queue';
 import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
@@ -108,7 +109,14 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     maxStalledCount,
   });
   const processors: [string, (job: Job, token?: string) => Promise<void>, WorkerOptions][] = [
-    [NOTIFY_QUEUES.outboxEvents, (job) => processOutboxEvent(ctx, job), workerOptions(options.matchConcurrency, 5)],
+    [
+      NOTIFY_QUEUES.outboxEvents,
+      async (job) => {
+        await processOutboxEvent(ctx, job);
+        await recordOutboxEventMatched(db, job);
+      },
+      workerOptions(options.matchConcurrency, 5),
+    ],
     [NOTIFY_QUEUES.delivery, (job, token) => processDelivery(ctx, job, token), workerOptions(options.deliveryConcurrency, 20)],
     [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
@@ -125,10 +133,17 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
   // Connected before start returns, so a quick close never races a connection still being set up.
   await Promise.all([...workers, ...Object.values(queues)].map((w) => w.waitUntilReady()));
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
+  const sweeper = startDeliverySweeper({
+    db,
+    deliveryQueue: queues.delivery,
+    logger,
+    intervalMs: options.sweepIntervalMs,
+    afterMs: options.sweepAfterMs,
+  });
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   return {
     async close() {
-      await relay.close();
+      await Promise.all([relay.close(), sweeper.close()]);
       await Promise.all(workers.map((w) => w.close()));
       stop.abort();
       await Promise.all(Object.values(queues).map((q) => q.close()));

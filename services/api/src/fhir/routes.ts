@@ -16,6 +16,7 @@ import express, { type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
+import { queryParams } from '../http/query-params';
 import { createSubscriptionOperationsRouter, createTopicsRouter } from '../subscriptions/routes';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
@@ -48,7 +49,7 @@ export function createFhirRouter(services: AppServices): express.Router {
   router.get(conformancePaths(conformanceTypes), (req, res) => {
     res.locals.interaction = 'conformance';
     const [type = '', id] = req.path.split('/').filter(Boolean);
-    sendFhir(res, 200, serveConformance(type, id, toSearchParams(req), config.fhirBaseUrl, getConformanceResource, getConformanceResources));
+    sendFhir(res, 200, serveConformance(type, id, queryParams(req), config.fhirBaseUrl, getConformanceResource, getConformanceResources));
   });
 
   router.all('/{*path}', async (req: Request, res: Response) => {
@@ -88,18 +89,6 @@ function conformancePaths(types: readonly string[]): string[] {
   return types.flatMap((type) => [`/${type}`, `/${type}/:id`]);
 }
 
-function toSearchParams(req: Request): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(req.query)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v === 'string') {
-        params.append(name, v);
-      }
-    }
-  }
-  return params;
-}
-
 function toFhirRequest(req: Request): FhirRequest {
   const method = req.method === 'HEAD' ? 'GET' : (req.method as FhirMethod);
   const prefer = PREFER_RETURN.exec(req.get('prefer') ?? '')?.[1] as FhirRequest['preferReturn'];
@@ -109,7 +98,7 @@ function toFhirRequest(req: Request): FhirRequest {
   return {
     method,
     path: req.path.replace(/^\/+/, ''),
-    query: toSearchParams(req),
+    query: queryParams(req),
     body: req.body as unknown,
     ...(ifMatch ? { ifMatch } : {}),
     ...(ifNoneExist ? { ifNoneExist } : {}),

@@ -17,6 +17,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { sendFhir } from '../http/fhir-response';
+import { queryParams } from '../http/query-params';
 import { getSubscriptionEvents, getSubscriptionStatus } from './subscription-operations';
 
 /**
@@ -28,7 +29,7 @@ export function createTopicsRouter(fhirBaseUrl?: string): express.Router {
   const topics = listTopicResources();
   router.get('/SubscriptionTopic', function searchTopics(req: Request, res: Response) {
     res.locals.interaction = 'search SubscriptionTopic';
-    const params = toSearchParams(req);
+    const params = queryParams(req);
     for (const name of params.keys()) {
       if (!['url', '_id', '_count'].includes(name)) {
         fail(badRequest('SubscriptionTopic searches support url and _id only'));
@@ -75,20 +76,8 @@ export function createSubscriptionOperationsRouter(services: AppServices): expre
     res.locals.interaction = `operation Subscription ${operation}`;
     const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
     const bundle =
-      operation === '$status' ? await getSubscriptionStatus(target, id) : await getSubscriptionEvents(target, id, toSearchParams(req));
+      operation === '$status' ? await getSubscriptionStatus(target, id) : await getSubscriptionEvents(target, id, queryParams(req));
     sendFhir(res, 200, bundle);
   });
   return router;
-}
-
-function toSearchParams(req: Request): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(req.query)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v === 'string') {
-        params.append(name, v);
-      }
-    }
-  }
-  return params;
 }
