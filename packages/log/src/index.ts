@@ -6,17 +6,57 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** Creates the process logger at the given level (`silent` in tests unless LOG_LEVEL says otherwise). */
-export function createLogger(level: string, bindings: Record<string, string> = {}): Logger {
-  return pino({
+/** Where log lines go: stdout unless a test (or a transport) passes its own stream. */
+export type LogDestination = pino.DestinationStream;
+
+// Credentials a log call must never write, should one ever reach it: bearer and refresh tokens, client assertions,
+// PKCE verifiers, passwords, authorization codes, secrets, and the Authorization header wherever a request is logged.
+const CREDENTIAL_FIELDS = [
+  'authorization',
+  'password',
+  'token',
+  'secret',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_assertion',
+  'client_secret',
+  'code_verifier',
+];
+
+/**
+ * The paths pino masks. Credential fields at the top level and one level down (`*.field`); the request shapes that
+ * carry them deeper (headers, form bodies, queries). `code` (an authorization code) only at the top level and in
+ * request bodies and queries: elsewhere `code` is an error or coding code, which logs need.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  ...CREDENTIAL_FIELDS,
+  ...CREDENTIAL_FIELDS.map((field) => `*.${field}`),
+  'code',
+  ...['body', 'form', 'query', 'req.body', 'req.query'].flatMap((container) => [
+    `${container}.code`,
+    ...CREDENTIAL_FIELDS.map((field) => `${container}.${field}`),
+  ]),
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+/**
+ * Creates the process logger at the given level (`silent` in tests unless LOG_LEVEL says otherwise), writing to
+ * `destination` (stdout by default).
+ */
+export function createLogger(level: string, bindings: Record<string, string> = {}, destination?: LogDestination): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'carecircle', ...bindings },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Defence in depth: should a credential-bearing field ever reach a log call, it is masked.
-    redact: {
-      paths: ['authorization', 'password', 'token', 'secret', '*.authorization', '*.password', '*.token', '*.secret'],
-      censor: '[redacted]',
-    },
+    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
