@@ -31,6 +31,7 @@ export {
   type ConformanceResource,
 } from './profiles';
 export {
+  APPEND_ONLY_RESOURCE_TYPES,
   assertSupportedResourceType,
   assertValidId,
   FHIR_ID_PATTERN,
@@ -39,5 +40,6 @@ export {
   SUPPORTED_RESOURCE_TYPES,
   type SupportedResourceType,
 } from './resource-types';
-export { validateFhirResource } from './validation';
+export { hasUnstorableCharacters } from './storable-text';
+export { validateFhirResource, validateFhirStructure } from './validation';
 export { fail, methodNotAllowed, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';

@@ -44,8 +44,11 @@ function checkValue(value: BoundValue, expansion: ValueSetExpansion, valueSetUrl
     }
     case 'Coding':
       return checkCodings([value.value as Coding], value.path, expansion, valueSetUrl, false);
-    case 'CodeableConcept':
-      return checkCodings((value.value as CodeableConcept).coding ?? [], value.path, expansion, valueSetUrl, true);
+    case 'CodeableConcept': {
+      // Malformed values (a coding that is not an array) are reported by the structural validation.
+      const codings: unknown = (value.value as CodeableConcept | undefined)?.coding;
+      return checkCodings(Array.isArray(codings) ? (codings as Coding[]) : [], value.path, expansion, valueSetUrl, true);
+    }
     default:
       // Quantity, string and uri bindings need unit and URI semantics we do not have locally.
       return [];
@@ -60,8 +63,11 @@ function checkCodings(
   inConcept: boolean,
 ): OperationOutcomeIssue[] {
   return codings.flatMap((coding, index) => {
+    if (typeof coding !== 'object' || coding === null) {
+      return [];
+    }
     const { system, code } = coding;
-    if (!system || code === undefined || !expansion.has(system) || expansionContains(expansion, code, system)) {
+    if (typeof system !== 'string' || typeof code !== 'string' || !expansion.has(system) || expansionContains(expansion, code, system)) {
       return [];
     }
     return [codeInvalid(inConcept ? `${path}.coding[${index}]` : path, code, valueSetUrl)];

@@ -29,6 +29,12 @@ export const SUPPORTED_RESOURCE_TYPES = [
 
 export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
 
+/**
+ * Records of what happened (who saw what, who changed what): created, read and searched, never updated, patched or
+ * deleted, by anyone, so the trail cannot be rewritten.
+ */
+export const APPEND_ONLY_RESOURCE_TYPES: ReadonlySet<string> = new Set<SupportedResourceType>(['AuditEvent', 'Provenance']);
+
 const supported = new Set<string>(SUPPORTED_RESOURCE_TYPES);
 
 /** True when `type` is a resource type this server stores. */

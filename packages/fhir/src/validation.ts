@@ -1,13 +1,17 @@
 /**
  * Validation of every write, in one call that reports every problem at once:
  * 1. R4 structure, cardinality and invariants (@medplum/core's validator);
- * 2. each profile the resource claims in `meta.profile`, which must be one of ours (fhir-profiles/): we do not accept
+ * 2. the R4 rules that validator leaves out: nested data type invariants, empty values, dom-3, narrative XHTML,
+ *    storable text (invariants.ts);
+ * 3. each profile the resource claims in `meta.profile`, which must be one of ours (fhir-profiles/): we do not accept
  *    a claim of conformance we cannot check;
- * 3. required terminology bindings, which @medplum/core does not enforce (required-bindings.ts).
+ * 4. required terminology bindings, which @medplum/core does not enforce (required-bindings.ts).
  * Failures throw one OperationOutcomeError (400) whose issues name the element as FHIRPath in `expression`.
+ * {@link validateFhirStructure} is the same without step 3, for checking input before server rules complete it.
  */
 import { OperationOutcomeError, validateResource, type ValidatorOptions } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { checkInvariants } from './invariants';
 import { findConformanceResourceByUrl, loadFhirDefinitions } from './profiles';
 import { checkRequiredBindings, type BoundValues } from './required-bindings';
 import { safeForMessage } from './resource-types';
@@ -17,10 +21,28 @@ import { safeForMessage } from './resource-types';
  * OperationOutcomeError (400) listing every error; returns the warnings, if any, for the caller to log.
  */
 export function validateFhirResource(resource: Resource): OperationOutcomeIssue[] {
+  return validate(resource, true);
+}
+
+/**
+ * Validates `resource` against R4 alone (structure, invariants, required bindings), ignoring the profiles it claims:
+ * what every write is checked for before server-side rules read it, so they only ever see a well-formed resource.
+ * Throws like {@link validateFhirResource}.
+ */
+export function validateFhirStructure(resource: Resource): OperationOutcomeIssue[] {
+  return validate(resource, false);
+}
+
+function validate(resource: Resource, withProfiles: boolean): OperationOutcomeIssue[] {
   loadFhirDefinitions();
   const boundValues: BoundValues = {};
   const issues = runValidator(resource, { collect: { tokens: boundValues } });
-  (resource.meta?.profile ?? []).forEach((url, index) => {
+  issues.push(...checkInvariants(resource, !issues.some(isError)));
+  const profiles = withProfiles && Array.isArray(resource.meta?.profile) ? resource.meta.profile : [];
+  profiles.forEach((url: unknown, index) => {
+    if (typeof url !== 'string') {
+      return; // The R4 validation above reports it.
+    }
     const expression = `${resource.resourceType}.meta.profile[${index}]`;
     const profile = resolveProfile(url, resource.resourceType, expression);
     if ('issue' in profile) {
@@ -32,7 +54,7 @@ export function validateFhirResource(resource: Resource): OperationOutcomeIssue[
   issues.push(...checkRequiredBindings(boundValues));
 
   const unique = withoutDuplicates(issues);
-  if (unique.some((issue) => issue.severity === 'error' || issue.severity === 'fatal')) {
+  if (unique.some(isError)) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: unique });
   }
   return unique;
@@ -79,6 +101,10 @@ function runValidator(resource: Resource, options: ValidatorOptions): OperationO
     }
     throw err;
   }
+}
+
+function isError(issue: OperationOutcomeIssue): boolean {
+  return issue.severity === 'error' || issue.severity === 'fatal';
 }
 
 /** The base validation and a profile's validation report base problems alike; each is reported once. */
