@@ -23,6 +23,17 @@ describe('loadConfig', () => {
     expect(config.adminTokenGenerated).toBe(false);
   });
 
+  test('derives the page token key from PAGE_TOKEN_SECRET, else ADMIN_TOKEN: the same on every replica', () => {
+    const key = (env: Record<string, string>) => Buffer.from(loadConfig(env).pageTokenKey).toString('hex');
+    const admin = { ADMIN_TOKEN: 'a'.repeat(40) };
+    expect(key(admin)).toBe(key(admin));
+    expect(key(admin)).toHaveLength(64);
+    expect(key(admin)).not.toBe(key({ ADMIN_TOKEN: 'b'.repeat(40) }));
+    expect(key({ ...admin, PAGE_TOKEN_SECRET: 's'.repeat(32) })).toBe(key({ ADMIN_TOKEN: 'b'.repeat(40), PAGE_TOKEN_SECRET: 's'.repeat(32) }));
+    expect(key({ ...admin, PAGE_TOKEN_SECRET: 's'.repeat(32) })).not.toBe(key(admin));
+    expect(() => loadConfig({ PAGE_TOKEN_SECRET: 'short' })).toThrow(/PAGE_TOKEN_SECRET/);
+  });
+
   test('names every invalid variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT.*DATABASE_URL/);

@@ -2,7 +2,7 @@
  * Configuration: the process environment parsed once, with zod, into a typed object.
  * Nothing else in CareCircle reads `process.env`; a bad value stops the process at start with a message naming it.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -25,6 +25,7 @@ const envSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]+$/).default('{carecircle}'),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  PAGE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ROLE: roleSchema.default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
@@ -58,6 +59,11 @@ export interface Config {
   readonly adminToken: string;
   /** True when the admin token was generated for this run (development only) and should be printed. */
   readonly adminTokenGenerated: boolean;
+  /**
+   * The key that signs search and history `_page` tokens: HKDF-SHA256 of `PAGE_TOKEN_SECRET`, or of `ADMIN_TOKEN` when
+   * that is not set, so every replica of a deployment signs and accepts the same tokens.
+   */
+  readonly pageTokenKey: Uint8Array;
   readonly role: ProcessRole;
   readonly logLevel: string;
   /** Largest request body accepted, in bytes; larger bodies answer 413. */
@@ -102,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration: NOTIFY_ALLOW_LOOPBACK_HTTP is for development only');
   }
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const adminToken = e.ADMIN_TOKEN ?? randomBytes(32).toString('base64url');
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -111,8 +118,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle'),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
-    adminToken: e.ADMIN_TOKEN ?? randomBytes(32).toString('base64url'),
+    adminToken,
     adminTokenGenerated: !e.ADMIN_TOKEN,
+    pageTokenKey: new Uint8Array(hkdfSync('sha256', e.PAGE_TOKEN_SECRET ?? adminToken, 'carecircle', 'page-token', 32)),
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,

@@ -15,6 +15,13 @@ export interface AccessPolicy {
   readonly recorder?: AccessRecorder;
 
   /**
+   * When true, an update of an id that does not exist creates the resource with that id (update-as-create). Only the
+   * operator's policy sets it: for every other caller an absent id answers 404 exactly as a hidden one does, so a write
+   * cannot be used to learn whether a resource it may not see exists.
+   */
+  readonly clientAssignedIds?: boolean;
+
+  /**
    * Throws an OperationOutcomeError (403) when the caller may not perform `interaction` on `resourceType` at all
    * (the caller's scopes forbid it). Called before any database work.
    */
@@ -67,6 +74,7 @@ export interface AccessRecorder {
 
 /** The policy of the operator (admin token) and of the server's own jobs: everything, for everything. */
 export const fullAccess: AccessPolicy = {
+  clientAssignedIds: true,
   assertInteraction: () => undefined,
   visibility: () => undefined,
   assertWrite: () => undefined,

@@ -55,8 +55,8 @@ describe('history (PostgreSQL)', () => {
     ]);
     // writes after page 1 do not shift page 2
     await repo.update({ ...obs, status: 'amended' });
-    // the caller repeats its query with the token (the token carries only snapshot, offset and count)
-    const page2 = await repo.history(undefined, undefined, new URLSearchParams({ _since: since, _page: system.next! }));
+    // the caller repeats its query with the token (the token carries snapshot, offset and count, and is bound to the query)
+    const page2 = await repo.history(undefined, undefined, new URLSearchParams({ _since: since, _count: '2', _page: system.next! }));
     expect(page2.entries.map((e) => `${e.resourceType}/${e.id}@${e.versionId}`)).toEqual([`Patient/${patient.id}@1`]);
     expect(page2.next).toBeUndefined();
     expect(page2.previous).toBeDefined();

@@ -1,7 +1,9 @@
 /**
  * History: every version of one resource, of a type or of the whole system, newest first, deletions included. Paging
  * uses the same snapshot tokens as search (a later page lists only versions that existed when page 1 was read), and
- * the caller's visibility applies to every version row: what the caller cannot see has no history.
+ * the caller's visibility applies to every version row, and to the resource's current version as well: an older
+ * version is shown only to a caller who may see both it and the current one, so a resource that became more sensitive
+ * (relabelled, moved to another practice) takes its past with it. What the caller cannot see has no history.
  */
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -10,15 +12,17 @@ import type { Queryable } from './database';
 import { CURRENT_VIEW, versionCreatedIn, type ReadView } from './read-view';
 import type { HistoryEntry, HistoryOutcome } from './repository';
 import { parseDateRange } from './search/date-range';
-import { decodePageToken, encodePageToken, type PageToken } from './search/page-token';
+import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './search/page-token';
+import { pageTokenBinding, unixSeconds } from './search/run-search';
 import { DEFAULT_COUNT, parseCount } from './search/search-request';
 import { join, sql, type Sql } from './sql';
-import { inConsistentRead, queryable, type StoreContext } from './store-context';
+import { inConsistentRead, queryable, visibleWithCurrent, type StoreContext } from './store-context';
 
 interface HistoryRequest {
   count: number;
   since: string | undefined;
-  page: PageToken | undefined;
+  /** The `_page` token as given. */
+  page: string | undefined;
 }
 
 /**
@@ -33,16 +37,18 @@ export async function runHistory(
 ): Promise<HistoryOutcome> {
   const request = parseHistoryRequest(params);
   const scope = historyScope(ctx, resourceTypes, id);
-  const { page } = request;
-  if (page) {
+  const binding = pageTokenBinding(ctx, `history:${resourceTypes.length === 1 ? resourceTypes[0] : '*'}/${id ?? '*'}`, params);
+  if (request.page !== undefined) {
+    const page = decodePageToken(request.page, binding, ctx.now());
     const q = queryable(ctx);
     await assertInstanceVisible(q, scope, id);
-    return historyPage(q, scope, request, { kind: 'snapshot', snapshot: page.snapshot }, page.snapshot, page.offset, page.count);
+    return historyPage(q, scope, request, { kind: 'snapshot', snapshot: page.snapshot }, binding, page);
   }
   return inConsistentRead(ctx, async (q) => {
     await assertInstanceVisible(q, scope, id);
     const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
-    return historyPage(q, scope, request, CURRENT_VIEW, rows[0]!.snapshot, 0, request.count);
+    const first: PageToken = { snapshot: rows[0]!.snapshot, offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
+    return historyPage(q, scope, request, CURRENT_VIEW, binding, first);
   });
 }
 
@@ -51,9 +57,9 @@ function historyScope(ctx: StoreContext, resourceTypes: readonly string[], id: s
   const unlimited: string[] = [];
   const limited: Sql[] = [];
   for (const type of resourceTypes) {
-    const visibility = ctx.policy.visibility(type);
+    const visibility = visibleWithCurrent(ctx, type);
     if (visibility) {
-      limited.push(sql`(rv.resource_type = ${type} AND (${visibility}))`);
+      limited.push(sql`(rv.resource_type = ${type} AND ${visibility})`);
     } else {
       unlimited.push(type);
     }
@@ -83,10 +89,10 @@ async function historyPage(
   scope: Sql,
   request: HistoryRequest,
   view: ReadView,
-  snapshot: string,
-  offset: number,
-  count: number,
+  binding: PageTokenBinding,
+  page: PageToken,
 ): Promise<HistoryOutcome> {
+  const { offset, count } = page;
   const conditions = [scope, versionCreatedIn(view)];
   if (request.since) {
     conditions.push(sql`rv.last_updated >= ${request.since}::timestamptz`);
@@ -122,10 +128,10 @@ async function historyPage(
     return entry;
   });
   if (rows.length > count) {
-    outcome.next = encodePageToken({ snapshot, offset: offset + count, count });
+    outcome.next = encodePageToken({ ...page, offset: offset + count }, binding);
   }
   if (offset > 0) {
-    outcome.previous = encodePageToken({ snapshot, offset: Math.max(0, offset - count), count });
+    outcome.previous = encodePageToken({ ...page, offset: Math.max(0, offset - count) }, binding);
   }
   return outcome;
 }
@@ -151,7 +157,7 @@ function parseHistoryRequest(params: URLSearchParams): HistoryRequest {
         break;
       }
       case '_page':
-        request.page = decodePageToken(value);
+        request.page = value;
         break;
       case '_format':
       case '_pretty':

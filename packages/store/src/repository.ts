@@ -72,15 +72,21 @@ export interface Repository {
 
   /** Current version; 404 when absent or not visible to the caller, 410 when deleted. */
   read<T extends Resource = Resource>(resourceType: string, id: string): Promise<T>;
-  /** One version; 404 when absent or not visible, 410 when that version is a deletion. */
+  /**
+   * One version; 404 when absent or not visible (an older version is visible only while the current one is too), 410
+   * when that version is a deletion.
+   */
   vread<T extends Resource = Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
   /** Validates, assigns id/meta, stores version 1, indexes it, appends an outbox event. */
   create<T extends Resource>(resource: T, options?: CreateOptions): Promise<WriteOutcome<T>>;
-  /** Update (or create with the client's id): validates, stores the next version; honours If-Match. */
+  /**
+   * Update: validates, stores the next version; honours If-Match. An absent id is 404, unless the policy lets its
+   * caller choose ids (`clientAssignedIds`), when it creates the resource with that id.
+   */
   update<T extends Resource>(resource: T, options?: UpdateOptions): Promise<WriteOutcome<T>>;
   /** JSON Patch applied to the current version, then validated and stored like an update. */
   patch<T extends Resource = Resource>(resourceType: string, id: string, operations: PatchOperation[], options?: UpdateOptions): Promise<T>;
-  /** Records a deletion version; later reads answer 410. Deleting an absent or already deleted resource succeeds. */
+  /** Records a deletion version; later reads answer 410. Deleting an already deleted resource succeeds; an absent one is 404. */
   delete(resourceType: string, id: string, options?: UpdateOptions): Promise<void>;
   /** Search with the supported parameters; unknown parameters answer 400. */
   search(resourceType: string, params: SearchParams): Promise<SearchOutcome>;

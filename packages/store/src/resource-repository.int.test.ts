@@ -227,8 +227,8 @@ describe('resource repository (PostgreSQL)', () => {
       expect(await outboxKinds('Patient', resource.id!)).toEqual(['create:1', 'delete:2']);
     });
 
-    test('deleting an absent or already deleted resource succeeds without writing', async () => {
-      await expect(repo.delete('Patient', 'never-there')).resolves.toBeUndefined();
+    test('deleting an already deleted resource succeeds without writing; an absent one is 404', async () => {
+      expect(await statusOf(repo.delete('Patient', 'never-there'))).toBe(404);
       const { resource } = await repo.create(buildPatient('Delete', 'Twice'));
       await repo.delete('Patient', resource.id!);
       await repo.delete('Patient', resource.id!);

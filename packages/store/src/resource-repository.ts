@@ -3,13 +3,27 @@
  * search, history and transactions, each consulting the bound {@link AccessPolicy} (interaction first, visibility
  * inside every SELECT, the write check inside the write's transaction).
  *
- * Decisions where FHIR leaves room: If-Match on a missing resource is 412; a write to a resource the caller cannot
- * see is 404; create with a caller-chosen id that exists is 409; update of a deleted resource brings it back
- * (outcome `created`); every update writes a new version even when only meta would differ; malformed ids are 400.
+ * Decisions where FHIR leaves room: a write to a resource the caller cannot see is 404, and so is an update, patch or
+ * delete of one that does not exist, so a write never tells a caller more than a read would; only a policy that lets
+ * its caller choose ids (the operator's) turns an update of an absent id into a create (and If-Match on it into 412).
+ * Deleting a deleted resource succeeds again (204); update of a deleted resource brings it back (outcome `created`,
+ * which needs the create interaction too); create with a caller-chosen id that exists is 409; every update writes a
+ * new version even when only meta would differ; malformed ids are 400. AuditEvent and Provenance are append-only: no
+ * update, patch or delete, whoever asks (405).
+ *
+ * Every written resource is checked against R4 structure before anything reads it (the policy, the write rules), so
+ * each rule sees a well-formed resource; after the rules, the whole validation (profiles included) runs on the result.
  */
 import { badRequest, conflict, gone, notFound, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { Meta, Resource } from '@medplum/fhirtypes';
-import { assertSupportedResourceType, assertValidId, validateFhirResource } from '@carecircle/fhir';
+import {
+  APPEND_ONLY_RESOURCE_TYPES,
+  assertSupportedResourceType,
+  assertValidId,
+  methodNotAllowed,
+  validateFhirResource,
+  validateFhirStructure,
+} from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
 import { computePatientCompartments } from './compartments';
 import type { Database, Queryable } from './database';
@@ -24,14 +38,16 @@ import type {
   UpdateOptions,
   WriteOutcome,
 } from './repository';
+import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
 import { findConditionalMatches, runSearch } from './search/run-search';
 import { sql } from './sql';
-import { inWriteTransaction, queryable, visibleTo, type StoreContext } from './store-context';
+import { inWriteTransaction, queryable, visibleTo, visibleWithCurrent, type StoreContext } from './store-context';
 import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion } from './version-store';
 
 /**
- * A rule every write passes, whoever the caller: runs inside the write's transaction before validation and may complete
- * `next` (server-filled labels) or refuse it (throw an OperationOutcomeError).
+ * A rule every write passes, whoever the caller: runs inside the write's transaction, after `next` passed the R4
+ * structural validation and the policy's write check, and before the final validation; it may complete `next`
+ * (server-filled labels) or refuse it (throw an OperationOutcomeError).
  */
 export type WriteRule = (next: Resource, current: Resource | undefined, tx: Queryable) => void | Promise<void>;
 
@@ -40,6 +56,13 @@ export interface RepositoryOptions {
   now?: () => Date;
   /** Rules every write passes (labels, consent well-formedness), in order. */
   writeRules?: readonly WriteRule[];
+  /**
+   * The key that signs `_page` tokens. Replicas must share it (deployments derive it from configuration); without one,
+   * a key of this process is used, which suits tests and a single development process.
+   */
+  pageTokenKey?: Uint8Array;
+  /** Who the repository acts for (caller and purpose): `_page` tokens are bound to it. */
+  principal?: string;
 }
 
 /** A repository over `db` bound to `policy`. */
@@ -50,6 +73,8 @@ export function createRepository(db: Database, policy: AccessPolicy, options: Re
     policy,
     now: options.now ?? (() => new Date()),
     writeRules: options.writeRules ?? [],
+    pageTokenKey: options.pageTokenKey ?? PROCESS_PAGE_TOKEN_KEY,
+    principal: options.principal ?? '',
   });
 }
 
@@ -83,10 +108,11 @@ class ResourceRepository implements Repository {
     if (!/^[1-9]\d{0,8}$/.test(versionId)) {
       throw new OperationOutcomeError(notFound);
     }
+    // An older version shows only while the current one does too: a resource that became more sensitive hides its past.
     const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null }>(sql`
       SELECT rv.deleted, rv.content FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.version_id = ${Number(versionId)}
-        AND (${visibleTo(this.ctx, resourceType)})`);
+        AND ${visibleWithCurrent(this.ctx, resourceType) ?? sql`TRUE`}`);
     if (!rows[0]) {
       await this.recordDenialIfHidden('vread', resourceType, id);
     }
@@ -123,16 +149,24 @@ class ResourceRepository implements Repository {
 
   async update<T extends Resource>(resource: T, options: UpdateOptions = {}): Promise<WriteOutcome<T>> {
     const resourceType = requireResourceType(resource);
+    assertChangeable(resourceType);
     this.ctx.policy.assertInteraction('update', resourceType);
     assertSupportedResourceType(resourceType);
     if (resource.id === undefined || resource.id === '') {
       throw new OperationOutcomeError(badRequest('An update needs the resource id', 'id'));
     }
-    const id = assertValidId(resource.id);
+    const id = assertValidId(typeof resource.id === 'string' ? resource.id : '');
     return inWriteTransaction(this.ctx, async (tx) => {
       const current = await this.lockVisible(tx, resourceType, id);
+      if (!current && !this.ctx.policy.clientAssignedIds) {
+        // Absent answers as hidden does: only the operator may create with an id of its choosing.
+        throw new OperationOutcomeError(notFound);
+      }
       assertIfMatch(current, options.ifMatch);
       const live = current && !current.deleted ? current : undefined;
+      if (!live) {
+        this.ctx.policy.assertInteraction('create', resourceType);
+      }
       const stored = await this.store(tx, 'update', resource, id, current, live ? 'update' : 'create');
       return { resource: stored, outcome: live ? 'updated' : 'created' };
     });
@@ -144,6 +178,7 @@ class ResourceRepository implements Repository {
     operations: PatchOperation[],
     options: UpdateOptions = {},
   ): Promise<T> {
+    assertChangeable(resourceType);
     this.ctx.policy.assertInteraction('patch', resourceType);
     assertSupportedResourceType(resourceType);
     assertValidId(id);
@@ -165,13 +200,17 @@ class ResourceRepository implements Repository {
   }
 
   async delete(resourceType: string, id: string, options: UpdateOptions = {}): Promise<void> {
+    assertChangeable(resourceType);
     this.ctx.policy.assertInteraction('delete', resourceType);
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     await inWriteTransaction(this.ctx, async (tx) => {
       const current = await this.lockVisible(tx, resourceType, id);
+      if (!current) {
+        throw new OperationOutcomeError(notFound);
+      }
       assertIfMatch(current, options.ifMatch);
-      if (!current || current.deleted) {
+      if (current.deleted) {
         return;
       }
       await this.ctx.policy.assertWrite('delete', undefined, current.content, tx);
@@ -266,7 +305,10 @@ class ResourceRepository implements Repository {
     return current;
   }
 
-  /** Sets id and meta, asks the policy, applies the write rules, validates, and appends the next version. */
+  /**
+   * Sets id and meta, checks R4 structure, asks the policy, applies the write rules, validates the result (profiles
+   * included), and appends the next version.
+   */
   private async store<T extends Resource>(
     tx: Parameters<typeof appendVersion>[0],
     interaction: 'create' | 'update' | 'patch',
@@ -280,7 +322,10 @@ class ResourceRepository implements Repository {
     const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
     const next = { ...resource, id, meta } as T;
     const previous = current?.deleted ? undefined : (current?.content ?? undefined);
-    // Authorisation first, so a refused caller learns nothing from the rules' or the validator's answers.
+    // Structure first, so the policy and the rules only ever read a well-formed resource (a string where an array
+    // belongs would crash them); it judges the caller's own input alone, so it tells a refused caller nothing.
+    validateFhirStructure(next);
+    // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.policy.assertWrite(interaction, next, previous, tx);
     for (const rule of this.ctx.writeRules) {
       await rule(next, previous, tx);
@@ -310,6 +355,13 @@ async function withHistoryDisclosed(ctx: StoreContext, outcome: HistoryOutcome):
   const resources = outcome.entries.flatMap((entry) => (entry.resource ? [entry.resource] : []));
   await recordDisclosure(ctx, 'history', resources);
   return outcome;
+}
+
+/** 405 for changing a record of what happened (AuditEvent, Provenance): those are only ever appended. */
+function assertChangeable(resourceType: string): void {
+  if (APPEND_ONLY_RESOURCE_TYPES.has(resourceType)) {
+    throw new OperationOutcomeError(methodNotAllowed(`${resourceType} is append-only: it cannot be updated, patched or deleted`));
+  }
 }
 
 function presentVersion<T extends Resource>(row: { deleted: boolean; content: T | null } | undefined): T {

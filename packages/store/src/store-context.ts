@@ -14,8 +14,12 @@ export interface StoreContext {
   tx: Transaction | undefined;
   policy: AccessPolicy;
   now: () => Date;
-  /** Rules every write passes before validation (see WriteRule). */
+  /** Rules every write passes (see WriteRule). */
   writeRules: readonly WriteRule[];
+  /** The key that signs `_page` tokens (see search/page-token.ts). */
+  pageTokenKey: Uint8Array;
+  /** Who the repository acts for, as page tokens are bound to it. */
+  principal: string;
 }
 
 /** The handle plain statements go through: the open transaction, else the pool. */
@@ -51,6 +55,24 @@ export function inConsistentRead<T>(ctx: StoreContext, fn: (q: Queryable) => Pro
 /** The policy's visibility condition for `resourceType` over `rv`, or TRUE. */
 export function visibleTo(ctx: StoreContext, resourceType: string): Sql {
   return ctx.policy.visibility(resourceType) ?? sql`TRUE`;
+}
+
+/**
+ * The condition for showing a version of `resourceType` that may not be the current one (vread, history): the caller
+ * may see that version and the resource's current version (its current labels and custodian govern its whole past).
+ * Undefined when the policy sets no limit.
+ */
+export function visibleWithCurrent(ctx: StoreContext, resourceType: string): Sql | undefined {
+  const visibility = ctx.policy.visibility(resourceType);
+  if (visibility === undefined) {
+    return undefined;
+  }
+  // The inner `rv` is the current version of the outer `rv`'s resource, so the policy's condition applies to it as is.
+  return sql`((${visibility}) AND (rv.superseded_xid IS NULL OR EXISTS (
+    SELECT 1 FROM (SELECT * FROM resource_version current_version
+      WHERE current_version.resource_type = rv.resource_type AND current_version.id = rv.id
+        AND current_version.superseded_xid IS NULL) rv
+    WHERE ${visibility})))`;
 }
 
 /** True when `policy` lets its caller see the current, live `resourceType/id` (read through `q`, e.g. a write's tx). */

@@ -11,22 +11,34 @@ import type { SearchOutcome } from '../repository';
 import { join, sql, type Sql } from '../sql';
 import { inConsistentRead, queryable, visibleTo, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
-import { encodePageToken } from './page-token';
+import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './page-token';
 import { filterCondition, orderBy } from './search-query';
 import { parseSearchRequest, type SearchRequest } from './search-request';
 
 /** Parses and runs a search of `resourceType` for the context's caller. */
 export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
   const request = parseSearchRequest(resourceType, params);
-  const { page } = request;
-  if (page) {
+  const binding = pageTokenBinding(ctx, `search:${resourceType}`, params);
+  if (request.page !== undefined) {
+    const page = decodePageToken(request.page, binding, ctx.now());
     const view: ReadView = { kind: 'snapshot', snapshot: page.snapshot };
-    return searchPage(ctx, queryable(ctx), request, view, page.snapshot, page.offset, page.count);
+    return searchPage(ctx, queryable(ctx), request, view, binding, page);
   }
   return inConsistentRead(ctx, async (q) => {
     const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
-    return searchPage(ctx, q, request, CURRENT_VIEW, rows[0]!.snapshot, 0, request.count);
+    const first: PageToken = { snapshot: rows[0]!.snapshot, offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
+    return searchPage(ctx, q, request, CURRENT_VIEW, binding, first);
   });
+}
+
+/** What the `_page` tokens of a search or history are bound to: this caller, this search, the store's key. */
+export function pageTokenBinding(ctx: StoreContext, scope: string, params: URLSearchParams): PageTokenBinding {
+  return { key: ctx.pageTokenKey, principal: ctx.principal, scope, params };
+}
+
+/** `date` in whole Unix seconds. */
+export function unixSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
 }
 
 /** The WHERE condition of a search: type, live version in `view`, visibility, filters. */
@@ -49,10 +61,10 @@ async function searchPage(
   q: Queryable,
   request: SearchRequest,
   view: ReadView,
-  snapshot: string,
-  offset: number,
-  count: number,
+  binding: PageTokenBinding,
+  page: PageToken,
 ): Promise<SearchOutcome> {
+  const { offset, count } = page;
   const where = searchCondition(ctx, request, view);
   const outcome: SearchOutcome = { matches: [], included: [] };
   if (request.total !== 'none') {
@@ -78,10 +90,10 @@ async function searchPage(
     request.revinclude,
   );
   if (rows.length > count) {
-    outcome.next = encodePageToken({ snapshot, offset: offset + count, count });
+    outcome.next = encodePageToken({ ...page, offset: offset + count }, binding);
   }
   if (offset > 0) {
-    outcome.previous = encodePageToken({ snapshot, offset: Math.max(0, offset - count), count });
+    outcome.previous = encodePageToken({ ...page, offset: Math.max(0, offset - count) }, binding);
   }
   return outcome;
 }

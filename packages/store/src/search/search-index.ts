@@ -24,9 +24,25 @@ export interface SearchIndexRows {
 }
 
 // Bounds keep every value inside a btree index row (Postgres refuses rows beyond ~2.7 kB); longer values are cut.
+// Searches cut their values the same way (indexedNorm, indexedKey ...), so a long value still finds itself.
 const MAX_STRING_VALUE = 4000;
 const MAX_NORM = 500;
 const MAX_KEY = 600;
+
+/** A string parameter's value as stored in search_string.value. */
+export function indexedString(value: string): string {
+  return value.slice(0, MAX_STRING_VALUE);
+}
+
+/** A string parameter's normal form as stored in search_string.norm. */
+export function indexedNorm(value: string): string {
+  return normalizeForSearch(value).slice(0, MAX_NORM);
+}
+
+/** A token system or code, reference or uri as stored in its table. */
+export function indexedKey(value: string): string {
+  return value.slice(0, MAX_KEY);
+}
 
 /** Extracts the index rows of `resource` for every supported, indexed search parameter of its type. */
 export function extractSearchIndex(resource: Resource): SearchIndexRows {
@@ -52,7 +68,7 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
   switch (param.type) {
     case 'string':
       for (const value of unique(values.flatMap(stringsOf))) {
-        rows.strings.push({ code, value: value.slice(0, MAX_STRING_VALUE), norm: normalizeForSearch(value).slice(0, MAX_NORM) });
+        rows.strings.push({ code, value: indexedString(value), norm: indexedNorm(value) });
       }
       break;
     case 'token': {
@@ -71,7 +87,7 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
         const target = parseReferenceTarget(reference);
         rows.references.push({
           code,
-          reference: reference.slice(0, MAX_KEY),
+          reference: indexedKey(reference),
           targetType: target?.resourceType ?? null,
           targetId: target?.id ?? null,
         });
@@ -91,7 +107,7 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
       break;
     case 'uri':
       for (const value of unique(values.flatMap((v) => (typeof v.value === 'string' ? [v.value] : [])))) {
-        rows.uris.push({ code, value: value.slice(0, MAX_KEY) });
+        rows.uris.push({ code, value: indexedKey(value) });
       }
       break;
     default:
@@ -100,7 +116,7 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
 }
 
 function cut(value: string | null | undefined): string | null {
-  return value === undefined || value === null ? null : value.slice(0, MAX_KEY);
+  return value === undefined || value === null ? null : indexedKey(value);
 }
 
 function unique(values: string[]): string[] {

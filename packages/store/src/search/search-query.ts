@@ -1,12 +1,14 @@
 /**
  * Turns a parsed {@link SearchRequest}'s filters and sort rules into SQL over `resource_version rv` and the search
  * tables. Each filter becomes an EXISTS over the parameter's index rows of the version, so multi-valued parameters
- * match when any value does; values are always parameters, never SQL text.
+ * match when any value does; values are always parameters, never SQL text. Values are compared as the index stores them
+ * (search-index.ts cuts long ones), so a value longer than the stored prefix still matches on that prefix.
  */
 import { join, raw, sql, type Sql } from '../sql';
 import type { SupportedSearchParameter } from './search-parameters';
 import type { DatePrefix, NumberValue, ReferenceValue, SearchFilter, SortRule, TokenValue } from './search-request';
-import { escapeLike, normalizeForSearch } from './string-norm';
+import { indexedKey, indexedNorm, indexedString } from './search-index';
+import { escapeLike } from './string-norm';
 import type { DateRange } from './date-range';
 
 const TABLES: Record<SupportedSearchParameter['type'], string> = {
@@ -40,7 +42,7 @@ export function filterCondition(filter: SearchFilter, now: Date): Sql {
     case 'number':
       return anyOf(filter.values.map((v) => numberCondition(filter.param, v)));
     case 'uri':
-      return indexed(filter.param, sql`x.value = ANY(${filter.values}::text[])`);
+      return indexed(filter.param, sql`x.value = ANY(${filter.values.map(indexedKey)}::text[])`);
     case 'missing':
       if (filter.param.source === 'column') {
         return filter.missing ? sql`FALSE` : sql`TRUE`;
@@ -106,11 +108,11 @@ function anyOf(conditions: Sql[]): Sql {
 function stringMatch(mode: 'prefix' | 'exact' | 'contains', value: string): Sql {
   switch (mode) {
     case 'exact':
-      return sql`x.value = ${value}`;
+      return sql`x.value = ${indexedString(value)}`;
     case 'prefix':
-      return sql`x.norm LIKE ${`${escapeLike(normalizeForSearch(value))}%`} ESCAPE '\\'`;
+      return sql`x.norm LIKE ${`${escapeLike(indexedNorm(value))}%`} ESCAPE '\\'`;
     case 'contains':
-      return sql`x.norm LIKE ${`%${escapeLike(normalizeForSearch(value))}%`} ESCAPE '\\'`;
+      return sql`x.norm LIKE ${`%${escapeLike(indexedNorm(value))}%`} ESCAPE '\\'`;
     default:
       return mode satisfies never;
   }
@@ -121,10 +123,10 @@ function tokenMatch(token: TokenValue): Sql {
   if (token.system === null) {
     conditions.push(sql`x.system IS NULL`);
   } else if (token.system !== undefined) {
-    conditions.push(sql`x.system = ${token.system}`);
+    conditions.push(sql`x.system = ${indexedKey(token.system)}`);
   }
   if (token.code !== undefined) {
-    conditions.push(sql`x.value = ${token.code}`);
+    conditions.push(sql`x.value = ${indexedKey(token.code)}`);
   }
   return sql`(${join(conditions, ' AND ', 'TRUE')})`;
 }
@@ -132,7 +134,7 @@ function tokenMatch(token: TokenValue): Sql {
 function referenceMatch(value: ReferenceValue): Sql {
   switch (value.kind) {
     case 'raw':
-      return sql`x.reference = ${value.reference}`;
+      return sql`x.reference = ${indexedKey(value.reference)}`;
     case 'target':
       return value.resourceType === undefined
         ? sql`x.target_id = ${value.id}`

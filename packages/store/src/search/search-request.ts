@@ -5,9 +5,8 @@
  * repeated parameters all apply (AND).
  */
 import { badRequest, OperationOutcomeError, splitSearchOnComma } from '@medplum/core';
-import { FHIR_ID_PATTERN, isSupportedResourceType, safeForMessage } from '@carecircle/fhir';
+import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, safeForMessage } from '@carecircle/fhir';
 import { parseDateRange, type DateRange } from './date-range';
-import { decodePageToken, type PageToken } from './page-token';
 import { parseReferenceTarget } from './reference-target';
 import { findSearchParameter, type SupportedSearchParameter } from './search-parameters';
 
@@ -62,7 +61,8 @@ export interface SearchRequest {
   total: 'none' | 'estimate' | 'accurate';
   include: IncludeRequest[];
   revinclude: IncludeRequest[];
-  page: PageToken | undefined;
+  /** The `_page` token as given; run-search checks its signature and decodes it. */
+  page: string | undefined;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -98,6 +98,7 @@ export function parseSearchRequest(resourceType: string, params: URLSearchParams
     if (value.length > MAX_VALUE_LENGTH) {
       throw invalid(key, 'value too long');
     }
+    assertStorableText(key, value);
     if (SINGLE.has(key)) {
       if (seen.has(key)) {
         throw invalid(key, 'may appear only once');
@@ -141,7 +142,7 @@ function parseEntry(request: SearchRequest, key: string, value: string): void {
       request.revinclude.push(parseInclude(request.resourceType, key, value, 'revinclude'));
       return;
     case '_page':
-      request.page = decodePageToken(value);
+      request.page = value;
       return;
     default: {
       const filter = parseFilter(request.resourceType, key, value);
@@ -149,6 +150,13 @@ function parseEntry(request: SearchRequest, key: string, value: string): void {
         request.filters.push(filter);
       }
     }
+  }
+}
+
+/** 400 for NUL or unpaired surrogates in a parameter: FHIR text never holds them, and the database refuses them. */
+export function assertStorableText(key: string, value: string): void {
+  if (hasUnstorableCharacters(key) || hasUnstorableCharacters(value)) {
+    throw new OperationOutcomeError(badRequest('Search parameters may not contain NUL or unpaired surrogate characters'));
   }
 }
 
