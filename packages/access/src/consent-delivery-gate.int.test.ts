@@ -49,20 +49,51 @@ describe('the consent delivery gate (PostgreSQL)', () => {
     await database.drop();
   });
 
-  test('delivers what the subscriber may read now, withholds the rest, and audits the disclosure', async () => {
+  const audits = async () => (await repo.search('AuditEvent', new URLSearchParams({ patient: `Patient/${patient}`, _count: '1000' }))).matches as AuditEvent[];
+  const focusOf = (resource: Observation) => ({ resourceType: 'Observation', id: resource.id as string, versionId: Number(resource.meta?.versionId) });
+
+  test('releases the exact version the subscriber may read now, withholds the rest, and audits only the disclosure', async () => {
     const gate = createConsentDeliveryGate(db, SETTINGS);
-    expect(await gate(subscriptionOf(partner), { resourceType: 'Observation', id: goals.id as string })).toBe('deliver');
-    expect(await gate(subscriptionOf(partner), { resourceType: 'Observation', id: progress.id as string })).toBe('withhold');
-    expect(await gate(subscriptionOf(practice), { resourceType: 'Observation', id: progress.id as string })).toBe('deliver');
-    expect(await gate(subscriptionOf(undefined), { resourceType: 'Observation', id: goals.id as string })).toBe('withhold');
-    const audits = (await repo.search('AuditEvent', new URLSearchParams({ patient: `Patient/${patient}` }))).matches as AuditEvent[];
-    expect(audits.some((a) => a.outcome === '0' && a.entity?.some((e) => e.what?.reference?.startsWith(`Observation/${goals.id}/_history/`)))).toBe(true);
+    const before = (await audits()).length;
+    const released = await gate.release(subscriptionOf(partner), focusOf(goals));
+    expect(released).toEqual({ kind: 'deliver', resource: expect.objectContaining({ id: goals.id, meta: expect.objectContaining({ versionId: '1' }) }) });
+    expect(await gate.release(subscriptionOf(partner), focusOf(progress))).toEqual({ kind: 'withhold' });
+    expect((await gate.release(subscriptionOf(practice), focusOf(progress))).kind).toBe('deliver');
+    expect(await gate.release(subscriptionOf(undefined), focusOf(goals))).toEqual({ kind: 'withhold' });
+    const written = (await audits()).slice(0, (await audits()).length - before);
+    // One disclosure (the partner's goals); the custodian's own read is not a disclosure; the refusal is not audited.
+    expect(written.map((a) => a.outcome)).toEqual(['0']);
+    expect(written[0]?.entity?.some((e) => e.what?.reference === `Observation/${goals.id}/_history/1`)).toBe(true);
+    expect(written[0]?.agent?.some((a) => a.who?.identifier?.value === 'subscription/sub-1')).toBe(true);
   });
 
-  test('after revocation, nothing about the client goes out', async () => {
+  test('at matching it answers the same question and records nothing', async () => {
+    const gate = createConsentDeliveryGate(db, SETTINGS);
+    const before = (await audits()).length;
+    expect(await gate.canSee(subscriptionOf(partner), focusOf(goals))).toBe(true);
+    expect(await gate.canSee(subscriptionOf(partner), focusOf(progress))).toBe(false);
+    expect(await gate.canSee(subscriptionOf(practice), focusOf(progress))).toBe(true);
+    expect((await audits()).length).toBe(before);
+  });
+
+  test('a version the subscriber may not read is withheld, even when a later version is permitted', async () => {
+    const gate = createConsentDeliveryGate(db, SETTINGS);
+    const v1 = (await repo.create(buildObservation(patient, tagged('progress')))).resource;
+    const v2 = (await repo.update({ ...v1, meta: { ...v1.meta, tag: tagged('treatment-goals').meta.tag } })).resource;
+    expect(v2.meta?.versionId).toBe('2');
+    expect(await gate.canSee(subscriptionOf(partner), focusOf(v1))).toBe(false);
+    expect(await gate.release(subscriptionOf(partner), focusOf(v1))).toEqual({ kind: 'withhold' });
+    const released = await gate.release(subscriptionOf(partner), focusOf(v2));
+    expect(released.kind === 'deliver' && released.resource.meta?.versionId).toBe('2');
+  });
+
+  test('after revocation, nothing about the client goes out, and no denial is filed with the client', async () => {
     await repo.update({ ...consent, status: 'inactive' });
     const gate = createConsentDeliveryGate(db, SETTINGS);
-    expect(await gate(subscriptionOf(partner), { resourceType: 'Observation', id: goals.id as string })).toBe('withhold');
-    expect(await gate(subscriptionOf(partner), { resourceType: 'Patient', id: patient })).toBe('withhold');
+    const before = (await audits()).length;
+    expect(await gate.release(subscriptionOf(partner), focusOf(goals))).toEqual({ kind: 'withhold' });
+    expect(await gate.release(subscriptionOf(partner), { resourceType: 'Patient', id: patient, versionId: 1 })).toEqual({ kind: 'withhold' });
+    expect(await gate.canSee(subscriptionOf(partner), focusOf(goals))).toBe(false);
+    expect((await audits()).length).toBe(before);
   });
 });

@@ -1,38 +1,76 @@
 /**
  * The delivery gate for notifications (DESIGN.md: queued notifications are checked again at delivery): a subscriber
  * learns of a resource only if its organization may read it at that moment — as the client's custodian, or under a
- * consent in force now. Reading it through the subscriber's own policy also files the disclosure in the audit trail,
- * exactly as a read over the API would.
+ * consent in force now — and only of the exact version the event is about.
+ *
+ * Both questions go through the subscriber's own access-bound repository (scopes, custodianship, consent grants), as a
+ * vread of the event's version, so what a full-resource notification carries is exactly what that read returned: there
+ * is no second, unchecked read. At delivery the read is a disclosure and is audited like a read over the API; a refused
+ * read leaves no AuditEvent (a withheld notification is not a request by the subscriber, and the client's audit trail
+ * should not fill with denials nobody asked for). At matching nothing is recorded at all.
  */
 import { subscriptionOwner, type OrganizationReference } from '@carecircle/auth';
 import { DEFAULT_PURPOSE } from '@carecircle/consent';
 import { OperationOutcomeError } from '@carecircle/fhir';
-import type { DeliveryGate } from '@carecircle/notify';
-import { createRepository, type Database } from '@carecircle/store';
+import type { DeliveryFocus, DeliveryGate } from '@carecircle/notify';
+import { createRepository, type AccessPolicy, type AccessRecorder, type Database } from '@carecircle/store';
+import type { Resource, Subscription } from '@medplum/fhirtypes';
 import { callerPolicy, type AccessSettings } from './caller-repository';
 
-/** The gate the worker asks before it sends anything about `focus` to a subscription's endpoint. */
+/** What the subscriber's reads leave in the audit trail. */
+type Recording = 'nothing' | 'disclosures';
+
+/** The gate the worker asks before it numbers or sends anything about `focus` to a subscription's endpoint. */
 export function createConsentDeliveryGate(db: Database, settings: AccessSettings): DeliveryGate {
-  return async (subscription, focus) => {
-    const owner = subscriptionOwner(subscription);
-    if (!owner?.startsWith('Organization/')) {
-      return 'withhold';
-    }
-    const caller = {
-      kind: 'system' as const,
-      clientId: `subscription/${subscription.id}`,
-      organization: owner as OrganizationReference,
-      scope: 'system/*.rs',
-    };
-    const policy = await callerPolicy(db, settings, caller, DEFAULT_PURPOSE, `subscription-${subscription.id}`);
-    try {
-      await createRepository(db, policy).read(focus.resourceType, focus.id);
-      return 'deliver';
-    } catch (err) {
-      if (err instanceof OperationOutcomeError) {
-        return 'withhold';
-      }
-      throw err;
-    }
+  return {
+    async canSee(subscription, focus) {
+      return (await readAsSubscriber(db, settings, subscription, focus, 'nothing')) !== undefined;
+    },
+    async release(subscription, focus) {
+      const resource = await readAsSubscriber(db, settings, subscription, focus, 'disclosures');
+      return resource ? { kind: 'deliver', resource } : { kind: 'withhold' };
+    },
   };
+}
+
+/** The event's version as the subscription's owner may read it now; undefined when it may not. */
+async function readAsSubscriber(
+  db: Database,
+  settings: AccessSettings,
+  subscription: Subscription,
+  focus: DeliveryFocus,
+  recording: Recording,
+): Promise<Resource | undefined> {
+  const owner = subscriptionOwner(subscription);
+  if (!owner?.startsWith('Organization/')) {
+    return undefined;
+  }
+  const caller = {
+    kind: 'system' as const,
+    clientId: `subscription/${subscription.id}`,
+    organization: owner as OrganizationReference,
+    scope: 'system/*.rs',
+  };
+  const policy = await callerPolicy(db, settings, caller, DEFAULT_PURPOSE, `subscription-${subscription.id}`);
+  try {
+    return await createRepository(db, withRecording(policy, recording)).vread(focus.resourceType, focus.id, String(focus.versionId));
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** `policy` with its recorder limited to `recording`. */
+function withRecording(policy: AccessPolicy, recording: Recording): AccessPolicy {
+  const { recorder, ...rest } = policy;
+  if (recording === 'nothing' || !recorder) {
+    return rest;
+  }
+  const disclosuresOnly: AccessRecorder = {
+    recordDisclosure: (disclosure) => recorder.recordDisclosure(disclosure),
+    recordDenial: () => Promise.resolve(),
+  };
+  return { ...rest, recorder: disclosuresOnly };
 }

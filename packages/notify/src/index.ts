@@ -4,6 +4,7 @@
  * and job schemas the worker and the API share.
  */
 export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDecision } from './delivery-gate';
+export { classifyAddress, classifyHost, isAllowedAddress, type AddressKind, type AddressRules } from './endpoint-address';
 export {
   buildNotificationBundle,
   buildStatusBundle,
@@ -42,6 +43,7 @@ export {
   PAYLOAD_CONTENTS,
   readSubscriptionSettings,
   SUBSCRIPTION_SECRET_EXTENSION,
+  TIMEOUT_EXTENSION,
   type BackportSubscription,
   type EndpointRules,
   type PayloadContent,
@@ -52,6 +54,8 @@ export {
   acquireDeliveryLease,
   deleteSubscriptionSecret,
   findReceivingSubscriptions,
+  findHeartbeatSubscriptions,
+  isSubscriptionReceiving,
   leaseRemainingMs,
   listSubscriptionEvents,
   lockIdleDeliveries,

@@ -13,10 +13,13 @@ export const SUBSCRIPTION_NOTIFICATION_PROFILE =
 
 export type NotificationType = 'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
 
-/** One event in a notification. `focus` is absent when it may not be disclosed; `resource` only for full-resource. */
+/**
+ * One event in a notification. `focus` and `timestamp` are absent when the event may not be disclosed (only its number
+ * is shown); `resource` only for full-resource.
+ */
 export interface NotificationEvent {
   eventNumber: number;
-  timestamp: Date;
+  timestamp?: Date;
   kind: 'create' | 'update' | 'delete';
   focus?: { resourceType: string; id: string };
   resource?: Resource;
@@ -48,7 +51,7 @@ export function buildSubscriptionStatus(input: NotificationInput): Parameters {
         name: 'notification-event',
         part: [
           { name: 'event-number', valueString: String(event.eventNumber) },
-          { name: 'timestamp', valueInstant: event.timestamp.toISOString() },
+          ...(event.timestamp ? [{ name: 'timestamp', valueInstant: event.timestamp.toISOString() }] : []),
           ...(event.focus
             ? [{ name: 'focus', valueReference: { reference: `${fhirBaseUrl}/${event.focus.resourceType}/${event.focus.id}` } }]
             : []),

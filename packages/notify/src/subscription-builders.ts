@@ -6,6 +6,7 @@ import {
   HEARTBEAT_PERIOD_EXTENSION,
   PAYLOAD_CONTENT_EXTENSION,
   SUBSCRIPTION_SECRET_EXTENSION,
+  TIMEOUT_EXTENSION,
   type BackportSubscription,
   type PayloadContent,
 } from './subscription-settings';
@@ -18,6 +19,8 @@ export interface SubscriptionFacts {
   content?: PayloadContent;
   headers?: string[];
   heartbeatPeriod?: number;
+  /** backport-timeout, seconds. */
+  timeoutSeconds?: number;
 }
 
 /** A rest-hook Subscription in the Backport IG's R4 form. */
@@ -37,8 +40,13 @@ export function buildBackportSubscription(facts: SubscriptionFacts): BackportSub
       payload: 'application/fhir+json',
       ...(facts.content ? { _payload: { extension: [{ url: PAYLOAD_CONTENT_EXTENSION, valueCode: facts.content }] } } : {}),
       ...(facts.headers ? { header: facts.headers } : {}),
-      ...(facts.heartbeatPeriod
-        ? { extension: [{ url: HEARTBEAT_PERIOD_EXTENSION, valueUnsignedInt: facts.heartbeatPeriod }] }
+      ...(facts.heartbeatPeriod || facts.timeoutSeconds
+        ? {
+            extension: [
+              ...(facts.heartbeatPeriod ? [{ url: HEARTBEAT_PERIOD_EXTENSION, valueUnsignedInt: facts.heartbeatPeriod }] : []),
+              ...(facts.timeoutSeconds ? [{ url: TIMEOUT_EXTENSION, valueUnsignedInt: facts.timeoutSeconds }] : []),
+            ],
+          }
         : {}),
     },
   };

@@ -58,6 +58,23 @@ describe('subscription settings', () => {
     ['a header the server sets', { headers: ['X-CareCircle-Signature: forged'] }, 422],
     ['a malformed header', { headers: ['no colon'] }, 400],
     ['a too short heartbeat', { heartbeatPeriod: 1 }, 422],
+    ['the metadata address', { endpoint: 'https://169.254.169.254/latest/meta-data/' }, 422],
+    ['a private address', { endpoint: 'https://10.0.0.1/' }, 422],
+    ['a 172.16/12 address', { endpoint: 'https://172.20.1.1/hook' }, 422],
+    ['a 192.168/16 address', { endpoint: 'https://192.168.0.10/hook' }, 422],
+    ['a carrier-grade NAT address', { endpoint: 'https://100.64.1.1/hook' }, 422],
+    ['a unique-local IPv6 address', { endpoint: 'https://[fd00::1]/hook' }, 422],
+    ['a link-local IPv6 address', { endpoint: 'https://[fe80::1]/hook' }, 422],
+    ['an IPv4-mapped private address', { endpoint: 'https://[::ffff:10.0.0.1]/hook' }, 422],
+    ['localhost over https', { endpoint: 'https://localhost/' }, 422],
+    ['IPv6 loopback over https', { endpoint: 'https://[::1]/' }, 422],
+    ['loopback Redis over https', { endpoint: 'https://127.0.0.1:6379/' }, 422],
+    ['a loopback address in another notation', { endpoint: 'https://0x7f000001/' }, 422],
+    ['the unspecified address', { endpoint: 'https://0.0.0.0/' }, 422],
+    ['a multicast address', { endpoint: 'https://224.0.0.1/' }, 422],
+    ['a metadata host name', { endpoint: 'https://metadata.google.internal/' }, 422],
+    ['a :missing filter that is neither true nor false', { filters: ['Task?owner:missing=maybe'] }, 400],
+    ['an unknown filter modifier', { filters: ['Task?owner:sideways=x'] }, 400],
   ])('refuses %s', (_name, facts, status) => {
     const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://partner.example/hook', ...facts });
     expect(statusOf(() => readSubscriptionSettings(subscription))).toBe(status);
@@ -66,6 +83,42 @@ describe('subscription settings', () => {
   test('accepts http on loopback when allowed', () => {
     const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'http://127.0.0.1:8999/hook' });
     expect(readSubscriptionSettings(subscription, { allowLoopbackHttp: true }).endpoint.port).toBe('8999');
+  });
+
+  test('in development loopback is allowed, private and metadata addresses still are not', () => {
+    const dev = { allowLoopbackHttp: true };
+    const at = (endpoint: string) => buildBackportSubscription({ topic: REFERRAL, endpoint });
+    expect(readSubscriptionSettings(at('http://localhost:8999/hook'), dev).endpoint.hostname).toBe('localhost');
+    expect(readSubscriptionSettings(at('https://[::1]:8999/hook'), dev).endpoint.hostname).toBe('[::1]');
+    expect(statusOf(() => readSubscriptionSettings(at('https://169.254.169.254/'), dev))).toBe(422);
+    expect(statusOf(() => readSubscriptionSettings(at('http://10.0.0.1/'), dev))).toBe(422);
+    expect(statusOf(() => readSubscriptionSettings(at('http://partner.example/'), dev))).toBe(422);
+  });
+
+  test('a filter may ask for :missing=true', () => {
+    const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h', filters: ['Task?owner:missing=true'] });
+    expect(readSubscriptionSettings(subscription).filters).toHaveLength(1);
+  });
+
+  test('reads backport-timeout and end', () => {
+    const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h', timeoutSeconds: 3 });
+    const settings = readSubscriptionSettings({ ...subscription, end: '2030-01-01T00:00:00Z' });
+    expect(settings.timeoutSeconds).toBe(3);
+    expect(settings.end?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  test.each([
+    ['criteria that is not a string', { criteria: 5 }],
+    ['a channel that is a string', { channel: 'rest-hook' }],
+    ['headers that are not strings', { channel: { type: 'rest-hook', endpoint: 'https://p.example/h', payload: 'application/fhir+json', header: [5, {}] } }],
+    ['headers as one string', { channel: { type: 'rest-hook', endpoint: 'https://p.example/h', payload: 'application/fhir+json', header: 'X-A: b' } }],
+    ['an endpoint that is not a string', { channel: { type: 'rest-hook', endpoint: 5, payload: 'application/fhir+json' } }],
+    ['filter extensions that are not a list', { _criteria: { extension: 'x' } }],
+    ['channel extensions that are not objects', { channel: { type: 'rest-hook', endpoint: 'https://p.example/h', payload: 'application/fhir+json', extension: ['x'] } }],
+    ['an end that is not an instant', { end: 'soon' }],
+  ])('answers 400, not a TypeError, for %s', (_name, change) => {
+    const subscription = { ...buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h' }), ...change };
+    expect(statusOf(() => readSubscriptionSettings(subscription as never))).toBe(400);
   });
 
   test('a Backport subscription is valid R4', () => {

@@ -4,8 +4,9 @@
  * bad Subscription with a 4xx OperationOutcome; the worker uses it to match and deliver.
  */
 import { parseSearchRequest, type SearchRequest } from '@medplum/core';
-import type { Element, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
+import type { Element, Extension, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
+import { classifyHost, type AddressKind } from './endpoint-address';
 import { findTopic, findTrigger, type SubscriptionTopicDefinition } from './topics';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -44,12 +45,17 @@ export interface SubscriptionSettings {
   content: PayloadContent;
   /** Seconds between heartbeats, when the subscriber asked for them. */
   heartbeatPeriod: number | undefined;
+  /** Seconds one delivery may take (extension backport-timeout), when the subscriber set it. */
+  timeoutSeconds: number | undefined;
+  /** When the subscription ends (Subscription.end): it is turned off then. */
+  end: Date | undefined;
 }
 
 export interface EndpointRules {
   /**
-   * Accept `http:` endpoints on loopback addresses (127.0.0.0/8, ::1, localhost): development and tests only.
-   * Default false: https only.
+   * Accept endpoints on loopback addresses (127.0.0.0/8, ::1, localhost), over `http:` too: development and tests
+   * only. Default false: https to public addresses only. Private, link-local, metadata, multicast and reserved
+   * addresses are refused either way (endpoint-address.ts).
    */
   allowLoopbackHttp?: boolean;
 }
@@ -59,18 +65,27 @@ const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'con
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const MIN_HEARTBEAT_SECONDS = 10;
 const MAX_HEADERS = 10;
+/** Search modifiers a filter may use, and the values `:missing` takes. */
+const FILTER_MODIFIERS = new Set(['missing', 'exact', 'contains', 'not', 'text', 'identifier', 'above', 'below', 'in', 'not-in', 'of-type']);
 
 /**
  * Reads and checks a Subscription's settings. Throws 400 (malformed) or 422 (well-formed but not something we serve:
  * unknown topic, filter on a parameter the topic does not allow, forbidden endpoint).
  */
 export function readSubscriptionSettings(subscription: BackportSubscription, rules: EndpointRules = {}): SubscriptionSettings {
-  const topic = findTopic(subscription.criteria ?? '');
+  // The body is whatever a client sent: every element is checked for its JSON shape before it is used.
+  if (typeof subscription.criteria !== 'string') {
+    fail(badRequest('Subscription.criteria must be a string (a SubscriptionTopic canonical)', 'Subscription.criteria'));
+  }
+  const topic = findTopic(subscription.criteria);
   if (!topic) {
     fail(unprocessable('Subscription.criteria must be the canonical of a CareCircle SubscriptionTopic', 'Subscription.criteria'));
   }
   const channel = subscription.channel;
-  if (channel?.type !== 'rest-hook') {
+  if (!isObject(channel)) {
+    fail(badRequest('Subscription.channel must be an object', 'Subscription.channel'));
+  }
+  if (channel.type !== 'rest-hook') {
     fail(unprocessable('Only rest-hook channels are supported', 'Subscription.channel.type'));
   }
   const payloadMime = channel.payload;
@@ -81,17 +96,41 @@ export function readSubscriptionSettings(subscription: BackportSubscription, rul
     topic,
     filters: readFilters(subscription, topic),
     endpoint: checkEndpoint(channel.endpoint, rules),
-    headers: readHeaders(channel.header ?? []),
+    headers: readHeaders(channel.header),
     content: readPayloadContent(subscription),
     heartbeatPeriod: readHeartbeatPeriod(subscription),
+    timeoutSeconds: readTimeout(subscription),
+    end: readEnd(subscription),
   };
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The extensions of an element, when they have the shape of extensions; 400 otherwise. */
+export function extensionsOf(element: unknown, expression: string): Extension[] {
+  if (element === undefined) {
+    return [];
+  }
+  if (!isObject(element)) {
+    fail(badRequest('Expected an object', expression));
+  }
+  const list = element.extension;
+  if (list === undefined) {
+    return [];
+  }
+  if (!Array.isArray(list) || !list.every((e) => isObject(e) && typeof e.url === 'string')) {
+    fail(badRequest('Extensions must be a list of objects with a url', expression));
+  }
+  return list as Extension[];
+}
+
 function readFilters(subscription: BackportSubscription, topic: SubscriptionTopicDefinition): SubscriptionFilter[] {
-  const values = (subscription._criteria?.extension ?? []).filter((e) => e.url === FILTER_CRITERIA_EXTENSION);
+  const values = extensionsOf(subscription._criteria, 'Subscription.criteria').filter((e) => e.url === FILTER_CRITERIA_EXTENSION);
   return values.map((extension) => {
     const criteria = extension.valueString;
-    if (!criteria) {
+    if (typeof criteria !== 'string' || !criteria) {
       fail(badRequest('A filter criteria extension needs a valueString such as Task?owner=Organization/x', 'Subscription.criteria'));
     }
     const [resourceType = '', query = ''] = criteria.split('?', 2);
@@ -103,8 +142,14 @@ function readFilters(subscription: BackportSubscription, topic: SubscriptionTopi
     if (params.size === 0) {
       fail(badRequest('A filter needs at least one parameter', 'Subscription.criteria'));
     }
-    for (const name of params.keys()) {
-      const code = name.split(':')[0] ?? '';
+    for (const [name, value] of params) {
+      const [code = '', modifier] = name.split(':', 2);
+      if (modifier !== undefined && !FILTER_MODIFIERS.has(modifier)) {
+        fail(badRequest(`Unknown search modifier :${safeName(modifier)}`, 'Subscription.criteria'));
+      }
+      if (modifier === 'missing' && value !== 'true' && value !== 'false') {
+        fail(badRequest(':missing takes true or false', 'Subscription.criteria'));
+      }
       if (!trigger.filterParameters.includes(code)) {
         fail(
           unprocessable(
@@ -124,31 +169,39 @@ function readFilters(subscription: BackportSubscription, topic: SubscriptionTopi
   });
 }
 
-/** Checks a rest-hook endpoint: an absolute https URL without credentials (http only on loopback when allowed). */
-export function checkEndpoint(endpoint: string | undefined, rules: EndpointRules = {}): URL {
+/**
+ * Checks a rest-hook endpoint: an absolute https URL without credentials, whose host is not an address the server
+ * must never call (loopback unless allowed, private, link-local and metadata, multicast, reserved). Names that are not
+ * IP literals are checked again, resolved, when the worker connects.
+ */
+export function checkEndpoint(endpoint: unknown, rules: EndpointRules = {}): URL {
   let url: URL;
   try {
-    url = new URL(endpoint ?? '');
+    url = new URL(typeof endpoint === 'string' ? endpoint : '');
   } catch {
     fail(badRequest('Subscription.channel.endpoint must be an absolute URL', 'Subscription.channel.endpoint'));
   }
   if (url.username || url.password) {
     fail(unprocessable('The endpoint may not carry credentials; use channel.header', 'Subscription.channel.endpoint'));
   }
-  if (url.protocol === 'https:') {
-    return url;
+  const kind: AddressKind | undefined = classifyHost(url.hostname);
+  const loopbackAllowed = kind === 'loopback' && rules.allowLoopbackHttp === true;
+  if (kind !== undefined && kind !== 'public' && !loopbackAllowed) {
+    fail(unprocessable(`The endpoint may not be a ${kind} address`, 'Subscription.channel.endpoint'));
   }
-  if (url.protocol === 'http:' && rules.allowLoopbackHttp && isLoopback(url.hostname)) {
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopbackAllowed)) {
     return url;
   }
   fail(unprocessable('The endpoint must use https', 'Subscription.channel.endpoint'));
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
-function readHeaders(lines: string[]): [string, string][] {
+function readHeaders(lines: unknown): [string, string][] {
+  if (lines === undefined) {
+    return [];
+  }
+  if (!Array.isArray(lines) || !lines.every((line): line is string => typeof line === 'string')) {
+    fail(badRequest('Subscription.channel.header must be a list of "Name: value" strings', 'Subscription.channel.header'));
+  }
   if (lines.length > MAX_HEADERS) {
     fail(unprocessable(`At most ${MAX_HEADERS} channel headers`, 'Subscription.channel.header'));
   }
@@ -168,7 +221,7 @@ function readHeaders(lines: string[]): [string, string][] {
 }
 
 function readPayloadContent(subscription: BackportSubscription): PayloadContent {
-  const extension = subscription.channel?._payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT_EXTENSION);
+  const extension = extensionsOf(subscription.channel?._payload, 'Subscription.channel.payload').find((e) => e.url === PAYLOAD_CONTENT_EXTENSION);
   if (!extension) {
     return 'id-only';
   }
@@ -180,7 +233,7 @@ function readPayloadContent(subscription: BackportSubscription): PayloadContent 
 }
 
 function readHeartbeatPeriod(subscription: Subscription): number | undefined {
-  const extension = subscription.channel?.extension?.find((e) => e.url === HEARTBEAT_PERIOD_EXTENSION);
+  const extension = extensionsOf(subscription.channel, 'Subscription.channel').find((e) => e.url === HEARTBEAT_PERIOD_EXTENSION);
   if (!extension) {
     return undefined;
   }
@@ -189,6 +242,30 @@ function readHeartbeatPeriod(subscription: Subscription): number | undefined {
     fail(unprocessable(`The heartbeat period must be at least ${MIN_HEARTBEAT_SECONDS} seconds`, 'Subscription.channel'));
   }
   return seconds;
+}
+
+/** backport-timeout: seconds a delivery may take (the worker's NOTIFY_REQUEST_TIMEOUT_MS still bounds it). */
+function readTimeout(subscription: Subscription): number | undefined {
+  const extension = extensionsOf(subscription.channel, 'Subscription.channel').find((e) => e.url === TIMEOUT_EXTENSION);
+  if (!extension) {
+    return undefined;
+  }
+  const seconds = extension.valueUnsignedInt ?? extension.valueInteger;
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1) {
+    fail(unprocessable('The backport-timeout must be a positive number of seconds', 'Subscription.channel'));
+  }
+  return seconds;
+}
+
+function readEnd(subscription: Subscription): Date | undefined {
+  if (subscription.end === undefined) {
+    return undefined;
+  }
+  const end = typeof subscription.end === 'string' ? Date.parse(subscription.end) : Number.NaN;
+  if (Number.isNaN(end)) {
+    fail(badRequest('Subscription.end must be an instant', 'Subscription.end'));
+  }
+  return new Date(end);
 }
 
 /** A name for an error message: ours, or a marker when it is not a plain token (messages never echo input). */

@@ -6,6 +6,7 @@
  */
 import type { Subscription } from '@medplum/fhirtypes';
 import { sql, type Database, type Queryable } from '@carecircle/store';
+import { HEARTBEAT_PERIOD_EXTENSION } from './subscription-settings';
 
 /** Stores (or replaces) a subscription's signing secret. */
 export async function storeSubscriptionSecret(tx: Queryable, subscriptionId: string, secret: string): Promise<void> {
@@ -32,12 +33,46 @@ export async function deleteSubscriptionSecret(q: Queryable, subscriptionId: str
   await q.query(sql`DELETE FROM subscription_secret WHERE subscription_id = ${subscriptionId}`);
 }
 
-/** The current Subscriptions on `topicUrl` that receive events (status active, or error: still being retried). */
+/**
+ * The condition over `rv` (a Subscription's current version) for "receives events": `active`, or `error` reached from
+ * `active` (deliveries failed; it is still retried so that it can recover). An `error` reached otherwise is a failed
+ * handshake: nothing is numbered or delivered for it until the subscriber sets it `requested` again and a handshake
+ * succeeds. (A client's edit that keeps the status adds another `error` version: the last status before the run of
+ * `error` versions decides.)
+ */
+const RECEIVING = sql`(rv.content ->> 'status' = 'active' OR (rv.content ->> 'status' = 'error' AND (
+  SELECT prev.content ->> 'status' FROM resource_version prev
+  WHERE prev.resource_type = 'Subscription' AND prev.id = rv.id AND prev.version_id < rv.version_id
+    AND NOT prev.deleted AND prev.content ->> 'status' <> 'error'
+  ORDER BY prev.version_id DESC LIMIT 1) = 'active'))`;
+
+/** The current Subscriptions on `topicUrl` that receive events (see {@link RECEIVING}). */
 export async function findReceivingSubscriptions(q: Queryable, topicUrl: string): Promise<Subscription[]> {
   const { rows } = await q.query<{ content: Subscription }>(sql`
     SELECT rv.content FROM resource_version rv
     WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.content ->> 'criteria' = ${topicUrl} AND rv.content ->> 'status' IN ('active', 'error')`);
+      AND rv.content ->> 'criteria' = ${topicUrl} AND ${RECEIVING}`);
+  return rows.map((r) => r.content);
+}
+
+/** True when Subscription `subscriptionId` (current version) receives events. */
+export async function isSubscriptionReceiving(q: Queryable, subscriptionId: string): Promise<boolean> {
+  const { rows } = await q.query(sql`
+    SELECT 1 FROM resource_version rv
+    WHERE rv.resource_type = 'Subscription' AND rv.id = ${subscriptionId} AND rv.superseded_xid IS NULL
+      AND NOT rv.deleted AND ${RECEIVING}`);
+  return rows.length > 0;
+}
+
+/** Active Subscriptions (ids after `afterId`, in id order, at most `limit`) with a heartbeat extension on the channel. */
+export async function findHeartbeatSubscriptions(q: Queryable, afterId: string, limit: number): Promise<Subscription[]> {
+  const heartbeat = JSON.stringify([{ url: HEARTBEAT_PERIOD_EXTENSION }]);
+  const { rows } = await q.query<{ content: Subscription }>(sql`
+    SELECT rv.content FROM resource_version rv
+    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
+      AND rv.content ->> 'status' = 'active' AND rv.id > ${afterId}
+      AND COALESCE(rv.content -> 'channel' -> 'extension' @> ${heartbeat}::jsonb, false)
+    ORDER BY rv.id LIMIT ${limit}`);
   return rows.map((r) => r.content);
 }
 
@@ -168,7 +203,7 @@ export interface IdleDelivery {
 
 /**
  * Subscriptions (ids after `afterId`, in id order, at most `limit`) that should be delivering and show no sign of it:
- * still receiving (active or error), an unsettled event numbered more than `idleForMs` ago and due now, and no live
+ * still receiving (see {@link RECEIVING}), an unsettled event numbered more than `idleForMs` ago and due now, and no live
  * lease. Their delivery rows are locked FOR UPDATE SKIP LOCKED until the caller's transaction ends, so replicas
  * sweeping at the same time never look at the same subscription.
  */
@@ -190,7 +225,7 @@ export async function lockIdleDeliveries(
       AND EXISTS (
         SELECT 1 FROM resource_version rv
         WHERE rv.resource_type = 'Subscription' AND rv.id = d.subscription_id AND rv.superseded_xid IS NULL
-          AND NOT rv.deleted AND rv.content ->> 'status' IN ('active', 'error'))
+          AND NOT rv.deleted AND ${RECEIVING})
     ORDER BY d.subscription_id LIMIT ${limit}
     FOR UPDATE OF d SKIP LOCKED`);
   return rows.map((r) => ({ subscriptionId: r.subscription_id, eventNumber: Number(r.event_number) }));

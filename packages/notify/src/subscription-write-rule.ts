@@ -8,7 +8,7 @@
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
 import type { Queryable, WriteRule } from '@carecircle/store';
-import { readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
+import { extensionsOf, readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
 import { hasSubscriptionSecret, storeSubscriptionSecret } from './subscription-store';
 
 const MIN_SECRET_LENGTH = 32;
@@ -50,7 +50,7 @@ export const extractSubscriptionSecret: WriteRule = createExtractSubscriptionSec
 
 /** Removes the secret extension from the resource and returns its value (undefined when absent). */
 function takeSecret(subscription: Subscription): string | undefined {
-  const all = subscription.extension ?? [];
+  const all = extensionsOf(subscription, 'Subscription.extension');
   const found = all.filter((e) => e.url === SUBSCRIPTION_SECRET_EXTENSION);
   if (found.length === 0) {
     return undefined;

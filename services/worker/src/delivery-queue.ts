@@ -11,18 +11,18 @@
  * one event at the same time; a second send of the same event (same event number, same X-CareCircle-Event-Id) happens
  * only when a holder died after sending and before settling: at-least-once.
  *
- * Per event: the delivery gate decides first. A withheld event is settled as `withheld` and NOT sent: it keeps its
- * number (no gaps in our records; the subscriber sees the number skipped), and nothing about that resource leaves the
- * server, not even the fact that something happened. Then 2xx settles it `delivered` (and turns an `error` subscription
+ * Per event: the delivery gate decides first, reading the exact version the event is about as the subscriber (its
+ * access-bound repository: scopes, custodianship, consent now). A withheld event is settled as `withheld` and NOT
+ * sent: it keeps its number (no gaps in our records; the subscriber sees the number skipped), and nothing about that
+ * resource leaves the server, not even the fact that something happened. A full-resource notification carries exactly
+ * what the gate's read returned, never a second read. Then 2xx settles it `delivered` (and turns an `error` subscription
  * `active` again); 410 turns the subscription `off` and stops; any other outcome counts an attempt and schedules the
  * next per the retry policy (Retry-After honoured for 429/503), marks the subscription `error` after
  * `errorAfterFailures` failures in a row, and after `maxAttempts` settles the event `dead-lettered` and copies it to
  * the dead-letter queue, and delivery moves on. Events stay in Postgres either way: `$events` serves them again.
  */
 import { randomUUID } from 'node:crypto';
-import { OperationOutcomeError } from '@medplum/core';
-import type { Resource, Subscription } from '@medplum/fhirtypes';
-import { outcomeStatus } from '@carecircle/fhir';
+import type { Subscription } from '@medplum/fhirtypes';
 import {
   acquireDeliveryLease,
   leaseRemainingMs,
@@ -44,8 +44,7 @@ import {
 } from '@carecircle/notify';
 import { DelayedError, type Job } from 'bullmq';
 import type { NotifyContext } from './notify-context';
-import { readSubscription, setSubscriptionStatus } from './subscription-status';
-import { postNotification } from './webhook-client';
+import { deliveryTimeoutMs, isReceiving, readSubscription, setSubscriptionStatus } from './subscription-status';
 
 /** Checked a little after another holder's lease would have run out. */
 const LEASE_MARGIN_MS = 100;
@@ -129,8 +128,8 @@ async function drain(ctx: NotifyContext, subscriptionId: string, owner: string, 
     }
     const event = await readSubscriptionEvent(ctx.db, subscriptionId, next);
     const subscription = await readSubscription(ctx.repository, subscriptionId);
-    if (!event || !subscription || (subscription.status !== 'active' && subscription.status !== 'error')) {
-      // Deleted, off, or re-requested: nothing is sent; the events stay for $events.
+    if (!event || !subscription || !(await isReceiving(ctx, subscription))) {
+      // Deleted, off, ended, re-requested, or its handshake failed: nothing is sent; the events stay for $events.
       return { kind: 'stopped' };
     }
     if (event.dueInMs > 0) {
@@ -188,15 +187,20 @@ async function sendEvent(
   } catch {
     return { kind: 'failed', status: undefined, retryAfterMs: undefined, reason: 'subscription fails the rules' };
   }
-  const focus = { resourceType: event.resourceType, id: event.resourceId };
-  if ((await ctx.gate(subscription, focus)) === 'withhold') {
-    return { kind: 'withheld' };
-  }
   const secret = await readSubscriptionSecret(ctx.db, event.subscriptionId);
   if (!secret) {
     return { kind: 'failed', status: undefined, retryAfterMs: undefined, reason: 'no secret' };
   }
-  const resource = settings.content === 'full-resource' ? await readEventVersion(ctx, event) : undefined;
+  const decision = await ctx.gate.release(subscription, {
+    resourceType: event.resourceType,
+    id: event.resourceId,
+    versionId: event.versionId,
+  });
+  if (decision.kind === 'withhold') {
+    return { kind: 'withheld' };
+  }
+  const focus = { resourceType: event.resourceType, id: event.resourceId };
+  const resource = settings.content === 'full-resource' ? decision.resource : undefined;
   const bundle = buildNotificationBundle({
     subscription,
     fhirBaseUrl: ctx.fhirBaseUrl,
@@ -212,13 +216,13 @@ async function sendEvent(
       },
     ],
   });
-  const result = await postNotification({
+  const result = await ctx.webhooks.post({
     endpoint: settings.endpoint,
     headers: settings.headers,
     secret,
     body: JSON.stringify(bundle),
     eventId: event.deliveryId,
-    timeoutMs: ctx.options.requestTimeoutMs,
+    timeoutMs: deliveryTimeoutMs(ctx, settings),
     maxResponseBytes: ctx.options.maxResponseBytes,
     signal: ctx.stopSignal,
   });
@@ -231,18 +235,6 @@ async function sendEvent(
       return { kind: 'failed', status: result.status, retryAfterMs: result.retryAfterMs, reason: result.reason };
     default:
       return result satisfies never;
-  }
-}
-
-/** The version the event is about (full-resource payloads); undefined when it can no longer be read. */
-async function readEventVersion(ctx: NotifyContext, event: StoredEvent): Promise<Resource | undefined> {
-  try {
-    return await ctx.repository.vread(event.resourceType, event.resourceId, String(event.versionId));
-  } catch (err) {
-    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
-      return undefined;
-    }
-    throw err;
   }
 }
 

@@ -11,18 +11,36 @@
  *   2. for every receiving subscription whose next unsettled event was numbered more than `sweepAfterMs` ago, is due,
  *      and has no live delivery lease, makes sure the delivery job named after that event exists: adds it when it is
  *      missing, retries it when it already finished (a job that stopped while its event was still pending). Job ids
- *      are derived, so concurrent adds collapse into one job.
+ *      are derived, so concurrent adds collapse into one job;
+ *   3. turns `off` subscriptions whose `end` has passed;
+ *   4. when Redis is found to have lost its data (a marker key the sweeper keeps there is gone, as after a restart
+ *      without persistence) and every `rebuildIntervalMs` anyway: rebuilds the heartbeat scheduler of every active
+ *      subscription with a heartbeat period, and the reminder job of every open referral Task (requested or received,
+ *      with a due date) whose reminders have not been written yet. Scheduler and job ids are derived from the
+ *      subscription and the Task, and an existing one is left alone, so a rebuild is idempotent.
  *
  * Replicas sweep side by side: outbox rows and delivery rows are taken FOR UPDATE SKIP LOCKED, so no two sweepers
  * look at the same row at once. Matching marks a row matched (`recordOutboxEventMatched`) after its delivery jobs are
  * enqueued, so a row is only ever marked once everything it led to is in Postgres or on the queue.
  */
 import type { Logger } from '@carecircle/log';
-import { lockIdleDeliveries, notifyJobIds, outboxEventJobSchema, type DeliveryJob } from '@carecircle/notify';
+import {
+  findHeartbeatSubscriptions,
+  lockIdleDeliveries,
+  notifyJobIds,
+  outboxEventJobSchema,
+  readSubscriptionSettings,
+  type DeliveryJob,
+} from '@carecircle/notify';
 import { sql, type Database } from '@carecircle/store';
+import type { Subscription, Task } from '@medplum/fhirtypes';
 import type { Job, Queue } from 'bullmq';
+import { scheduleHeartbeat } from './heartbeat-queue';
+import type { NotifyContext } from './notify-context';
+import { addReminderJob, REMINDER_IDENTIFIER_SYSTEM, reminderDue, reminderIdentifierValue } from './referral-reminders-queue';
+import { hasEnded, setSubscriptionStatus } from './subscription-status';
 
-/** Outbox rows handed back, and subscriptions looked at, per statement. */
+/** Outbox rows handed back, and subscriptions or Tasks looked at, per statement. */
 const BATCH_SIZE = 500;
 
 export interface DeliverySweeper {
@@ -30,34 +48,40 @@ export interface DeliverySweeper {
   close(): Promise<void>;
 }
 
-export interface SweeperSettings {
-  db: Database;
-  deliveryQueue: Queue;
-  logger: Logger;
-  /** Pause between sweeps. */
-  intervalMs: number;
-  /** Work older than this with no progress is presumed lost. */
-  afterMs: number;
-}
+/** What the sweeper works with: the worker's context (database, repository, queues, options, logger). */
+export type SweeperContext = Pick<NotifyContext, 'db' | 'repository' | 'queues' | 'logger' | 'options'>;
 
 export interface SweepResult {
   /** Outbox rows handed back to the relay. */
   changes: number;
   /** Delivery jobs added or retried. */
   deliveries: number;
+  /** Subscriptions turned off because their end passed. */
+  ended: number;
+  /** Heartbeat schedulers rebuilt. */
+  heartbeats: number;
+  /** Referral reminder jobs rebuilt. */
+  reminders: number;
+}
+
+/** Remembers when the last rebuild ran, per sweeper. */
+export interface RebuildState {
+  lastRebuildAt: number | undefined;
 }
 
 /** Starts sweeping, the first time one interval from now. */
-export function startDeliverySweeper(settings: SweeperSettings): DeliverySweeper {
-  const { logger, intervalMs } = settings;
+export function startDeliverySweeper(ctx: SweeperContext): DeliverySweeper {
+  const { logger } = ctx;
+  const intervalMs = ctx.options.sweepIntervalMs;
+  const state: RebuildState = { lastRebuildAt: undefined };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
   const tick = () => {
-    running = sweep(settings)
+    running = sweep(ctx, state)
       .then((result) => {
-        if (result.changes > 0 || result.deliveries > 0) {
+        if (result.changes > 0 || result.deliveries > 0 || result.heartbeats > 0 || result.reminders > 0) {
           logger.warn({ ...result }, 'sweeper re-enqueued notification work that had no job');
         }
       })
@@ -80,11 +104,138 @@ export function startDeliverySweeper(settings: SweeperSettings): DeliverySweeper
   };
 }
 
-/** One sweep: both kinds of lost work. */
-export async function sweep(settings: Pick<SweeperSettings, 'db' | 'deliveryQueue' | 'afterMs'>): Promise<SweepResult> {
-  const changes = await handBackUnmatchedChanges(settings.db, settings.afterMs);
-  const deliveries = await restartIdleDeliveries(settings.db, settings.deliveryQueue, settings.afterMs);
-  return { changes, deliveries };
+/** One sweep: every kind of lost work (see the module header). */
+export async function sweep(ctx: SweeperContext, state: RebuildState = { lastRebuildAt: undefined }): Promise<SweepResult> {
+  const afterMs = ctx.options.sweepAfterMs;
+  const changes = await handBackUnmatchedChanges(ctx.db, afterMs);
+  const deliveries = await restartIdleDeliveries(ctx.db, ctx.queues.delivery, afterMs);
+  const ended = await endExpiredSubscriptions(ctx);
+  let heartbeats = 0;
+  let reminders = 0;
+  if (await rebuildIsDue(ctx, state)) {
+    heartbeats = await rebuildHeartbeats(ctx);
+    reminders = await rebuildReminders(ctx);
+    state.lastRebuildAt = Date.now();
+  }
+  return { changes, deliveries, ended, heartbeats, reminders };
+}
+
+/**
+ * True when Redis lost the sweeper's marker (it restarted empty, or this is the first sweep against it) or the last
+ * rebuild is `rebuildIntervalMs` old. False while Redis is away (nothing could be rebuilt).
+ */
+async function rebuildIsDue(ctx: SweeperContext, state: RebuildState): Promise<boolean> {
+  const client = await ctx.queues.heartbeat.client;
+  if (client.status !== 'ready') {
+    return false;
+  }
+  const marker = `${ctx.queues.heartbeat.qualifiedName}:sweeper-marker`;
+  // Two replicas may both find it missing and both rebuild: harmless, a rebuild is idempotent.
+  const lost = (await client.get(marker)) === null;
+  if (lost) {
+    await client.set(marker, String(Date.now()));
+  }
+  return lost || state.lastRebuildAt === undefined || Date.now() - state.lastRebuildAt >= ctx.options.rebuildIntervalMs;
+}
+
+/** Makes sure every active subscription with a heartbeat period has its scheduler. Returns how many were missing. */
+export async function rebuildHeartbeats(ctx: SweeperContext): Promise<number> {
+  let rebuilt = 0;
+  let afterId = '';
+  for (;;) {
+    const page = await findHeartbeatSubscriptions(ctx.db, afterId, BATCH_SIZE);
+    for (const subscription of page) {
+      const period = heartbeatPeriodOf(ctx, subscription);
+      const id = subscription.id ?? '';
+      if (period === undefined || (await ctx.queues.heartbeat.getJobScheduler(notifyJobIds.heartbeatScheduler(id)))) {
+        continue;
+      }
+      await scheduleHeartbeat(ctx.queues, id, period);
+      rebuilt++;
+    }
+    const last = page.at(-1);
+    if (!last || page.length < BATCH_SIZE) {
+      return rebuilt;
+    }
+    afterId = last.id ?? '';
+  }
+}
+
+function heartbeatPeriodOf(ctx: SweeperContext, subscription: Subscription): number | undefined {
+  try {
+    return readSubscriptionSettings(subscription, { allowLoopbackHttp: ctx.options.allowLoopbackHttp }).heartbeatPeriod;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes sure every open referral Task with a due date whose reminders are not written yet has its reminder job.
+ * Returns how many jobs were missing.
+ */
+export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
+  let rebuilt = 0;
+  let afterId = '';
+  for (;;) {
+    const { rows } = await ctx.db.query<{ content: Task }>(sql`
+      SELECT rv.content FROM resource_version rv
+      WHERE rv.resource_type = 'Task' AND rv.superseded_xid IS NULL AND NOT rv.deleted
+        AND rv.content ->> 'status' IN ('requested', 'received')
+        AND rv.content #>> '{restriction,period,end}' IS NOT NULL AND rv.id > ${afterId}
+      ORDER BY rv.id LIMIT ${BATCH_SIZE}`);
+    const open = rows.flatMap(({ content: task }) => {
+      const due = reminderDue(task);
+      return task.id && due !== undefined ? [{ taskId: task.id, due }] : [];
+    });
+    const reminded = await remindedTasks(ctx, open);
+    for (const { taskId, due } of open) {
+      if (reminded.has(taskId) || (await ctx.queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId })))) {
+        continue;
+      }
+      await addReminderJob(ctx.queues.referralReminders, taskId, due);
+      rebuilt++;
+    }
+    const last = rows.at(-1)?.content.id;
+    if (!last || rows.length < BATCH_SIZE) {
+      return rebuilt;
+    }
+    afterId = last;
+  }
+}
+
+/** The Tasks among `open` whose reminder to the owner for that due date is already written. */
+async function remindedTasks(ctx: SweeperContext, open: readonly { taskId: string; due: number }[]): Promise<Set<string>> {
+  const reminded = new Set<string>();
+  for (let i = 0; i < open.length; i += 100) {
+    const chunk = open.slice(i, i + 100);
+    const identifiers = chunk.map(({ taskId, due }) => `${REMINDER_IDENTIFIER_SYSTEM}|${reminderIdentifierValue(taskId, due, 'owner')}`);
+    const { matches } = await ctx.repository.search('Communication', new URLSearchParams({ identifier: identifiers.join(','), _count: '1000' }));
+    const values = new Set(matches.flatMap((m) => (m.resourceType === 'Communication' ? (m.identifier ?? []).map((id) => id.value) : [])));
+    for (const { taskId, due } of chunk) {
+      if (values.has(reminderIdentifierValue(taskId, due, 'owner'))) {
+        reminded.add(taskId);
+      }
+    }
+  }
+  return reminded;
+}
+
+/** Turns off subscriptions past their `end`. Returns how many. */
+export async function endExpiredSubscriptions(ctx: SweeperContext): Promise<number> {
+  const { rows } = await ctx.db.query<{ content: Subscription }>(sql`
+    SELECT rv.content FROM resource_version rv
+    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
+      AND rv.content ->> 'status' IN ('requested', 'active', 'error')
+      AND CASE WHEN rv.content ->> 'end' ~ '^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})$'
+               THEN (rv.content ->> 'end')::timestamptz <= now() ELSE false END
+    LIMIT ${BATCH_SIZE}`);
+  let ended = 0;
+  for (const { content: subscription } of rows) {
+    if (hasEnded(subscription) && (await setSubscriptionStatus(ctx.repository, subscription.id ?? '', 'off', ['requested', 'active', 'error']))) {
+      ended++;
+    }
+  }
+  return ended;
 }
 
 /**

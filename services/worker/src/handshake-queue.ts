@@ -1,7 +1,8 @@
 /**
  * The `subscription-handshake` queue processor: a `requested` subscription is sent a handshake Bundle; a 2xx answer
- * makes it `active` (and starts its heartbeat), anything else `error`. The client re-requests (status `requested`) to
- * try again. Only the Subscription version the job names is handshaken: a later edit has a job of its own.
+ * makes it `active` (and starts its heartbeat), anything else `error` — and a subscription whose handshake failed
+ * receives nothing (no events are numbered for it) until the client re-requests (status `requested`) and a handshake
+ * succeeds. Only the Subscription version the job names is handshaken: a later edit has a job of its own.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -16,13 +17,16 @@ import type { Subscription } from '@medplum/fhirtypes';
 import type { Job } from 'bullmq';
 import { scheduleHeartbeat } from './heartbeat-queue';
 import type { NotifyContext } from './notify-context';
-import { readSubscription, setSubscriptionStatus } from './subscription-status';
-import { postNotification } from './webhook-client';
+import { deliveryTimeoutMs, hasEnded, readSubscription, setSubscriptionStatus } from './subscription-status';
 
 export async function processHandshake(ctx: NotifyContext, job: Job): Promise<void> {
   const { subscriptionId, versionId } = handshakeJobSchema.parse(job.data);
   const subscription = await readSubscription(ctx.repository, subscriptionId);
   if (!subscription || subscription.status !== 'requested' || subscription.meta?.versionId !== String(versionId)) {
+    return;
+  }
+  if (hasEnded(subscription)) {
+    await setSubscriptionStatus(ctx.repository, subscriptionId, 'off', ['requested']);
     return;
   }
   const settings = trySettings(ctx, subscription);
@@ -38,13 +42,13 @@ export async function processHandshake(ctx: NotifyContext, job: Job): Promise<vo
     type: 'handshake',
     eventsSinceSubscriptionStart: state.lastEventNumber,
   });
-  const result = await postNotification({
+  const result = await ctx.webhooks.post({
     endpoint: settings.endpoint,
     headers: settings.headers,
     secret,
     body: JSON.stringify(bundle),
     eventId: randomUUID(),
-    timeoutMs: ctx.options.requestTimeoutMs,
+    timeoutMs: deliveryTimeoutMs(ctx, settings),
     maxResponseBytes: ctx.options.maxResponseBytes,
     signal: ctx.stopSignal,
   });
@@ -52,7 +56,7 @@ export async function processHandshake(ctx: NotifyContext, job: Job): Promise<vo
   const stored = await setSubscriptionStatus(ctx.repository, subscriptionId, activated ? 'active' : 'error', ['requested']);
   ctx.logger.info({ subscriptionId, status: result.status, activated }, 'subscription handshake');
   if (activated && stored && settings.heartbeatPeriod) {
-    await scheduleHeartbeat(ctx, subscriptionId, settings.heartbeatPeriod);
+    await scheduleHeartbeat(ctx.queues, subscriptionId, settings.heartbeatPeriod);
   }
 }
 

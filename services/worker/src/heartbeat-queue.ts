@@ -1,6 +1,7 @@
 /**
  * The `subscription-heartbeat` queue: a BullMQ job scheduler per subscription with a heartbeat period (started when
- * the handshake activates it, removed when it is turned off or deleted). Each run sends an empty heartbeat Bundle to an
+ * the handshake activates it, first due one period later; removed when it is turned off or deleted; rebuilt by the
+ * delivery sweeper when Redis lost it). Each run sends an empty heartbeat Bundle to an
  * active subscription; a failed heartbeat is only logged (it carries no event, nothing is lost), and a subscription
  * that is no longer active loses its scheduler.
  */
@@ -15,16 +16,16 @@ import {
   type HeartbeatJob,
 } from '@carecircle/notify';
 import type { Job } from 'bullmq';
-import type { NotifyContext } from './notify-context';
-import { readSubscription } from './subscription-status';
-import { postNotification } from './webhook-client';
+import type { NotifyContext, NotifyQueues } from './notify-context';
+import { deliveryTimeoutMs, isReceiving, readSubscription } from './subscription-status';
 
-/** Starts (or re-times) the heartbeat of a subscription. */
-export async function scheduleHeartbeat(ctx: NotifyContext, subscriptionId: string, periodSeconds: number): Promise<void> {
+/** Starts (or re-times) the heartbeat of a subscription: the first one period from now, then every period. */
+export async function scheduleHeartbeat(queues: Pick<NotifyQueues, 'heartbeat'>, subscriptionId: string, periodSeconds: number): Promise<void> {
   const data: HeartbeatJob = { subscriptionId };
-  await ctx.queues.heartbeat.upsertJobScheduler(
+  const every = periodSeconds * 1000;
+  await queues.heartbeat.upsertJobScheduler(
     notifyJobIds.heartbeatScheduler(subscriptionId),
-    { every: periodSeconds * 1000 },
+    { every, startDate: Date.now() + every },
     { name: 'heartbeat', data, opts: { removeOnComplete: true, removeOnFail: 100 } },
   );
 }
@@ -36,7 +37,7 @@ export async function removeHeartbeat(ctx: NotifyContext, subscriptionId: string
 export async function processHeartbeat(ctx: NotifyContext, job: Job): Promise<void> {
   const { subscriptionId } = heartbeatJobSchema.parse(job.data);
   const subscription = await readSubscription(ctx.repository, subscriptionId);
-  if (!subscription || subscription.status !== 'active') {
+  if (!subscription || subscription.status !== 'active' || !(await isReceiving(ctx, subscription))) {
     if (subscription?.status !== 'error') {
       await removeHeartbeat(ctx, subscriptionId);
     }
@@ -59,13 +60,13 @@ export async function processHeartbeat(ctx: NotifyContext, job: Job): Promise<vo
     type: 'heartbeat',
     eventsSinceSubscriptionStart: state.lastEventNumber,
   });
-  const result = await postNotification({
+  const result = await ctx.webhooks.post({
     endpoint: settings.endpoint,
     headers: settings.headers,
     secret,
     body: JSON.stringify(bundle),
     eventId: randomUUID(),
-    timeoutMs: ctx.options.requestTimeoutMs,
+    timeoutMs: deliveryTimeoutMs(ctx, settings),
     maxResponseBytes: ctx.options.maxResponseBytes,
     signal: ctx.stopSignal,
   });

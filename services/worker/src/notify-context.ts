@@ -7,6 +7,7 @@ import type { Logger } from '@carecircle/log';
 import { DELIVERY_RETRY_POLICY, type DeliveryGate, type RetryPolicy } from '@carecircle/notify';
 import type { Database, Repository } from '@carecircle/store';
 import type { Queue } from 'bullmq';
+import type { WebhookClient } from './webhook-client';
 
 /** Notification tunables; every field is optional and defaults as documented. */
 export interface NotifyOptions {
@@ -14,7 +15,7 @@ export interface NotifyOptions {
   allowLoopbackHttp?: boolean;
   /** Default {@link DELIVERY_RETRY_POLICY}. */
   retryPolicy?: RetryPolicy;
-  /** Per attempt, connect to last byte. Default 10 000 ms. */
+  /** Per attempt, connect to last byte; a subscription's backport-timeout may only shorten it. Default 10 000 ms. */
   requestTimeoutMs?: number;
   /** Bytes of a receiver's answer read at most. Default 64 KiB. */
   maxResponseBytes?: number;
@@ -34,6 +35,11 @@ export interface NotifyOptions {
   deliveryConcurrency?: number;
   /** Pause between two sweeps for notification work Redis lost (delivery-sweeper.ts). Default 5 000 ms. */
   sweepIntervalMs?: number;
+  /**
+   * Heartbeat schedulers and referral reminder jobs are rebuilt from Postgres when Redis is found to have lost its data,
+   * and at least this often anyway. Default 600 000 ms (10 minutes).
+   */
+  rebuildIntervalMs?: number;
   /**
    * Work this old without progress is presumed lost and re-enqueued: outbox rows relayed and not matched, subscriptions
    * with a due event and no lease. Longer than matching and delivery ever lag in normal running, since every re-enqueue
@@ -69,6 +75,7 @@ export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotif
     deliveryConcurrency: options.deliveryConcurrency ?? 16,
     sweepIntervalMs: options.sweepIntervalMs ?? 5_000,
     sweepAfterMs: options.sweepAfterMs ?? 30_000,
+    rebuildIntervalMs: options.rebuildIntervalMs ?? 600_000,
   };
 }
 
@@ -83,10 +90,15 @@ export interface NotifyQueues {
 
 export interface NotifyContext {
   db: Database;
-  /** Full access: the worker acts for the server. Disclosure to subscribers is decided by `gate`. */
+  /**
+   * Full access: the worker acts for the server (statuses, matching filters). Nothing read through it is sent to a
+   * subscriber: resource content in a notification comes only from `gate`.
+   */
   repository: Repository;
   queues: NotifyQueues;
   gate: DeliveryGate;
+  /** Posts to subscribers, connecting only to allowed addresses. */
+  webhooks: WebhookClient;
   logger: Logger;
   fhirBaseUrl: string;
   options: ResolvedNotifyOptions;

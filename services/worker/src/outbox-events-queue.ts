@@ -1,7 +1,9 @@
 /**
- * The `outbox-events` queue processor: matching. For a resource change, every receiving subscription (status active or
- * error) whose topic the change triggers and whose filters the stored version passes gets a numbered event, and a
- * delivery job for it. Event numbers follow the order jobs are matched in: each worker matches one job at a time
+ * The `outbox-events` queue processor: matching. For a resource change, every receiving subscription (active, or in
+ * error after failed deliveries) whose topic the change triggers, whose filters the stored version passes, and whose
+ * owner may see that version now (the delivery gate's `canSee`, through the owner's access-bound repository) gets a
+ * numbered event, and a delivery job for it. A subscriber without consent hears nothing: no event number, no
+ * timestamp, no AuditEvent. Event numbers follow the order jobs are matched in: each worker matches one job at a time
  * (FIFO, the relay enqueues in outbox order); across replicas two changes committed moments apart may be numbered
  * either way, except that versions of one resource never go backwards (see recordSubscriptionEvents). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
  * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
@@ -28,7 +30,7 @@ import type { Job } from 'bullmq';
 import { removeHeartbeat } from './heartbeat-queue';
 import { followReferralTask } from './referral-reminders-queue';
 import type { NotifyContext } from './notify-context';
-import { readSubscription } from './subscription-status';
+import { hasEnded, readSubscription } from './subscription-status';
 
 /** Processes one outbox event job. */
 export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<void> {
@@ -54,9 +56,13 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
   const subscriptions = (await Promise.all(topics.map((topic) => findReceivingSubscriptions(ctx.db, topic.url)))).flat();
   const matching = subscriptions.filter((subscription) => {
     const settings = settingsOf(ctx, subscription);
-    return settings !== undefined && matchesSubscription(settings, change.kind, resource);
+    return settings !== undefined && !hasEnded(subscription) && matchesSubscription(settings, change.kind, resource);
   });
-  const numbers = await recordSubscriptionEvents(ctx.db, matching.map((s) => s.id ?? ''), change);
+  // Only subscribers who may see the change now get an event for it (no number, no timestamp, no audit otherwise).
+  const focus = { resourceType: change.resourceType, id: change.resourceId, versionId: change.versionId };
+  const permitted = await Promise.all(matching.map((subscription) => ctx.gate.canSee(subscription, focus)));
+  const receivers = matching.filter((_, i) => permitted[i]);
+  const numbers = await recordSubscriptionEvents(ctx.db, receivers.map((s) => s.id ?? ''), change);
   const numbered = [...numbers].map(([subscriptionId, eventNumber]) =>
     eventNumber === undefined ? undefined : { subscriptionId, eventNumber },
   );

@@ -6,12 +6,13 @@
  * the worker, and removed as soon as the Task moves on. When a job comes due, the processor reads the Task again and,
  * if it is still unacknowledged and overdue, writes two Communications about it — one to the owner, one to the
  * requester — which reach subscribers through the communication topic like any other change. The Communications are
- * created conditionally on an identifier, so a retried job writes nothing twice.
+ * created conditionally on an identifier naming the Task and its due date, so a retried job, or one re-added after
+ * Redis lost it (the delivery sweeper rebuilds reminder jobs from Postgres), writes nothing twice.
  */
 import { createServerRepository } from '@carecircle/access';
 import { notifyJobIds, referralReminderJobSchema } from '@carecircle/notify';
 import type { Communication, Reference, Task } from '@medplum/fhirtypes';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { NotifyContext } from './notify-context';
 
 export const REMINDER_IDENTIFIER_SYSTEM = 'https://carecircle.dev/fhir/referral-reminder';
@@ -26,6 +27,19 @@ function dueAt(task: Task): number | undefined {
 
 function isAwaitingAcknowledgement(task: Task): boolean {
   return OPEN_STATUSES.has(task.status) && dueAt(task) !== undefined;
+}
+
+/**
+ * The identifier value of the reminder to `side` for `taskId` due at `due` (epoch ms): one reminder per side and due
+ * date, however often the job runs or the Task changes meanwhile.
+ */
+export function reminderIdentifierValue(taskId: string, due: number, side: 'owner' | 'requester'): string {
+  return `${taskId}-due-${due}-${side}`;
+}
+
+/** The open referral Tasks' due dates, when they are awaiting acknowledgement (for the sweeper). */
+export function reminderDue(task: Task): number | undefined {
+  return isAwaitingAcknowledgement(task) ? dueAt(task) : undefined;
 }
 
 /** Schedules, moves or removes the reminder of `task` to match its current state. */
@@ -46,6 +60,12 @@ export async function followReferralTask(ctx: NotifyContext, task: Task): Promis
     return;
   }
   await existing?.remove();
+  await addReminderJob(queue, taskId, due);
+}
+
+/** Adds the reminder job of `taskId` due at `due` (a job with that id already there absorbs the add). */
+export async function addReminderJob(queue: Queue, taskId: string, due: number): Promise<void> {
+  const jobId = notifyJobIds.referralReminder({ taskId });
   const now = Date.now();
   await queue.add('remind', { taskId }, { jobId, delay: Math.max(0, due - now), timestamp: now, removeOnComplete: true, attempts: 5 });
 }
@@ -67,7 +87,7 @@ export async function processReferralReminder(ctx: NotifyContext, job: Job): Pro
     if (!recipient?.reference) {
       continue;
     }
-    const identifier = { system: REMINDER_IDENTIFIER_SYSTEM, value: `${taskId}-v${task.meta?.versionId}-${side}` };
+    const identifier = { system: REMINDER_IDENTIFIER_SYSTEM, value: reminderIdentifierValue(taskId, due, side) };
     await repository.create(reminderFor(task, recipient, identifier, text), {
       ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
     });

@@ -1,12 +1,15 @@
 /**
  * The worker's changes to a Subscription's status (handshake -> active | error, failures -> error, recovery -> active,
- * 410 -> off), written through a repository with full access so they are versioned and appear in history like any
- * other change. Optimistic: each write carries If-Match, and a concurrent change by the client wins.
+ * 410 -> off, past its `end` -> off), written through a repository with full access so they are versioned and appear
+ * in history like any other change. Optimistic: each write carries If-Match, and a concurrent change by the client
+ * wins. Also when a subscription receives events, and how long one delivery to it may take.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Repository } from '@carecircle/store';
 import { outcomeStatus } from '@carecircle/fhir';
+import { isSubscriptionReceiving, type SubscriptionSettings } from '@carecircle/notify';
+import type { NotifyContext } from './notify-context';
 
 type Status = Subscription['status'];
 
@@ -52,4 +55,33 @@ export async function readSubscription(repository: Repository, id: string): Prom
     }
     throw err;
   }
+}
+
+/** True when `subscription` has an `end` that has passed. */
+export function hasEnded(subscription: Subscription, now: number = Date.now()): boolean {
+  const end = subscription.end === undefined ? Number.NaN : Date.parse(subscription.end);
+  return !Number.isNaN(end) && end <= now;
+}
+
+/**
+ * True when events are delivered to `subscription` now: `active`, or `error` after deliveries to an active
+ * subscription failed (not after a failed handshake; see isSubscriptionReceiving). A subscription past its `end` is
+ * turned `off` here, and is not receiving.
+ */
+export async function isReceiving(ctx: NotifyContext, subscription: Subscription): Promise<boolean> {
+  if (subscription.status !== 'active' && subscription.status !== 'error') {
+    return false;
+  }
+  if (hasEnded(subscription)) {
+    await setSubscriptionStatus(ctx.repository, subscription.id ?? '', 'off', ['requested', 'active', 'error']);
+    ctx.logger.info({ subscriptionId: subscription.id }, 'subscription ended: off');
+    return false;
+  }
+  return subscription.status === 'active' || isSubscriptionReceiving(ctx.db, subscription.id ?? '');
+}
+
+/** One delivery's time limit: the subscription's backport-timeout, never longer than the configured limit. */
+export function deliveryTimeoutMs(ctx: NotifyContext, settings: SubscriptionSettings): number {
+  const limit = ctx.options.requestTimeoutMs;
+  return settings.timeoutSeconds === undefined ? limit : Math.min(limit, settings.timeoutSeconds * 1000);
 }

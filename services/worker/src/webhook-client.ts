@@ -1,9 +1,27 @@
 /**
- * One signed POST of a notification to a subscriber's rest-hook endpoint, with the delivery rules of the contract:
- * only a 2xx is success, redirects are not followed, a timeout bounds every attempt, at most `maxResponseBytes` of the
- * answer are read (and then discarded: we never need it), 410 means "gone", and 429/503 may say when to retry.
+ * Signed POSTs of notifications to subscribers' rest-hook endpoints, with the delivery rules of the contract: only a
+ * 2xx is success, redirects are not followed, a timeout bounds every attempt, at most `maxResponseBytes` of the answer
+ * are read (and then discarded: we never need it), 410 means "gone", and 429/503 may say when to retry.
+ *
+ * And where it may connect (server-side request forgery, see @carecircle/notify endpoint-address.ts): an IP-literal
+ * host is checked before anything is sent; a name is resolved by this client's own lookup, which checks EVERY address
+ * the name resolves to and hands the socket only checked addresses, so the connection goes where the check looked (a
+ * name that resolves to a public address for the check and to 127.0.0.1 for the connection gains nothing). Built on
+ * node:http / node:https for that lookup hook; one keep-alive agent per scheme, closed with the client.
  */
-import { EVENT_ID_HEADER, parseRetryAfter, SIGNATURE_HEADER, signNotification } from '@carecircle/notify';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import {
+  classifyAddress,
+  EVENT_ID_HEADER,
+  isAllowedAddress,
+  parseRetryAfter,
+  SIGNATURE_HEADER,
+  signNotification,
+  type AddressRules,
+} from '@carecircle/notify';
 
 export interface WebhookRequest {
   endpoint: URL;
@@ -24,62 +42,163 @@ export type WebhookResult =
   | { kind: 'gone'; status: 410 }
   | { kind: 'failure'; status: number | undefined; retryAfterMs: number | undefined; reason: string };
 
-/** Posts the notification once; never throws for anything the receiver or the network does. */
-export async function postNotification(request: WebhookRequest): Promise<WebhookResult> {
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers = new Headers();
-  for (const [name, value] of request.headers) {
-    headers.append(name, value);
-  }
-  headers.set('Content-Type', 'application/fhir+json');
-  headers.set('Accept', 'application/fhir+json, application/json;q=0.9, */*;q=0.1');
-  headers.set(SIGNATURE_HEADER, signNotification(request.secret, request.body, timestamp));
-  headers.set(EVENT_ID_HEADER, request.eventId);
-  const timeout = AbortSignal.timeout(request.timeoutMs);
-  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
-  let response: Response;
-  try {
-    response = await fetch(request.endpoint, { method: 'POST', headers, body: request.body, redirect: 'manual', signal });
-  } catch (err) {
-    const reason = timeout.aborted ? 'timeout' : ((err as Error).cause as { code?: string } | undefined)?.code ?? 'network error';
-    return { kind: 'failure', status: undefined, retryAfterMs: undefined, reason };
-  }
-  const drained = await drainResponse(response, request.maxResponseBytes, timeout.aborted);
-  if (response.status >= 200 && response.status < 300) {
-    return drained ? { kind: 'success', status: response.status } : { kind: 'failure', status: response.status, retryAfterMs: undefined, reason: 'timeout' };
-  }
-  if (response.status === 410) {
-    return { kind: 'gone', status: 410 };
-  }
-  const retryAfterMs =
-    response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
-  const reason = response.status >= 300 && response.status < 400 ? 'redirect not followed' : `status ${response.status}`;
-  return { kind: 'failure', status: response.status, retryAfterMs, reason };
+export interface WebhookClient {
+  /** Posts the notification once; never throws for anything the receiver, the network or the resolver does. */
+  post(request: WebhookRequest): Promise<WebhookResult>;
+  /** Closes pooled connections. */
+  close(): void;
+}
+
+/** The error a refused address ends a connection attempt with. */
+const FORBIDDEN_ADDRESS = 'ERR_NOTIFY_FORBIDDEN_ADDRESS';
+
+/** A client that connects only to addresses `rules` allow. */
+export function createWebhookClient(rules: AddressRules): WebhookClient {
+  const lookup = checkedLookup(rules);
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, lookup }),
+    https: new HttpsAgent({ keepAlive: true, lookup }),
+  };
+  return {
+    post: (request) => post(request, rules, lookup, agents),
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
 }
 
 /**
- * Reads and discards the response body, up to `maxBytes` (a larger body is cut off, not an error: the status already
- * decided). False when the body did not finish before the timeout.
+ * A resolver for sockets: resolves all addresses of the name and fails the connection unless every one is allowed;
+ * answers with the checked addresses only.
  */
-async function drainResponse(response: Response, maxBytes: number, timedOut: boolean): Promise<boolean> {
-  if (!response.body || timedOut) {
-    return !timedOut;
+export function checkedLookup(rules: AddressRules): LookupFunction {
+  return function lookupChecked(hostname, options, callback) {
+    const all: LookupAllOptions = { all: true, family: options.family ?? 0, ...(options.hints === undefined ? {} : { hints: options.hints }) };
+    dnsLookup(hostname, all, (err, addresses: LookupAddress[]) => {
+      if (err) {
+        callback(err, '', 0);
+        return;
+      }
+      if (addresses.length === 0 || addresses.some((a) => !isAllowedAddress(a.address, rules))) {
+        const refused = Object.assign(new Error('The endpoint resolves to an address notifications may not go to'), { code: FORBIDDEN_ADDRESS });
+        callback(refused, '', 0);
+        return;
+      }
+      if (options.all) {
+        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        return;
+      }
+      const [first] = addresses as [LookupAddress];
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+async function post(
+  request: WebhookRequest,
+  rules: AddressRules,
+  lookup: LookupFunction,
+  agents: { http: HttpAgent; https: HttpsAgent },
+): Promise<WebhookResult> {
+  const { endpoint } = request;
+  const host = endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
+  // An IP literal never reaches the lookup: check it here.
+  if (classifyAddress(host) !== undefined && !isAllowedAddress(host, rules)) {
+    return { kind: 'failure', status: undefined, retryAfterMs: undefined, reason: 'forbidden address' };
   }
-  const reader = response.body.getReader();
+  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+    return { kind: 'failure', status: undefined, retryAfterMs: undefined, reason: 'unsupported scheme' };
+  }
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of request.headers) {
+    const key = name.toLowerCase();
+    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
+  }
+  Object.assign(headers, {
+    'content-type': 'application/fhir+json',
+    'content-length': String(Buffer.byteLength(request.body)),
+    accept: 'application/fhir+json, application/json;q=0.9, */*;q=0.1',
+    [SIGNATURE_HEADER.toLowerCase()]: signNotification(request.secret, request.body, timestamp),
+    [EVENT_ID_HEADER.toLowerCase()]: request.eventId,
+  });
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+  const https = endpoint.protocol === 'https:';
+  const options = {
+    hostname: host,
+    port: endpoint.port === '' ? undefined : Number(endpoint.port),
+    path: `${endpoint.pathname}${endpoint.search}`,
+    method: 'POST',
+    headers,
+    agent: https ? agents.https : agents.http,
+    lookup,
+    signal,
+  };
+  return new Promise<WebhookResult>((resolve) => {
+    let settled = false;
+    const settle = (result: WebhookResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    };
+    const failure = (reason: string, status?: number): WebhookResult => ({ kind: 'failure', status, retryAfterMs: undefined, reason });
+    const req = (https ? httpsRequest : httpRequest)(options, (response) => {
+      readAnswer(response, request.maxResponseBytes, (complete) => {
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          settle(complete ? { kind: 'success', status } : failure('timeout', status));
+          return;
+        }
+        settle(answerOf(response, status));
+      });
+    });
+    req.on('error', (err: Error & { code?: string }) => {
+      if (timeout.aborted) {
+        settle(failure('timeout'));
+      } else if (err.code === FORBIDDEN_ADDRESS) {
+        settle(failure('forbidden address'));
+      } else {
+        settle(failure(err.code ?? 'network error'));
+      }
+    });
+    req.end(request.body);
+  });
+}
+
+/**
+ * Reads and discards the answer's body, up to `maxBytes` (a larger body is cut off, not an error: the status already
+ * decided); `done(false)` when it did not finish (timeout, connection lost).
+ */
+function readAnswer(response: IncomingMessage, maxBytes: number, done: (complete: boolean) => void): void {
   let read = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
-        return true;
-      }
-      read += value.byteLength;
-      if (read > maxBytes) {
-        await reader.cancel();
-        return true;
-      }
+  let finished = false;
+  const finish = (complete: boolean) => {
+    if (!finished) {
+      finished = true;
+      done(complete);
     }
-  } catch {
-    return false;
+  };
+  response.on('data', (chunk: Buffer) => {
+    read += chunk.byteLength;
+    if (read > maxBytes) {
+      response.destroy();
+      finish(true);
+    }
+  });
+  response.on('end', () => finish(true));
+  response.on('error', () => finish(false));
+  response.on('close', () => finish(response.complete));
+}
+
+function answerOf(response: IncomingMessage, status: number): WebhookResult {
+  if (status === 410) {
+    return { kind: 'gone', status: 410 };
   }
+  const retryAfter = response.headers['retry-after'];
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null) : undefined;
+  const reason = status >= 300 && status < 400 ? 'redirect not followed' : `status ${status}`;
+  return { kind: 'failure', status, retryAfterMs, reason };
 }

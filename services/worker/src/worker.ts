@@ -4,7 +4,9 @@
  *
  *   outbox table --outbox-relay.ts--> outbox-events --outbox-events-queue.ts (matching)--> subscription-delivery
  *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter;
- *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts).
+ *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts);
+ *   open referral Tasks --> referral-reminders (referral-reminders-queue.ts); lost jobs rebuilt from Postgres by
+ *   delivery-sweeper.ts.
  *
  * Lifecycle: start checks Redis (and says how to start it), loads the FHIR definitions matching needs, starts the relay
  * and the BullMQ workers; close stops the relay, drains the workers (jobs in flight finish), closes the queues and the
@@ -27,14 +29,16 @@ import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type Notif
 import { processOutboxEvent } from './outbox-events-queue';
 import { processReferralReminder } from './referral-reminders-queue';
 import { startOutboxRelay } from './outbox-relay';
+import { createWebhookClient } from './webhook-client';
 
 export interface WorkerDependencies {
   config: Config;
   db: Database;
   logger: Logger;
   /**
-   * Asked before anything about a resource is sent to a subscriber. Default: the consent-based gate of
-   * @carecircle/access (the subscriber's organization must be allowed to read it now; disclosures are audited).
+   * Asked before a change is numbered for a subscriber and before anything about it is sent. Default: the consent-based
+   * gate of @carecircle/access (the subscriber's organization must be allowed to read that version now; disclosures are
+   * audited).
    */
   deliveryGate?: DeliveryGate;
   /** Notification tunables (timeouts, retry policy, loopback http for development); by default from `config.notify`. */
@@ -96,6 +100,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     repository: createRepository(db, fullAccess),
     queues,
     gate,
+    webhooks: createWebhookClient({ allowLoopback: options.allowLoopbackHttp }),
     logger,
     fhirBaseUrl: config.fhirBaseUrl,
     options,
@@ -133,19 +138,14 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
   // Connected before start returns, so a quick close never races a connection still being set up.
   await Promise.all([...workers, ...Object.values(queues)].map((w) => w.waitUntilReady()));
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
-  const sweeper = startDeliverySweeper({
-    db,
-    deliveryQueue: queues.delivery,
-    logger,
-    intervalMs: options.sweepIntervalMs,
-    afterMs: options.sweepAfterMs,
-  });
+  const sweeper = startDeliverySweeper(ctx);
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   return {
     async close() {
       await Promise.all([relay.close(), sweeper.close()]);
       await Promise.all(workers.map((w) => w.close()));
       stop.abort();
+      ctx.webhooks.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await connection.quit().catch(() => connection.disconnect());
       logger.info('worker stopped');

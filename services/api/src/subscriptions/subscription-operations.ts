@@ -1,9 +1,12 @@
 /**
  * The Subscription operations of the Backport IG, as plain handlers over the caller's repository: `$status` (the
  * SubscriptionStatus, type query-status) and `$events` (events again by number, type query-event). The Subscription is
- * read through the caller's repository first, so a caller who cannot see it gets 404 before any event table is read;
- * each event's focus (and, for full-resource, the resource) is included only when the caller's repository lets the
- * caller read it now, so nothing about a client comes back after that client revoked.
+ * read through the caller's repository first, so a caller who cannot see it gets 404 before any event table is read.
+ * Each event's focus, timestamp (and, for full-resource, the resource) are included only when the event was not
+ * withheld at delivery and the caller's policy lets it read the event's exact version now, so nothing about a client
+ * comes back after that client revoked: such an event shows its number only. Reading the versions that are shown is a
+ * disclosure and audited as one; versions not shown leave no denial in the client's audit trail (the caller asked for
+ * its events, not for those resources).
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
@@ -20,14 +23,14 @@ import {
   type PayloadContent,
   type StoredEvent,
 } from '@carecircle/notify';
-import type { Queryable, Repository } from '@carecircle/store';
+import { createRepository, type AccessPolicy, type Database, type Repository } from '@carecircle/store';
 
 /** Most events one `$events` call returns; ask again from the last number + 1 for more. */
 export const MAX_EVENTS_PER_CALL = 100;
 
 export interface OperationTarget {
   repository: Repository;
-  db: Queryable;
+  db: Database;
   fhirBaseUrl: string;
 }
 
@@ -50,7 +53,8 @@ export async function getSubscriptionEvents(target: OperationTarget, id: string,
   const until = readEventNumber(params, 'eventsUntilNumber') ?? state.lastEventNumber;
   const content = readContent(params) ?? subscriptionContent(subscription);
   const stored = until < since ? [] : await listSubscriptionEvents(target.db, id, since, until, MAX_EVENTS_PER_CALL);
-  const events = await Promise.all(stored.map((event) => presentEvent(target.repository, event, content)));
+  const reader = createRepository(target.db, withoutDenialRecords(target.repository.policy));
+  const events = await Promise.all(stored.map((event) => presentEvent(reader, event, content)));
   return buildNotificationBundle({
     subscription,
     fhirBaseUrl: target.fhirBaseUrl,
@@ -60,25 +64,34 @@ export async function getSubscriptionEvents(target: OperationTarget, id: string,
   });
 }
 
-/** The event as this caller may see it now: focus (and resource) only when the caller's repository discloses it. */
+/**
+ * The event as this caller may see it now: its number only when it was withheld at delivery or its version is not
+ * disclosed to the caller now; otherwise its timestamp too, the focus (unless `empty`) and the resource (full-resource).
+ */
 async function presentEvent(repository: Repository, event: StoredEvent, content: PayloadContent): Promise<NotificationEvent> {
-  const base: NotificationEvent = { eventNumber: event.eventNumber, timestamp: event.occurredAt, kind: event.kind };
-  if (content === 'empty') {
-    return base;
+  const withheld: NotificationEvent = { eventNumber: event.eventNumber, kind: event.kind };
+  if (event.outcome === 'withheld') {
+    return withheld;
   }
-  const resource = await readIfDisclosed(() =>
-    content === 'full-resource'
-      ? repository.vread(event.resourceType, event.resourceId, String(event.versionId))
-      : repository.read(event.resourceType, event.resourceId),
-  );
+  const resource = await readIfDisclosed(() => repository.vread(event.resourceType, event.resourceId, String(event.versionId)));
   if (!resource) {
-    return base;
+    return withheld;
   }
   return {
-    ...base,
-    focus: { resourceType: event.resourceType, id: event.resourceId },
+    ...withheld,
+    timestamp: event.occurredAt,
+    ...(content === 'empty' ? {} : { focus: { resourceType: event.resourceType, id: event.resourceId } }),
     ...(content === 'full-resource' ? { resource } : {}),
   };
+}
+
+/** `policy`, its disclosures still recorded, its refusals not. */
+function withoutDenialRecords(policy: AccessPolicy): AccessPolicy {
+  const { recorder, ...rest } = policy;
+  if (!recorder) {
+    return rest;
+  }
+  return { ...rest, recorder: { recordDisclosure: (disclosure) => recorder.recordDisclosure(disclosure), recordDenial: () => Promise.resolve() } };
 }
 
 async function readIfDisclosed(read: () => Promise<Resource>): Promise<Resource | undefined> {

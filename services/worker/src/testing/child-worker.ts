@@ -5,9 +5,10 @@
  */
 import { loadConfig } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
-import { openDatabase } from '@carecircle/store';
+import { createRepository, fullAccess, openDatabase } from '@carecircle/store';
 import type { NotifyOptions } from '../notify-context';
 import { startWorker } from '../worker';
+import { createTestGate } from './test-gate';
 
 interface ChildSettings {
   databaseUrl: string;
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: settings.databaseUrl, REDIS_PREFIX: settings.redisPrefix, BASE_URL: 'https://carecircle.test' });
   const db = await openDatabase({ databaseUrl: config.databaseUrl });
-  await startWorker({ config, db, logger: createLogger('silent'), deliveryGate: () => Promise.resolve('deliver'), notify: settings.options });
+  await startWorker({ config, db, logger: createLogger('silent'), deliveryGate: createTestGate(createRepository(db, fullAccess)), notify: settings.options });
   process.stdout.write('worker ready\n');
 }
 

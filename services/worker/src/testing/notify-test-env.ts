@@ -18,6 +18,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import { Redis } from 'ioredis';
 import type { NotifyOptions } from '../notify-context';
 import { startWorker, type RunningWorker } from '../worker';
+import { createTestGate } from './test-gate';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 /** Quick settings for tests: retries after 50, 100, 200 ... ms, 5 attempts, `error` after 2 failures in a row. */
@@ -37,8 +38,10 @@ export interface NotifyTestEnv {
   /** Writes as the API would: full access, with the Subscription write rule. */
   writer: Repository;
   receiver: WebhookReceiver;
-  /** Ids the test gate withholds (`Type/id`). */
+  /** Ids the test gate withholds at delivery (`Type/id`). */
   denied: Set<string>;
+  /** Ids the test gate says the subscriber cannot see at matching (`Type/id`): no event is numbered for them. */
+  unseen: Set<string>;
   gate: DeliveryGate;
   startWorker(options?: NotifyOptions): Promise<RunningWorker>;
   /** Creates a subscription at receiver path `path` and waits until the handshake made it active. */
@@ -64,8 +67,8 @@ export async function createNotifyTestEnv(): Promise<NotifyTestEnv> {
   const writer = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret({ allowLoopbackHttp: true })] });
   const receiver = await startWebhookReceiver(secretFor);
   const denied = new Set<string>();
-  const gate: DeliveryGate = (_subscription, focus) =>
-    Promise.resolve(denied.has(`${focus.resourceType}/${focus.id}`) ? 'withhold' : 'deliver');
+  const unseen = new Set<string>();
+  const gate = createTestGate(writer, { denied, unseen });
   const workers: RunningWorker[] = [];
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -76,6 +79,7 @@ export async function createNotifyTestEnv(): Promise<NotifyTestEnv> {
     writer,
     receiver,
     denied,
+    unseen,
     gate,
     async startWorker(options = TEST_NOTIFY_OPTIONS) {
       const worker = await startWorker({ config, db, logger, deliveryGate: gate, notify: options });
