@@ -3,6 +3,7 @@
  * referral builder, the write rules and the tests cannot drift apart.
  */
 import type { CodeableConcept, Coding } from '@medplum/fhirtypes';
+import { codingsOf } from './element-shapes';
 
 export const SNOMED_SYSTEM = 'http://snomed.info/sct';
 export const LOINC_SYSTEM = 'http://loinc.org';
@@ -17,7 +18,12 @@ export const FULFILL_TASK_CODE: Readonly<Coding> = { system: TASK_CODE_SYSTEM, c
 /** DocumentReference.type of the partner's reply to a referral: LOINC 11488-4 "Consult note". */
 export const CONSULT_NOTE_TYPE: Readonly<Coding> = { system: LOINC_SYSTEM, code: '11488-4', display: 'Consult note' };
 
-/** True when `concept` carries `coding` (same system and code; display ignored). */
+/** True when `concept` carries `coding` (same system and code; display ignored). Any other shape carries nothing. */
 export function hasCoding(concept: CodeableConcept | undefined, coding: Readonly<Coding>): boolean {
-  return (concept?.coding ?? []).some((c) => c.system === coding.system && c.code === coding.code);
+  return codingsOf(concept).some((c) => c.system === coding.system && c.code === coding.code);
+}
+
+/** True when `resource` is a referral: a ServiceRequest with the referral category (any malformed shape: false). */
+export function isReferralRequest(resource: { resourceType: string; category?: unknown }): boolean {
+  return resource.resourceType === 'ServiceRequest' && Array.isArray(resource.category) && resource.category.some((c) => hasCoding(c as CodeableConcept, REFERRAL_CATEGORY));
 }

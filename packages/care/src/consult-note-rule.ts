@@ -13,6 +13,7 @@ import type { Queryable, WriteRule } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { refuseUnprocessable } from './care-outcomes';
 import { readCurrentMany, referenceTo } from './current-resources';
+import { isObject, referenceOf, referencesOf } from './element-shapes';
 
 /** Holds consult notes to their referral; other resources (and other DocumentReferences) pass untouched. */
 export const checkConsultNote: WriteRule = async (next, current, tx) => {
@@ -35,8 +36,8 @@ export const checkConsultNote: WriteRule = async (next, current, tx) => {
 
 async function checkReferralLink(note: DocumentReference, tx: Queryable): Promise<void> {
   const ids = new Set<string>();
-  for (const related of note.context?.related ?? []) {
-    const target = referenceTo(related.reference, 'ServiceRequest');
+  for (const related of referencesOf(isObject(note.context) ? note.context.related : undefined)) {
+    const target = referenceTo(related, 'ServiceRequest');
     if (target) {
       ids.add(target.id);
     }
@@ -48,7 +49,7 @@ async function checkReferralLink(note: DocumentReference, tx: Queryable): Promis
   if (requests.length !== ids.size) {
     refuseUnprocessable('Every ServiceRequest in a consult note\'s context.related must exist', 'DocumentReference.context.related');
   }
-  if (requests.some((request) => request.subject?.reference !== note.subject?.reference)) {
+  if (requests.some((request) => request.subject?.reference !== referenceOf(note.subject))) {
     refuseUnprocessable('A consult note is about the same client as its referral', 'DocumentReference.subject');
   }
 }

@@ -13,9 +13,10 @@ import type { Coding, Consent, Organization, PractitionerRole, Reference, Servic
 import { DEFAULT_PURPOSE, isShareCategory, permittedCategories, SHARE_CATEGORY_SYSTEM, type Recipient, type ShareCategory } from '@carecircle/consent';
 import { getStatus, OperationOutcomeError } from '@carecircle/fhir';
 import type { Repository } from '@carecircle/store';
-import { FULFILL_TASK_CODE, hasCoding, REFERRAL_CATEGORY } from './care-codes';
+import { FULFILL_TASK_CODE, isReferralRequest } from './care-codes';
 import { refuseInvalid, refuseUnprocessable } from './care-outcomes';
 import { parseRelativeReference, referenceTo, type ReferenceTarget } from './current-resources';
+import { isObject, listOf, referenceElementsOf, referenceOf } from './element-shapes';
 
 /** The share category of a referral that names none. */
 export const DEFAULT_REFERRAL_CATEGORY: ShareCategory = 'care-plan';
@@ -98,14 +99,20 @@ function checkReferralShape(request: ServiceRequest): ReferralFacts {
   if (request.intent !== 'order') {
     refuseInvalid('A referral has intent order', 'ServiceRequest.intent');
   }
-  if (!(request.category ?? []).some((concept) => hasCoding(concept, REFERRAL_CATEGORY))) {
+  if (request.meta !== undefined && (!isObject(request.meta) || (request.meta.tag !== undefined && !Array.isArray(request.meta.tag)))) {
+    refuseInvalid('ServiceRequest.meta.tag must be a list of codings', 'ServiceRequest.meta.tag');
+  }
+  if (!isReferralRequest(request)) {
     refuseInvalid('A referral has category SNOMED CT 3457005 (Patient referral)', 'ServiceRequest.category');
   }
-  const patient = referenceTo(request.subject?.reference, 'Patient');
+  const patient = referenceTo(referenceOf(request.subject), 'Patient');
   if (!patient) {
     refuseInvalid('A referral is about a Patient (Patient/{id})', 'ServiceRequest.subject');
   }
-  const performers = request.performer ?? [];
+  const performers = referenceElementsOf(request.performer);
+  if (!Array.isArray(request.performer)) {
+    refuseInvalid('A referral names exactly one performer: an Organization or a PractitionerRole', 'ServiceRequest.performer');
+  }
   const performer = performers[0];
   const performerTarget = parseRelativeReference(performer?.reference);
   if (
@@ -115,14 +122,14 @@ function checkReferralShape(request: ServiceRequest): ReferralFacts {
   ) {
     refuseInvalid('A referral names exactly one performer: an Organization or a PractitionerRole', 'ServiceRequest.performer');
   }
-  if (!request.requester?.reference) {
+  if (!referenceOf(request.requester)) {
     refuseInvalid('A referral names its requester', 'ServiceRequest.requester');
   }
   return { patient, performer: { ...performer, reference: performer.reference }, performerTarget, category: referralCategory(request) };
 }
 
 function referralCategory(request: ServiceRequest): ShareCategory {
-  const codes = new Set((request.meta?.tag ?? []).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM).map((tag) => tag.code));
+  const codes = new Set(tagsOf(request).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM).map((tag) => tag.code));
   if (codes.size === 0) {
     return DEFAULT_REFERRAL_CATEGORY;
   }
@@ -196,9 +203,14 @@ async function* activeConsentsOf(repository: Repository, patient: string): Async
   }
 }
 
+/** The well-formed codings of `meta.tag` (a malformed meta or tag list reads as no tags). */
+function tagsOf(request: ServiceRequest): Coding[] {
+  return isObject(request.meta) ? listOf(request.meta.tag).filter((tag): tag is Coding => isObject(tag)) : [];
+}
+
 /** The referral as stored: its share-category tag added when it had none, `authoredOn` defaulted to now. */
 function withCategoryTag(request: ServiceRequest, category: ShareCategory, now: Date): ServiceRequest {
-  const tags: Coding[] = request.meta?.tag ?? [];
+  const tags: Coding[] = tagsOf(request);
   const tagged = tags.some((tag) => tag.system === SHARE_CATEGORY_SYSTEM);
   return {
     ...request,

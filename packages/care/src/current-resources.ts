@@ -23,7 +23,7 @@ const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_
 
 /** The target of a relative reference, or undefined when `reference` is absent or not of the form `Type/id`. */
 export function parseRelativeReference(reference: string | undefined): ReferenceTarget | undefined {
-  const match = reference === undefined ? null : RELATIVE_REFERENCE.exec(reference);
+  const match = typeof reference === 'string' ? RELATIVE_REFERENCE.exec(reference) : null;
   return match?.[1] && match[2] ? { resourceType: match[1], id: match[2] } : undefined;
 }
 

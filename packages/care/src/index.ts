@@ -7,6 +7,7 @@ export {
   CONSULT_NOTE_TYPE,
   FULFILL_TASK_CODE,
   hasCoding,
+  isReferralRequest,
   LOINC_SYSTEM,
   REFERRAL_CATEGORY,
   SNOMED_SYSTEM,
@@ -42,4 +43,4 @@ export { currentCaller, resolveTaskParties } from './task-parties';
 export { enforceTaskWorkflow } from './task-workflow-rule';
 export { isPartnerWorkflowWrite, type PartnerWrite, type VisibilityCheck } from './partner-writes';
 export { isOwner, type OrganizationCaller } from './task-parties';
-export { PROVENANCED_TYPES, withCarePlanProvenance } from './provenanced-repository';
+export { isProvenanced, PROVENANCED_TYPES, withCarePlanProvenance } from './provenanced-repository';

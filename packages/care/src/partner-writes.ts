@@ -1,16 +1,17 @@
 /**
  * The writes a partner clinic may make about a client it does not manage (DESIGN.md, "who may see what"): the status
  * of referral Tasks it owns, consult notes and replies to referrals addressed to it, and progress on care plans it may
- * see. Everything else about someone else's client stays read-only to it.
+ * see (with the Provenance recorded for it). Everything else about someone else's client stays read-only to it.
  *
  * This decides only whether the partner may write at all; the write rules (task-workflow-rule, consult-note-rule)
  * then hold the content to the workflow. `visible` answers whether the partner may see a resource now (its consent
  * grants), so a revoked consent also ends the right to write.
  */
-import type { Communication, DocumentReference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Communication, DocumentReference, Provenance, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Queryable } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { readCurrent, referenceTo } from './current-resources';
+import { isObject, listOf, referencesOf, referenceOf } from './element-shapes';
 import { isOwner, type OrganizationCaller } from './task-parties';
 
 /** May the partner see `resourceType/id` now? */
@@ -38,9 +39,35 @@ export async function isPartnerWorkflowWrite(write: PartnerWrite): Promise<boole
       return interaction === 'create' && hasCoding(next.type, CONSULT_NOTE_TYPE) && (await answersOwnReferral(write, relatedRequests(next)));
     case 'Communication':
       return interaction === 'create' && sentByCaller(write.caller, next) && (await communicationAllowed(write, next));
+    case 'Provenance':
+      return interaction === 'create' && (await recordsOwnProgress(write, next));
     default:
       return false;
   }
+}
+
+/**
+ * The Provenance of a progress report the caller has just written (provenanced-repository.ts records one with every
+ * Communication about a care plan, in the same transaction): it names the report's current version first and the
+ * caller as its agent.
+ */
+async function recordsOwnProgress(write: PartnerWrite, provenance: Provenance): Promise<boolean> {
+  const [first] = referencesOf(provenance.target);
+  const version = first === undefined ? null : /^Communication\/([A-Za-z0-9\-.]{1,64})\/_history\/(\d{1,9})$/.exec(first);
+  if (!version?.[1]) {
+    return false;
+  }
+  const report = await readCurrent(write.tx, 'Communication', version[1]);
+  const agents = listOf(provenance.agent).map((agent) => (isObject(agent) ? referenceOf(agent.who) : undefined));
+  const caller: string[] = write.caller.kind === 'practitioner' ? [write.caller.organization, write.caller.fhirUser] : [write.caller.organization];
+  return (
+    report !== undefined &&
+    report.meta?.versionId === version[2] &&
+    sentByCaller(write.caller, report) &&
+    agents.length > 0 &&
+    agents.every((who) => who !== undefined && caller.includes(who)) &&
+    (await communicationAllowed(write, report))
+  );
 }
 
 async function ownsVisibleTask(write: PartnerWrite, task: Task): Promise<boolean> {
@@ -48,7 +75,7 @@ async function ownsVisibleTask(write: PartnerWrite, task: Task): Promise<boolean
 }
 
 function relatedRequests(note: DocumentReference): string[] {
-  return (note.context?.related ?? []).map((r) => r.reference).filter((r): r is string => typeof r === 'string');
+  return referencesOf(isObject(note.context) ? note.context.related : undefined);
 }
 
 /** Some referenced ServiceRequest is visible to the caller and names it as performer. */
@@ -67,12 +94,11 @@ async function answersOwnReferral(write: PartnerWrite, references: readonly stri
 }
 
 async function communicationAllowed(write: PartnerWrite, communication: Communication): Promise<boolean> {
-  const basedOn = (communication.basedOn ?? []).map((r) => r.reference).filter((r): r is string => typeof r === 'string');
-  if (await answersOwnReferral(write, basedOn)) {
+  if (await answersOwnReferral(write, referencesOf(communication.basedOn))) {
     return true;
   }
-  for (const about of communication.about ?? []) {
-    const plan = referenceTo(about.reference, 'CarePlan');
+  for (const about of referencesOf(communication.about)) {
+    const plan = referenceTo(about, 'CarePlan');
     if (plan && (await write.visible('CarePlan', plan.id))) {
       return true;
     }
@@ -81,6 +107,6 @@ async function communicationAllowed(write: PartnerWrite, communication: Communic
 }
 
 function sentByCaller(caller: OrganizationCaller, communication: Communication): boolean {
-  const sender = communication.sender?.reference;
+  const sender = referenceOf(communication.sender);
   return sender === caller.organization || (caller.kind === 'practitioner' && sender === caller.fhirUser);
 }

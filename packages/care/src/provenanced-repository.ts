@@ -1,16 +1,27 @@
 /**
  * Care plans keep their history with Provenance: a repository decorator that, for every create, update or patch of a
- * CarePlan, Goal or CareTeam, records who made the new version in the same transaction. Handed to requests in place of
- * the plain repository, so REST calls, batch and transaction entries are all covered.
+ * CarePlan, Goal or CareTeam, and of a progress report on a care plan (a Communication `about` a CarePlan, as partners
+ * write them), records who made the new version in the same transaction. Handed to requests in place of the plain
+ * repository, so REST calls, batch and transaction entries are all covered.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Repository } from '@carecircle/store';
+import { referenceTo } from './current-resources';
+import { referencesOf } from './element-shapes';
 import { recordProvenance, type ProvenanceAgentReference } from './provenance-record';
 
 /** The resource types whose every change is recorded with a Provenance. */
 export const PROVENANCED_TYPES: ReadonlySet<string> = new Set(['CarePlan', 'Goal', 'CareTeam']);
 
-/** `repository`, recording a Provenance by `agent` with every change to a care-plan resource. */
+/** True when a change to `resource` is recorded with a Provenance: a care-plan resource, or progress on a care plan. */
+export function isProvenanced(resource: Resource): boolean {
+  if (PROVENANCED_TYPES.has(resource.resourceType)) {
+    return true;
+  }
+  return resource.resourceType === 'Communication' && referencesOf(resource.about).some((about) => referenceTo(about, 'CarePlan') !== undefined);
+}
+
+/** `repository`, recording a Provenance by `agent` with every change to a care-plan resource or progress report. */
 export function withCarePlanProvenance(repository: Repository, agent: ProvenanceAgentReference): Repository {
   const record = async (tx: Repository, resource: Resource, activity: 'CREATE' | 'UPDATE') => {
     await recordProvenance(tx, resource, activity, agent);
@@ -25,7 +36,7 @@ export function withCarePlanProvenance(repository: Repository, agent: Provenance
     history: (type, id, params) => repository.history(type, id, params),
     delete: (type, id, options) => repository.delete(type, id, options),
     create(resource, options) {
-      if (!PROVENANCED_TYPES.has(resource.resourceType)) {
+      if (!isProvenanced(resource)) {
         return repository.create(resource, options);
       }
       return repository.transaction(async (tx) => {
@@ -37,7 +48,7 @@ export function withCarePlanProvenance(repository: Repository, agent: Provenance
       });
     },
     update(resource, options) {
-      if (!PROVENANCED_TYPES.has(resource.resourceType)) {
+      if (!isProvenanced(resource)) {
         return repository.update(resource, options);
       }
       return repository.transaction(async (tx) => {
@@ -47,12 +58,14 @@ export function withCarePlanProvenance(repository: Repository, agent: Provenance
       });
     },
     patch<T extends Resource = Resource>(type: string, id: string, operations: Parameters<Repository['patch']>[2], options?: Parameters<Repository['patch']>[3]) {
-      if (!PROVENANCED_TYPES.has(type)) {
+      if (!PROVENANCED_TYPES.has(type) && type !== 'Communication') {
         return repository.patch<T>(type, id, operations, options);
       }
       return repository.transaction(async (tx) => {
         const patched = await tx.patch<T>(type, id, operations, options);
-        await record(tx, patched, 'UPDATE');
+        if (isProvenanced(patched)) {
+          await record(tx, patched, 'UPDATE');
+        }
         return patched;
       });
     },

@@ -19,6 +19,7 @@ import type { Queryable, WriteRule } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, FULFILL_TASK_CODE, hasCoding } from './care-codes';
 import { refuseInvalid, refuseParty, refuseUnprocessable } from './care-outcomes';
 import { parseRelativeReference, readCurrent, readCurrentMany, referenceTo } from './current-resources';
+import { codingsOf, isObject, listOf, referenceOf } from './element-shapes';
 import {
   classifyTaskChange,
   isClosedStatus,
@@ -131,7 +132,7 @@ function isOwnerReference(owner: Reference | undefined): boolean {
 function checkUnchanged(next: Task, stored: Task): void {
   const references = ['for', 'focus', 'owner', 'requester'] as const;
   for (const field of references) {
-    if (next[field]?.reference !== stored[field]?.reference) {
+    if (referenceOf(next[field]) !== stored[field]?.reference) {
       refuseInvalid(`Task.${field} cannot change after the Task is created`, `Task.${field}`);
     }
   }
@@ -144,7 +145,7 @@ function checkUnchanged(next: Task, stored: Task): void {
 }
 
 function codingKeys(task: Task): string[] {
-  return [...new Set((task.code?.coding ?? []).map((c) => `${c.system ?? ''}|${c.code ?? ''}`))].sort();
+  return [...new Set(codingsOf(task.code).map((c) => `${String(c.system ?? '')}|${String(c.code ?? '')}`))].sort();
 }
 
 /** Same status: fine while the Task is open; a closed Task takes only an identical re-write (a retried request). */
@@ -170,8 +171,8 @@ function checkTransition(from: TaskStatus, to: TaskStatus, parties: ReadonlySet<
  * 11488-4 "Consult note", about the Task's patient, whose context.related is the Task's ServiceRequest.
  */
 async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> {
-  const ids = (task.output ?? []).flatMap((output) => {
-    const target = referenceTo(output.valueReference?.reference, 'DocumentReference');
+  const ids = listOf(task.output).flatMap((output) => {
+    const target = referenceTo(isObject(output) ? referenceOf(output.valueReference) : undefined, 'DocumentReference');
     return target ? [target.id] : [];
   });
   if (ids.length === 0) {
@@ -195,7 +196,8 @@ async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> 
 }
 
 function hasContent(concept: Task['statusReason']): boolean {
-  return Boolean(concept?.text?.trim()) || (concept?.coding ?? []).some((c) => Boolean(c.code));
+  const text: unknown = isObject(concept) ? concept.text : undefined;
+  return (typeof text === 'string' && text.trim() !== '') || codingsOf(concept).some((c) => Boolean(c.code));
 }
 
 function withoutMeta(task: Task): Task {

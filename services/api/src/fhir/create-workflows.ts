@@ -3,7 +3,7 @@
  * @carecircle/care, atomically and only under a consent naming the performer. Every other create is a plain create.
  * Used for single requests and for batch/transaction entries alike.
  */
-import { createReferral, hasCoding, REFERRAL_CATEGORY } from '@carecircle/care';
+import { createReferral, isReferralRequest } from '@carecircle/care';
 import type { CreateOptions, Repository, WriteOutcome } from '@carecircle/store';
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
 
@@ -31,5 +31,5 @@ export async function createWithWorkflows(
 }
 
 function isReferral(resource: Resource): resource is ServiceRequest {
-  return resource.resourceType === 'ServiceRequest' && (resource.category ?? []).some((c) => hasCoding(c, REFERRAL_CATEGORY));
+  return isReferralRequest(resource);
 }
