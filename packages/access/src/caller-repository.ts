@@ -1,6 +1,7 @@
 /**
  * The repository a request runs with: the caller's own policy (scopes, custodianship), widened for recipients by what
  * their clients' consents grant right now (every such disclosure audited), plus the writes partner workflows allow;
+ * the operator's full access with every disclosure audited; a client's own compartment without psychotherapy notes;
  * and the write rules every write passes, whoever writes.
  */
 import { createAccessPolicy, type Caller } from '@carecircle/auth';
@@ -17,22 +18,30 @@ import {
   applyShareLabels,
   checkSharingConsent,
   createDisclosureRecorder,
-  loadGrants,
+  historyWithDenials,
+  indexConsentGrants,
+  isPsychotherapyNote,
+  patientsVisibleUnder,
+  practitionerAt,
+  PSYCHOTHERAPY_NOTES,
   recipientPolicy,
+  SHARE_CATEGORY_SYSTEM,
   withConsentGrants,
   type Recipient,
 } from '@carecircle/consent';
-import { OperationOutcomeError } from '@carecircle/fhir';
+import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
 import { createExtractSubscriptionSecret } from '@carecircle/notify';
 import {
   createRepository,
   fullAccess,
   isVisibleTo,
+  sql,
   type AccessPolicy,
   type Database,
   type Repository,
   type WriteRule,
 } from '@carecircle/store';
+import type { Resource } from '@medplum/fhirtypes';
 
 export interface AccessSettings {
   /** Allow http:// subscription endpoints on loopback (development only). */
@@ -44,11 +53,15 @@ export function accessSettingsFrom(config: Pick<Config, 'notify'>): AccessSettin
   return { allowLoopbackHttp: config.notify.allowLoopbackHttp };
 }
 
-/** Rules every write passes, in order: labels, consent well-formedness, the referral workflow, subscriptions. */
+/**
+ * Rules every write passes, in order: labels, consent well-formedness and the consent-grant index (written in the
+ * Consent's own transaction), the referral workflow, subscriptions.
+ */
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
   return [
     applyShareLabels,
     checkSharingConsent,
+    indexConsentGrants,
     enforceTaskWorkflow,
     checkConsultNote,
     createExtractSubscriptionSecret({ allowLoopbackHttp: settings.allowLoopbackHttp }),
@@ -60,7 +73,10 @@ export function createServerRepository(db: Database, settings: AccessSettings): 
   return createRepository(db, fullAccess, { writeRules: writeRulesFor(settings) });
 }
 
-/** The recipient a caller is, when consents can name it: a partner's system or practitioner. */
+/**
+ * The recipient a caller is, when consents can name it: a partner's system (its organization) or practitioner (its
+ * organization and itself). Its PractitionerRoles are added by {@link resolveCallerRecipient}.
+ */
 export function recipientOf(caller: Caller): Recipient | undefined {
   switch (caller.kind) {
     case 'system':
@@ -75,7 +91,18 @@ export function recipientOf(caller: Caller): Recipient | undefined {
   }
 }
 
-/** The access policy of `caller` for `purpose`: its own, widened by its consent grants (audited) for recipients. */
+/**
+ * The recipient a caller is, complete: for a practitioner also its active PractitionerRoles at the organization its
+ * token is for (a consent naming one of them names this practitioner, not the organization's systems).
+ */
+export async function resolveCallerRecipient(db: Database, caller: Caller): Promise<Recipient | undefined> {
+  return caller.kind === 'practitioner' ? practitionerAt(db, caller.fhirUser, caller.organization) : recipientOf(caller);
+}
+
+/**
+ * The access policy of `caller` for `purpose`: its own, widened by its consent grants (audited) for recipients; the
+ * operator's full access, audited; a client's own compartment, psychotherapy notes never.
+ */
 export async function callerPolicy(
   db: Database,
   settings: AccessSettings,
@@ -84,21 +111,23 @@ export async function callerPolicy(
   requestId: string,
 ): Promise<AccessPolicy> {
   const base = createAccessPolicy(caller);
-  if (caller.kind !== 'system' && caller.kind !== 'practitioner') {
-    return base;
+  const audit = { auditRepository: createServerRepository(db, settings), purpose, requestId, now: () => new Date() };
+  switch (caller.kind) {
+    case 'admin': {
+      const recorder = createDisclosureRecorder({ ...audit, recipient: undefined, clientId: undefined, ownPatients: async () => new Set() });
+      return { ...base, recorder };
+    }
+    case 'patient':
+      return withoutPsychotherapyNotes(base, caller.fhirUser);
+    case 'system':
+    case 'practitioner': {
+      const recipient = (await resolveCallerRecipient(db, caller)) as Recipient;
+      const recorder = createDisclosureRecorder({ ...audit, recipient, clientId: caller.clientId, ownPatients: patientsVisibleUnder(db, base) });
+      return withPartnerWorkflows(withConsentGrants(base, { recipient, purpose, now: new Date() }, recorder), caller);
+    }
+    default:
+      return caller satisfies never;
   }
-  const recipient = recipientOf(caller) as Recipient;
-  const grants = await loadGrants(db, recipient, purpose, new Date());
-  const recorder = createDisclosureRecorder({
-    auditRepository: createServerRepository(db, settings),
-    recipient,
-    clientId: caller.clientId,
-    purpose,
-    requestId,
-    now: () => new Date(),
-    grantedPatients: new Set(grants.map((g) => g.patient)),
-  });
-  return withPartnerWorkflows(withConsentGrants(base, grants, recorder), caller);
 }
 
 /** The repository for one request by `caller`, acting for `purpose`. */
@@ -110,12 +139,51 @@ export async function createCallerRepository(
   requestId: string,
 ): Promise<Repository> {
   const policy = await callerPolicy(db, settings, caller, purpose, requestId);
-  return withCarePlanProvenance(createRepository(db, policy, { writeRules: writeRulesFor(settings) }), callerAgent(caller));
+  const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings) });
+  return withCarePlanProvenance(withHistoryDenials(repository, db), callerAgent(caller));
+}
+
+/** `repository`, filing a denial when instance history answers 404 for a resource that exists but is hidden. */
+function withHistoryDenials(repository: Repository, db: Database): Repository {
+  return {
+    get policy() {
+      return repository.policy;
+    },
+    read: (type, id) => repository.read(type, id),
+    vread: (type, id, versionId) => repository.vread(type, id, versionId),
+    create: (resource, options) => repository.create(resource, options),
+    update: (resource, options) => repository.update(resource, options),
+    patch: (type, id, operations, options) => repository.patch(type, id, operations, options),
+    delete: (type, id, options) => repository.delete(type, id, options),
+    search: (type, params) => repository.search(type, params),
+    history: (type, id, params) =>
+      historyWithDenials(db, repository.policy.recorder, type, id, () => repository.history(type, id, params)),
+    transaction: (fn) => repository.transaction((tx) => fn(withHistoryDenials(tx, db))),
+  };
+}
+
+/**
+ * A client's policy with psychotherapy notes left out by their security label too (PSYTHPN on this or a later
+ * version, whatever the category), and the client's own Consents always visible: a consent is never hidden from the
+ * client it belongs to, so the client can always see and revoke it.
+ */
+function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessPolicy {
+  return {
+    ...base,
+    visibility(resourceType) {
+      if (resourceType === 'Consent') {
+        return sql`rv.compartments @> ARRAY[${patient}::text]`;
+      }
+      const own = base.visibility(resourceType);
+      return own === undefined ? undefined : sql`((${own}) AND NOT ${isPsychotherapyNote()})`;
+    },
+  };
 }
 
 /**
  * `policy`, plus the writes a partner may make about clients it does not manage (referral Tasks it owns, consult notes
  * and replies to its referrals, progress on care plans it sees), judged by @carecircle/care against what it sees now.
+ * Only the custodian uses the psychotherapy-notes category: a partner's write naming it is refused (403).
  */
 function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller): AccessPolicy {
   return {
@@ -126,6 +194,9 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
       } catch (err) {
         const visible = (resourceType: string, id: string) => isVisibleTo(tx, policy, resourceType, id);
         if (err instanceof OperationOutcomeError && (await isPartnerWorkflowWrite({ caller, interaction, next, current, tx, visible }))) {
+          if (namesPsychotherapyNotes(next)) {
+            throw new OperationOutcomeError(forbidden);
+          }
           return;
         }
         throw err;
@@ -134,8 +205,31 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
   };
 }
 
-/** A read-only view of what `recipient` may see now, for previews: nothing is disclosed, so nothing is audited. */
-export async function createRecipientView(db: Database, recipient: Recipient, purpose: string): Promise<Repository> {
-  const grants = await loadGrants(db, recipient, purpose, new Date());
-  return createRepository(db, recipientPolicy(grants));
+function namesPsychotherapyNotes(resource: Resource | undefined): boolean {
+  return (resource?.meta?.tag ?? []).some((tag) => tag.system === SHARE_CATEGORY_SYSTEM && tag.code === PSYCHOTHERAPY_NOTES);
+}
+
+/**
+ * A read-only view of what any of `recipients` may see now, for previews: nothing is disclosed, so nothing is
+ * audited. Limited further by `within`, the policy of whoever asks for the preview, so a preview never shows the asker
+ * a type its own scopes do not let it read.
+ */
+export function createRecipientView(db: Database, recipients: readonly Recipient[], purpose: string, within: AccessPolicy = fullAccess): Repository {
+  const recipient = recipientPolicy(recipients, purpose, new Date());
+  const policy: AccessPolicy = {
+    assertInteraction(interaction, resourceType) {
+      within.assertInteraction(interaction, resourceType);
+      recipient.assertInteraction(interaction, resourceType);
+    },
+    visibility(resourceType) {
+      const mine = within.visibility(resourceType);
+      const theirs = recipient.visibility(resourceType);
+      if (mine === undefined || theirs === undefined) {
+        return mine ?? theirs;
+      }
+      return sql`((${mine}) AND (${theirs}))`;
+    },
+    assertWrite: (interaction, next, current, tx) => recipient.assertWrite(interaction, next, current, tx),
+  };
+  return createRepository(db, policy);
 }

@@ -8,6 +8,7 @@ export {
   createRecipientView,
   createServerRepository,
   recipientOf,
+  resolveCallerRecipient,
   writeRulesFor,
   type AccessSettings,
 } from './caller-repository';

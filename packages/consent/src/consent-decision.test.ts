@@ -38,7 +38,7 @@ describe('decideDisclosure', () => {
     ['a practitioner of the named organization matches through it', [consent()], { recipient: OBGYN_DOCTOR }, true],
     ['a practitioner named directly matches', [consent({ recipients: ['Practitioner/dr-kim'] })], { recipient: OTHER_DOCTOR }, true],
     ['a practitioner of another organization does not match', [consent()], { recipient: OTHER_DOCTOR }, false],
-    ['a practitioner role named directly matches', [consent({ recipients: ['PractitionerRole/r1'] })], { recipient: { organization: 'Organization/x', practitionerRole: 'PractitionerRole/r1' } }, true],
+    ['a practitioner role named directly matches', [consent({ recipients: ['PractitionerRole/r1'] })], { recipient: { organization: 'Organization/x', practitionerRoles: ['PractitionerRole/r0', 'PractitionerRole/r1'] } }, true],
     ['period start in the future: denied', [consent({ period: { start: '2026-07-01' } })], {}, false],
     ['period start today (date precision): permitted', [consent({ period: { start: '2026-06-15' } })], {}, true],
     ['period ended yesterday: denied', [consent({ period: { end: '2026-06-14' } })], {}, false],
@@ -51,6 +51,10 @@ describe('decideDisclosure', () => {
     ['union: neither permits', [consent({ categories: ['progress'] }, 'a'), consent({ recipients: ['Organization/urology'] }, 'b')], {}, false],
     ['Consent resources themselves are never disclosed', [consent()], { resourceType: 'Consent' }, false],
     ['AuditEvents are never disclosed', [consent()], { resourceType: 'AuditEvent' }, false],
+    ['the Patient resource is disclosed under any consent naming the recipient, whatever the categories', [consent({ categories: ['progress'] })], { resourceType: 'Patient', category: 'demographics' }, true],
+    ['the Patient resource is not disclosed for another purpose', [consent()], { resourceType: 'Patient', category: 'demographics', purpose: 'HPAYMT' }, false],
+    ['the Patient resource is not disclosed under a revoked consent', [consent({ status: 'inactive' })], { resourceType: 'Patient', category: 'demographics' }, false],
+    ['a role the practitioner holds elsewhere than the named one does not match', [consent({ recipients: ['PractitionerRole/r1'] })], { recipient: { organization: 'Organization/x', practitioner: 'Practitioner/p', practitionerRoles: ['PractitionerRole/r2'] } }, false],
   ])('%s', (_name, consents, question, expected) => {
     expect(ask(consents, question)).toBe(expected);
   });

@@ -2,7 +2,8 @@
  * The disclosure decision (contract, DESIGN.md): a resource of a client's is disclosed to a recipient iff some Consent
  * of that client is active, its period covers now, an actor matches the recipient (a practitioner matches through its
  * organization too), the purpose matches, and the resource's share category is among the consent's codes. Union over
- * consents; everything else is denied, untagged resources included. Psychotherapy notes are never disclosed.
+ * consents; everything else is denied, untagged resources included. Psychotherapy notes are never disclosed. The
+ * client's Patient resource is disclosed under any consent in force that names the recipient for the purpose.
  *
  * This module is pure: it decides over consents already read. The repository applies the same rule in SQL (see
  * consent-policy.ts) so that searches are limited before paging and counting; the table tests here pin the rule.
@@ -12,20 +13,31 @@ import { isShareCategory, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM, type Share
 
 export const PURPOSE_OF_USE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 export const DEFAULT_PURPOSE = 'TREAT';
+
+/**
+ * The v3-ActReason purposes of use this server supports (DESIGN.md, "Purpose of use"): what a caller may state and
+ * what a consent may permit.
+ */
+export const PURPOSES_OF_USE: ReadonlySet<string> = new Set(['TREAT', 'ETREAT', 'CAREMGT', 'HPAYMT', 'HOPERAT', 'PATRQT', 'PUBHLTH', 'HRESCH']);
 export const RECIPIENT_ROLE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 export const RECIPIENT_ROLE = 'IRCP';
 
 /** Types that are never disclosed by category: they describe the sharing itself, not the client's care. */
 export const NEVER_DISCLOSED_TYPES: ReadonlySet<string> = new Set(['Consent', 'AuditEvent']);
 
-/** Who would receive the information: an organization, and optionally the practitioner (role) acting for it. */
+/**
+ * Who would receive the information: an organization, and optionally the practitioner acting for it with the
+ * practitioner's roles at that organization. A consent naming any of them names the recipient.
+ */
 export interface Recipient {
   /** `Organization/{id}` */
   organization?: string;
   /** `Practitioner/{id}` */
   practitioner?: string;
-  /** `PractitionerRole/{id}` */
+  /** `PractitionerRole/{id}`: the one role the recipient acts in, when that is all that is known (a referral's performer). */
   practitionerRole?: string;
+  /** `PractitionerRole/{id}` of each (active) role the practitioner holds at the organization. */
+  practitionerRoles?: readonly string[];
 }
 
 export interface DisclosureQuestion {
@@ -52,6 +64,9 @@ export function decideDisclosure(consents: readonly Consent[], question: Disclos
   if (question.resourceType && NEVER_DISCLOSED_TYPES.has(question.resourceType)) {
     return deny(`${question.resourceType} is never disclosed to other providers`);
   }
+  if (question.resourceType === 'Patient') {
+    return decidePatient(consents, question);
+  }
   if (!isShareCategory(category)) {
     return deny('The resource has no share category');
   }
@@ -66,6 +81,19 @@ export function decideDisclosure(consents: readonly Consent[], question: Disclos
     permit: true,
     consents: permitting.map((c) => `Consent/${c.id}`),
     reason: `Permitted by ${permitting.length} active consent${permitting.length === 1 ? '' : 's'}`,
+  };
+}
+
+/** The Patient resource: disclosed under any consent in force that names the recipient for the purpose. */
+function decidePatient(consents: readonly Consent[], question: DisclosureQuestion): DisclosureDecision {
+  const permitting = consents.filter((consent) => permittedCategories(consent, question.recipient, question.purpose, question.now).length > 0);
+  if (permitting.length === 0) {
+    return deny('No active consent names this recipient for this purpose');
+  }
+  return {
+    permit: true,
+    consents: permitting.map((c) => `Consent/${c.id}`),
+    reason: `The client's Patient resource is disclosed under any active consent naming the recipient (${permitting.length})`,
   };
 }
 
@@ -109,15 +137,22 @@ export function consentRecipients(provision: ConsentProvision): string[] {
 
 function recipientMatches(provision: ConsentProvision, recipient: Recipient): boolean {
   const named = new Set(consentRecipients(provision));
-  // A practitioner (or role) matches when named itself, or through the organization it acts for.
-  return [recipient.organization, recipient.practitioner, recipient.practitionerRole].some((ref) => ref !== undefined && named.has(ref));
+  // A practitioner matches when named itself, through one of its roles, or through the organization it acts for.
+  return recipientReferences(recipient).some((ref) => named.has(ref));
+}
+
+/** The references that identify a recipient in `Consent.provision.actor`. */
+export function recipientReferences(recipient: Recipient): string[] {
+  const references = [recipient.organization, recipient.practitioner, recipient.practitionerRole, ...(recipient.practitionerRoles ?? [])];
+  return [...new Set(references.filter((r): r is string => r !== undefined))];
 }
 
 function purposeMatches(provision: ConsentProvision, purpose: string): boolean {
   return (provision.purpose ?? []).some((p) => p.system === PURPOSE_OF_USE_SYSTEM && p.code === purpose);
 }
 
-function provisionCategories(provision: ConsentProvision): ShareCategory[] {
+/** The share categories a provision lists (psychotherapy notes included, when a legacy consent lists them). */
+export function provisionCategories(provision: ConsentProvision): ShareCategory[] {
   return (provision.code ?? [])
     .flatMap((concept) => concept.coding ?? [])
     .filter((coding) => coding.system === SHARE_CATEGORY_SYSTEM)
@@ -125,13 +160,13 @@ function provisionCategories(provision: ConsentProvision): ShareCategory[] {
     .filter(isShareCategory);
 }
 
-/** The first instant of a FHIR date or dateTime (`2026`, `2026-05`, `2026-05-01`, or a full dateTime). */
-function periodStart(value: string): number {
+/** The first instant of a FHIR date or dateTime (`2026`, `2026-05`, `2026-05-01`, or a full dateTime), epoch ms. */
+export function periodStart(value: string): number {
   return Date.parse(expandDate(value));
 }
 
-/** The instant just after a FHIR date or dateTime ends: `2026-05-01` ends at the start of 2026-05-02 (UTC). */
-function periodEnd(value: string): number {
+/** The instant just after a FHIR date or dateTime ends: `2026-05-01` ends at the start of 2026-05-02 (UTC), epoch ms. */
+export function periodEnd(value: string): number {
   if (value.length > 10) {
     return Date.parse(value);
   }

@@ -1,41 +1,112 @@
 /**
  * Consent in the access policy: for a recipient (a partner organization, its practitioners and systems), widens what
- * the caller's own policy shows by exactly what the grants permit, as SQL inside every read, so searches are limited
- * before paging and counting. Scopes stay the caller's; writes stay the caller's policy's.
+ * the caller's own policy shows by exactly what the consents in force grant right now, as SQL inside every read, so
+ * searches are limited before paging and counting. Scopes stay the caller's; writes stay the caller's policy's.
  *
- * Disclosed: a client's Patient resource when the recipient holds any grant for that client; any other resource of the
- * client's compartment whose share category (meta.tag, indexed as `_tag`) the grant lists. Never: Consent, AuditEvent,
- * psychotherapy notes (no grant ever lists them), untagged resources.
+ * Each candidate row is checked against the consent-grant index (consent-grant-index.ts) with indexed lookups, so the
+ * cost follows the rows a read touches, not the number of clients who consented to the recipient. Disclosed:
+ * - a client's Patient resource, when some consent in force names the recipient for the purpose;
+ * - any other version in clients' compartments when, for EVERY client whose compartment it is in, a consent of that
+ *   client grants its share category and the category each of its sensitivity labels stands for (a resource about two
+ *   clients needs both clients' consent; a resource labelled SDV needs trauma-history too, whatever its category);
+ * - the Consents that name the recipient as IRCP actor (any status), so it knows what it may see and learns of a
+ *   revocation.
+ * (That an earlier version shows only while the current one does is the store's rule, for every policy.)
+ * Never: AuditEvents, Consents that do not name it, untagged resources, and anything labelled or categorised as
+ * psychotherapy notes (no grant ever lists them, and the PSYTHPN label is refused outright).
  */
 import { SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
-import { sql, type Sql } from '@carecircle/store';
-import { NEVER_DISCLOSED_TYPES } from './consent-decision';
-import type { Grant } from './consent-grants';
-import { SHARE_CATEGORY_SYSTEM } from './share-category';
+import { join, raw, sql, type Sql } from '@carecircle/store';
+import { NEVER_DISCLOSED_TYPES, RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
+import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
-/** The SQL condition over `rv` (resource_version) that the grants disclose; FALSE when there are none. */
-export function grantedVisibility(resourceType: string, grants: readonly Grant[]): Sql {
-  if (grants.length === 0 || NEVER_DISCLOSED_TYPES.has(resourceType)) {
-    return sql`FALSE`;
-  }
-  if (resourceType === 'Patient') {
-    return sql`('Patient/' || rv.id) = ANY(${grants.map((g) => g.patient)}::text[])`;
-  }
-  const patients = grants.flatMap((g) => g.categories.map(() => g.patient));
-  const categories = grants.flatMap((g) => g.categories);
-  return sql`EXISTS (
-    SELECT 1 FROM search_token t
-    JOIN unnest(${patients}::text[], ${categories}::text[]) AS g(patient, category) ON g.category = t.value
-    WHERE t.vid = rv.vid AND t.code = '_tag' AND t.system = ${SHARE_CATEGORY_SYSTEM} AND g.patient = ANY(rv.compartments))`;
+/** What a grant is asked about: who receives, why, and when. */
+export interface GrantQuery {
+  recipient: Recipient;
+  /** v3-ActReason code. */
+  purpose: string;
+  now: Date;
+}
+
+const SENSITIVITY_CODES = Object.keys(CATEGORY_OF_SENSITIVITY);
+const SENSITIVITY_CATEGORIES = Object.values(CATEGORY_OF_SENSITIVITY);
+const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([{ system: ACT_CODE_SYSTEM, code: 'PSYTHPN' }]);
+const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([{ system: SHARE_CATEGORY_SYSTEM, code: PSYCHOTHERAPY_NOTES }]);
+
+const RV = raw('rv');
+
+/** Condition over the resource_version row `row`: labelled or categorised as a psychotherapy note. */
+function labelledPsychotherapyNote(row: Sql): Sql {
+  return sql`(COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_LABEL}::jsonb
+    OR COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb)`;
+}
+
+/** Condition over `rv`: the version is labelled PSYTHPN or categorised psychotherapy-notes, whatever else it says. */
+export function isPsychotherapyNote(): Sql {
+  return labelledPsychotherapyNote(RV);
 }
 
 /**
- * `base` widened by the grants: visible is what `base` shows OR what the grants disclose. `recorder` is told of every
- * disclosure and denial (the audit trail).
+ * "A consent in force grants `patient` to the recipient for the purpose" (and `category`, when given): an indexed
+ * lookup in consent_grant, joined to the Consent's current version so a deleted or superseded consent counts for
+ * nothing.
  */
-export function withConsentGrants(base: AccessPolicy, grants: readonly Grant[], recorder: AccessRecorder): AccessPolicy {
+function grantExists(patient: Sql, category: Sql | undefined, query: GrantQuery): Sql {
+  const now = query.now.toISOString();
+  return sql`EXISTS (SELECT 1 FROM consent_grant g
+      JOIN resource_version c ON c.resource_type = 'Consent' AND c.id = g.consent_id AND c.superseded_xid IS NULL
+    WHERE g.patient = ${patient} AND g.purpose = ${query.purpose} AND g.actor = ANY(${recipientReferences(query.recipient)}::text[])
+      ${category ? sql`AND g.category = ${category}` : sql``}
+      AND (g.period_start IS NULL OR g.period_start <= ${now}::timestamptz)
+      AND (g.period_end IS NULL OR g.period_end > ${now}::timestamptz)
+      AND c.version_id = g.consent_version AND NOT c.deleted)`;
+}
+
+/** What the consents grant of the resource_version row `row` (a version of `resourceType`). */
+function grantedRow(resourceType: string, row: Sql, query: GrantQuery): Sql {
+  if (resourceType === 'Patient') {
+    return sql`(NOT ${labelledPsychotherapyNote(row)} AND ${grantExists(sql`'Patient/' || ${row}.id`, undefined, query)})`;
+  }
+  // The categories a version calls for: its share category and the one behind each sensitivity label it carries.
+  const required = sql`(
+      SELECT t ->> 'code' AS category FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb)) t
+      WHERE t ->> 'system' = ${SHARE_CATEGORY_SYSTEM}
+      UNION
+      SELECT m.category FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb)) s
+        JOIN unnest(${SENSITIVITY_CODES}::text[], ${SENSITIVITY_CATEGORIES}::text[]) AS m(code, category) ON m.code = s ->> 'code'
+      WHERE s ->> 'system' = ${ACT_CODE_SYSTEM})`;
+  return sql`(cardinality(${row}.compartments) > 0
+    AND NOT ${labelledPsychotherapyNote(row)}
+    AND EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb)) t WHERE t ->> 'system' = ${SHARE_CATEGORY_SYSTEM})
+    AND NOT EXISTS (
+      SELECT 1 FROM unnest(${row}.compartments) AS client(patient) CROSS JOIN ${required} AS k
+      WHERE NOT ${grantExists(sql`client.patient`, sql`k.category`, query)}))`;
+}
+
+/** The SQL condition over `rv` (resource_version) that the consents grant; FALSE when nothing can be granted. */
+export function grantedVisibility(resourceType: string, query: GrantQuery): Sql {
+  if (NEVER_DISCLOSED_TYPES.has(resourceType) || recipientReferences(query.recipient).length === 0) {
+    return sql`FALSE`;
+  }
+  return grantedRow(resourceType, RV, query);
+}
+
+/** Condition over `rv`: a Consent version that names the recipient as IRCP actor (whatever its status). */
+export function namedInConsent(recipient: Recipient): Sql {
+  const role = { coding: [{ system: RECIPIENT_ROLE_SYSTEM, code: RECIPIENT_ROLE }] };
+  const conditions = recipientReferences(recipient).map(
+    (reference) => sql`COALESCE(rv.content #> '{provision,actor}', '[]'::jsonb) @> ${JSON.stringify([{ role, reference: { reference } }])}::jsonb`,
+  );
+  return sql`(${join(conditions, ' OR ', 'FALSE')})`;
+}
+
+/**
+ * `base` widened by the consents: visible is what `base` shows OR what the consents grant (and, for Consents, those
+ * naming the recipient). `recorder` is told of every disclosure and denial (the audit trail).
+ */
+export function withConsentGrants(base: AccessPolicy, query: GrantQuery, recorder: AccessRecorder): AccessPolicy {
   return {
     recorder,
     assertInteraction: (interaction, resourceType) => base.assertInteraction(interaction, resourceType),
@@ -44,24 +115,32 @@ export function withConsentGrants(base: AccessPolicy, grants: readonly Grant[], 
       if (own === undefined) {
         return undefined;
       }
-      return sql`((${own}) OR (${grantedVisibility(resourceType, grants)}))`;
+      const granted = resourceType === 'Consent' ? namedInConsent(query.recipient) : grantedVisibility(resourceType, query);
+      return sql`((${own}) OR (${granted}))`;
     },
     assertWrite: (interaction, next, current, tx) => base.assertWrite(interaction, next, current, tx),
   };
 }
 
 /**
- * The policy of a recipient as such (no custodianship, read-only): for previews (`$summary?recipient=`) and for
- * checking at delivery time what a subscriber may receive.
+ * The policy of recipients as such (no custodianship, read-only): what any of `recipients` would be shown now, for
+ * previews (`$summary?recipient=`).
  */
-export function recipientPolicy(grants: readonly Grant[]): AccessPolicy {
+export function recipientPolicy(recipients: readonly Recipient[], purpose: string, now: Date): AccessPolicy {
   return {
     assertInteraction(interaction) {
       if (!['read', 'vread', 'search', 'history'].includes(interaction)) {
         throw new OperationOutcomeError(forbidden);
       }
     },
-    visibility: (resourceType) => (SHARED_RESOURCE_TYPES.has(resourceType) ? undefined : grantedVisibility(resourceType, grants)),
+    visibility: (resourceType) =>
+      SHARED_RESOURCE_TYPES.has(resourceType)
+        ? undefined
+        : sql`(${join(
+            recipients.map((recipient) => grantedVisibility(resourceType, { recipient, purpose, now })),
+            ' OR ',
+            'FALSE',
+          )})`,
     assertWrite() {
       throw new OperationOutcomeError(forbidden);
     },

@@ -1,8 +1,9 @@
 import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
 import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner, createTestDatabase, type TestDatabase } from '@carecircle/testing';
-import type { Coding, Consent, Meta, Observation, Organization, Resource } from '@medplum/fhirtypes';
+import type { Coding, Consent, Meta, Observation, Organization, Provenance, Resource } from '@medplum/fhirtypes';
 import { buildSharingConsent, SHARING_CONSENT_PROFILE, type SharingConsentFacts } from './consent-builders';
+import { indexConsentGrants } from './consent-grant-index';
 import { checkSharingConsent } from './consent-write-rule';
 import { ACT_CODE_SYSTEM, CONFIDENTIALITY_SYSTEM, SHARE_CATEGORY_SYSTEM } from './share-category';
 import { applyShareLabels } from './share-labels';
@@ -28,7 +29,7 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
     testDb = await createTestDatabase();
     db = await openDatabase({ databaseUrl: testDb.url });
     await migrate(db);
-    repo = createRepository(db, fullAccess, { writeRules: [applyShareLabels, checkSharingConsent] });
+    repo = createRepository(db, fullAccess, { writeRules: [applyShareLabels, checkSharingConsent, indexConsentGrants] });
     custodian = await referenceTo(buildOrganization({ name: 'Riverside Sex Therapy' }));
     partner = await referenceTo(buildOrganization({ name: 'Harbour Pelvic Health' }));
     practitioner = await referenceTo(buildPractitioner());
@@ -102,15 +103,38 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
       expect(organization.meta?.security).toBeUndefined();
     });
 
-    test('labels stay up across versions: trauma history re-filed as progress keeps V and SDV', async () => {
-      const { resource: v1 } = await repo.create(buildObservation(patientId, { meta: { tag: [category('trauma-history')] } }));
-      expect(v1.meta?.security).toEqual([conf('V'), act('SDV')]);
-      const { resource: v2 } = await repo.update<Observation>({ ...v1, meta: { tag: [category('progress')], security: [conf('N')] } });
-      expect(v2.meta?.tag).toEqual([category('progress')]);
-      expect(await storedMeta('Observation', v1.id!)).toMatchObject({ versionId: '2', security: [conf('V'), act('SDV')] });
+    test('labels stay up across versions: mental health re-filed as sexual history keeps PSY', async () => {
+      const { resource: v1 } = await repo.create(buildObservation(patientId, { meta: { tag: [category('mental-health')] } }));
+      expect(v1.meta?.security).toEqual([conf('R'), act('PSY')]);
+      const { resource: v2 } = await repo.update<Observation>({ ...v1, meta: { tag: [category('sexual-history')], security: [conf('N')] } });
+      expect(v2.meta?.tag).toEqual([category('sexual-history')]);
+      expect(await storedMeta('Observation', v1.id!)).toMatchObject({ versionId: '2', security: [conf('R'), act('PSY'), act('SEX')] });
       // An update that drops meta keeps the category it had: it does not fall back to the type's default.
       const { resource: v3 } = await repo.update<Observation>({ ...buildObservation(patientId), id: v1.id! });
-      expect(v3.meta?.tag).toEqual([category('progress')]);
+      expect(v3.meta?.tag).toEqual([category('sexual-history')]);
+    });
+
+    test.each<[string, string]>([
+      ['psychotherapy-notes', 'progress'],
+      ['trauma-history', 'progress'],
+    ])('a resource in %s re-filed as %s is refused (422) and keeps its version', async (from, to) => {
+      const { resource: v1 } = await repo.create(buildObservation(patientId, { meta: { tag: [category(from)] } }));
+      const refusal = await refusalOf(repo.update<Observation>({ ...v1, meta: { tag: [category(to)] } }));
+      expect(refusal).toMatchObject({ status: 422, expression: 'Observation.meta.tag' });
+      expect(await storedMeta('Observation', v1.id!)).toMatchObject({ versionId: '1', tag: [category(from)] });
+    });
+
+    test("a Provenance of a psychotherapy note takes the note's category and labels, whatever its writer says", async () => {
+      const { resource: note } = await repo.create(buildObservation(patientId, { meta: { tag: [category('psychotherapy-notes')] } }));
+      const { resource: provenance } = await repo.create<Provenance>({
+        resourceType: 'Provenance',
+        meta: { tag: [category('progress')] },
+        target: [{ reference: `Observation/${note.id}/_history/1` }, { reference: patient }],
+        recorded: '2026-05-01T10:00:00Z',
+        agent: [{ who: { reference: custodian } }],
+      });
+      expect(provenance.meta?.tag).toEqual([category('psychotherapy-notes')]);
+      expect(provenance.meta?.security).toEqual([conf('V'), act('PSYTHPN')]);
     });
 
     test.each<[string, Coding[]]>([
@@ -178,6 +202,20 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
         { status: 422, expression: 'Consent.provision.code[1]' },
       ],
       [
+        'a purpose outside the supported v3-ActReason codes',
+        () => consentFor({ purposes: ['FOO'] }),
+        { status: 422, expression: 'Consent.provision.purpose[0]' },
+      ],
+      [
+        'a supported purpose code in another system',
+        () => {
+          const consent = consentFor();
+          consent.provision!.purpose = [{ system: 'http://example.org/purposes', code: 'TREAT' }];
+          return consent;
+        },
+        { status: 422, expression: 'Consent.provision.purpose[0]' },
+      ],
+      [
         'a period that ends before it starts',
         () => consentFor({ period: { start: '2026-05-01T10:00:00Z', end: '2026-05-01T09:59:59Z' } }),
         { status: 400, expression: 'Consent.provision.period' },
@@ -220,6 +258,38 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
       expect(revoked.status).toBe('inactive');
       const refusal = await refusalOf(repo.update<Consent>({ ...revoked, status: 'active' }));
       expect(refusal).toMatchObject({ status: 422, expression: 'Consent.provision.actor[0].reference' });
+    });
+  });
+
+  describe('the consent-grant index', () => {
+    async function grantRows(consentId: string): Promise<string[]> {
+      const { rows } = await db.query<{ row: string }>(sql`
+        SELECT concat_ws(' ', consent_version, patient, actor, purpose, category, to_char(period_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI')) AS row
+        FROM consent_grant WHERE consent_id = ${consentId} ORDER BY row`);
+      return rows.map((r) => r.row);
+    }
+
+    test('is written with the consent, replaced by each version and emptied by a revocation', async () => {
+      const { resource } = await repo.create(consentFor({ recipients: [partner, practitionerRole], period: { end: '2099-12-31' } }));
+      expect(await grantRows(resource.id!)).toEqual([
+        `1 ${patient} ${partner} TREAT progress 2100-01-01T00:00`,
+        `1 ${patient} ${partner} TREAT treatment-goals 2100-01-01T00:00`,
+        `1 ${patient} ${practitionerRole} TREAT progress 2100-01-01T00:00`,
+        `1 ${patient} ${practitionerRole} TREAT treatment-goals 2100-01-01T00:00`,
+      ]);
+      const { resource: v2 } = await repo.update<Consent>({ ...consentFor({ categories: ['mental-health'], purposes: ['HPAYMT'] }), id: resource.id! });
+      expect(await grantRows(resource.id!)).toEqual([`2 ${patient} ${partner} HPAYMT mental-health`]);
+      await repo.update<Consent>({ ...v2, status: 'inactive' });
+      expect(await grantRows(resource.id!)).toEqual([]);
+    });
+
+    test('a consent write that fails after the rule leaves the rows as they were', async () => {
+      const { resource } = await repo.create(consentFor());
+      const before = await grantRows(resource.id!);
+      // Validation runs after the write rules: an invalid status is refused, and the transaction rolls back.
+      const refusal = await refusalOf(repo.update({ ...consentFor({ categories: ['mental-health'] }), id: resource.id!, status: 'bogus' } as unknown as Consent));
+      expect(refusal.status).toBe(400);
+      expect(await grantRows(resource.id!)).toEqual(before);
     });
   });
 });

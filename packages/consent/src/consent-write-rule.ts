@@ -4,7 +4,8 @@
  * validation that runs right after it checks the shape (400 for what is missing or malformed), and refuses with 422
  * what is well-formed but cannot be honoured: a patient that does not exist, an organization that is not the client's
  * custodian, a performer other than the client, a recipient that is not an existing Organization, Practitioner or
- * PractitionerRole, and psychotherapy notes, which never leave the practice. A period that ends before it starts is 400.
+ * PractitionerRole, a purpose of use outside the supported v3-ActReason codes (it could never match a request), and
+ * psychotherapy notes, which never leave the practice. A period that ends before it starts is 400.
  *
  * A revocation (an existing consent updated to a status other than `active`) skips the lookups: it must go through
  * even when a recipient was deleted or the client changed practice since, and a consent that is not active discloses
@@ -16,7 +17,7 @@ import { badRequest, OperationOutcomeError, unprocessable } from '@carecircle/fh
 import { sql, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Consent, ConsentProvision, Period, Reference, Resource } from '@medplum/fhirtypes';
 import { SHARING_CONSENT_PROFILE } from './consent-builders';
-import { RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM } from './consent-decision';
+import { PURPOSE_OF_USE_SYSTEM, PURPOSES_OF_USE, RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM } from './consent-decision';
 import { PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** The resource types a consent may name as recipient (role IRCP). */
@@ -43,6 +44,9 @@ export const checkSharingConsent: WriteRule = async (next, current, tx) => {
   assertNoPsychotherapyNotes(next.provision);
   const patient = assertPerformersAreThePatient(next);
   const revocation = current !== undefined && next.status !== 'active';
+  if (!revocation) {
+    assertSupportedPurposes(next.provision);
+  }
   if (patient && !revocation) {
     await assertCustodianOfExistingPatient(tx, patient, next.organization?.[0]);
     await assertRecipientsExist(tx, next.provision);
@@ -91,6 +95,18 @@ function assertNoPsychotherapyNotes(provision: ConsentProvision | undefined): vo
   (provision?.code ?? []).forEach((concept, index) => {
     if (concept.coding?.some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES)) {
       refuse('Psychotherapy notes never leave the practice: no consent can share them', `Consent.provision.code[${index}]`);
+    }
+  });
+}
+
+/** 422 for a purpose that is not one of the supported v3-ActReason codes in that code system. */
+function assertSupportedPurposes(provision: ConsentProvision | undefined): void {
+  (provision?.purpose ?? []).forEach((purpose, index) => {
+    if (purpose.system !== PURPOSE_OF_USE_SYSTEM || purpose.code === undefined || !PURPOSES_OF_USE.has(purpose.code)) {
+      refuse(
+        `A purpose of use is one of ${[...PURPOSES_OF_USE].join(', ')} in ${PURPOSE_OF_USE_SYSTEM}`,
+        `Consent.provision.purpose[${index}]`,
+      );
     }
   });
 }

@@ -1,45 +1,94 @@
 /**
- * The audit trail of disclosure: an AuditEvent for every disclosure of a client's information to a recipient, and for
- * every read a consent did not permit. One event per client per request, filed in that client's compartment (entity
- * `Patient/x`), so the client reads it with `AuditEvent?patient=Patient/x` and no one else's.
+ * The audit trail of disclosure: an AuditEvent for every disclosure of a client's information to anyone but the
+ * client's custodian (partners under consent, and the operator with the admin token), and for every read a consent did
+ * not permit. One event per client per interaction, filed in that client's compartment (entity `Patient/x`), so the
+ * client reads it with `AuditEvent?patient=Patient/x` and no one else's; an operation that reads many times
+ * (`$summary`) runs inside {@link withOneAuditEventPerClient} and files one event per client for all of it.
  *
- * Written before the data leaves (the repository awaits the recorder): a disclosure whose audit cannot be written is
- * not made.
+ * Written before the data leaves (the repository awaits the recorder, and a batched operation awaits the flush before
+ * it answers): a disclosure whose audit cannot be written is not made.
  */
-import type { AccessRecorder, Denial, Disclosure, Repository } from '@carecircle/store';
-import { computePatientCompartments } from '@carecircle/store';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { getStatus, OperationOutcomeError } from '@carecircle/fhir';
+import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository } from '@carecircle/store';
+import { computePatientCompartments, sql } from '@carecircle/store';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference, Resource } from '@medplum/fhirtypes';
-import { PURPOSE_OF_USE_SYSTEM, type Recipient } from './consent-decision';
-import { recipientReferences } from './consent-grants';
+import { PURPOSE_OF_USE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
 
 const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
 const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+const OAUTH_CLIENT_SYSTEM = 'https://carecircle.dev/fhir/oauth-client';
+const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
+
+/** What an audited interaction is called in `AuditEvent.subtype` (restful-interaction codes). */
+export type AuditedInteraction = Interaction | 'operation';
 
 export interface AuditContext {
   /** Where AuditEvents are written: a repository with the server's own (full) access. */
   auditRepository: Repository;
-  recipient: Recipient;
-  /** The OAuth client the recipient called through. */
-  clientId: string;
+  /** The recipient; undefined for the operator (admin token), who is named as such. */
+  recipient: Recipient | undefined;
+  /** The OAuth client the recipient called through (none for the operator). */
+  clientId: string | undefined;
   purpose: string;
   requestId: string;
   now: () => Date;
   /**
-   * `Patient/x` of the clients whose consents the recipient holds grants under: what is shown of them is a disclosure.
-   * Anything else the caller sees, it sees in its own right (its own clients, directory resources) and is not audited.
+   * Of `patients` (`Patient/x`), those whose information the caller holds in its own right, as their custodian: showing
+   * it to the caller is no disclosure. Everything else of a client's that the caller is shown is.
    */
-  grantedPatients: ReadonlySet<string>;
+  ownPatients(patients: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
-/** A recorder writing disclosure and denial AuditEvents for `context.recipient`. */
+interface PendingDisclosures {
+  record: (interaction: AuditedInteraction, resources: readonly Resource[]) => Promise<void>;
+  resources: Resource[];
+}
+
+/** An open batch: the disclosures each recorder was told of, written as one event per client when the batch ends. */
+interface AuditBatch {
+  interaction: AuditedInteraction;
+  pending: Map<AccessRecorder, PendingDisclosures>;
+}
+
+const batches = new AsyncLocalStorage<AuditBatch>();
+
+/**
+ * Runs `fn` so that every disclosure recorded inside it is filed as ONE AuditEvent per client (subtype
+ * `interaction`), written when `fn` has finished and before its result is returned. When `fn` fails nothing was
+ * disclosed and nothing is filed. Nested calls join the outer batch.
+ */
+export async function withOneAuditEventPerClient<T>(interaction: AuditedInteraction, fn: () => Promise<T>): Promise<T> {
+  if (batches.getStore()) {
+    return fn();
+  }
+  const batch: AuditBatch = { interaction, pending: new Map() };
+  const result = await batches.run(batch, fn);
+  for (const { record, resources } of batch.pending.values()) {
+    await record(interaction, resources);
+  }
+  return result;
+}
+
+/** A recorder writing disclosure and denial AuditEvents for `context.recipient` (or the operator). */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
-  return {
+  async function record(interaction: AuditedInteraction, resources: readonly Resource[]): Promise<void> {
+    for (const [patient, disclosed] of await byClient(context, resources)) {
+      await context.auditRepository.create(auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'));
+    }
+  }
+  const recorder: AccessRecorder = {
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
-      for (const [patient, resources] of byClient(disclosure.resources, context.grantedPatients)) {
-        await context.auditRepository.create(auditEvent(context, disclosure.interaction, patient, resources.map(versionedReference), 'disclosed'));
+      const batch = batches.getStore();
+      if (!batch) {
+        await record(disclosure.interaction, disclosure.resources);
+        return;
       }
+      const pending = batch.pending.get(recorder) ?? { record, resources: [] };
+      pending.resources.push(...disclosure.resources);
+      batch.pending.set(recorder, pending);
     },
     async recordDenial(denial: Denial): Promise<void> {
       for (const patient of denial.compartments) {
@@ -49,13 +98,75 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
       }
     },
   };
+  return recorder;
 }
 
-/** The resources shown under grants, grouped by the client whose compartment they are in. */
-function byClient(resources: readonly Resource[], grantedPatients: ReadonlySet<string>): Map<string, Resource[]> {
+/**
+ * {@link AuditContext.ownPatients} for a caller whose own policy (scopes and custodianship, before any consent) is
+ * `policy`: the clients whose Patient resource that policy shows.
+ */
+export function patientsVisibleUnder(db: Queryable, policy: AccessPolicy): AuditContext['ownPatients'] {
+  return async (patients) => {
+    const ids = patients.filter((p) => p.startsWith('Patient/')).map((p) => p.slice('Patient/'.length));
+    const { rows } = await db.query<{ id: string }>(sql`
+      SELECT rv.id FROM resource_version rv
+      WHERE rv.resource_type = 'Patient' AND rv.id = ANY(${ids}::text[]) AND rv.superseded_xid IS NULL
+        AND (${policy.visibility('Patient') ?? sql`TRUE`})`);
+    return new Set(rows.map((row) => `Patient/${row.id}`));
+  };
+}
+
+/**
+ * For an interaction that answered 404 (instance history): when `recorder` records denials and the resource exists,
+ * records the denial, as a read of it would have been.
+ */
+export async function recordDenialIfHidden(
+  db: Queryable,
+  recorder: AccessRecorder | undefined,
+  interaction: Interaction,
+  resourceType: string,
+  id: string,
+): Promise<void> {
+  if (!recorder) {
+    return;
+  }
+  const { rows } = await db.query<{ compartments: string[] }>(sql`
+    SELECT rv.compartments FROM resource_version rv
+    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
+  if (rows[0]) {
+    await recorder.recordDenial({ interaction, resourceType, id, compartments: rows[0].compartments });
+  }
+}
+
+/** `history` with a denial filed when instance history answers 404 for a resource that exists but is hidden. */
+export async function historyWithDenials<T>(
+  db: Queryable,
+  recorder: AccessRecorder | undefined,
+  resourceType: string | undefined,
+  id: string | undefined,
+  history: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await history();
+  } catch (err) {
+    if (resourceType && id && err instanceof OperationOutcomeError && getStatus(err.outcome) === 404) {
+      await recordDenialIfHidden(db, recorder, 'history', resourceType, id);
+    }
+    throw err;
+  }
+}
+
+/** The resources disclosed, grouped by each client (not the caller's own) whose compartment they are in. */
+async function byClient(context: AuditContext, resources: readonly Resource[]): Promise<Map<string, Resource[]>> {
+  const compartments = new Map(resources.map((r) => [r, computePatientCompartments(r)]));
+  const patients = [...new Set([...compartments.values()].flat())];
+  if (patients.length === 0) {
+    return new Map();
+  }
+  const own = await context.ownPatients(patients);
   const groups = new Map<string, Resource[]>();
-  for (const resource of resources) {
-    for (const patient of computePatientCompartments(resource).filter((p) => grantedPatients.has(p))) {
+  for (const [resource, clients] of compartments) {
+    for (const patient of clients.filter((p) => !own.has(p))) {
       groups.set(patient, [...(groups.get(patient) ?? []), resource]);
     }
   }
@@ -67,32 +178,49 @@ function versionedReference(resource: Resource): Reference {
   return { reference: `${resource.resourceType}/${resource.id}${version ? `/_history/${version}` : ''}` };
 }
 
+function unique(references: Reference[]): Reference[] {
+  const seen = new Set<string>();
+  return references.filter((r) => !seen.has(r.reference ?? '') && seen.add(r.reference ?? ''));
+}
+
+function agentsOf(context: AuditContext): AuditEventAgent[] {
+  if (!context.recipient) {
+    return [{ who: { identifier: { system: OPERATOR_SYSTEM, value: 'admin' }, display: 'Operator (admin token)' }, requestor: true }];
+  }
+  const agents: AuditEventAgent[] = recipientReferences(context.recipient).map((reference) => ({ who: { reference }, requestor: true }));
+  if (context.clientId) {
+    agents.push({ who: { identifier: { system: OAUTH_CLIENT_SYSTEM, value: context.clientId } }, requestor: false });
+  }
+  return agents;
+}
+
 function auditEvent(
   context: AuditContext,
-  interaction: string,
+  interaction: AuditedInteraction,
   patient: string,
   what: Reference[],
   result: 'disclosed' | 'denied',
 ): AuditEvent {
-  const agents: AuditEventAgent[] = recipientReferences(context.recipient).map((reference) => ({
-    who: { reference },
-    requestor: true,
-  }));
-  agents.push({ who: { identifier: { system: 'https://carecircle.dev/fhir/oauth-client', value: context.clientId } }, requestor: false });
   const entities: AuditEventEntity[] = [
     { what: { reference: patient }, type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } },
     ...what.map((reference) => ({ what: reference, type: { system: ENTITY_TYPE, code: '2', display: 'System Object' } })),
   ];
+  const subtype = interaction === 'search' ? 'search-type' : interaction;
   return {
     resourceType: 'AuditEvent',
     type: { system: AUDIT_EVENT_TYPE, code: 'rest', display: 'Restful Operation' },
-    subtype: [{ system: RESTFUL_INTERACTION, code: interaction === 'search' ? 'search-type' : interaction }],
-    action: interaction === 'search' ? 'E' : 'R',
+    subtype: [{ system: RESTFUL_INTERACTION, code: subtype }],
+    action: interaction === 'search' || interaction === 'operation' ? 'E' : 'R',
     recorded: context.now().toISOString(),
     outcome: result === 'disclosed' ? '0' : '4',
-    outcomeDesc: result === 'disclosed' ? 'Disclosed under consent' : 'Denied: no consent permits it',
+    outcomeDesc:
+      result === 'denied'
+        ? 'Denied: no consent permits it'
+        : context.recipient
+          ? 'Disclosed under consent'
+          : 'Disclosed to the operator (admin token)',
     purposeOfEvent: [{ coding: [{ system: PURPOSE_OF_USE_SYSTEM, code: context.purpose }] }],
-    agent: agents,
+    agent: agentsOf(context),
     source: { observer: { display: 'CareCircle API' }, site: context.requestId },
     entity: entities,
   };

@@ -10,29 +10,43 @@ export {
   NEVER_DISCLOSED_TYPES,
   permittedCategories,
   PURPOSE_OF_USE_SYSTEM,
+  PURPOSES_OF_USE,
   RECIPIENT_ROLE,
   RECIPIENT_ROLE_SYSTEM,
+  recipientReferences,
   type DisclosureDecision,
   type DisclosureQuestion,
   type Recipient,
 } from './consent-decision';
 export {
   ACT_CODE_SYSTEM,
+  CATEGORY_OF_SENSITIVITY,
   confidentialityOf,
   CONFIDENTIALITY_SYSTEM,
+  CONSENT_CATEGORY,
   DEFAULT_CATEGORY_BY_TYPE,
   isShareCategory,
   PSYCHOTHERAPY_NOTES,
   securityLabelsFor,
   sensitivityOf,
+  sensitivityRank,
   SHARE_CATEGORIES,
   SHARE_CATEGORY_SYSTEM,
   type ShareCategory,
 } from './share-category';
-export { grantsFrom, loadGrants, recipientReferences, type Grant } from './consent-grants';
-export { grantedVisibility, recipientPolicy, withConsentGrants } from './consent-policy';
-export { createDisclosureRecorder, type AuditContext } from './disclosure-audit';
+export { grantRowsOf, indexConsentGrants, type GrantRow } from './consent-grant-index';
+export { grantedVisibility, isPsychotherapyNote, namedInConsent, recipientPolicy, withConsentGrants, type GrantQuery } from './consent-policy';
+export {
+  createDisclosureRecorder,
+  historyWithDenials,
+  patientsVisibleUnder,
+  recordDenialIfHidden,
+  withOneAuditEventPerClient,
+  type AuditContext,
+  type AuditedInteraction,
+} from './disclosure-audit';
 export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
+export { activeRolesOf, practitionerAt, resolveRecipients } from './recipient-directory';
 export {
   applyShareLabels,
   CONFIDENTIALITY_ORDER,

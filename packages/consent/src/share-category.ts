@@ -64,6 +64,34 @@ export function sensitivityOf(category: ShareCategory): 'SDV' | 'PSY' | 'SEX' | 
   }
 }
 
+/**
+ * How sensitive a category is, for the rule that a writer never moves a resource to a less sensitive category:
+ * psychotherapy notes (never disclosed) above trauma history (confidentiality V) above the categories with an HL7
+ * sensitivity label (mental health, sexual history) above the rest.
+ */
+export function sensitivityRank(category: ShareCategory): number {
+  if (category === 'psychotherapy-notes') {
+    return 3;
+  }
+  if (confidentialityOf(category) === 'V') {
+    return 2;
+  }
+  return sensitivityOf(category) === undefined ? 0 : 1;
+}
+
+/**
+ * The category whose consent a sensitivity label (v3-ActCode) calls for: a resource carrying the label is disclosed
+ * only to a recipient whose consent also lists that category, whatever its own category (labels only ever go up, so a
+ * resource keeps the labels of every category it was ever in). `PSYTHPN` maps to psychotherapy notes, which no consent
+ * lists: a resource so labelled never leaves the custodian.
+ */
+export const CATEGORY_OF_SENSITIVITY: Readonly<Record<'SDV' | 'PSY' | 'SEX' | 'PSYTHPN', ShareCategory>> = {
+  SDV: 'trauma-history',
+  PSY: 'mental-health',
+  SEX: 'sexual-history',
+  PSYTHPN: 'psychotherapy-notes',
+};
+
 /** The security labels a resource of `category` carries: confidentiality, then sensitivity if any. */
 export function securityLabelsFor(category: ShareCategory): Coding[] {
   const labels: Coding[] = [{ system: CONFIDENTIALITY_SYSTEM, code: confidentialityOf(category) }];
@@ -94,3 +122,9 @@ export const DEFAULT_CATEGORY_BY_TYPE: Readonly<Record<string, ShareCategory>> =
   Basic: 'progress',
   Consent: 'demographics',
 };
+
+/**
+ * The one category every Consent carries: a consent describes the sharing itself, is never disclosed by category, and
+ * must never be hidden from the client it belongs to (as a psychotherapy-notes tag would hide it).
+ */
+export const CONSENT_CATEGORY: ShareCategory = 'demographics';

@@ -102,13 +102,75 @@ describe('computeShareLabels', () => {
   });
 
   test('labels only go up across versions, even when the category changes', () => {
-    const v1 = resourceOf('Observation', { tag: [categoryTag('trauma-history')] });
+    const v1 = resourceOf('Observation', { tag: [categoryTag('mental-health')] });
     const v1Labels = computeShareLabels(v1, undefined);
     const stored = resourceOf('Observation', { tag: v1Labels?.tag, security: v1Labels?.security });
     const v2 = resourceOf('Observation', { tag: [categoryTag('sexual-history')], security: [conf('N')] });
     const v2Labels = computeShareLabels(v2, stored);
     expect(v2Labels?.category).toBe('sexual-history');
-    expect(v2Labels?.security).toEqual([conf('V'), act('SDV'), act('SEX')]);
+    expect(v2Labels?.security).toEqual([conf('R'), act('PSY'), act('SEX')]);
+  });
+
+  test.each<[ShareCategory, ShareCategory]>([
+    ['psychotherapy-notes', 'progress'],
+    ['psychotherapy-notes', 'trauma-history'],
+    ['psychotherapy-notes', 'demographics'],
+    ['trauma-history', 'progress'],
+    ['trauma-history', 'mental-health'],
+    ['mental-health', 'progress'],
+    ['sexual-history', 'care-plan'],
+  ])('a resource in %s cannot move to the less sensitive %s (422)', (from, to) => {
+    const current = resourceOf('Observation', { tag: [categoryTag(from)], security: computeShareLabels(resourceOf('Observation', { tag: [categoryTag(from)] }), undefined)?.security });
+    const next = resourceOf('Observation', { tag: [categoryTag(to)] });
+    expect(outcomeOf(() => computeShareLabels(next, current))).toEqual({ status: 422, expression: ['Observation.meta.tag'] });
+  });
+
+  test.each<[ShareCategory, ShareCategory, string[]]>([
+    ['progress', 'mental-health', ['R', 'PSY']],
+    ['progress', 'care-plan', ['R']],
+    ['mental-health', 'trauma-history', ['V', 'PSY', 'SDV']],
+    ['trauma-history', 'psychotherapy-notes', ['V', 'PSYTHPN', 'SDV']],
+    ['psychotherapy-notes', 'psychotherapy-notes', ['V', 'PSYTHPN']],
+  ])('a resource in %s may move to %s (as or more sensitive)', (from, to, codes) => {
+    const fromLabels = computeShareLabels(resourceOf('Observation', { tag: [categoryTag(from)] }), undefined);
+    const current = resourceOf('Observation', { tag: fromLabels?.tag, security: fromLabels?.security });
+    const labels = computeShareLabels(resourceOf('Observation', { tag: [categoryTag(to)] }), current);
+    expect(labels?.category).toBe(to);
+    expect(labels?.security?.map((c) => c.code)).toEqual(codes);
+  });
+
+  test('a psychotherapy note written without a category stays a psychotherapy note', () => {
+    const current = resourceOf('Observation', { tag: [categoryTag('psychotherapy-notes')], security: [conf('V'), act('PSYTHPN')] });
+    expect(computeShareLabels(resourceOf('Observation'), current)?.category).toBe('psychotherapy-notes');
+  });
+
+  test.each<[string, Meta | undefined, number | ShareCategory]>([
+    ['no category', undefined, 'demographics'],
+    ['its own category', { tag: [categoryTag('demographics')] }, 'demographics'],
+    ['psychotherapy notes', { tag: [categoryTag('psychotherapy-notes')] }, 400],
+    ['progress', { tag: [categoryTag('progress')] }, 400],
+  ])('a Consent with %s: %s', (_name, meta, expected) => {
+    const consent = resourceOf('Consent', meta);
+    if (typeof expected === 'number') {
+      expect(outcomeOf(() => computeShareLabels(consent, undefined))).toEqual({ status: expected, expression: ['Consent.meta.tag'] });
+    } else {
+      expect(computeShareLabels(consent, undefined)?.category).toBe(expected);
+    }
+  });
+
+  test.each<[string, ShareCategory[], ShareCategory, string[]]>([
+    ['takes the category and labels of a psychotherapy note it describes', ['psychotherapy-notes', 'demographics'], 'psychotherapy-notes', ['V', 'PSYTHPN']],
+    ['takes the most sensitive of several', ['mental-health', 'trauma-history', 'progress'], 'trauma-history', ['V', 'PSY', 'SDV']],
+    ['keeps its own category when what it describes is no more sensitive', ['treatment-goals', 'demographics'], 'progress', ['R']],
+  ])('a Provenance %s', (_name, described, category, codes) => {
+    const metas = described.map((c) => {
+      const labels = computeShareLabels(resourceOf('Observation', { tag: [categoryTag(c)] }), undefined);
+      return { tag: labels?.tag, security: labels?.security } as Meta;
+    });
+    const provenance = { resourceType: 'Provenance', target: [{ reference: `Patient/${PATIENT_ID}` }] } as Resource;
+    const labels = computeShareLabels(provenance, undefined, metas);
+    expect(labels?.category).toBe(category);
+    expect(labels?.security?.map((c) => c.code)).toEqual(codes);
   });
 
   test('a write without a category keeps the current version\'s category rather than the default', () => {

@@ -7,17 +7,26 @@
  * category implies, what the writer set and what the current version carried; sensitivity labels of the current
  * version stay even when the category changes. A write that names no category keeps the current version's category,
  * so that an update from a client that dropped `meta` does not silently move a resource into a more widely shared
- * category; only a new resource gets the default of its type.
+ * category; only a new resource gets the default of its type. The category itself never moves to a less sensitive one
+ * (422; see {@link sensitivityRank}): psychotherapy notes stay psychotherapy notes, trauma history stays at least
+ * trauma history.
+ *
+ * Two kinds of resource take their category from what they describe: a Consent always carries
+ * {@link CONSENT_CATEGORY} (any other category is 400), and a Provenance or AuditEvent takes the most sensitive
+ * category and the labels of the resources it points at (`target`, `entity.what`), so that the record of a
+ * psychotherapy note is as protected as the note.
  */
-import { badRequest, OperationOutcomeError } from '@carecircle/fhir';
-import { computePatientCompartments, type WriteRule } from '@carecircle/store';
+import { badRequest, OperationOutcomeError, unprocessable } from '@carecircle/fhir';
+import { computePatientCompartments, sql, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Coding, Meta, Resource } from '@medplum/fhirtypes';
 import {
   ACT_CODE_SYSTEM,
   CONFIDENTIALITY_SYSTEM,
+  CONSENT_CATEGORY,
   DEFAULT_CATEGORY_BY_TYPE,
   isShareCategory,
   securityLabelsFor,
+  sensitivityRank,
   SHARE_CATEGORY_SYSTEM,
   type ShareCategory,
 } from './share-category';
@@ -37,23 +46,33 @@ export interface ShareLabels {
   security: Coding[];
 }
 
+/** Types that describe other resources and take the category of what they describe. */
+const DESCRIBING_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
+
+/** A relative reference to a resource of this server, optionally version-specific. */
+const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
 /**
  * Write rule: fills in and checks the share category and security labels of every resource in a client's compartment;
- * refuses a share category on anything else (400), where it would mean nothing.
+ * refuses a share category on anything else (400), where it would mean nothing. For a Provenance or AuditEvent it
+ * first reads the labels of the resources it describes, in the write's transaction.
  */
-export const applyShareLabels: WriteRule = (next, current) => {
-  const labels = computeShareLabels(next, current);
+export const applyShareLabels: WriteRule = async (next, current, tx) => {
+  const described = DESCRIBING_TYPES.has(next.resourceType) ? await describedLabels(tx, next) : [];
+  const labels = computeShareLabels(next, current, described);
   if (labels) {
     next.meta = { ...next.meta, tag: labels.tag, security: labels.security };
   }
 };
 
 /**
- * The labels `next` must carry given the `current` version (undefined for a new resource), or undefined when `next` is
- * in no client's compartment and is left as written. Pure; throws a 400 OperationOutcomeError for more than one share
- * category, an unknown one, an unknown confidentiality code, or a share category outside any compartment.
+ * The labels `next` must carry given the `current` version (undefined for a new resource) and, for a Provenance or
+ * AuditEvent, the `meta` of the resources it describes; undefined when `next` is in no client's compartment and is left
+ * as written. Pure; throws a 400 OperationOutcomeError for more than one share category, an unknown one, an unknown
+ * confidentiality code, a share category outside any compartment or a Consent category other than
+ * {@link CONSENT_CATEGORY}, and a 422 for a move to a less sensitive category.
  */
-export function computeShareLabels(next: Resource, current: Resource | undefined): ShareLabels | undefined {
+export function computeShareLabels(next: Resource, current: Resource | undefined, described: readonly Meta[] = []): ShareLabels | undefined {
   const type = next.resourceType;
   const tags = next.meta?.tag ?? [];
   const categoryTags = tags.filter(isCategoryTag);
@@ -66,24 +85,37 @@ export function computeShareLabels(next: Resource, current: Resource | undefined
   if (categoryTags.length > 1) {
     throw invalid('A resource carries exactly one share category', `${type}.meta.tag`);
   }
-  const category = chooseCategory(type, categoryTags[0], current);
+  const category = type === 'Consent' ? consentCategory(categoryTags[0]) : chooseCategory(type, categoryTags[0], current, described);
+  const previous = currentCategory(current);
+  if (previous && sensitivityRank(category) < sensitivityRank(previous)) {
+    throw new OperationOutcomeError(
+      unprocessable(
+        `A resource in ${previous} cannot move to the less sensitive ${category}${previous === 'psychotherapy-notes' ? ': psychotherapy notes stay psychotherapy notes' : ''}`,
+        `${type}.meta.tag`,
+      ),
+    );
+  }
   return {
     category,
     tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }, ...tags.filter((tag) => !isCategoryTag(tag))],
-    security: mergeSecurityLabels(type, category, next.meta, current?.meta),
+    security: mergeSecurityLabels(type, category, next.meta, [current?.meta, ...described]),
   };
 }
 
-/** Confidentiality first, then the sensitivity (v3-ActCode) labels sorted, then other systems' labels as written. */
-function mergeSecurityLabels(type: string, category: ShareCategory, written: Meta | undefined, current: Meta | undefined): Coding[] {
+/**
+ * Confidentiality first, then the sensitivity (v3-ActCode) labels sorted, then other systems' labels as written.
+ * `kept` are the labels that must not be lost: the current version's, and those of the resources a record describes.
+ */
+function mergeSecurityLabels(type: string, category: ShareCategory, written: Meta | undefined, kept: readonly (Meta | undefined)[]): Coding[] {
   const implied = securityLabelsFor(category);
   const writtenLabels = written?.security ?? [];
-  const currentLabels = current?.security ?? [];
+  const currentLabels = kept.flatMap((meta) => meta?.security ?? []);
 
   const confidentiality = highestConfidentiality([
     ...implied.filter(isConfidentiality).map((c) => c.code),
     ...writtenLabels.filter(isConfidentiality).map((c) => knownConfidentiality(c.code, type)),
-    // The current version was labelled by this rule; an unknown code there (legacy data) cannot lower anything.
+    // The current version (and what a record describes) was labelled by this rule; an unknown code there (legacy
+    // data) cannot lower anything.
     ...currentLabels.filter(isConfidentiality).map((c) => c.code),
   ]);
 
@@ -128,21 +160,68 @@ function knownConfidentiality(code: string | undefined, type: string): Confident
   return known;
 }
 
-/** The writer's category if any (it must be ours), else the current version's, else the default of the type. */
-function chooseCategory(type: string, written: Coding | undefined, current: Resource | undefined): ShareCategory {
+/**
+ * The writer's category if any (it must be ours), else the current version's, else the default of the type; raised to
+ * the most sensitive category among the `described` resources when that is more sensitive.
+ */
+function chooseCategory(type: string, written: Coding | undefined, current: Resource | undefined, described: readonly Meta[]): ShareCategory {
+  let category: ShareCategory;
   if (!written) {
-    return currentCategory(current) ?? DEFAULT_CATEGORY_BY_TYPE[type] ?? FALLBACK_CATEGORY;
-  }
-  if (!isShareCategory(written.code)) {
+    category = currentCategory(current) ?? DEFAULT_CATEGORY_BY_TYPE[type] ?? FALLBACK_CATEGORY;
+  } else if (!isShareCategory(written.code)) {
     throw invalid('Unknown share category', `${type}.meta.tag`);
+  } else {
+    category = written.code;
   }
-  return written.code;
+  for (const meta of described) {
+    const theirs = categoryOfMeta(meta);
+    if (theirs && sensitivityRank(theirs) > sensitivityRank(category)) {
+      category = theirs;
+    }
+  }
+  return category;
+}
+
+/** A Consent's category is fixed; naming another one is 400. */
+function consentCategory(written: Coding | undefined): ShareCategory {
+  if (written && written.code !== CONSENT_CATEGORY) {
+    throw invalid(`A Consent always carries the share category ${CONSENT_CATEGORY}`, 'Consent.meta.tag');
+  }
+  return CONSENT_CATEGORY;
 }
 
 function currentCategory(current: Resource | undefined): ShareCategory | undefined {
-  const codes = (current?.meta?.tag ?? []).filter(isCategoryTag).map((tag) => tag.code);
+  return categoryOfMeta(current?.meta);
+}
+
+function categoryOfMeta(meta: Meta | undefined): ShareCategory | undefined {
+  const codes = (meta?.tag ?? []).filter(isCategoryTag).map((tag) => tag.code);
   const code = codes.length === 1 ? codes[0] : undefined;
   return isShareCategory(code) ? code : undefined;
+}
+
+/** The `meta` of the resources a Provenance (`target`) or AuditEvent (`entity.what`) points at, latest content each. */
+async function describedLabels(tx: Queryable, record: Resource): Promise<Meta[]> {
+  const references =
+    record.resourceType === 'Provenance'
+      ? (record.target ?? []).map((t) => t.reference)
+      : record.resourceType === 'AuditEvent'
+        ? (record.entity ?? []).map((e) => e.what?.reference)
+        : [];
+  const targets = references.flatMap((reference) => {
+    const m = reference === undefined ? null : LOCAL_REFERENCE.exec(reference);
+    return m?.[1] && m[2] ? [{ resourceType: m[1], id: m[2] }] : [];
+  });
+  if (targets.length === 0) {
+    return [];
+  }
+  const { rows } = await tx.query<{ meta: Meta | null }>(sql`
+    SELECT DISTINCT ON (rv.resource_type, rv.id) rv.content -> 'meta' AS meta FROM resource_version rv
+    WHERE (rv.resource_type, rv.id) IN (
+        SELECT * FROM unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]))
+      AND rv.content IS NOT NULL
+    ORDER BY rv.resource_type, rv.id, rv.version_id DESC`);
+  return rows.flatMap((row) => (row.meta ? [row.meta] : []));
 }
 
 function isCategoryTag(coding: Coding): boolean {

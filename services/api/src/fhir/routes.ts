@@ -3,7 +3,7 @@
  * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
  */
 import { createRecipientView } from '@carecircle/access';
-import { DEFAULT_PURPOSE } from '@carecircle/consent';
+import { DEFAULT_PURPOSE, resolveRecipients } from '@carecircle/consent';
 import {
   getConformanceResource,
   getConformanceResources,
@@ -73,7 +73,9 @@ export function createFhirRouter(services: AppServices): express.Router {
             caller,
             purpose,
             baseUrl: config.fhirBaseUrl,
-            recipientView: (recipient, viewPurpose) => createRecipientView(services.db, recipient, viewPurpose),
+            resolveRecipients: (reference) => resolveRecipients(services.db, reference),
+            // Within the caller's own policy: a preview never shows the caller what its own scopes keep from it.
+            recipientView: async (recipients, viewPurpose) => createRecipientView(services.db, recipients, viewPurpose, repository.policy),
           },
           id,
           params,

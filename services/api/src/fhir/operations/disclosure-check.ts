@@ -2,18 +2,22 @@
  * `GET Patient/{id}/$disclosure-check?recipient=Organization/x&category=trauma-history[&purpose=TREAT]`: may this
  * recipient see this category of the client's information now, and which consents decide it. For the custodian and
  * the client; the answer is a Parameters resource.
+ *
+ * The recipient is resolved as its own tokens are (a practitioner through each organization it acts for and its
+ * active roles there; a role as its practitioner at its organization), so the answer is what the recipient's token
+ * gets. `demographics` is answered for the client's Patient resource, which any active consent naming the recipient
+ * for the purpose discloses.
  */
-import { decideDisclosure, DEFAULT_PURPOSE, isShareCategory } from '@carecircle/consent';
+import { decideDisclosure, DEFAULT_PURPOSE, isShareCategory, PURPOSES_OF_USE, type DisclosureDecision } from '@carecircle/consent';
 import { badRequest, OperationOutcomeError } from '@carecircle/fhir';
 import type { Consent, Parameters, Patient } from '@medplum/fhirtypes';
-import { PURPOSES_OF_USE } from '../purpose-of-use';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
-import { parseRecipient } from './recipient-reference';
+import { parseRecipientReference } from './recipient-reference';
 
 /** The $disclosure-check operation on Patient. */
 export async function disclosureCheck(context: OperationContext, id: string, params: URLSearchParams): Promise<Parameters> {
-  const recipient = parseRecipient(params.get('recipient'));
+  const reference = parseRecipientReference(params.get('recipient'));
   const category = params.get('category') ?? '';
   if (!isShareCategory(category)) {
     throw new OperationOutcomeError(badRequest('category must be a share category code', 'category'));
@@ -24,8 +28,14 @@ export async function disclosureCheck(context: OperationContext, id: string, par
   }
   const patient = await context.repository.read<Patient>('Patient', id);
   assertCustodianOrClient(context.caller, patient, true);
-  const consents = await context.repository.search('Consent', new URLSearchParams({ patient: `Patient/${id}`, _count: '1000' }));
-  const decision = decideDisclosure(consents.matches as Consent[], { recipient, purpose, category, now: new Date() });
+  const consents = (await context.repository.search('Consent', new URLSearchParams({ patient: `Patient/${id}`, _count: '1000' })))
+    .matches as Consent[];
+  const now = new Date();
+  const resourceType = category === 'demographics' ? 'Patient' : undefined;
+  const decisions = (await context.resolveRecipients(reference)).map((recipient) =>
+    decideDisclosure(consents, { recipient, purpose, category, now, ...(resourceType ? { resourceType } : {}) }),
+  );
+  const decision = combine(decisions);
   return {
     resourceType: 'Parameters',
     parameter: [
@@ -33,8 +43,21 @@ export async function disclosureCheck(context: OperationContext, id: string, par
       { name: 'reason', valueString: decision.reason },
       { name: 'category', valueCode: category },
       { name: 'purpose', valueCode: purpose },
-      { name: 'recipient', valueReference: { reference: params.get('recipient') as string } },
-      ...decision.consents.map((reference) => ({ name: 'consent', valueReference: { reference } })),
+      { name: 'recipient', valueReference: { reference } },
+      ...decision.consents.map((consent) => ({ name: 'consent', valueReference: { reference: consent } })),
     ],
+  };
+}
+
+/** Permitted when permitted to any of the recipient's identities (any of its tokens); the consents of all of them. */
+function combine(decisions: readonly DisclosureDecision[]): DisclosureDecision {
+  const permitting = decisions.filter((d) => d.permit);
+  if (permitting.length === 0) {
+    return decisions[0] ?? { permit: false, consents: [], reason: 'The recipient is unknown' };
+  }
+  return {
+    permit: true,
+    consents: [...new Set(permitting.flatMap((d) => d.consents))],
+    reason: (permitting[0] as DisclosureDecision).reason,
   };
 }

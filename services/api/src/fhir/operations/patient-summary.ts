@@ -2,16 +2,17 @@
  * `GET Patient/{id}/$summary[?recipient=Organization/x]`: the client's record as a FHIR document — a Bundle of type
  * document, Composition first, one section per share category the caller may see, each with a readable narrative and
  * its entries. Everything is read through the caller's repository, so a partner's summary holds exactly what consent
- * permits (and is audited like any read). With `recipient`, the custodian previews what that recipient would get.
+ * permits; the whole summary is one disclosure, audited as one AuditEvent per client. With `recipient`, the custodian
+ * previews what that recipient would get, within what the custodian's own scopes let it read.
  */
 import { randomUUID } from 'node:crypto';
-import { SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
+import { SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, withOneAuditEventPerClient, type ShareCategory } from '@carecircle/consent';
 import { getConformanceResource, OperationOutcomeError } from '@carecircle/fhir';
 import { getSupportedSearchParameters, type Repository } from '@carecircle/store';
 import type { Bundle, CodeSystem, Composition, CompositionSection, Patient, Resource } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
-import { parseRecipient } from './recipient-reference';
+import { parseRecipientReference } from './recipient-reference';
 
 /** The types a summary gathers, in the order sections list them. */
 const SUMMARY_TYPES = [
@@ -31,7 +32,11 @@ const SUMMARY_TYPES = [
 const MAX_ENTRIES_PER_TYPE = 1000;
 
 /** The $summary operation on Patient. */
-export async function patientSummary(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
+export function patientSummary(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
+  return withOneAuditEventPerClient('operation', () => summarize(context, id, params));
+}
+
+async function summarize(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
   const patient = await context.repository.read<Patient>('Patient', id);
   const recipientParam = params.get('recipient');
   if (recipientParam === null) {
@@ -40,7 +45,8 @@ export async function patientSummary(context: OperationContext, id: string, para
   // A preview for the custodian: what this recipient would get now. Without any grant the recipient would not even
   // see the client, so the preview is a document with nothing shared.
   assertCustodianOrClient(context.caller, patient, false);
-  const view = await context.recipientView(parseRecipient(recipientParam), context.purpose);
+  const recipients = await context.resolveRecipients(parseRecipientReference(recipientParam));
+  const view = await context.recipientView(recipients, context.purpose);
   const seesClient = await view.read('Patient', id).then(
     () => true,
     () => false,
