@@ -222,8 +222,9 @@ function practicePolicy(
       } else if (resourceType === 'Patient') {
         await assertPatientWrite(interaction, next, current, tx);
       } else {
-        assertConsentRecordedOnRequest(next);
+        // Custodianship first: someone who may not record the consent at all hears 403, not what it would need.
         await assertCompartmentWrite(next, current, tx);
+        assertConsentRecordedOnRequest(next);
       }
     },
   };
