@@ -4,7 +4,7 @@
  * the operator's full access with every disclosure audited; a client's own compartment without psychotherapy notes;
  * and the write rules every write passes, whoever writes.
  */
-import { createAccessPolicy, type Caller } from '@carecircle/auth';
+import { createAccessPolicy, describeCaller, type Caller } from '@carecircle/auth';
 import type { Config } from '@carecircle/config';
 import {
   callerAgent,
@@ -46,11 +46,13 @@ import type { Resource } from '@medplum/fhirtypes';
 export interface AccessSettings {
   /** Allow http:// subscription endpoints on loopback (development only). */
   allowLoopbackHttp: boolean;
+  /** The key that signs `_page` tokens, shared by every replica (absent: one of this process, for tests). */
+  pageTokenKey?: Uint8Array;
 }
 
 /** The access settings of a configuration. */
-export function accessSettingsFrom(config: Pick<Config, 'notify'>): AccessSettings {
-  return { allowLoopbackHttp: config.notify.allowLoopbackHttp };
+export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey'>): AccessSettings {
+  return { allowLoopbackHttp: config.notify.allowLoopbackHttp, pageTokenKey: config.pageTokenKey };
 }
 
 /**
@@ -139,7 +141,9 @@ export async function createCallerRepository(
   requestId: string,
 ): Promise<Repository> {
   const policy = await callerPolicy(db, settings, caller, purpose, requestId);
-  const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings) });
+  // `_page` tokens are bound to the caller and the purpose, which together decide what a search shows.
+  const principal = JSON.stringify([describeCaller(caller), purpose]);
+  const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings), pageTokenKey: settings.pageTokenKey, principal });
   return withCarePlanProvenance(withHistoryDenials(repository, db), callerAgent(caller));
 }
 

@@ -23,6 +23,7 @@ export {
   SHARING_CONSENT_PROFILE,
 } from './canonical-urls';
 export {
+  CONFORMANCE_RESOURCE_TYPES,
   findConformanceResourceByUrl,
   getConformanceResource,
   getConformanceResources,
@@ -42,4 +43,4 @@ export {
 } from './resource-types';
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
-export { fail, methodNotAllowed, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';
+export { fail, methodNotAllowed, notAcceptable, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';

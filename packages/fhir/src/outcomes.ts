@@ -1,5 +1,5 @@
 /**
- * OperationOutcome builders for the statuses @medplum/core has no helper for (405, 413, 422, 404 for an unsupported
+ * OperationOutcome builders for the statuses @medplum/core has no helper for (405, 406, 413, 422, 404 for an unsupported
  * type), and {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
  */
 import { getStatus, OperationOutcomeError } from '@medplum/core';
@@ -12,6 +12,7 @@ const STATUS_BY_ID: Record<string, number> = {
   'unprocessable-entity': 422,
   'unknown-endpoint': 404,
   'not-modified': 304,
+  'not-acceptable': 406,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -30,6 +31,11 @@ export function outcomeStatus(value: OperationOutcome): number {
 /** 405: the interaction is not defined for this URL. */
 export function methodNotAllowed(text = 'Method not allowed'): OperationOutcome {
   return outcome('method-not-allowed', 'not-supported', text);
+}
+
+/** 406: the caller accepts no format this server answers in (only FHIR JSON). */
+export function notAcceptable(text = 'Only application/fhir+json is supported'): OperationOutcome {
+  return outcome('not-acceptable', 'not-supported', text);
 }
 
 /** 413: a body or bundle beyond our documented limits. */

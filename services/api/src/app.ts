@@ -9,6 +9,7 @@ import type { AppServices } from './app-services';
 import { createFhirRouter } from './fhir/routes';
 import { createHealthRouter } from './health/routes';
 import { accessLog } from './http/access-log';
+import { acceptFhirJson } from './http/content-negotiation';
 import { cors } from './http/cors';
 import { errorHandler } from './http/error-handler';
 import { sendOperationOutcome } from './http/fhir-response';
@@ -32,7 +33,7 @@ export function createApp(services: AppServices): express.Express {
   app.use(createHealthRouter(services));
   app.use(createOAuthRouter(services));
   app.use('/admin', createAdminRouter(services));
-  app.use('/fhir/R4', createFhirRouter(services));
+  app.use('/fhir/R4', acceptFhirJson(), createFhirRouter(services));
 
   app.use((_req, res) => {
     sendOperationOutcome(res, 404, unknownEndpoint());

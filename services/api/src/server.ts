@@ -7,6 +7,7 @@ import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { startWorker, type RunningWorker } from '@carecircle/worker';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-errors';
 import { closeServices, openServices } from './open-services';
 
 export interface RunningServer {
@@ -42,6 +43,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(server)));
+    answerClientErrors(server);
     server.keepAliveTimeout = 65_000;
     server.requestTimeout = 30_000;
   });

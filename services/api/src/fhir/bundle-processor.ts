@@ -1,17 +1,24 @@
 /**
  * Batch and transaction Bundles POSTed to the FHIR base.
  *
- * - A batch runs each entry on its own; each entry's response carries its status or an OperationOutcome.
+ * - A batch runs each entry on its own; each entry's response carries its status or an OperationOutcome, a server
+ *   fault included (a 500 outcome for that entry, logged with the request id): entries already written stay written, so
+ *   the caller must learn what happened to each one.
  * - A transaction runs every entry in one database transaction, in FHIR's order (DELETE, POST, PUT/PATCH, GET), with
  *   `urn:uuid:` fullUrls of created resources replaced by their new ids wherever they are referenced. Any failure rolls
  *   the whole transaction back and answers that entry's error.
+ * Every entry's `request` is checked (zod) before anything runs: a malformed entry is a 400 naming it.
  * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
  * to each one exactly as to a single request.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, fail, OperationOutcomeError, outcomeStatus, payloadTooLarge } from '@carecircle/fhir';
+import { tryGetRequestContext } from '@carecircle/auth';
+import { badRequest, fail, OperationOutcomeError, payloadTooLarge } from '@carecircle/fhir';
+import type { Logger } from '@carecircle/log';
 import type { Repository } from '@carecircle/store';
-import type { Bundle, BundleEntry, BundleEntryRequest, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { z } from 'zod';
+import { errorToOutcome, logUnexpectedError } from '../http/error-handler';
 import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
 import type { WorkflowSettings } from './create-workflows';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
@@ -19,7 +26,25 @@ import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 /** Most entries one Bundle may carry; larger ones answer 413. */
 export const MAX_BUNDLE_ENTRIES = 1000;
 
-const METHODS: readonly FhirMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** Longest `request.url` / `ifNoneExist` accepted: what a search could need, far below any body limit. */
+const MAX_URL_LENGTH = 8192;
+const HEADER_VALUE = z.string().min(1).max(256);
+
+/** Bundle.entry.request as this server reads it; other elements (id, extension) are allowed and ignored. */
+const entryRequestSchema = z.looseObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  url: z.string().min(1).max(MAX_URL_LENGTH),
+  ifMatch: HEADER_VALUE.optional(),
+  ifNoneMatch: HEADER_VALUE.optional(),
+  ifModifiedSince: HEADER_VALUE.optional(),
+  ifNoneExist: z.string().min(1).max(MAX_URL_LENGTH).optional(),
+});
+
+const entrySchema = z.looseObject({
+  fullUrl: z.string().min(1).max(MAX_URL_LENGTH).optional(),
+  request: entryRequestSchema,
+  resource: z.looseObject({ resourceType: z.string() }).optional(),
+});
 /** FHIR's processing order for transactions (http.html#trules). */
 const TRANSACTION_ORDER: Record<FhirMethod, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3 };
 const REASON_PHRASES: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
@@ -31,13 +56,22 @@ interface ParsedEntry {
   fullUrl?: string;
 }
 
-/** Processes a batch or transaction Bundle with the caller's repository. */
-export async function processBundle(body: unknown, repository: Repository, baseUrl: string, workflows: WorkflowSettings): Promise<Bundle> {
+/**
+ * Processes a batch or transaction Bundle with the caller's repository. `logger` records server faults of batch
+ * entries (with the request id), which are answered in the entry rather than thrown.
+ */
+export async function processBundle(
+  body: unknown,
+  repository: Repository,
+  baseUrl: string,
+  workflows: WorkflowSettings,
+  logger: Logger,
+): Promise<Bundle> {
   const bundle = parseBundle(body);
-  const entries = (bundle.entry ?? []).map((entry, index) => parseEntry(entry, index, baseUrl));
+  const entries = (bundle.entry ?? []).map((entry: unknown, index) => parseEntry(entry, index, baseUrl));
   return bundle.type === 'transaction'
     ? processTransaction(entries, repository, baseUrl, workflows)
-    : processBatch(entries, repository, baseUrl, workflows);
+    : processBatch(entries, repository, baseUrl, workflows, logger);
 }
 
 function parseBundle(body: unknown): Bundle & { type: 'batch' | 'transaction' } {
@@ -57,25 +91,32 @@ function parseBundle(body: unknown): Bundle & { type: 'batch' | 'transaction' } 
   return bundle as Bundle & { type: 'batch' | 'transaction' };
 }
 
-function parseEntry(entry: BundleEntry, index: number, baseUrl: string): ParsedEntry {
+function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry {
   const where = `Bundle.entry[${index}]`;
-  if (!entry || typeof entry !== 'object') {
-    fail(badRequest('Each entry must be an object', where));
+  const parsed = entrySchema.safeParse(value);
+  if (!parsed.success) {
+    const problem = parsed.error.issues[0];
+    const element = problem && problem.path.length > 0 ? `${where}.${problem.path.join('.')}` : where;
+    fail(
+      badRequest(
+        'Each entry needs request.method (GET, POST, PUT, PATCH, DELETE) and request.url, and its other request ' +
+          'elements (ifMatch, ifNoneMatch, ifNoneExist, ifModifiedSince) must be strings',
+        element,
+      ),
+    );
   }
-  const request = entry.request as BundleEntryRequest | undefined;
-  if (!request || typeof request.url !== 'string' || !METHODS.includes(request.method as FhirMethod)) {
-    fail(badRequest('Each entry needs request.method (GET, POST, PUT, PATCH, DELETE) and request.url', `${where}.request`));
-  }
+  const entry = parsed.data;
+  const request = entry.request;
   const url = relativeUrl(request.url, baseUrl, where);
   const [path = '', queryString = ''] = url.split('?', 2);
-  const method = request.method as FhirMethod;
+  const method: FhirMethod = request.method;
   let body: unknown = entry.resource;
   if (method === 'PATCH') {
-    body = binaryPatch(entry.resource, where);
+    body = binaryPatch(entry.resource as Resource | undefined, where);
   }
   return {
     index,
-    fullUrl: typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined,
+    fullUrl: entry.fullUrl,
     request: {
       method,
       path,
@@ -110,7 +151,13 @@ function binaryPatch(resource: Resource | undefined, where: string): unknown {
   }
 }
 
-async function processBatch(entries: ParsedEntry[], repository: Repository, baseUrl: string, workflows: WorkflowSettings): Promise<Bundle> {
+async function processBatch(
+  entries: ParsedEntry[],
+  repository: Repository,
+  baseUrl: string,
+  workflows: WorkflowSettings,
+  logger: Logger,
+): Promise<Bundle> {
   const context: InteractionContext = { repository, baseUrl, workflows };
   const responses: BundleEntry[] = [];
   // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
@@ -118,7 +165,7 @@ async function processBatch(entries: ParsedEntry[], repository: Repository, base
     try {
       responses.push(toResponseEntry(await handleFhirInteraction(entry.request, context), baseUrl));
     } catch (err) {
-      responses.push(errorEntry(err, entry.index));
+      responses.push(errorEntry(err, entry.index, logger));
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: responses };
@@ -222,23 +269,29 @@ function toResponseEntry(response: FhirResponse, baseUrl: string): BundleEntry {
   };
 }
 
-function errorEntry(err: unknown, index: number): BundleEntry {
-  const outcome = toEntryOutcome(err, index);
-  return { response: { status: String(outcomeStatus(outcome)), outcome } };
+/** A batch entry's failure, server faults included (logged with the request id: earlier entries stay committed). */
+function errorEntry(err: unknown, index: number, logger: Logger): BundleEntry {
+  const { status, body, unexpected } = errorToOutcome(err);
+  if (unexpected) {
+    logUnexpectedError(logger, tryGetRequestContext()?.requestId ?? 'unknown', err, { batchEntry: index });
+  }
+  return { response: { status: String(status), outcome: locateOutcome(body, index) } };
 }
 
-function locate(err: unknown, index: number): OperationOutcomeError {
-  return new OperationOutcomeError(toEntryOutcome(err, index));
+/**
+ * A transaction entry's failure, located at its entry; server faults are rethrown as they are, for the error handler
+ * to log and answer 500 (the whole transaction rolls back either way).
+ */
+function locate(err: unknown, index: number): unknown {
+  const { body, unexpected } = errorToOutcome(err);
+  return unexpected ? err : new OperationOutcomeError(locateOutcome(body, index));
 }
 
 /** The entry's OperationOutcome, with issues located at `Bundle.entry[i]` so the caller knows which entry failed. */
-function toEntryOutcome(err: unknown, index: number): OperationOutcome {
-  if (!(err instanceof OperationOutcomeError)) {
-    throw err;
-  }
+function locateOutcome(outcome: OperationOutcome, index: number): OperationOutcome {
   return {
-    ...err.outcome,
-    issue: err.outcome.issue.map((issue) => ({
+    ...outcome,
+    issue: outcome.issue.map((issue) => ({
       ...issue,
       expression: [...(issue.expression ?? []), `Bundle.entry[${index}]`],
     })),

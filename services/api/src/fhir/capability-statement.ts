@@ -3,7 +3,7 @@
  * the store serves, the search parameters it indexes, the interactions the router implements), so it cannot drift.
  */
 import type { Config } from '@carecircle/config';
-import { SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
+import { APPEND_ONLY_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import { getSupportedSearchParameters } from '@carecircle/store';
 import { INSTANCE_OPERATIONS, operationDefinitionUrl } from './operations';
 import type {
@@ -21,6 +21,10 @@ const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
   { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]' },
 ];
 
+const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+/** What changes a resource after its creation: never offered for append-only types (AuditEvent, Provenance). */
+const CHANGES: ReadonlySet<string> = new Set(['update', 'patch', 'delete']);
+
 /** Operations served by their own routers (subscriptions), by resource type. */
 const ROUTED_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
   Subscription: ['status', 'events'],
@@ -30,6 +34,11 @@ function operationsOf(type: string): string[] {
   return [...Object.keys(INSTANCE_OPERATIONS[type] ?? {}), ...(ROUTED_OPERATIONS[type] ?? [])];
 }
 
+/** Every instance operation name we serve, of any type (`summary`, `status` ...). */
+export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(
+  [...Object.values(INSTANCE_OPERATIONS).flatMap((operations) => Object.keys(operations)), ...Object.values(ROUTED_OPERATIONS).flat()],
+);
+
 /** Builds the CapabilityStatement for this deployment. */
 export function buildCapabilityStatement(config: Config, conformanceTypes: readonly string[]): CapabilityStatement {
   const resources: CapabilityStatementRestResource[] = SUPPORTED_RESOURCE_TYPES.map((type) => {
@@ -37,12 +46,15 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
     const referenceParams = searchParams.filter((p) => p.type === 'reference').map((p) => `${type}:${p.name}`);
     return {
       type,
-      interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map(
-        (code) => ({ code: code as 'read' }),
-      ),
+      interaction: INTERACTIONS.filter((code) => !(APPEND_ONLY_RESOURCE_TYPES.has(type) && CHANGES.has(code))).map((code) => ({ code })),
+      ...(APPEND_ONLY_RESOURCE_TYPES.has(type)
+        ? { documentation: 'Append-only: a record of what happened is created and read, never updated, patched or deleted (405).' }
+        : {}),
       versioning: 'versioned',
       readHistory: true,
-      updateCreate: true,
+      // Clients do not choose ids: an update of an absent id is 404, as for a resource the caller may not see (only the
+      // operator's admin token may create with an id of its choosing, for bootstrap).
+      updateCreate: false,
       conditionalCreate: true,
       conditionalRead: 'not-supported',
       conditionalUpdate: false,

@@ -28,6 +28,11 @@ export function serveConformance(
       fail(badRequest(`Unknown search parameter for ${type}: only url and _id are supported`));
     }
   }
+  const countText = params.get('_count');
+  if (countText !== null && !/^\d{1,9}$/.test(countText)) {
+    fail(badRequest('Invalid search parameter _count: expected a non-negative integer', '_count'));
+  }
+  const count = countText === null ? undefined : Number(countText);
   const url = params.get('url');
   const ids = params.get('_id')?.split(',');
   const matches = all().filter(
@@ -41,7 +46,7 @@ export function serveConformance(
     type: 'searchset',
     total: matches.length,
     link: [{ relation: 'self', url: `${baseUrl}/${type}${params.size ? `?${params.toString()}` : ''}` }],
-    entry: matches.map((resource) => ({ fullUrl: `${baseUrl}/${type}/${resource.id}`, resource, search: { mode: 'match' } })),
+    entry: matches.slice(0, count).map((resource) => ({ fullUrl: `${baseUrl}/${type}/${resource.id}`, resource, search: { mode: 'match' } })),
   };
   return bundle;
 }

@@ -148,7 +148,11 @@ function withoutFormatParameters(query: URLSearchParams): URLSearchParams {
 /** POST _search: form fields and query string together (both count). */
 function mergeSearchParams(query: URLSearchParams, body: unknown): URLSearchParams {
   const merged = new URLSearchParams(query);
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
+  if (body instanceof URLSearchParams) {
+    for (const [name, value] of body) {
+      merged.append(name, value);
+    }
+  } else if (body && typeof body === 'object' && !Array.isArray(body)) {
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       for (const v of Array.isArray(value) ? value : [value]) {
         if (typeof v !== 'string') {

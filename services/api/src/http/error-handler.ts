@@ -1,26 +1,25 @@
 /**
  * The one place errors become HTTP responses. OperationOutcomeErrors keep their status (getStatus); body-parser's
- * errors become the matching 4xx; anything else is logged with the request id and answered with a generic 500 that
- * reveals nothing. Messages never echo request content.
+ * errors become the matching 4xx; any other error that carries a 4xx `status` (Express's path decoding, body
+ * decompression, http-errors) answers that status; text the database refused as unstorable is a 400; anything else is
+ * logged with the request id and answered with a generic 500 that reveals nothing. Messages never echo request content.
+ * Batch entries use {@link errorToOutcome} too, so an entry fails exactly as the same request alone would.
  */
 import type { Logger } from '@carecircle/log';
-import { badRequest, isOperationOutcome, OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import { isOperationOutcome, OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
 import { getRequestId } from './request-id';
 import { sendOperationOutcome } from './fhir-response';
 
-/** Errors raised by body-parser carry a `type` and a `status`. */
-interface BodyParserError {
-  type: string;
-  status?: number;
+interface MappedError {
+  status: number;
+  body: OperationOutcome;
+  /** True for a server fault (500): log it with the request id. */
+  unexpected: boolean;
 }
 
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
-}
-
-const BODY_PARSER_OUTCOMES: Record<string, { status: number; code: string; text: string }> = {
+const BODY_PARSER_OUTCOMES: Record<string, { status: number; code: OperationOutcomeIssue['code']; text: string }> = {
   'entity.parse.failed': { status: 400, code: 'structure', text: 'Malformed JSON body' },
   'entity.too.large': { status: 413, code: 'too-costly', text: 'Request body too large' },
   'encoding.unsupported': { status: 415, code: 'not-supported', text: 'Unsupported content encoding' },
@@ -28,8 +27,23 @@ const BODY_PARSER_OUTCOMES: Record<string, { status: number; code: string; text:
   'request.aborted': { status: 400, code: 'incomplete', text: 'Request aborted' },
   'request.size.invalid': { status: 400, code: 'structure', text: 'Request size did not match Content-Length' },
   'parameters.too.many': { status: 413, code: 'too-costly', text: 'Too many parameters' },
-  'stream.encoding.set': { status: 500, code: 'exception', text: 'Internal server error' },
 };
+
+/** Generic answers for other client errors, by status; never the error's own message, which may quote the request. */
+const CLIENT_ERROR_OUTCOMES: Record<number, { code: OperationOutcomeIssue['code']; text: string }> = {
+  400: { code: 'invalid', text: 'Invalid request (malformed URL encoding, or a body that does not match its Content-Encoding)' },
+  404: { code: 'not-found', text: 'Not found' },
+  405: { code: 'not-supported', text: 'Method not allowed' },
+  406: { code: 'not-supported', text: 'Not acceptable' },
+  408: { code: 'timeout', text: 'Request timeout' },
+  413: { code: 'too-costly', text: 'Request too large' },
+  414: { code: 'too-costly', text: 'URL too long' },
+  415: { code: 'not-supported', text: 'Unsupported media type or content encoding' },
+  431: { code: 'too-costly', text: 'Request headers too large' },
+};
+
+// PostgreSQL: character_not_in_repertoire (NUL in text) and untranslatable_character (NUL or a bad escape in jsonb).
+const UNSTORABLE_TEXT_SQLSTATES: ReadonlySet<string> = new Set(['22021', '22P05']);
 
 /** Express error middleware factory (mounted last). */
 export function errorHandler(logger: Logger) {
@@ -38,9 +52,9 @@ export function errorHandler(logger: Logger) {
       next(err);
       return;
     }
-    const outcome = toOutcome(err);
-    if (outcome.status >= 500) {
-      logger.error({ requestId: getRequestId(res), err: describeError(err) }, 'unhandled error');
+    const outcome = errorToOutcome(err);
+    if (outcome.unexpected) {
+      logUnexpectedError(logger, getRequestId(res), err);
     }
     if (outcome.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="CareCircle"');
@@ -49,33 +63,60 @@ export function errorHandler(logger: Logger) {
   };
 }
 
-function toOutcome(err: unknown): { status: number; body: OperationOutcome } {
+/** The status and OperationOutcome any thrown value answers with. */
+export function errorToOutcome(err: unknown): MappedError {
   if (err instanceof OperationOutcomeError) {
-    return { status: outcomeStatus(err.outcome), body: err.outcome };
-  }
-  if (isBodyParserError(err)) {
-    const mapped = BODY_PARSER_OUTCOMES[err.type];
-    if (mapped) {
-      return { status: mapped.status, body: issue(mapped.code, mapped.text) };
-    }
-    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-      return { status: err.status, body: badRequest('Invalid request') };
-    }
+    const status = outcomeStatus(err.outcome);
+    return { status, body: err.outcome, unexpected: status >= 500 };
   }
   if (isOperationOutcome(err)) {
-    return { status: outcomeStatus(err), body: err };
+    const status = outcomeStatus(err);
+    return { status, body: err, unexpected: status >= 500 };
   }
-  return { status: 500, body: issue('exception', 'Internal server error') };
+  const type = propertyOf(err, 'type');
+  const bodyParserOutcome = typeof type === 'string' ? BODY_PARSER_OUTCOMES[type] : undefined;
+  if (bodyParserOutcome) {
+    return { status: bodyParserOutcome.status, body: issue(bodyParserOutcome.code, bodyParserOutcome.text), unexpected: false };
+  }
+  const status = clientErrorStatus(err);
+  if (status !== undefined) {
+    const generic = CLIENT_ERROR_OUTCOMES[status] ?? { code: 'invalid', text: 'Invalid request' };
+    return { status, body: issue(generic.code, generic.text), unexpected: false };
+  }
+  const sqlState = propertyOf(err, 'code');
+  if (typeof sqlState === 'string' && UNSTORABLE_TEXT_SQLSTATES.has(sqlState)) {
+    return { status: 400, body: issue('invalid', 'Text may not contain NUL or unpaired surrogate characters'), unexpected: false };
+  }
+  return { status: 500, body: issue('exception', 'Internal server error'), unexpected: true };
 }
 
-function issue(code: string, text: string): OperationOutcome {
+/** Logs an unexpected error with the request id: class and stack only, since messages can quote data. */
+export function logUnexpectedError(logger: Logger, requestId: string, err: unknown, context: Record<string, unknown> = {}): void {
+  logger.error({ requestId, ...context, err: describeError(err) }, 'unhandled error');
+}
+
+/** A 4xx from `status` or `statusCode` (http-errors, Express, body-parser without a known `type`), else undefined. */
+function clientErrorStatus(err: unknown): number | undefined {
+  for (const name of ['status', 'statusCode']) {
+    const value = propertyOf(err, name);
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function propertyOf(err: unknown, name: string): unknown {
+  return typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[name] : undefined;
+}
+
+function issue(code: OperationOutcomeIssue['code'], text: string): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
-    issue: [{ severity: 'error', code: code as 'exception', details: { text } }],
+    issue: [{ severity: 'error', code, details: { text } }],
   };
 }
 
-/** Error class and stack only: messages can quote data. */
 function describeError(err: unknown): Record<string, string | undefined> {
   if (err instanceof Error) {
     return { name: err.name, stack: err.stack?.split('\n').slice(1, 8).join('\n') };

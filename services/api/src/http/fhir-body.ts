@@ -1,6 +1,9 @@
 /**
- * Request bodies for the FHIR API: JSON (FHIR, plain, or JSON Patch) within the configured size, forms for
- * `_search`. Anything else on a write answers 415. Keys that could pollute prototypes are refused outright.
+ * Request bodies for the FHIR API: JSON (FHIR, plain, or JSON Patch) within the configured size, forms for `_search`
+ * (kept as URLSearchParams, every field in order, so the search parser judges each one: a `__proto__` field is an
+ * unknown parameter, not silently dropped). Anything else on a write answers 415, as does a Content-Encoding other than
+ * gzip, deflate or br; a body that does not decompress is a 400 (error-handler.ts). JSON keys that could pollute
+ * prototypes are refused outright.
  */
 import { badRequest, OperationOutcomeError, unsupportedMediaType } from '@carecircle/fhir';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -24,7 +27,7 @@ export function fhirBody(maxBodyBytes: number) {
       return value;
     },
   });
-  const form = express.urlencoded({ type: FORM_TYPE, limit: maxBodyBytes, extended: false, parameterLimit: 200 });
+  const formText = express.text({ type: FORM_TYPE, limit: maxBodyBytes });
 
   function parseJson(req: Request, res: Response, next: NextFunction): void {
     json(req, res, (err?: unknown) => {
@@ -32,6 +35,15 @@ export function fhirBody(maxBodyBytes: number) {
       if (err instanceof ForbiddenKeyError) {
         next(new OperationOutcomeError(badRequest('JSON keys __proto__, constructor and prototype are not allowed')));
         return;
+      }
+      next(err);
+    });
+  }
+
+  function parseForm(req: Request, res: Response, next: NextFunction): void {
+    formText(req, res, (err?: unknown) => {
+      if (!err && typeof req.body === 'string' && req.is(FORM_TYPE)) {
+        req.body = new URLSearchParams(req.body);
       }
       next(err);
     });
@@ -51,5 +63,5 @@ export function fhirBody(maxBodyBytes: number) {
     next();
   }
 
-  return [parseJson, form, requireSupportedContentType];
+  return [parseJson, parseForm, requireSupportedContentType];
 }
