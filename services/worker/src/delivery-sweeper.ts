@@ -23,7 +23,6 @@
  * look at the same row at once. Matching marks a row matched (`recordOutboxEventMatched`) after its delivery jobs are
  * enqueued, so a row is only ever marked once everything it led to is in Postgres or on the queue.
  */
-import type { Logger } from '@carecircle/log';
 import {
   findHeartbeatSubscriptions,
   lockIdleDeliveries,
@@ -226,7 +225,7 @@ export async function endExpiredSubscriptions(ctx: SweeperContext): Promise<numb
     SELECT rv.content FROM resource_version rv
     WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
       AND rv.content ->> 'status' IN ('requested', 'active', 'error')
-      AND CASE WHEN rv.content ->> 'end' ~ '^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})$'
+      AND CASE WHEN rv.content ->> 'end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$'
                THEN (rv.content ->> 'end')::timestamptz <= now() ELSE false END
     LIMIT ${BATCH_SIZE}`);
   let ended = 0;

@@ -1,6 +1,7 @@
 import { buildTask } from '@carecircle/testing';
+import { buildBackportSubscription, readDeliveryState } from '@carecircle/notify';
 import { sql } from '@carecircle/store';
-import type { Subscription, Task } from '@medplum/fhirtypes';
+import type { Parameters, Subscription, Task } from '@medplum/fhirtypes';
 import type { ReceivedNotification } from './testing/webhook-receiver';
 import { createNotifyTestEnv, secretFor, TEST_NOTIFY_OPTIONS, TOPIC, type NotifyTestEnv } from './testing/notify-test-env';
 
@@ -45,13 +46,104 @@ describe('subscription lifecycle', () => {
   test('a handshake that is not answered 2xx sets the subscription to error', async () => {
     env.receiver.reply('/hook/refuses', () => ({ status: 500 }));
     const { resource } = await env.writer.create({
-      ...(await import('@carecircle/notify')).buildBackportSubscription({
+      ...buildBackportSubscription({
         topic: TOPIC('referral'),
         endpoint: env.receiver.url('/hook/refuses'),
         secret: secretFor('/hook/refuses'),
       }),
     });
     await env.waitForStatus(resource.id ?? '', 'error');
+  });
+});
+
+describe('subscription settings at delivery', () => {
+  test('a subscription whose handshake failed receives nothing until it is requested again and activated', async () => {
+    env.receiver.reply('/hook/no-handshake', () => ({ status: 500 }));
+    const { resource } = await env.writer.create(
+      buildBackportSubscription({ topic: TOPIC('referral'), endpoint: env.receiver.url('/hook/no-handshake'), secret: secretFor('/hook/no-handshake'), filters: ['Task?owner=Organization/no-handshake'] }),
+    );
+    const failed = await env.waitForStatus(resource.id ?? '', 'error');
+    await createTask('Organization/no-handshake');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(env.receiver.events('/hook/no-handshake')).toEqual([]);
+    expect((await readDeliveryState(env.db, resource.id ?? '')).lastEventNumber).toBe(0);
+    expect((await env.writer.read<Subscription>('Subscription', resource.id ?? '')).status).toBe('error');
+    // Asked again, the handshake succeeds: only changes from then on are events.
+    env.receiver.reply('/hook/no-handshake', () => ({ status: 200 }));
+    await env.writer.update({ ...failed, status: 'requested' });
+    await env.waitForStatus(resource.id ?? '', 'active');
+    const task = await createTask('Organization/no-handshake');
+    await env.receiver.waitFor(() => env.receiver.events('/hook/no-handshake').length === 1);
+    expect(env.receiver.events('/hook/no-handshake')[0]?.focus).toEqual([`https://carecircle.test/fhir/R4/Task/${task.id}`]);
+    expect(env.receiver.events('/hook/no-handshake')[0]?.eventNumbers).toEqual([1]);
+  });
+
+  test("the subscription's channel headers are sent with every notification", async () => {
+    await env.subscribe('/hook/headers', { filters: ['Task?owner=Organization/headers'], headers: ['Authorization: Bearer partner-token', 'X-Partner-Tenant: t-42'] });
+    const handshake = env.receiver.received.find((n) => n.path === '/hook/headers');
+    expect(handshake?.headers.authorization).toBe('Bearer partner-token');
+    await createTask('Organization/headers');
+    await env.receiver.waitFor(() => env.receiver.events('/hook/headers').length === 1);
+    const [notification] = env.receiver.events('/hook/headers');
+    expect(notification!.headers.authorization).toBe('Bearer partner-token');
+    expect(notification!.headers['x-partner-tenant']).toBe('t-42');
+    expect(notification!.signatureValid).toBe(true);
+  });
+
+  test('heartbeats: the first one period after the handshake, then every period, with the event count', async () => {
+    const periodMs = 10_000;
+    const sub = await env.subscribe('/hook/heartbeat', { filters: ['Task?owner=Organization/heartbeat'], heartbeatPeriod: periodMs / 1000 });
+    const activatedAt = Date.now();
+    await createTask('Organization/heartbeat');
+    const beats = () => env.receiver.received.filter((n) => n.path === '/hook/heartbeat' && n.type === 'heartbeat');
+    await env.receiver.waitFor(() => beats().length >= 2, 2.5 * periodMs);
+    const [first, second] = beats();
+    expect(first!.receivedAt - activatedAt).toBeGreaterThanOrEqual(periodMs - 500);
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(periodMs - 500);
+    expect(first!.signatureValid).toBe(true);
+    const status = first!.bundle.entry?.[0]?.resource as Parameters;
+    expect(status.parameter?.find((p) => p.name === 'events-since-subscription-start')?.valueString).toBe('1');
+    expect(first!.bundle.entry).toHaveLength(1);
+    // Turned off, the heartbeat stops.
+    await env.writer.update({ ...(await env.writer.read<Subscription>('Subscription', sub.id ?? '')), status: 'off' });
+    await new Promise((r) => setTimeout(r, 300));
+    const count = beats().length;
+    await new Promise((r) => setTimeout(r, periodMs + 1000));
+    expect(beats().length).toBe(count);
+  }, 60_000);
+
+  test('a subscription is turned off when its end has passed, and receives nothing after', async () => {
+    const end = new Date(Date.now() + 1500).toISOString();
+    const { resource } = await env.writer.create({
+      ...buildBackportSubscription({ topic: TOPIC('referral'), endpoint: env.receiver.url('/hook/ends'), secret: secretFor('/hook/ends'), filters: ['Task?owner=Organization/ends'] }),
+      end,
+    });
+    await env.waitForStatus(resource.id ?? '', 'active');
+    await createTask('Organization/ends');
+    await env.receiver.waitFor(() => env.receiver.events('/hook/ends').length === 1);
+    await new Promise((r) => setTimeout(r, Date.parse(end) - Date.now() + 100));
+    await createTask('Organization/ends');
+    await env.waitForStatus(resource.id ?? '', 'off', 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(env.receiver.events('/hook/ends')).toHaveLength(1);
+  });
+
+  test("backport-timeout shortens a delivery's time limit", async () => {
+    await env.subscribe('/hook/timeout', { filters: ['Task?owner=Organization/timeout'], timeoutSeconds: 1 });
+    let held = false;
+    env.receiver.reply('/hook/timeout', () => {
+      if (held) {
+        return { status: 200 };
+      }
+      held = true;
+      return 'hold';
+    });
+    await createTask('Organization/timeout');
+    await env.receiver.waitFor(() => env.receiver.events('/hook/timeout').length === 2, 5000);
+    const [first, second] = env.receiver.events('/hook/timeout');
+    // The worker's own limit in these tests is 2 s: the subscription's 1 s applied.
+    expect(second!.receivedAt - first!.receivedAt).toBeLessThan(1900);
+    expect(second!.eventId).toBe(first!.eventId);
   });
 });
 

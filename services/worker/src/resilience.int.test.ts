@@ -1,9 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+/**
+ * Notification delivery when parts of the system fail, against real PostgreSQL, Redis and worker processes: several
+ * workers (in this process and as processes of their own) never send one event twice, a worker's Redis connections
+ * dropping loses nothing, and a worker killed mid-delivery is taken over by another. (A real Redis restart that loses
+ * every key is in redis-restart.int.test.ts.)
+ */
 import { buildTask } from '@carecircle/testing';
 import { Redis } from 'ioredis';
 import { createNotifyTestEnv, TEST_NOTIFY_OPTIONS, type NotifyTestEnv } from './testing/notify-test-env';
-import type { ReceivedNotification } from './testing/webhook-receiver';
+import { duplicates, expectCompleteAndOrdered, startChildWorker, stopChildWorker, waitForLine, type ChildWorkerSettings } from './testing/delivery-checks';
 
 let env: NotifyTestEnv;
 
@@ -19,27 +23,6 @@ async function createTasks(owner: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     await env.writer.create(buildTask('p1', { owner: { reference: owner } }));
   }
-}
-
-/** Every event number 1..count arrived, accepted, and the receiver never saw a later event before an earlier one. */
-function expectCompleteAndOrdered(notifications: ReceivedNotification[], count: number): void {
-  const accepted = notifications.filter((n) => n.answered === 200).flatMap((n) => n.eventNumbers);
-  expect([...new Set(accepted)].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-  const numbers = notifications.flatMap((n) => n.eventNumbers);
-  expect(numbers.every((n, i) => i === 0 || n >= (numbers[i - 1] ?? 0))).toBe(true);
-}
-
-/** Event numbers received more than once, with whether every copy carried the same event id. */
-function duplicates(notifications: ReceivedNotification[]): { eventNumber: number; sameEventId: boolean }[] {
-  const byNumber = new Map<number, string[]>();
-  for (const n of notifications) {
-    for (const number of n.eventNumbers) {
-      byNumber.set(number, [...(byNumber.get(number) ?? []), n.eventId]);
-    }
-  }
-  return [...byNumber]
-    .filter(([, ids]) => ids.length > 1)
-    .map(([eventNumber, ids]) => ({ eventNumber, sameEventId: new Set(ids).size === 1 }));
 }
 
 test('two workers never deliver one event twice', async () => {
@@ -80,7 +63,7 @@ test("the worker's Redis connections dropped mid-flight (as in a Redis restart):
 });
 
 test('a worker killed mid-delivery: another takes over, nothing lost, duplicates only as retries of one event', async () => {
-  const child = startChildWorker();
+  const child = startChildWorker(childSettings());
   try {
     await waitForLine(child, 'worker ready');
     await env.subscribe('/hook/kill', { filters: ['Task?owner=Organization/kill'] });
@@ -89,37 +72,41 @@ test('a worker killed mid-delivery: another takes over, nothing lost, duplicates
     env.receiver.reply('/hook/kill', (n) => (n.eventNumbers[0] === 3 && !killed ? 'hold' : { status: 200 }));
     await createTasks('Organization/kill', 10);
     await env.receiver.waitFor(() => env.receiver.events('/hook/kill').some((n) => n.eventNumbers[0] === 3));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await stopChildWorker(child, true);
     killed = true;
-    await env.startWorker();
+    const worker = await env.startWorker();
     await env.receiver.waitFor(() => new Set(env.receiver.events('/hook/kill').filter((n) => n.answered === 200).flatMap((n) => n.eventNumbers)).size >= 10, 20_000);
     expectCompleteAndOrdered(env.receiver.events('/hook/kill'), 10);
     const repeated = duplicates(env.receiver.events('/hook/kill'));
     expect(repeated).toEqual([{ eventNumber: 3, sameEventId: true }]);
+    await worker.close();
   } finally {
-    child.kill('SIGKILL');
+    await stopChildWorker(child, true);
   }
 });
 
-/** A worker in a process of its own (so it can really be killed), on this suite's database and Redis prefix. */
-function startChildWorker(): ChildProcess {
-  const settings = JSON.stringify({ databaseUrl: env.database.url, redisPrefix: env.config.redisPrefix, options: TEST_NOTIFY_OPTIONS });
-  return spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'testing', 'child-worker.ts'), settings], {
-    cwd: join(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
+test('two worker processes deliver a burst: every event exactly once, in order, across subscriptions', async () => {
+  const children = [startChildWorker(childSettings()), startChildWorker(childSettings())];
+  try {
+    await Promise.all(children.map((child) => waitForLine(child, 'worker ready')));
+    const paths = ['/hook/procs-a', '/hook/procs-b', '/hook/procs-c'];
+    for (const path of paths) {
+      await env.subscribe(path, { filters: [`Task?owner=Organization/${path.slice(6)}`] });
+    }
+    // 3 x 40 changes written concurrently.
+    await Promise.all(paths.flatMap((path) => Array.from({ length: 4 }, () => createTasks(`Organization/${path.slice(6)}`, 10))));
+    await env.receiver.waitFor(() => paths.every((path) => new Set(env.receiver.events(path).flatMap((n) => n.eventNumbers)).size >= 40), 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const path of paths) {
+      expectCompleteAndOrdered(env.receiver.events(path), 40);
+      // A second copy only as a retry of the same event (a slow answer timing out), never two workers sending it.
+      expect(duplicates(env.receiver.events(path)).filter((d) => !d.sameEventId)).toEqual([]);
+    }
+  } finally {
+    await Promise.all(children.map((child) => stopChildWorker(child)));
+  }
+});
 
-function waitForLine(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(text)) {
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error(`child worker exited before "${text}"`)));
-  });
+function childSettings(): ChildWorkerSettings {
+  return { databaseUrl: env.database.url, redisPrefix: env.config.redisPrefix, options: TEST_NOTIFY_OPTIONS };
 }

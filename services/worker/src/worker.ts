@@ -46,7 +46,7 @@ export interface WorkerDependencies {
 }
 
 export interface RunningWorker {
-  /** Stops taking jobs, lets running ones finish, then closes the worker's own connections (not `db`). */
+  /** Stops taking jobs, lets running ones finish, then closes the worker's own connections (not `db`). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -140,15 +140,19 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
   const sweeper = startDeliverySweeper(ctx);
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
+  let closing: Promise<void> | undefined;
+  const closeOnce = async () => {
+    await Promise.all([relay.close(), sweeper.close()]);
+    await Promise.all(workers.map((w) => w.close()));
+    stop.abort();
+    ctx.webhooks.close();
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+    // quit() lets Redis close the connection; disconnect() (only if quit fails) arms a 2 s timer of ioredis's own.
+    await connection.quit().catch(() => connection.disconnect());
+    logger.info('worker stopped');
+  };
   return {
-    async close() {
-      await Promise.all([relay.close(), sweeper.close()]);
-      await Promise.all(workers.map((w) => w.close()));
-      stop.abort();
-      ctx.webhooks.close();
-      await Promise.all(Object.values(queues).map((q) => q.close()));
-      await connection.quit().catch(() => connection.disconnect());
-      logger.info('worker stopped');
-    },
+    // Idempotent: a second close waits for the first (and never touches the closed connection again).
+    close: () => (closing ??= closeOnce()),
   };
 }

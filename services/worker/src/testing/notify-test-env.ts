@@ -53,7 +53,12 @@ export interface NotifyTestEnv {
 export const TOPIC = (name: string) => `https://carecircle.dev/fhir/SubscriptionTopic/${name}`;
 export const secretFor = (path: string) => `secret-for-${path}-`.padEnd(40, 'x');
 
-export async function createNotifyTestEnv(): Promise<NotifyTestEnv> {
+export interface NotifyTestEnvOptions {
+  /** Redis to use; default the configured one (REDIS_URL or 127.0.0.1:6379). */
+  redisUrl?: string;
+}
+
+export async function createNotifyTestEnv(options: NotifyTestEnvOptions = {}): Promise<NotifyTestEnv> {
   const database = await createTestDatabase();
   const db = await openDatabase({ databaseUrl: database.url, maxConnections: 30 });
   await migrate(db);
@@ -63,6 +68,7 @@ export async function createNotifyTestEnv(): Promise<NotifyTestEnv> {
     DATABASE_URL: database.url,
     REDIS_PREFIX: prefix,
     BASE_URL: 'https://carecircle.test',
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   });
   const writer = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret({ allowLoopbackHttp: true })] });
   const receiver = await startWebhookReceiver(secretFor);
