@@ -7,8 +7,9 @@ import { authenticateBearer } from './authenticate-bearer';
 import { openAuthTestEnv, type AuthTestEnv } from './auth-test-env';
 import { disableClient, registerClient } from './client-registry';
 import { publishedJwks, rotateSigningKey } from './key-rotation';
+import { createUser, disableUser } from './user-registry';
 
-const systemSubject: AccessTokenSubject = {
+let systemSubject: AccessTokenSubject = {
   sub: 'client-1',
   client_id: 'client-1',
   scope: 'system/Patient.rs',
@@ -21,8 +22,18 @@ function base64url(value: object): string {
 
 describe('access tokens', () => {
   let env: AuthTestEnv;
+  let appId: string;
   beforeAll(async () => {
     env = await openAuthTestEnv();
+    const client = await registerClient(env, {
+      kind: 'system',
+      name: 'practice system',
+      organization: 'Organization/practice-a',
+      jwksUri: 'https://partner.example/jwks.json',
+      scope: 'system/Patient.rs',
+    });
+    systemSubject = { ...systemSubject, sub: client.clientId, client_id: client.clientId };
+    appId = (await registerClient(env, { kind: 'public', name: 'app', redirectUris: ['https://app.example/cb'], scope: 'patient/*.rs' })).clientId;
   });
   afterAll(async () => {
     await env.close();
@@ -110,19 +121,40 @@ describe('access tokens', () => {
       const { accessToken } = await issueAccessToken(env, systemSubject, 300);
       await expect(authenticateBearer(env, `Bearer ${accessToken}`)).resolves.toEqual({
         kind: 'system',
-        clientId: 'client-1',
+        clientId: systemSubject.client_id,
         organization: 'Organization/practice-a',
         scope: 'system/Patient.rs',
       });
     });
 
-    test('a patient token makes a patient caller', async () => {
+    test('a patient token makes a patient caller; once the user is disabled, it stops working', async () => {
+      const user = await createUser(env.db, { username: 'client-p9', password: 'a long enough password', fhirUser: 'Patient/p9' });
       const { accessToken } = await issueAccessToken(
         env,
-        { sub: 'user-9', client_id: 'app-1', scope: 'patient/*.rs', fhirUser: 'Patient/p9', patient: 'p9' },
+        { sub: user.id, client_id: appId, scope: 'patient/*.rs', fhirUser: 'Patient/p9', patient: 'p9' },
         3600,
       );
       await expect(authenticateBearer(env, `Bearer ${accessToken}`)).resolves.toMatchObject({ kind: 'patient', fhirUser: 'Patient/p9' });
+      await disableUser(env, user.id);
+      await expect(authenticateBearer(env, `Bearer ${accessToken}`)).rejects.toBeInstanceOf(OperationOutcomeError);
+    });
+
+    test('a token carries its purposes of use to the caller', async () => {
+      const { accessToken } = await issueAccessToken(env, { ...systemSubject, purpose_of_use: ['CAREMGT', 'TREAT'] }, 300);
+      await expect(authenticateBearer(env, `Bearer ${accessToken}`)).resolves.toMatchObject({ purposes: ['CAREMGT', 'TREAT'] });
+    });
+
+    test('a correctly signed token of a client or user that is not registered is refused', async () => {
+      const unknownClient = await issueAccessToken(env, { ...systemSubject, sub: 'nobody', client_id: 'nobody' }, 300);
+      await expect(authenticateBearer(env, `Bearer ${unknownClient.accessToken}`)).rejects.toBeInstanceOf(OperationOutcomeError);
+      const unknownUser = await issueAccessToken(env, { sub: 'no-user', client_id: appId, scope: 'patient/*.rs', fhirUser: 'Patient/p9', patient: 'p9' }, 300);
+      await expect(authenticateBearer(env, `Bearer ${unknownUser.accessToken}`)).rejects.toBeInstanceOf(OperationOutcomeError);
+    });
+
+    test('the disabled check needs no Redis: Postgres is the source of truth', async () => {
+      const { redis: _redis, ...withoutRedis } = env;
+      const { accessToken } = await issueAccessToken(env, systemSubject, 300);
+      await expect(authenticateBearer(withoutRedis, `Bearer ${accessToken}`)).resolves.toMatchObject({ kind: 'system' });
     });
 
     test.each([
@@ -139,7 +171,7 @@ describe('access tokens', () => {
     });
 
     test('tokens of a disabled client stop working at once', async () => {
-      const client = await registerClient(env.db, {
+      const client = await registerClient(env, {
         kind: 'system',
         name: 'to disable',
         organization: 'Organization/practice-a',

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { signingKeysFor, type AuthDeps } from './auth-deps';
+import { nowSeconds, signingKeysFor, type AuthDeps } from './auth-deps';
+import { SUPPORTED_PURPOSES_OF_USE } from './purpose-of-use';
 import { ACCESS_TOKEN_ALGORITHM } from './signing-keys';
 import { CLOCK_SKEW_SECONDS } from './token-lifetimes';
 
@@ -25,6 +26,8 @@ export interface AccessTokenSubject {
   organization?: string;
   /** The Patient id in context, for a client's own login. */
   patient?: string;
+  /** Purposes of use (v3-ActReason) the client asked for at the token endpoint, in its order. */
+  purpose_of_use?: string[];
 }
 
 const claimsSchema = z.object({
@@ -39,6 +42,7 @@ const claimsSchema = z.object({
   fhirUser: z.string().regex(REFERENCE).optional(),
   organization: z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/).optional(),
   patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
+  purpose_of_use: z.array(z.enum(SUPPORTED_PURPOSES_OF_USE)).min(1).max(SUPPORTED_PURPOSES_OF_USE.length).optional(),
 });
 
 /** The verified claims of an access token. */
@@ -51,7 +55,7 @@ export class AccessTokenRejected extends Error {
 
 /** Signs an access token for `subject`, valid `lifetimeSeconds`; returns the JWT and its id. */
 export async function issueAccessToken(
-  deps: Pick<AuthDeps, 'db' | 'config'>,
+  deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>,
   subject: AccessTokenSubject,
   lifetimeSeconds: number,
 ): Promise<{ accessToken: string; jti: string }> {
@@ -60,7 +64,7 @@ export async function issueAccessToken(
     throw new Error('Active signing key without its private half');
   }
   const jti = randomUUID();
-  const accessToken = jwt.sign({ ...subject, jti }, key.privateKey, {
+  const accessToken = jwt.sign({ ...subject, jti, iat: nowSeconds(deps) }, key.privateKey, {
     algorithm: ACCESS_TOKEN_ALGORITHM,
     keyid: key.kid,
     issuer: deps.config.baseUrl,
@@ -71,7 +75,7 @@ export async function issueAccessToken(
 }
 
 /** Verifies one of our access tokens and returns its claims; throws {@link AccessTokenRejected} otherwise. */
-export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config'>, token: string): Promise<AccessTokenClaims> {
+export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>, token: string): Promise<AccessTokenClaims> {
   const decoded = jwt.decode(token, { complete: true });
   if (!decoded || typeof decoded.payload === 'string') {
     throw new AccessTokenRejected('not a JWT');
@@ -91,6 +95,7 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config'>, t
       issuer: deps.config.baseUrl,
       audience: deps.config.fhirBaseUrl,
       clockTolerance: CLOCK_SKEW_SECONDS,
+      clockTimestamp: nowSeconds(deps),
     });
   } catch (err) {
     throw new AccessTokenRejected(err instanceof Error ? err.message : 'verification failed');

@@ -13,6 +13,21 @@ export interface AuthDeps {
   readonly config: Pick<Config, 'baseUrl' | 'fhirBaseUrl' | 'adminToken' | 'redisPrefix' | 'env'>;
   readonly db: Database;
   readonly redis: Redis;
+  /**
+   * Milliseconds since the epoch, for every expiry auth decides itself (authorization codes, refresh tokens, access
+   * tokens' iat/exp). Absent in the running app (Date.now); tests pass a clock they can move, instead of sleeping.
+   */
+  readonly clock?: () => number;
+}
+
+/** Now, by the deps' clock. */
+export function nowMs(deps: Pick<AuthDeps, 'clock'>): number {
+  return deps.clock ? deps.clock() : Date.now();
+}
+
+/** Now in whole seconds (JWT NumericDate), by the deps' clock. */
+export function nowSeconds(deps: Pick<AuthDeps, 'clock'>): number {
+  return Math.floor(nowMs(deps) / 1000);
 }
 
 interface AuthCaches {

@@ -1,14 +1,15 @@
 /**
  * Bearer authentication for the FHIR API: the `Authorization` header becomes a {@link Caller}. The admin token (for
  * bootstrap) makes the admin; anything else must be one of our access tokens, unexpired, for our FHIR base, whose
- * client and user have not been disabled since it was issued. Every failure is the same 401: the reason goes
- * nowhere near the response.
+ * client and user are registered and enabled now (asked of Postgres on every request, so disabling takes effect at
+ * once on every replica and needs no Redis). Every failure is the same 401: the reason goes nowhere near the response.
  */
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import { verifyAccessToken, AccessTokenRejected, type AccessTokenClaims } from './access-token';
 import { isAdminToken } from './admin-token';
-import { redisKey, type AuthDeps } from './auth-deps';
+import type { AuthDeps } from './auth-deps';
 import type { Caller, OrganizationReference } from './caller';
+import { isTokenHolderEnabled } from './client-registry';
 
 /** A caller established by an access token (the admin uses the admin token instead). */
 export type TokenCaller = Exclude<Caller, { kind: 'admin' }>;
@@ -26,7 +27,7 @@ function unauthenticated(): OperationOutcomeError {
  * the header is missing or malformed or the token is not valid now.
  */
 export async function authenticateBearer(
-  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>,
   authorizationHeader: string | undefined,
 ): Promise<Caller> {
   const match = authorizationHeader ? BEARER.exec(authorizationHeader) : null;
@@ -50,11 +51,7 @@ export async function authenticateBearer(
   if (!caller) {
     throw unauthenticated();
   }
-  const markers = [redisKey(deps, 'disabled', 'client', claims.client_id)];
-  if (caller.kind !== 'system') {
-    markers.push(redisKey(deps, 'disabled', 'user', caller.userId));
-  }
-  if ((await deps.redis.exists(...markers)) > 0) {
+  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId))) {
     throw unauthenticated();
   }
   return caller;
@@ -64,9 +61,10 @@ export async function authenticateBearer(
 export function callerFromClaims(claims: AccessTokenClaims): TokenCaller | undefined {
   const organization = claims.organization as OrganizationReference | undefined;
   const fhirUser = claims.fhirUser;
+  const purposes = claims.purpose_of_use ? { purposes: claims.purpose_of_use } : {};
   if (fhirUser === undefined) {
     return organization && claims.sub === claims.client_id
-      ? { kind: 'system', clientId: claims.client_id, organization, scope: claims.scope }
+      ? { kind: 'system', clientId: claims.client_id, organization, scope: claims.scope, ...purposes }
       : undefined;
   }
   if (fhirUser.startsWith('Practitioner/')) {
@@ -78,11 +76,19 @@ export function callerFromClaims(claims: AccessTokenClaims): TokenCaller | undef
           fhirUser: fhirUser as `Practitioner/${string}`,
           organization,
           scope: claims.scope,
+          ...purposes,
         }
       : undefined;
   }
   if (fhirUser.startsWith('Patient/')) {
-    return { kind: 'patient', clientId: claims.client_id, userId: claims.sub, fhirUser: fhirUser as `Patient/${string}`, scope: claims.scope };
+    return {
+      kind: 'patient',
+      clientId: claims.client_id,
+      userId: claims.sub,
+      fhirUser: fhirUser as `Patient/${string}`,
+      scope: claims.scope,
+      ...purposes,
+    };
   }
   return undefined;
 }

@@ -120,11 +120,16 @@ export async function checkAuthorizeRequest(
   return { app, redirectUri, scope: params.scope, state, codeChallenge: params.code_challenge };
 }
 
-/** Scope contexts and identity scopes a user may be granted: clients get their own patient context. */
-function grantableFor(user: UserAccount): { contexts: ScopeContext[]; identity: IdentityScope[] } {
+/**
+ * Scope contexts and identity scopes a user may be granted. Clients (Patient users) get `patient/` scopes and their
+ * own patient context only: a `user/` scope would mean "what this user may see", which for a client is the own
+ * record, so it is not granted rather than granted under a name that promises more. Practitioners get `user/` scopes.
+ * `offline_access` and `online_access` (refresh tokens) are granted only when the app's registration lists them.
+ */
+export function grantableFor(user: Pick<UserAccount, 'fhirUser'>): { contexts: ScopeContext[]; identity: IdentityScope[] } {
   return user.fhirUser.startsWith('Patient/')
-    ? { contexts: ['patient', 'user'], identity: ['fhirUser', 'launch/patient', 'offline_access', 'online_access'] }
-    : { contexts: ['user'], identity: ['fhirUser', 'offline_access', 'online_access'] };
+    ? { contexts: ['patient'], identity: ['fhirUser', 'launch/patient'] }
+    : { contexts: ['user'], identity: ['fhirUser'] };
 }
 
 /**
@@ -132,7 +137,7 @@ function grantableFor(user: UserAccount): { contexts: ScopeContext[]; identity: 
  * resource scope throws an {@link AuthorizeRequestError} to redirect. Returns the redirect URI carrying the new code.
  */
 export async function signInAndIssueCode(
-  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  deps: Pick<AuthDeps, 'db' | 'redis' | 'config' | 'clock'>,
   request: AuthorizeRequest,
   credentials: { username: string; password: string },
   address: string,

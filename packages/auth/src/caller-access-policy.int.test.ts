@@ -159,8 +159,9 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
     test('a transaction may create a Patient and its first resources together', async () => {
       const repository = createRepository(env.db, createAccessPolicy(practiceA));
       await repository.transaction(async (tx) => {
-        await tx.update(patient('in-tx', 'Organization/a'));
-        await tx.update(observation('o-in-tx', 'in-tx'));
+        // Server-assigned ids: only the operator may create with ids of its choosing.
+        const created = await tx.create<Patient>({ resourceType: 'Patient', managingOrganization: { reference: 'Organization/a' } });
+        await tx.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${created.resource.id}` } });
       });
       // Outside that transaction, a Patient nobody committed is no one's: writing about it is refused.
       expect(await writeStatus(createAccessPolicy(practiceA), 'create', observation('o-other', 'never-created'))).toBe(403);

@@ -51,6 +51,11 @@ describe('scopes, per interaction', () => {
     expect(statusOf(() => policy.assertInteraction(interaction, type))).toBe(expected);
   });
 
+  test('a client only uses patient/ scopes: a user/ scope grants a client nothing', () => {
+    const crossedClient = createAccessPolicy({ ...client, scope: 'user/*.cruds system/*.cruds' });
+    expect(statusOf(() => crossedClient.assertInteraction('read', 'Observation'))).toBe(403);
+  });
+
   test('a system token only uses system/ scopes, a practitioner only user/ scopes', () => {
     const crossed = createAccessPolicy({ ...system, scope: 'user/*.cruds patient/*.cruds' });
     expect(statusOf(() => crossed.assertInteraction('read', 'Patient'))).toBe(403);

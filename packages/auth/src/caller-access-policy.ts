@@ -3,8 +3,8 @@
  * read, search, include, history, count and write. Two layers:
  *
  * 1. Scopes, per interaction: `read`/`vread`/`history` need `r`, `search` needs `s`, `create` `c`, `update`/`patch`
- *    `u`, `delete` `d`, in the caller's contexts (systems `system/`, practitioners `user/`, clients `patient/` and
- *    `user/`). Outside them: 403.
+ *    `u`, `delete` `d`, in the caller's contexts (systems `system/`, practitioners `user/`, clients `patient/`).
+ *    Outside them: 403.
  * 2. Custodianship, as SQL over `rv` (resource_version), so invisible resources are absent from pages and counts:
  *    - Shared directory and conformance types ({@link SHARED_RESOURCE_TYPES}) are readable by every caller whose
  *      scopes allow.
@@ -250,7 +250,7 @@ function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>)
     patientReferences(resource).every((id) => id === patientId);
 
   return {
-    assertInteraction: scopeCheck(scopes, ['patient', 'user']),
+    assertInteraction: scopeCheck(scopes, ['patient']),
     visibility(resourceType) {
       if (SHARED_RESOURCE_TYPES.has(resourceType)) {
         return undefined;

@@ -2,14 +2,17 @@
  * `private_key_jwt` client authentication for SMART Backend Services: the client signs a short JWT with its own key
  * and we verify it against the JWKS it registered (inline or at `jwks_uri`). Rules: RS384 or ES384 only; `iss` = `sub`
  * = client_id; `aud` = our token endpoint; `exp` present and at most 5 minutes ahead; `jti` present and never accepted
- * twice (Redis SET NX, shared by every replica, kept until the assertion could no longer verify anyway).
+ * twice (Redis SET NX, shared by every replica, kept until the assertion could no longer verify anyway; without
+ * Redis there is no replay check, so the request fails as temporarily unavailable rather than skip it).
  */
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
+import { nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 import { findClient, type SystemClient } from './client-registry';
 import { CLIENT_ASSERTION_ALGORITHMS, selectJwk, type ClientAssertionAlgorithm } from './client-jwks';
 import { OAuthError } from './oauth-error';
+import { onRedis } from './redis-availability';
+import { jwksUriRules } from './remote-jwks';
 import { CLIENT_ASSERTION_MAX_SECONDS, CLOCK_SKEW_SECONDS } from './token-lifetimes';
 
 /** The only client_assertion_type (RFC 7523). */
@@ -28,7 +31,7 @@ function isAssertionAlgorithm(alg: unknown): alg is ClientAssertionAlgorithm {
  * Throws OAuthError `invalid_client` (401) for every failure.
  */
 export async function authenticateClientAssertion(
-  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  deps: Pick<AuthDeps, 'db' | 'redis' | 'config' | 'clock'>,
   assertionType: string | undefined,
   assertion: string | undefined,
 ): Promise<SystemClient> {
@@ -54,12 +57,13 @@ export async function authenticateClientAssertion(
   if (!client || client.kind !== 'system' || client.disabled) {
     throw rejected('unknown or disabled client');
   }
-  const jwks = client.jwks ?? (client.jwksUri ? await remoteJwksFor(deps).get(client.jwksUri, kid) : undefined);
+  const jwks = client.jwks ?? (client.jwksUri ? await remoteJwksFor(deps).get(client.jwksUri, kid, jwksUriRules(deps.config)) : undefined);
   const key = jwks ? selectJwk(jwks, kid, alg) : undefined;
   if (!key) {
     throw rejected('no registered key matches the client_assertion kid and alg');
   }
 
+  const now = nowSeconds(deps);
   let payload: jwt.JwtPayload;
   try {
     payload = jwt.verify(assertion, key, {
@@ -68,11 +72,11 @@ export async function authenticateClientAssertion(
       issuer: clientId,
       subject: clientId,
       clockTolerance: CLOCK_SKEW_SECONDS,
+      clockTimestamp: now,
     }) as jwt.JwtPayload;
   } catch (err) {
     throw rejected(describeVerifyError(err));
   }
-  const now = Math.floor(Date.now() / 1000);
   if (typeof payload.exp !== 'number') {
     throw rejected('client_assertion needs exp');
   }
@@ -85,7 +89,7 @@ export async function authenticateClientAssertion(
   // Remember the jti until the assertion would have expired anyway (plus the skew we allow).
   const ttl = Math.max(1, payload.exp - now + CLOCK_SKEW_SECONDS);
   const jtiHash = createHash('sha256').update(payload.jti).digest('base64url');
-  const first = await deps.redis.set(redisKey(deps, 'jti', clientId, jtiHash), '1', 'EX', ttl, 'NX');
+  const first = await onRedis(deps.redis.set(redisKey(deps, 'jti', clientId, jtiHash), '1', 'EX', ttl, 'NX'));
   if (first !== 'OK') {
     throw rejected('client_assertion jti was already used');
   }

@@ -2,17 +2,17 @@
  * Registered clients. A system client (SMART Backend Services) authenticates with `private_key_jwt` against its JWKS
  * (inline or at `jwks_uri`) and acts for one Organization within its registered scope. A public app (no secret) logs
  * users in with authorization code + PKCE and may only redirect to its exact registered URIs. Disabling a client stops
- * new tokens at once and, through a Redis marker, rejects its live access tokens on every replica.
+ * new tokens at once and rejects its live access tokens on every replica: every authenticated request looks the client
+ * up here (Postgres is the one source of truth, so no cache flush can bring a disabled client back).
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import { sql, type Queryable } from '@carecircle/store';
 import type { OrganizationReference } from './caller';
-import { redisKey, type AuthDeps } from './auth-deps';
+import type { AuthDeps } from './auth-deps';
 import { findJwksProblem, type Jwks } from './client-jwks';
-import { isAcceptableJwksUri } from './remote-jwks';
+import { findJwksUriProblem, jwksUriRules } from './remote-jwks';
 import { formatScopes, parseScopes } from './scopes';
-import { USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 
 export interface SystemClient {
   readonly kind: 'system';
@@ -93,8 +93,15 @@ function invalid(message: string): OperationOutcomeError {
   return new OperationOutcomeError(badRequest(message));
 }
 
-/** Registers a client after checking its keys, URIs and scope; returns it with its new client_id. */
-export async function registerClient(db: Queryable, registration: ClientRegistration): Promise<RegisteredClient> {
+/**
+ * Registers a client after checking its keys, URIs and scope; returns it with its new client_id. Whether the
+ * organization exists is the caller's to check (the registry does not read resources).
+ */
+export async function registerClient(
+  deps: { readonly db: Queryable; readonly config: Pick<AuthDeps['config'], 'env'> },
+  registration: ClientRegistration,
+): Promise<RegisteredClient> {
+  const { db } = deps;
   const scopes = parseScopes(registration.scope);
   const scope = formatScopes(scopes);
   const id = randomUUID();
@@ -111,8 +118,9 @@ export async function registerClient(db: Queryable, registration: ClientRegistra
         throw invalid(`Invalid jwks: ${problem}`);
       }
     }
-    if (registration.jwksUri !== undefined && !isAcceptableJwksUri(registration.jwksUri)) {
-      throw invalid('jwks_uri must be an https URL');
+    const uriProblem = registration.jwksUri === undefined ? undefined : findJwksUriProblem(registration.jwksUri, jwksUriRules(deps.config));
+    if (uriProblem) {
+      throw invalid(uriProblem);
     }
     const { rows } = await db.query<ClientRow>(sql`
       INSERT INTO auth_client (id, kind, name, organization, jwks, jwks_uri, scope)
@@ -147,10 +155,10 @@ export async function findClient(db: Queryable, clientId: string): Promise<Regis
 }
 
 /**
- * Disables a client: no new tokens, refresh tokens revoked, and its live access tokens rejected from now on (a Redis
- * marker outliving the longest access token). Idempotent; 404 for an unknown id.
+ * Disables a client: no new tokens, refresh tokens revoked, and its live access tokens rejected from now on (see
+ * {@link isTokenHolderEnabled}). Idempotent; 404 for an unknown id.
  */
-export async function disableClient(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, clientId: string): Promise<RegisteredClient> {
+export async function disableClient(deps: Pick<AuthDeps, 'db'>, clientId: string): Promise<RegisteredClient> {
   const { rows } = await deps.db.query<ClientRow>(sql`
     UPDATE auth_client SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${clientId} RETURNING *`);
   const row = rows[0];
@@ -159,6 +167,17 @@ export async function disableClient(deps: Pick<AuthDeps, 'db' | 'redis' | 'confi
   }
   await deps.db.query(sql`
     UPDATE auth_refresh_token SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`);
-  await deps.redis.set(redisKey(deps, 'disabled', 'client', clientId), '1', 'EX', USER_ACCESS_TOKEN_SECONDS + 120);
   return toClient(row);
+}
+
+/**
+ * True when the client an access token was issued to, and its user for a login, are registered and enabled now.
+ * Asked on every authenticated request: two primary-key lookups in one round trip.
+ */
+export async function isTokenHolderEnabled(db: Queryable, clientId: string, userId: string | undefined): Promise<boolean> {
+  const { rows } = await db.query<{ enabled: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM auth_client WHERE id = ${clientId} AND disabled_at IS NULL)
+       AND (${userId ?? null}::text IS NULL
+            OR EXISTS (SELECT 1 FROM auth_user WHERE id = ${userId ?? null}::text AND disabled_at IS NULL)) AS enabled`);
+  return rows[0]?.enabled === true;
 }

@@ -7,6 +7,13 @@ export { describeCaller, type Caller, type OrganizationReference } from './calle
 export { getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
 
 export { tokenEndpointUrl, type AuthDeps } from './auth-deps';
+export { AuthStateUnavailable, RETRY_AFTER_SECONDS } from './redis-availability';
+export {
+  DEFAULT_PURPOSE_OF_USE,
+  isSupportedPurposeOfUse,
+  resolvePurposeOfUse,
+  SUPPORTED_PURPOSES_OF_USE,
+} from './purpose-of-use';
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
 export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
 export { createAccessPolicy, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
@@ -22,6 +29,7 @@ export {
 } from './authorize-request';
 export { authenticateClientAssertion, JWT_BEARER_ASSERTION_TYPE } from './client-assertion';
 export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwks';
+export { findJwksUriProblem, jwksUriRules } from './remote-jwks';
 export {
   disableClient,
   findClient,

@@ -1,43 +1,75 @@
 /**
  * Refresh tokens of logged-in users, rotated on every use: the presented token is marked used and a new one in the
- * same family is returned. Presenting a used (or revoked) token again means it leaked, so the whole family is revoked
- * and the legitimate holder must log in again (OAuth 2.0 Security BCP, refresh token rotation). Only SHA-256 hashes
- * are stored.
+ * same family is returned. Presenting a used token again means it leaked, so the whole family is revoked and the
+ * legitimate holder must log in again (OAuth 2.0 Security BCP, refresh token rotation). Only SHA-256 hashes are
+ * stored.
+ *
+ * Two kinds of session, told apart by the family's scope: `offline_access` (each token valid 14 days from its issue,
+ * so a session in use lives on) and `online_access` (every token of the family expires when the session does, at
+ * most 12 hours after the sign-in; refreshing never extends it). Expiry is judged by the deps' clock.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { sql, type Database, type Queryable } from '@carecircle/store';
-import { REFRESH_TOKEN_SECONDS } from './token-lifetimes';
+import { sql, type Queryable } from '@carecircle/store';
+import { nowMs, type AuthDeps } from './auth-deps';
+import { parseScopes } from './scopes';
+import { ONLINE_SESSION_SECONDS, REFRESH_TOKEN_SECONDS } from './token-lifetimes';
 
 export interface RefreshGrant {
   readonly userId: string;
   readonly clientId: string;
   readonly scope: string;
   readonly familyId: string;
+  /** When the refresh token just issued expires (for an online session: when the session ends). */
+  readonly expiresAt: Date;
 }
 
 export type RefreshOutcome =
   | { kind: 'rotated'; grant: RefreshGrant; refreshToken: string }
-  /** Unknown, expired, bound to another client, or its user or client is disabled. */
-  | { kind: 'invalid' }
+  /** Not a token we issued, or issued to another client. */
+  | { kind: 'unknown' }
+  /** Past its expiry (for an online session: the session is over). */
+  | { kind: 'expired' }
+  /** Revoked: its session ended because a token of it was reused, or its code was presented twice. */
+  | { kind: 'revoked' }
+  /** Its user or app has been disabled. */
+  | { kind: 'disabled' }
   /** A rotated token presented again: its family is now revoked. */
   | { kind: 'reused' };
+
+type RefreshDeps = Pick<AuthDeps, 'db' | 'clock'>;
 
 function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-/** Issues a refresh token (in a new family unless one is given). */
-export async function issueRefreshToken(
+/** True for a session granted `online_access` and not `offline_access`: it ends with the sign-in's 12 hours. */
+export function isOnlineSession(scope: string): boolean {
+  const identity = parseScopes(scope).identity;
+  return identity.has('online_access') && !identity.has('offline_access');
+}
+
+async function insertRefreshToken(
   db: Queryable,
-  grant: { userId: string; clientId: string; scope: string; familyId?: string },
-): Promise<{ refreshToken: string; familyId: string }> {
+  grant: { userId: string; clientId: string; scope: string; familyId: string; expiresAt: Date },
+): Promise<string> {
   const refreshToken = randomBytes(32).toString('base64url');
-  const familyId = grant.familyId ?? randomUUID();
   await db.query(sql`
     INSERT INTO auth_refresh_token (token_hash, family_id, user_id, client_id, scope, expires_at)
-    VALUES (${hashToken(refreshToken)}, ${familyId}, ${grant.userId}, ${grant.clientId}, ${grant.scope},
-            now() + make_interval(secs => ${REFRESH_TOKEN_SECONDS}))`);
-  return { refreshToken, familyId };
+    VALUES (${hashToken(refreshToken)}, ${grant.familyId}, ${grant.userId}, ${grant.clientId}, ${grant.scope},
+            ${grant.expiresAt.toISOString()}::timestamptz)`);
+  return refreshToken;
+}
+
+/** Issues the first refresh token of a new session (family), after a sign-in. */
+export async function issueRefreshToken(
+  deps: RefreshDeps,
+  grant: { userId: string; clientId: string; scope: string },
+): Promise<{ refreshToken: string; familyId: string; expiresAt: Date }> {
+  const familyId = randomUUID();
+  const lifetime = isOnlineSession(grant.scope) ? ONLINE_SESSION_SECONDS : REFRESH_TOKEN_SECONDS;
+  const expiresAt = new Date(nowMs(deps) + lifetime * 1000);
+  const refreshToken = await insertRefreshToken(deps.db, { ...grant, familyId, expiresAt });
+  return { refreshToken, familyId, expiresAt };
 }
 
 /** Revokes every token of a family. */
@@ -45,20 +77,21 @@ export async function revokeRefreshFamily(db: Queryable, familyId: string): Prom
   await db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE family_id = ${familyId} AND revoked_at IS NULL`);
 }
 
-/** Redeems a refresh token presented by `clientId`: rotates it, or detects reuse, in one transaction. */
-export async function rotateRefreshToken(db: Database, refreshToken: string, clientId: string): Promise<RefreshOutcome> {
-  const outcome = await db.transaction(async (tx): Promise<RefreshOutcome> => {
+/** Redeems a refresh token presented by `clientId`: rotates it, or says why not, in one transaction. */
+export async function rotateRefreshToken(deps: RefreshDeps, refreshToken: string, clientId: string): Promise<RefreshOutcome> {
+  const now = nowMs(deps);
+  return deps.db.transaction(async (tx): Promise<RefreshOutcome> => {
     const { rows } = await tx.query<{
       family_id: string;
       user_id: string;
       client_id: string;
       scope: string;
-      expired: boolean;
+      expires_at: Date;
       used_at: Date | null;
       revoked_at: Date | null;
       usable_principals: boolean;
     }>(sql`
-      SELECT t.family_id, t.user_id, t.client_id, t.scope, t.expires_at <= now() AS expired, t.used_at, t.revoked_at,
+      SELECT t.family_id, t.user_id, t.client_id, t.scope, t.expires_at, t.used_at, t.revoked_at,
              (u.disabled_at IS NULL AND c.disabled_at IS NULL) AS usable_principals
       FROM auth_refresh_token t
       JOIN auth_user u ON u.id = t.user_id
@@ -67,19 +100,26 @@ export async function rotateRefreshToken(db: Database, refreshToken: string, cli
       FOR UPDATE OF t`);
     const row = rows[0];
     if (!row || row.client_id !== clientId) {
-      return { kind: 'invalid' };
+      return { kind: 'unknown' };
     }
-    if (row.used_at !== null || row.revoked_at !== null) {
+    if (!row.usable_principals) {
+      return { kind: 'disabled' };
+    }
+    if (row.used_at !== null) {
       await revokeRefreshFamily(tx, row.family_id);
       return { kind: 'reused' };
     }
-    if (row.expired || !row.usable_principals) {
-      return { kind: 'invalid' };
+    if (row.revoked_at !== null) {
+      return { kind: 'revoked' };
+    }
+    if (row.expires_at.getTime() <= now) {
+      return { kind: 'expired' };
     }
     await tx.query(sql`UPDATE auth_refresh_token SET used_at = now() WHERE token_hash = ${hashToken(refreshToken)}`);
-    const grant = { userId: row.user_id, clientId: row.client_id, scope: row.scope, familyId: row.family_id };
-    const next = await issueRefreshToken(tx, grant);
-    return { kind: 'rotated', grant, refreshToken: next.refreshToken };
+    // An online session keeps the end it was given at sign-in; an offline one gets a fresh 14 days per rotation.
+    const expiresAt = isOnlineSession(row.scope) ? row.expires_at : new Date(now + REFRESH_TOKEN_SECONDS * 1000);
+    const grant = { userId: row.user_id, clientId: row.client_id, scope: row.scope, familyId: row.family_id, expiresAt };
+    const next = await insertRefreshToken(tx, grant);
+    return { kind: 'rotated', grant, refreshToken: next };
   });
-  return outcome;
 }

@@ -1,26 +1,52 @@
 /**
  * JWK Sets fetched from clients' `jwks_uri`, cached per process. A kid not in the cached set triggers one refetch
  * (the client rotated its keys), at most every few seconds per URI so forged kids cannot make us hammer the client.
+ *
+ * Where a `jwks_uri` may point is checked twice (network-address.ts): at registration (scheme, IP literals, names
+ * that are loopback or metadata by definition) and at every fetch, where the name is resolved by our own lookup that
+ * refuses private, link-local, metadata and reserved addresses before the socket connects. https only; http and
+ * loopback only outside production (local development and tests). Redirects are not followed.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Config } from '@carecircle/config';
 import { jwksSchema, type Jwks } from './client-jwks';
+import { bareHost, checkedLookup, classifyAddress, classifyHost, isAllowedKind, type AddressRules } from './network-address';
 
 const CACHE_MS = 5 * 60 * 1000;
 const MIN_REFETCH_MS = 1000;
 const FETCH_TIMEOUT_MS = 5000;
 const MAX_JWKS_BYTES = 64 * 1024;
 
-/** http: is allowed only to loopback addresses (local development and tests); anything else must be https:. */
-export function isAcceptableJwksUri(uri: string): boolean {
+/** Loopback (and with it plain http) only outside production. */
+export function jwksUriRules(config: Pick<Config, 'env'>): AddressRules {
+  return { allowLoopback: config.env !== 'production' };
+}
+
+/**
+ * Why `uri` cannot be registered as a `jwks_uri` under `rules`, or undefined when it can: an absolute https URL
+ * without credentials or fragment, whose host is not a private, link-local, metadata or reserved address (loopback,
+ * over http or https, only where `rules` allow it).
+ */
+export function findJwksUriProblem(uri: string, rules: AddressRules): string | undefined {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    return false;
+    return 'jwks_uri must be an absolute URL';
   }
   if (url.username || url.password || url.hash) {
-    return false;
+    return 'jwks_uri must not carry credentials or a fragment';
   }
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  const kind = classifyHost(url.hostname);
+  if (kind !== undefined && !isAllowedKind(kind, rules)) {
+    return 'jwks_uri must not point at a loopback, private, link-local, metadata or reserved address';
+  }
+  const httpAllowed = kind === 'loopback' && rules.allowLoopback;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
+    return 'jwks_uri must be an https URL';
+  }
+  return undefined;
 }
 
 export class RemoteJwksCache {
@@ -29,9 +55,9 @@ export class RemoteJwksCache {
 
   /**
    * The JWKS at `uri`: cached when fresh, unless `kid` is missing from it (then refetched, rate-limited).
-   * Undefined when it cannot be fetched or is not a valid JWKS.
+   * Undefined when it cannot be fetched, may not be fetched under `rules`, or is not a valid JWKS.
    */
-  async get(uri: string, kid: string): Promise<Jwks | undefined> {
+  async get(uri: string, kid: string, rules: AddressRules): Promise<Jwks | undefined> {
     const entry = this.entries.get(uri);
     const now = Date.now();
     if (entry) {
@@ -43,7 +69,7 @@ export class RemoteJwksCache {
     }
     let pending = this.inFlight.get(uri);
     if (!pending) {
-      pending = fetchJwks(uri).finally(() => this.inFlight.delete(uri));
+      pending = fetchJwks(uri, rules).finally(() => this.inFlight.delete(uri));
       this.inFlight.set(uri, pending);
     }
     const jwks = await pending;
@@ -55,26 +81,65 @@ export class RemoteJwksCache {
   }
 }
 
-async function fetchJwks(uri: string): Promise<Jwks | undefined> {
-  if (!isAcceptableJwksUri(uri)) {
+/** GETs and validates a JWKS; undefined for any refusal or failure (the assertion then fails as unverifiable). */
+export async function fetchJwks(uri: string, rules: AddressRules): Promise<Jwks | undefined> {
+  if (findJwksUriProblem(uri, rules)) {
+    return undefined;
+  }
+  const url = new URL(uri);
+  const host = bareHost(url.hostname);
+  // An IP literal never reaches the lookup: its kind was checked above. Names are checked by the lookup, per address.
+  const literal = classifyAddress(host);
+  if (literal !== undefined && !isAllowedKind(literal, rules)) {
+    return undefined;
+  }
+  const body = await new Promise<string | undefined>((resolve) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      {
+        hostname: host,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        lookup: checkedLookup(rules),
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      },
+      (response) => readBounded(response).then(resolve, () => resolve(undefined)),
+    );
+    request.on('error', () => resolve(undefined));
+    request.end();
+  });
+  if (body === undefined) {
     return undefined;
   }
   try {
-    const response = await fetch(uri, {
-      redirect: 'error',
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      headers: { accept: 'application/json' },
-    });
-    if (!response.ok || Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES) {
-      return undefined;
-    }
-    const text = await response.text();
-    if (text.length > MAX_JWKS_BYTES) {
-      return undefined;
-    }
-    const parsed = jwksSchema.safeParse(JSON.parse(text));
+    const parsed = jwksSchema.safeParse(JSON.parse(body));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The body of a 200 answer, or undefined for any other status or a body beyond {@link MAX_JWKS_BYTES}. */
+function readBounded(response: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    if (response.statusCode !== 200 || Number(response.headers['content-length'] ?? 0) > MAX_JWKS_BYTES) {
+      response.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_JWKS_BYTES) {
+        response.destroy();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
 }

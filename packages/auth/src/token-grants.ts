@@ -5,19 +5,24 @@
  * - `client_credentials` (SMART Backend Services): a system client authenticated by its signed assertion gets a
  *   5-minute token with the intersection of the scopes it asked for and those it is registered for; no refresh token.
  * - `authorization_code`: a public app redeems a code with its PKCE verifier; the user gets a token of at most an hour
- *   (and a refresh token when `offline_access` or `online_access` was granted). A client's login carries `patient`.
+ *   (and a refresh token when `offline_access` or `online_access` was granted, which needs the app's registration to
+ *   list it). A client's login carries `patient`.
  * - `refresh_token`: rotates the refresh token (reuse revokes the family) and issues a new access token, optionally
- *   for fewer scopes.
+ *   for fewer scopes, never more; an online session's tokens never outlive the session.
+ *
+ * Every grant may carry `purpose_of_use` (space-separated v3-ActReason codes): the access token then carries them as
+ * its `purpose_of_use` claim, and requests with it act for those purposes only (purpose-of-use.ts).
  */
 import { z } from 'zod';
 import { issueAccessToken, type AccessTokenSubject } from './access-token';
-import type { AuthDeps } from './auth-deps';
+import { nowMs, type AuthDeps } from './auth-deps';
 import { consumeAuthorizationCode, recordCodeFamily } from './authorization-code';
 import { authenticateClientAssertion } from './client-assertion';
 import { findClient, type PublicApp } from './client-registry';
 import { OAuthError } from './oauth-error';
 import { verifyCodeVerifier } from './pkce';
-import { issueRefreshToken, revokeRefreshFamily, rotateRefreshToken } from './refresh-token';
+import { parseRequestedPurposes } from './purpose-of-use';
+import { issueRefreshToken, revokeRefreshFamily, rotateRefreshToken, type RefreshOutcome } from './refresh-token';
 import { formatScopes, intersectScopes, parseScopes, type ScopeSet } from './scopes';
 import { SYSTEM_ACCESS_TOKEN_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 import { findUser, type UserAccount } from './user-registry';
@@ -30,30 +35,45 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   patient?: string;
+  /** The purposes of use the access token is limited to, space separated, when the request named any. */
+  purpose_of_use?: string;
 }
 
 export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 
 const field = z.string().min(1).max(4096);
+const purposeOfUse = z.string().max(512).optional();
 
 const clientCredentialsSchema = z.object({
   scope: z.string().max(4096).optional(),
   client_assertion_type: field.optional(),
   client_assertion: z.string().min(1).max(16384).optional(),
+  purpose_of_use: purposeOfUse,
 });
 const authorizationCodeSchema = z.object({
   code: field,
   redirect_uri: field,
   code_verifier: field,
   client_id: field,
+  purpose_of_use: purposeOfUse,
 });
 const refreshTokenSchema = z.object({
   refresh_token: field,
   client_id: field,
   scope: z.string().max(4096).optional(),
+  purpose_of_use: purposeOfUse,
 });
 
-type Deps = Pick<AuthDeps, 'db' | 'redis' | 'config'>;
+type Deps = Pick<AuthDeps, 'db' | 'redis' | 'config' | 'clock'>;
+
+/** Why a refresh token was refused, as the `invalid_grant` description says it. */
+const REFRESH_REFUSALS: Record<Exclude<RefreshOutcome['kind'], 'rotated'>, string> = {
+  unknown: 'refresh_token is not valid for this client',
+  expired: 'refresh_token has expired; sign in again',
+  revoked: 'refresh_token has been revoked; sign in again',
+  disabled: 'the user or the app has been disabled',
+  reused: 'refresh_token was already used; the session is revoked',
+};
 
 /** Handles one token request (the form fields as parsed). */
 export async function handleTokenRequest(deps: Deps, form: Record<string, unknown>): Promise<TokenResponse> {
@@ -82,6 +102,7 @@ function parseForm<T>(schema: z.ZodType<T>, form: Record<string, unknown>): T {
 }
 
 async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCredentialsSchema>): Promise<TokenResponse> {
+  const purposes = parseRequestedPurposes(form.purpose_of_use);
   const client = await authenticateClientAssertion(deps, form.client_assertion_type, form.client_assertion);
   if (!form.scope) {
     throw new OAuthError('invalid_scope', 'scope is required');
@@ -91,17 +112,31 @@ async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCre
   const scope = formatScopes(granted);
   const { accessToken } = await issueAccessToken(
     deps,
-    { sub: client.clientId, client_id: client.clientId, scope, organization: client.organization },
+    { sub: client.clientId, client_id: client.clientId, scope, organization: client.organization, ...purposeClaim(purposes) },
     SYSTEM_ACCESS_TOKEN_SECONDS,
   );
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: SYSTEM_ACCESS_TOKEN_SECONDS, scope };
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: SYSTEM_ACCESS_TOKEN_SECONDS,
+    scope,
+    ...(purposes ? { purpose_of_use: purposes.join(' ') } : {}),
+  };
+}
+
+function purposeClaim(purposes: string[] | undefined): { purpose_of_use?: string[] } {
+  return purposes ? { purpose_of_use: purposes } : {};
 }
 
 async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authorizationCodeSchema>): Promise<TokenResponse> {
+  const purposes = parseRequestedPurposes(form.purpose_of_use);
   const app = await requirePublicApp(deps, form.client_id);
   const consumed = await consumeAuthorizationCode(deps, form.code);
   if (!consumed) {
     throw new OAuthError('invalid_grant', 'code is invalid or expired');
+  }
+  if (consumed === 'expired') {
+    throw new OAuthError('invalid_grant', 'code has expired (codes are valid for 60 seconds)');
   }
   if ('reusedFamily' in consumed) {
     // A code presented twice: whatever the first redemption produced can no longer be trusted.
@@ -118,32 +153,23 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
     throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
   }
   const user = await requireEnabledUser(deps, grant.userId);
-  const response = await userTokenResponse(deps, user, app.clientId, grant.scope);
   const scopes = parseScopes(grant.scope);
-  if (scopes.identity.has('offline_access') || scopes.identity.has('online_access')) {
-    const { refreshToken, familyId } = await issueRefreshToken(deps.db, {
-      userId: user.id,
-      clientId: app.clientId,
-      scope: grant.scope,
-    });
-    await recordCodeFamily(deps, form.code, familyId);
-    response.refresh_token = refreshToken;
+  if (!scopes.identity.has('offline_access') && !scopes.identity.has('online_access')) {
+    return userTokenResponse(deps, user, app.clientId, grant.scope, purposes);
   }
+  const session = await issueRefreshToken(deps, { userId: user.id, clientId: app.clientId, scope: grant.scope });
+  await recordCodeFamily(deps, form.code, session.familyId);
+  const response = await userTokenResponse(deps, user, app.clientId, grant.scope, purposes, session.expiresAt);
+  response.refresh_token = session.refreshToken;
   return response;
 }
 
 async function grantRefreshToken(deps: Deps, form: z.infer<typeof refreshTokenSchema>): Promise<TokenResponse> {
+  const purposes = parseRequestedPurposes(form.purpose_of_use);
   const app = await requirePublicApp(deps, form.client_id);
-  const outcome = await rotateRefreshToken(deps.db, form.refresh_token, app.clientId);
-  switch (outcome.kind) {
-    case 'invalid':
-      throw new OAuthError('invalid_grant', 'refresh_token is invalid or expired');
-    case 'reused':
-      throw new OAuthError('invalid_grant', 'refresh_token was already used; the session is revoked');
-    case 'rotated':
-      break;
-    default:
-      return outcome satisfies never;
+  const outcome = await rotateRefreshToken(deps, form.refresh_token, app.clientId);
+  if (outcome.kind !== 'rotated') {
+    throw new OAuthError('invalid_grant', REFRESH_REFUSALS[outcome.kind]);
   }
   const familyScopes = parseScopes(outcome.grant.scope);
   let scope = outcome.grant.scope;
@@ -157,7 +183,7 @@ async function grantRefreshToken(deps: Deps, form: z.infer<typeof refreshTokenSc
     scope = formatScopes(narrowed);
   }
   const user = await requireEnabledUser(deps, outcome.grant.userId);
-  const response = await userTokenResponse(deps, user, app.clientId, scope);
+  const response = await userTokenResponse(deps, user, app.clientId, scope, purposes, outcome.grant.expiresAt);
   response.refresh_token = outcome.refreshToken;
   return response;
 }
@@ -197,14 +223,28 @@ export function userTokenSubject(user: UserAccount, clientId: string, scope: str
   };
 }
 
-async function userTokenResponse(deps: Deps, user: UserAccount, clientId: string, scope: string): Promise<TokenResponse> {
-  const subject = userTokenSubject(user, clientId, scope);
-  const { accessToken } = await issueAccessToken(deps, subject, USER_ACCESS_TOKEN_SECONDS);
+/**
+ * The token response of a logged-in user. With a refresh token, the access token lives no longer than it (an online
+ * session's access tokens end with the session).
+ */
+async function userTokenResponse(
+  deps: Deps,
+  user: UserAccount,
+  clientId: string,
+  scope: string,
+  purposes: string[] | undefined,
+  sessionEndsAt?: Date,
+): Promise<TokenResponse> {
+  const subject = { ...userTokenSubject(user, clientId, scope), ...purposeClaim(purposes) };
+  const sessionLeft = sessionEndsAt ? Math.floor((sessionEndsAt.getTime() - nowMs(deps)) / 1000) : Infinity;
+  const lifetime = Math.max(1, Math.min(USER_ACCESS_TOKEN_SECONDS, sessionLeft));
+  const { accessToken } = await issueAccessToken(deps, subject, lifetime);
   return {
     access_token: accessToken,
     token_type: 'Bearer',
-    expires_in: USER_ACCESS_TOKEN_SECONDS,
+    expires_in: lifetime,
     scope,
     ...(subject.patient ? { patient: subject.patient } : {}),
+    ...(purposes ? { purpose_of_use: purposes.join(' ') } : {}),
   };
 }

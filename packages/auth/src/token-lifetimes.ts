@@ -6,8 +6,16 @@
 export const SYSTEM_ACCESS_TOKEN_SECONDS = 300;
 /** Access tokens of logged-in users: at most an hour (contract). */
 export const USER_ACCESS_TOKEN_SECONDS = 3600;
-/** Refresh tokens of users: each one usable once, within 14 days (rotation makes a new one each time). */
+/**
+ * Refresh tokens of `offline_access` sessions: each one usable once, within 14 days of its issue (rotation makes a new
+ * one each time, so a session in use lives on).
+ */
 export const REFRESH_TOKEN_SECONDS = 14 * 24 * 3600;
+/**
+ * `online_access` sessions end at most 12 hours after the sign-in, however often they are refreshed: every refresh
+ * token of the session expires at that same moment, and no access token outlives it.
+ */
+export const ONLINE_SESSION_SECONDS = 12 * 3600;
 /** Authorization codes: single use, within 60 seconds. */
 export const AUTHORIZATION_CODE_SECONDS = 60;
 /** Client assertions may expire at most this far ahead (SMART Backend Services: 5 minutes). */

@@ -1,16 +1,15 @@
 /**
  * People who log in: practitioners (fhirUser `Practitioner/{id}`, working for one Organization) and clients
  * (fhirUser `Patient/{id}`). Passwords are kept only as scrypt hashes (password-hash.ts) and never leave this module;
- * usernames are compared case-insensitively. Disabling a user stops logins and refreshes at once and, through a Redis
- * marker, rejects the user's live access tokens on every replica.
+ * usernames are compared case-insensitively. Disabling a user stops logins and refreshes at once and rejects the
+ * user's live access tokens on every replica (every authenticated request looks the user up in Postgres).
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound, OperationOutcomeError } from '@medplum/core';
 import { sql, type Queryable } from '@carecircle/store';
-import { redisKey, type AuthDeps } from './auth-deps';
+import type { AuthDeps } from './auth-deps';
 import type { OrganizationReference } from './caller';
 import { hashPassword, UNKNOWN_USER_PASSWORD_HASH, verifyPassword } from './password-hash';
-import { USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 
 /** Minimum password length (NIST SP 800-63B recommends length over composition rules). */
 export const MIN_PASSWORD_LENGTH = 12;
@@ -62,7 +61,10 @@ export function normalizeUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-/** Creates a user; 400 for a short password or a practitioner without an organization, 409 for a taken username. */
+/**
+ * Creates a user; 400 for a short password, a practitioner without an organization or a client (Patient) with one,
+ * 409 for a taken username. Whether the fhirUser and organization exist is the caller's to check.
+ */
 export async function createUser(db: Queryable, user: NewUser): Promise<UserAccount> {
   if (user.password.length < MIN_PASSWORD_LENGTH || user.password.length > MAX_PASSWORD_LENGTH) {
     throw new OperationOutcomeError(
@@ -71,6 +73,13 @@ export async function createUser(db: Queryable, user: NewUser): Promise<UserAcco
   }
   if (user.fhirUser.startsWith('Practitioner/') && !user.organization) {
     throw new OperationOutcomeError(badRequest('A practitioner needs an organization'));
+  }
+  if (user.fhirUser.startsWith('Patient/') && user.organization) {
+    // A client's custodian is the Patient's managingOrganization, which can change; a second copy here could only
+    // disagree with it, so it is refused rather than stored.
+    throw new OperationOutcomeError(
+      badRequest("A client (Patient) login takes no organization: the custodian is the Patient's managingOrganization"),
+    );
   }
   const username = normalizeUsername(user.username);
   const passwordHash = await hashPassword(user.password);
@@ -113,7 +122,7 @@ export async function authenticateUser(db: Queryable, username: string, password
 }
 
 /** Disables a user: no logins or refreshes, live tokens rejected. Idempotent; 404 for an unknown id. */
-export async function disableUser(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, id: string): Promise<UserAccount> {
+export async function disableUser(deps: Pick<AuthDeps, 'db'>, id: string): Promise<UserAccount> {
   const { rows } = await deps.db.query<UserRow>(sql`
     UPDATE auth_user SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id} RETURNING *`);
   const row = rows[0];
@@ -121,6 +130,5 @@ export async function disableUser(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'
     throw new OperationOutcomeError(notFound);
   }
   await deps.db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL`);
-  await deps.redis.set(redisKey(deps, 'disabled', 'user', id), '1', 'EX', USER_ACCESS_TOKEN_SECONDS + 120);
   return toAccount(row);
 }

@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { computeCodeChallenge } from '@carecircle/auth';
+import type { Resource } from '@medplum/fhirtypes';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { TestApp } from './test-harness';
@@ -41,12 +42,26 @@ function admin(t: TestApp): string {
   return `Bearer ${t.services.config.adminToken}`;
 }
 
-/** Registers a backend system of `organization` and returns a function that fetches access tokens for it. */
+/** Creates a resource as the operator and returns its reference (`Type/id`): organizations, practitioners, clients. */
+export async function createAsAdmin(t: TestApp, resource: Resource): Promise<string> {
+  const res = await request(t.app)
+    .post(`/fhir/R4/${resource.resourceType}`)
+    .set('Authorization', admin(t))
+    .set('Content-Type', 'application/fhir+json')
+    .send(resource)
+    .expect(201);
+  return `${resource.resourceType}/${(res.body as Resource).id}`;
+}
+
+/**
+ * Registers a backend system of `organization` (which must exist) and returns a function that fetches access tokens
+ * for it, optionally for other scopes and with token-request fields such as `purpose_of_use`.
+ */
 export async function registerSystemClient(
   t: TestApp,
   organization: string,
   scope: string,
-): Promise<{ clientId: string; key: ClientKey; token: (asked?: string) => Promise<string> }> {
+): Promise<{ clientId: string; key: ClientKey; token: (asked?: string, fields?: Record<string, string>) => Promise<string> }> {
   const key = generateClientKey('ES384');
   const res = await request(t.app)
     .post('/admin/clients')
@@ -57,11 +72,17 @@ export async function registerSystemClient(
   return {
     clientId,
     key,
-    async token(asked = scope) {
+    async token(asked = scope, fields = {}) {
       const tokenResponse = await request(t.app)
         .post('/oauth2/token')
         .type('form')
-        .send({ grant_type: 'client_credentials', scope: asked, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: signAssertion(t, key, clientId) })
+        .send({
+          grant_type: 'client_credentials',
+          scope: asked,
+          client_assertion_type: CLIENT_ASSERTION_TYPE,
+          client_assertion: signAssertion(t, key, clientId),
+          ...fields,
+        })
         .expect(200);
       return tokenResponse.body.access_token as string;
     },
@@ -78,13 +99,17 @@ export async function registerApp(t: TestApp, appScope: string): Promise<string>
   return res.body.client_id as string;
 }
 
-/** Creates a user and logs them in through the authorize form with PKCE; returns the token response. */
+/**
+ * Creates a user (whose fhirUser and organization must exist) and logs them in through the authorize form with PKCE;
+ * returns the token response. `tokenFields` go with the code exchange (e.g. `purpose_of_use`).
+ */
 export async function logInUser(
   t: TestApp,
   appClientId: string,
   user: { fhirUser: string; organization?: string },
   scope: string,
-): Promise<{ access_token: string; patient?: string; scope: string }> {
+  tokenFields: Record<string, string> = {},
+): Promise<{ access_token: string; patient?: string; scope: string; refresh_token?: string }> {
   const username = `user-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
   await request(t.app).post('/admin/users').set('Authorization', admin(t)).send({ username, password, ...user }).expect(201);
@@ -109,7 +134,7 @@ export async function logInUser(
   const token = await request(t.app)
     .post('/oauth2/token')
     .type('form')
-    .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId })
+    .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId, ...tokenFields })
     .expect(200);
-  return token.body as { access_token: string; patient?: string; scope: string };
+  return token.body as { access_token: string; patient?: string; scope: string; refresh_token?: string };
 }

@@ -1,8 +1,10 @@
 /**
  * The operator's API for clients and users, as plain async functions from a parsed body to a result; routes.ts only
  * adapts them to Express. Bodies are validated with zod; problems answer 400 OperationOutcomes naming the fields
- * (never echoing values: a password must not come back in an error).
+ * (never echoing values: a password must not come back in an error). The resources a registration names (the
+ * organization, the user's Practitioner or Patient) must exist in the store: 422 otherwise.
  */
+import { accessSettingsFrom, createServerRepository } from '@carecircle/access';
 import {
   createUser,
   disableClient,
@@ -12,14 +14,17 @@ import {
   listUsers,
   MIN_PASSWORD_LENGTH,
   registerClient,
-  type AuthDeps,
   type ClientRegistration,
   type OrganizationReference,
   type RegisteredClient,
   type UserAccount,
 } from '@carecircle/auth';
+import { outcomeStatus, unprocessable } from '@carecircle/fhir';
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import { z } from 'zod';
+import type { AppServices } from '../app-services';
+
+type AdminDeps = Pick<AppServices, 'db' | 'config'>;
 
 const organizationReference = z
   .string()
@@ -54,6 +59,22 @@ const userBody = z.strictObject({
     .transform((v) => v as `Practitioner/${string}` | `Patient/${string}`),
   organization: organizationReference.optional(),
 });
+
+/**
+ * Throws 422 unless `reference` (`Type/id`) names a resource that exists now (not deleted). Read through the server's
+ * own repository: the operator may see everything, and nothing is disclosed to anyone.
+ */
+async function requireExisting(deps: AdminDeps, reference: string, field: string): Promise<void> {
+  const [resourceType, id] = reference.split('/') as [string, string];
+  try {
+    await createServerRepository(deps.db, accessSettingsFrom(deps.config)).read(resourceType, id);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
+      throw new OperationOutcomeError(unprocessable(`${field}: ${reference} does not exist`, field));
+    }
+    throw err;
+  }
+}
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -91,7 +112,7 @@ export function presentUser(user: UserAccount): Record<string, unknown> {
 }
 
 /** POST /admin/clients: a system client (organization + jwks | jwks_uri) or a public app (redirect_uris). */
-export async function registerClientHandler(deps: Pick<AuthDeps, 'db'>, body: unknown): Promise<Record<string, unknown>> {
+export async function registerClientHandler(deps: AdminDeps, body: unknown): Promise<Record<string, unknown>> {
   const isPublicApp = typeof body === 'object' && body !== null && 'redirect_uris' in body;
   let registration: ClientRegistration;
   if (isPublicApp) {
@@ -99,6 +120,7 @@ export async function registerClientHandler(deps: Pick<AuthDeps, 'db'>, body: un
     registration = { kind: 'public', name: parsed.name, redirectUris: parsed.redirect_uris, scope: parsed.scope };
   } else {
     const parsed = parseBody(systemClientBody, body);
+    await requireExisting(deps, parsed.organization, 'organization');
     registration = {
       kind: 'system',
       name: parsed.name,
@@ -108,22 +130,29 @@ export async function registerClientHandler(deps: Pick<AuthDeps, 'db'>, body: un
       ...(parsed.jwks_uri ? { jwksUri: parsed.jwks_uri } : {}),
     };
   }
-  return presentClient(await registerClient(deps.db, registration));
+  return presentClient(await registerClient(deps, registration));
 }
 
 /** GET /admin/clients */
-export async function listClientsHandler(deps: Pick<AuthDeps, 'db'>): Promise<Record<string, unknown>> {
+export async function listClientsHandler(deps: Pick<AppServices, 'db'>): Promise<Record<string, unknown>> {
   return { clients: (await listClients(deps.db)).map(presentClient) };
 }
 
 /** POST /admin/clients/{id}/disable */
-export async function disableClientHandler(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, clientId: string): Promise<Record<string, unknown>> {
+export async function disableClientHandler(deps: Pick<AppServices, 'db'>, clientId: string): Promise<Record<string, unknown>> {
   return presentClient(await disableClient(deps, clientId));
 }
 
-/** POST /admin/users */
-export async function createUserHandler(deps: Pick<AuthDeps, 'db'>, body: unknown): Promise<Record<string, unknown>> {
+/**
+ * POST /admin/users. A practitioner names its organization; a client (Patient) names none (400): its custodian is the
+ * Patient's managingOrganization. The fhirUser and the organization must exist (422).
+ */
+export async function createUserHandler(deps: AdminDeps, body: unknown): Promise<Record<string, unknown>> {
   const parsed = parseBody(userBody, body);
+  await requireExisting(deps, parsed.fhirUser, 'fhirUser');
+  if (parsed.organization) {
+    await requireExisting(deps, parsed.organization, 'organization');
+  }
   return presentUser(
     await createUser(deps.db, {
       username: parsed.username,
@@ -135,11 +164,11 @@ export async function createUserHandler(deps: Pick<AuthDeps, 'db'>, body: unknow
 }
 
 /** GET /admin/users */
-export async function listUsersHandler(deps: Pick<AuthDeps, 'db'>): Promise<Record<string, unknown>> {
+export async function listUsersHandler(deps: Pick<AppServices, 'db'>): Promise<Record<string, unknown>> {
   return { users: (await listUsers(deps.db)).map(presentUser) };
 }
 
 /** POST /admin/users/{id}/disable */
-export async function disableUserHandler(deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>, userId: string): Promise<Record<string, unknown>> {
+export async function disableUserHandler(deps: Pick<AppServices, 'db'>, userId: string): Promise<Record<string, unknown>> {
   return presentUser(await disableUser(deps, userId));
 }

@@ -3,7 +3,7 @@
  * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); every change is logged with ids only.
  * Errors are OperationOutcomes, answered by the app's error handler.
  */
-import { isAdminToken, rotateSigningKey } from '@carecircle/auth';
+import { isAdminToken, rotateSigningKey, type Caller } from '@carecircle/auth';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
@@ -21,12 +21,14 @@ const BODY_LIMIT = '64kb';
 /** The admin router, mounted at `/admin`. */
 export function createAdminRouter(services: AppServices): express.Router {
   const router = express.Router();
-  router.use(function requireAdminToken(req: Request, _res: Response, next: NextFunction) {
+  router.use(function requireAdminToken(req: Request, res: Response, next: NextFunction) {
     const header = req.get('authorization') ?? '';
     const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
     if (!token || !isAdminToken(token, services.config.adminToken)) {
       throw new OperationOutcomeError(unauthorized);
     }
+    // The access log names the caller of every request; here it is always the operator.
+    res.locals.caller = { kind: 'admin' } satisfies Caller;
     next();
   });
   router.use(express.json({ limit: BODY_LIMIT }));

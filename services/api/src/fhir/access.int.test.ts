@@ -2,10 +2,13 @@
  * Who may see and do what (issue 3), end to end: real SMART tokens (signed client assertions, the login form with
  * PKCE) against the FHIR API, real PostgreSQL and Redis. Each rule has a test that fails if the rule breaks.
  */
-import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes';
-import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
+import { createHmac, createPublicKey } from 'node:crypto';
+import type { Bundle, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import { issueAccessToken, SUPPORTED_PURPOSES_OF_USE, type AccessTokenSubject } from '@carecircle/auth';
+import { buildObservation, buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { buildSharingConsent } from '@carecircle/consent';
-import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
+import { PURPOSES_OF_USE as HEADER_PURPOSES } from './purpose-of-use';
+import { createAsAdmin, logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
 import { createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const PSYCHOTHERAPY_NOTES = { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' };
@@ -36,6 +39,14 @@ function as(token: string) {
   return fhirClient(t, token);
 }
 
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()) as Record<string, unknown>;
+}
+
 function refs(bundle: Bundle): string[] {
   return (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`).sort();
 }
@@ -61,7 +72,8 @@ beforeAll(async () => {
   tokens.practiceBReadOnly = await (await registerSystemClient(t, orgB, 'system/Patient.rs system/Observation.rs')).token();
   tokens.partnerC = await (await registerSystemClient(t, `Organization/${c.id}`, 'system/*.rs')).token();
   const appId = await registerApp(t, 'launch/patient patient/*.rs patient/Consent.cu user/*.cruds');
-  tokens.practitionerA = (await logInUser(t, appId, { fhirUser: 'Practitioner/dr-a', organization: orgA }, 'user/*.cruds')).access_token;
+  const drA = await createAsAdmin(t, buildPractitioner());
+  tokens.practitionerA = (await logInUser(t, appId, { fhirUser: drA, organization: orgA }, 'user/*.cruds')).access_token;
   const clientLogin = await logInUser(t, appId, { fhirUser: `Patient/${pa1.id}` }, 'launch/patient patient/*.rs patient/Consent.cu');
   expect(clientLogin.patient).toBe(pa1.id);
   tokens.clientPa1 = clientLogin.access_token;
@@ -148,6 +160,33 @@ describe('scopes', () => {
     expect((await as(token).post('Patient', buildPatient())).status).toBe(403);
   });
 
+  test('_revinclude of a type outside the scopes adds nothing (as _include), and never another practice’s resources', async () => {
+    const b = await registerSystemClient(t, pb1.managingOrganization?.reference as string, 'system/Patient.rs');
+    const res = await as(await b.token()).get('Patient?_revinclude=Observation:subject');
+    expect(res.status).toBe(200);
+    expect(refs(res.body as Bundle)).toEqual([`Patient/${pb1.id}`]);
+    const wide = await as(tokens.practiceBReadOnly).get('Patient?_revinclude=Observation:subject');
+    expect(refs(wide.body as Bundle)).toEqual([`Observation/${obsPb1.id}`, `Patient/${pb1.id}`].sort());
+  });
+
+  test('a transaction with one entry outside the scopes is 403 and writes nothing', async () => {
+    const count = async () => ((await as(tokens.practiceA).get(`Observation?subject=Patient/${pb1.id}&_summary=count`)).body as Bundle).total;
+    const countPb1 = async () => ((await fhirClient(t, t.adminToken).get(`Observation?subject=Patient/${pb1.id}&_summary=count`)).body as Bundle).total;
+    expect(await count()).toBe(0); // practice A cannot see practice B's client at all
+    const before = await countPb1();
+    const res = await as(tokens.practiceBReadOnly).post('', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'GET', url: `Patient/${pb1.id}` } },
+        { resource: buildObservation(pb1.id as string), request: { method: 'POST', url: 'Observation' } },
+      ],
+    });
+    expect(res.status).toBe(403);
+    expect((res.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+    expect(await countPb1()).toBe(before);
+  });
+
   test('_include of a type outside the scopes adds nothing', async () => {
     const b = await registerSystemClient(t, pb1.managingOrganization?.reference as string, 'system/Observation.rs');
     const token = await b.token();
@@ -172,17 +211,137 @@ describe('everyone else', () => {
     expect((res.body as Bundle).total).toBeGreaterThanOrEqual(3);
   });
 
-  test('forged, tampered and expired tokens answer 401', async () => {
+  test('forged and tampered tokens answer 401', async () => {
     const [header, payload, signature] = tokens.partnerC.split('.');
     const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Record<string, unknown>;
-    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, organization: pa1.managingOrganization?.reference })).toString('base64url')}.${signature}`;
-    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
-    const expired = `${header}.${Buffer.from(JSON.stringify({ ...claims, exp: 1 })).toString('base64url')}.${signature}`;
-    for (const token of [tampered, unsigned, expired, 'garbage']) {
+    const tampered = `${header}.${base64url({ ...claims, organization: pa1.managingOrganization?.reference })}.${signature}`;
+    const unsigned = `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`;
+    const unsignedWithKid = `${base64url({ ...decodeHeader(tokens.partnerC), alg: 'none' })}.${payload}.`;
+    // Algorithm confusion: HS256 keyed with the server's published public key (PEM and JWK text alike).
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body as { keys: Record<string, unknown>[] };
+    const publicJwk = jwks.keys.find((k) => k.kid === decodeHeader(tokens.partnerC).kid) as Record<string, unknown>;
+    const publicPem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString();
+    const hsHead = `${base64url({ alg: 'HS256', typ: 'JWT', kid: publicJwk.kid })}.${payload}`;
+    const hsPem = `${hsHead}.${createHmac('sha256', publicPem).update(hsHead).digest('base64url')}`;
+    const hsJwk = `${hsHead}.${createHmac('sha256', JSON.stringify(publicJwk)).update(hsHead).digest('base64url')}`;
+    for (const token of [tampered, unsigned, unsignedWithKid, hsPem, hsJwk, 'garbage']) {
       const res = await as(token).get(`Patient/${pa1.id}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     }
+  });
+
+  test('correctly signed tokens that are expired, for another audience or from another issuer answer 401', async () => {
+    const claims = JSON.parse(Buffer.from(tokens.partnerC.split('.')[1] as string, 'base64url').toString()) as AccessTokenSubject;
+    const subject: AccessTokenSubject = { sub: claims.sub, client_id: claims.client_id, scope: claims.scope, organization: claims.organization as string };
+    const fresh = await issueAccessToken(t.services, subject, 300);
+    expect((await as(fresh.accessToken).get('Organization')).status).toBe(200);
+    // Signed by the server's own key, exactly as the token endpoint signs, but expired two minutes ago (past the skew).
+    const expired = await issueAccessToken(t.services, subject, -120);
+    const otherAudience = await issueAccessToken({ ...t.services, config: { ...t.services.config, fhirBaseUrl: 'https://other.example/fhir/R4' } }, subject, 300);
+    const otherIssuer = await issueAccessToken({ ...t.services, config: { ...t.services.config, baseUrl: 'https://other.example' } }, subject, 300);
+    for (const token of [expired, otherAudience, otherIssuer]) {
+      const res = await as(token.accessToken).get('Organization');
+      expect(res.status).toBe(401);
+      expect((res.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+    }
+  });
+});
+
+describe('system-level history with real caller policies', () => {
+  const historyRefs = async (token: string): Promise<string[]> => {
+    const res = await as(token).get('_history?_count=1000');
+    expect(res.status).toBe(200);
+    return [...new Set(((res.body as Bundle).entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`))];
+  };
+
+  test('a practice sees its own clients’ versions and never another practice’s', async () => {
+    const seen = await historyRefs(tokens.practiceA);
+    expect(seen).toEqual(expect.arrayContaining([`Patient/${pa1.id}`, `Patient/${pa2.id}`, `Observation/${obsPa1.id}`]));
+    expect(seen).not.toContain(`Patient/${pb1.id}`);
+    expect(seen).not.toContain(`Observation/${obsPb1.id}`);
+  });
+
+  test('another practice sees its own and not practice A’s, only in the types its scopes allow', async () => {
+    const seen = await historyRefs(tokens.practiceBReadOnly);
+    expect(seen).toEqual(expect.arrayContaining([`Patient/${pb1.id}`, `Observation/${obsPb1.id}`]));
+    expect(seen.every((r) => r.startsWith('Patient/') || r.startsWith('Observation/'))).toBe(true);
+    for (const other of [`Patient/${pa1.id}`, `Patient/${pa2.id}`, `Observation/${obsPa1.id}`, `Observation/${notePa1.id}`]) {
+      expect(seen).not.toContain(other);
+    }
+  });
+
+  test('a client sees only the own record, without psychotherapy notes', async () => {
+    const seen = await historyRefs(tokens.clientPa1);
+    const clinical = seen.filter((r) => r.startsWith('Patient/') || r.startsWith('Observation/'));
+    expect(clinical).toContain(`Patient/${pa1.id}`);
+    expect(clinical).toContain(`Observation/${obsPa1.id}`);
+    expect(clinical).not.toContain(`Observation/${notePa1.id}`);
+    expect(clinical.every((r) => r === `Patient/${pa1.id}` || r.startsWith('Observation/'))).toBe(true);
+    expect(clinical).not.toContain(`Patient/${pa2.id}`);
+    expect(clinical).not.toContain(`Observation/${obsPb1.id}`);
+  });
+});
+
+describe('purpose of use from the token', () => {
+  let partner: string;
+  let partnerClient: Awaited<ReturnType<typeof registerSystemClient>>;
+  let sharedObservation: Observation;
+
+  beforeAll(async () => {
+    partner = await createAsAdmin(t, buildOrganization({ name: 'Care management partner' }));
+    partnerClient = await registerSystemClient(t, partner, 'system/*.rs');
+    sharedObservation = await asAdmin(buildObservation(pa2.id as string));
+    await asAdmin(
+      buildSharingConsent({
+        patient: `Patient/${pa2.id}`,
+        custodian: pa2.managingOrganization?.reference as string,
+        recipients: [partner],
+        categories: ['progress'],
+        purposes: ['CAREMGT'],
+      }),
+    );
+  });
+
+  test('the token endpoint and the X-Purpose-Of-Use header accept the same purposes', () => {
+    expect([...SUPPORTED_PURPOSES_OF_USE].sort()).toEqual([...HEADER_PURPOSES].sort());
+  });
+
+  test('a token issued for CAREMGT sees what a CAREMGT-only consent shares, without any header', async () => {
+    const token = await partnerClient.token('system/*.rs', { purpose_of_use: 'CAREMGT' });
+    expect((await as(token).get(`Observation/${sharedObservation.id}`)).status).toBe(200);
+  });
+
+  test('a token issued for TREAT does not, and cannot switch to CAREMGT with the header (403)', async () => {
+    const token = await partnerClient.token('system/*.rs', { purpose_of_use: 'TREAT' });
+    expect((await as(token).get(`Observation/${sharedObservation.id}`)).status).toBe(404);
+    const switched = await fhirClient(t, token, { 'X-Purpose-Of-Use': 'CAREMGT' }).get(`Observation/${sharedObservation.id}`);
+    expect(switched.status).toBe(403);
+    expect((switched.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+  });
+
+  test('a token with several purposes acts for the first unless the header picks another of them', async () => {
+    const token = await partnerClient.token('system/*.rs', { purpose_of_use: 'TREAT CAREMGT' });
+    expect((await as(token).get(`Observation/${sharedObservation.id}`)).status).toBe(404);
+    expect((await fhirClient(t, token, { 'X-Purpose-Of-Use': 'CAREMGT' }).get(`Observation/${sharedObservation.id}`)).status).toBe(200);
+    expect((await fhirClient(t, token, { 'X-Purpose-Of-Use': 'HPAYMT' }).get(`Observation/${sharedObservation.id}`)).status).toBe(403);
+  });
+
+  test('a token without purposes accepts any supported header purpose, TREAT when none; an unknown one is 400', async () => {
+    const token = await partnerClient.token();
+    expect((await as(token).get(`Observation/${sharedObservation.id}`)).status).toBe(404);
+    expect((await fhirClient(t, token, { 'X-Purpose-Of-Use': 'CAREMGT' }).get(`Observation/${sharedObservation.id}`)).status).toBe(200);
+    expect((await fhirClient(t, token, { 'X-Purpose-Of-Use': 'MARKETING' }).get(`Observation/${sharedObservation.id}`)).status).toBe(400);
+  });
+});
+
+describe('the access log names the caller', () => {
+  test('kind, client id and organization for a system; no names, no patient ids', async () => {
+    await as(tokens.practiceA).get(`Patient/${pa1.id}`).set('X-Request-Id', 'caller-in-log');
+    const line = t.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'caller-in-log');
+    expect(line).toMatchObject({ caller: 'system', organization: pa1.managingOrganization?.reference, status: 200 });
+    expect(typeof line?.clientId).toBe('string');
+    expect(JSON.stringify(line)).not.toContain(pa1.id as string);
   });
 });
 

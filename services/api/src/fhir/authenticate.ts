@@ -1,8 +1,12 @@
 /**
- * Authentication for the FHIR API: the bearer token becomes a caller, the caller (with the stated purpose of use) a
+ * Authentication for the FHIR API: the bearer token becomes a caller, the caller (with its purpose of use) a
  * repository bound to what that caller may see, and both the request context every handler below runs in.
+ *
+ * Purpose of use: the `X-Purpose-Of-Use` header when present (a supported v3-ActReason code, 400 otherwise), which
+ * must be one of the purposes the token was issued for when it names any (403 otherwise); without the header, the
+ * token's first purpose; without either, TREAT.
  */
-import { authenticateBearer, runWithRequestContext } from '@carecircle/auth';
+import { authenticateBearer, resolvePurposeOfUse, runWithRequestContext } from '@carecircle/auth';
 import type { NextFunction, Request, Response } from 'express';
 import type { AppServices } from '../app-services';
 import { accessSettingsFrom, createCallerRepository } from '@carecircle/access';
@@ -13,8 +17,10 @@ import { parsePurposeOfUse } from './purpose-of-use';
 export function authenticate(services: AppServices) {
   return async function authenticateRequest(req: Request, res: Response, next: NextFunction): Promise<void> {
     const caller = await authenticateBearer(services, req.get('authorization'));
-    const purpose = parsePurposeOfUse(req.get('x-purpose-of-use'));
     res.locals.caller = caller;
+    const header = req.get('x-purpose-of-use');
+    const stated = header === undefined || header.trim() === '' ? undefined : parsePurposeOfUse(header);
+    const purpose = resolvePurposeOfUse(caller, stated);
     const requestId = getRequestId(res);
     const repository = await createCallerRepository(services.db, accessSettingsFrom(services.config), caller, purpose, requestId);
     runWithRequestContext({ requestId, caller, repository, purpose }, next);

@@ -4,6 +4,7 @@
  */
 import {
   AuthorizeRequestError,
+  AuthStateUnavailable,
   checkAuthorizeRequest,
   LoginFailed,
   pickAuthorizeParameters,
@@ -15,10 +16,13 @@ import { z } from 'zod';
 import { renderErrorPage, renderLoginPage } from './login-page';
 
 /** What the authorization endpoint answers. */
-export type AuthorizeResult = { kind: 'page'; status: number; html: string } | { kind: 'redirect'; location: string };
+export type AuthorizeResult =
+  | { kind: 'page'; status: number; html: string; retryAfterSeconds?: number }
+  | { kind: 'redirect'; location: string };
 
 const GENERIC_LOGIN_ERROR = 'The username or password is not correct.';
 const THROTTLED_LOGIN_ERROR = 'Too many unsuccessful attempts. Please wait a few minutes and try again.';
+const UNAVAILABLE_LOGIN_ERROR = 'Signing in is not possible at the moment. Please try again in a few seconds.';
 
 const credentialsSchema = z.object({
   username: z.string().min(1).max(128),
@@ -47,14 +51,19 @@ export async function showSignIn(deps: Pick<AuthDeps, 'db' | 'config'>, query: R
 
 /**
  * POST /oauth2/authorize: signs the user in. Success redirects to the app with a code; wrong credentials show the
- * form again with a generic error (401); too many failures 429.
+ * form again with a generic error (401); too many failures 429; the rate limiter's store (Redis) not answering 503.
+ * An authorization request POSTed without any credentials (SMART `authorize-post`: the app sends the request as a
+ * form instead of a query) is answered like the GET: the sign-in form.
  */
 export async function submitSignIn(
-  deps: Pick<AuthDeps, 'db' | 'redis' | 'config'>,
+  deps: Pick<AuthDeps, 'db' | 'redis' | 'config' | 'clock'>,
   form: Record<string, unknown>,
   address: string,
 ): Promise<AuthorizeResult> {
   const params: AuthorizeParameters = pickAuthorizeParameters(form);
+  if (form.username === undefined && form.password === undefined) {
+    return showSignIn(deps, params);
+  }
   try {
     const request = await checkAuthorizeRequest(deps, params);
     const credentials = credentialsSchema.safeParse(form);
@@ -71,6 +80,14 @@ export async function submitSignIn(
           kind: 'page',
           status: throttled ? 429 : 401,
           html: renderLoginPage({ appName: request.app.name, params, username, error: throttled ? THROTTLED_LOGIN_ERROR : GENERIC_LOGIN_ERROR }),
+        };
+      }
+      if (err instanceof AuthStateUnavailable) {
+        return {
+          kind: 'page',
+          status: 503,
+          retryAfterSeconds: err.retryAfterSeconds,
+          html: renderLoginPage({ appName: request.app.name, params, username, error: UNAVAILABLE_LOGIN_ERROR }),
         };
       }
       throw err;

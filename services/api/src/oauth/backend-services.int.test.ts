@@ -2,10 +2,12 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticateBearer } from '@carecircle/auth';
+import { sql } from '@carecircle/store';
+import { buildOrganization } from '@carecircle/testing';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { generateClientKey, type ClientKey } from '../smart-test-clients';
-import { openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
+import { createAsAdmin, generateClientKey, type ClientKey } from '../smart-test-clients';
+import { appWithoutRedis, openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
 
 const TOKEN_URL = `${TEST_BASE_URL}/oauth2/token`;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -28,6 +30,9 @@ describe('SMART Backend Services over HTTP', () => {
   const esKey = generateClientKey('ES384');
   let inlineClientId: string;
   let remoteClientId: string;
+  let practiceA: string;
+  let practiceB: string;
+  let jwksRequests = 0;
 
   const admin = () => `Bearer ${t.services.config.adminToken}`;
   const tokenRequest = (fields: Record<string, string>) => request(t.app).post('/oauth2/token').type('form').send(fields);
@@ -36,7 +41,10 @@ describe('SMART Backend Services over HTTP', () => {
 
   beforeAll(async () => {
     t = await openAuthTestApp();
+    practiceA = await createAsAdmin(t, buildOrganization({ name: 'Practice A' }));
+    practiceB = await createAsAdmin(t, buildOrganization({ name: 'Practice B' }));
     jwksServer = createServer((_req, res) => {
+      jwksRequests++;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(servedJwks));
     });
@@ -46,7 +54,7 @@ describe('SMART Backend Services over HTTP', () => {
     const inline = await request(t.app)
       .post('/admin/clients')
       .set('Authorization', admin())
-      .send({ name: 'Partner EHR', organization: 'Organization/practice-a', jwks: { keys: [rsKey.publicJwk] }, scope: 'system/Patient.rs system/Observation.cruds' })
+      .send({ name: 'Partner EHR', organization: practiceA, jwks: { keys: [rsKey.publicJwk] }, scope: 'system/Patient.rs system/Observation.cruds' })
       .expect(201);
     inlineClientId = inline.body.client_id;
     const remote = await request(t.app)
@@ -54,7 +62,7 @@ describe('SMART Backend Services over HTTP', () => {
       .set('Authorization', admin())
       .send({
         name: 'Remote-keyed EHR',
-        organization: 'Organization/practice-b',
+        organization: practiceB,
         jwks_uri: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`,
         scope: 'system/*.rs',
       })
@@ -99,7 +107,7 @@ describe('SMART Backend Services over HTTP', () => {
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.rs' });
     expect(res.body).not.toHaveProperty('refresh_token');
     const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
-    expect(caller).toEqual({ kind: 'system', clientId: inlineClientId, organization: 'Organization/practice-a', scope: 'system/Patient.rs' });
+    expect(caller).toEqual({ kind: 'system', clientId: inlineClientId, organization: practiceA, scope: 'system/Patient.rs' });
   });
 
   test('an ES384 assertion against a jwks_uri works, and a new key there is picked up on its unknown kid', async () => {
@@ -162,7 +170,7 @@ describe('SMART Backend Services over HTTP', () => {
     const res = await clientCredentials(signAssertion(rsKey, inlineClientId)).expect(200);
     const [h, p, s] = (res.body.access_token as string).split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
-    const forged = `${h}.${base64url({ ...claims, organization: 'Organization/practice-b' })}.${s}`;
+    const forged = `${h}.${base64url({ ...claims, organization: practiceB })}.${s}`;
     await expect(authenticateBearer(t.services, `Bearer ${forged}`)).rejects.toThrow();
   });
 
@@ -179,18 +187,106 @@ describe('SMART Backend Services over HTTP', () => {
     const created = await request(t.app)
       .post('/admin/clients')
       .set('Authorization', admin())
-      .send({ name: 'Short-lived', organization: 'Organization/practice-a', jwks: { keys: [generateClientKey('RS384').publicJwk] }, scope: 'system/Patient.rs' })
+      .send({ name: 'Short-lived', organization: practiceA, jwks: { keys: [generateClientKey('RS384').publicJwk] }, scope: 'system/Patient.rs' })
       .expect(201);
     const key = generateClientKey('RS384');
     const other = await request(t.app)
       .post('/admin/clients')
       .set('Authorization', admin())
-      .send({ name: 'To disable', organization: 'Organization/practice-a', jwks: { keys: [key.publicJwk] }, scope: 'system/Patient.rs' })
+      .send({ name: 'To disable', organization: practiceA, jwks: { keys: [key.publicJwk] }, scope: 'system/Patient.rs' })
       .expect(201);
     await clientCredentials(signAssertion(key, other.body.client_id)).expect(200);
     await request(t.app).post(`/admin/clients/${other.body.client_id}/disable`).set('Authorization', admin()).expect(200);
     const res = await clientCredentials(signAssertion(key, other.body.client_id)).expect(401);
     expect(res.body.error).toBe('invalid_client');
     expect(created.body.disabled).toBe(false);
+  });
+  test('purpose_of_use: the token carries the purposes asked for; an unknown code is invalid_request', async () => {
+    const res = await tokenRequest({
+      grant_type: 'client_credentials',
+      scope: 'system/Patient.rs',
+      purpose_of_use: 'CAREMGT TREAT CAREMGT',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: signAssertion(rsKey, inlineClientId),
+    }).expect(200);
+    expect(res.body.purpose_of_use).toBe('CAREMGT TREAT');
+    const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
+    expect(caller).toMatchObject({ kind: 'system', purposes: ['CAREMGT', 'TREAT'] });
+    const unknown = await tokenRequest({
+      grant_type: 'client_credentials',
+      scope: 'system/Patient.rs',
+      purpose_of_use: 'MARKETING',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: signAssertion(rsKey, inlineClientId),
+    }).expect(400);
+    expect(unknown.body.error).toBe('invalid_request');
+  });
+
+  test('a jwks_uri is checked again at fetch time: a stored private or metadata address is never contacted', async () => {
+    const key = generateClientKey('ES384');
+    const created = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Re-pointed', organization: practiceA, jwks_uri: 'https://partner.example/jwks.json', scope: 'system/Patient.rs' })
+      .expect(201);
+    // As if the row had been written before the rule, or by hand: the fetch must refuse it all the same.
+    for (const uri of ['https://169.254.169.254/latest/meta-data/jwks', 'https://10.0.0.1/jwks.json', 'http://[fd00::1]/jwks.json']) {
+      await t.services.db.query(sql`UPDATE auth_client SET jwks_uri = ${uri} WHERE id = ${created.body.client_id as string}`);
+      const started = Date.now();
+      const res = await clientCredentials(signAssertion(key, created.body.client_id)).expect(401);
+      expect(res.body.error_description).toBe('no registered key matches the client_assertion kid and alg');
+      expect(Date.now() - started).toBeLessThan(1000); // refused before connecting, not after a 5 s timeout
+    }
+  });
+
+  test('a jwks_uri on loopback is fetched in development and test (and only there)', async () => {
+    const before = jwksRequests;
+    const rotated = generateClientKey('ES384');
+    servedJwks = { keys: [esKey.publicJwk, rotated.publicJwk] };
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the refetch rate limit
+    await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read').expect(200);
+    expect(jwksRequests).toBeGreaterThan(before);
+  }, 15000);
+
+  test('without Redis (no replay check possible) the token endpoint answers 503 temporarily_unavailable with Retry-After', async () => {
+    const down = appWithoutRedis(t);
+    try {
+      const res = await request(down.app)
+        .post('/oauth2/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: ASSERTION_TYPE, client_assertion: signAssertion(rsKey, inlineClientId) })
+        .expect(503);
+      expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.headers['cache-control']).toBe('no-store');
+    } finally {
+      down.disconnect();
+    }
+  }, 30_000);
+
+  test('the FHIR API keeps answering without Redis: who is disabled is read from Postgres', async () => {
+    const access = (await clientCredentials(signAssertion(rsKey, inlineClientId)).expect(200)).body.access_token as string;
+    const down = appWithoutRedis(t);
+    try {
+      await request(down.app).get('/fhir/R4/Patient').set('Authorization', `Bearer ${access}`).expect(200);
+    } finally {
+      down.disconnect();
+    }
+  });
+
+  test('a Redis flush cannot bring a disabled client back', async () => {
+    const key = generateClientKey('ES384');
+    const created = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Flushed', organization: practiceA, jwks: { keys: [key.publicJwk] }, scope: 'system/Patient.rs' })
+      .expect(201);
+    const access = (await clientCredentials(signAssertion(key, created.body.client_id)).expect(200)).body.access_token as string;
+    await request(t.app).post(`/admin/clients/${created.body.client_id}/disable`).set('Authorization', admin()).expect(200);
+    const keys = await t.services.redis.keys(`${t.services.config.redisPrefix}:*`);
+    if (keys.length > 0) {
+      await t.services.redis.del(...keys);
+    }
+    await request(t.app).get('/fhir/R4/Patient').set('Authorization', `Bearer ${access}`).expect(401);
   });
 });

@@ -3,7 +3,7 @@
  * with its sign-in page, and the token endpoint. Thin Express adapters over @carecircle/auth; token-endpoint errors
  * are RFC 6749 JSON (`{"error", "error_description"}`), not OperationOutcomes, and nothing here is ever cached.
  */
-import { handleTokenRequest, OAuthError, publishedJwks, smartConfiguration } from '@carecircle/auth';
+import { AuthStateUnavailable, handleTokenRequest, OAuthError, publishedJwks, RETRY_AFTER_SECONDS, smartConfiguration } from '@carecircle/auth';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { showSignIn, submitSignIn, type AuthorizeResult } from './authorize-handlers';
@@ -45,6 +45,9 @@ export function createOAuthRouter(services: AppServices): express.Router {
       next(err);
       return;
     }
+    if (oauthError.status === 503) {
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
     res.status(oauthError.status).set(NO_STORE).json(oauthError.toJSON());
   });
 
@@ -63,6 +66,9 @@ function clientAddress(req: Request): string {
 function sendAuthorizeResult(res: Response, result: AuthorizeResult): void {
   switch (result.kind) {
     case 'page':
+      if (result.retryAfterSeconds !== undefined) {
+        res.set('Retry-After', String(result.retryAfterSeconds));
+      }
       res.status(result.status).set(PAGE_HEADERS).send(result.html);
       return;
     case 'redirect':
@@ -73,10 +79,16 @@ function sendAuthorizeResult(res: Response, result: AuthorizeResult): void {
   }
 }
 
-/** OAuth errors as they are; malformed bodies as `invalid_request`; anything else is not ours to answer. */
+/**
+ * OAuth errors as they are; Redis not answering (codes, assertion replay checks) as `temporarily_unavailable` (503);
+ * malformed bodies as `invalid_request`; anything else is not ours to answer.
+ */
 function toOAuthError(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) {
     return err;
+  }
+  if (err instanceof AuthStateUnavailable) {
+    return new OAuthError('temporarily_unavailable', 'the token service is briefly unavailable; try again shortly', 503);
   }
   if (typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string') {
     const status = (err as { status?: unknown }).status;

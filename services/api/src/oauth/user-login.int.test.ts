@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { authenticateBearer, computeCodeChallenge } from '@carecircle/auth';
+import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
+import type express from 'express';
 import request from 'supertest';
-import { openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
+import { createAsAdmin } from '../smart-test-clients';
+import { appWithClock, appWithoutRedis, createTestClock, openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
 
 const REDIRECT_URI = 'https://app.example/callback';
 const FHIR_BASE = `${TEST_BASE_URL}/fhir/R4`;
@@ -9,7 +12,14 @@ const FHIR_BASE = `${TEST_BASE_URL}/fhir/R4`;
 describe('user login: authorization code + PKCE, refresh rotation', () => {
   let t: AuthTestApp;
   let clientId: string;
+  let otherAppId: string;
+  let patientP1: string;
+  let practiceA: string;
   const admin = () => `Bearer ${t.services.config.adminToken}`;
+  const password = 'a long client password';
+  // Each test that counts failed logins signs in from its own address (TRUST_PROXY is on), so counts never mix.
+  let nextAddress = 1;
+  const newAddress = () => `198.51.100.${nextAddress++}`;
 
   function authorizeQuery(overrides: Record<string, string | undefined> = {}, verifier = newVerifier()): Record<string, string> {
     const query: Record<string, string | undefined> = {
@@ -30,43 +40,57 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     return randomBytes(32).toString('base64url');
   }
 
+  const signIn = (fields: Record<string, string>, app: express.Express = t.app, address = newAddress()) =>
+    request(app).post('/oauth2/authorize').set('X-Forwarded-For', address).type('form').send(fields);
+
   /** Logs in through the form and returns the code from the redirect. */
-  async function logIn(username: string, password: string, verifier: string, overrides: Record<string, string> = {}): Promise<string> {
-    const res = await request(t.app)
-      .post('/oauth2/authorize')
-      .type('form')
-      .send({ ...authorizeQuery(overrides, verifier), username, password })
-      .expect(302);
+  async function logIn(
+    username: string,
+    userPassword: string,
+    verifier: string,
+    overrides: Record<string, string> = {},
+    app: express.Express = t.app,
+  ): Promise<string> {
+    const res = await signIn({ ...authorizeQuery(overrides, verifier), username, password: userPassword }, app).expect(302);
     const location = new URL(res.headers.location as string);
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
     expect(location.searchParams.get('state')).toBe(overrides.state ?? 'state-123');
     return location.searchParams.get('code') as string;
   }
 
-  const exchange = (code: string, verifier: string, extra: Record<string, string> = {}) =>
-    request(t.app)
+  const exchange = (code: string, verifier: string, extra: Record<string, string> = {}, app: express.Express = t.app) =>
+    request(app)
       .post('/oauth2/token')
       .type('form')
       .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: clientId, ...extra });
 
-  const refresh = (refreshToken: string) =>
-    request(t.app).post('/oauth2/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
+  const refresh = (refreshToken: string, extra: Record<string, string> = {}, app: express.Express = t.app) =>
+    request(app).post('/oauth2/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+
+  async function createUser(username: string, user: { fhirUser: string; organization?: string }): Promise<string> {
+    const res = await request(t.app).post('/admin/users').set('Authorization', admin()).send({ username, password, ...user }).expect(201);
+    return res.body.id as string;
+  }
+
+  async function registerApp(scope: string): Promise<string> {
+    const res = await request(t.app).post('/admin/clients').set('Authorization', admin()).send({ name: 'Another app', redirect_uris: [REDIRECT_URI], scope }).expect(201);
+    return res.body.client_id as string;
+  }
 
   beforeAll(async () => {
-    t = await openAuthTestApp();
+    t = await openAuthTestApp({ TRUST_PROXY: 'true' });
+    practiceA = await createAsAdmin(t, buildOrganization({ name: 'Practice A' }));
+    patientP1 = await createAsAdmin(t, buildPatient({ managingOrganization: { reference: practiceA } }));
+    const practitioner = await createAsAdmin(t, buildPractitioner());
     const app = await request(t.app)
       .post('/admin/clients')
       .set('Authorization', admin())
-      .send({ name: 'Client <Portal> & Co', redirect_uris: [REDIRECT_URI], scope: 'patient/*.rs patient/Consent.cu user/*.rs' })
+      .send({ name: 'Client <Portal> & Co', redirect_uris: [REDIRECT_URI], scope: 'offline_access online_access patient/*.rs patient/Consent.cu user/*.rs' })
       .expect(201);
     clientId = app.body.client_id;
-    for (const user of [
-      { username: 'client.one', password: 'a long client password', fhirUser: 'Patient/p1' },
-      { username: 'dr.a', password: 'a long doctor password', fhirUser: 'Practitioner/pr1', organization: 'Organization/practice-a' },
-      { username: 'throttled', password: 'a long throttled password', fhirUser: 'Patient/p2' },
-    ]) {
-      await request(t.app).post('/admin/users').set('Authorization', admin()).send(user).expect(201);
-    }
+    otherAppId = await registerApp('offline_access patient/*.rs');
+    await createUser('client.one', { fhirUser: patientP1 });
+    await createUser('dr.a', { fhirUser: practitioner, organization: practiceA });
   });
   afterAll(async () => {
     await t.close();
@@ -89,54 +113,92 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     expect(res.text).toContain('Client &lt;Portal&gt; &amp; Co');
   });
 
-  test('a client logs in with PKCE and gets a token carrying patient and fhirUser, plus a refresh token', async () => {
+  test('authorize-post: the authorization request POSTed without credentials shows the sign-in form, like the GET', async () => {
+    const res = await signIn(authorizeQuery()).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('<label for="password">');
+    expect(res.text).not.toContain('role="alert"');
+    expect(res.text).toContain(`name="client_id" value="${clientId}"`);
+    // A bad request POSTed is answered as the GET would answer it.
+    const bad = await signIn(authorizeQuery({ redirect_uri: 'https://evil.example/cb' })).expect(400);
+    expect(bad.headers.location).toBeUndefined();
+  });
+
+  test('a client logs in with PKCE and gets patient/ scopes only, a token carrying patient and fhirUser, and a refresh token', async () => {
     const verifier = newVerifier();
-    const code = await logIn('Client.One', 'a long client password', verifier);
+    const code = await logIn('Client.One', password, verifier);
     const res = await exchange(code, verifier).expect(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toMatchObject({
       token_type: 'Bearer',
       expires_in: 3600,
-      patient: 'p1',
-      scope: 'launch/patient offline_access patient/*.rs user/Practitioner.rs',
+      patient: patientP1.slice('Patient/'.length),
+      scope: 'launch/patient offline_access patient/*.rs',
     });
     expect(typeof res.body.refresh_token).toBe('string');
     const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
-    expect(caller).toMatchObject({ kind: 'patient', fhirUser: 'Patient/p1', clientId });
+    expect(caller).toMatchObject({ kind: 'patient', fhirUser: patientP1, clientId });
+  });
+
+  test('a client asking only for user/ scopes gets invalid_scope: user/ scopes are for practitioners', async () => {
+    const res = await signIn({ ...authorizeQuery({ scope: 'user/*.cruds' }), username: 'client.one', password }).expect(302);
+    expect(new URL(res.headers.location as string).searchParams.get('error')).toBe('invalid_scope');
   });
 
   test('a practitioner gets user/ scopes only, with its organization, and no patient context', async () => {
     const verifier = newVerifier();
-    const code = await logIn('dr.a', 'a long doctor password', verifier);
+    const code = await logIn('dr.a', password, verifier);
     const res = await exchange(code, verifier).expect(200);
     expect(res.body.scope).toBe('offline_access user/Practitioner.rs');
     expect(res.body).not.toHaveProperty('patient');
     const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
-    expect(caller).toMatchObject({ kind: 'practitioner', fhirUser: 'Practitioner/pr1', organization: 'Organization/practice-a' });
+    expect(caller).toMatchObject({ kind: 'practitioner', organization: practiceA });
+  });
+
+  test('offline_access is granted only when the app registered it: no refresh token otherwise', async () => {
+    const narrowApp = await registerApp('patient/*.rs');
+    const verifier = newVerifier();
+    const code = await logIn('client.one', password, verifier, { client_id: narrowApp, scope: 'launch/patient offline_access online_access patient/*.rs' });
+    const res = await exchange(code, verifier, { client_id: narrowApp }).expect(200);
+    expect(res.body.scope).toBe('launch/patient patient/*.rs');
+    expect(res.body).not.toHaveProperty('refresh_token');
   });
 
   test('a wrong verifier is invalid_grant, and the code is spent', async () => {
     const verifier = newVerifier();
-    const code = await logIn('client.one', 'a long client password', verifier);
+    const code = await logIn('client.one', password, verifier);
     const wrong = await exchange(code, newVerifier()).expect(400);
     expect(wrong.body.error).toBe('invalid_grant');
     const retry = await exchange(code, verifier).expect(400);
     expect(retry.body.error).toBe('invalid_grant');
   });
 
+  test('a code expires 60 seconds after it was issued', async () => {
+    const clock = createTestClock();
+    const app = appWithClock(t, clock);
+    const verifier = newVerifier();
+    const stillValid = await logIn('client.one', password, verifier, {}, app);
+    clock.advance(59);
+    await exchange(stillValid, verifier, {}, app).expect(200);
+    const code = await logIn('client.one', password, verifier, {}, app);
+    clock.advance(60);
+    const res = await exchange(code, verifier, {}, app).expect(400);
+    expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'code has expired (codes are valid for 60 seconds)' });
+  });
+
   test('a code is single use; presenting it again revokes what it produced', async () => {
     const verifier = newVerifier();
-    const code = await logIn('client.one', 'a long client password', verifier);
+    const code = await logIn('client.one', password, verifier);
     const first = await exchange(code, verifier).expect(200);
     const again = await exchange(code, verifier).expect(400);
     expect(again.body.error).toBe('invalid_grant');
     const res = await refresh(first.body.refresh_token).expect(400);
-    expect(res.body.error).toBe('invalid_grant');
+    expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token has been revoked; sign in again' });
   });
 
   test('a code is bound to its redirect_uri and client', async () => {
     const verifier = newVerifier();
-    const code = await logIn('client.one', 'a long client password', verifier);
+    const code = await logIn('client.one', password, verifier);
     const res = await exchange(code, verifier, { redirect_uri: 'https://app.example/other' }).expect(400);
     expect(res.body.error).toBe('invalid_grant');
     const unknownClient = await exchange(code, verifier, { client_id: 'someone-else' }).expect(401);
@@ -145,45 +207,101 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
 
   test('refresh tokens rotate; reusing a rotated one revokes the whole family', async () => {
     const verifier = newVerifier();
-    const code = await logIn('client.one', 'a long client password', verifier);
+    const code = await logIn('client.one', password, verifier);
     const first = (await exchange(code, verifier).expect(200)).body.refresh_token as string;
     const second = await refresh(first).expect(200);
     expect(second.body.refresh_token).not.toBe(first);
-    expect(second.body.patient).toBe('p1');
+    expect(second.body.patient).toBe(patientP1.slice('Patient/'.length));
     await authenticateBearer(t.services, `Bearer ${second.body.access_token}`);
     const reuse = await refresh(first).expect(400);
-    expect(reuse.body.error).toBe('invalid_grant');
+    expect(reuse.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token was already used; the session is revoked' });
     // The legitimate holder's newer token went down with the family.
     const after = await refresh(second.body.refresh_token).expect(400);
     expect(after.body.error).toBe('invalid_grant');
   });
 
+  test('a refresh may narrow the scope but never widen it', async () => {
+    const verifier = newVerifier();
+    const code = await logIn('client.one', password, verifier, { scope: 'launch/patient offline_access patient/Observation.rs' });
+    const first = await exchange(code, verifier).expect(200);
+    expect(first.body.scope).toBe('launch/patient offline_access patient/Observation.rs');
+    const widened = await refresh(first.body.refresh_token, { scope: 'launch/patient offline_access patient/*.cruds patient/Consent.cu' }).expect(200);
+    expect(widened.body.scope).toBe('launch/patient offline_access patient/Observation.rs');
+    const narrowed = await refresh(widened.body.refresh_token, { scope: 'patient/Observation.r' }).expect(200);
+    expect(narrowed.body.scope).toBe('patient/Observation.r');
+    // Narrowing one access token leaves the session's scope as granted.
+    const again = await refresh(narrowed.body.refresh_token).expect(200);
+    expect(again.body.scope).toBe('launch/patient offline_access patient/Observation.rs');
+    const nothingInCommon = await refresh(again.body.refresh_token, { scope: 'patient/Consent.cu' }).expect(400);
+    expect(nothingInCommon.body.error).toBe('invalid_scope');
+  });
+
+  test('a refresh token is bound to its app: another client_id gets invalid_grant and the token stays usable', async () => {
+    const verifier = newVerifier();
+    const code = await logIn('client.one', password, verifier);
+    const tokens = await exchange(code, verifier).expect(200);
+    const stolen = await refresh(tokens.body.refresh_token, { client_id: otherAppId }).expect(400);
+    expect(stolen.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token is not valid for this client' });
+    await refresh(tokens.body.refresh_token).expect(200);
+  });
+
+  test('online_access: the session ends 12 hours after sign-in, however often it is refreshed; offline_access lives on', async () => {
+    const clock = createTestClock();
+    const app = appWithClock(t, clock);
+    const online = newVerifier();
+    const onlineCode = await logIn('client.one', password, online, { scope: 'launch/patient online_access patient/*.rs' }, app);
+    let onlineTokens = (await exchange(onlineCode, online, {}, app).expect(200)).body as { refresh_token: string; expires_in: number; scope: string };
+    expect(onlineTokens.scope).toBe('launch/patient online_access patient/*.rs');
+    const offline = newVerifier();
+    const offlineCode = await logIn('client.one', password, offline, { scope: 'launch/patient offline_access patient/*.rs' }, app);
+    let offlineTokens = (await exchange(offlineCode, offline, {}, app).expect(200)).body as { refresh_token: string };
+    for (let hour = 0; hour < 11; hour++) {
+      clock.advance(3600);
+      onlineTokens = (await refresh(onlineTokens.refresh_token, {}, app).expect(200)).body as typeof onlineTokens;
+      offlineTokens = (await refresh(offlineTokens.refresh_token, {}, app).expect(200)).body as typeof offlineTokens;
+    }
+    // 11 h 30 min after sign-in: the access token ends with the session, 30 minutes later.
+    clock.advance(1800);
+    onlineTokens = (await refresh(onlineTokens.refresh_token, {}, app).expect(200)).body as typeof onlineTokens;
+    expect(onlineTokens.expires_in).toBeGreaterThan(1790);
+    expect(onlineTokens.expires_in).toBeLessThanOrEqual(1800);
+    clock.advance(1801);
+    const ended = await refresh(onlineTokens.refresh_token, {}, app).expect(400);
+    expect(ended.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token has expired; sign in again' });
+    await refresh(offlineTokens.refresh_token, {}, app).expect(200);
+  });
+
   test('wrong credentials re-render the form with a generic error and 401', async () => {
-    for (const [username, password] of [
+    for (const [username, userPassword] of [
       ['client.one', 'not the password at all'],
       ['nobody.here', 'not the password at all'],
     ]) {
-      const res = await request(t.app)
-        .post('/oauth2/authorize')
-        .type('form')
-        .send({ ...authorizeQuery(), username, password })
-        .expect(401);
+      const res = await signIn({ ...authorizeQuery(), username: username as string, password: userPassword as string }).expect(401);
       expect(res.text).toContain('role="alert"');
       expect(res.text).toContain('The username or password is not correct.');
       expect(res.text).not.toContain('not the password at all');
     }
   });
 
-  test('failed logins are rate-limited per username (429), even with the right password afterwards', async () => {
+  test('failed logins are limited per username (the 6th attempt is 429), from any address, even with the right password', async () => {
+    await createUser('throttled', { fhirUser: patientP1 });
     for (let i = 0; i < 5; i++) {
-      await request(t.app).post('/oauth2/authorize').type('form').send({ ...authorizeQuery(), username: 'throttled', password: 'wrong password here' }).expect(401);
+      await signIn({ ...authorizeQuery(), username: 'throttled', password: 'wrong password here' }).expect(401);
     }
-    await request(t.app)
-      .post('/oauth2/authorize')
-      .type('form')
-      .send({ ...authorizeQuery(), username: 'throttled', password: 'a long throttled password' })
-      .expect(429);
+    await signIn({ ...authorizeQuery(), username: 'throttled', password }).expect(429);
   });
+
+  test('failed logins are limited per address: the 31st failure from one address is 429, other addresses go on', async () => {
+    const address = newAddress();
+    for (let i = 0; i < 30; i++) {
+      await signIn({ ...authorizeQuery(), username: `guess-${i}`, password: 'wrong password here' }, t.app, address).expect(401);
+    }
+    const res = await signIn({ ...authorizeQuery(), username: 'guess-30', password: 'wrong password here' }, t.app, address).expect(429);
+    expect(res.text).toContain('Too many unsuccessful attempts');
+    // Even the right credentials wait out the window from that address; elsewhere the user signs in.
+    await signIn({ ...authorizeQuery(), username: 'client.one', password }, t.app, address).expect(429);
+    await signIn({ ...authorizeQuery(), username: 'client.one', password }).expect(302);
+  }, 60_000);
 
   test('an unregistered redirect_uri is shown an error page, never redirected to', async () => {
     const res = await request(t.app).get('/oauth2/authorize').query(authorizeQuery({ redirect_uri: 'https://evil.example/cb' })).expect(400);
@@ -204,30 +322,46 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
   });
 
   test('asking only for scopes the app is not registered for is invalid_scope', async () => {
-    const res = await request(t.app)
-      .post('/oauth2/authorize')
-      .type('form')
-      .send({ ...authorizeQuery({ scope: 'patient/Observation.cud system/*.rs' }), username: 'client.one', password: 'a long client password' })
-      .expect(302);
+    const res = await signIn({ ...authorizeQuery({ scope: 'patient/Observation.cud system/*.rs' }), username: 'client.one', password }).expect(302);
     expect(new URL(res.headers.location as string).searchParams.get('error')).toBe('invalid_scope');
   });
 
-  test('a disabled user cannot log in, and refresh tokens stop working', async () => {
-    const created = await request(t.app)
-      .post('/admin/users')
-      .set('Authorization', admin())
-      .send({ username: 'leaving', password: 'a long leaving password', fhirUser: 'Patient/p3' })
-      .expect(201);
+  test('an unknown purpose_of_use is invalid_request', async () => {
     const verifier = newVerifier();
-    const code = await logIn('leaving', 'a long leaving password', verifier);
-    const tokens = await exchange(code, verifier).expect(200);
-    await request(t.app).post(`/admin/users/${created.body.id}/disable`).set('Authorization', admin()).expect(200);
-    await expect(authenticateBearer(t.services, `Bearer ${tokens.body.access_token}`)).rejects.toThrow();
-    await refresh(tokens.body.refresh_token).expect(400);
-    await request(t.app)
-      .post('/oauth2/authorize')
-      .type('form')
-      .send({ ...authorizeQuery(), username: 'leaving', password: 'a long leaving password' })
-      .expect(401);
+    const code = await logIn('client.one', password, verifier);
+    const res = await exchange(code, verifier, { purpose_of_use: 'TREAT MARKETING' }).expect(400);
+    expect(res.body.error).toBe('invalid_request');
   });
+
+  test('a disabled user cannot log in, and refresh says truthfully why it stopped working', async () => {
+    const userId = await createUser('leaving', { fhirUser: patientP1 });
+    const verifier = newVerifier();
+    const code = await logIn('leaving', password, verifier);
+    const tokens = await exchange(code, verifier).expect(200);
+    await request(t.app).post(`/admin/users/${userId}/disable`).set('Authorization', admin()).expect(200);
+    await expect(authenticateBearer(t.services, `Bearer ${tokens.body.access_token}`)).rejects.toThrow();
+    const res = await refresh(tokens.body.refresh_token).expect(400);
+    expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'the user or the app has been disabled' });
+    await signIn({ ...authorizeQuery(), username: 'leaving', password }).expect(401);
+  });
+
+  test('without Redis: sign-in and code redemption answer 503 with Retry-After; refresh (Postgres only) still works', async () => {
+    const verifier = newVerifier();
+    const code = await logIn('client.one', password, verifier);
+    const tokens = await exchange(code, verifier).expect(200);
+    const down = appWithoutRedis(t);
+    try {
+      const page = await signIn({ ...authorizeQuery(), username: 'client.one', password }, down.app).expect(503);
+      expect(page.headers['retry-after']).toBe('5');
+      expect(page.text).toContain('not possible at the moment');
+      const redeem = await exchange('any-code', verifier, {}, down.app).expect(503);
+      expect(redeem.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      expect(redeem.headers['retry-after']).toBe('5');
+      expect(redeem.headers['cache-control']).toBe('no-store');
+      const refreshed = await refresh(tokens.body.refresh_token, {}, down.app).expect(200);
+      await request(down.app).get(`/fhir/R4/${patientP1}`).set('Authorization', `Bearer ${refreshed.body.access_token}`).expect(200);
+    } finally {
+      down.disconnect();
+    }
+  }, 30_000);
 });
