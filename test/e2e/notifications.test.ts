@@ -154,6 +154,8 @@ test('a referral reaches the partner signed, within a second, with a numbered Su
 test('a notification waiting while the client revokes consent is never delivered; $events still numbers it', async () => {
   const tasks = (await fhirClient(t, clinicToken).get(`Task?owner=${clinic}`)).body as Bundle;
   const task = tasks.entry?.[0]?.resource as Task;
+  // Event 2 (the referral's Task) has arrived before the receiver goes down.
+  await waitFor('the Task notification', () => (events().flatMap(eventNumbers).includes(2) ? true : undefined));
   receiverStatus = 503;
   const accepted = await fhirClient(t, clinicToken).put(`Task/${task.id}`, { ...task, status: 'accepted' });
   expect(accepted.status).toBe(200);
@@ -172,13 +174,35 @@ test('a notification waiting while the client revokes consent is never delivered
   const current = (await fhirClient(t, clinicToken).get(`Task/${task.id}`)).body as Task;
   expect((await fhirClient(t, clinicToken).put(`Task/${task.id}`, { ...current, status: 'in-progress' })).status).toBe(200);
   const next = await waitFor('the next notification', () => events().find((r) => !deliveredBefore.includes(eventNumbers(r)[0] ?? -1)));
-  // At least one number between the last delivered and this one was withheld: it was never sent.
-  expect(eventNumbers(next)[0]).toBeGreaterThan(Math.max(...deliveredBefore) + 1);
+  // Event 3 (accepted) was withheld and never sent; the next change is event 4.
+  expect(deliveredBefore).toEqual([1, 2]);
+  expect(eventNumbers(next)).toEqual([4]);
+  expect(events().flatMap(eventNumbers)).toEqual([1, 2, 4]);
 
-  // The subscription's events are numbered without gaps; $events answers by number.
+  // $events answers by number: what was delivered with its focus and timestamp, the withheld event by number only.
   const missed = await fhirClient(t, clinicToken).get(`Subscription/${subscription.id}/$events?eventsSinceNumber=1&eventsUntilNumber=5`);
   expect(missed.status).toBe(200);
   const status = (missed.body as Bundle).entry?.[0]?.resource as Parameters;
-  const numbers = (status.parameter ?? []).filter((p) => p.name === 'notification-event').map((p) => p.part?.find((x) => x.name === 'event-number'));
-  expect(numbers.length).toBeGreaterThanOrEqual(2);
+  expect(status.parameter?.find((p) => p.name === 'events-since-subscription-start')?.valueString).toBe('4');
+  const listed = (status.parameter ?? [])
+    .filter((p) => p.name === 'notification-event')
+    .map((p) => ({
+      number: Number(p.part?.find((x) => x.name === 'event-number')?.valueString),
+      focus: p.part?.find((x) => x.name === 'focus')?.valueReference?.reference,
+      timestamp: p.part?.find((x) => x.name === 'timestamp')?.valueInstant,
+    }));
+  const base = t.services.config.fhirBaseUrl;
+  expect(listed.map(({ number, focus }) => ({ number, focus }))).toEqual([
+    { number: 1, focus: `${base}/ServiceRequest/${task.focus?.reference?.split('/')[1]}` },
+    { number: 2, focus: `${base}/Task/${task.id}` },
+    { number: 3, focus: undefined },
+    { number: 4, focus: `${base}/Task/${task.id}` },
+  ]);
+  expect(listed.map((e) => e.timestamp !== undefined)).toEqual([true, true, false, true]);
+  // The bundle names only the events it may show.
+  expect((missed.body as Bundle).entry?.slice(1).map((e) => e.fullUrl)).toEqual([
+    `${base}/ServiceRequest/${task.focus?.reference?.split('/')[1]}`,
+    `${base}/Task/${task.id}`,
+    `${base}/Task/${task.id}`,
+  ]);
 });
