@@ -29,7 +29,7 @@ import {
   withConsentGrants,
   type Recipient,
 } from '@carecircle/consent';
-import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
+import { forbidden, getStatus, OperationOutcomeError } from '@carecircle/fhir';
 import { createExtractSubscriptionSecret } from '@carecircle/notify';
 import {
   createRepository,
@@ -202,6 +202,10 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
             throw new OperationOutcomeError(forbidden);
           }
           return;
+        }
+        // A resource the caller may read but not change: 403, not the 404 that hides what it may not even see.
+        if (err instanceof OperationOutcomeError && current?.id && getStatus(err.outcome) === 404 && (await visible(current.resourceType, current.id))) {
+          throw new OperationOutcomeError(forbidden);
         }
         throw err;
       }

@@ -191,6 +191,24 @@ describe('topics and notifications as FHIR', () => {
   });
 });
 
+describe('withheld events in a notification', () => {
+  test('an event without focus shows its number only: no timestamp, no entry', () => {
+    const bundle = buildNotificationBundle({
+      subscription: { resourceType: 'Subscription', id: 's1', status: 'active', reason: 'x', criteria: REFERRAL, channel: { type: 'rest-hook' } },
+      fhirBaseUrl: 'https://api.example/fhir/R4',
+      type: 'query-event',
+      eventsSinceSubscriptionStart: 2,
+      events: [
+        { eventNumber: 1, kind: 'create' },
+        { eventNumber: 2, timestamp: new Date(0), kind: 'update', focus: { resourceType: 'Task', id: 't1' } },
+      ],
+    });
+    const events = (bundle.entry?.[0]?.resource as { parameter: { name: string; part?: { name: string }[] }[] }).parameter.filter((p) => p.name === 'notification-event');
+    expect(events.map((e) => e.part?.map((p) => p.name))).toEqual([['event-number'], ['event-number', 'timestamp', 'focus']]);
+    expect(bundle.entry).toHaveLength(2);
+  });
+});
+
 describe('signature and retry policy', () => {
   test('a signature verifies only for the same secret, body and a fresh timestamp', () => {
     const now = 1_700_000_000;

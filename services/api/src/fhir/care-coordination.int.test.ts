@@ -227,7 +227,8 @@ describe('care plans', () => {
     expect(((await as(practiceToken).get(`Provenance?target=Goal/${goal.id}/_history/1`)).body as Bundle).total).toBe(1);
 
     expect((await as(clinicToken).get(`CarePlan/${created.body.id}`)).status).toBe(200);
-    expect([403, 404]).toContain((await as(clinicToken).put(`CarePlan/${created.body.id}`, { ...updated.body, status: 'revoked' })).status);
+    // The partner may read the plan but not change it: 403 (a 404 would pretend it cannot see what it just read).
+    expect((await as(clinicToken).put(`CarePlan/${created.body.id}`, { ...updated.body, status: 'revoked' })).status).toBe(403);
     const progress: Communication = {
       resourceType: 'Communication',
       status: 'completed',
@@ -236,8 +237,36 @@ describe('care plans', () => {
       sender: { reference: clinic },
       payload: [{ contentString: 'Down-training exercises done 5 of 7 days this week.' }],
     };
-    expect((await as(clinicToken).post('Communication', progress)).status).toBe(201);
+    const reported = await as(clinicToken).post('Communication', progress);
+    expect(reported.status).toBe(201);
     const seen = (await as(practiceToken).get(`Communication?subject=Patient/${client.id}&sender=${clinic}`)).body as Bundle;
     expect(seen.entry?.some((e) => (e.resource as Communication).about?.[0]?.reference === `CarePlan/${created.body.id}`)).toBe(true);
+    // The progress report is recorded with a Provenance naming the partner, like changes to the plan itself.
+    const reportProvenance = (await as(practiceToken).get(`Provenance?target=Communication/${reported.body.id}/_history/1`)).body as Bundle;
+    expect(reportProvenance.total).toBe(1);
+    expect((reportProvenance.entry?.[0]?.resource as Provenance).agent[0]?.who).toEqual({ reference: clinic });
+    expect((reportProvenance.entry?.[0]?.resource as Provenance).activity?.coding?.[0]?.code).toBe('CREATE');
+  });
+});
+
+describe('malformed input answers 400, never 500', () => {
+  const malformed: [string, string, (patient: string) => object][] = [
+    ['a referral whose category is a string', 'ServiceRequest', (patient) => ({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', category: 'referral', subject: { reference: patient } })],
+    ['a referral whose category coding is an object', 'ServiceRequest', (patient) => ({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', category: [{ coding: { system: 'http://snomed.info/sct', code: '3457005' } }], subject: { reference: patient } })],
+    ['meta.tag as a string', 'Observation', (patient) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, meta: { tag: 'x' }, subject: { reference: patient } })],
+    ['a referral with meta.tag as a string', 'ServiceRequest', (patient) => ({ ...referralTo(clinic), meta: { tag: 'x' }, subject: { reference: patient } })],
+    ['a Task whose code.coding is a string', 'Task', (patient) => ({ resourceType: 'Task', status: 'requested', intent: 'order', code: { coding: 'x' }, for: { reference: patient } })],
+    ['a Communication whose about is a string', 'Communication', (patient) => ({ resourceType: 'Communication', status: 'completed', about: 'x', subject: { reference: patient }, sender: { reference: clinic } })],
+    ['a consult note whose context.related is a string', 'DocumentReference', (patient) => ({ resourceType: 'DocumentReference', status: 'current', type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] }, content: [{ attachment: { contentType: 'text/plain' } }], context: { related: 'x' }, subject: { reference: patient } })],
+    ['Subscription criteria as a number', 'Subscription', () => ({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 5, channel: { type: 'rest-hook', endpoint: 'https://partner.example/hook', payload: 'application/fhir+json' } })],
+    ['Subscription headers that are not strings', 'Subscription', () => ({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'https://carecircle.dev/fhir/SubscriptionTopic/referral', channel: { type: 'rest-hook', endpoint: 'https://partner.example/hook', payload: 'application/fhir+json', header: [5, {}] } })],
+    ['Subscription headers as one string', 'Subscription', () => ({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'https://carecircle.dev/fhir/SubscriptionTopic/referral', channel: { type: 'rest-hook', endpoint: 'https://partner.example/hook', payload: 'application/fhir+json', header: 'X-A: b' } })],
+  ];
+  test.each(malformed)('%s, written by the practice or the partner', async (_name, type, body) => {
+    for (const token of [practiceToken, clinicToken]) {
+      const res = await as(token).post(type, body(`Patient/${client.id}`));
+      expect(res.status).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
   });
 });
