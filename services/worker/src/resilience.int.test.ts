@@ -95,7 +95,7 @@ test('two worker processes deliver a burst: every event exactly once, in order, 
     }
     // 3 x 40 changes written concurrently.
     await Promise.all(paths.flatMap((path) => Array.from({ length: 4 }, () => createTasks(`Organization/${path.slice(6)}`, 10))));
-    await env.receiver.waitFor(() => paths.every((path) => new Set(env.receiver.events(path).flatMap((n) => n.eventNumbers)).size >= 40), 30_000);
+    await env.receiver.waitFor(() => paths.every((path) => new Set(env.receiver.events(path).flatMap((n) => n.eventNumbers)).size >= 40), 60_000);
     await new Promise((r) => setTimeout(r, 500));
     for (const path of paths) {
       expectCompleteAndOrdered(env.receiver.events(path), 40);
@@ -105,7 +105,7 @@ test('two worker processes deliver a burst: every event exactly once, in order, 
   } finally {
     await Promise.all(children.map((child) => stopChildWorker(child)));
   }
-});
+}, 120_000);
 
 function childSettings(): ChildWorkerSettings {
   return { databaseUrl: env.database.url, redisPrefix: env.config.redisPrefix, options: TEST_NOTIFY_OPTIONS };

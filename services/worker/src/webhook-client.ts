@@ -52,9 +52,14 @@ export interface WebhookClient {
 /** The error a refused address ends a connection attempt with. */
 const FORBIDDEN_ADDRESS = 'ERR_NOTIFY_FORBIDDEN_ADDRESS';
 
+/** Resolves a host name to all its addresses (the system resolver by default; tests supply their own). */
+export type Resolver = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+
 /** A client that connects only to addresses `rules` allow. */
-export function createWebhookClient(rules: AddressRules): WebhookClient {
-  const lookup = checkedLookup(rules);
+export function createWebhookClient(rules: AddressRules, resolve: Resolver = systemResolver): WebhookClient {
+  const lookup = checkedLookup(rules, resolve);
   const agents = {
     http: new HttpAgent({ keepAlive: true, lookup }),
     https: new HttpsAgent({ keepAlive: true, lookup }),
@@ -72,10 +77,10 @@ export function createWebhookClient(rules: AddressRules): WebhookClient {
  * A resolver for sockets: resolves all addresses of the name and fails the connection unless every one is allowed;
  * answers with the checked addresses only.
  */
-export function checkedLookup(rules: AddressRules): LookupFunction {
+export function checkedLookup(rules: AddressRules, resolve: Resolver = systemResolver): LookupFunction {
   return function lookupChecked(hostname, options, callback) {
     const all: LookupAllOptions = { all: true, family: options.family ?? 0, ...(options.hints === undefined ? {} : { hints: options.hints }) };
-    dnsLookup(hostname, all, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, all, (err, addresses) => {
       if (err) {
         callback(err, '', 0);
         return;

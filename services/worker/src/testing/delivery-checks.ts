@@ -57,12 +57,14 @@ export function waitForLine(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
-/** Stops a child worker (SIGTERM, or SIGKILL with `hard`) and waits until it is gone. */
+/** Stops a child worker (SIGTERM, SIGKILL if it is not gone 10 s later or with `hard`) and waits until it is gone. */
 export async function stopChildWorker(child: ChildProcess, hard = false): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return;
   }
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(hard ? 'SIGKILL' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
+  clearTimeout(timer);
 }
