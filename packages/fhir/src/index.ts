@@ -41,6 +41,7 @@ export {
   SUPPORTED_RESOURCE_TYPES,
   type SupportedResourceType,
 } from './resource-types';
+export { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
 export { fail, methodNotAllowed, notAcceptable, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';

@@ -111,9 +111,20 @@ describe('malformed shapes', () => {
     ['a coding list as a string', { resourceType: 'Patient', maritalStatus: { coding: 'x' } }],
     ['a Period as a string', basic({ identifier: [{ period: 'x' }] })],
     ['a profile as a number', basic({ meta: { profile: [5] } })],
+    ['a primitive extension element as a string', { resourceType: 'Patient', _birthDate: 'x' }],
+    ['a primitive extension list holding a number', { resourceType: 'Patient', name: [{ given: ['a'], _given: [5] }] }],
+    ['a primitive extension element as a number, beside no value', { resourceType: 'Observation', _status: 5 }],
     ['Subscription criteria as a number, a header as a number', { resourceType: 'Subscription', status: 'requested', reason: 'r', criteria: 5, channel: { type: 'rest-hook', header: [5] } }],
   ])('%s is a 400, never an exception', (_name, resource) => {
     expect(errorsOf(resource).length).toBeGreaterThan(0);
+  });
+
+  test('nesting beyond the limit is a 400 before any recursive walk', () => {
+    let deep: unknown = { url: 'https://e.example', valueString: 'v' };
+    for (let i = 0; i < 100_000; i++) {
+      deep = { url: 'https://e.example', extension: [deep] };
+    }
+    expect(errorsOf(basic({ extension: [deep] }))).toEqual([['Basic', 'The resource nests more than 128 levels deep']]);
   });
 
   test('validateFhirStructure ignores claimed profiles but checks everything else', () => {

@@ -77,9 +77,19 @@ function checkJsonValues(value: unknown, path: string, issues: OperationOutcomeI
         issues.push(issue('structure', 'Invalid property name', path));
         continue;
       }
+      if (key.startsWith('_') && !isPrimitiveElement(child)) {
+        issues.push(issue('structure', 'A primitive\'s extension element (_name) must be an object, or an array of objects and nulls', `${path}.${key}`));
+        continue;
+      }
       checkJsonValues(child, `${path}.${key}`, issues);
     }
   }
+}
+
+/** The JSON shape of `_name` (a primitive's id and extensions): an object, or for a list, objects and nulls. */
+function isPrimitiveElement(value: unknown): boolean {
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isObject(value) || (Array.isArray(value) && value.every((v) => v === null || isObject(v)));
 }
 
 /** dom-3: each contained resource is referenced (`#id`) from elsewhere in the resource, or refers to it (`#`). */

@@ -12,6 +12,7 @@
 import { OperationOutcomeError, validateResource, type ValidatorOptions } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { checkInvariants } from './invariants';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { findConformanceResourceByUrl, loadFhirDefinitions } from './profiles';
 import { checkRequiredBindings, type BoundValues } from './required-bindings';
 import { safeForMessage } from './resource-types';
@@ -34,6 +35,13 @@ export function validateFhirStructure(resource: Resource): OperationOutcomeIssue
 }
 
 function validate(resource: Resource, withProfiles: boolean): OperationOutcomeIssue[] {
+  if (exceedsJsonDepth(resource)) {
+    const type = typeof resource.resourceType === 'string' ? safeForMessage(resource.resourceType) : 'Resource';
+    throw new OperationOutcomeError({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'structure', details: { text: `The resource nests more than ${MAX_JSON_DEPTH} levels deep` }, expression: [type] }],
+    });
+  }
   loadFhirDefinitions();
   const boundValues: BoundValues = {};
   const issues = runValidator(resource, { collect: { tokens: boundValues } });
@@ -91,7 +99,11 @@ function resolveProfile(url: string, resourceType: string, expression: string): 
   return { structureDefinition: profile };
 }
 
-/** Runs @medplum/core's validator and returns its issues, errors included, instead of throwing them. */
+/**
+ * Runs @medplum/core's validator and returns its issues, errors included, instead of throwing them. The validator is a
+ * function of the input alone, so anything else it throws (it throws plain Errors on some malformed shapes) means the
+ * input is malformed: a structure issue, never a server error.
+ */
 function runValidator(resource: Resource, options: ValidatorOptions): OperationOutcomeIssue[] {
   try {
     return [...validateResource(resource, options)];
@@ -99,7 +111,14 @@ function runValidator(resource: Resource, options: ValidatorOptions): OperationO
     if (err instanceof OperationOutcomeError && err.outcome.issue) {
       return [...err.outcome.issue];
     }
-    throw err;
+    return [
+      {
+        severity: 'error',
+        code: 'structure',
+        details: { text: 'The resource is malformed: an element has the wrong JSON shape' },
+        expression: [typeof resource.resourceType === 'string' ? safeForMessage(resource.resourceType) : 'Resource'],
+      },
+    ];
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { tryGetRequestContext } from '@carecircle/auth';
-import { badRequest, fail, OperationOutcomeError, payloadTooLarge } from '@carecircle/fhir';
+import { badRequest, exceedsJsonDepth, fail, MAX_JSON_DEPTH, OperationOutcomeError, payloadTooLarge } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
 import type { Repository } from '@carecircle/store';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
@@ -144,11 +144,16 @@ function binaryPatch(resource: Resource | undefined, where: string): unknown {
   if (resource?.resourceType !== 'Binary' || resource.contentType !== 'application/json-patch+json' || !resource.data) {
     fail(badRequest('A PATCH entry carries a Binary with contentType application/json-patch+json', `${where}.resource`));
   }
+  let operations: unknown;
   try {
-    return JSON.parse(Buffer.from(resource.data, 'base64').toString('utf8')) as unknown;
+    operations = JSON.parse(Buffer.from(resource.data, 'base64').toString('utf8')) as unknown;
   } catch {
     return fail(badRequest('The PATCH entry Binary is not valid JSON', `${where}.resource.data`));
   }
+  if (exceedsJsonDepth(operations)) {
+    fail(badRequest(`The PATCH entry Binary may nest at most ${MAX_JSON_DEPTH} levels deep`, `${where}.resource.data`));
+  }
+  return operations;
 }
 
 async function processBatch(

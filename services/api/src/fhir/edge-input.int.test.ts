@@ -338,6 +338,36 @@ describe('14: the access log names no ids', () => {
   });
 });
 
+describe('17: found by fuzzing', () => {
+  test('a primitive extension element of the wrong shape (`_birthDate: "x"`) is a 400 naming it, for every type', async () => {
+    for (const type of ['Patient', 'Observation', 'Task', 'Subscription', 'Consent']) {
+      const res = await t.http.post(`${FHIR}/${type}`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send({ resourceType: type, _status: 'x', _birthDate: 5 });
+      expect(expectOutcome(res, 400).length).toBeGreaterThan(0);
+    }
+  });
+
+  test('JSON nested deeper than any resource is a 400, in a body and inside a PATCH entry', async () => {
+    const deep = `${'{"url":"https://e.example","extension":['.repeat(200)}{"url":"x","valueString":"v"}${']}'.repeat(200)}`;
+    expectOutcome(await sendRaw('post', 'Basic', `{"resourceType":"Basic","code":{"text":"x"},"extension":[${deep}]}`), 400);
+    const basic = await createAsAdmin<Resource>({ resourceType: 'Basic', code: { text: 'note' } });
+    const operations = `[{"op":"add","path":"/extension","value":[${deep}]}]`;
+    const res = await t.http
+      .post(FHIR)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .send(
+        batch([
+          {
+            request: { method: 'PATCH', url: `Basic/${basic.id}` },
+            resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from(operations).toString('base64') },
+          },
+        ]),
+      );
+    // Entries are checked before any runs: the whole Bundle is refused, naming the entry.
+    expect(expectOutcome(res, 400)).toContain('Bundle.entry[0].resource.data');
+  });
+});
+
 describe('16: the small things', () => {
   test('a URL beyond Node’s header limit answers 431 with an OperationOutcome', async () => {
     const server: Server = createServer(t.app);

@@ -3,9 +3,9 @@
  * (kept as URLSearchParams, every field in order, so the search parser judges each one: a `__proto__` field is an
  * unknown parameter, not silently dropped). Anything else on a write answers 415, as does a Content-Encoding other than
  * gzip, deflate or br; a body that does not decompress is a 400 (error-handler.ts). JSON keys that could pollute
- * prototypes are refused outright.
+ * prototypes are refused outright, as is JSON nested deeper than any resource (json-depth.ts).
  */
-import { badRequest, OperationOutcomeError, unsupportedMediaType } from '@carecircle/fhir';
+import { badRequest, exceedsJsonDepth, MAX_JSON_DEPTH, OperationOutcomeError, unsupportedMediaType } from '@carecircle/fhir';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
@@ -34,6 +34,10 @@ export function fhirBody(maxBodyBytes: number) {
       // body-parser passes the reviver's own error object on (as a 400 parse failure).
       if (err instanceof ForbiddenKeyError) {
         next(new OperationOutcomeError(badRequest('JSON keys __proto__, constructor and prototype are not allowed')));
+        return;
+      }
+      if (!err && exceedsJsonDepth(req.body)) {
+        next(new OperationOutcomeError(badRequest(`JSON may nest at most ${MAX_JSON_DEPTH} levels deep`)));
         return;
       }
       next(err);
