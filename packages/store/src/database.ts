@@ -53,7 +53,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
 function openPostgres(url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max });
+  // JIT off: access policies put one large condition per resource type into a statement (system history ORs them
+  // all), whose estimated cost crosses jit_above_cost; compiling it takes tens of seconds for a query that runs in
+  // milliseconds. Our statements are short OLTP queries that JIT never pays off for.
+  const pool = new pg.Pool({ connectionString: url, max, options: '-c jit=off' });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const run = async <R>(client: pg.Pool | pg.PoolClient, statement: Sql): Promise<QueryResult<R>> => {
