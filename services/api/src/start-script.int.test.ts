@@ -1,0 +1,88 @@
+/**
+ * `npm start` as people run it: a SIGTERM to npm (what a terminal, a process manager or a container runtime sends the
+ * process it started) must reach Node, which shuts down in order and exits; npm must not exit and leave Node serving.
+ * The scripts `exec` each step so that npm forwards the signal to Node itself rather than to a shell.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** True when something accepts connections on `port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+test('SIGTERM to `npm start` shuts Node down in order, and nothing keeps serving', async () => {
+  const port = await freePort();
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env: {
+      PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      ADMIN_TOKEN: randomBytes(32).toString('hex'),
+      REDIS_PREFIX: `{cc-start-${randomBytes(4).toString('hex')}}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not start in time:\n${output}`)), 60_000);
+      const poll = setInterval(() => {
+        if (output.includes('CareCircle is running')) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 100);
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('"signal":"SIGTERM"');
+    expect(output).toContain('worker stopped');
+    expect(await listening(port)).toBe(false);
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+    }
+  }
+}, 90_000);
