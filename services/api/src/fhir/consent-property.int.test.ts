@@ -1,0 +1,333 @@
+/**
+ * Property: over randomly generated clients, resources and consents, what each caller gets through EVERY read path
+ * over HTTP (read, vread, search with paging, _summary=count, _total, _include, _revinclude, instance / type / system
+ * history, batch GET entries, $summary) is exactly what the contract's rule permits, before and after a revocation.
+ *
+ * The oracle is written here, in plain TypeScript over the generated facts, and imports nothing from the production
+ * decision code: a consent permits a resource to a caller iff it is active, its period covers now, one of its IRCP
+ * actors is the caller's organization, the caller itself or one of its active roles there, its purpose is the
+ * request's, and it lists the resource's category; a resource about several clients needs that for every one of them;
+ * psychotherapy notes never; the client's Patient under any such consent. The client itself sees its own compartment
+ * without psychotherapy notes. Seeds make a failing run replayable.
+ */
+import type { Bundle, Consent, Patient, Resource } from '@medplum/fhirtypes';
+import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
+import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
+import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+
+const SHARE = 'https://carecircle.dev/fhir/CodeSystem/share-category';
+const CATEGORIES = [
+  'demographics',
+  'presenting-concerns',
+  'treatment-goals',
+  'care-plan',
+  'progress',
+  'trauma-history',
+  'mental-health',
+  'sexual-history',
+  'medications',
+  'relationship-context',
+  'psychotherapy-notes',
+] as const;
+const NOTES = 'psychotherapy-notes';
+const TYPES = ['Observation', 'Condition', 'Goal', 'DocumentReference', 'Communication'] as const;
+const NOW = Date.now();
+
+/** What the oracle knows of a generated resource. */
+interface ResourceFact {
+  ref: string;
+  type: string;
+  /** `Patient/x` of every client the resource is about (subject, and a Communication's recipient). */
+  clients: string[];
+  subject: string;
+  category: string;
+}
+
+/** What the oracle knows of a generated consent. */
+interface ConsentFact {
+  id: string;
+  patient: string;
+  actors: string[];
+  categories: string[];
+  purposes: string[];
+  /** Epoch ms; start inclusive, end exclusive. */
+  start?: number;
+  end?: number;
+  active: boolean;
+}
+
+/** A caller and the references a consent may name it by. */
+interface CallerFact {
+  name: string;
+  token: string;
+  names: string[];
+}
+
+/** A small deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The first instant of a `YYYY-MM-DD` date, and the first instant after it. */
+const dayStart = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+const dayEnd = (date: string) => dayStart(date) + 24 * 3600 * 1000;
+
+function inForce(consent: ConsentFact): boolean {
+  return consent.active && (consent.start === undefined || consent.start <= NOW) && (consent.end === undefined || NOW < consent.end);
+}
+
+function names(consent: ConsentFact, caller: CallerFact, purpose: string): boolean {
+  return inForce(consent) && consent.purposes.includes(purpose) && consent.actors.some((a) => caller.names.includes(a));
+}
+
+/** The oracle: may `caller` see `resource` for `purpose` under `consents`? */
+function expectedVisible(caller: CallerFact, resource: ResourceFact, consents: readonly ConsentFact[], purpose: string): boolean {
+  if (resource.type === 'Patient') {
+    return consents.some((c) => c.patient === resource.ref && names(c, caller, purpose));
+  }
+  if (resource.category === NOTES) {
+    return false;
+  }
+  return resource.clients.every((client) =>
+    consents.some((c) => c.patient === client && names(c, caller, purpose) && c.categories.includes(resource.category)),
+  );
+}
+
+let t: TestApp;
+let practice: string;
+let callers: CallerFact[];
+let practiceToken: string;
+let appId: string;
+
+const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
+
+async function created<T extends Resource>(token: string, resource: T): Promise<T> {
+  const res = await fhirClient(t, token).post(resource.resourceType, resource);
+  if (res.status !== 201) {
+    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body as T;
+}
+
+/** Every entry of a search or history, following next links; `mode` limits to match or include entries. */
+async function allEntries(token: string, path: string, headers: Record<string, string>, mode?: 'match' | 'include'): Promise<{ refs: string[]; total?: number }> {
+  const refs: string[] = [];
+  let next: string | undefined = path;
+  let total: number | undefined;
+  while (next) {
+    const res = await fhirClient(t, token, headers).get(next);
+    expect({ path: next, status: res.status }).toEqual({ path: next, status: 200 });
+    const bundle = res.body as Bundle;
+    total ??= bundle.total;
+    for (const entry of bundle.entry ?? []) {
+      if (!mode || entry.search?.mode === mode) {
+        refs.push(entry.resource ? ref(entry.resource) : (entry.fullUrl ?? '').split('/').slice(-2).join('/'));
+      }
+    }
+    next = bundle.link?.find((l) => l.relation === 'next')?.url?.replace(`${t.services.config.fhirBaseUrl}/`, '');
+  }
+  return { refs, ...(total === undefined ? {} : { total }) };
+}
+
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const admin = t.adminToken;
+  practice = `Organization/${(await created(admin, buildOrganization({ name: 'Practice' }))).id}`;
+  const partnerA = `Organization/${(await created(admin, buildOrganization({ name: 'Partner A' }))).id}`;
+  const partnerB = `Organization/${(await created(admin, buildOrganization({ name: 'Partner B' }))).id}`;
+  practiceToken = await (await registerSystemClient(t, practice, 'system/*.cruds')).token();
+  appId = await registerApp(t, 'launch/patient patient/*.rs patient/Consent.cu user/*.rs');
+  const doctorA1 = ref(await created(admin, buildPractitioner({ name: [{ family: 'A1' }] })));
+  const doctorA2 = ref(await created(admin, buildPractitioner({ name: [{ family: 'A2' }] })));
+  const roleA1 = ref(await created(admin, { resourceType: 'PractitionerRole', active: true, practitioner: { reference: doctorA1 }, organization: { reference: partnerA } }));
+  const roleA2 = ref(await created(admin, { resourceType: 'PractitionerRole', active: false, practitioner: { reference: doctorA2 }, organization: { reference: partnerA } }));
+  const userToken = async (fhirUser: string, organization: string) => (await logInUser(t, appId, { fhirUser, organization }, 'user/*.rs')).access_token;
+  callers = [
+    { name: 'system of partner A', token: await (await registerSystemClient(t, partnerA, 'system/*.rs')).token(), names: [partnerA] },
+    { name: 'system of partner B', token: await (await registerSystemClient(t, partnerB, 'system/*.rs')).token(), names: [partnerB] },
+    // A1 holds an active role at A; A2's role there is inactive, so only A and A2 itself name A2.
+    { name: 'practitioner A1', token: await userToken(doctorA1, partnerA), names: [partnerA, doctorA1, roleA1] },
+    { name: 'practitioner A2', token: await userToken(doctorA2, partnerA), names: [partnerA, doctorA2] },
+  ];
+  // Every reference a consent may name (roleA2 included: a consent naming an inactive role must match nobody).
+  actorChoices = [partnerA, partnerB, doctorA1, doctorA2, roleA1, roleA2];
+});
+afterAll(async () => {
+  await t.close();
+});
+
+let actorChoices: string[];
+
+describe('property: every read path returns exactly what the oracle permits', () => {
+  test.each([1, 2])('seed %i', async (seed) => {
+    const random = prng(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+    const patients: Patient[] = [];
+    for (let i = 0; i < 3; i++) {
+      patients.push(await created(practiceToken, buildPatient({ name: [{ family: `Seed${seed}-${i}` }] })));
+    }
+    const clientToken = (await logInUser(t, appId, { fhirUser: ref(patients[0] as Patient) }, 'launch/patient patient/*.rs')).access_token;
+
+    const facts: ResourceFact[] = patients.map((p) => ({ ref: ref(p), type: 'Patient', clients: [ref(p)], subject: ref(p), category: 'demographics' }));
+    for (let i = 0; i < 24; i++) {
+      const type = pick(TYPES);
+      const subject = ref(pick(patients));
+      const category = random() < 0.2 ? NOTES : pick(CATEGORIES);
+      const other = type === 'Communication' && random() < 0.4 ? ref(pick(patients)) : undefined;
+      const meta = { tag: [{ system: SHARE, code: category }] };
+      const body: Record<string, Resource> = {
+        Observation: { resourceType: 'Observation', meta, status: 'final', code: { text: 'adherence' }, subject: { reference: subject } },
+        Condition: { resourceType: 'Condition', meta, code: { text: 'concern' }, subject: { reference: subject } },
+        Goal: { resourceType: 'Goal', meta, lifecycleStatus: 'active', description: { text: 'goal' }, subject: { reference: subject } },
+        DocumentReference: { resourceType: 'DocumentReference', meta, status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }], subject: { reference: subject } },
+        Communication: { resourceType: 'Communication', meta, status: 'completed', subject: { reference: subject }, ...(other ? { recipient: [{ reference: other }] } : {}) },
+      };
+      const stored = await created(practiceToken, body[type] as Resource);
+      facts.push({ ref: ref(stored), type, clients: [...new Set([subject, ...(other ? [other] : [])])], subject, category });
+    }
+
+    const consents: ConsentFact[] = [];
+    const periods: Array<{ start?: string; end?: string } | undefined> = [undefined, { start: '2020-01-01' }, { end: '2020-12-31' }, { start: '2099-01-01' }, { start: '2020-01-01', end: '2099-12-31' }];
+    for (let i = 0; i < 8; i++) {
+      const patient = ref(pick(patients));
+      const actors = [...new Set([pick(actorChoices), ...(random() < 0.3 ? [pick(actorChoices)] : [])])];
+      const categories = CATEGORIES.filter((c) => c !== NOTES && random() < 0.4);
+      const chosenCategories = categories.length > 0 ? categories : ['progress'];
+      const purposes = [pick(['TREAT', 'TREAT', 'HPAYMT'])];
+      const period = pick(periods);
+      const active = random() < 0.8;
+      const consent: Consent = {
+        resourceType: 'Consent',
+        status: active ? 'active' : 'inactive',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+        patient: { reference: patient },
+        performer: [{ reference: patient }],
+        organization: [{ reference: practice }],
+        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+        sourceAttachment: { contentType: 'application/pdf', data: 'JVBERi0=' },
+        provision: {
+          type: 'permit',
+          ...(period ? { period } : {}),
+          actor: actors.map((reference) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference } })),
+          purpose: purposes.map((code) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code })),
+          code: chosenCategories.map((code) => ({ coding: [{ system: SHARE, code }] })),
+        },
+      };
+      const stored = await created(practiceToken, consent);
+      consents.push({
+        id: stored.id as string,
+        patient,
+        actors,
+        categories: chosenCategories,
+        purposes,
+        ...(period?.start ? { start: dayStart(period.start) } : {}),
+        ...(period?.end ? { end: dayEnd(period.end) } : {}),
+        active,
+      });
+    }
+
+    const subjects = patients.map(ref).join(',');
+    const ids = new Set(facts.map((f) => f.ref));
+
+    const checkCaller = async (caller: CallerFact, purpose: string, expected: (fact: ResourceFact) => boolean, label: string) => {
+      const headers = { 'X-Purpose-Of-Use': purpose };
+      const client = fhirClient(t, caller.token, headers);
+      const visible = new Set(facts.filter(expected).map((f) => f.ref));
+      const context = { seed, caller: label, purpose };
+
+      // read, vread, instance history, one by one; and the same reads as one batch.
+      for (const fact of facts) {
+        const want = visible.has(fact.ref) ? 200 : 404;
+        const got = {
+          read: (await client.get(fact.ref)).status,
+          vread: (await client.get(`${fact.ref}/_history/1`)).status,
+          history: (await client.get(`${fact.ref}/_history`)).status,
+        };
+        expect({ ...context, resource: fact.ref, ...got }).toEqual({ ...context, resource: fact.ref, read: want, vread: want, history: want });
+      }
+      const batch = (await client.post('', { resourceType: 'Bundle', type: 'batch', entry: facts.map((f) => ({ request: { method: 'GET', url: f.ref } })) })).body as Bundle;
+      expect({ ...context, batch: batch.entry?.map((e) => e.response?.status?.split(' ')[0]) }).toEqual({
+        ...context,
+        batch: facts.map((f) => (visible.has(f.ref) ? '200' : '404')),
+      });
+
+      // search (paged small, so paging is exercised), _total, _summary=count, _include, per type.
+      for (const type of ['Patient', ...TYPES]) {
+        const want = sorted(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.ref));
+        const query = type === 'Patient' ? `Patient?_id=${patients.map((p) => p.id).join(',')}` : `${type}?subject=${subjects}`;
+        const found = await allEntries(caller.token, `${query}&_count=4&_total=accurate`, headers, 'match');
+        expect({ ...context, type, found: sorted(found.refs), total: found.total }).toEqual({ ...context, type, found: want, total: want.length });
+        const count = (await client.get(`${query}&_summary=count`)).body as Bundle;
+        expect({ ...context, type, count: count.total }).toEqual({ ...context, type, count: want.length });
+        if (type !== 'Patient') {
+          const included = await allEntries(caller.token, `${query}&_include=${type}:subject&_count=1000`, headers, 'include');
+          const subjectsOfMatches = new Set(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.subject));
+          expect({ ...context, type, included: sorted(included.refs) }).toEqual({ ...context, type, included: sorted([...subjectsOfMatches].filter((p) => visible.has(p))) });
+        }
+      }
+      // _revinclude from the clients.
+      const revinclude = await allEntries(caller.token, `Patient?_id=${patients.map((p) => p.id).join(',')}&${TYPES.map((type) => `_revinclude=${type}:subject`).join('&')}&_count=1000`, headers, 'include');
+      expect({ ...context, revinclude: sorted(revinclude.refs) }).toEqual({ ...context, revinclude: sorted(facts.filter((f) => f.type !== 'Patient' && visible.has(f.ref)).map((f) => f.ref)) });
+
+      // type and system history (deletions and other seeds' resources left out of the comparison).
+      for (const type of TYPES) {
+        const history = await allEntries(caller.token, `${type}/_history?_count=50`, headers);
+        expect({ ...context, type, history: sorted(history.refs.filter((r) => ids.has(r))) }).toEqual({
+          ...context,
+          type,
+          history: sorted(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.ref)),
+        });
+      }
+      const system = await allEntries(caller.token, '_history?_count=200', headers);
+      expect({ ...context, system: sorted(system.refs.filter((r) => ids.has(r))) }).toEqual({ ...context, system: sorted(visible) });
+
+      // $summary of each client: the Patient when visible, and the visible resources whose subject it is.
+      for (const patient of patients) {
+        const res = await client.get(`Patient/${patient.id}/$summary`);
+        if (!visible.has(ref(patient))) {
+          expect({ ...context, summary: ref(patient), status: res.status }).toEqual({ ...context, summary: ref(patient), status: 404 });
+          continue;
+        }
+        const entries = ((res.body as Bundle).entry ?? []).slice(1).map((e) => ref(e.resource as Resource));
+        expect({ ...context, summary: ref(patient), entries: sorted(entries) }).toEqual({
+          ...context,
+          summary: ref(patient),
+          entries: sorted(facts.filter((f) => visible.has(f.ref) && (f.type === 'Patient' ? f.ref === ref(patient) : f.subject === ref(patient))).map((f) => f.ref)),
+        });
+      }
+    };
+
+    const checkEveryone = async () => {
+      for (const caller of callers) {
+        await checkCaller(caller, 'TREAT', (f) => expectedVisible(caller, f, consents, 'TREAT'), caller.name);
+      }
+      const [first] = callers as [CallerFact];
+      await checkCaller(first, 'HPAYMT', (f) => expectedVisible(first, f, consents, 'HPAYMT'), first.name);
+      // The client: its own compartment, never a psychotherapy note.
+      const own = ref(patients[0] as Patient);
+      const self: CallerFact = { name: 'the client', token: clientToken, names: [] };
+      await checkCaller(self, 'TREAT', (f) => f.clients.includes(own) && (f.type === 'Patient' || f.category !== NOTES), 'the client');
+    };
+
+    await checkEveryone();
+    // Revoke a consent in force and check again: the permitted set shrinks on the very next request.
+    const revoked = consents.find(inForce);
+    if (revoked) {
+      const current = (await fhirClient(t, practiceToken).get(`Consent/${revoked.id}`)).body as Consent;
+      expect((await fhirClient(t, practiceToken).put(`Consent/${revoked.id}`, { ...current, status: 'inactive' })).status).toBe(200);
+      revoked.active = false;
+      await checkEveryone();
+    }
+  }, 300_000);
+});
