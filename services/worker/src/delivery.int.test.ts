@@ -215,7 +215,7 @@ describe('delivery', () => {
     await env.subscribe('/hook/burst', { filters: ['Task?owner=Organization/burst'] });
     await Promise.all(Array.from({ length: 500 }, () => createTask('Organization/burst')));
     const committed = Date.now();
-    await env.receiver.waitFor(() => env.receiver.events('/hook/burst').length >= 500, 40_000);
+    await env.receiver.waitFor(() => env.receiver.events('/hook/burst').length >= 500, 80_000);
     const received = env.receiver.events('/hook/burst');
     const seconds = (Math.max(...received.map((n) => n.receivedAt)) - committed) / 1000;
     process.stdout.write(`burst: 500 notifications delivered in ${seconds.toFixed(2)} s after the last commit (${(500 / seconds).toFixed(0)}/s)\n`);
@@ -226,7 +226,7 @@ describe('delivery', () => {
       FROM subscription_event e JOIN resource_version rv ON rv.resource_type = 'Task' AND rv.id = e.resource_id
       WHERE rv.content -> 'owner' ->> 'reference' = 'Organization/burst'`);
     process.stdout.write(`burst stages (p50): commit -> numbered ${Number(rows[0]?.numbering).toFixed(0)} ms, numbered -> settled ${Number(rows[0]?.settling).toFixed(0)} ms\n`);
-  });
+  }, 90_000);
 });
 
 describe('failures', () => {
