@@ -6,9 +6,11 @@
  *   never reaches the partner with its first body;
  * - an organization without consent that subscribes to everything hears nothing: no notification, no event numbers or
  *   timestamps in `$events`, and no AuditEvents about it in the client's audit trail;
- * - endpoints the server must never call (cloud metadata, private networks) are refused when the Subscription is written.
+ * - endpoints the server must never call (cloud metadata, private networks) are refused when the Subscription is written;
+ * - the consent topic reaches whoever may read the Consent: the custodian's systems, and a partner for the Consents
+ *   naming it.
  */
-import { buildSharingConsent } from '@carecircle/consent';
+import { buildSharingConsent, type ShareCategory } from '@carecircle/consent';
 import { createLogger } from '@carecircle/log';
 import { buildBackportSubscription, type SubscriptionFacts } from '@carecircle/notify';
 import { createTestApp, fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
@@ -166,23 +168,35 @@ test.each([
   expect(JSON.stringify(mine)).not.toContain(new URL(endpoint).hostname);
 });
 
-test("the consent topic: the custodian's own systems hear of a client's consents and their revocation; other partners do not", async () => {
+test("the consent topic: the custodian's systems hear of every consent of their client, a partner of the ones naming it (revocation included), of no other", async () => {
   const custodianView = await subscribe(practiceToken, '/practice/consents', TOPIC('consent'), { filters: [`Consent?patient=Patient/${client.id}`] });
   const partnerView = await subscribe(clinicToken, '/clinic/consents', TOPIC('consent'));
-  const given = await fhirClient(t, practiceToken).post('Consent', {
-    ...buildSharingConsent({ patient: `Patient/${client.id}`, custodian: practice, recipients: [stranger], categories: ['progress'] }),
-    sourceAttachment: { contentType: 'application/pdf', data: 'JVBERi0=' },
-  });
-  expect(given.status).toBe(201);
-  const consent = given.body as Consent;
-  expect((await fhirClient(t, practiceToken).put(`Consent/${consent.id}`, { ...consent, status: 'inactive' })).status).toBe(200);
-  await receiver.waitFor('both consent notifications', () => (receiver.events('/practice/consents').length >= 2 ? true : undefined));
-  const focus = receiver.events('/practice/consents').map((r) => r.bundle.entry?.[1]?.fullUrl);
-  expect(focus).toEqual([`${t.services.config.fhirBaseUrl}/Consent/${consent.id}`, `${t.services.config.fhirBaseUrl}/Consent/${consent.id}`]);
+  const give = async (recipient: string, category: ShareCategory) => {
+    const res = await fhirClient(t, practiceToken).post('Consent', {
+      ...buildSharingConsent({ patient: `Patient/${client.id}`, custodian: practice, recipients: [recipient], categories: [category] }),
+      sourceAttachment: { contentType: 'application/pdf', data: 'JVBERi0=' },
+    });
+    expect(res.status).toBe(201);
+    const consent = res.body as Consent;
+    expect((await fhirClient(t, practiceToken).put(`Consent/${consent.id}`, { ...consent, status: 'inactive' })).status).toBe(200);
+    return consent;
+  };
+  const forStranger = await give(stranger, 'progress');
+  const forClinic = await give(clinic, 'treatment-goals');
+  const base = t.services.config.fhirBaseUrl;
+  await receiver.waitFor('the custodian notifications', () => (receiver.events('/practice/consents').length >= 4 ? true : undefined));
+  expect(receiver.events('/practice/consents').map((r) => r.bundle.entry?.[1]?.fullUrl)).toEqual([
+    `${base}/Consent/${forStranger.id}`,
+    `${base}/Consent/${forStranger.id}`,
+    `${base}/Consent/${forClinic.id}`,
+    `${base}/Consent/${forClinic.id}`,
+  ]);
+  // The clinic hears of the consent naming it, given and revoked; a consent naming someone else is none of its business.
+  await receiver.waitFor('the partner notifications', () => (receiver.events('/clinic/consents').length >= 2 ? true : undefined));
   await new Promise((r) => setTimeout(r, 1000));
-  // A consent naming someone else is none of the clinic's business: not even its number.
-  expect(JSON.stringify(receiver.received.filter((r) => r.path === '/clinic/consents'))).not.toContain(consent.id);
+  expect(receiver.events('/clinic/consents').map((r) => r.bundle.entry?.[1]?.fullUrl)).toEqual([`${base}/Consent/${forClinic.id}`, `${base}/Consent/${forClinic.id}`]);
+  expect(JSON.stringify(receiver.received.filter((r) => r.path === '/clinic/consents'))).not.toContain(forStranger.id);
   const partnerEvents = await eventsOf(clinicToken, partnerView);
-  expect(partnerEvents.parameter?.some((p) => p.name === 'notification-event')).toBe(false);
+  expect(partnerEvents.parameter?.find((p) => p.name === 'events-since-subscription-start')?.valueString).toBe('2');
   expect(custodianView.status).toBe('active');
 });
