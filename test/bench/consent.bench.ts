@@ -1,15 +1,20 @@
 /**
  * What consent enforcement costs, and how long a revocation takes to bite.
  *
- * 1. A search returning 100 of a client's resources, over HTTP, by: the operator (no access policy at all), the
- *    custodian practice (custodianship in SQL), and a partner clinic (consent grants read fresh, applied in SQL, plus
- *    the AuditEvent written before the answer) — beside a raw PostgreSQL query fetching the same 100 rows.
- * 2. The revocation window: a partner reads, the client revokes, the partner's very next request must be refused;
+ * 1. A search returning 100 of a client's resources, over HTTP, by: the operator (no access policy, but the
+ *    disclosure audited), the custodian practice (custodianship in SQL), and a partner clinic (each candidate row
+ *    checked against the consent-grant index in SQL, plus the AuditEvent written before the answer) — beside a raw
+ *    PostgreSQL query fetching the same 100 rows.
+ * 2. The same partner search, and a partner's read of one resource, when 1 client and when 1,500 more clients have
+ *    consented to that partner: the grants are looked up per candidate row, so the cost must not grow with the number
+ *    of consenting clients.
+ * 3. The revocation window: a partner reads, the client revokes, the partner's very next request must be refused;
  *    repeated, counting requests served after a revocation had committed.
  *
  *   npm run bench   (needs PostgreSQL and Redis like the tests)
  */
 import type { AddressInfo } from 'node:net';
+import { accessSettingsFrom, createServerRepository } from '@carecircle/access';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { createTestApp, logInUser, registerApp, registerSystemClient } from '@carecircle/api/testing';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
@@ -18,6 +23,8 @@ import pg from 'pg';
 const CONCURRENCY = 8;
 const SEARCHES = 400;
 const REVOCATIONS = 25;
+/** Clients besides the first who consent to the same partner in part 2. */
+const MORE_CLIENTS = 1500;
 
 async function timed(ops: number, op: () => Promise<void>): Promise<number> {
   let started = 0;
@@ -65,9 +72,11 @@ async function main(): Promise<void> {
 
     const query = `Observation?subject=Patient/${client.id}&_count=100`;
     const check = await call(partnerToken, 'GET', query);
-    if ((check.body as { entry?: unknown[] }).entry?.length !== 100) {
+    const entries = (check.body as { entry?: Array<{ resource: { id: string } }> }).entry ?? [];
+    if (entries.length !== 100) {
       throw new Error('partner does not see the 100 consented resources');
     }
+    const one = `Observation/${entries[0]?.resource.id}`;
     const rawRate = await timed(SEARCHES, async () => {
       await raw.query(
         `SELECT content FROM resource_version WHERE resource_type = 'Observation' AND superseded_xid IS NULL AND NOT deleted
@@ -76,16 +85,42 @@ async function main(): Promise<void> {
       );
     });
     const rates: [string, number][] = [];
-    for (const [who, token] of [['operator (no policy)', admin], ['custodian (custodianship)', practiceToken], ['partner (consent + audit)', partnerToken]] as const) {
+    for (const [who, token] of [['operator (no policy, audited)', admin], ['custodian (custodianship)', practiceToken], ['partner (consent + audit)', partnerToken]] as const) {
       rates.push([who, await timed(SEARCHES, async () => void (await call(token, 'GET', query)))]);
     }
+    const ms = (rate: number) => ((CONCURRENCY * 1000) / rate).toFixed(2);
     process.stdout.write(`\nSearch returning 100 resources (concurrency ${CONCURRENCY}, ${SEARCHES} searches each)\n\n`);
     process.stdout.write('| caller | searches/s | ms per search (1/rate x concurrency) | vs raw SQL | vs operator |\n|---|---|---|---|---|\n');
-    process.stdout.write(`| raw SQL, same 100 rows | ${rawRate.toFixed(0)} | ${((CONCURRENCY * 1000) / rawRate).toFixed(2)} | 1.000 | |\n`);
+    process.stdout.write(`| raw SQL, same 100 rows | ${rawRate.toFixed(0)} | ${ms(rawRate)} | 1.000 | |\n`);
     const operator = rates[0]?.[1] ?? 1;
     for (const [who, rate] of rates) {
-      process.stdout.write(`| ${who} | ${rate.toFixed(0)} | ${((CONCURRENCY * 1000) / rate).toFixed(2)} | ${(rate / rawRate).toFixed(3)} | ${(rate / operator).toFixed(3)} |\n`);
+      process.stdout.write(`| ${who} | ${rate.toFixed(0)} | ${ms(rate)} | ${(rate / rawRate).toFixed(3)} | ${(rate / operator).toFixed(3)} |\n`);
     }
+
+    // Part 2: the same partner requests with 1 consenting client, then with MORE_CLIENTS more.
+    const partnerCost = async () => ({
+      search: await timed(SEARCHES, async () => void (await call(partnerToken, 'GET', query))),
+      read: await timed(SEARCHES, async () => void (await call(partnerToken, 'GET', one))),
+    });
+    const single = await partnerCost();
+    const writer = createServerRepository(t.services.db, accessSettingsFrom(t.services.config));
+    let made = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (made < MORE_CLIENTS) {
+          made++;
+          const other = (await writer.create(buildPatient({ managingOrganization: { reference: practice } }))).resource;
+          await writer.create(buildObservation(other.id as string, { meta: { tag: [{ system: SHARE_CATEGORY_SYSTEM, code: 'progress' }] } }));
+          await writer.create(buildSharingConsent({ patient: `Patient/${other.id}`, custodian: practice, recipients: [partner], categories: ['progress', 'treatment-goals'] }));
+        }
+      }),
+    );
+    await raw.query('ANALYZE');
+    const many = await partnerCost();
+    process.stdout.write(`\nPartner cost by number of clients consenting to it (concurrency ${CONCURRENCY}, ${SEARCHES} requests each)\n\n`);
+    process.stdout.write('| consenting clients | search of 100: ms | read of 1: ms | raw SQL search: ms |\n|---|---|---|---|\n');
+    process.stdout.write(`| 1 | ${ms(single.search)} | ${ms(single.read)} | ${ms(rawRate)} |\n`);
+    process.stdout.write(`| ${1 + MORE_CLIENTS} | ${ms(many.search)} | ${ms(many.read)} | ${ms(rawRate)} |\n`);
 
     // Revocation window.
     const goal = (await call(practiceToken, 'POST', 'Goal', { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'x' }, subject: { reference: `Patient/${client.id}` } })).body;

@@ -215,12 +215,13 @@ async function describedLabels(tx: Queryable, record: Resource): Promise<Meta[]>
   if (targets.length === 0) {
     return [];
   }
+  // One index lookup per target (the latest version with content), whatever the size of the table.
   const { rows } = await tx.query<{ meta: Meta | null }>(sql`
-    SELECT DISTINCT ON (rv.resource_type, rv.id) rv.content -> 'meta' AS meta FROM resource_version rv
-    WHERE (rv.resource_type, rv.id) IN (
-        SELECT * FROM unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]))
-      AND rv.content IS NOT NULL
-    ORDER BY rv.resource_type, rv.id, rv.version_id DESC`);
+    SELECT latest.meta FROM unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]) AS target(type, id)
+    CROSS JOIN LATERAL (
+      SELECT rv.content -> 'meta' AS meta FROM resource_version rv
+      WHERE rv.resource_type = target.type AND rv.id = target.id AND rv.content IS NOT NULL
+      ORDER BY rv.version_id DESC LIMIT 1) latest`);
   return rows.flatMap((row) => (row.meta ? [row.meta] : []));
 }
 

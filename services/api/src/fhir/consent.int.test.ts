@@ -210,6 +210,8 @@ describe('disclosure before, during and after consent', () => {
     // The recipient reads the consent that names it (it knows what it may see); another clinic does not.
     expect((await as(obgynToken).get(`Consent/${consent.id}`)).status).toBe(200);
     expect((await as(urologyToken).get(`Consent/${consent.id}`)).status).toBe(404);
+    expect((await searchAll(obgynToken, `Consent?actor=${obgyn}`)).map(ref)).toContain(ref(consent));
+    expect(await searchAll(urologyToken, `Consent?patient=${ref(client)}`)).toEqual([]);
 
     const observations = await searchAll(obgynToken, `Observation?subject=${ref(client)}&_count=1`);
     expect(observations.map(ref).sort()).toEqual(
