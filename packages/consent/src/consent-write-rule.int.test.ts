@@ -1,9 +1,9 @@
 import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
-import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, listMigrations, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { Coding, Consent, Meta, Observation, Organization, Provenance, Resource } from '@medplum/fhirtypes';
 import { buildSharingConsent, SHARING_CONSENT_PROFILE, type SharingConsentFacts } from './consent-builders';
-import { indexConsentGrants } from './consent-grant-index';
+import { grantRowsOf, indexConsentGrants } from './consent-grant-index';
 import { checkSharingConsent } from './consent-write-rule';
 import { ACT_CODE_SYSTEM, CONFIDENTIALITY_SYSTEM, SHARE_CATEGORY_SYSTEM } from './share-category';
 import { applyShareLabels } from './share-labels';
@@ -290,6 +290,29 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
       const refusal = await refusalOf(repo.update({ ...consentFor({ categories: ['mental-health'] }), id: resource.id!, status: 'bogus' } as unknown as Consent));
       expect(refusal.status).toBe(400);
       expect(await grantRows(resource.id!)).toEqual(before);
+    });
+
+    test('the migration fills the index for consents stored before it with exactly the rows the write rule writes', async () => {
+      const unindexed = createRepository(db, fullAccess, { writeRules: [applyShareLabels, checkSharingConsent] });
+      const stored = [
+        (await unindexed.create(consentFor({ recipients: [partner, practitioner], period: { start: '2026-05', end: '2027' } }))).resource,
+        (await unindexed.create(consentFor({ categories: ['trauma-history'], purposes: ['HPAYMT', 'TREAT'], period: { end: '2026-06-30T12:00:00+02:00' } }))).resource,
+        (await unindexed.create(consentFor({ status: 'inactive' }))).resource,
+      ];
+      const migration = listMigrations().find((name) => name.endsWith('consent-grant.sql'))!;
+      await db.query(sql`DROP TABLE consent_grant`);
+      await db.query(sql`DELETE FROM schema_migration WHERE name = ${migration}`);
+      await migrate(db);
+      for (const consent of stored) {
+        const { rows } = await db.query<{ row: string }>(sql`
+          SELECT concat_ws(' ', patient, actor, purpose, category, to_char(period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS'),
+                           to_char(period_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')) AS row
+          FROM consent_grant WHERE consent_id = ${consent.id!} ORDER BY row`);
+        const expected = grantRowsOf(consent)
+          .map((r) => [r.patient, r.actor, r.purpose, r.category, r.periodStart?.slice(0, 19), r.periodEnd?.slice(0, 19)].filter(Boolean).join(' '))
+          .sort();
+        expect(rows.map((r) => r.row)).toEqual(expected);
+      }
     });
   });
 });
