@@ -8,6 +8,7 @@
  * This module is pure: it decides over consents already read. The repository applies the same rule in SQL (see
  * consent-policy.ts) so that searches are limited before paging and counting; the table tests here pin the rule.
  */
+import { SUPPORTED_PURPOSES_OF_USE } from '@carecircle/auth';
 import type { Consent, ConsentProvision } from '@medplum/fhirtypes';
 import { isShareCategory, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM, type ShareCategory } from './share-category';
 
@@ -15,10 +16,10 @@ export const PURPOSE_OF_USE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-A
 export const DEFAULT_PURPOSE = 'TREAT';
 
 /**
- * The v3-ActReason purposes of use this server supports (DESIGN.md, "Purpose of use"): what a caller may state and
- * what a consent may permit.
+ * The v3-ActReason purposes of use this server supports (DESIGN.md, "Purpose of use"): what a caller may state (the
+ * one list, in @carecircle/auth) and so what a consent may permit.
  */
-export const PURPOSES_OF_USE: ReadonlySet<string> = new Set(['TREAT', 'ETREAT', 'CAREMGT', 'HPAYMT', 'HOPERAT', 'PATRQT', 'PUBHLTH', 'HRESCH']);
+export const PURPOSES_OF_USE: ReadonlySet<string> = new Set<string>(SUPPORTED_PURPOSES_OF_USE);
 export const RECIPIENT_ROLE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 export const RECIPIENT_ROLE = 'IRCP';
 
