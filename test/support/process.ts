@@ -6,7 +6,6 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const API_MAIN = join(ROOT, 'services', 'api', 'src', 'main.ts');
 
 export interface RunningProcess {
@@ -30,10 +29,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `services/api/src/main.ts` with `env` and waits until it prints that it is running (or exits). */
+/**
+ * Starts `services/api/src/main.ts` with `env`, the way `npm start` and the container run it (Node with the tsx loader,
+ * no wrapper process between the signal and the server), and waits until it prints that it is running (or exits).
+ */
 export async function startCareCircle(env: Record<string, string>): Promise<RunningProcess> {
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(TSX, [API_MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', API_MAIN], {
+    cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
