@@ -1,7 +1,9 @@
 /**
  * `_include` and `_revinclude`: the resources a page of matches points at, and the resources pointing at the page.
  * Each is read in the same view as the page (current rows, or the snapshot of page 1) and under the policy's
- * visibility for ITS own type; types the caller may not search are left out. Each resource appears once overall.
+ * visibility for ITS own type. A type the request names (every `_revinclude`, an `_include` with a target type) must be
+ * one the caller may search (403 otherwise, like a search of it); the possible targets of an `_include` that names no
+ * type are limited to the types the caller may search. Each resource appears once overall.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -30,6 +32,9 @@ export async function loadIncluded(
   include: IncludeRequest[],
   revinclude: IncludeRequest[],
 ): Promise<Resource[]> {
+  for (const named of [...include.flatMap((i) => (i.targetType ? [i.targetType] : [])), ...revinclude.map((r) => r.resourceType)]) {
+    ctx.policy.assertInteraction('search', named);
+  }
   if (matches.length === 0) {
     return [];
   }
@@ -63,9 +68,6 @@ export async function loadIncluded(
   const searchedType = matches[0]!.resourceType;
   const ids = matches.map((m) => m.id);
   for (const source of revinclude) {
-    if (!maySearch(ctx, source.resourceType)) {
-      continue;
-    }
     const { rows } = await q.query<{ content: Resource }>(sql`
       SELECT rv.content FROM resource_version rv
       WHERE rv.resource_type = ${source.resourceType} AND NOT rv.deleted AND ${versionCurrentIn(view)}

@@ -160,11 +160,11 @@ describe('scopes', () => {
     expect((await as(token).post('Patient', buildPatient())).status).toBe(403);
   });
 
-  test('_revinclude of a type outside the scopes adds nothing (as _include), and never another practice’s resources', async () => {
+  test('_revinclude of a type outside the scopes is 403, and never shows another practice’s resources', async () => {
     const b = await registerSystemClient(t, pb1.managingOrganization?.reference as string, 'system/Patient.rs');
     const res = await as(await b.token()).get('Patient?_revinclude=Observation:subject');
-    expect(res.status).toBe(200);
-    expect(refs(res.body as Bundle)).toEqual([`Patient/${pb1.id}`]);
+    expect(res.status).toBe(403);
+    expect((res.body as OperationOutcome).resourceType).toBe('OperationOutcome');
     const wide = await as(tokens.practiceBReadOnly).get('Patient?_revinclude=Observation:subject');
     expect(refs(wide.body as Bundle)).toEqual([`Observation/${obsPb1.id}`, `Patient/${pb1.id}`].sort());
   });
@@ -187,11 +187,14 @@ describe('scopes', () => {
     expect(await countPb1()).toBe(before);
   });
 
-  test('_include of a type outside the scopes adds nothing', async () => {
+  test('_include naming a type outside the scopes is 403; an _include naming none adds only types in scope', async () => {
     const b = await registerSystemClient(t, pb1.managingOrganization?.reference as string, 'system/Observation.rs');
     const token = await b.token();
+    const named = await as(token).get('Observation?_include=Observation:subject:Patient');
+    expect(named.status).toBe(403);
     const res = await as(token).get('Observation?_include=Observation:subject');
     expect(res.status).toBe(200);
+    expect(refs(res.body as Bundle)).toContain(`Observation/${obsPb1.id}`);
     expect(refs(res.body as Bundle).some((r) => r.startsWith('Patient/'))).toBe(false);
   });
 });
