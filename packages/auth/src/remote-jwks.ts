@@ -2,7 +2,7 @@
  * JWK Sets fetched from clients' `jwks_uri`, cached per process. A kid not in the cached set triggers one refetch
  * (the client rotated its keys), at most every few seconds per URI so forged kids cannot make us hammer the client.
  *
- * Where a `jwks_uri` may point is checked twice (network-address.ts): at registration (scheme, IP literals, names
+ * Where a `jwks_uri` may point is checked twice (@carecircle/net): at registration (scheme, IP literals, names
  * that are loopback or metadata by definition) and at every fetch, where the name is resolved by our own lookup that
  * refuses private, link-local, metadata and reserved addresses before the socket connects. https only; http and
  * loopback only outside production (local development and tests). Redirects are not followed.
@@ -10,8 +10,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Config } from '@carecircle/config';
+import { bareHost, checkedLookup, classifyAddress, classifyHost, isAllowedKind, type AddressRules } from '@carecircle/net';
 import { jwksSchema, type Jwks } from './client-jwks';
-import { bareHost, checkedLookup, classifyAddress, classifyHost, isAllowedKind, type AddressRules } from './network-address';
 
 const CACHE_MS = 5 * 60 * 1000;
 const MIN_REFETCH_MS = 1000;

@@ -4,7 +4,6 @@
  * and job schemas the worker and the API share.
  */
 export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDecision } from './delivery-gate';
-export { classifyAddress, classifyHost, isAllowedAddress, type AddressKind, type AddressRules } from './endpoint-address';
 export {
   buildNotificationBundle,
   buildStatusBundle,

@@ -6,7 +6,7 @@
 import { parseSearchRequest, type SearchRequest } from '@medplum/core';
 import type { Element, Extension, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
-import { classifyHost, type AddressKind } from './endpoint-address';
+import { classifyHost, isAllowedKind } from '@carecircle/net';
 import { findTopic, findTrigger, type SubscriptionTopicDefinition } from './topics';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -55,7 +55,7 @@ export interface EndpointRules {
   /**
    * Accept endpoints on loopback addresses (127.0.0.0/8, ::1, localhost), over `http:` too: development and tests
    * only. Default false: https to public addresses only. Private, link-local, metadata, multicast and reserved
-   * addresses are refused either way (endpoint-address.ts).
+   * addresses are refused either way (@carecircle/net).
    */
   allowLoopbackHttp?: boolean;
 }
@@ -184,11 +184,12 @@ export function checkEndpoint(endpoint: unknown, rules: EndpointRules = {}): URL
   if (url.username || url.password) {
     fail(unprocessable('The endpoint may not carry credentials; use channel.header', 'Subscription.channel.endpoint'));
   }
-  const kind: AddressKind | undefined = classifyHost(url.hostname);
-  const loopbackAllowed = kind === 'loopback' && rules.allowLoopbackHttp === true;
-  if (kind !== undefined && kind !== 'public' && !loopbackAllowed) {
+  const kind = classifyHost(url.hostname);
+  const addressRules = { allowLoopback: rules.allowLoopbackHttp === true };
+  if (kind !== undefined && !isAllowedKind(kind, addressRules)) {
     fail(unprocessable(`The endpoint may not be a ${kind} address`, 'Subscription.channel.endpoint'));
   }
+  const loopbackAllowed = kind === 'loopback' && addressRules.allowLoopback;
   if (url.protocol === 'https:' || (url.protocol === 'http:' && loopbackAllowed)) {
     return url;
   }

@@ -3,25 +3,19 @@
  * 2xx is success, redirects are not followed, a timeout bounds every attempt, at most `maxResponseBytes` of the answer
  * are read (and then discarded: we never need it), 410 means "gone", and 429/503 may say when to retry.
  *
- * And where it may connect (server-side request forgery, see @carecircle/notify endpoint-address.ts): an IP-literal
- * host is checked before anything is sent; a name is resolved by this client's own lookup, which checks EVERY address
- * the name resolves to and hands the socket only checked addresses, so the connection goes where the check looked (a
- * name that resolves to a public address for the check and to 127.0.0.1 for the connection gains nothing). Built on
- * node:http / node:https for that lookup hook; one keep-alive agent per scheme, closed with the client.
+ * And where it may connect (server-side request forgery, see @carecircle/net): an IP-literal host is checked before
+ * anything is sent; a name is resolved by the checked lookup, which checks EVERY address the name resolves to and
+ * hands the socket only checked addresses, so the connection goes where the check looked (a name that resolves to a
+ * public address for the check and to 127.0.0.1 for the connection gains nothing). Built on node:http / node:https for
+ * that lookup hook; one keep-alive agent per scheme, closed with the client.
  */
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import {
-  classifyAddress,
-  EVENT_ID_HEADER,
-  isAllowedAddress,
-  parseRetryAfter,
-  SIGNATURE_HEADER,
-  signNotification,
-  type AddressRules,
-} from '@carecircle/notify';
+import { bareHost, checkedLookup, classifyAddress, FORBIDDEN_ADDRESS, isAllowedKind, type AddressRules, type Resolver } from '@carecircle/net';
+import { EVENT_ID_HEADER, parseRetryAfter, SIGNATURE_HEADER, signNotification } from '@carecircle/notify';
+
+export type { Resolver } from '@carecircle/net';
 
 export interface WebhookRequest {
   endpoint: URL;
@@ -49,16 +43,8 @@ export interface WebhookClient {
   close(): void;
 }
 
-/** The error a refused address ends a connection attempt with. */
-const FORBIDDEN_ADDRESS = 'ERR_NOTIFY_FORBIDDEN_ADDRESS';
-
-/** Resolves a host name to all its addresses (the system resolver by default; tests supply their own). */
-export type Resolver = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
-
-const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
-
-/** A client that connects only to addresses `rules` allow. */
-export function createWebhookClient(rules: AddressRules, resolve: Resolver = systemResolver): WebhookClient {
+/** A client that connects only to addresses `rules` allow, resolving names with `resolve` (the system resolver by default). */
+export function createWebhookClient(rules: AddressRules, resolve?: Resolver): WebhookClient {
   const lookup = checkedLookup(rules, resolve);
   const agents = {
     http: new HttpAgent({ keepAlive: true, lookup }),
@@ -73,33 +59,6 @@ export function createWebhookClient(rules: AddressRules, resolve: Resolver = sys
   };
 }
 
-/**
- * A resolver for sockets: resolves all addresses of the name and fails the connection unless every one is allowed;
- * answers with the checked addresses only.
- */
-export function checkedLookup(rules: AddressRules, resolve: Resolver = systemResolver): LookupFunction {
-  return function lookupChecked(hostname, options, callback) {
-    const all: LookupAllOptions = { all: true, family: options.family ?? 0, ...(options.hints === undefined ? {} : { hints: options.hints }) };
-    resolve(hostname, all, (err, addresses) => {
-      if (err) {
-        callback(err, '', 0);
-        return;
-      }
-      if (addresses.length === 0 || addresses.some((a) => !isAllowedAddress(a.address, rules))) {
-        const refused = Object.assign(new Error('The endpoint resolves to an address notifications may not go to'), { code: FORBIDDEN_ADDRESS });
-        callback(refused, '', 0);
-        return;
-      }
-      if (options.all) {
-        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        return;
-      }
-      const [first] = addresses as [LookupAddress];
-      callback(null, first.address, first.family);
-    });
-  };
-}
-
 async function post(
   request: WebhookRequest,
   rules: AddressRules,
@@ -107,9 +66,10 @@ async function post(
   agents: { http: HttpAgent; https: HttpsAgent },
 ): Promise<WebhookResult> {
   const { endpoint } = request;
-  const host = endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = bareHost(endpoint.hostname);
   // An IP literal never reaches the lookup: check it here.
-  if (classifyAddress(host) !== undefined && !isAllowedAddress(host, rules)) {
+  const literal = classifyAddress(host);
+  if (literal !== undefined && !isAllowedKind(literal, rules)) {
     return { kind: 'failure', status: undefined, retryAfterMs: undefined, reason: 'forbidden address' };
   }
   if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {

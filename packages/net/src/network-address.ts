@@ -1,22 +1,26 @@
 /**
- * Where a subscriber's endpoint may point (server-side request forgery): a rest-hook endpoint is a URL a partner
- * chooses and the worker POSTs to, so without limits a subscription could make the server probe its own network
- * (cloud metadata at 169.254.169.254, Redis on 127.0.0.1:6379, anything on 10/8 ...) and read the answer off the
- * subscription's status. Only public unicast addresses are reachable; loopback too where development allows it
- * (`NOTIFY_ALLOW_LOOPBACK_HTTP`), never private, link-local, metadata, multicast or reserved ranges.
+ * Which addresses the server may connect to when someone else names them (server-side request forgery): a client's
+ * `jwks_uri` the token endpoint fetches, a subscriber's rest-hook endpoint the worker POSTs to. Without limits such a
+ * URL could make the server probe its own network (cloud metadata at 169.254.169.254, Redis on 127.0.0.1:6379,
+ * anything on 10/8 ...) and read the answer off a token response or a subscription's status. Only public unicast
+ * addresses are reachable, loopback too where the caller's rules allow it (development and tests); never private,
+ * link-local, metadata, multicast or reserved ranges.
  *
- * Checked twice: when a Subscription is written (IP literals and names that are loopback by definition) and when the
- * worker connects (every address the name resolves to, and the connection goes to the address that was checked, so a
- * name that re-binds between check and connect gains nothing; see the worker's webhook-client.ts).
+ * Checked twice by every caller: when the URL is accepted ({@link classifyHost}: IP literals and names that are
+ * loopback or metadata by definition) and when connecting (every address the name resolves to, see checked-lookup.ts).
+ * Any notation counts: Node's BlockList matches IPv4-mapped IPv6 (`::ffff:127.0.0.1`, `::ffff:7f00:1`) against the
+ * IPv4 ranges, and the URL parser turns hex, octal and integer IPv4 hosts (`0x7f.1`, `2130706433`) into dotted
+ * decimal before a hostname reaches us.
  */
 import { BlockList, isIP } from 'node:net';
 
-/** What kind of address an IP is, as far as outbound notifications are concerned. */
+/** What kind of address an IP is, as far as outbound connections are concerned. */
 export type AddressKind = 'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved';
 
-/** Whether loopback endpoints are allowed (development and tests only). */
+/** What a caller allows beyond public addresses. */
 export interface AddressRules {
-  allowLoopback?: boolean;
+  /** Loopback (127.0.0.0/8, ::1, localhost names) is reachable: development and tests only, never production. */
+  readonly allowLoopback: boolean;
 }
 
 function blockList(ranges: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[]): BlockList {
@@ -27,7 +31,7 @@ function blockList(ranges: readonly (readonly [string, number, 'ipv4' | 'ipv6'])
   return list;
 }
 
-// Node's BlockList also matches IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) against IPv4 subnets.
+// Checked in this order; Node's BlockList also matches IPv4-mapped IPv6 addresses against the IPv4 subnets.
 const RANGES: readonly (readonly [Exclude<AddressKind, 'public'>, BlockList])[] = [
   ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
   ['unspecified', blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']])],
@@ -69,9 +73,14 @@ const RANGES: readonly (readonly [Exclude<AddressKind, 'public'>, BlockList])[] 
   ],
 ];
 
-/** The kind of `address` (an IPv4 or IPv6 literal, brackets allowed); undefined when it is not an IP address. */
+/** `[::1]` -> `::1`: URL hostnames keep IPv6 brackets, sockets and resolvers want them off. */
+export function bareHost(hostname: string): string {
+  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+}
+
+/** The kind of an IPv4 or IPv6 literal (brackets allowed); undefined when `address` is not an IP address. */
 export function classifyAddress(address: string): AddressKind | undefined {
-  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const bare = bareHost(address);
   const family = isIP(bare);
   if (family === 0) {
     return undefined;
@@ -83,12 +92,6 @@ export function classifyAddress(address: string): AddressKind | undefined {
     }
   }
   return 'public';
-}
-
-/** True when the worker may connect to IP `address` under `rules`. */
-export function isAllowedAddress(address: string, rules: AddressRules = {}): boolean {
-  const kind = classifyAddress(address);
-  return kind === 'public' || (kind === 'loopback' && rules.allowLoopback === true);
 }
 
 /** Host names that are loopback or metadata by definition, whatever a resolver says. */
@@ -111,4 +114,13 @@ export function classifyHost(hostname: string): AddressKind | undefined {
     return 'link-local';
   }
   return undefined;
+}
+
+/**
+ * True when the server may connect to an address of `kind` under `rules`: public always, loopback where the rules
+ * allow it, nothing else. Undefined (not an IP address, or a name not resolved yet) is never allowed by itself: a name
+ * is reachable only through the addresses it resolves to.
+ */
+export function isAllowedKind(kind: AddressKind | undefined, rules: AddressRules): boolean {
+  return kind === 'public' || (kind === 'loopback' && rules.allowLoopback);
 }
