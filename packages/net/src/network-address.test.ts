@@ -35,6 +35,8 @@ describe('classifyAddress', () => {
     ['192.0.2.10', 'reserved'],
     ['64:ff9b::a00:1', 'reserved'],
     ['2002:a00:1::', 'reserved'],
+    ['::127.0.0.1', 'reserved'],
+    ['::ffff:0:a9fe:a9fe', 'reserved'],
     ['8.8.8.8', 'public'],
     ['93.184.215.14', 'public'],
     ['172.32.0.1', 'public'],

@@ -69,6 +69,9 @@ const RANGES: readonly (readonly [Exclude<AddressKind, 'public'>, BlockList])[] 
       ['64:ff9b:1::', 48, 'ipv6'],
       ['2002::', 16, 'ipv6'],
       ['100::', 64, 'ipv6'],
+      // IPv4-compatible (deprecated) and IPv4-translated forms, which BlockList does not match against IPv4 subnets.
+      ['::', 96, 'ipv6'],
+      ['::ffff:0:0:0', 96, 'ipv6'],
     ]),
   ],
 ];
