@@ -1,12 +1,14 @@
-import { createHmac, createPublicKey } from 'node:crypto';
+import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { OperationOutcomeError } from '@medplum/core';
-import { openDatabase } from '@carecircle/store';
+import { openDatabase, sql } from '@carecircle/store';
 import jwt from 'jsonwebtoken';
 import { AccessTokenRejected, issueAccessToken, verifyAccessToken, type AccessTokenSubject } from './access-token';
 import { authenticateBearer } from './authenticate-bearer';
 import { openAuthTestEnv, type AuthTestEnv } from './auth-test-env';
 import { disableClient, registerClient } from './client-registry';
 import { publishedJwks, rotateSigningKey } from './key-rotation';
+import { signingKeysFor } from './auth-deps';
+import { ensureActiveSigningKey } from './signing-keys';
 import { createUser, disableUser } from './user-registry';
 
 let systemSubject: AccessTokenSubject = {
@@ -39,16 +41,42 @@ describe('access tokens', () => {
     await env.close();
   });
 
-  test('carry iss, aud, sub, scope, organization, jti and a bounded lifetime, signed ES384 with a published kid', async () => {
+  test('carry iss, aud, sub, scope, organization, jti and a bounded lifetime, signed RS384 with a published kid', async () => {
     const { accessToken, jti } = await issueAccessToken(env, systemSubject, 300);
     const claims = await verifyAccessToken(env, accessToken);
     expect(claims).toMatchObject({ ...systemSubject, iss: env.config.baseUrl, aud: env.config.fhirBaseUrl, jti });
     expect(claims.exp - claims.iat).toBe(300);
     const header = jwt.decode(accessToken, { complete: true })?.header;
-    expect(header?.alg).toBe('ES384');
+    expect(header?.alg).toBe('RS384');
     const jwks = await publishedJwks(env);
     expect(jwks.keys.map((k) => k.kid)).toContain(header?.kid);
     expect(jwks.keys.every((k) => !('d' in k))).toBe(true);
+  });
+
+  test('a key of the earlier ES384 generation is retired on start and verifies only what it signed, only as ES384', async () => {
+    // A database from before the switch to RS384: its active key is ES384.
+    const legacy = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const kid = `legacy-${randomUUID()}`;
+    const publicJwk = { ...legacy.publicKey.export({ format: 'jwk' }), kid, alg: 'ES384', use: 'sig' };
+    await env.db.query(sql`UPDATE auth_signing_key SET retired_at = now() WHERE retired_at IS NULL`);
+    await env.db.query(sql`
+      INSERT INTO auth_signing_key (kid, alg, private_key, public_jwk)
+      VALUES (${kid}, 'ES384', ${legacy.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()}, ${JSON.stringify(publicJwk)}::jsonb)`);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { ...systemSubject, jti: randomUUID(), iat: now, exp: now + 300, iss: env.config.baseUrl, aud: env.config.fhirBaseUrl };
+    const legacyToken = jwt.sign(claims, legacy.privateKey, { algorithm: 'ES384', keyid: kid });
+
+    await ensureActiveSigningKey(env.db); // as at the first start after the upgrade
+    signingKeysFor(env).invalidate();
+    const { accessToken } = await issueAccessToken(env, systemSubject, 300);
+    expect(jwt.decode(accessToken, { complete: true })?.header).toMatchObject({ alg: 'RS384' });
+    expect(jwt.decode(accessToken, { complete: true })?.header.kid).not.toBe(kid);
+    await expect(verifyAccessToken(env, legacyToken)).resolves.toMatchObject({ sub: systemSubject.sub });
+    // The same key under another algorithm name is refused before any verification.
+    const [, payload, signature] = legacyToken.split('.') as [string, string, string];
+    await expect(verifyAccessToken(env, `${base64url({ alg: 'RS384', typ: 'JWT', kid })}.${payload}.${signature}`)).rejects.toThrow(
+      AccessTokenRejected,
+    );
   });
 
   test('a tampered payload does not verify', async () => {

@@ -1,14 +1,15 @@
 /**
- * Our access tokens: JWTs signed with the active ES384 key (see signing-keys.ts), `iss` our base URL, `aud` the FHIR
- * base. Verification pins the algorithm to ours (no `none`, no HS* keyed with a public key), requires the kid of a
- * key we published, checks issuer, audience and expiry with a bounded clock skew, and validates the claims' shape.
+ * Our access tokens: JWTs signed with the active RS384 key (see signing-keys.ts), `iss` our base URL, `aud` the FHIR
+ * base. Verification pins the algorithm to the one of the key the token's kid names (never `none`, never HS* keyed with
+ * a public key), requires the kid of a key we published, checks issuer, audience and expiry with a bounded clock skew,
+ * and validates the claims' shape.
  */
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { nowSeconds, signingKeysFor, type AuthDeps } from './auth-deps';
 import { SUPPORTED_PURPOSES_OF_USE } from './purpose-of-use';
-import { ACCESS_TOKEN_ALGORITHM } from './signing-keys';
+import { ACCESS_TOKEN_ALGORITHM, isVerifiableAlgorithm } from './signing-keys';
 import { CLOCK_SKEW_SECONDS } from './token-lifetimes';
 
 const REFERENCE = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
@@ -80,18 +81,21 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | '
   if (!decoded || typeof decoded.payload === 'string') {
     throw new AccessTokenRejected('not a JWT');
   }
-  // Checked before any key is looked up: only our algorithm, only a kid we published.
-  if (decoded.header.alg !== ACCESS_TOKEN_ALGORITHM || typeof decoded.header.kid !== 'string') {
+  // Checked before any key is looked up: only our algorithms, only a kid we published.
+  if (!isVerifiableAlgorithm(decoded.header.alg) || typeof decoded.header.kid !== 'string') {
     throw new AccessTokenRejected('unexpected algorithm or missing kid');
   }
   const key = await signingKeysFor(deps).findKey(decoded.header.kid);
   if (!key) {
     throw new AccessTokenRejected('unknown kid');
   }
+  if (key.alg !== decoded.header.alg) {
+    throw new AccessTokenRejected('algorithm does not match the key');
+  }
   let payload: unknown;
   try {
     payload = jwt.verify(token, key.publicKey, {
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      algorithms: [key.alg],
       issuer: deps.config.baseUrl,
       audience: deps.config.fhirBaseUrl,
       clockTolerance: CLOCK_SKEW_SECONDS,

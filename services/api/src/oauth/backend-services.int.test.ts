@@ -95,7 +95,7 @@ describe('SMART Backend Services over HTTP', () => {
     const res = await request(t.app).get('/.well-known/jwks.json').expect(200);
     expect(res.body.keys.length).toBeGreaterThan(0);
     for (const key of res.body.keys) {
-      expect(key).toMatchObject({ kty: 'EC', crv: 'P-384', alg: 'ES384', use: 'sig' });
+      expect(key).toMatchObject({ kty: 'RSA', alg: 'RS384', use: 'sig' });
       expect(key).not.toHaveProperty('d');
     }
   });
