@@ -138,8 +138,9 @@ class ResourceRepository implements Repository {
           return { resource: matches[0] as T, outcome: 'existing' };
         }
       }
-      const current = await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType));
-      if (current) {
+      // A caller-chosen id may exist already (409), or be created concurrently (the lock serialises the two); a fresh
+      // random UUID cannot, and the primary key would refuse it anyway.
+      if (options.id !== undefined && (await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType)))) {
         throw new OperationOutcomeError(conflict('A resource with this id already exists'));
       }
       const stored = await this.store(tx, 'create', resource, id, undefined, 'create');

@@ -6,8 +6,8 @@
 import { conflict, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from './database';
-import { extractSearchIndex, insertSearchIndex } from './search/search-index';
-import { sql, type Sql } from './sql';
+import { extractSearchIndex, searchIndexInserts } from './search/search-index';
+import { join, raw, sql, type Sql } from './sql';
 
 /** The current version of a resource as the write path sees it. */
 export interface CurrentVersion {
@@ -71,19 +71,29 @@ export interface NewVersion {
   kind: ChangeKind;
 }
 
-/** Appends `next` after `previous` (superseding it), indexes it and records the outbox event. */
+/**
+ * Appends `next` after `previous` (superseding it), indexes it and records the outbox event. The version, its index rows
+ * and the outbox row are written by one statement (data-modifying CTEs), so a write costs one round trip, not eight.
+ */
 export async function appendVersion(tx: Queryable, previous: CurrentVersion | undefined, next: NewVersion): Promise<void> {
   if (previous) {
     await tx.query(sql`UPDATE resource_version SET superseded_xid = pg_current_xact_id() WHERE vid = ${previous.vid}`);
   }
-  let vid: number;
+  const index = next.resource ? searchIndexInserts(raw('(SELECT vid FROM version)'), extractSearchIndex(next.resource)) : [];
+  const dependents = [
+    ...index,
+    sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id)
+      VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId})`,
+  ].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
   try {
-    const { rows } = await tx.query<{ vid: number | string }>(sql`
-      INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
-      VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},
-              ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
-      RETURNING vid`);
-    vid = Number(rows[0]!.vid);
+    await tx.query(sql`
+      WITH version AS (
+        INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
+        VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},
+                ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
+        RETURNING vid),
+      ${join(dependents, ',\n      ')}
+      SELECT vid FROM version`);
   } catch (err) {
     if (isUniqueViolation(err)) {
       // Only reachable when another writer slipped past the lock (e.g. a caller's own SERIALIZABLE transaction).
@@ -91,12 +101,6 @@ export async function appendVersion(tx: Queryable, previous: CurrentVersion | un
     }
     throw err;
   }
-  if (next.resource) {
-    await insertSearchIndex(tx, vid, extractSearchIndex(next.resource));
-  }
-  await tx.query(sql`
-    INSERT INTO outbox (kind, resource_type, resource_id, version_id)
-    VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId})`);
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -6,8 +6,7 @@
  */
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Reference, Resource, Timing } from '@medplum/fhirtypes';
-import type { Queryable } from '../database';
-import { sql } from '../sql';
+import { sql, type Sql } from '../sql';
 import { parseDateRange, type DateRange } from './date-range';
 import { parseReferenceTarget } from './reference-target';
 import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
@@ -224,35 +223,41 @@ function isString(value: string | undefined): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** Writes the index rows of version `vid`: one statement per non-empty table. */
-export async function insertSearchIndex(db: Queryable, vid: number, rows: SearchIndexRows): Promise<void> {
+/**
+ * The INSERT statements that write `rows` for the version whose vid `vid` evaluates to (a value, or a subquery over a
+ * CTE of the statement that inserts the version), one per index table that has rows; the caller runs them, typically
+ * as data-modifying CTEs of that one statement.
+ */
+export function searchIndexInserts(vid: Sql, rows: SearchIndexRows): Sql[] {
+  const inserts: Sql[] = [];
   if (rows.strings.length > 0) {
-    await db.query(sql`INSERT INTO search_string (vid, code, value, norm)
+    inserts.push(sql`INSERT INTO search_string (vid, code, value, norm)
       SELECT ${vid}, * FROM unnest(${rows.strings.map((r) => r.code)}::text[], ${rows.strings.map((r) => r.value)}::text[],
         ${rows.strings.map((r) => r.norm)}::text[])`);
   }
   if (rows.tokens.length > 0) {
-    await db.query(sql`INSERT INTO search_token (vid, code, system, value)
+    inserts.push(sql`INSERT INTO search_token (vid, code, system, value)
       SELECT ${vid}, * FROM unnest(${rows.tokens.map((r) => r.code)}::text[], ${rows.tokens.map((r) => r.system)}::text[],
         ${rows.tokens.map((r) => r.value)}::text[])`);
   }
   if (rows.references.length > 0) {
-    await db.query(sql`INSERT INTO search_reference (vid, code, reference, target_type, target_id)
+    inserts.push(sql`INSERT INTO search_reference (vid, code, reference, target_type, target_id)
       SELECT ${vid}, * FROM unnest(${rows.references.map((r) => r.code)}::text[],
         ${rows.references.map((r) => r.reference)}::text[], ${rows.references.map((r) => r.targetType)}::text[],
         ${rows.references.map((r) => r.targetId)}::text[])`);
   }
   if (rows.dates.length > 0) {
-    await db.query(sql`INSERT INTO search_date (vid, code, low, high)
+    inserts.push(sql`INSERT INTO search_date (vid, code, low, high)
       SELECT ${vid}, * FROM unnest(${rows.dates.map((r) => r.code)}::text[], ${rows.dates.map((r) => r.low)}::timestamptz[],
         ${rows.dates.map((r) => r.high)}::timestamptz[])`);
   }
   if (rows.numbers.length > 0) {
-    await db.query(sql`INSERT INTO search_number (vid, code, value)
+    inserts.push(sql`INSERT INTO search_number (vid, code, value)
       SELECT ${vid}, * FROM unnest(${rows.numbers.map((r) => r.code)}::text[], ${rows.numbers.map((r) => r.value)}::numeric[])`);
   }
   if (rows.uris.length > 0) {
-    await db.query(sql`INSERT INTO search_uri (vid, code, value)
+    inserts.push(sql`INSERT INTO search_uri (vid, code, value)
       SELECT ${vid}, * FROM unnest(${rows.uris.map((r) => r.code)}::text[], ${rows.uris.map((r) => r.value)}::text[])`);
   }
+  return inserts;
 }
