@@ -3,13 +3,15 @@
  * measured in the same run on the same database (the same work as bare SQL over `pg`), so the ratio says what the
  * FHIR layer costs on this machine regardless of how fast the machine is.
  *
+ * The caller is a practice's backend system with a real SMART token (scopes and custodianship enforced in SQL, the
+ * normal path for a practice's own clients). One more row searches as the operator (admin token), whose every read of
+ * a client's data is audited: one AuditEvent per client returned, written before the answer.
+ *
  *   npm run bench            (needs PostgreSQL and Redis like the tests; BENCH_SCALE=2 doubles the counts)
  */
-import { randomBytes } from 'node:crypto';
-import { loadConfig } from '@carecircle/config';
-import { createLogger } from '@carecircle/log';
-import { startServer } from '@carecircle/api';
-import { buildPatient, createTestDatabase } from '@carecircle/testing';
+import type { AddressInfo } from 'node:net';
+import { createTestApp, registerSystemClient } from '@carecircle/api/testing';
+import { buildOrganization, buildPatient } from '@carecircle/testing';
 import pg from 'pg';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -40,18 +42,23 @@ function rate(r: Result): number {
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase();
-  const adminToken = randomBytes(32).toString('hex');
-  const config = loadConfig({ DATABASE_URL: database.url, ADMIN_TOKEN: adminToken, PORT: '0', ROLE: 'api', NODE_ENV: 'test' });
-  const server = await startServer(config, createLogger('silent'));
-  const base = `http://127.0.0.1:${server.port}/fhir/R4`;
-  const headers = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/fhir+json' };
-  const raw = new pg.Pool({ connectionString: database.url, max: CONCURRENCY });
+  const t = await createTestApp({ LOG_LEVEL: 'silent' });
+  const server = t.app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir/R4`;
+  const adminHeaders = { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/fhir+json' };
+  const practiceRes = await fetch(`${base}/Organization`, { method: 'POST', headers: adminHeaders, body: JSON.stringify(buildOrganization({ name: 'Practice' })) });
+  const practice = `Organization/${((await practiceRes.json()) as { id: string }).id}`;
+  // Backend-services tokens live 5 minutes: long enough for one run at the default scale.
+  const token = await (await registerSystemClient(t, practice, 'system/*.cruds')).token();
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' };
+  const raw = new pg.Pool({ connectionString: t.services.config.databaseUrl, max: CONCURRENCY });
   await raw.query('CREATE TABLE bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), content jsonb NOT NULL)');
   await raw.query("CREATE INDEX ON bench_raw ((content->'name'->0->>'family'))");
 
   const families = Array.from({ length: 50 }, (_, i) => `Family${i}`);
-  const patient = (i: number) => buildPatient({ name: [{ family: families[i % families.length] as string, given: [`G${i}`] }] });
+  const patient = (i: number) =>
+    buildPatient({ name: [{ family: families[i % families.length] as string, given: [`G${i}`] }], managingOrganization: { reference: practice } });
   const ids: string[] = [];
   const rawIds: string[] = [];
   try {
@@ -89,8 +96,16 @@ async function main(): Promise<void> {
         await raw.query("SELECT content FROM bench_raw WHERE content->'name'->0->>'family' = $1 LIMIT 20", [families[i % families.length]]);
       }),
     ]);
+    results.push([
+      await run('search as operator (20 AuditEvents)', COUNTS.search / 4, async (i) => {
+        await fetch(`${base}/Patient?family=${families[i % families.length]}&_count=20`, { headers: adminHeaders }).then((r) => r.arrayBuffer());
+      }),
+      await run('raw SELECT family, 20', COUNTS.search / 4, async (i) => {
+        await raw.query("SELECT content FROM bench_raw WHERE content->'name'->0->>'family' = $1 LIMIT 20", [families[i % families.length]]);
+      }),
+    ]);
 
-    process.stdout.write(`CareCircle throughput (concurrency ${CONCURRENCY}, PostgreSQL, one process)\n\n`);
+    process.stdout.write(`CareCircle throughput (concurrency ${CONCURRENCY}, PostgreSQL, one process, a practice's system token)\n\n`);
     process.stdout.write('| operation | ops | CareCircle req/s | raw baseline | raw ops/s | CareCircle / raw |\n|---|---|---|---|---|---|\n');
     for (const [ours, baseline] of results) {
       process.stdout.write(
@@ -99,8 +114,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await raw.end();
-    await server.close();
-    await database.drop();
+    await new Promise((resolve) => server.close(resolve));
+    await t.close();
   }
 }
 

@@ -75,9 +75,15 @@ export async function withOneAuditEventPerClient<T>(interaction: AuditedInteract
 /** A recorder writing disclosure and denial AuditEvents for `context.recipient` (or the operator). */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
   async function record(interaction: AuditedInteraction, resources: readonly Resource[]): Promise<void> {
-    for (const [patient, disclosed] of await byClient(context, resources)) {
-      await context.auditRepository.create(auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'));
-    }
+    const events = [...(await byClient(context, resources))].map(([patient, disclosed]) =>
+      auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'),
+    );
+    // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.
+    await context.auditRepository.transaction(async (audit) => {
+      for (const event of events) {
+        await audit.create(event);
+      }
+    });
   }
   const recorder: AccessRecorder = {
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
