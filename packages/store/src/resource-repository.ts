@@ -12,7 +12,8 @@
  * update, patch or delete, whoever asks (405).
  *
  * Every written resource is checked against R4 structure before anything reads it (the policy, the write rules), so
- * each rule sees a well-formed resource; after the rules, the whole validation (profiles included) runs on the result.
+ * each rule sees a well-formed resource; after the rules, the whole validation (profiles included) runs on the result
+ * unless the rules only filled in share labels and no profile is claimed (then the first check covered all of it).
  */
 import { badRequest, conflict, gone, notFound, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { Meta, Resource } from '@medplum/fhirtypes';
@@ -326,12 +327,17 @@ class ResourceRepository implements Repository {
     // Structure first, so the policy and the rules only ever read a well-formed resource (a string where an array
     // belongs would crash them); it judges the caller's own input alone, so it tells a refused caller nothing.
     validateFhirStructure(next);
+    const checked = withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.policy.assertWrite(interaction, next, previous, tx);
     for (const rule of this.ctx.writeRules) {
       await rule(next, previous, tx);
     }
-    validateFhirResource(next);
+    // The whole validation again when a profile is claimed or a rule changed more than the server's own labels: the
+    // structure check above already covers everything else, and revalidating is most of the cost of a large write.
+    if (next.meta?.profile !== undefined || withoutLabels(next) !== checked) {
+      validateFhirResource(next);
+    }
     await appendVersion(tx, current, {
       resourceType: next.resourceType,
       id,
@@ -343,6 +349,11 @@ class ResourceRepository implements Repository {
     });
     return next;
   }
+}
+
+/** `resource` as JSON without `meta.tag` and `meta.security`, the labels write rules fill in. */
+function withoutLabels(resource: Resource): string {
+  return JSON.stringify({ ...resource, meta: { ...resource.meta, tag: undefined, security: undefined } });
 }
 
 /** Tells the policy's recorder (if any) what is about to be handed out; throws if it cannot record it. */

@@ -180,6 +180,18 @@ describe('write and version rules (PostgreSQL)', () => {
       expect(seen).toEqual(['progress']);
     });
 
+    test('what a write rule changes beyond the share labels is validated again (a rule cannot store invalid R4)', async () => {
+      const breaksStatus: WriteRule = (next) => {
+        (next as Observation).status = 'not-a-status' as Observation['status'];
+      };
+      const labels: WriteRule = (next) => {
+        next.meta = { ...next.meta, security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] };
+      };
+      expect(await statusOf(createRepository(store.db, fullAccess, { writeRules: [breaksStatus] }).create(observation('progress')))).toBe(400);
+      const { resource } = await createRepository(store.db, fullAccess, { writeRules: [labels] }).create(observation('progress'));
+      expect(resource.meta?.security?.[0]?.code).toBe('R');
+    });
+
     // (URLSearchParams already turns unpaired surrogates into U+FFFD, so NUL is what can reach a search.)
     test('NUL in search values is 400, never a database error', async () => {
       for (const query of ['code=%00', '_id=%00', 'subject=Patient/a%00', 'code:not=a%00b']) {
