@@ -2,8 +2,8 @@
  * Runs CareCircle as a real child process (the same entry point as `npm start`) for whole-system tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@carecircle/testing';
 
 const ROOT = join(__dirname, '..', '..');
 const API_MAIN = join(ROOT, 'services', 'api', 'src', 'main.ts');
@@ -16,18 +16,6 @@ export interface RunningProcess {
   stop(): Promise<number | null>;
 }
 
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * Starts `services/api/src/main.ts` with `env`, the way `npm start` and the container run it (Node with the tsx loader,

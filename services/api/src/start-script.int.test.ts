@@ -5,22 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@carecircle/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** True when something accepts connections on `port`. */
 function listening(port: number): Promise<boolean> {
