@@ -64,13 +64,17 @@ export async function isSubscriptionReceiving(q: Queryable, subscriptionId: stri
   return rows.length > 0;
 }
 
-/** Active Subscriptions (ids after `afterId`, in id order, at most `limit`) with a heartbeat extension on the channel. */
+/**
+ * Receiving Subscriptions (see {@link RECEIVING}: active, or in error after failed deliveries, which keeps its heartbeat
+ * scheduler for when it recovers) with ids after `afterId`, in id order, at most `limit`, whose channel has a heartbeat
+ * extension.
+ */
 export async function findHeartbeatSubscriptions(q: Queryable, afterId: string, limit: number): Promise<Subscription[]> {
   const heartbeat = JSON.stringify([{ url: HEARTBEAT_PERIOD_EXTENSION }]);
   const { rows } = await q.query<{ content: Subscription }>(sql`
     SELECT rv.content FROM resource_version rv
     WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.content ->> 'status' = 'active' AND rv.id > ${afterId}
+      AND ${RECEIVING} AND rv.id > ${afterId}
       AND COALESCE(rv.content -> 'channel' -> 'extension' @> ${heartbeat}::jsonb, false)
     ORDER BY rv.id LIMIT ${limit}`);
   return rows.map((r) => r.content);

@@ -14,7 +14,7 @@
  *      are derived, so concurrent adds collapse into one job;
  *   3. turns `off` subscriptions whose `end` has passed;
  *   4. when Redis is found to have lost its data (a marker key the sweeper keeps there is gone, as after a restart
- *      without persistence) and every `rebuildIntervalMs` anyway: rebuilds the heartbeat scheduler of every active
+ *      without persistence) and every `rebuildIntervalMs` anyway: rebuilds the heartbeat scheduler of every receiving
  *      subscription with a heartbeat period, and the reminder job of every open referral Task (requested or received,
  *      with a due date) whose reminders have not been written yet. Scheduler and job ids are derived from the
  *      subscription and the Task, and an existing one is left alone, so a rebuild is idempotent.
@@ -137,7 +137,7 @@ async function rebuildIsDue(ctx: SweeperContext, state: RebuildState): Promise<b
   return lost || state.lastRebuildAt === undefined || Date.now() - state.lastRebuildAt >= ctx.options.rebuildIntervalMs;
 }
 
-/** Makes sure every active subscription with a heartbeat period has its scheduler. Returns how many were missing. */
+/** Makes sure every receiving subscription with a heartbeat period has its scheduler. Returns how many were missing. */
 export async function rebuildHeartbeats(ctx: SweeperContext): Promise<number> {
   let rebuilt = 0;
   let afterId = '';
