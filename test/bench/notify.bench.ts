@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     process.stdout.write(row(`deliveries/s draining ${BURST_EVENTS}, partner under consent`, partnerRate, raw, 0));
     process.stdout.write(
       `\nLatency: commit (create returned) to first receipt, over ${LATENCY_EVENTS} changes at ~20/s, both subscribers at once; it` +
-        ` includes the outbox relay's 100 ms poll. Drain: ${BURST_EVENTS} changes written (${WRITE_CONCURRENCY} at a time) while no worker` +
+        ` includes the relay's wake-up on commit (LISTEN/NOTIFY). Drain: ${BURST_EVENTS} changes written (${WRITE_CONCURRENCY} at a time) while no worker` +
         ' ran, then worker start to last receipt, one subscription receiving. Raw: one signed POST at a time.\n',
     );
   } finally {

@@ -30,6 +30,19 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Transaction) => Promise<T>, isolation?: IsolationLevel): Promise<T>;
   /** Runs a multi-statement script without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * Calls `onNotify` on every NOTIFY on `channel` (payloads are not passed on: ours carry none). On PostgreSQL the
+   * listener holds one connection of its own and, when that connection drops, reconnects after a second and calls
+   * `onNotify` once (notifications sent while it was gone are lost). Resolves once listening; `close()` stops.
+   */
+  listen(channel: ListenChannel, onNotify: () => void): Promise<Listener>;
+  close(): Promise<void>;
+}
+
+/** The NOTIFY channels our migrations send on. */
+export type ListenChannel = 'outbox';
+
+export interface Listener {
   close(): Promise<void>;
 }
 
@@ -89,8 +102,66 @@ function openPostgres(url: string, max: number): Database {
     async exec(script) {
       await pool.query(script);
     },
+    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
     async close() {
       await pool.end();
+    },
+  };
+}
+
+const RELISTEN_DELAY_MS = 1000;
+
+async function listenPostgres(url: string, channel: ListenChannel, onNotify: () => void): Promise<Listener> {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const open = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    // A lost connection emits 'error' and then 'end'; 'end' is where we listen again.
+    next.on('error', () => undefined);
+    next.on('notification', (message) => {
+      if (message.channel === channel) {
+        onNotify();
+      }
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (err) {
+      await next.end().catch(() => undefined);
+      throw err;
+    }
+    if (closed) {
+      await next.end().catch(() => undefined);
+      return;
+    }
+    client = next;
+    next.once('end', () => {
+      client = undefined;
+      if (!closed) {
+        reopenLater();
+      }
+    });
+  };
+  // Listen again a second later (and again until it works); then catch up once on what was missed meanwhile.
+  const reopenLater = (): void => {
+    retry = setTimeout(() => {
+      open().then(
+        () => !closed && onNotify(),
+        () => !closed && reopenLater(),
+      );
+    }, RELISTEN_DELAY_MS);
+  };
+
+  await open();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => undefined);
     },
   };
 }
@@ -121,6 +192,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     async exec(script) {
       await db.exec(script);
+    },
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, () => onNotify());
+      return { close: unlisten };
     },
     async close() {
       await db.close();

@@ -6,6 +6,8 @@ export {
   openDatabase,
   type Database,
   type DatabaseOptions,
+  type ListenChannel,
+  type Listener,
   type IsolationLevel,
   type Queryable,
   type QueryResult,

@@ -19,7 +19,7 @@ export interface NotifyOptions {
   requestTimeoutMs?: number;
   /** Bytes of a receiver's answer read at most. Default 64 KiB. */
   maxResponseBytes?: number;
-  /** Outbox polling interval when idle. Default 100 ms. */
+  /** Outbox poll when idle, behind the relay's wake-up on every commit (a lost wake-up costs at most this). Default 1000 ms. */
   relayIntervalMs?: number;
   /** A delivery lease outlives a crashed holder by at most this. Default requestTimeoutMs + 10 000 ms. */
   leaseMs?: number;
@@ -67,7 +67,7 @@ export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotif
     retryPolicy: options.retryPolicy ?? DELIVERY_RETRY_POLICY,
     requestTimeoutMs,
     maxResponseBytes: options.maxResponseBytes ?? 64 * 1024,
-    relayIntervalMs: options.relayIntervalMs ?? 100,
+    relayIntervalMs: options.relayIntervalMs ?? 1000,
     leaseMs: options.leaseMs ?? requestTimeoutMs + 10_000,
     lockDurationMs: options.lockDurationMs ?? 30_000,
     stalledIntervalMs: options.stalledIntervalMs ?? 30_000,

@@ -1,8 +1,8 @@
 /**
  * The outbox relay: moves committed changes from the `outbox` table to the `outbox-events` queue. Rows are claimed with
  * FOR UPDATE SKIP LOCKED (replicas share the work), enqueued with jobId = the outbox event id (a relay that dies after
- * enqueueing and before marking re-enqueues nothing new), and marked relayed in the same transaction. It polls every
- * `relayIntervalMs` when idle and immediately again after a full batch, so a change is on the queue within ~100 ms.
+ * enqueueing and before marking re-enqueues nothing new), and marked relayed in the same transaction. It runs when a
+ * commit notifies it, every `relayIntervalMs` when idle, and immediately again after a full batch.
  * A row whose job Redis lost is handed back here by the delivery sweeper (relayed_at cleared), and relayed again.
  */
 import type { Logger } from '@carecircle/log';
@@ -27,30 +27,65 @@ interface OutboxRow {
   created_ms: number;
 }
 
-/** Starts the polling loop. */
+/**
+ * Starts the relay: a batch whenever a change commits (NOTIFY on channel `outbox`, sent by a trigger of migration
+ * 0007), and every `intervalMs` anyway, so a lost notification or a listener still reconnecting costs at most a poll.
+ * After a failed batch (Redis down, say) it waits ten intervals, notifications or not, so an outage is not a log flood.
+ */
 export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, intervalMs: number): OutboxRelay {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let busy = false;
+  let wokenWhileBusy = false;
+  let backingOff = false;
 
-  const tick = () => {
+  const schedule = (delay: number): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      backingOff = false;
+      tick();
+    }, delay);
+  };
+  const tick = (): void => {
+    if (stopped) {
+      return;
+    }
+    busy = true;
+    wokenWhileBusy = false;
     running = relayBatch(db, queue)
-      .then((count) => (count === BATCH_SIZE ? 0 : intervalMs))
+      .then((count) => (count === BATCH_SIZE || wokenWhileBusy ? 0 : intervalMs))
       .catch((err: unknown) => {
         logger.warn({ err: (err as Error).name, queue: NOTIFY_QUEUES.outboxEvents }, 'outbox relay failed; retrying');
+        backingOff = true;
         return intervalMs * 10;
       })
       .then((delay) => {
+        busy = false;
         if (!stopped) {
-          timer = setTimeout(tick, delay);
+          schedule(delay);
         }
       });
   };
+  const wake = (): void => {
+    if (busy) {
+      wokenWhileBusy = true;
+    } else if (!stopped && !backingOff) {
+      clearTimeout(timer);
+      tick();
+    }
+  };
+
   tick();
+  const listening = db.listen('outbox', wake).catch((err: unknown) => {
+    logger.warn({ err: (err as Error).name }, 'outbox relay cannot listen for commits; polling only');
+    return undefined;
+  });
   return {
     async close() {
       stopped = true;
       clearTimeout(timer);
+      await (await listening)?.close();
       await running;
     },
   };
