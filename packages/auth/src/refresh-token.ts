@@ -19,6 +19,8 @@ export interface RefreshGrant {
   readonly clientId: string;
   readonly scope: string;
   readonly familyId: string;
+  /** The purposes of use the session is limited to; undefined when it names none. */
+  readonly purposes: readonly string[] | undefined;
   /** When the refresh token just issued expires (for an online session: when the session ends). */
   readonly expiresAt: Date;
 }
@@ -48,22 +50,19 @@ export function isOnlineSession(scope: string): boolean {
   return identity.has('online_access') && !identity.has('offline_access');
 }
 
-async function insertRefreshToken(
-  db: Queryable,
-  grant: { userId: string; clientId: string; scope: string; familyId: string; expiresAt: Date },
-): Promise<string> {
+async function insertRefreshToken(db: Queryable, grant: RefreshGrant): Promise<string> {
   const refreshToken = randomBytes(32).toString('base64url');
   await db.query(sql`
-    INSERT INTO auth_refresh_token (token_hash, family_id, user_id, client_id, scope, expires_at)
+    INSERT INTO auth_refresh_token (token_hash, family_id, user_id, client_id, scope, purpose_of_use, expires_at)
     VALUES (${hashToken(refreshToken)}, ${grant.familyId}, ${grant.userId}, ${grant.clientId}, ${grant.scope},
-            ${grant.expiresAt.toISOString()}::timestamptz)`);
+            ${grant.purposes ? [...grant.purposes] : null}::text[], ${grant.expiresAt.toISOString()}::timestamptz)`);
   return refreshToken;
 }
 
 /** Issues the first refresh token of a new session (family), after a sign-in. */
 export async function issueRefreshToken(
   deps: RefreshDeps,
-  grant: { userId: string; clientId: string; scope: string },
+  grant: { userId: string; clientId: string; scope: string; purposes: readonly string[] | undefined },
 ): Promise<{ refreshToken: string; familyId: string; expiresAt: Date }> {
   const familyId = randomUUID();
   const lifetime = isOnlineSession(grant.scope) ? ONLINE_SESSION_SECONDS : REFRESH_TOKEN_SECONDS;
@@ -77,8 +76,17 @@ export async function revokeRefreshFamily(db: Queryable, familyId: string): Prom
   await db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE family_id = ${familyId} AND revoked_at IS NULL`);
 }
 
-/** Redeems a refresh token presented by `clientId`: rotates it, or says why not, in one transaction. */
-export async function rotateRefreshToken(deps: RefreshDeps, refreshToken: string, clientId: string): Promise<RefreshOutcome> {
+/**
+ * Redeems a refresh token presented by `clientId`: rotates it, or says why not, in one transaction. `check` sees the
+ * session before the token is spent; when it throws (a refresh asking for more than the session holds), nothing is
+ * rotated and the presented token stays good.
+ */
+export async function rotateRefreshToken(
+  deps: RefreshDeps,
+  refreshToken: string,
+  clientId: string,
+  check: (session: Pick<RefreshGrant, 'scope' | 'purposes'>) => void = () => undefined,
+): Promise<RefreshOutcome> {
   const now = nowMs(deps);
   return deps.db.transaction(async (tx): Promise<RefreshOutcome> => {
     const { rows } = await tx.query<{
@@ -86,12 +94,13 @@ export async function rotateRefreshToken(deps: RefreshDeps, refreshToken: string
       user_id: string;
       client_id: string;
       scope: string;
+      purpose_of_use: string[] | null;
       expires_at: Date;
       used_at: Date | null;
       revoked_at: Date | null;
       usable_principals: boolean;
     }>(sql`
-      SELECT t.family_id, t.user_id, t.client_id, t.scope, t.expires_at, t.used_at, t.revoked_at,
+      SELECT t.family_id, t.user_id, t.client_id, t.scope, t.purpose_of_use, t.expires_at, t.used_at, t.revoked_at,
              (u.disabled_at IS NULL AND c.disabled_at IS NULL) AS usable_principals
       FROM auth_refresh_token t
       JOIN auth_user u ON u.id = t.user_id
@@ -115,10 +124,12 @@ export async function rotateRefreshToken(deps: RefreshDeps, refreshToken: string
     if (row.expires_at.getTime() <= now) {
       return { kind: 'expired' };
     }
+    const purposes = row.purpose_of_use ?? undefined;
+    check({ scope: row.scope, purposes });
     await tx.query(sql`UPDATE auth_refresh_token SET used_at = now() WHERE token_hash = ${hashToken(refreshToken)}`);
     // An online session keeps the end it was given at sign-in; an offline one gets a fresh 14 days per rotation.
     const expiresAt = isOnlineSession(row.scope) ? row.expires_at : new Date(now + REFRESH_TOKEN_SECONDS * 1000);
-    const grant = { userId: row.user_id, clientId: row.client_id, scope: row.scope, familyId: row.family_id, expiresAt };
+    const grant = { userId: row.user_id, clientId: row.client_id, scope: row.scope, purposes, familyId: row.family_id, expiresAt };
     const next = await insertRefreshToken(tx, grant);
     return { kind: 'rotated', grant, refreshToken: next };
   });

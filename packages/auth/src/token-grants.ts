@@ -124,8 +124,8 @@ async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCre
   };
 }
 
-function purposeClaim(purposes: string[] | undefined): { purpose_of_use?: string[] } {
-  return purposes ? { purpose_of_use: purposes } : {};
+function purposeClaim(purposes: readonly string[] | undefined): { purpose_of_use?: string[] } {
+  return purposes ? { purpose_of_use: [...purposes] } : {};
 }
 
 async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authorizationCodeSchema>): Promise<TokenResponse> {
@@ -157,7 +157,7 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
   if (!scopes.identity.has('offline_access') && !scopes.identity.has('online_access')) {
     return userTokenResponse(deps, user, app.clientId, grant.scope, purposes);
   }
-  const session = await issueRefreshToken(deps, { userId: user.id, clientId: app.clientId, scope: grant.scope });
+  const session = await issueRefreshToken(deps, { userId: user.id, clientId: app.clientId, scope: grant.scope, purposes });
   await recordCodeFamily(deps, form.code, session.familyId);
   const response = await userTokenResponse(deps, user, app.clientId, grant.scope, purposes, session.expiresAt);
   response.refresh_token = session.refreshToken;
@@ -165,27 +165,40 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
 }
 
 async function grantRefreshToken(deps: Deps, form: z.infer<typeof refreshTokenSchema>): Promise<TokenResponse> {
-  const purposes = parseRequestedPurposes(form.purpose_of_use);
+  const asked = parseRequestedPurposes(form.purpose_of_use);
   const app = await requirePublicApp(deps, form.client_id);
-  const outcome = await rotateRefreshToken(deps, form.refresh_token, app.clientId);
+  // A refresh may narrow the session's scope and purposes, never widen them (RFC 6749 section 6); checked before the
+  // presented token is spent, so a refused narrowing leaves the session as it was.
+  let scope = '';
+  let purposes: readonly string[] | undefined;
+  const outcome = await rotateRefreshToken(deps, form.refresh_token, app.clientId, (session) => {
+    scope = form.scope ? narrowScope(form.scope, session.scope) : session.scope;
+    purposes = narrowPurposes(asked, session.purposes);
+  });
   if (outcome.kind !== 'rotated') {
     throw new OAuthError('invalid_grant', REFRESH_REFUSALS[outcome.kind]);
-  }
-  const familyScopes = parseScopes(outcome.grant.scope);
-  let scope = outcome.grant.scope;
-  if (form.scope) {
-    // A refresh may narrow the access token's scope, never widen it (RFC 6749 section 6).
-    const narrowed = intersectScopes(parseScopes(form.scope), familyScopes, {
-      contexts: ['patient', 'user'],
-      identity: [],
-    });
-    requireResourceScopes(narrowed);
-    scope = formatScopes(narrowed);
   }
   const user = await requireEnabledUser(deps, outcome.grant.userId);
   const response = await userTokenResponse(deps, user, app.clientId, scope, purposes, outcome.grant.expiresAt);
   response.refresh_token = outcome.refreshToken;
   return response;
+}
+
+function narrowScope(asked: string, sessionScope: string): string {
+  const narrowed = intersectScopes(parseScopes(asked), parseScopes(sessionScope), { contexts: ['patient', 'user'], identity: [] });
+  requireResourceScopes(narrowed);
+  return formatScopes(narrowed);
+}
+
+/** The purposes a refreshed token carries: the session's, or those asked for when the session holds every one. */
+function narrowPurposes(asked: string[] | undefined, session: readonly string[] | undefined): readonly string[] | undefined {
+  if (!asked) {
+    return session;
+  }
+  if (session && !asked.every((p) => session.includes(p))) {
+    throw new OAuthError('invalid_request', `purpose_of_use may only narrow this session's purposes (${session.join(' ')})`);
+  }
+  return asked;
 }
 
 function requireResourceScopes(granted: ScopeSet): void {
@@ -232,7 +245,7 @@ async function userTokenResponse(
   user: UserAccount,
   clientId: string,
   scope: string,
-  purposes: string[] | undefined,
+  purposes: readonly string[] | undefined,
   sessionEndsAt?: Date,
 ): Promise<TokenResponse> {
   const subject = { ...userTokenSubject(user, clientId, scope), ...purposeClaim(purposes) };

@@ -234,6 +234,36 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     expect(again.body.scope).toBe('launch/patient offline_access patient/Observation.rs');
     const nothingInCommon = await refresh(again.body.refresh_token, { scope: 'patient/Consent.cu' }).expect(400);
     expect(nothingInCommon.body.error).toBe('invalid_scope');
+    // Refused before the token was spent: the session goes on.
+    await refresh(again.body.refresh_token).expect(200);
+  });
+
+  test('a session keeps the purposes of use it was signed in for: refreshes inherit them and may only narrow them', async () => {
+    const verifier = newVerifier();
+    const code = await logIn('client.one', password, verifier);
+    const first = await exchange(code, verifier, { purpose_of_use: 'TREAT PATRQT' }).expect(200);
+    expect(first.body.purpose_of_use).toBe('TREAT PATRQT');
+    const inherited = await refresh(first.body.refresh_token).expect(200);
+    expect(inherited.body.purpose_of_use).toBe('TREAT PATRQT');
+    await expect(authenticateBearer(t.services, `Bearer ${inherited.body.access_token}`)).resolves.toMatchObject({ purposes: ['TREAT', 'PATRQT'] });
+    const narrowed = await refresh(inherited.body.refresh_token, { purpose_of_use: 'PATRQT' }).expect(200);
+    expect(narrowed.body.purpose_of_use).toBe('PATRQT');
+    const widened = await refresh(narrowed.body.refresh_token, { purpose_of_use: 'TREAT HPAYMT' }).expect(400);
+    expect(widened.body).toEqual({
+      error: 'invalid_request',
+      error_description: "purpose_of_use may only narrow this session's purposes (TREAT PATRQT)",
+    });
+    // The refused refresh spent nothing, and narrowing one access token left the session's purposes as they were.
+    const after = await refresh(narrowed.body.refresh_token).expect(200);
+    expect(after.body.purpose_of_use).toBe('TREAT PATRQT');
+
+    // A session signed in without purposes stays unrestricted, and a refresh may name any.
+    const unrestrictedVerifier = newVerifier();
+    const unrestricted = await exchange(await logIn('client.one', password, unrestrictedVerifier), unrestrictedVerifier).expect(200);
+    expect(unrestricted.body).not.toHaveProperty('purpose_of_use');
+    const named = await refresh(unrestricted.body.refresh_token, { purpose_of_use: 'HPAYMT' }).expect(200);
+    expect(named.body.purpose_of_use).toBe('HPAYMT');
+    expect((await refresh(named.body.refresh_token).expect(200)).body).not.toHaveProperty('purpose_of_use');
   });
 
   test('a refresh token is bound to its app: another client_id gets invalid_grant and the token stays usable', async () => {
