@@ -8,7 +8,9 @@
  *   timestamps in `$events`, and no AuditEvents about it in the client's audit trail;
  * - endpoints the server must never call (cloud metadata, private networks) are refused when the Subscription is written;
  * - the consent topic reaches whoever may read the Consent: the custodian's systems, and a partner for the Consents
- *   naming it.
+ *   naming it;
+ * - a subscription carries only what the token that wrote it could read (scopes, purpose of use), and nothing once
+ *   that client is disabled.
  */
 import { buildSharingConsent, type ShareCategory } from '@carecircle/consent';
 import { createLogger } from '@carecircle/log';
@@ -17,6 +19,7 @@ import { createTestApp, fhirClient, registerSystemClient, type TestApp } from '@
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { AuditEvent, Bundle, Communication, Consent, Parameters, Patient, Subscription } from '@medplum/fhirtypes';
+import request from 'supertest';
 import { startNotificationReceiver, statusOf, type NotificationReceiver } from '../support/notification-receiver';
 
 const SECRET = 'a-partner-chosen-secret-of-at-least-32-chars';
@@ -150,6 +153,48 @@ test('an organization without consent hears nothing: no notification, no event n
   // The partner's notifications are disclosures, audited as such (never as denials).
   expect(about(partner).length).toBeGreaterThanOrEqual(2);
   expect(about(partner).every((a) => a.outcome === '0')).toBe(true);
+});
+
+test('a subscription tells only what the token that wrote it could read, and nothing once its client is disabled', async () => {
+  // Three more systems of the consented clinic: one with Subscription access only, one whose token is for payment
+  // (the consent permits treatment), and one with full read access that the operator then disables.
+  const narrowToken = await (await registerSystemClient(t, clinic, 'system/Subscription.cruds')).token();
+  const paymentToken = await (await registerSystemClient(t, clinic, 'system/*.rs system/Subscription.cruds')).token(undefined, { purpose_of_use: 'HPAYMT' });
+  const laterDisabled = await registerSystemClient(t, clinic, 'system/*.rs system/Subscription.cruds');
+  const full = { content: 'full-resource' as const };
+  await subscribe(clinicToken, '/clinic/baseline', TOPIC('communication'), full);
+  await subscribe(narrowToken, '/clinic/narrow', TOPIC('communication'), full);
+  await subscribe(paymentToken, '/clinic/payment', TOPIC('communication'), full);
+  await subscribe(await laterDisabled.token(), '/clinic/disabled', TOPIC('communication'), full);
+  const sendProgress = async (text: string) => {
+    const res = await fhirClient(t, practiceToken).post('Communication', {
+      resourceType: 'Communication',
+      meta: { tag: [{ system: SHARE, code: 'progress' }] },
+      status: 'completed',
+      subject: { reference: `Patient/${client.id}` },
+      payload: [{ contentString: text }],
+    });
+    expect(res.status).toBe(201);
+    return (res.body as Communication).id;
+  };
+  const receivedAt = (path: string, id: string | undefined) =>
+    receiver.events(path).some((e) => (e.bundle.entry?.[1]?.resource as Communication | undefined)?.id === id);
+
+  const first = await sendProgress('PROGRESS-ONE');
+  await receiver.waitFor('the baseline delivery', () => receivedAt('/clinic/baseline', first) || undefined, 15_000);
+  await receiver.waitFor('the full-access delivery', () => receivedAt('/clinic/disabled', first) || undefined, 15_000);
+  const adminRes = await request(t.app).post(`/admin/clients/${laterDisabled.clientId}/disable`).set('Authorization', `Bearer ${t.adminToken}`);
+  expect(adminRes.status).toBe(200);
+  const second = await sendProgress('PROGRESS-TWO');
+  await receiver.waitFor('the second baseline delivery', () => receivedAt('/clinic/baseline', second) || undefined, 15_000);
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const bodies = (path: string) => receiver.received.filter((r) => r.path === path && r.type === 'event-notification').map((r) => r.body).join('\n');
+  for (const path of ['/clinic/narrow', '/clinic/payment']) {
+    expect(bodies(path)).toBe('');
+  }
+  expect(bodies('/clinic/disabled')).toContain('PROGRESS-ONE');
+  expect(bodies('/clinic/disabled')).not.toContain('PROGRESS-TWO');
 });
 
 test.each([

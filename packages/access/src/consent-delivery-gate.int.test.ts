@@ -1,6 +1,6 @@
-import { SUBSCRIPTION_OWNER_URL } from '@carecircle/auth';
+import { SUBSCRIPTION_OWNER_URL, SUBSCRIPTION_PRINCIPAL_URL } from '@carecircle/auth';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
-import { createRepository, fullAccess, migrate, openDatabase, type Database, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { AuditEvent, Consent, Observation, Subscription } from '@medplum/fhirtypes';
 import { writeRulesFor } from './caller-repository';
@@ -19,15 +19,38 @@ describe('the consent delivery gate (PostgreSQL)', () => {
   let progress: Observation;
   let consent: Consent;
 
-  const subscriptionOf = (owner?: string): Subscription => ({
+  /** The principal a Subscription's last writer left: its client, the token's scope and purposes. */
+  interface Principal {
+    client: string;
+    scope?: string;
+    purposes?: string[];
+  }
+  const subscriptionOf = (owner?: string, principal: Principal = { client: `${owner}-ehr` }): Subscription => ({
     resourceType: 'Subscription',
     id: 'sub-1',
     status: 'active',
     reason: 'test',
     criteria: 'https://carecircle.dev/fhir/SubscriptionTopic/referral',
     channel: { type: 'rest-hook', endpoint: 'https://partner.example/hook' },
-    ...(owner ? { extension: [{ url: SUBSCRIPTION_OWNER_URL, valueReference: { reference: owner } }] } : {}),
+    ...(owner
+      ? {
+          extension: [
+            { url: SUBSCRIPTION_OWNER_URL, valueReference: { reference: owner } },
+            {
+              url: SUBSCRIPTION_PRINCIPAL_URL,
+              extension: [
+                { url: 'client', valueString: principal.client },
+                { url: 'scope', valueString: principal.scope ?? 'system/*.rs' },
+                ...(principal.purposes ?? []).map((code) => ({ url: 'purpose', valueCode: code })),
+              ],
+            },
+          ],
+        }
+      : {}),
   });
+  const registerSystemClient = (id: string, organization: string) =>
+    db.query(sql`INSERT INTO auth_client (id, kind, name, organization, jwks, scope)
+                 VALUES (${id}, 'system', ${id}, ${organization}, '{"keys":[]}'::jsonb, 'system/*.rs')`);
   const tagged = (category: string) => ({ meta: { tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] } });
 
   beforeAll(async () => {
@@ -43,6 +66,9 @@ describe('the consent delivery gate (PostgreSQL)', () => {
     consent = (
       await repo.create(buildSharingConsent({ patient: `Patient/${patient}`, custodian: practice, recipients: [partner], categories: ['treatment-goals'] }))
     ).resource;
+    await registerSystemClient(`${practice}-ehr`, practice);
+    await registerSystemClient(`${partner}-ehr`, partner);
+    await registerSystemClient(`${partner}-other`, partner);
   });
   afterAll(async () => {
     await db.close();
@@ -85,6 +111,28 @@ describe('the consent delivery gate (PostgreSQL)', () => {
     expect(await gate.release(subscriptionOf(partner), focusOf(v1))).toEqual({ kind: 'withhold' });
     const released = await gate.release(subscriptionOf(partner), focusOf(v2));
     expect(released.kind === 'deliver' && released.resource.meta?.versionId).toBe('2');
+  });
+
+  test("it reads with the principal's scopes and purpose: a token that could not read the resource delivers nothing", async () => {
+    const gate = createConsentDeliveryGate(db, SETTINGS);
+    const client = `${partner}-other`;
+    expect((await gate.release(subscriptionOf(partner, { client }), focusOf(goals))).kind).toBe('deliver');
+    // Scopes: Subscription access only, or Observation search without read.
+    expect(await gate.release(subscriptionOf(partner, { client, scope: 'system/Subscription.cruds' }), focusOf(goals))).toEqual({ kind: 'withhold' });
+    expect(await gate.canSee(subscriptionOf(partner, { client, scope: 'system/Subscription.cruds system/Observation.s' }), focusOf(goals))).toBe(false);
+    // Purpose: the consent permits treatment; a token issued for payment acts for payment.
+    expect(await gate.release(subscriptionOf(partner, { client, purposes: ['HPAYMT'] }), focusOf(goals))).toEqual({ kind: 'withhold' });
+    expect((await gate.release(subscriptionOf(partner, { client, purposes: ['TREAT', 'HPAYMT'] }), focusOf(goals))).kind).toBe('deliver');
+  });
+
+  test('a principal that is disabled or unknown delivers nothing', async () => {
+    const gate = createConsentDeliveryGate(db, SETTINGS);
+    expect(await gate.release(subscriptionOf(partner, { client: 'no-such-client' }), focusOf(goals))).toEqual({ kind: 'withhold' });
+    await db.query(sql`UPDATE auth_client SET disabled_at = now() WHERE id = ${`${partner}-other`}`);
+    expect(await gate.release(subscriptionOf(partner, { client: `${partner}-other` }), focusOf(goals))).toEqual({ kind: 'withhold' });
+    expect(await gate.canSee(subscriptionOf(partner, { client: `${partner}-other` }), focusOf(goals))).toBe(false);
+    // Another client of the same organization still delivers.
+    expect((await gate.release(subscriptionOf(partner), focusOf(goals))).kind).toBe('deliver');
   });
 
   test('after revocation, nothing about the client goes out, and no denial is filed with the client', async () => {

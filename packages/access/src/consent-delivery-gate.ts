@@ -1,7 +1,9 @@
 /**
  * The delivery gate for notifications (DESIGN.md: queued notifications are checked again at delivery): a subscriber
- * learns of a resource only if its organization may read it at that moment — as the client's custodian, or under a
- * consent in force now — and only of the exact version the event is about.
+ * learns of a resource only if it may read it at that moment — as the client's custodian, or under a consent in force
+ * now — and only of the exact version the event is about. "It" is the subscription's principal: the client (and
+ * practitioner) that last wrote the Subscription, with that token's scopes and purposes of use (the first purpose,
+ * else treatment), and only while that client and user are enabled.
  *
  * Both questions go through the subscriber's own access-bound repository (scopes, custodianship, consent grants), as a
  * vread of the event's version, so what a full-resource notification carries is exactly what that read returned: there
@@ -9,8 +11,7 @@
  * read leaves no AuditEvent (a withheld notification is not a request by the subscriber, and the client's audit trail
  * should not fill with denials nobody asked for). At matching nothing is recorded at all.
  */
-import { subscriptionOwner, type OrganizationReference } from '@carecircle/auth';
-import { DEFAULT_PURPOSE } from '@carecircle/consent';
+import { isTokenHolderEnabled, resolvePurposeOfUse, subscriptionCaller } from '@carecircle/auth';
 import { OperationOutcomeError } from '@carecircle/fhir';
 import type { DeliveryFocus, DeliveryGate } from '@carecircle/notify';
 import { createRepository, type AccessPolicy, type AccessRecorder, type Database } from '@carecircle/store';
@@ -41,17 +42,13 @@ async function readAsSubscriber(
   focus: DeliveryFocus,
   recording: Recording,
 ): Promise<Resource | undefined> {
-  const owner = subscriptionOwner(subscription);
-  if (!owner?.startsWith('Organization/')) {
+  const principal = subscriptionCaller(subscription);
+  if (!principal || !(await isTokenHolderEnabled(db, principal.clientId, principal.kind === 'practitioner' ? principal.userId : undefined))) {
     return undefined;
   }
-  const caller = {
-    kind: 'system' as const,
-    clientId: `subscription/${subscription.id}`,
-    organization: owner as OrganizationReference,
-    scope: 'system/*.rs',
-  };
-  const policy = await callerPolicy(db, settings, caller, DEFAULT_PURPOSE, `subscription-${subscription.id}`);
+  // Audited as the subscription (the channel the disclosure went through), with the principal's organization and user.
+  const caller = { ...principal, clientId: `subscription/${subscription.id}` };
+  const policy = await callerPolicy(db, settings, caller, resolvePurposeOfUse(principal, undefined), `subscription-${subscription.id}`);
   try {
     return await createRepository(db, withRecording(policy, recording)).vread(focus.resourceType, focus.id, String(focus.versionId));
   } catch (err) {

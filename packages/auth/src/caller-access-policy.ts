@@ -30,7 +30,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
 import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
-import { assertSubscriptionWrite, ownedSubscriptions } from './subscription-ownership';
+import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
 
 /** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
 export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
@@ -71,9 +71,9 @@ export function createAccessPolicy(caller: Caller): AccessPolicy {
     case 'admin':
       return fullAccess;
     case 'system':
-      return practicePolicy(caller.organization, parseScopes(caller.scope), ['system']);
+      return practicePolicy(caller, ['system']);
     case 'practitioner':
-      return practicePolicy(caller.organization, parseScopes(caller.scope), ['user']);
+      return practicePolicy(caller, ['user']);
     case 'patient':
       return clientPolicy(caller.fhirUser.slice('Patient/'.length), parseScopes(caller.scope));
     default:
@@ -145,10 +145,10 @@ function managingOrganizationOf(resource: Resource | undefined): string | undefi
 }
 
 function practicePolicy(
-  organization: OrganizationReference,
-  scopes: ReturnType<typeof parseScopes>,
-  contexts: readonly ScopeContext[],
-): AccessPolicy {
+  caller: SubscriberCaller,
+  contexts: readonly ScopeContext[]): AccessPolicy {
+  const organization = caller.organization;
+  const scopes = parseScopes(caller.scope);
   async function allManagedHere(tx: Queryable, patientIds: readonly string[]): Promise<boolean> {
     const unknown = [...new Set(patientIds)];
     if (unknown.length === 0) {
@@ -218,7 +218,7 @@ function practicePolicy(
         throw new OperationOutcomeError(forbidden);
       }
       if (resourceType === 'Subscription') {
-        assertSubscriptionWrite(organization, next, current);
+        assertSubscriptionWrite(caller, next, current);
       } else if (resourceType === 'Patient') {
         await assertPatientWrite(interaction, next, current, tx);
       } else {

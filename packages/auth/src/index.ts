@@ -33,6 +33,7 @@ export { findJwksUriProblem, jwksUriRules } from './remote-jwks';
 export {
   disableClient,
   findClient,
+  isTokenHolderEnabled,
   listClients,
   registerClient,
   type ClientRegistration,
@@ -69,4 +70,11 @@ export {
   type NewUser,
   type UserAccount,
 } from './user-registry';
-export { ownedSubscriptions, SUBSCRIPTION_OWNER_URL, subscriptionOwner } from './subscription-ownership';
+export {
+  ownedSubscriptions,
+  SUBSCRIPTION_OWNER_URL,
+  SUBSCRIPTION_PRINCIPAL_URL,
+  subscriptionCaller,
+  subscriptionOwner,
+  type SubscriberCaller,
+} from './subscription-ownership';

@@ -1,6 +1,16 @@
 import { OperationOutcomeError } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
-import { assertSubscriptionWrite, ownedSubscriptions, SUBSCRIPTION_OWNER_URL, subscriptionOwner } from './subscription-ownership';
+import {
+  assertSubscriptionWrite,
+  ownedSubscriptions,
+  subscriptionCaller,
+  SUBSCRIPTION_OWNER_URL,
+  SUBSCRIPTION_PRINCIPAL_URL,
+  subscriptionOwner,
+  type SubscriberCaller,
+} from './subscription-ownership';
+
+const clinicSystem: SubscriberCaller = { kind: 'system', clientId: 'clinic-ehr', organization: 'Organization/clinic', scope: 'system/Subscription.cruds system/Task.rs' };
 
 const subscription = (owner?: string): Subscription => ({
   resourceType: 'Subscription',
@@ -24,10 +34,34 @@ function statusOf(fn: () => void): number | 'ok' {
 }
 
 describe('subscription ownership', () => {
-  test('a new subscription is stamped with the creating organization', () => {
+  test('a new subscription is stamped with the creating organization, and delivers as the caller that wrote it', () => {
     const next = subscription();
-    expect(statusOf(() => assertSubscriptionWrite('Organization/clinic', next, undefined))).toBe('ok');
+    expect(statusOf(() => assertSubscriptionWrite(clinicSystem, next, undefined))).toBe('ok');
     expect(subscriptionOwner(next)).toBe('Organization/clinic');
+    expect(subscriptionCaller(next)).toEqual(clinicSystem);
+  });
+
+  test('a practitioner is recorded with its user, practitioner and token purposes; a principal sent by the writer is replaced', () => {
+    const practitioner: SubscriberCaller = {
+      kind: 'practitioner',
+      clientId: 'clinic-app',
+      userId: 'u-1',
+      fhirUser: 'Practitioner/dr-a',
+      organization: 'Organization/clinic',
+      scope: 'user/Subscription.cruds user/Communication.rs',
+      purposes: ['TREAT', 'CAREMGT'],
+    };
+    const forged: Subscription = {
+      ...subscription(),
+      extension: [{ url: SUBSCRIPTION_PRINCIPAL_URL, extension: [{ url: 'client', valueString: 'other' }, { url: 'scope', valueString: 'system/*.rs' }] }],
+    };
+    expect(statusOf(() => assertSubscriptionWrite(practitioner, forged, undefined))).toBe('ok');
+    expect(forged.extension?.filter((e) => e.url === SUBSCRIPTION_PRINCIPAL_URL)).toHaveLength(1);
+    expect(subscriptionCaller(forged)).toEqual(practitioner);
+  });
+
+  test('a subscription without a recorded principal delivers as nobody', () => {
+    expect(subscriptionCaller(subscription('Organization/clinic'))).toBeUndefined();
   });
 
   test.each<[string, Subscription | undefined, Subscription | undefined, number | 'ok']>([
@@ -37,7 +71,7 @@ describe('subscription ownership', () => {
     ['changing its own', subscription(), subscription('Organization/clinic'), 'ok'],
     ['deleting its own', undefined, subscription('Organization/clinic'), 'ok'],
   ])('%s', (_name, next, current, expected) => {
-    expect(statusOf(() => assertSubscriptionWrite('Organization/clinic', next, current))).toBe(expected);
+    expect(statusOf(() => assertSubscriptionWrite(clinicSystem, next, current))).toBe(expected);
   });
 
   test('visibility is a parameterised condition on the owner extension', () => {
