@@ -63,6 +63,8 @@ export interface EndpointRules {
 /** Headers the server sets itself; a subscription may not supply them. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+// What HTTP lets a header value hold (RFC 9110: visible ASCII, space, tab, obs-text), and Node puts on the wire.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const MIN_HEARTBEAT_SECONDS = 10;
 const MAX_HEADERS = 10;
 /** Search modifiers a filter may use, and the values `:missing` takes. */
@@ -210,7 +212,7 @@ function readHeaders(lines: unknown): [string, string][] {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     const value = colon > 0 ? line.slice(colon + 1).trim() : '';
-    if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value) || value.length > 4096) {
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value) || value.length > 4096) {
       fail(badRequest('Each channel.header must be "Name: value"', 'Subscription.channel.header'));
     }
     const lower = name.toLowerCase();

@@ -84,3 +84,16 @@ test('refuses a name when any address it resolves to is forbidden, and never con
     }
   }
 });
+
+test('a request Node will not send (a header value it cannot put on the wire) is a failed attempt, not a thrown job', async () => {
+  const port = new URL(receiver.url('/')).port;
+  const client = createWebhookClient({ allowLoopback: true });
+  try {
+    const before = receiver.received.length;
+    const refused = { ...request(`http://127.0.0.1:${port}/bad-header`), headers: [['X-A', 'a\u007fb']] as [string, string][] };
+    await expect(client.post(refused)).resolves.toMatchObject({ kind: 'failure', reason: 'invalid request' });
+    expect(receiver.received.length).toBe(before);
+  } finally {
+    client.close();
+  }
+});

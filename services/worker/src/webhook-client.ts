@@ -110,16 +110,24 @@ async function post(
       }
     };
     const failure = (reason: string, status?: number): WebhookResult => ({ kind: 'failure', status, retryAfterMs: undefined, reason });
-    const req = (https ? httpsRequest : httpRequest)(options, (response) => {
-      readAnswer(response, request.maxResponseBytes, (complete) => {
-        const status = response.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          settle(complete ? { kind: 'success', status } : failure('timeout', status));
-          return;
-        }
-        settle(answerOf(response, status));
+    let req: ReturnType<typeof httpRequest>;
+    try {
+      req = (https ? httpsRequest : httpRequest)(options, (response) => {
+        readAnswer(response, request.maxResponseBytes, (complete) => {
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            settle(complete ? { kind: 'success', status } : failure('timeout', status));
+            return;
+          }
+          settle(answerOf(response, status));
+        });
       });
-    });
+    } catch {
+      // Node refuses the request before sending anything (a header value it will not put on the wire, say): a
+      // failed attempt like any other, never a thrown job that leaves the subscription waiting.
+      settle(failure('invalid request'));
+      return;
+    }
     req.on('error', (err: Error & { code?: string }) => {
       if (timeout.aborted) {
         settle(failure('timeout'));
