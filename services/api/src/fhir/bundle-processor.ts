@@ -5,8 +5,11 @@
  *   fault included (a 500 outcome for that entry, logged with the request id): entries already written stay written, so
  *   the caller must learn what happened to each one.
  * - A transaction runs every entry in one database transaction, in FHIR's order (DELETE, POST, PUT/PATCH, GET), with
- *   `urn:uuid:` fullUrls of created resources replaced by their new ids wherever they are referenced. Any failure rolls
- *   the whole transaction back and answers that entry's error.
+ *   `urn:uuid:` fullUrls of created resources replaced by their new ids wherever they are referenced, and conditional
+ *   references (`Type?query`) replaced by the one resource the caller's search finds (none or several: 412). Entries
+ *   may not change the same resource twice, nor reference a `urn:uuid:` no entry creates (400). Any failure rolls the
+ *   whole transaction back and answers that entry's error.
+ * - fullUrls are unique in either (bdl-7); a batch takes no conditional references (they are a transaction's).
  * Every entry's `request` is checked (zod) before anything runs: a malformed entry is a 400 naming it.
  * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
  * to each one exactly as to a single request.
@@ -49,6 +52,8 @@ const entrySchema = z.looseObject({
 const TRANSACTION_ORDER: Record<FhirMethod, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3 };
 const REASON_PHRASES: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
 const URN_UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** A conditional reference: `Type?search` (http.html#trules). */
+const CONDITIONAL_REFERENCE = /^([A-Z][A-Za-z]{0,63})\?(.+)$/s;
 
 interface ParsedEntry {
   index: number;
@@ -69,6 +74,7 @@ export async function processBundle(
 ): Promise<Bundle> {
   const bundle = parseBundle(body);
   const entries = (bundle.entry ?? []).map((entry: unknown, index) => parseEntry(entry, index, baseUrl));
+  assertUniqueFullUrls(entries);
   return bundle.type === 'transaction'
     ? processTransaction(entries, repository, baseUrl, workflows)
     : processBatch(entries, repository, baseUrl, workflows, logger);
@@ -168,6 +174,10 @@ async function processBatch(
   // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
   for (const entry of entries) {
     try {
+      const conditional = referencesIn(entry.request.body).find((reference) => CONDITIONAL_REFERENCE.test(reference));
+      if (conditional !== undefined) {
+        fail(badRequest('Conditional references are resolved in transactions only', `Bundle.entry[${entry.index}].resource`));
+      }
       responses.push(toResponseEntry(await handleFhirInteraction(entry.request, context), baseUrl));
     } catch (err) {
       responses.push(errorEntry(err, entry.index, logger));
@@ -185,12 +195,18 @@ async function processTransaction(
   const ordered = [...entries].sort(
     (a, b) => TRANSACTION_ORDER[a.request.method] - TRANSACTION_ORDER[b.request.method] || a.index - b.index,
   );
+  assertNoOverlap(entries);
   const responses = new Array<BundleEntry>(entries.length);
   await repository.transaction(async (txRepository) => {
     const context: InteractionContext = { repository: txRepository, baseUrl, workflows };
     const assigned = await assignIds(entries, txRepository);
+    await resolveConditionalReferences(entries, txRepository, assigned);
     for (const entry of entries) {
       entry.request.body = replaceReferences(entry.request.body, assigned);
+      const dangling = referencesIn(entry.request.body).find((reference) => reference.startsWith('urn:uuid:'));
+      if (dangling !== undefined) {
+        fail(badRequest(`${dangling} is not the fullUrl of a resource this transaction creates`, `Bundle.entry[${entry.index}].resource`));
+      }
       entry.request.query = new URLSearchParams(
         [...entry.request.query].map(([name, value]): [string, string] => [name, assigned.get(value) ?? value]),
       );
@@ -217,9 +233,6 @@ async function assignIds(entries: ParsedEntry[], repository: Repository): Promis
     if (entry.fullUrl === undefined || entry.request.method !== 'POST' || !URN_UUID.test(entry.fullUrl)) {
       continue;
     }
-    if (assigned.has(entry.fullUrl)) {
-      fail(badRequest('Duplicate fullUrl in transaction', `Bundle.entry[${entry.index}].fullUrl`));
-    }
     const resourceType = entry.request.path.split('/')[0] ?? '';
     let id: string = randomUUID();
     if (entry.request.ifNoneExist !== undefined) {
@@ -231,6 +244,98 @@ async function assignIds(entries: ParsedEntry[], repository: Repository): Promis
     assigned.set(entry.fullUrl, `${resourceType}/${id}`);
   }
   return assigned;
+}
+
+/**
+ * Resolves every distinct conditional reference in the entries' resources with the caller's own search (so it finds
+ * only what the caller may see, and is audited like any search): exactly one match becomes `Type/id`; none or several
+ * fail the transaction with 412 at the first entry using it.
+ */
+async function resolveConditionalReferences(entries: ParsedEntry[], repository: Repository, assigned: Map<string, string>): Promise<void> {
+  const firstUse = new Map<string, number>();
+  for (const entry of entries) {
+    for (const reference of referencesIn(entry.request.body)) {
+      if (CONDITIONAL_REFERENCE.test(reference) && !firstUse.has(reference)) {
+        firstUse.set(reference, entry.index);
+      }
+    }
+  }
+  for (const [reference, index] of firstUse) {
+    const [, resourceType = '', query = ''] = CONDITIONAL_REFERENCE.exec(reference) ?? [];
+    const params = new URLSearchParams(query);
+    params.set('_count', '2');
+    let matches: Resource[];
+    try {
+      ({ matches } = await repository.search(resourceType, params));
+    } catch (err) {
+      throw locate(err, index);
+    }
+    if (matches.length !== 1 || !matches[0]?.id) {
+      const found = matches.length === 0 ? 'no resource' : 'more than one resource';
+      throw new OperationOutcomeError(
+        locateOutcome(
+          {
+            resourceType: 'OperationOutcome',
+            id: 'precondition-failed',
+            issue: [{ severity: 'error', code: 'processing', details: { text: `A conditional reference matched ${found}` } }],
+          },
+          index,
+        ),
+      );
+    }
+    assigned.set(reference, `${resourceType}/${matches[0].id}`);
+  }
+}
+
+/** Every `reference` string anywhere in `value`. */
+function referencesIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    value.forEach((item) => referencesIn(item, found));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      if (key === 'reference' && typeof child === 'string') {
+        found.push(child);
+      } else {
+        referencesIn(child, found);
+      }
+    }
+  }
+  return found;
+}
+
+/** bdl-7: a fullUrl names one entry of a Bundle. */
+function assertUniqueFullUrls(entries: ParsedEntry[]): void {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (entry.fullUrl === undefined) {
+      continue;
+    }
+    if (seen.has(entry.fullUrl)) {
+      fail(badRequest('Duplicate fullUrl in Bundle', `Bundle.entry[${entry.index}].fullUrl`));
+    }
+    seen.add(entry.fullUrl);
+  }
+}
+
+/**
+ * http.html#trules: the resources a transaction's DELETE, PUT and PATCH entries change must not overlap. Instance
+ * URLs are compared by type and id, conditional ones by type and their (sorted) search.
+ */
+function assertNoOverlap(entries: ParsedEntry[]): void {
+  const changedBy = new Map<string, number>();
+  for (const entry of entries) {
+    const { method, path, query } = entry.request;
+    if (method === 'GET' || method === 'POST') {
+      continue;
+    }
+    const sorted = [...query].sort(([a, x], [b, y]) => a.localeCompare(b) || x.localeCompare(y));
+    const identity = [...query].length === 0 ? path.replace(/\/+$/, '') : `${path}?${new URLSearchParams(sorted).toString()}`;
+    const earlier = changedBy.get(identity);
+    if (earlier !== undefined) {
+      fail(badRequest(`Entries ${earlier} and ${entry.index} of the transaction change the same resource`, `Bundle.entry[${entry.index}].request.url`));
+    }
+    changedBy.set(identity, entry.index);
+  }
 }
 
 /** A POST whose id was pre-assigned becomes a create with that id (still a create: 201, version 1). */

@@ -363,6 +363,94 @@ describe('batch and transaction', () => {
     expect(found.total).toBe(0);
   });
 
+  const postBundle = (type: 'batch' | 'transaction', entry: unknown[]) =>
+    t.http.post(FHIR).set('Authorization', auth).set('Content-Type', JSON_FHIR).send({ resourceType: 'Bundle', type, entry });
+  const patientCount = async () => (await search('Patient?_summary=count')).total;
+
+  test('a transaction may not change one resource twice: 400 naming the entry, and nothing written', async () => {
+    const patient = await create(buildPatient());
+    const before = await patientCount();
+    const changed = { ...patient, gender: 'other' as const };
+    for (const entries of [
+      [
+        { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { resource: changed, request: { method: 'PUT', url: `Patient/${patient.id}` } },
+        { resource: { ...changed, gender: 'female' }, request: { method: 'PUT', url: `Patient/${patient.id}` } },
+      ],
+      [
+        { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { resource: changed, request: { method: 'PUT', url: `Patient/${patient.id}` } },
+        { request: { method: 'DELETE', url: `Patient/${patient.id}` } },
+      ],
+      [
+        { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { request: { method: 'DELETE', url: 'Patient?identifier=a|1&name=x' } },
+        { request: { method: 'DELETE', url: 'Patient?name=x&identifier=a%7C1' } },
+      ],
+    ]) {
+      const res = await postBundle('transaction', entries);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain('Bundle.entry[2]');
+    }
+    expect(await patientCount()).toBe(before);
+    const current = (await t.http.get(`${FHIR}/Patient/${patient.id}`).set('Authorization', auth)).body as Patient;
+    expect(current.meta?.versionId).toBe('1');
+  });
+
+  test('fullUrls are unique in a batch and in a transaction', async () => {
+    const fullUrl = 'https://elsewhere.example/fhir/Patient/p1';
+    for (const type of ['batch', 'transaction'] as const) {
+      const res = await postBundle(type, [
+        { fullUrl, resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { fullUrl, resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+      ]);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain('Bundle.entry[1].fullUrl');
+    }
+  });
+
+  test('a transaction resolves a conditional reference to the one match; none or several fail it with 412', async () => {
+    const family = `Conditional${Date.now()}`;
+    const patient = await create(buildPatient({ name: [{ family, given: ['Ana'] }] }));
+    const observationOf = (reference: string) => ({ ...buildObservation('x'), subject: { reference } });
+    const resolved = await postBundle('transaction', [{ resource: observationOf(`Patient?family=${family}`), request: { method: 'POST', url: 'Observation' } }]);
+    expect(resolved.status).toBe(200);
+    expect(((resolved.body as Bundle).entry?.[0]?.resource as Observation).subject?.reference).toBe(`Patient/${patient.id}`);
+
+    await create(buildPatient({ name: [{ family, given: ['Bea'] }] }));
+    const before = (await search('Observation?_summary=count')).total;
+    const several = await postBundle('transaction', [
+      { resource: buildOrganization(), request: { method: 'POST', url: 'Organization' } },
+      { resource: observationOf(`Patient?family=${family}`), request: { method: 'POST', url: 'Observation' } },
+    ]);
+    expect(several.status).toBe(412);
+    expect(JSON.stringify(several.body)).toContain('Bundle.entry[1]');
+    const none = await postBundle('transaction', [{ resource: observationOf(`Patient?family=Nobody${Date.now()}`), request: { method: 'POST', url: 'Observation' } }]);
+    expect(none.status).toBe(412);
+    expect((await search('Observation?_summary=count')).total).toBe(before);
+
+    // A batch takes no conditional references: that entry is 400, the others run.
+    const batch = await postBundle('batch', [
+      { resource: observationOf(`Patient?family=${family}`), request: { method: 'POST', url: 'Observation' } },
+      { request: { method: 'GET', url: `Patient/${patient.id}` } },
+    ]);
+    expect((batch.body as Bundle).entry?.map((e) => e.response?.status)).toEqual(['400', '200 OK']);
+  });
+
+  test('a transaction referencing a urn:uuid that no entry creates is 400, and nothing is written', async () => {
+    const before = await patientCount();
+    const res = await postBundle('transaction', [
+      { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+      {
+        resource: { ...buildObservation('x'), subject: { reference: 'urn:uuid:0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a' } },
+        request: { method: 'POST', url: 'Observation' },
+      },
+    ]);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[1]');
+    expect(await patientCount()).toBe(before);
+  });
+
   test('a batch runs entries independently and reports each outcome', async () => {
     const org = await create(buildOrganization());
     const res = await t.http
