@@ -4,6 +4,9 @@
  * ServiceRequest about the same client), so a Task's completion can be checked against it. Runs inside every write's
  * transaction, before validation.
  *
+ * Only ServiceRequests the writer may see count (visible-resources.ts): one hidden from it answers exactly as one that
+ * does not exist, so a consult note cannot be used to learn whether a request exists or whose client it is about.
+ *
  * Status: a consult note is written `current`; later versions may mark it `superseded` or `entered-in-error` (a
  * completed Task keeps pointing at the version it was completed with). A consult note stays one: its type cannot lose
  * the code. Refusals are 422 (expressions `DocumentReference.status`, `.type`, `.context.related`, `.subject`).
@@ -12,8 +15,9 @@ import type { DocumentReference } from '@medplum/fhirtypes';
 import type { Queryable, WriteRule } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { refuseUnprocessable } from './care-outcomes';
-import { readCurrentMany, referenceTo } from './current-resources';
+import { referenceTo } from './current-resources';
 import { isObject, referenceOf, referencesOf } from './element-shapes';
+import { readVisibleMany } from './visible-resources';
 
 /** Holds consult notes to their referral; other resources (and other DocumentReferences) pass untouched. */
 export const checkConsultNote: WriteRule = async (next, current, tx) => {
@@ -45,7 +49,8 @@ async function checkReferralLink(note: DocumentReference, tx: Queryable): Promis
   if (ids.size === 0) {
     refuseUnprocessable('A consult note references its referral (ServiceRequest/{id}) in context.related', 'DocumentReference.context.related');
   }
-  const requests = await readCurrentMany(tx, 'ServiceRequest', [...ids]);
+  // Hidden from the writer reads as absent: both answer with the first refusal, never with the second.
+  const requests = await readVisibleMany(tx, 'ServiceRequest', [...ids]);
   if (requests.length !== ids.size) {
     refuseUnprocessable('Every ServiceRequest in a consult note\'s context.related must exist', 'DocumentReference.context.related');
   }

@@ -3,11 +3,13 @@
  * straight from resource_version (through the store's `sql` tag, always parameterised).
  *
  * Why not the caller's repository: a rule runs for every writer and must judge the write against the facts (the
- * Task's patient and custodian, the consult note, the referral), also where the writer may not read them. Nothing read
- * here is returned to the caller; the rules answer with outcomes that do not tell "absent" from "hidden".
+ * Task's patient and custodian, the ServiceRequest a Task was created for), also where the writer may not read them.
+ * Nothing read here is returned to the caller, and the rules answer with outcomes that do not tell "absent" from
+ * "hidden". A resource the writer names as evidence (a consult note's referral, the note a Task is completed with)
+ * is read through visible-resources.ts instead: it counts only when the writer may see it.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
-import { sql, type Queryable } from '@carecircle/store';
+import { sql, type Queryable, type Sql } from '@carecircle/store';
 
 /** A resource of type `K`. */
 export type ResourceOfType<K extends ResourceType> = Extract<Resource, { resourceType: K }>;
@@ -39,14 +41,22 @@ export async function readCurrent<K extends ResourceType>(tx: Queryable, resourc
   return first;
 }
 
-/** The current versions of those of `ids` that exist and are not deleted (any order). */
-export async function readCurrentMany<K extends ResourceType>(tx: Queryable, resourceType: K, ids: readonly string[]): Promise<ResourceOfType<K>[]> {
+/**
+ * The current versions of those of `ids` that exist and are not deleted (any order), and that meet `condition` over
+ * the row `rv` when one is given (a policy's visibility, see visible-resources.ts).
+ */
+export async function readCurrentMany<K extends ResourceType>(
+  tx: Queryable,
+  resourceType: K,
+  ids: readonly string[],
+  condition: Sql = sql`TRUE`,
+): Promise<ResourceOfType<K>[]> {
   if (ids.length === 0) {
     return [];
   }
   const { rows } = await tx.query<{ content: ResourceOfType<K> }>(sql`
     SELECT rv.content FROM resource_version rv
     WHERE rv.resource_type = ${resourceType} AND rv.id = ANY(${[...ids]}::text[])
-      AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
+      AND rv.superseded_xid IS NULL AND NOT rv.deleted AND (${condition})`);
   return rows.map((row) => row.content);
 }

@@ -12,13 +12,16 @@
  * - 422 a move the state machine has no edge for (we chose 422 over 409: the request is well-formed and current, the
  *   workflow refuses it; 409 and 412 stay reserved for version conflicts), a change to a closed Task, a Task that does
  *   not match its ServiceRequest, and completion without a consult note.
+ *
+ * A completion counts only consult notes the caller may see (visible-resources.ts): a hidden note answers exactly as
+ * one that does not exist, so completing a Task cannot be used to learn that the practice wrote a note it withholds.
  */
 import type { Reference, Task } from '@medplum/fhirtypes';
 import type { Caller } from '@carecircle/auth';
 import type { Queryable, WriteRule } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, FULFILL_TASK_CODE, hasCoding } from './care-codes';
 import { refuseInvalid, refuseParty, refuseUnprocessable } from './care-outcomes';
-import { parseRelativeReference, readCurrent, readCurrentMany, referenceTo } from './current-resources';
+import { parseRelativeReference, readCurrent, referenceTo } from './current-resources';
 import { codingsOf, isObject, listOf, referenceOf } from './element-shapes';
 import {
   classifyTaskChange,
@@ -30,6 +33,7 @@ import {
   type TaskStatus,
 } from './referral-task';
 import { currentCaller, resolveTaskParties } from './task-parties';
+import { readVisibleMany } from './visible-resources';
 
 /** Holds Task writes to the referral workflow; other resource types pass untouched. */
 export const enforceTaskWorkflow: WriteRule = async (next, current, tx) => {
@@ -168,7 +172,8 @@ function checkTransition(from: TaskStatus, to: TaskStatus, parties: ReadonlySet<
 
 /**
  * Completion needs the partner's reply (contract): an output referencing a current DocumentReference of type LOINC
- * 11488-4 "Consult note", about the Task's patient, whose context.related is the Task's ServiceRequest.
+ * 11488-4 "Consult note", about the Task's patient, whose context.related is the Task's ServiceRequest, and which the
+ * caller may see now (a note hidden from it counts as absent).
  */
 async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> {
   const ids = listOf(task.output).flatMap((output) => {
@@ -179,7 +184,7 @@ async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> 
     refuseUnprocessable('A completed Task needs an output referencing the consult note (a DocumentReference)', 'Task.output');
   }
   const focusId = referenceTo(task.focus?.reference, 'ServiceRequest')?.id;
-  const notes = await readCurrentMany(tx, 'DocumentReference', ids);
+  const notes = await readVisibleMany(tx, 'DocumentReference', ids);
   const answered = notes.some(
     (note) =>
       note.status === 'current' &&

@@ -1,0 +1,31 @@
+/**
+ * What a write rule may count on the writer's behalf: a resource the writer names (a consult note's referral, the
+ * consult note a Task is completed with) counts only when the writer may see it now. One that exists but is hidden
+ * from the writer is treated exactly as one that does not exist, so no refusal tells the two apart (DESIGN.md: a
+ * resource the caller may not see answers as if absent).
+ *
+ * The writer's access is the policy of the request's repository, carried in the request context; outside a request
+ * (server jobs) the server writes with full access, just as currentCaller() acts as the admin there.
+ */
+import type { ResourceType } from '@medplum/fhirtypes';
+import { tryGetRequestContext } from '@carecircle/auth';
+import { fullAccess, type AccessPolicy, type Queryable } from '@carecircle/store';
+import { readCurrentMany, type ResourceOfType } from './current-resources';
+
+/** The access policy of the current request's caller; outside a request, full access. */
+export function currentPolicy(): AccessPolicy {
+  return tryGetRequestContext()?.repository.policy ?? fullAccess;
+}
+
+/**
+ * The current versions of those of `ids` that exist, are not deleted and `policy` (the current caller's unless told)
+ * lets its caller see now; any order. Read in the write's transaction `tx`.
+ */
+export function readVisibleMany<K extends ResourceType>(
+  tx: Queryable,
+  resourceType: K,
+  ids: readonly string[],
+  policy: AccessPolicy = currentPolicy(),
+): Promise<ResourceOfType<K>[]> {
+  return readCurrentMany(tx, resourceType, ids, policy.visibility(resourceType));
+}
