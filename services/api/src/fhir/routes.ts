@@ -5,6 +5,8 @@
 import { createRecipientView } from '@carecircle/access';
 import { DEFAULT_PURPOSE, resolveRecipients } from '@carecircle/consent';
 import {
+  badRequest,
+  fail,
   getConformanceResource,
   getConformanceResources,
   OperationOutcomeError,
@@ -17,6 +19,7 @@ import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
+import { requireUtf8Query } from '../http/strict-text';
 import { createSubscriptionOperationsRouter, createTopicsRouter } from '../subscriptions/routes';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
@@ -35,6 +38,8 @@ export function createFhirRouter(services: AppServices): express.Router {
   const conformanceTypes = [...new Set(getConformanceResources().map((r) => r.resourceType))];
   const capabilityStatement = buildCapabilityStatement(config, conformanceTypes);
 
+  // A parameter that is not UTF-8 would otherwise be read with U+FFFD in its place: 400 before anything reads it.
+  router.use(requireUtf8Query);
   // Public: clients discover what the server supports (and which topics they may subscribe to) before they hold a token.
   router.get('/metadata', (_req, res) => {
     res.locals.interaction = 'capabilities';
@@ -94,9 +99,9 @@ function conformancePaths(types: readonly string[]): string[] {
 function toFhirRequest(req: Request): FhirRequest {
   const method = req.method === 'HEAD' ? 'GET' : (req.method as FhirMethod);
   const prefer = PREFER_RETURN.exec(req.get('prefer') ?? '')?.[1] as FhirRequest['preferReturn'];
-  const ifMatch = req.get('if-match');
-  const ifNoneExist = req.get('if-none-exist');
-  const ifNoneMatch = req.get('if-none-match');
+  const ifMatch = conditionalHeader(req, 'If-Match');
+  const ifNoneExist = conditionalHeader(req, 'If-None-Exist');
+  const ifNoneMatch = conditionalHeader(req, 'If-None-Match');
   return {
     method,
     path: req.path.replace(/^\/+/, ''),
@@ -107,6 +112,18 @@ function toFhirRequest(req: Request): FhirRequest {
     ...(ifNoneMatch ? { ifNoneMatch } : {}),
     ...(prefer ? { preferReturn: prefer } : {}),
   };
+}
+
+/**
+ * A conditional header's value. Sent empty, it is a 400: the request asked for a condition and named none, and going
+ * on unconditionally (an update without its version check) would do what the client guarded against.
+ */
+function conditionalHeader(req: Request, name: 'If-Match' | 'If-None-Exist' | 'If-None-Match'): string | undefined {
+  const value = req.get(name);
+  if (value !== undefined && value.trim() === '') {
+    fail(badRequest(`${name} may not be empty`, `http.${name}`));
+  }
+  return value;
 }
 
 function writeFhirResponse(res: Response, response: FhirResponse, baseUrl: string): void {

@@ -11,6 +11,7 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 import type { NextFunction, Request, Response } from 'express';
 import { getRequestId } from './request-id';
 import { sendOperationOutcome } from './fhir-response';
+import { INVALID_UTF8 } from './strict-text';
 
 interface MappedError {
   status: number;
@@ -27,6 +28,8 @@ const BODY_PARSER_OUTCOMES: Record<string, { status: number; code: OperationOutc
   'request.aborted': { status: 400, code: 'incomplete', text: 'Request aborted' },
   'request.size.invalid': { status: 400, code: 'structure', text: 'Request size did not match Content-Length' },
   'parameters.too.many': { status: 413, code: 'too-costly', text: 'Too many parameters' },
+  // strict-text.ts: text that is not UTF-8 is refused rather than read with U+FFFD in place of what was sent.
+  [INVALID_UTF8]: { status: 400, code: 'invalid', text: 'Request text must be valid UTF-8' },
 };
 
 /** Generic answers for other client errors, by status; never the error's own message, which may quote the request. */

@@ -3,10 +3,12 @@
  * (kept as URLSearchParams, every field in order, so the search parser judges each one: a `__proto__` field is an
  * unknown parameter, not silently dropped). Anything else on a write answers 415, as does a Content-Encoding other than
  * gzip, deflate or br; a body that does not decompress is a 400 (error-handler.ts). JSON keys that could pollute
- * prototypes are refused outright, as is JSON nested deeper than any resource (json-depth.ts).
+ * prototypes are refused outright, as is JSON nested deeper than any resource (json-depth.ts), and a body (or form
+ * field) that is not UTF-8 is a 400 rather than read with U+FFFD in place of the bytes sent (strict-text.ts).
  */
 import { badRequest, exceedsJsonDepth, MAX_JSON_DEPTH, OperationOutcomeError, unsupportedMediaType } from '@carecircle/fhir';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { requireSupportedContentEncoding, verifyUtf8Body, verifyUtf8Form } from './strict-text';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -20,6 +22,7 @@ export function fhirBody(maxBodyBytes: number) {
     type: JSON_TYPES,
     limit: maxBodyBytes,
     strict: true,
+    verify: verifyUtf8Body,
     reviver(key: string, value: unknown) {
       if (FORBIDDEN_KEYS.has(key)) {
         throw new ForbiddenKeyError();
@@ -27,7 +30,7 @@ export function fhirBody(maxBodyBytes: number) {
       return value;
     },
   });
-  const formText = express.text({ type: FORM_TYPE, limit: maxBodyBytes });
+  const formText = express.text({ type: FORM_TYPE, limit: maxBodyBytes, verify: verifyUtf8Form });
 
   function parseJson(req: Request, res: Response, next: NextFunction): void {
     json(req, res, (err?: unknown) => {
@@ -67,5 +70,5 @@ export function fhirBody(maxBodyBytes: number) {
     next();
   }
 
-  return [parseJson, parseForm, requireSupportedContentType];
+  return [requireSupportedContentEncoding, parseJson, parseForm, requireSupportedContentType];
 }

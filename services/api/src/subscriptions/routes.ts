@@ -20,6 +20,9 @@ import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
 import { getSubscriptionEvents, getSubscriptionStatus } from './subscription-operations';
 
+/** The most a search may ask for (the store's `_count` cap); there are far fewer topics. */
+const MAX_TOPIC_COUNT = 1000;
+
 /**
  * The topics, read-only.
  * @param fhirBaseUrl - the public FHIR base for `fullUrl`s (config.fhirBaseUrl); defaults to the mount path.
@@ -35,19 +38,23 @@ export function createTopicsRouter(fhirBaseUrl?: string): express.Router {
         fail(badRequest('SubscriptionTopic searches support url and _id only'));
       }
     }
-    const url = params.get('url');
-    const ids = params.get('_id')?.split(',');
+    const count = readTopicCount(params.getAll('_count'));
+    // As in every search: comma-separated values are alternatives, a repeated parameter must hold as well (AND).
+    const urls = params.getAll('url').map((value) => value.split(','));
+    const ids = params.getAll('_id').map((value) => value.split(','));
     const matches = topics.filter(
       (topic) =>
-        (url === null || topic.extension?.some((e) => e.url.endsWith('SubscriptionTopic.url') && e.valueUri === url)) &&
-        (ids === undefined || ids.includes(topic.id ?? '')),
+        urls.every((alternatives) => topic.extension?.some((e) => e.url.endsWith('SubscriptionTopic.url') && alternatives.includes(e.valueUri ?? ''))) &&
+        ids.every((alternatives) => alternatives.includes(topic.id ?? '')),
     );
     const base = fhirBaseUrl ?? req.baseUrl;
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'searchset',
       total: matches.length,
-      entry: matches.map((resource) => ({ fullUrl: `${base}/SubscriptionTopic/${resource.id}`, resource, search: { mode: 'match' } })),
+      entry: matches
+        .slice(0, count)
+        .map((resource) => ({ fullUrl: `${base}/SubscriptionTopic/${resource.id}`, resource, search: { mode: 'match' } })),
     };
     sendFhir(res, 200, bundle);
   });
@@ -60,6 +67,21 @@ export function createTopicsRouter(fhirBaseUrl?: string): express.Router {
     sendFhir(res, 200, topic);
   });
   return router;
+}
+
+/** `_count` of a topic search, checked as every search checks it: one non-negative integer (at most 1000). */
+function readTopicCount(values: readonly string[]): number {
+  if (values.length > 1) {
+    fail(badRequest('_count may appear only once', '_count'));
+  }
+  const value = values[0];
+  if (value === undefined) {
+    return MAX_TOPIC_COUNT;
+  }
+  if (!/^\d{1,9}$/.test(value)) {
+    fail(badRequest('_count: expected a non-negative integer', '_count'));
+  }
+  return Math.min(Number(value), MAX_TOPIC_COUNT);
 }
 
 /** `$status` and `$events`, for callers who can see the Subscription. */
@@ -76,7 +98,7 @@ export function createSubscriptionOperationsRouter(services: AppServices): expre
     res.locals.interaction = `operation Subscription ${operation}`;
     const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
     const bundle =
-      operation === '$status' ? await getSubscriptionStatus(target, id) : await getSubscriptionEvents(target, id, queryParams(req));
+      operation === '$status' ? await getSubscriptionStatus(target, id, queryParams(req)) : await getSubscriptionEvents(target, id, queryParams(req));
     sendFhir(res, 200, bundle);
   });
   return router;

@@ -24,6 +24,7 @@ import {
   type StoredEvent,
 } from '@carecircle/notify';
 import { createRepository, type AccessPolicy, type Database, type Repository } from '@carecircle/store';
+import { readOperationParameters } from '../fhir/operations/operation-parameters';
 
 /** Most events one `$events` call returns; ask again from the last number + 1 for more. */
 export const MAX_EVENTS_PER_CALL = 100;
@@ -34,8 +35,9 @@ export interface OperationTarget {
   fhirBaseUrl: string;
 }
 
-/** `GET Subscription/{id}/$status` */
-export async function getSubscriptionStatus(target: OperationTarget, id: string): Promise<Bundle> {
+/** `GET Subscription/{id}/$status` (it takes no parameters) */
+export async function getSubscriptionStatus(target: OperationTarget, id: string, params: URLSearchParams): Promise<Bundle> {
+  readOperationParameters('status', params, []);
   const subscription = await target.repository.read<Subscription>('Subscription', id);
   const state = await readDeliveryState(target.db, id);
   return buildStatusBundle({
@@ -47,11 +49,15 @@ export async function getSubscriptionStatus(target: OperationTarget, id: string)
 
 /** `GET Subscription/{id}/$events?eventsSinceNumber=&eventsUntilNumber=&content=` */
 export async function getSubscriptionEvents(target: OperationTarget, id: string, params: URLSearchParams): Promise<Bundle> {
+  const given = readOperationParameters('events', params, ['eventsSinceNumber', 'eventsUntilNumber', 'content']);
+  const sinceParam = readEventNumber(given.eventsSinceNumber, 'eventsSinceNumber');
+  const untilParam = readEventNumber(given.eventsUntilNumber, 'eventsUntilNumber');
+  const contentParam = readContent(given.content);
   const subscription = await target.repository.read<BackportSubscription>('Subscription', id);
   const state = await readDeliveryState(target.db, id);
-  const since = readEventNumber(params, 'eventsSinceNumber') ?? 1;
-  const until = readEventNumber(params, 'eventsUntilNumber') ?? state.lastEventNumber;
-  const content = readContent(params) ?? subscriptionContent(subscription);
+  const since = sinceParam ?? 1;
+  const until = untilParam ?? state.lastEventNumber;
+  const content = contentParam ?? subscriptionContent(subscription);
   const stored = until < since ? [] : await listSubscriptionEvents(target.db, id, since, until, MAX_EVENTS_PER_CALL);
   const reader = createRepository(target.db, withoutDenialRecords(target.repository.policy));
   const events = await Promise.all(stored.map((event) => presentEvent(reader, event, content)));
@@ -105,9 +111,8 @@ async function readIfDisclosed(read: () => Promise<Resource>): Promise<Resource 
   }
 }
 
-function readEventNumber(params: URLSearchParams, name: string): number | undefined {
-  const value = params.get(name);
-  if (value === null) {
+function readEventNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) {
     return undefined;
   }
   if (!/^[1-9]\d{0,14}$/.test(value)) {
@@ -116,9 +121,8 @@ function readEventNumber(params: URLSearchParams, name: string): number | undefi
   return Number(value);
 }
 
-function readContent(params: URLSearchParams): PayloadContent | undefined {
-  const value = params.get('content');
-  if (value === null) {
+function readContent(value: string | undefined): PayloadContent | undefined {
+  if (value === undefined) {
     return undefined;
   }
   if (!PAYLOAD_CONTENTS.includes(value as PayloadContent)) {

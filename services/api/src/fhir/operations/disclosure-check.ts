@@ -13,16 +13,18 @@ import { badRequest, OperationOutcomeError } from '@carecircle/fhir';
 import type { Consent, Parameters, Patient } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
+import { readOperationParameters } from './operation-parameters';
 import { parseRecipientReference } from './recipient-reference';
 
 /** The $disclosure-check operation on Patient. */
 export async function disclosureCheck(context: OperationContext, id: string, params: URLSearchParams): Promise<Parameters> {
-  const reference = parseRecipientReference(params.get('recipient'));
-  const category = params.get('category') ?? '';
+  const given = readOperationParameters('disclosure-check', params, ['recipient', 'category', 'purpose']);
+  const reference = parseRecipientReference(given.recipient ?? null);
+  const category = given.category ?? '';
   if (!isShareCategory(category)) {
     throw new OperationOutcomeError(badRequest('category must be a share category code', 'category'));
   }
-  const purpose = params.get('purpose') ?? DEFAULT_PURPOSE;
+  const purpose = given.purpose ?? DEFAULT_PURPOSE;
   if (!PURPOSES_OF_USE.has(purpose)) {
     throw new OperationOutcomeError(badRequest('purpose must be a supported v3-ActReason code', 'purpose'));
   }

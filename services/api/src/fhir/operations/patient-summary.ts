@@ -12,6 +12,7 @@ import { getSupportedSearchParameters, type Repository } from '@carecircle/store
 import type { Bundle, CodeSystem, Composition, CompositionSection, Patient, Resource } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
+import { readOperationParameters } from './operation-parameters';
 import { parseRecipientReference } from './recipient-reference';
 
 /** The types a summary gathers, in the order sections list them. */
@@ -37,9 +38,9 @@ export function patientSummary(context: OperationContext, id: string, params: UR
 }
 
 async function summarize(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
+  const recipientParam = readOperationParameters('summary', params, ['recipient']).recipient;
   const patient = await context.repository.read<Patient>('Patient', id);
-  const recipientParam = params.get('recipient');
-  if (recipientParam === null) {
+  if (recipientParam === undefined) {
     return summaryDocument(patient, await gatherCompartment(context.repository, id), context.baseUrl, true);
   }
   // A preview for the custodian: what this recipient would get now. Without any grant the recipient would not even

@@ -1,0 +1,162 @@
+/**
+ * Input the FHIR API used to take loosely, over HTTP (in-process app, real PostgreSQL and Redis): an empty conditional
+ * header, operation parameters repeated or unknown, a topic search's `_count`, text that is not UTF-8 and a
+ * Content-Encoding the contract does not name. Each is a 400 (415) OperationOutcome naming what was wrong, never
+ * ignored, never read as its first value, never stored with U+FFFD. Each block names the audit finding it protects.
+ */
+import * as zlib from 'node:zlib';
+import { buildBackportSubscription } from '@carecircle/notify';
+import { buildOrganization, buildPatient } from '@carecircle/testing';
+import type { Bundle, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import { createTestApp, type TestApp } from '../test-harness';
+
+const FHIR = '/fhir/R4';
+const JSON_FHIR = 'application/fhir+json';
+
+let t: TestApp;
+let admin: string;
+let patient: Patient;
+let organization: string;
+let subscriptionId: string;
+
+/** Expects a 4xx OperationOutcome with `status`; returns the expressions its issues name. */
+function expectOutcome(res: { status: number; body: unknown }, status: number): string[] {
+  expect({ status: res.status, type: (res.body as Resource | undefined)?.resourceType }).toEqual({ status, type: 'OperationOutcome' });
+  return ((res.body as OperationOutcome).issue ?? []).flatMap((issue) => issue.expression ?? []);
+}
+
+async function createAsAdmin<T extends Resource>(resource: T): Promise<T> {
+  const res = await t.http.post(`${FHIR}/${resource.resourceType}`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send(resource);
+  expect(res.status).toBe(201);
+  return res.body as T;
+}
+
+/** Sends `bytes` as they are (superagent would JSON-encode a Buffer). */
+function sendBytes(path: string, bytes: Buffer, contentType = JSON_FHIR, encoding?: string) {
+  const req = t.http.post(`${FHIR}/${path}`).set('Authorization', admin).set('Content-Type', contentType);
+  return (encoding ? req.set('Content-Encoding', encoding) : req).serialize((raw: unknown) => raw as string).send(bytes);
+}
+
+/** How many Basic resources there are: a refused write must leave it as it was. */
+async function countBasics(): Promise<number> {
+  const res = await t.http.get(`${FHIR}/Basic`).query({ _summary: 'count' }).set('Authorization', admin);
+  expect(res.status).toBe(200);
+  return (res.body as Bundle).total ?? -1;
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = `Bearer ${t.adminToken}`;
+  organization = `Organization/${(await createAsAdmin(buildOrganization({ name: 'Practice' }))).id}`;
+  patient = await createAsAdmin(buildPatient({ managingOrganization: { reference: organization } }));
+  const subscription = await createAsAdmin(
+    buildBackportSubscription({ topic: 'https://carecircle.dev/fhir/SubscriptionTopic/referral', endpoint: 'https://partner.example/hook', secret: 'x'.repeat(40) }),
+  );
+  subscriptionId = subscription.id as string;
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('D11: an empty conditional header is a 400, not a request without the condition', () => {
+  test('PUT with an empty If-Match changes nothing', async () => {
+    const res = await t.http
+      .put(`${FHIR}/Patient/${patient.id}`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .set('If-Match', '')
+      .send({ ...patient, gender: 'other' });
+    expect(expectOutcome(res, 400)).toEqual(['http.If-Match']);
+    const current = await t.http.get(`${FHIR}/Patient/${patient.id}`).set('Authorization', admin).expect(200);
+    expect((current.body as Patient).meta?.versionId).toBe(patient.meta?.versionId);
+    // With the version it names, the update goes through.
+    await t.http
+      .put(`${FHIR}/Patient/${patient.id}`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .set('If-Match', `W/"${patient.meta?.versionId}"`)
+      .send({ ...patient, gender: 'other' })
+      .expect(200);
+  });
+
+  test('an empty If-None-Exist (create) and If-None-Match (read) likewise', async () => {
+    const before = await countBasics();
+    const create = await t.http.post(`${FHIR}/Basic`).set('Authorization', admin).set('Content-Type', JSON_FHIR).set('If-None-Exist', '').send({ resourceType: 'Basic', code: { text: 'conditional' } });
+    expect(expectOutcome(create, 400)).toEqual(['http.If-None-Exist']);
+    expect(await countBasics()).toBe(before);
+    const read = await t.http.get(`${FHIR}/Patient/${patient.id}`).set('Authorization', admin).set('If-None-Match', '');
+    expect(expectOutcome(read, 400)).toEqual(['http.If-None-Match']);
+  });
+});
+
+describe('D11: operation parameters are read strictly, as search parameters are', () => {
+  const recipient = () => organization;
+  test.each<[string, () => string, string]>([
+    ['$events with eventsSinceNumber twice', () => `Subscription/${subscriptionId}/$events?eventsSinceNumber=1&eventsSinceNumber=2`, 'eventsSinceNumber'],
+    ['$events with content twice', () => `Subscription/${subscriptionId}/$events?content=id-only&content=full-resource`, 'content'],
+    ['$events with an unknown parameter', () => `Subscription/${subscriptionId}/$events?eventsSince=1`, 'eventsSince'],
+    ['$status with a parameter', () => `Subscription/${subscriptionId}/$status?eventsSinceNumber=1`, 'eventsSinceNumber'],
+    [
+      '$disclosure-check with category twice',
+      () => `Patient/${patient.id}/$disclosure-check?recipient=${recipient()}&category=progress&category=demographics`,
+      'category',
+    ],
+    ['$disclosure-check with recipient twice', () => `Patient/${patient.id}/$disclosure-check?recipient=${recipient()}&recipient=Organization/other&category=progress`, 'recipient'],
+    ['$disclosure-check with an unknown parameter', () => `Patient/${patient.id}/$disclosure-check?recipient=${recipient()}&category=progress&purpose_of_use=TREAT`, 'purpose_of_use'],
+    ['$summary with recipient twice', () => `Patient/${patient.id}/$summary?recipient=${recipient()}&recipient=Organization/other`, 'recipient'],
+    ['$summary with an unknown parameter', () => `Patient/${patient.id}/$summary?category=progress`, 'category'],
+  ])('%s is a 400 naming the parameter', async (_name, path, parameter) => {
+    const res = await t.http.get(`${FHIR}/${path()}`).set('Authorization', admin);
+    expect(expectOutcome(res, 400)).toEqual([parameter]);
+  });
+
+  test('the same operations with each parameter once (and _format) still answer', async () => {
+    await t.http.get(`${FHIR}/Subscription/${subscriptionId}/$events?eventsSinceNumber=1&_format=json`).set('Authorization', admin).expect(200);
+    await t.http.get(`${FHIR}/Subscription/${subscriptionId}/$status`).set('Authorization', admin).expect(200);
+    await t.http.get(`${FHIR}/Patient/${patient.id}/$disclosure-check?recipient=${organization}&category=progress`).set('Authorization', admin).expect(200);
+    await t.http.get(`${FHIR}/Patient/${patient.id}/$summary?_format=json`).set('Authorization', admin).expect(200);
+  });
+});
+
+describe('D11: a SubscriptionTopic search checks _count like every search', () => {
+  test.each(['abc', '-1', '1.5', ''])('_count=%s is a 400', async (count) => {
+    expect(expectOutcome(await t.http.get(`${FHIR}/SubscriptionTopic?_count=${count}`), 400)).toEqual(['_count']);
+  });
+
+  test('_count twice is a 400; _count=1 pages to one entry of the four; url and _id repeated must all hold', async () => {
+    expect(expectOutcome(await t.http.get(`${FHIR}/SubscriptionTopic?_count=1&_count=2`), 400)).toEqual(['_count']);
+    const one = (await t.http.get(`${FHIR}/SubscriptionTopic?_count=1`).expect(200)).body as Bundle;
+    expect({ total: one.total, entries: one.entry?.length }).toEqual({ total: 4, entries: 1 });
+    const both = (await t.http.get(`${FHIR}/SubscriptionTopic?_id=referral,consent&_id=consent`).expect(200)).body as Bundle;
+    expect(both.entry?.map((e) => e.resource?.id)).toEqual(['consent']);
+  });
+});
+
+describe('D11: text that is not UTF-8 is a 400, never stored with U+FFFD', () => {
+  test('a JSON body with a byte that is not UTF-8 stores nothing', async () => {
+    const before = await countBasics();
+    const body = Buffer.concat([Buffer.from('{"resourceType":"Basic","code":{"text":"latin'), Buffer.from([0xe9]), Buffer.from('1"}}')]);
+    expectOutcome(await sendBytes('Basic', body), 400);
+    expect(await countBasics()).toBe(before);
+    // The same text as UTF-8 is stored as sent.
+    const stored = await sendBytes('Basic', Buffer.from('{"resourceType":"Basic","code":{"text":"latiné1"}}'));
+    expect(stored.status).toBe(201);
+    expect((stored.body as { code: { text: string } }).code.text).toBe('latiné1');
+  });
+
+  test('a _search form, or a query, whose escapes are not UTF-8', async () => {
+    expectOutcome(await sendBytes('Patient/_search', Buffer.from('name=%E9t%E9'), 'application/x-www-form-urlencoded'), 400);
+    expectOutcome(await t.http.get(`${FHIR}/Patient?name=%E9t%E9`).set('Authorization', admin), 400);
+    expectOutcome(await t.http.get(`${FHIR}/SubscriptionTopic?_id=%FF`), 400);
+    // Escaped UTF-8 is fine.
+    await t.http.get(`${FHIR}/Patient?name=%C3%A9t%C3%A9`).set('Authorization', admin).expect(200);
+  });
+
+  test('a Content-Encoding the contract does not name (zstd) is 415', async () => {
+    const before = await countBasics();
+    const body = Buffer.from(JSON.stringify({ resourceType: 'Basic', code: { text: 'zstd' } }));
+    const zstd = (zlib as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
+    expectOutcome(await sendBytes('Basic', zstd ? zstd(body) : body, JSON_FHIR, 'zstd'), 415);
+    expect(await countBasics()).toBe(before);
+  });
+});
