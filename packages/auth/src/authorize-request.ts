@@ -3,8 +3,11 @@
  * code + PKCE S256) and, after the login form, turning valid credentials into a code.
  *
  * Errors in `client_id` or `redirect_uri` are shown to the user and never redirected (the URI is not trusted yet);
- * other errors go back to the app's redirect URI with `error` and `state` (RFC 6749 section 4.1.2.1).
+ * other errors go back to the app's redirect URI with `error` and `state` (RFC 6749 section 4.1.2.1). A `state` that
+ * cannot be sent back as it came (too long, holding NUL, or given twice) is shown too: RFC 6749 wants the exact value
+ * echoed, and a redirect without it would leave the app unable to match the answer to its request.
  */
+import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import type { AuthDeps } from './auth-deps';
 import { issueAuthorizationCode } from './authorization-code';
@@ -60,7 +63,14 @@ export class LoginFailed extends Error {
   }
 }
 
-const text = z.string().min(1).max(2048);
+const text = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((value) => !hasUnstorableCharacters(value));
+
+/** The longest `state` sent back to an app. */
+export const MAX_STATE_LENGTH = 1024;
 
 /** Picks the authorization parameters out of a query or form (first value of each, strings only). */
 export function pickAuthorizeParameters(source: Record<string, unknown>): AuthorizeParameters {
@@ -74,6 +84,14 @@ export function pickAuthorizeParameters(source: Record<string, unknown>): Author
   return picked;
 }
 
+/**
+ * The authorization parameters given more than once in a query or form (parsed with repeats as arrays): each may
+ * appear only once (RFC 6749 section 3.1), so these are refused rather than read as their first or last value.
+ */
+export function findRepeatedAuthorizeParameters(source: Record<string, unknown>): Array<(typeof AUTHORIZE_PARAMETERS)[number]> {
+  return AUTHORIZE_PARAMETERS.filter((name) => Array.isArray(source[name]));
+}
+
 /** Adds parameters to a redirect URI, keeping any query it already has. */
 export function withQuery(uri: string, params: Record<string, string | undefined>): string {
   const url = new URL(uri);
@@ -85,11 +103,18 @@ export function withQuery(uri: string, params: Record<string, string | undefined
   return url.toString();
 }
 
-/** Checks an authorization request; throws {@link AuthorizeRequestError}. */
+/**
+ * Checks an authorization request; throws {@link AuthorizeRequestError}. `repeated` names the parameters the request
+ * gave more than once ({@link findRepeatedAuthorizeParameters}).
+ */
 export async function checkAuthorizeRequest(
   deps: Pick<AuthDeps, 'db' | 'config'>,
   params: AuthorizeParameters,
+  repeated: readonly string[] = [],
 ): Promise<AuthorizeRequest> {
+  if (repeated.includes('client_id') || repeated.includes('redirect_uri')) {
+    throw new AuthorizeRequestError('show', 'invalid_request', 'The request names its app or its redirect URI more than once.');
+  }
   const clientId = text.safeParse(params.client_id);
   const app = clientId.success ? await findClient(deps.db, clientId.data) : undefined;
   if (!app || app.kind !== 'public' || app.disabled) {
@@ -100,12 +125,20 @@ export async function checkAuthorizeRequest(
     throw new AuthorizeRequestError('show', 'invalid_request', 'The redirect URI is not registered for this app.');
   }
   const state = params.state;
+  const stateProblem = describeStateProblem(state, repeated.includes('state'));
+  if (stateProblem) {
+    throw new AuthorizeRequestError('show', 'invalid_request', stateProblem);
+  }
   const fail = (error: OAuthErrorCode, description: string): AuthorizeRequestError =>
     new AuthorizeRequestError('redirect', error, description, withQuery(redirectUri, { error, error_description: description, state }));
+  const [firstRepeated] = repeated;
+  if (firstRepeated !== undefined) {
+    throw fail('invalid_request', `${firstRepeated} may appear only once`);
+  }
   if (params.response_type !== 'code') {
     throw fail('unsupported_response_type', 'response_type must be code');
   }
-  if (!state || state.length > 1024) {
+  if (!state) {
     throw fail('invalid_request', 'state is required');
   }
   if (params.code_challenge_method !== 'S256' || !params.code_challenge || !isValidCodeChallenge(params.code_challenge)) {
@@ -114,10 +147,27 @@ export async function checkAuthorizeRequest(
   if (!params.aud || params.aud.replace(/\/+$/, '') !== deps.config.fhirBaseUrl) {
     throw fail('invalid_request', 'aud must be this server\'s FHIR base URL');
   }
-  if (!params.scope || params.scope.length > 4096) {
+  if (!params.scope) {
     throw fail('invalid_scope', 'scope is required');
   }
+  if (params.scope.length > 4096 || hasUnstorableCharacters(params.scope)) {
+    throw fail('invalid_scope', 'scope must be at most 4096 characters, without NUL');
+  }
   return { app, redirectUri, scope: params.scope, state, codeChallenge: params.code_challenge };
+}
+
+/** Why `state` cannot be sent back to the app as it came, or undefined when it can (or is missing: redirected). */
+function describeStateProblem(state: string | undefined, repeated: boolean): string | undefined {
+  if (repeated) {
+    return 'The app sent the state parameter more than once, so the answer could not be matched to its request.';
+  }
+  if (state !== undefined && state.length > MAX_STATE_LENGTH) {
+    return `The app sent a state parameter longer than ${MAX_STATE_LENGTH} characters, too long to send back to it.`;
+  }
+  if (state !== undefined && hasUnstorableCharacters(state)) {
+    return 'The app sent a state parameter holding characters (NUL) that cannot be sent back to it.';
+  }
+  return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
  * Redis there is no replay check, so the request fails as temporarily unavailable rather than skip it).
  */
 import { createHash } from 'node:crypto';
+import { hasUnstorableCharacters } from '@carecircle/fhir';
 import jwt from 'jsonwebtoken';
 import { nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 import { findClient, type SystemClient } from './client-registry';
@@ -50,7 +51,8 @@ export async function authenticateClientAssertion(
     throw rejected('client_assertion header needs a kid');
   }
   const clientId = decoded.payload.iss;
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128) {
+  // No client id holds NUL or an unpaired surrogate; such an iss is refused before it reaches the database.
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128 || hasUnstorableCharacters(clientId)) {
     throw rejected('client_assertion needs iss');
   }
   const client = await findClient(deps.db, clientId);

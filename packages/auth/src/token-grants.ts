@@ -12,7 +12,12 @@
  *
  * Every grant may carry `purpose_of_use` (space-separated v3-ActReason codes): the access token then carries them as
  * its `purpose_of_use` claim, and requests with it act for those purposes only (purpose-of-use.ts).
+ *
+ * Before any grant runs, the form as a whole is checked: a parameter given more than once (RFC 6749 section 3.2) or
+ * a value holding NUL or an unpaired surrogate (no client id, code or token does) is `invalid_request`, so nothing
+ * is read as its first value and nothing the database cannot hold reaches it.
  */
+import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import { issueAccessToken, type AccessTokenSubject } from './access-token';
 import { nowMs, type AuthDeps } from './auth-deps';
@@ -75,8 +80,26 @@ const REFRESH_REFUSALS: Record<Exclude<RefreshOutcome['kind'], 'rotated'>, strin
   reused: 'refresh_token was already used; the session is revoked',
 };
 
-/** Handles one token request (the form fields as parsed). */
+/** The parameters a token request may carry; others are ignored (RFC 6749 section 3.2), but named in errors. */
+const TOKEN_PARAMETERS: ReadonlySet<string> = new Set([
+  'grant_type',
+  'scope',
+  'client_assertion_type',
+  'client_assertion',
+  'purpose_of_use',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'client_id',
+  'refresh_token',
+]);
+
+/**
+ * Handles one token request: the form fields as parsed, a repeated field as an array of its values (as body-parser
+ * and Node's querystring give them).
+ */
 export async function handleTokenRequest(deps: Deps, form: Record<string, unknown>): Promise<TokenResponse> {
+  assertWellFormedForm(form);
   const grantType = form.grant_type;
   switch (grantType) {
     case 'client_credentials':
@@ -89,6 +112,19 @@ export async function handleTokenRequest(deps: Deps, form: Record<string, unknow
       throw new OAuthError('invalid_request', 'grant_type is required');
     default:
       throw new OAuthError('unsupported_grant_type', `supported grant types: ${GRANT_TYPES.join(', ')}`);
+  }
+}
+
+/** Every field once and a string; no value (or name) holding NUL or an unpaired surrogate. */
+function assertWellFormedForm(form: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(form)) {
+    const shown = TOKEN_PARAMETERS.has(name) ? name : 'a parameter';
+    if (typeof value !== 'string') {
+      throw new OAuthError('invalid_request', Array.isArray(value) ? `${shown} may appear only once` : `${shown} must be text`);
+    }
+    if (hasUnstorableCharacters(name) || hasUnstorableCharacters(value)) {
+      throw new OAuthError('invalid_request', `${shown} may not contain NUL or unpaired surrogate characters`);
+    }
   }
 }
 

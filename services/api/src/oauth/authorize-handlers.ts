@@ -6,12 +6,14 @@ import {
   AuthorizeRequestError,
   AuthStateUnavailable,
   checkAuthorizeRequest,
+  findRepeatedAuthorizeParameters,
   LoginFailed,
   pickAuthorizeParameters,
   signInAndIssueCode,
   type AuthDeps,
   type AuthorizeParameters,
 } from '@carecircle/auth';
+import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import { renderErrorPage, renderLoginPage } from './login-page';
 
@@ -25,7 +27,12 @@ const THROTTLED_LOGIN_ERROR = 'Too many unsuccessful attempts. Please wait a few
 const UNAVAILABLE_LOGIN_ERROR = 'Signing in is not possible at the moment. Please try again in a few seconds.';
 
 const credentialsSchema = z.object({
-  username: z.string().min(1).max(128),
+  // No username holds NUL (admin registration allows letters, digits and . _ @ + - only): refused before any lookup.
+  username: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((value) => !hasUnstorableCharacters(value)),
   password: z.string().min(1).max(256),
 });
 
@@ -35,11 +42,11 @@ function requestProblem(err: AuthorizeRequestError): AuthorizeResult {
     : { kind: 'page', status: 400, html: renderErrorPage(err.description) };
 }
 
-/** GET /oauth2/authorize: checks the request and shows the sign-in form. */
+/** GET /oauth2/authorize: checks the request (a query or form, repeated parameters as arrays) and shows the sign-in form. */
 export async function showSignIn(deps: Pick<AuthDeps, 'db' | 'config'>, query: Record<string, unknown>): Promise<AuthorizeResult> {
   const params = pickAuthorizeParameters(query);
   try {
-    const request = await checkAuthorizeRequest(deps, params);
+    const request = await checkAuthorizeRequest(deps, params, findRepeatedAuthorizeParameters(query));
     return { kind: 'page', status: 200, html: renderLoginPage({ appName: request.app.name, params }) };
   } catch (err) {
     if (err instanceof AuthorizeRequestError) {
@@ -62,12 +69,12 @@ export async function submitSignIn(
 ): Promise<AuthorizeResult> {
   const params: AuthorizeParameters = pickAuthorizeParameters(form);
   if (form.username === undefined && form.password === undefined) {
-    return showSignIn(deps, params);
+    return showSignIn(deps, form);
   }
   try {
-    const request = await checkAuthorizeRequest(deps, params);
+    const request = await checkAuthorizeRequest(deps, params, findRepeatedAuthorizeParameters(form));
     const credentials = credentialsSchema.safeParse(form);
-    const username = typeof form.username === 'string' ? form.username.slice(0, 128) : '';
+    const username = typeof form.username === 'string' && !hasUnstorableCharacters(form.username) ? form.username.slice(0, 128) : '';
     if (!credentials.success) {
       return { kind: 'page', status: 400, html: renderLoginPage({ appName: request.app.name, params, username, error: GENERIC_LOGIN_ERROR }) };
     }

@@ -1,13 +1,17 @@
 /**
  * SMART on FHIR / OAuth 2.0 endpoints: discovery (`.well-known/smart-configuration`, JWKS), the authorization endpoint
- * with its sign-in page, and the token endpoint. Thin Express adapters over @carecircle/auth; token-endpoint errors
- * are RFC 6749 JSON (`{"error", "error_description"}`), not OperationOutcomes, and nothing here is ever cached.
+ * with its sign-in page, and the token endpoint. Thin Express adapters over @carecircle/auth, each answering every
+ * error in its own format, never as an OperationOutcome: the token endpoint as RFC 6749 JSON (`{"error",
+ * "error_description"}`, a 4xx of any kind `invalid_request`), the browser-facing authorization endpoint as an HTML
+ * page. Nothing here is ever cached. Form bodies and queries must be UTF-8 (strict-text.ts).
  */
 import { AuthStateUnavailable, handleTokenRequest, OAuthError, publishedJwks, RETRY_AFTER_SECONDS, smartConfiguration } from '@carecircle/auth';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
+import { errorToOutcome } from '../http/error-handler';
+import { InvalidUtf8Error, hasUtf8Query, requireSupportedContentEncoding, verifyUtf8Form } from '../http/strict-text';
 import { showSignIn, submitSignIn, type AuthorizeResult } from './authorize-handlers';
-import { PAGE_HEADERS } from './login-page';
+import { PAGE_HEADERS, renderErrorPage } from './login-page';
 
 // Form bodies of the OAuth endpoints are small: a client assertion is the largest field.
 const FORM_LIMIT = '32kb';
@@ -16,7 +20,7 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 /** The OAuth / SMART router, mounted at the root of the app. */
 export function createOAuthRouter(services: AppServices): express.Router {
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 });
+  const form = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32, verify: verifyUtf8Form });
 
   router.get(['/.well-known/smart-configuration', '/fhir/R4/.well-known/smart-configuration'], function getSmartConfiguration(_req, res) {
     res.set('Cache-Control', 'public, max-age=300').json(smartConfiguration(services));
@@ -28,15 +32,29 @@ export function createOAuthRouter(services: AppServices): express.Router {
   });
 
   router.get('/oauth2/authorize', async function getAuthorize(req, res) {
+    if (!hasUtf8Query(req.originalUrl)) {
+      throw new InvalidUtf8Error('query');
+    }
     sendAuthorizeResult(res, await showSignIn(services, req.query as Record<string, unknown>));
   });
 
-  router.post('/oauth2/authorize', form, async function postAuthorize(req, res) {
+  router.post('/oauth2/authorize', requireSupportedContentEncoding, form, async function postAuthorize(req, res) {
     sendAuthorizeResult(res, await submitSignIn(services, formBody(req), clientAddress(req)));
   });
 
-  router.post('/oauth2/token', form, async function postToken(req, res) {
+  router.post('/oauth2/token', requireSupportedContentEncoding, form, async function postToken(req, res) {
     res.set(NO_STORE).json(await handleTokenRequest(services, formBody(req)));
+  });
+
+  router.use('/oauth2/authorize', function showAuthorizeError(err: unknown, _req: Request, res: Response, next: NextFunction) {
+    const mapped = errorToOutcome(err);
+    if (mapped.unexpected) {
+      next(err);
+      return;
+    }
+    // The generic description of a client error (never the error's own message, which may quote the request).
+    const description = mapped.body.issue?.[0]?.details?.text ?? 'The request could not be read.';
+    res.status(mapped.status).set(PAGE_HEADERS).send(renderErrorPage(`${description}.`));
   });
 
   router.use('/oauth2/token', function answerOAuthError(err: unknown, _req: Request, res: Response, next: NextFunction) {
@@ -81,7 +99,9 @@ function sendAuthorizeResult(res: Response, result: AuthorizeResult): void {
 
 /**
  * OAuth errors as they are; Redis not answering (codes, assertion replay checks) as `temporarily_unavailable` (503);
- * malformed bodies as `invalid_request`; anything else is not ours to answer.
+ * every other client error (a body that is too large, not decompressible, not UTF-8, text the database refused) as
+ * `invalid_request` with the generic description error-handler.ts gives it, 413 kept, 400 otherwise (RFC 6749 section
+ * 5.2); a server fault is not ours to answer (the app's error handler logs it).
  */
 function toOAuthError(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) {
@@ -90,11 +110,10 @@ function toOAuthError(err: unknown): OAuthError | undefined {
   if (err instanceof AuthStateUnavailable) {
     return new OAuthError('temporarily_unavailable', 'the token service is briefly unavailable; try again shortly', 503);
   }
-  if (typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string') {
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return new OAuthError('invalid_request', 'the request body could not be read', status === 413 ? 413 : 400);
-    }
+  const mapped = errorToOutcome(err);
+  if (mapped.unexpected) {
+    return undefined;
   }
-  return undefined;
+  const description = mapped.body.issue?.[0]?.details?.text ?? 'the request could not be read';
+  return new OAuthError('invalid_request', description, mapped.status === 413 ? 413 : 400);
 }
