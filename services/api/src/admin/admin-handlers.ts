@@ -1,8 +1,10 @@
 /**
  * The operator's API for clients and users, as plain async functions from a parsed body to a result; routes.ts only
  * adapts them to Express. Bodies are validated with zod; problems answer 400 OperationOutcomes naming the fields
- * (never echoing values: a password must not come back in an error). The resources a registration names (the
- * organization, the user's Practitioner or Patient) must exist in the store: 422 otherwise.
+ * (never echoing values: a password must not come back in an error). Every string in a body, and every key, must be
+ * text the database can hold as sent: NUL or an unpaired surrogate (`"\ud800"`, which would be stored as U+FFFD) is a
+ * 400 naming the field, before anything else is checked. The resources a registration names (the organization, the
+ * user's Practitioner or Patient) must exist in the store: 422 otherwise.
  */
 import { accessSettingsFrom, createServerRepository } from '@carecircle/access';
 import {
@@ -19,7 +21,7 @@ import {
   type RegisteredClient,
   type UserAccount,
 } from '@carecircle/auth';
-import { outcomeStatus, unprocessable } from '@carecircle/fhir';
+import { exceedsJsonDepth, hasUnstorableCharacters, MAX_JSON_DEPTH, outcomeStatus, safeForMessage, unprocessable } from '@carecircle/fhir';
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import { z } from 'zod';
 import type { AppServices } from '../app-services';
@@ -76,7 +78,36 @@ async function requireExisting(deps: AdminDeps, reference: string, field: string
   }
 }
 
+/** The path of the first string or key in `value` holding NUL or an unpaired surrogate, or undefined. */
+function findUnstorableText(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    return hasUnstorableCharacters(value) ? path : undefined;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = path ? `${path}.${safeForMessage(key)}` : safeForMessage(key);
+    if (hasUnstorableCharacters(key)) {
+      return `${path || 'body'} (a key)`;
+    }
+    const found = findUnstorableText(item, itemPath);
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  // Measured without recursion first: the walk below recurses once per level.
+  if (exceedsJsonDepth(body)) {
+    throw new OperationOutcomeError(badRequest(`Invalid request body: JSON may nest at most ${MAX_JSON_DEPTH} levels deep`));
+  }
+  const unstorable = findUnstorableText(body, '');
+  if (unstorable !== undefined) {
+    throw new OperationOutcomeError(badRequest(`Invalid request body: ${unstorable}: text may not contain NUL or unpaired surrogate characters`));
+  }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');

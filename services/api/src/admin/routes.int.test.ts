@@ -186,6 +186,39 @@ describe('admin API', () => {
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(JSON.stringify(res.body)).not.toContain(String(body.password));
   });
+
+  // D10: text is stored as sent or refused; an unpaired surrogate was stored as U+FFFD (201), NUL answered generically.
+  test.each<[string, string, () => string, string]>([
+    ['a client name with an unpaired surrogate', '/admin/clients', () => `{"name":"x\\ud800","redirect_uris":["https://a.example/cb"],"scope":"patient/*.rs"}`, 'name'],
+    ['a client name with a lone low surrogate', '/admin/clients', () => `{"name":"\\udc00x","organization":"${clinic}","jwks_uri":"https://partner.example/jwks.json","scope":"system/Patient.rs"}`, 'name'],
+    ['a client name with NUL', '/admin/clients', () => `{"name":"x\\u0000","redirect_uris":["https://a.example/cb"],"scope":"patient/*.rs"}`, 'name'],
+    ['a redirect URI with an unpaired surrogate', '/admin/clients', () => `{"name":"x","redirect_uris":["https://a.example/cb?\\ud800"],"scope":"patient/*.rs"}`, 'redirect_uris.0'],
+    ['a scope with an unpaired surrogate', '/admin/clients', () => `{"name":"x","redirect_uris":["https://a.example/cb"],"scope":"patient/*.rs \\ud800"}`, 'scope'],
+    ['a JWK with an unpaired surrogate', '/admin/clients', () => `{"name":"x","organization":"${clinic}","jwks":{"keys":[{"kty":"EC","kid":"\\ud800"}]},"scope":"system/Patient.rs"}`, 'jwks.keys.0.kid'],
+    ['a key with NUL', '/admin/clients', () => `{"name":"x","redirect_uris":["https://a.example/cb"],"scope":"patient/*.rs","\\u0000":1}`, 'body (a key)'],
+    ['a username with an unpaired surrogate', '/admin/users', () => `{"username":"user\\ud800","password":"a long enough password","fhirUser":"${patient}"}`, 'username'],
+    ['a password with an unpaired surrogate', '/admin/users', () => `{"username":"surrogate.pw","password":"a long enough password\\ud800","fhirUser":"${patient}"}`, 'password'],
+  ])('refuses %s (400 naming the field), storing nothing', async (_name, path, body, field) => {
+    const res = await request(t.app).post(path).set('Authorization', admin()).set('Content-Type', 'application/json').send(body()).expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].details.text).toBe(`Invalid request body: ${field}: text may not contain NUL or unpaired surrogate characters`);
+    const listed = await request(t.app).get(path).set('Authorization', admin()).expect(200);
+    expect(JSON.stringify(listed.body)).not.toContain('\ufffd');
+  });
+
+  test('a body that is not UTF-8 is 400, not stored with U+FFFD', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"name":"x'), Buffer.from([0xff]), Buffer.from('","redirect_uris":["https://a.example/cb"],"scope":"patient/*.rs"}')]);
+    const res = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .set('Content-Type', 'application/json')
+      .serialize((raw: unknown) => raw as string)
+      .send(bytes)
+      .expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    const listed = await request(t.app).get('/admin/clients').set('Authorization', admin()).expect(200);
+    expect(JSON.stringify(listed.body)).not.toContain('\ufffd');
+  });
 });
 
 describe('signing key rotation', () => {

@@ -7,6 +7,7 @@ import { isAdminToken, rotateSigningKey, type Caller } from '@carecircle/auth';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
+import { verifyUtf8Body } from '../http/strict-text';
 import {
   createUserHandler,
   disableClientHandler,
@@ -31,7 +32,8 @@ export function createAdminRouter(services: AppServices): express.Router {
     res.locals.caller = { kind: 'admin' } satisfies Caller;
     next();
   });
-  router.use(express.json({ limit: BODY_LIMIT }));
+  // A body that is not UTF-8 is a 400, not read with U+FFFD in place of what was sent.
+  router.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8Body }));
 
   router.post('/clients', async function postClient(req, res) {
     const client = await registerClientHandler(services, req.body);
