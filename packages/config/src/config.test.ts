@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config.fhirBaseUrl).toBe('http://localhost:8080/fhir/R4');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.databaseUrl).toBeUndefined();
+    expect(config.databaseStatementTimeoutMs).toBe(30_000);
     expect(config.adminTokenGenerated).toBe(true);
     expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
   });
@@ -32,6 +33,13 @@ describe('loadConfig', () => {
     expect(key({ ...admin, PAGE_TOKEN_SECRET: 's'.repeat(32) })).toBe(key({ ADMIN_TOKEN: 'b'.repeat(40), PAGE_TOKEN_SECRET: 's'.repeat(32) }));
     expect(key({ ...admin, PAGE_TOKEN_SECRET: 's'.repeat(32) })).not.toBe(key(admin));
     expect(() => loadConfig({ PAGE_TOKEN_SECRET: 'short' })).toThrow(/PAGE_TOKEN_SECRET/);
+  });
+
+  test('DATABASE_STATEMENT_TIMEOUT_MS: 0 for none, else 1 s to an hour', () => {
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseStatementTimeoutMs).toBe(0);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '15000' }).databaseStatementTimeoutMs).toBe(15_000);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '50' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
   });
 
   test('names every invalid variable', () => {

@@ -29,6 +29,12 @@ const envSchema = z.object({
   ROLE: roleSchema.default('all'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  // 0 turns the limit off; otherwise at least a second, so ordinary statements under load are never cut.
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || (ms >= 1000 && ms <= 3_600_000), 'must be 0 (no limit) or 1000 to 3600000')
+    .default(30_000),
   CORS_ORIGINS: z.string().default(''),
   REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
   NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).default('false'),
@@ -52,6 +58,11 @@ export interface Config {
   readonly fhirBaseUrl: string;
   /** PostgreSQL connection string; absent means embedded PGlite under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * The longest a database statement of the API may run (lock waits included) before PostgreSQL cancels it and the
+   * request answers 503; 0 for no limit. Migrations are exempt. PGlite has none.
+   */
+  readonly databaseStatementTimeoutMs: number;
   readonly dataDir: string;
   readonly redisUrl: string;
   /** Key prefix for every Redis key and queue, hash-tagged so Redis Cluster keeps a queue in one slot. */
@@ -115,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl,
     fhirBaseUrl: `${baseUrl}/fhir/R4`,
     databaseUrl: e.DATABASE_URL,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     dataDir: e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle'),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,

@@ -44,4 +44,14 @@ export {
 export { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
-export { fail, methodNotAllowed, notAcceptable, outcomeStatus, payloadTooLarge, unknownEndpoint, unprocessable } from './outcomes';
+export {
+  fail,
+  methodNotAllowed,
+  notAcceptable,
+  outcomeStatus,
+  payloadTooLarge,
+  statementTimeout,
+  tooCostly,
+  unknownEndpoint,
+  unprocessable,
+} from './outcomes';

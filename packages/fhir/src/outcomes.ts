@@ -1,6 +1,6 @@
 /**
- * OperationOutcome builders for the statuses @medplum/core has no helper for (405, 406, 413, 422, 404 for an unsupported
- * type), and {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
+ * OperationOutcome builders for the statuses @medplum/core has no helper for (400 too-costly, 405, 406, 413, 422, 503,
+ * 404 for an unsupported type), and {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
  */
 import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
@@ -13,6 +13,8 @@ const STATUS_BY_ID: Record<string, number> = {
   'unknown-endpoint': 404,
   'not-modified': 304,
   'not-acceptable': 406,
+  'too-costly': 400,
+  'statement-timeout': 503,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -41,6 +43,18 @@ export function notAcceptable(text = 'Only application/fhir+json is supported'):
 /** 413: a body or bundle beyond our documented limits. */
 export function payloadTooLarge(text = 'Request body too large'): OperationOutcome {
   return outcome('payload-too-large', 'too-costly', text);
+}
+
+/** 400: a well-formed request that asks for more work than the server's documented limits allow (issue too-costly). */
+export function tooCostly(text: string): OperationOutcome {
+  return outcome('too-costly', 'too-costly', text);
+}
+
+/** 503: a database statement ran past the server's statement timeout and was cancelled (issue timeout). */
+export function statementTimeout(
+  text = 'The request took longer in the database than the server allows and was stopped; narrow it, or retry later',
+): OperationOutcome {
+  return outcome('statement-timeout', 'timeout', text);
 }
 
 /** 422: well-formed, but the business rules refuse it. */

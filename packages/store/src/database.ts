@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
 import pg from 'pg';
 import type { Sql } from './sql';
 
@@ -52,12 +53,17 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /**
+   * PostgreSQL only: the longest one statement of the pool may run (waits for locks included) before the server
+   * cancels it with SQLSTATE 57014 (query_canceled); 0 or absent for no limit. PGlite runs in-process, without one.
+   */
+  statementTimeoutMs?: number;
 }
 
 /** Opens the configured database; call `close()` at shutdown. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, options.maxConnections ?? 10);
+    return openPostgres(options.databaseUrl, options.maxConnections ?? 10, options.statementTimeoutMs ?? 0);
   }
   return openPglite(options.dataDir ?? '.carecircle');
 }
@@ -65,17 +71,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 // int8 (COUNT, identities) as JS numbers: our counters stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, max: number, statementTimeoutMs: number): Database {
   // JIT off: access policies put one large condition per resource type into a statement (system history ORs them
   // all), whose estimated cost crosses jit_above_cost; compiling it takes tens of seconds for a query that runs in
   // milliseconds. Our statements are short OLTP queries that JIT never pays off for.
-  const pool = new pg.Pool({ connectionString: url, max, options: '-c jit=off' });
+  // statement_timeout: no one request may hold a connection (and the locks and snapshot it keeps) for minutes.
+  const options = `-c jit=off -c statement_timeout=${Math.max(0, Math.trunc(statementTimeoutMs))}`;
+  const pool = new pg.Pool({ connectionString: url, max, options });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const run = async <R>(client: pg.Pool | pg.PoolClient, statement: Sql): Promise<QueryResult<R>> => {
     const { text, values } = statement.render();
-    const result = await client.query(text, values);
-    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    try {
+      const result = await client.query(text, values);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    } catch (err) {
+      throw asStatementTimeout(err);
+    }
   };
   return {
     kind: 'postgres',
@@ -107,6 +119,15 @@ function openPostgres(url: string, max: number): Database {
       await pool.end();
     },
   };
+}
+
+/**
+ * A statement PostgreSQL cancelled (SQLSTATE 57014 query_canceled: the statement timeout, or an operator's
+ * pg_cancel_backend) becomes a 503 OperationOutcomeError; any other error passes unchanged.
+ */
+function asStatementTimeout(err: unknown): unknown {
+  const cancelled = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '57014';
+  return cancelled ? new OperationOutcomeError(statementTimeout(), { cause: err }) : err;
 }
 
 const RELISTEN_DELAY_MS = 1000;

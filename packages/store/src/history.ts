@@ -11,7 +11,7 @@ import { safeForMessage, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import type { Queryable } from './database';
 import { CURRENT_VIEW, versionCreatedIn, type ReadView } from './read-view';
 import type { HistoryEntry, HistoryOutcome } from './repository';
-import { parseDateRange } from './search/date-range';
+import { parseDateRange, timestamptz } from './search/date-range';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './search/page-token';
 import { pageTokenBinding, unixSeconds } from './search/run-search';
 import { DEFAULT_COUNT, parseCount } from './search/search-request';
@@ -20,7 +20,8 @@ import { inConsistentRead, queryable, visibleWithCurrent, type StoreContext } fr
 
 interface HistoryRequest {
   count: number;
-  since: string | undefined;
+  /** Epoch milliseconds. */
+  since: number | undefined;
   /** The `_page` token as given. */
   page: string | undefined;
 }
@@ -94,8 +95,8 @@ async function historyPage(
 ): Promise<HistoryOutcome> {
   const { offset, count } = page;
   const conditions = [scope, versionCreatedIn(view)];
-  if (request.since) {
-    conditions.push(sql`rv.last_updated >= ${request.since}::timestamptz`);
+  if (request.since !== undefined) {
+    conditions.push(sql`rv.last_updated >= ${timestamptz(request.since)}::timestamptz`);
   }
   const where = join(conditions, ' AND ');
   const totalRows = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);

@@ -31,6 +31,8 @@ export {
   resetSearchParameterCache,
   type SearchParamType,
 } from './search/search-parameters';
+export { MAX_REQUEST_ALTERNATIVES, MAX_REQUEST_CONTAINS, withSearchBudget } from './search/search-budget';
+export { MAX_SEARCH_ALTERNATIVES, MAX_SEARCH_CONTAINS } from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';

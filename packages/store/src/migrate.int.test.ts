@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import { openDatabase, type Database } from './database';
 import { listMigrations, migrate } from './migrate';
 import { sql } from './sql';
+import { statusOf } from './testing/test-store';
 
 describe('migrate (PostgreSQL)', () => {
   let testDb: TestDatabase;
@@ -32,6 +33,35 @@ describe('migrate (PostgreSQL)', () => {
     } finally {
       await a.close();
       await b.close();
+      await other.drop();
+    }
+  });
+
+  test('a statement timeout stops slow statements but not migrations waiting for another replica', async () => {
+    const other = await createTestDatabase();
+    const timed = await openDatabase({ databaseUrl: other.url, statementTimeoutMs: 200 });
+    const replica = await openDatabase({ databaseUrl: other.url });
+    try {
+      // Cancelled (SQLSTATE 57014), it is a 503 OperationOutcome, not a raw driver error.
+      expect(await statusOf(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
+      let releaseLock = (): void => undefined;
+      const lockHeld = new Promise<void>((resolve) => {
+        void replica.transaction(async (tx) => {
+          await tx.query(sql`SELECT pg_advisory_xact_lock(727274001)`);
+          resolve();
+          await new Promise<void>((release) => (releaseLock = release));
+        });
+      });
+      await lockHeld;
+      const migrating = migrate(timed);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      releaseLock();
+      expect(await migrating).toEqual(listMigrations());
+      // The pool's own statements keep their limit afterwards.
+      expect(await statusOf(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
+    } finally {
+      await timed.close();
+      await replica.close();
       await other.drop();
     }
   });

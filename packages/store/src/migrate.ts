@@ -22,6 +22,8 @@ export function listMigrations(): string[] {
 export async function migrate(db: Database): Promise<string[]> {
   const applied: string[] = [];
   await db.transaction(async (tx) => {
+    // Waiting for another replica's migrations, and a migration itself, may outlast the statement timeout of requests.
+    await tx.exec('SET LOCAL statement_timeout = 0');
     await tx.query(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',

@@ -14,6 +14,7 @@ import { cors } from './http/cors';
 import { errorHandler } from './http/error-handler';
 import { sendOperationOutcome } from './http/fhir-response';
 import { requestId } from './http/request-id';
+import { searchBudget } from './http/search-budget';
 import { securityHeaders } from './http/security-headers';
 import { createOAuthRouter } from './oauth/routes';
 
@@ -33,7 +34,7 @@ export function createApp(services: AppServices): express.Express {
   app.use(createHealthRouter(services));
   app.use(createOAuthRouter(services));
   app.use('/admin', createAdminRouter(services));
-  app.use('/fhir/R4', acceptFhirJson(), createFhirRouter(services));
+  app.use('/fhir/R4', acceptFhirJson(), searchBudget(), createFhirRouter(services));
 
   app.use((_req, res) => {
     sendOperationOutcome(res, 404, unknownEndpoint());

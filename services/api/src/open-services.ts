@@ -20,7 +20,11 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
   const redis = await connectRedis(config.redisUrl);
   let db;
   try {
-    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    db = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    });
     const applied = await migrate(db);
     logger.info({ database: db.kind, migrationsApplied: applied.length }, 'database ready');
   } catch (err) {

@@ -1,13 +1,15 @@
 /**
  * FHIR dates as ranges. A date, dateTime or instant stands for the whole interval its precision covers (`2024` is all of
  * 2024, `2024-05-01T10:00` a whole minute), stored and searched as a half-open [low, high) pair of instants. Values
- * without a time zone are read as UTC.
+ * without a time zone are read as UTC, so a value near the ends of FHIR's years 0001-9999 may fall in year 0 or 10000
+ * once its offset is applied (`0001-01-01T00:00:00+14:00`); {@link timestamptz} writes those as PostgreSQL reads them.
+ * A leap second (`23:59:60`) is the last millisecond of the second before it.
  */
 
-/** A half-open interval of instants as ISO strings; `-infinity`/`infinity` for open ends (Postgres accepts both). */
+/** A half-open interval of instants in epoch milliseconds; -Infinity / Infinity for open ends. */
 export interface DateRange {
-  low: string;
-  high: string;
+  low: number;
+  high: number;
 }
 
 const DATE_PATTERN =
@@ -33,12 +35,17 @@ export function parseDateRange(text: string): DateRange | undefined {
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     return undefined;
   }
-  if (hour > 23 || minute > 59 || second > 59) {
+  if (hour > 23 || minute > 59 || second > 60) {
     return undefined;
   }
   const offsetMinutes = zone === undefined || zone === 'Z' ? 0 : parseOffset(zone);
   if (offsetMinutes === undefined) {
     return undefined;
+  }
+  if (second === 60) {
+    // FHIR's pattern admits leap seconds; UTC instants as PostgreSQL and JavaScript keep them have none.
+    const last = utcMillis(year, month - 1, day, hour, minute, 59, 999) - offsetMinutes * 60_000;
+    return { low: last, high: last + 1 };
   }
   const start = utcMillis(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   let end: number;
@@ -56,7 +63,7 @@ export function parseDateRange(text: string): DateRange | undefined {
     // Sub-millisecond digits are beyond what we keep: the value's millisecond is its range.
     end = start + Math.max(1, 10 ** (3 - Math.min(frac.length, 3)));
   }
-  return { low: toIso(start), high: toIso(end) };
+  return { low: start, high: end };
 }
 
 function parseOffset(zone: string): number | undefined {
@@ -82,9 +89,31 @@ function utcMillis(year: number, monthIndex: number, day: number, h: number, mi:
   return date.getTime();
 }
 
-// The first instant of year 10000, past which ISO strings grow a sign Postgres does not read.
-const END_OF_TIME = Date.UTC(10000, 0, 1);
+// PostgreSQL's earliest timestamptz is in 4714 BC (its latest, in 294276, is beyond JavaScript's last instant).
+const EARLIEST_TIMESTAMPTZ = Date.UTC(-4712, 0, 1);
 
-function toIso(millis: number): string {
-  return millis >= END_OF_TIME ? 'infinity' : new Date(millis).toISOString();
+/**
+ * `millis` as text PostgreSQL reads as a timestamptz: ISO 8601 in UTC, years before 1 with its `BC` suffix (ISO year 0
+ * is 1 BC) and years after 9999 with five digits and no sign, `-infinity` / `infinity` for the open ends.
+ */
+export function timestamptz(millis: number): string {
+  if (Number.isNaN(millis)) {
+    throw new RangeError('Not an instant');
+  }
+  if (millis < EARLIEST_TIMESTAMPTZ) {
+    return '-infinity';
+  }
+  const date = new Date(millis);
+  if (Number.isNaN(date.getTime())) {
+    // Infinity, or past JavaScript's last instant (year 275760).
+    return 'infinity';
+  }
+  const year = date.getUTCFullYear();
+  const time = date.toISOString().slice(date.toISOString().indexOf('T'));
+  const monthDay = `${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+  return year >= 1 ? `${pad(year, 4)}-${monthDay}${time}` : `${pad(1 - year, 4)}-${monthDay}${time} BC`;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
 }

@@ -7,7 +7,7 @@
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Reference, Resource, Timing } from '@medplum/fhirtypes';
 import { sql, type Sql } from '../sql';
-import { parseDateRange, type DateRange } from './date-range';
+import { parseDateRange, timestamptz, type DateRange } from './date-range';
 import { parseReferenceTarget } from './reference-target';
 import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
 import { normalizeForSearch } from './string-norm';
@@ -207,7 +207,7 @@ function datesOf(typed: TypedValue): DateRange[] {
       if (!start && !end) {
         return [];
       }
-      return [{ low: start?.low ?? '-infinity', high: end?.high ?? 'infinity' }];
+      return [{ low: start?.low ?? -Infinity, high: end?.high ?? Infinity }];
     }
     case 'Timing':
       return ((value as Timing).event ?? []).flatMap((event) => {
@@ -248,8 +248,8 @@ export function searchIndexInserts(vid: Sql, rows: SearchIndexRows): Sql[] {
   }
   if (rows.dates.length > 0) {
     inserts.push(sql`INSERT INTO search_date (vid, code, low, high)
-      SELECT ${vid}, * FROM unnest(${rows.dates.map((r) => r.code)}::text[], ${rows.dates.map((r) => r.low)}::timestamptz[],
-        ${rows.dates.map((r) => r.high)}::timestamptz[])`);
+      SELECT ${vid}, * FROM unnest(${rows.dates.map((r) => r.code)}::text[], ${rows.dates.map((r) => timestamptz(r.low))}::timestamptz[],
+        ${rows.dates.map((r) => timestamptz(r.high))}::timestamptz[])`);
   }
   if (rows.numbers.length > 0) {
     inserts.push(sql`INSERT INTO search_number (vid, code, value)

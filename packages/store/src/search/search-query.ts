@@ -9,7 +9,7 @@ import type { SupportedSearchParameter } from './search-parameters';
 import type { DatePrefix, NumberValue, ReferenceValue, SearchFilter, SortRule, TokenValue } from './search-request';
 import { indexedKey, indexedNorm, indexedString } from './search-index';
 import { escapeLike } from './string-norm';
-import type { DateRange } from './date-range';
+import { timestamptz, type DateRange } from './date-range';
 
 const TABLES: Record<SupportedSearchParameter['type'], string> = {
   string: 'search_string',
@@ -161,8 +161,8 @@ function dateCondition(param: SupportedSearchParameter, prefix: DatePrefix, rang
 }
 
 function dateComparison(prefix: Exclude<DatePrefix, 'ne'>, range: DateRange, lo: Sql, hi: Sql, now: Date): Sql {
-  const low = sql`${range.low}::timestamptz`;
-  const high = sql`${range.high}::timestamptz`;
+  const low = sql`${timestamptz(range.low)}::timestamptz`;
+  const high = sql`${timestamptz(range.high)}::timestamptz`;
   const eq = sql`(${lo} >= ${low} AND ${hi} <= ${high})`;
   switch (prefix) {
     case 'eq':
@@ -181,21 +181,17 @@ function dateComparison(prefix: Exclude<DatePrefix, 'ne'>, range: DateRange, lo:
       return sql`(${hi} <= ${low})`;
     case 'ap': {
       const widened = widen(range, now);
-      return sql`(${lo} < ${widened.high}::timestamptz AND ${hi} > ${widened.low}::timestamptz)`;
+      return sql`(${lo} < ${timestamptz(widened.high)}::timestamptz AND ${hi} > ${timestamptz(widened.low)}::timestamptz)`;
     }
     default:
       return prefix satisfies never;
   }
 }
 
+/** A searched range (always finite) widened by 10% of its start's distance from now; beyond 4714 BC it is open. */
 function widen(range: DateRange, now: Date): DateRange {
-  const low = Date.parse(range.low);
-  const high = Date.parse(range.high);
-  if (!Number.isFinite(low) || !Number.isFinite(high)) {
-    return range;
-  }
-  const margin = Math.abs(now.getTime() - low) * 0.1;
-  return { low: new Date(low - margin).toISOString(), high: new Date(high + margin).toISOString() };
+  const margin = Math.abs(now.getTime() - range.low) * 0.1;
+  return { low: range.low - margin, high: range.high + margin };
 }
 
 function numberCondition(param: SupportedSearchParameter, value: NumberValue): Sql {

@@ -2,12 +2,15 @@
  * Parses a search query string into a checked {@link SearchRequest}: every parameter known and supported for the
  * resource type, every modifier and prefix one we implement, every value well-formed. Anything else is a 400 naming
  * the parameter; values are never echoed (they may carry patient data). Comma-separated values are alternatives (OR),
- * repeated parameters all apply (AND).
+ * repeated parameters all apply (AND). What a search may ask of the database is bounded (parameters, alternatives in
+ * one parameter and in all, `:contains` alternatives: 400 too-costly beyond), and each search draws on its request's
+ * budget (search-budget.ts).
  */
 import { badRequest, OperationOutcomeError, splitSearchOnComma } from '@medplum/core';
-import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, safeForMessage } from '@carecircle/fhir';
+import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, safeForMessage, tooCostly } from '@carecircle/fhir';
 import { parseDateRange, type DateRange } from './date-range';
 import { parseReferenceTarget } from './reference-target';
+import { chargeSearchBudget, type SearchCost } from './search-budget';
 import { findSearchParameter, type SupportedSearchParameter } from './search-parameters';
 
 /** Date comparison prefixes (FHIR R4 search, "prefix"). */
@@ -70,6 +73,13 @@ export const MAX_COUNT = 1000;
 const MAX_VALUE_LENGTH = 2048;
 const MAX_ALTERNATIVES = 100;
 const MAX_PARAMETERS = 64;
+/**
+ * Alternatives (comma-separated values) in one search, all parameters together. Each is one more condition tested
+ * against every candidate version, so they, not the parameters, are what a search costs.
+ */
+export const MAX_SEARCH_ALTERNATIVES = 200;
+/** `:contains` alternatives in one search: a pattern matched inside every value of the parameter, with no index. */
+export const MAX_SEARCH_CONTAINS = 20;
 /** Accepted for compatibility and ignored: they shape the response, which is the API's business. */
 const IGNORED = new Set(['_format', '_pretty']);
 const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_page']);
@@ -107,7 +117,28 @@ export function parseSearchRequest(resourceType: string, params: URLSearchParams
     }
     parseEntry(request, key, value);
   }
+  const cost = searchCost(request);
+  if (cost.alternatives > MAX_SEARCH_ALTERNATIVES) {
+    throw new OperationOutcomeError(tooCostly(`A search may hold at most ${MAX_SEARCH_ALTERNATIVES} alternative values in all parameters together`));
+  }
+  if (cost.contains > MAX_SEARCH_CONTAINS) {
+    throw new OperationOutcomeError(tooCostly(`A search may hold at most ${MAX_SEARCH_CONTAINS} :contains values in all parameters together`));
+  }
+  chargeSearchBudget(cost);
   return request;
+}
+
+/** The alternatives a search's filters hold, and how many of them are `:contains` patterns. */
+function searchCost(request: SearchRequest): SearchCost {
+  const cost: SearchCost = { alternatives: 0, contains: 0 };
+  for (const filter of request.filters) {
+    const alternatives = filter.kind === 'missing' ? 1 : filter.values.length;
+    cost.alternatives += alternatives;
+    if (filter.kind === 'string' && filter.mode === 'contains') {
+      cost.contains += alternatives;
+    }
+  }
+  return cost;
 }
 
 function parseEntry(request: SearchRequest, key: string, value: string): void {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
-import type { Bundle, BundleEntry, CapabilityStatement, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, CapabilityStatement, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { answerClientErrors } from '../http/client-errors';
 import { registerSystemClient } from '../smart-test-clients';
 import { createTestApp, type TestApp } from '../test-harness';
@@ -398,5 +398,180 @@ describe('16: the small things', () => {
     expect((await t.http.get(`${FHIR}/StructureDefinition?_count=1`).set('Authorization', admin)).status).toBe(200);
     const res = await t.http.post(`${FHIR}/Patient/_search`).set('Authorization', admin).type('form').send('__proto__=x');
     expect(expectOutcome(res, 400)).toContain('__proto__');
+  });
+});
+
+describe('D1, D8: dates at the edges of years 1-9999, and leap seconds, are stored, indexed and searched; never a 500', () => {
+  // Valid R4 dateTimes that fall in year 0 or year 10000 once their offset is applied.
+  const EARLY = '0001-01-01T00:00:00+14:00';
+  const LATE = '9999-12-31T23:59:59-14:00';
+  let patient: Patient;
+
+  /** The ids of the patient's Observations a search finds (a 200, or the test fails naming the query). */
+  async function observationIds(query: string, token = admin): Promise<string[]> {
+    const res = await t.http.get(`${FHIR}/Observation?patient=${patient.id}&${query}`).set('Authorization', token);
+    expect({ query, status: res.status }).toEqual({ query, status: 200 });
+    return ((res.body as Bundle).entry ?? []).map((e) => e.resource?.id as string).sort();
+  }
+
+  async function createObservation(overrides: Partial<Observation>): Promise<string> {
+    const body = buildObservation(patient.id as string, { effectiveDateTime: undefined, ...overrides });
+    const res = await t.http.post(`${FHIR}/Observation`).set('Authorization', practiceA).set('Content-Type', JSON_FHIR).send(body);
+    expect({ overrides, status: res.status }).toEqual({ overrides, status: 201 });
+    return (res.body as Observation).id as string;
+  }
+
+  beforeAll(async () => {
+    patient = await createAsAdmin(buildPatient({ managingOrganization: patientA.managingOrganization }));
+  });
+
+  test.each([
+    'Observation?date=ap0001-01-01',
+    'Observation?date=ap0001',
+    'Observation?_lastUpdated=ap0001',
+    'Observation?_lastUpdated=ap9999-12-31T23:59:59-14:00',
+    `Observation?date=${encodeURIComponent(EARLY)}`,
+    `Observation?date=lt${encodeURIComponent(EARLY)}`,
+    `Observation?date=ap${encodeURIComponent(EARLY)}`,
+    `Observation?date=${encodeURIComponent(LATE)}`,
+    `Observation?date=gt${encodeURIComponent(LATE)}`,
+    `Observation?date=ap${encodeURIComponent(LATE)}`,
+    `Patient/_history?_since=${encodeURIComponent(EARLY)}`,
+    `Patient/_history?_since=${encodeURIComponent(LATE)}`,
+    'Observation?date=2016-12-31T23:59:60Z',
+  ])('GET %s answers 200, for the operator and for a practice', async (query) => {
+    for (const [caller, token] of [['operator', admin], ['practice', practiceA]]) {
+      const res = await t.http.get(`${FHIR}/${query}`).set('Authorization', token as string);
+      expect({ caller, status: res.status, type: (res.body as Resource).resourceType }).toEqual({ caller, status: 200, type: 'Bundle' });
+    }
+  });
+
+  test('Observations at either edge are created and found by their own values', async () => {
+    const early = await createObservation({ effectiveDateTime: EARLY });
+    const earlyPeriod = await createObservation({ effectivePeriod: { start: EARLY } });
+    const late = await createObservation({ effectiveDateTime: LATE });
+    const latePeriod = await createObservation({ effectivePeriod: { start: '9999-12-31T10:00:00-14:00', end: LATE } });
+    expect(await observationIds(`date=${encodeURIComponent(EARLY)}`)).toEqual([early]);
+    expect(await observationIds('date=lt0001-01-02')).toEqual([early, earlyPeriod].sort());
+    expect(await observationIds('date=ap0001-01-01', practiceA)).toEqual([early, earlyPeriod].sort());
+    expect(await observationIds(`date=${encodeURIComponent(LATE)}`)).toEqual([late]);
+    expect(await observationIds('date=gt9999-12-31')).toEqual([earlyPeriod, late, latePeriod].sort());
+    expect(await observationIds(`date=sa${encodeURIComponent('9999-12-31T09:59:59-14:00')}`, practiceA)).toEqual([late, latePeriod].sort());
+  });
+
+  test('in a batch and in a transaction, edge dates are written like any other', async () => {
+    for (const type of ['batch', 'transaction'] as const) {
+      const res = await t.http
+        .post(FHIR)
+        .set('Authorization', practiceA)
+        .set('Content-Type', JSON_FHIR)
+        .send(
+          batch(
+            [
+              { request: { method: 'POST', url: 'Observation' }, resource: buildObservation(patient.id as string, { effectiveDateTime: EARLY }) },
+              {
+                request: { method: 'POST', url: 'Observation' },
+                resource: buildObservation(patient.id as string, { effectiveDateTime: undefined, effectivePeriod: { start: EARLY, end: LATE } }),
+              },
+            ],
+            type,
+          ),
+        );
+      expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      expect(((res.body as Bundle).entry ?? []).map((e) => e.response?.status)).toEqual(['201 Created', '201 Created']);
+    }
+  });
+
+  test('conditional creates that search the edges (If-None-Exist, a transaction entry’s ifNoneExist) run', async () => {
+    const identifier = { system: 'https://example.org/edge-dates', value: 'born-in-year-1' };
+    const query = `birthdate=ap0001&identifier=${identifier.system}|${identifier.value}`;
+    const conditional = () =>
+      t.http.post(`${FHIR}/Patient`).set('Authorization', practiceA).set('Content-Type', JSON_FHIR).set('If-None-Exist', query);
+    const first = await conditional().send(buildPatient({ birthDate: '0001-01-01', identifier: [identifier], managingOrganization: patientA.managingOrganization }));
+    expect(first.status).toBe(201);
+    const again = await conditional().send(buildPatient({ birthDate: '0001-01-01', identifier: [identifier], managingOrganization: patientA.managingOrganization }));
+    expect({ status: again.status, id: (again.body as Patient).id }).toEqual({ status: 200, id: (first.body as Patient).id });
+    const res = await t.http
+      .post(FHIR)
+      .set('Authorization', practiceA)
+      .set('Content-Type', JSON_FHIR)
+      .send(
+        batch(
+          [
+            {
+              request: { method: 'POST', url: 'Patient', ifNoneExist: `birthdate=${encodeURIComponent(EARLY)}` },
+              resource: buildPatient({ managingOrganization: patientA.managingOrganization }),
+            },
+            { request: { method: 'POST', url: 'Patient', ifNoneExist: query }, resource: buildPatient({ managingOrganization: patientA.managingOrganization }) },
+          ],
+          'transaction',
+        ),
+      );
+    expect(res.status).toBe(200);
+    expect(((res.body as Bundle).entry ?? []).map((e) => e.response?.status)).toEqual(['201 Created', '200 OK']);
+  });
+
+  test('a leap second is the last millisecond before it: found by its day and year, and not missing', async () => {
+    const leap = await createObservation({ effectiveDateTime: '2016-12-31T23:59:60Z' });
+    expect(await observationIds('date=2016')).toEqual([leap]);
+    expect(await observationIds('date=2016-12-31')).toEqual([leap]);
+    expect(await observationIds('date=2016-12-31T23:59:60Z')).toEqual([leap]);
+    expect(await observationIds('date=2016-12-31T23:59:59Z')).toEqual([leap]);
+    expect(await observationIds('date=ge2017-01-01')).not.toContain(leap);
+    expect(await observationIds('date:missing=true')).not.toContain(leap);
+  });
+});
+
+describe('D3: what one search, and one request, may ask of the database is bounded (400 too-costly)', () => {
+  const alternatives = (n: number, prefix = 'zq') => Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(',');
+  const get = (query: string) => t.http.get(`${FHIR}/${query}`).set('Authorization', practiceA);
+
+  /** Expects a 400 whose issue is too-costly; returns its text. */
+  function expectTooCostly(res: { status: number; body: unknown }): string {
+    expectOutcome(res, 400);
+    const issue = (res.body as OperationOutcome).issue?.[0];
+    expect(issue?.code).toBe('too-costly');
+    return issue?.details?.text ?? '';
+  }
+
+  const statuses = (res: { body: unknown }) => ((res.body as Bundle).entry ?? []).map((e) => e.response?.status?.split(' ')[0]);
+
+  test('a search holds at most 200 alternatives in all, at most 20 of them :contains', async () => {
+    expect((await get(`Patient?name=${alternatives(100)}&given=${alternatives(100)}`)).status).toBe(200);
+    expect(expectTooCostly(await get(`Patient?name=${alternatives(100)}&given=${alternatives(100)}&family=x`))).toContain('200');
+    expect((await get(`Patient?name:contains=${alternatives(20)}&gender=other`)).status).toBe(200);
+    expect(expectTooCostly(await get(`Patient?name:contains=${alternatives(10)}&family:contains=${alternatives(11)}`))).toContain('20 :contains');
+  });
+
+  test('the audit’s 64 parameters of 100 :contains alternatives are refused before any SQL runs', async () => {
+    const parameter = `name:contains=${Array.from({ length: 100 }, () => 'a').join(',')}`;
+    const started = Date.now();
+    expectTooCostly(await get(`Patient?${Array.from({ length: 64 }, () => parameter).join('&')}`));
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test('the searches of one batch share 5000 alternatives and 100 :contains; entries past that answer 400', async () => {
+    const contains = Array.from({ length: 6 }, () => ({ request: { method: 'GET', url: `Patient?name:contains=${alternatives(20)}` } }));
+    const containsRes = await t.http.post(FHIR).set('Authorization', practiceA).set('Content-Type', JSON_FHIR).send(batch(contains as BundleEntry[]));
+    expect(containsRes.status).toBe(200);
+    expect(statuses(containsRes)).toEqual(['200', '200', '200', '200', '200', '400']);
+    expect((containsRes.body as Bundle).entry?.[5]?.response?.outcome?.issue?.[0]?.code).toBe('too-costly');
+
+    const wide = Array.from({ length: 26 }, () => ({ request: { method: 'GET', url: `Patient?name=${alternatives(100)}&given=${alternatives(100)}` } }));
+    const wideRes = await t.http.post(FHIR).set('Authorization', practiceA).set('Content-Type', JSON_FHIR).send(batch(wide as BundleEntry[]));
+    expect(wideRes.status).toBe(200);
+    expect(statuses(wideRes)).toEqual([...Array.from({ length: 25 }, () => '200'), '400']);
+  });
+
+  test('a transaction whose conditional creates search past the budget is refused whole: nothing is written', async () => {
+    const system = 'https://example.org/search-budget';
+    const entries: BundleEntry[] = Array.from({ length: 6 }, (_, i) => ({
+      request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${system}|p${i}&name:contains=${alternatives(20)}` },
+      resource: buildPatient({ identifier: [{ system, value: `p${i}` }], managingOrganization: patientA.managingOrganization }),
+    }));
+    const res = await t.http.post(FHIR).set('Authorization', practiceA).set('Content-Type', JSON_FHIR).send(batch(entries, 'transaction'));
+    expectTooCostly(res);
+    const written = await t.http.get(`${FHIR}/Patient?identifier=${encodeURIComponent(`${system}|`)}`).set('Authorization', admin);
+    expect((written.body as Bundle).total).toBe(0);
   });
 });
