@@ -25,6 +25,7 @@ import {
   practitionerAt,
   PSYCHOTHERAPY_NOTES,
   recipientPolicy,
+  refuseReferencesToPsychotherapyNotes,
   SHARE_CATEGORY_SYSTEM,
   withConsentGrants,
   type Recipient,
@@ -62,6 +63,7 @@ export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
   return [
     applyShareLabels,
+    refuseReferencesToPsychotherapyNotes,
     checkSharingConsent,
     indexConsentGrants,
     enforceTaskWorkflow,

@@ -46,6 +46,7 @@ export {
   type AuditedInteraction,
 } from './disclosure-audit';
 export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
+export { refuseReferencesToPsychotherapyNotes } from './psychotherapy-note-references';
 export { activeRolesOf, practitionerAt, resolveRecipients } from './recipient-directory';
 export {
   applyShareLabels,

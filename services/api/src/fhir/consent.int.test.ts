@@ -394,6 +394,49 @@ describe('psychotherapy notes never leave the practice', () => {
     expect((await as(pnClientToken).get(`Provenance/${provenance.id}`)).status).toBe(404);
   });
 
+  test('nothing shareable may point at a note: a CarePlan or Communication referencing one is 422, another note may', async () => {
+    const planWithNote: CarePlan = {
+      resourceType: 'CarePlan',
+      status: 'active',
+      intent: 'plan',
+      subject: { reference: ref(pnClient) },
+      supportingInfo: [{ reference: `DocumentReference/${note.id}`, display: 'Session 4 notes' }],
+    };
+    for (const token of [practiceToken, admin]) {
+      const res = await as(token).post('CarePlan', planWithNote);
+      expect(res.status).toBe(422);
+      expect(JSON.stringify(res.body)).toContain('psychotherapy note');
+    }
+    const update = await as(practiceToken).put(`CarePlan/${plan.id}`, { ...plan, activity: [{ reference: { reference: `DocumentReference/${note.id}` } }] });
+    expect(update.status).toBe(422);
+    const message: Communication = {
+      resourceType: 'Communication',
+      status: 'completed',
+      subject: { reference: ref(pnClient) },
+      payload: [{ contentReference: { reference: `DocumentReference/${note.id}` } }],
+    };
+    expect((await as(practiceToken).post('Communication', message)).status).toBe(422);
+    // A note may reference a note; a record of the note (Provenance) takes its labels instead.
+    expect((await as(practiceToken).post('DocumentReference', { ...noteOf(pnClient), relatesTo: [{ code: 'appends', target: { reference: `DocumentReference/${note.id}` } }] })).status).toBe(201);
+    expect((await as(practiceToken).post('Communication', tagged(message, 'psychotherapy-notes'))).status).toBe(201);
+  });
+
+  test('a partner naming a note it cannot see learns nothing: its write is judged as if the note did not exist', async () => {
+    const partner = await (await registerSystemClient(t, obgyn, 'system/*.cruds')).token();
+    const report = (about: string): Communication => ({
+      resourceType: 'Communication',
+      status: 'completed',
+      subject: { reference: ref(pnClient) },
+      about: [{ reference: ref(plan) }],
+      sender: { reference: obgyn },
+      payload: [{ contentString: 'Attended' }, { contentReference: { reference: about } }],
+    });
+    const toNote = await as(partner).post('Communication', report(`DocumentReference/${note.id}`));
+    const toNothing = await as(partner).post('Communication', report('DocumentReference/no-such-document'));
+    expect(toNote.status).toBe(toNothing.status);
+    expect(JSON.stringify(toNote.body)).not.toContain('psychotherapy');
+  });
+
   test('only the custodian uses psychotherapy-notes: a partner cannot file its progress report as a note', async () => {
     const partner = await (await registerSystemClient(t, obgyn, 'system/*.cruds')).token();
     const report = (category?: ShareCategory): Communication => ({

@@ -1,0 +1,96 @@
+/**
+ * Psychotherapy notes never leave the custodian, and that includes being pointed at: a CarePlan, Communication or any
+ * other resource that may be shared (or that the client sees) must not carry a reference to a note, since the reference
+ * and its `display` would tell its readers that the note exists, and often what it is about. A write whose resource
+ * is not itself a psychotherapy note and references the current version of one is refused (422) — only when the writer
+ * can see that note (the custodian, the operator): for anyone else the note is absent, so a refusal would reveal it.
+ *
+ * Provenance and AuditEvent are exempt: they take the note's labels (share-labels.ts) and are as protected as the note.
+ * Runs after {@link applyShareLabels}, so it judges the labels the resource will actually carry.
+ */
+import { tryGetRequestContext } from '@carecircle/auth';
+import { unprocessable, OperationOutcomeError } from '@carecircle/fhir';
+import { fullAccess, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
+import type { Resource } from '@medplum/fhirtypes';
+import { isPsychotherapyNote } from './consent-policy';
+import { ACT_CODE_SYSTEM, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
+
+const EXEMPT_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
+
+/** A relative reference to a resource of this server, optionally version-specific. */
+const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, _current, tx) => {
+  if (EXEMPT_TYPES.has(next.resourceType) || carriesPsychotherapyNoteLabels(next)) {
+    return;
+  }
+  const targets = localReferences(next).filter((t) => !(t.resourceType === next.resourceType && t.id === next.id));
+  if (targets.length === 0) {
+    return;
+  }
+  const policy = tryGetRequestContext()?.repository.policy ?? fullAccess;
+  const note = await firstVisibleNote(tx, targets, policy);
+  if (note) {
+    throw new OperationOutcomeError(
+      unprocessable(
+        `${next.resourceType} may not reference ${note}: it is a psychotherapy note, which stays with the practice; reference it only from another psychotherapy note`,
+        next.resourceType,
+      ),
+    );
+  }
+};
+
+function carriesPsychotherapyNoteLabels(resource: Resource): boolean {
+  return (
+    (resource.meta?.tag ?? []).some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES) ||
+    (resource.meta?.security ?? []).some((c) => c.system === ACT_CODE_SYSTEM && c.code === 'PSYTHPN')
+  );
+}
+
+interface Target {
+  resourceType: string;
+  id: string;
+}
+
+/** Every relative reference anywhere in `resource` (contained resources included), de-duplicated. */
+function localReferences(resource: Resource): Target[] {
+  const found = new Map<string, Target>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+        if (key === 'reference' && typeof child === 'string') {
+          const match = LOCAL_REFERENCE.exec(child);
+          if (match?.[1] && match[2]) {
+            found.set(`${match[1]}/${match[2]}`, { resourceType: match[1], id: match[2] });
+          }
+        } else {
+          visit(child);
+        }
+      }
+    }
+  };
+  visit(resource);
+  return [...found.values()];
+}
+
+/** `Type/id` of the first target whose current version is a psychotherapy note `policy` lets its caller see. */
+async function firstVisibleNote(tx: Queryable, targets: readonly Target[], policy: AccessPolicy): Promise<string | undefined> {
+  const byType = new Map<string, string[]>();
+  for (const { resourceType, id } of targets) {
+    byType.set(resourceType, [...(byType.get(resourceType) ?? []), id]);
+  }
+  for (const [resourceType, ids] of byType) {
+    const visible = policy.visibility(resourceType);
+    const { rows } = await tx.query<{ id: string }>(sql`
+      SELECT rv.id FROM resource_version rv
+      WHERE rv.resource_type = ${resourceType} AND rv.id = ANY(${ids}::text[]) AND rv.superseded_xid IS NULL AND NOT rv.deleted
+        AND ${isPsychotherapyNote()}${visible ? sql` AND ${visible}` : sql``}
+      LIMIT 1`);
+    if (rows[0]) {
+      return `${resourceType}/${rows[0].id}`;
+    }
+  }
+  return undefined;
+}
