@@ -258,6 +258,8 @@ function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>)
       if (resourceType === 'Patient') {
         return sql`rv.id = ${patientId}`;
       }
+      // A deletion has no content and passes the label check here; the store shows it only with the version it
+      // deleted (store-context.ts), so a deleted note stays as hidden as the note.
       return sql`(rv.compartments @> ARRAY[${ownReference}::text]
         AND NOT COALESCE((rv.content -> 'meta' -> 'tag') @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb, false))`;
     },

@@ -43,7 +43,10 @@ function labelledPsychotherapyNote(row: Sql): Sql {
     OR COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb)`;
 }
 
-/** Condition over `rv`: the version is labelled PSYTHPN or categorised psychotherapy-notes, whatever else it says. */
+/**
+ * Condition over `rv`: the version is labelled PSYTHPN or categorised psychotherapy-notes, whatever else it says. False
+ * for a deletion (no content): the store shows a deletion only with the version it deleted (store-context.ts).
+ */
 export function isPsychotherapyNote(): Sql {
   return labelledPsychotherapyNote(RV);
 }

@@ -30,7 +30,9 @@ export interface AccessPolicy {
   /**
    * A condition over the `resource_version` row aliased `rv` that limits which stored versions the caller may see, or
    * `undefined` for no limit. Applied inside the SQL of every read, before paging and counting, so a resource the caller
-   * may not see is absent everywhere (404 on read, missing from searches, totals, includes and history).
+   * may not see is absent everywhere (404 on read, missing from searches, totals, includes and history). The repository
+   * adds what a row alone cannot tell: a deletion (no content) shows only when the version it deleted passes too, an
+   * older version (and a later page's snapshot of a match) only while the current version does.
    */
   visibility(resourceType: string): Sql | undefined;
 

@@ -16,7 +16,10 @@ export interface PatchOperation {
 }
 
 export interface CreateOptions {
-  /** Conditional create: a search query string (`identifier=sys|val`); a single match is returned instead of creating. */
+  /**
+   * Conditional create: a search query string (`identifier=sys|val`); a single match is returned instead of creating.
+   * Needs the search interaction too, and a match returned is disclosed (and recorded) as a search's.
+   */
   ifNoneExist?: string;
   /** Use this id instead of a generated one (transaction bundles pre-assign ids to resolve `urn:uuid` references). */
   id?: string;
@@ -70,7 +73,10 @@ export interface Repository {
   /** The policy this repository enforces. */
   readonly policy: AccessPolicy;
 
-  /** Current version; 404 when absent or not visible to the caller, 410 when deleted. */
+  /**
+   * Current version; 404 when absent or not visible to the caller, 410 when deleted (404 when the caller could not see
+   * what was deleted).
+   */
   read<T extends Resource = Resource>(resourceType: string, id: string): Promise<T>;
   /**
    * One version; 404 when absent or not visible (an older version is visible only while the current one is too), 410

@@ -9,7 +9,8 @@
  * Deleting a deleted resource succeeds again (204); update of a deleted resource brings it back (outcome `created`,
  * which needs the create interaction too); create with a caller-chosen id that exists is 409; every update writes a
  * new version even when only meta would differ; malformed ids are 400. AuditEvent and Provenance are append-only: no
- * update, patch or delete, whoever asks (405).
+ * update, patch or delete, whoever asks (405). A conditional create (If-None-Exist) is a search too: it needs the
+ * search interaction as well (403), and the match it answers with is recorded as a search's disclosure.
  *
  * Every written resource is checked against R4 structure before anything reads it (the policy, the write rules), so
  * each rule sees a well-formed resource; after the rules, the whole validation (profiles included) runs on the result
@@ -42,7 +43,15 @@ import type {
 import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
 import { findConditionalMatches, runSearch } from './search/run-search';
 import { sql } from './sql';
-import { inWriteTransaction, queryable, visibleTo, visibleWithCurrent, type StoreContext } from './store-context';
+import {
+  inWriteTransaction,
+  isVersionVisible,
+  policyVisibility,
+  queryable,
+  visibleTo,
+  visibleWithCurrent,
+  type StoreContext,
+} from './store-context';
 import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion } from './version-store';
 
 /**
@@ -90,14 +99,18 @@ class ResourceRepository implements Repository {
     this.ctx.policy.assertInteraction('read', resourceType);
     assertSupportedResourceType(resourceType);
     assertValidId(id);
-    const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null }>(sql`
-      SELECT rv.deleted, rv.content FROM resource_version rv
+    const q = queryable(this.ctx);
+    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null }>(sql`
+      SELECT rv.vid, rv.deleted, rv.content FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
-        AND (${visibleTo(this.ctx, resourceType)})`);
-    if (!rows[0]) {
+        AND (${policyVisibility(this.ctx, resourceType)})`);
+    // The policy's own condition decides a live version; a deletion shows only with the version it deleted, asked
+    // apart so that the common read plans one copy of the policy.
+    const row = rows[0]?.deleted && !(await isVersionVisible(this.ctx, q, resourceType, Number(rows[0].vid))) ? undefined : rows[0];
+    if (!row) {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
-    const resource = presentVersion(rows[0]);
+    const resource = presentVersion(row);
     await recordDisclosure(this.ctx, 'read', [resource]);
     return resource;
   }
@@ -125,9 +138,13 @@ class ResourceRepository implements Repository {
   async create<T extends Resource>(resource: T, options: CreateOptions = {}): Promise<WriteOutcome<T>> {
     const resourceType = requireResourceType(resource);
     this.ctx.policy.assertInteraction('create', resourceType);
+    if (options.ifNoneExist !== undefined) {
+      // A conditional create searches first and may answer with what it found: FHIR asks search rights for it.
+      this.ctx.policy.assertInteraction('search', resourceType);
+    }
     assertSupportedResourceType(resourceType);
     const id = options.id === undefined ? crypto.randomUUID() : assertValidId(options.id);
-    return inWriteTransaction(this.ctx, async (tx) => {
+    const outcome = await inWriteTransaction(this.ctx, async (tx): Promise<WriteOutcome<T>> => {
       if (options.ifNoneExist !== undefined) {
         const query = options.ifNoneExist;
         await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`${resourceType}?${query}`}))`);
@@ -147,6 +164,11 @@ class ResourceRepository implements Repository {
       const stored = await this.store(tx, 'create', resource, id, undefined, 'create');
       return { resource: stored, outcome: 'created' };
     });
+    if (outcome.outcome === 'existing') {
+      // The match is handed back as a search would hand it back, and recorded as such before it leaves.
+      await recordDisclosure(this.ctx, 'search', [outcome.resource]);
+    }
+    return outcome;
   }
 
   async update<T extends Resource>(resource: T, options: UpdateOptions = {}): Promise<WriteOutcome<T>> {

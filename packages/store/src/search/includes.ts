@@ -1,9 +1,10 @@
 /**
  * `_include` and `_revinclude`: the resources a page of matches points at, and the resources pointing at the page.
  * Each is read in the same view as the page (current rows, or the snapshot of page 1) and under the policy's
- * visibility for ITS own type. A type the request names (every `_revinclude`, an `_include` with a target type) must be
- * one the caller may search (403 otherwise, like a search of it); the possible targets of an `_include` that names no
- * type are limited to the types the caller may search. Each resource appears once overall.
+ * visibility for ITS own type (on a later page, of its current version too, as for the matches). A type the request
+ * names (every `_revinclude`, an `_include` with a target type) must be one the caller may search (403 otherwise, like a
+ * search of it); the possible targets of an `_include` that names no type are limited to the types the caller may
+ * search. Each resource appears once overall.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -11,7 +12,7 @@ import { isSupportedResourceType } from '@carecircle/fhir';
 import type { Queryable } from '../database';
 import { versionCurrentIn, type ReadView } from '../read-view';
 import { sql } from '../sql';
-import { visibleTo, type StoreContext } from '../store-context';
+import { liveVisibleIn, type StoreContext } from '../store-context';
 import type { IncludeRequest } from './search-request';
 
 /** Bounds the included set of one page, whatever the fan-out. */
@@ -58,7 +59,7 @@ export async function loadIncluded(
       const { rows } = await q.query<{ content: Resource }>(sql`
         SELECT rv.content FROM resource_version rv
         WHERE rv.resource_type = ${targetType} AND NOT rv.deleted AND ${versionCurrentIn(view)}
-          AND (${visibleTo(ctx, targetType)})
+          AND ${liveVisibleIn(ctx, targetType, view)}
           AND rv.id IN (SELECT r.target_id FROM search_reference r
                         WHERE r.vid = ANY(${vids}::bigint[]) AND r.code = ${target.param.code} AND r.target_type = ${targetType})
         ORDER BY rv.id LIMIT ${MAX_INCLUDED_PER_TARGET}`);
@@ -71,7 +72,7 @@ export async function loadIncluded(
     const { rows } = await q.query<{ content: Resource }>(sql`
       SELECT rv.content FROM resource_version rv
       WHERE rv.resource_type = ${source.resourceType} AND NOT rv.deleted AND ${versionCurrentIn(view)}
-        AND (${visibleTo(ctx, source.resourceType)})
+        AND ${liveVisibleIn(ctx, source.resourceType, view)}
         AND EXISTS (SELECT 1 FROM search_reference r WHERE r.vid = rv.vid AND r.code = ${source.param.code}
                     AND r.target_type = ${searchedType} AND r.target_id = ANY(${ids}::text[]))
       ORDER BY rv.id LIMIT ${MAX_INCLUDED_PER_TARGET}`);

@@ -1,7 +1,8 @@
 /**
  * Runs a search: the matches of one page in sort order, the total, the includes and the paging tokens. Page 1 reads
  * current rows inside one REPEATABLE READ transaction and records its snapshot; later pages (`_page` token) read "as
- * of" that snapshot. The caller's visibility is part of the WHERE clause, before counting and paging.
+ * of" that snapshot. The caller's visibility is part of the WHERE clause, before counting and paging; on a later page it
+ * covers the resource's current version too, so a snapshot never serves what the caller may no longer see.
  */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -9,7 +10,7 @@ import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
 import { join, sql, type Sql } from '../sql';
-import { inConsistentRead, queryable, visibleTo, type StoreContext } from '../store-context';
+import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './page-token';
 import { filterCondition, orderBy } from './search-query';
@@ -41,7 +42,10 @@ export function unixSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
-/** The WHERE condition of a search: type, live version in `view`, visibility, filters. */
+/**
+ * The WHERE condition of a search: type, live version in `view`, visibility (on a later page, of the resource's current
+ * version too), filters.
+ */
 export function searchCondition(ctx: StoreContext, request: SearchRequest, view: ReadView): Sql {
   const now = ctx.now();
   return join(
@@ -49,7 +53,7 @@ export function searchCondition(ctx: StoreContext, request: SearchRequest, view:
       sql`rv.resource_type = ${request.resourceType}`,
       sql`NOT rv.deleted`,
       versionCurrentIn(view),
-      sql`(${visibleTo(ctx, request.resourceType)})`,
+      liveVisibleIn(ctx, request.resourceType, view),
       ...request.filters.map((f) => filterCondition(f, now)),
     ],
     ' AND ',
@@ -100,7 +104,8 @@ async function searchPage(
 
 /**
  * The resources matching a conditional-create query (`identifier=sys|val`), at most `limit`, read in `q` (the write
- * transaction) under the caller's visibility.
+ * transaction) under the caller's visibility. This is a search: the caller must hold the search interaction (the
+ * repository checks it) and what it returns is disclosed like a search's matches.
  */
 export async function findConditionalMatches(
   ctx: StoreContext,
