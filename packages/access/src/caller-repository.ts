@@ -18,6 +18,7 @@ import {
   applyShareLabels,
   checkSharingConsent,
   createDisclosureRecorder,
+  describesPsychotherapyNote,
   historyWithDenials,
   indexConsentGrants,
   isPsychotherapyNote,
@@ -27,6 +28,7 @@ import {
   recipientPolicy,
   refuseReferencesToPsychotherapyNotes,
   SHARE_CATEGORY_SYSTEM,
+  stampNoteCustodian,
   withConsentGrants,
   type Recipient,
 } from '@carecircle/consent';
@@ -63,6 +65,7 @@ export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
   return [
     applyShareLabels,
+    stampNoteCustodian,
     refuseReferencesToPsychotherapyNotes,
     checkSharingConsent,
     indexConsentGrants,
@@ -181,7 +184,10 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
         return sql`rv.compartments @> ARRAY[${patient}::text]`;
       }
       const own = base.visibility(resourceType);
-      return own === undefined ? undefined : sql`((${own}) AND NOT ${isPsychotherapyNote()})`;
+      const describedNote = describesPsychotherapyNote(resourceType);
+      return own === undefined
+        ? undefined
+        : sql`((${own}) AND NOT ${isPsychotherapyNote()}${describedNote ? sql` AND NOT ${describedNote}` : sql``})`;
     },
   };
 }

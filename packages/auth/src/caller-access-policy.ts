@@ -55,6 +55,14 @@ export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
 const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([
   { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' },
 ]);
+const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSYTHPN' }]);
+
+/**
+ * `meta.extension` the server stamps on every psychotherapy note (consent's note-custodian rule): the practice that
+ * holds it. A note stays with that practice when its client moves to another one.
+ */
+export const NOTE_CUSTODIAN_URL = 'https://carecircle.dev/fhir/StructureDefinition/note-custodian';
+const NOTE_CUSTODIAN_STAMPED = JSON.stringify([{ url: NOTE_CUSTODIAN_URL }]);
 
 // Relative (`Patient/1`) or absolute (`https://host/fhir/R4/Patient/1`, any host: over-matching only makes write
 // checks stricter), optionally versioned.
@@ -135,9 +143,22 @@ function custodiedBy(organization: OrganizationReference, resourceType: string):
     return sql`EXISTS (SELECT 1 FROM resource_version p
       WHERE p.resource_type = 'Patient' AND p.id = rv.id AND p.superseded_xid IS NULL AND ${managedBy(p, organization)})`;
   }
-  return sql`EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
+  return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
     JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = substr(c.ref, 9) AND p.superseded_xid IS NULL
-    WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})`;
+    WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})
+    AND ${heldBy(organization)})`;
+}
+
+/**
+ * "Unless the row is a psychotherapy note held by another practice": a note stamped with its practice is that
+ * practice's only, whoever manages the client now. (Notes stored before the stamp follow the client's custodian.)
+ */
+function heldBy(organization: OrganizationReference): Sql {
+  const stamp = JSON.stringify([{ url: NOTE_CUSTODIAN_URL, valueReference: { reference: organization } }]);
+  return sql`(NOT (COALESCE(rv.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb
+          OR COALESCE(rv.content #> '{meta,security}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_LABEL}::jsonb)
+      OR COALESCE(rv.content #> '{meta,extension}', '[]'::jsonb) @> ${stamp}::jsonb
+      OR NOT COALESCE(rv.content #> '{meta,extension}', '[]'::jsonb) @> ${NOTE_CUSTODIAN_STAMPED}::jsonb)`;
 }
 
 function managingOrganizationOf(resource: Resource | undefined): string | undefined {

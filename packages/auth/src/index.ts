@@ -16,7 +16,7 @@ export {
 } from './purpose-of-use';
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
 export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
-export { createAccessPolicy, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
+export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
 export {
   AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,

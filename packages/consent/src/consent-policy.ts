@@ -64,7 +64,41 @@ function grantExists(patient: Sql, category: Sql | undefined, query: GrantQuery)
       ${category ? sql`AND g.category = ${category}` : sql``}
       AND (g.period_start IS NULL OR g.period_start <= ${now}::timestamptz)
       AND (g.period_end IS NULL OR g.period_end > ${now}::timestamptz)
-      AND c.version_id = g.consent_version AND NOT c.deleted)`;
+      AND c.version_id = g.consent_version AND NOT c.deleted
+      AND ${recordedWithCurrentCustodian(sql`g.patient`, sql`c`)})`;
+}
+
+/**
+ * A consent is an agreement between the client and the practice that recorded it (`Consent.organization`), about what
+ * that practice holds: it grants nothing while the client is with another practice (moved, or deleted), and counts
+ * again if the client comes back.
+ */
+function recordedWithCurrentCustodian(patient: Sql, consent: Sql): Sql {
+  return sql`EXISTS (SELECT 1 FROM resource_version p
+      WHERE p.resource_type = 'Patient' AND p.id = substr(${patient}, 9) AND p.superseded_xid IS NULL AND NOT p.deleted
+        AND (p.content -> 'managingOrganization' ->> 'reference') = (${consent}.content -> 'organization' -> 0 ->> 'reference'))`;
+}
+
+/** Where a record type keeps the references to what it describes (share-labels.ts gives it their labels). */
+const DESCRIBED_REFERENCES: Readonly<Record<string, string>> = {
+  Provenance: '$.target[*].reference',
+  AuditEvent: '$.entity[*].what.reference',
+};
+
+/**
+ * Condition over `row`, a Provenance or AuditEvent version: it describes a resource that is, or has become, a
+ * psychotherapy note (categories only go up, so any version of it so labelled). Such a record is as hidden as the note
+ * even when it was written before the note was filed as one. Undefined for other types.
+ */
+export function describesPsychotherapyNote(resourceType: string, row: Sql = RV): Sql | undefined {
+  const path = DESCRIBED_REFERENCES[resourceType];
+  if (!path) {
+    return undefined;
+  }
+  return sql`EXISTS (SELECT 1 FROM jsonb_path_query(COALESCE(${row}.content, '{}'::jsonb), ${path}::jsonpath) AS r(reference)
+      JOIN resource_version d ON d.resource_type = split_part(r.reference #>> '{}', '/', 1)
+        AND d.id = split_part(r.reference #>> '{}', '/', 2)
+      WHERE ${labelledPsychotherapyNote(sql`d`)})`;
 }
 
 /** What the consents grant of the resource_version row `row` (a version of `resourceType`). */
@@ -80,8 +114,9 @@ function grantedRow(resourceType: string, row: Sql, query: GrantQuery): Sql {
       SELECT m.category FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb)) s
         JOIN unnest(${SENSITIVITY_CODES}::text[], ${SENSITIVITY_CATEGORIES}::text[]) AS m(code, category) ON m.code = s ->> 'code'
       WHERE s ->> 'system' = ${ACT_CODE_SYSTEM})`;
+  const describedNote = describesPsychotherapyNote(resourceType, row);
   return sql`(cardinality(${row}.compartments) > 0
-    AND NOT ${labelledPsychotherapyNote(row)}
+    AND NOT ${labelledPsychotherapyNote(row)}${describedNote ? sql` AND NOT ${describedNote}` : sql``}
     AND EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb)) t WHERE t ->> 'system' = ${SHARE_CATEGORY_SYSTEM})
     AND NOT EXISTS (
       SELECT 1 FROM unnest(${row}.compartments) AS client(patient) CROSS JOIN ${required} AS k

@@ -35,7 +35,15 @@ export {
   type ShareCategory,
 } from './share-category';
 export { grantRowsOf, indexConsentGrants, type GrantRow } from './consent-grant-index';
-export { grantedVisibility, isPsychotherapyNote, namedInConsent, recipientPolicy, withConsentGrants, type GrantQuery } from './consent-policy';
+export {
+  describesPsychotherapyNote,
+  grantedVisibility,
+  isPsychotherapyNote,
+  namedInConsent,
+  recipientPolicy,
+  withConsentGrants,
+  type GrantQuery,
+} from './consent-policy';
 export {
   createDisclosureRecorder,
   historyWithDenials,
@@ -46,6 +54,7 @@ export {
   type AuditedInteraction,
 } from './disclosure-audit';
 export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
+export { stampNoteCustodian } from './note-custodian';
 export { refuseReferencesToPsychotherapyNotes } from './psychotherapy-note-references';
 export { activeRolesOf, practitionerAt, resolveRecipients } from './recipient-directory';
 export {

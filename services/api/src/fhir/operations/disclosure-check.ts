@@ -30,8 +30,11 @@ export async function disclosureCheck(context: OperationContext, id: string, par
   }
   const patient = await context.repository.read<Patient>('Patient', id);
   assertCustodianOrClient(context.caller, patient, true);
-  const consents = (await context.repository.search('Consent', new URLSearchParams({ patient: `Patient/${id}`, _count: '1000' })))
-    .matches as Consent[];
+  // Only consents recorded with the client's present practice are in force (a moved client's old ones grant nothing).
+  const custodian = patient.managingOrganization?.reference;
+  const consents = (
+    (await context.repository.search('Consent', new URLSearchParams({ patient: `Patient/${id}`, _count: '1000' }))).matches as Consent[]
+  ).filter((consent) => custodian !== undefined && consent.organization?.[0]?.reference === custodian);
   const now = new Date();
   const resourceType = category === 'demographics' ? 'Patient' : undefined;
   const decisions = (await context.resolveRecipients(reference)).map((recipient) =>
