@@ -6,8 +6,9 @@
  * else treatment), and only while that client and user are enabled.
  *
  * Both questions go through the subscriber's own access-bound repository (scopes, custodianship, consent grants), as a
- * vread of the event's version, so what a full-resource notification carries is exactly what that read returned: there
- * is no second, unchecked read. At delivery the read is a disclosure and is audited like a read over the API; a refused
+ * vread of the event's version, so what a full-resource notification carries is exactly what that read returned (a
+ * partner is shown a Consent naming it without the other recipients or the signed form), and the subscription's
+ * filters are judged on that same read at matching: there is no second, unchecked read. At delivery the read is a disclosure and is audited like a read over the API; a refused
  * read leaves no AuditEvent (a withheld notification is not a request by the subscriber, and the client's audit trail
  * should not fill with denials nobody asked for). At matching nothing is recorded at all.
  */
@@ -24,8 +25,9 @@ type Recording = 'nothing' | 'disclosures';
 /** The gate the worker asks before it numbers or sends anything about `focus` to a subscription's endpoint. */
 export function createConsentDeliveryGate(db: Database, settings: AccessSettings): DeliveryGate {
   return {
-    async canSee(subscription, focus) {
-      return (await readAsSubscriber(db, settings, subscription, focus, 'nothing')) !== undefined;
+    async canSee(subscription, focus, passes) {
+      const shown = await readAsSubscriber(db, settings, subscription, focus, 'nothing');
+      return shown !== undefined && (passes?.(shown) ?? true);
     },
     async release(subscription, focus) {
       const resource = await readAsSubscriber(db, settings, subscription, focus, 'disclosures');

@@ -10,7 +10,7 @@
  *   client grants its share category and the category each of its sensitivity labels stands for (a resource about two
  *   clients needs both clients' consent; a resource labelled SDV needs trauma-history too, whatever its category);
  * - the Consents that name the recipient as IRCP actor (any status), so it knows what it may see and learns of a
- *   revocation.
+ *   revocation: shown without the other recipients and the signed form (named-consent-view.ts).
  * (That an earlier version shows only while the current one does is the store's rule, for every policy.)
  * Never: AuditEvents, Consents that do not name it, untagged resources, and anything labelled or categorised as
  * psychotherapy notes (no grant ever lists them, and the PSYTHPN label is refused outright).
@@ -19,7 +19,8 @@ import { SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
-import { NEVER_DISCLOSED_TYPES, RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
+import { NEVER_DISCLOSED_TYPES, recipientReferences, type Recipient } from './consent-decision';
+import { namedConsentPresentation, namesAsRecipient } from './named-consent-view';
 import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** What a grant is asked about: who receives, why, and when. */
@@ -133,16 +134,18 @@ export function grantedVisibility(resourceType: string, query: GrantQuery): Sql 
 
 /** Condition over `rv`: a Consent version that names the recipient as IRCP actor (whatever its status). */
 export function namedInConsent(recipient: Recipient): Sql {
-  const role = { coding: [{ system: RECIPIENT_ROLE_SYSTEM, code: RECIPIENT_ROLE }] };
-  const conditions = recipientReferences(recipient).map(
-    (reference) => sql`COALESCE(rv.content #> '{provision,actor}', '[]'::jsonb) @> ${JSON.stringify([{ role, reference: { reference } }])}::jsonb`,
-  );
-  return sql`(${join(conditions, ' OR ', 'FALSE')})`;
+  return sql`(${join(
+    recipientReferences(recipient).map((reference) => namesAsRecipient(RV, reference)),
+    ' OR ',
+    'FALSE',
+  )})`;
 }
 
 /**
  * `base` widened by the consents: visible is what `base` shows OR what the consents grant (and, for Consents, those
- * naming the recipient). `recorder` is told of every disclosure and denial (the audit trail).
+ * naming the recipient). A Consent the recipient sees only because it is named, not through `base` (as the client's
+ * custodian), is shown as named-consent-view.ts makes it. `recorder` is told of every disclosure and denial (the
+ * audit trail).
  */
 export function withConsentGrants(base: AccessPolicy, query: GrantQuery, recorder: AccessRecorder): AccessPolicy {
   return {
@@ -155,6 +158,13 @@ export function withConsentGrants(base: AccessPolicy, query: GrantQuery, recorde
       }
       const granted = resourceType === 'Consent' ? namedInConsent(query.recipient) : grantedVisibility(resourceType, query);
       return sql`((${own}) OR (${granted}))`;
+    },
+    presentation(resourceType) {
+      const own = base.visibility(resourceType);
+      if (resourceType !== 'Consent' || own === undefined) {
+        return base.presentation?.(resourceType);
+      }
+      return namedConsentPresentation(sql`(${own}) IS NOT TRUE`, recipientReferences(query.recipient));
     },
     assertWrite: (interaction, next, current, tx) => base.assertWrite(interaction, next, current, tx),
   };

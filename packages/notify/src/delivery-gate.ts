@@ -25,10 +25,11 @@ export type GateDecision =
 
 export interface DeliveryGate {
   /**
-   * At matching: may the owner of `subscription` see `focus` now? Records nothing (nothing is disclosed yet, and a
-   * subscriber that may not see a change must not cause audit entries or events about it).
+   * At matching: may the owner of `subscription` see `focus` now, and does what it is shown of it pass `passes` (the
+   * subscription's filters, judged on the version as the owner may read it)? Records nothing (nothing is disclosed
+   * yet, and a subscriber that may not see a change must not cause audit entries or events about it).
    */
-  canSee(subscription: Subscription, focus: DeliveryFocus): Promise<boolean>;
+  canSee(subscription: Subscription, focus: DeliveryFocus, passes?: (shown: Resource) => boolean): Promise<boolean>;
   /**
    * At delivery: reads `focus` as the owner of `subscription`. A permitted read is a disclosure and is audited like
    * one over the API; a refused one is not a request by the subscriber and leaves no trace.

@@ -33,7 +33,7 @@ export {
 } from './queues';
 export { DELIVERY_RETRY_POLICY, nextAttemptDelayMs, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signNotification, verifyNotificationSignature } from './signature';
-export { matchesSubscription } from './subscription-match';
+export { matchesSubscription, mayPassOnNarrowerView, passesFilters, triggersSubscription } from './subscription-match';
 export {
   checkEndpoint,
   FILTER_CRITERIA_EXTENSION,

@@ -5,6 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from './database';
+import type { SearchFilter } from './search/search-request';
 import type { Sql } from './sql';
 
 /** The FHIR interactions a policy is asked about. */
@@ -37,6 +38,12 @@ export interface AccessPolicy {
   visibility(resourceType: string): Sql | undefined;
 
   /**
+   * Optional: how the caller is shown versions of `resourceType` it may see only in part, or `undefined` when it is
+   * shown everything it may see as stored (see {@link Presentation}).
+   */
+  presentation?(resourceType: string): Presentation | undefined;
+
+  /**
    * Throws (403, or 404 when the caller may not even know it exists) when the caller may not make this write.
    * `next` is the resource as it would be stored (undefined for a delete); `current` is what is stored now, if anything.
    * Runs inside the write's transaction; `tx` is that transaction, for any lookups the decision needs (so they see the
@@ -48,6 +55,28 @@ export interface AccessPolicy {
     current: Resource | undefined,
     tx: Queryable,
   ): void | Promise<void>;
+}
+
+/**
+ * A view of stored versions narrower than what is stored (a recipient's view of a Consent that names it: its own
+ * actors, not the signed form). The store applies it to every version it hands out (read, vread, search matches and
+ * includes, a conditional create's match, history) and judges searches on what is shown, so a search cannot find a
+ * version by what its view leaves out. It never touches what is stored: writes and their checks read the stored
+ * version, and a shown version keeps the stored id, `meta.versionId` and `meta.lastUpdated` (ETag, If-Match).
+ */
+export interface Presentation {
+  /** Condition over `rv`: this version is shown in part, as {@link present} makes it; otherwise it is shown as stored. */
+  partial: Sql;
+  /** The version as shown in part: a new object (the stored one is left as it is), marked as a subset in `meta.tag`. */
+  present(resource: Resource): Resource;
+  /**
+   * Search parameters whose values {@link present} leaves out or narrows. For a version shown in part, a filter on one
+   * is judged by {@link filterShown}; `_sort` by one is refused (403), and `_include` / `_revinclude` through one follow
+   * only the references that are shown.
+   */
+  hiddenParameters: ReadonlySet<string>;
+  /** The condition over `rv` (a version shown in part) that `filter`, on a hidden parameter, meets on what is shown. */
+  filterShown(filter: SearchFilter): Sql;
 }
 
 /** Resources a read is about to hand to the caller. */

@@ -15,6 +15,7 @@ import { parseDateRange, timestamptz } from './search/date-range';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './search/page-token';
 import { pageTokenBinding, unixSeconds } from './search/run-search';
 import { DEFAULT_COUNT, parseCount } from './search/search-request';
+import { partialColumnByType, shownVersion } from './presentation';
 import { join, sql, type Sql } from './sql';
 import { inConsistentRead, queryable, visibleWithCurrent, type StoreContext } from './store-context';
 
@@ -43,13 +44,13 @@ export async function runHistory(
     const page = decodePageToken(request.page, binding, ctx.now());
     const q = queryable(ctx);
     await assertInstanceVisible(q, scope, id);
-    return historyPage(q, scope, request, { kind: 'snapshot', snapshot: page.snapshot }, binding, page);
+    return historyPage(ctx, q, resourceTypes, scope, request, { kind: 'snapshot', snapshot: page.snapshot }, binding, page);
   }
   return inConsistentRead(ctx, async (q) => {
     await assertInstanceVisible(q, scope, id);
     const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
     const first: PageToken = { snapshot: rows[0]!.snapshot, offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
-    return historyPage(q, scope, request, CURRENT_VIEW, binding, first);
+    return historyPage(ctx, q, resourceTypes, scope, request, CURRENT_VIEW, binding, first);
   });
 }
 
@@ -86,7 +87,9 @@ async function assertInstanceVisible(q: Queryable, scope: Sql, id: string | unde
 }
 
 async function historyPage(
+  ctx: StoreContext,
   q: Queryable,
+  resourceTypes: readonly string[],
   scope: Sql,
   request: HistoryRequest,
   view: ReadView,
@@ -111,8 +114,9 @@ async function historyPage(
     last_updated: Date | string;
     deleted: boolean;
     content: Resource | null;
+    partial: boolean;
   }>(sql`
-    SELECT rv.resource_type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.content
+    SELECT rv.resource_type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.content, ${partialColumnByType(ctx, resourceTypes)}
     FROM resource_version rv WHERE ${where}
     ORDER BY rv.last_updated DESC, rv.vid DESC LIMIT ${count + 1} OFFSET ${offset}`);
   outcome.entries = rows.slice(0, count).map((row): HistoryEntry => {
@@ -124,7 +128,7 @@ async function historyPage(
       method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT',
     };
     if (row.content) {
-      entry.resource = row.content;
+      entry.resource = shownVersion(ctx, row.content, row.partial);
     }
     return entry;
   });

@@ -1,7 +1,15 @@
 /**
  * @carecircle/store: the only package that speaks SQL.
  */
-export { fullAccess, type AccessPolicy, type AccessRecorder, type Denial, type Disclosure, type Interaction } from './access-policy';
+export {
+  fullAccess,
+  type AccessPolicy,
+  type AccessRecorder,
+  type Denial,
+  type Disclosure,
+  type Interaction,
+  type Presentation,
+} from './access-policy';
 export {
   openDatabase,
   type Database,
@@ -32,7 +40,12 @@ export {
   type SearchParamType,
 } from './search/search-parameters';
 export { MAX_REQUEST_ALTERNATIVES, MAX_REQUEST_CONTAINS, withSearchBudget } from './search/search-budget';
-export { MAX_SEARCH_ALTERNATIVES, MAX_SEARCH_CONTAINS } from './search/search-request';
+export {
+  MAX_SEARCH_ALTERNATIVES,
+  MAX_SEARCH_CONTAINS,
+  type ReferenceValue,
+  type SearchFilter,
+} from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';

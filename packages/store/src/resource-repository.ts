@@ -42,6 +42,7 @@ import type {
 } from './repository';
 import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
 import { findConditionalMatches, runSearch } from './search/run-search';
+import { partialColumn, shownVersion } from './presentation';
 import { sql } from './sql';
 import {
   inWriteTransaction,
@@ -100,8 +101,8 @@ class ResourceRepository implements Repository {
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     const q = queryable(this.ctx);
-    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null }>(sql`
-      SELECT rv.vid, rv.deleted, rv.content FROM resource_version rv
+    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean }>(sql`
+      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)} FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
     // The policy's own condition decides a live version; a deletion shows only with the version it deleted, asked
@@ -110,7 +111,7 @@ class ResourceRepository implements Repository {
     if (!row) {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
-    const resource = presentVersion(row);
+    const resource = shownVersion(this.ctx, presentVersion(row), row?.partial);
     await recordDisclosure(this.ctx, 'read', [resource]);
     return resource;
   }
@@ -123,14 +124,14 @@ class ResourceRepository implements Repository {
       throw new OperationOutcomeError(notFound);
     }
     // An older version shows only while the current one does too: a resource that became more sensitive hides its past.
-    const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null }>(sql`
-      SELECT rv.deleted, rv.content FROM resource_version rv
+    const { rows } = await queryable(this.ctx).query<{ deleted: boolean; content: T | null; partial: boolean }>(sql`
+      SELECT rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)} FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.version_id = ${Number(versionId)}
         AND ${visibleWithCurrent(this.ctx, resourceType) ?? sql`TRUE`}`);
     if (!rows[0]) {
       await this.recordDenialIfHidden('vread', resourceType, id);
     }
-    const resource = presentVersion(rows[0]);
+    const resource = shownVersion(this.ctx, presentVersion(rows[0]), rows[0]?.partial);
     await recordDisclosure(this.ctx, 'vread', [resource]);
     return resource;
   }

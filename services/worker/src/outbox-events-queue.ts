@@ -1,8 +1,8 @@
 /**
  * The `outbox-events` queue processor: matching. For a resource change, every receiving subscription (active, or in
- * error after failed deliveries) whose topic the change triggers, whose filters the stored version passes, and whose
- * owner may see that version now (the delivery gate's `canSee`, through the owner's access-bound repository) gets a
- * numbered event, and a delivery job for it. A subscriber without consent hears nothing: no event number, no
+ * error after failed deliveries) whose topic the change triggers, whose owner may see that version now (the delivery
+ * gate's `canSee`, through the owner's access-bound repository), and whose filters pass on what the owner is shown of
+ * it (the stored version answers first for filters that only narrow) gets a numbered event, and a delivery job for it. A subscriber without consent hears nothing: no event number, no
  * timestamp, no AuditEvent. Event numbers follow the order jobs are matched in: each worker matches one job at a time
  * (FIFO, the relay enqueues in outbox order); across replicas two changes committed moments apart may be numbered
  * either way, except that versions of one resource never go backwards (see recordSubscriptionEvents). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
@@ -15,12 +15,14 @@ import { outcomeStatus } from '@carecircle/fhir';
 import {
   deleteSubscriptionSecret,
   findReceivingSubscriptions,
-  matchesSubscription,
+  mayPassOnNarrowerView,
   notifyJobIds,
+  passesFilters,
   outboxEventJobSchema,
   readSubscriptionSettings,
   recordSubscriptionEvents,
   topicsTriggeredBy,
+  triggersSubscription,
   type DeliveryJob,
   type HandshakeJob,
   type OutboxEventJob,
@@ -54,14 +56,21 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
     await followReferralTask(ctx, resource);
   }
   const subscriptions = (await Promise.all(topics.map((topic) => findReceivingSubscriptions(ctx.db, topic.url)))).flat();
-  const matching = subscriptions.filter((subscription) => {
+  const matching = subscriptions.flatMap((subscription) => {
     const settings = settingsOf(ctx, subscription);
-    return settings !== undefined && !hasEnded(subscription) && matchesSubscription(settings, change.kind, resource);
+    if (settings === undefined || hasEnded(subscription) || !triggersSubscription(settings, change.kind, resource.resourceType)) {
+      return [];
+    }
+    // The stored version settles filters that only narrow; the others need the subscriber's own view (see canSee).
+    return passesFilters(settings, resource) || mayPassOnNarrowerView(settings, resource.resourceType) ? [{ subscription, settings }] : [];
   });
-  // Only subscribers who may see the change now get an event for it (no number, no timestamp, no audit otherwise).
+  // Only subscribers who may see the change now, and whose filters what they are shown of it passes, get an event for
+  // it (no number, no timestamp, no audit otherwise): a filter cannot find what the subscriber would not be shown.
   const focus = { resourceType: change.resourceType, id: change.resourceId, versionId: change.versionId };
-  const permitted = await Promise.all(matching.map((subscription) => ctx.gate.canSee(subscription, focus)));
-  const receivers = matching.filter((_, i) => permitted[i]);
+  const permitted = await Promise.all(
+    matching.map(({ subscription, settings }) => ctx.gate.canSee(subscription, focus, (shown) => passesFilters(settings, shown))),
+  );
+  const receivers = matching.filter((_, i) => permitted[i]).map(({ subscription }) => subscription);
   const numbers = await recordSubscriptionEvents(ctx.db, receivers.map((s) => s.id ?? ''), change);
   const numbered = [...numbers].map(([subscriptionId, eventNumber]) =>
     eventNumber === undefined ? undefined : { subscriptionId, eventNumber },

@@ -9,6 +9,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
+import { assertSortShown, partialColumn, shownFilter, shownVersion } from '../presentation';
 import { join, sql, type Sql } from '../sql';
 import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
@@ -19,6 +20,7 @@ import { parseSearchRequest, type SearchRequest } from './search-request';
 /** Parses and runs a search of `resourceType` for the context's caller. */
 export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
   const request = parseSearchRequest(resourceType, params);
+  assertSortShown(ctx, resourceType, request.sort);
   const binding = pageTokenBinding(ctx, `search:${resourceType}`, params);
   if (request.page !== undefined) {
     const page = decodePageToken(request.page, binding, ctx.now());
@@ -44,7 +46,7 @@ export function unixSeconds(date: Date): number {
 
 /**
  * The WHERE condition of a search: type, live version in `view`, visibility (on a later page, of the resource's current
- * version too), filters.
+ * version too), filters (each judged on what the caller is shown of the version).
  */
 export function searchCondition(ctx: StoreContext, request: SearchRequest, view: ReadView): Sql {
   const now = ctx.now();
@@ -54,7 +56,7 @@ export function searchCondition(ctx: StoreContext, request: SearchRequest, view:
       sql`NOT rv.deleted`,
       versionCurrentIn(view),
       liveVisibleIn(ctx, request.resourceType, view),
-      ...request.filters.map((f) => filterCondition(f, now)),
+      ...request.filters.map((f) => shownFilter(ctx, request.resourceType, f, filterCondition(f, now))),
     ],
     ' AND ',
   );
@@ -80,19 +82,18 @@ async function searchPage(
   if (count === 0) {
     return outcome;
   }
-  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource }>(sql`
-    SELECT rv.vid, rv.id, rv.content FROM resource_version rv WHERE ${where}
+  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource; partial: boolean }>(sql`
+    SELECT rv.vid, rv.id, rv.content, ${partialColumn(ctx, request.resourceType)} FROM resource_version rv WHERE ${where}
     ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`);
-  const pageRows = rows.slice(0, count);
-  outcome.matches = pageRows.map((r) => r.content);
-  outcome.included = await loadIncluded(
-    ctx,
-    q,
-    view,
-    pageRows.map((r) => ({ vid: Number(r.vid), resourceType: request.resourceType, id: r.id })),
-    request.include,
-    request.revinclude,
-  );
+  const pageRows = rows.slice(0, count).map((r) => ({
+    vid: Number(r.vid),
+    resourceType: request.resourceType,
+    id: r.id,
+    partial: r.partial,
+    resource: shownVersion(ctx, r.content, r.partial),
+  }));
+  outcome.matches = pageRows.map((r) => r.resource);
+  outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
   if (rows.length > count) {
     outcome.next = encodePageToken({ ...page, offset: offset + count }, binding);
   }
@@ -118,10 +119,10 @@ export async function findConditionalMatches(
   if (request.filters.length === 0) {
     throw conditionalWithoutCriteria();
   }
-  const { rows } = await q.query<{ content: Resource }>(sql`
-    SELECT rv.content FROM resource_version rv WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
+  const { rows } = await q.query<{ content: Resource; partial: boolean }>(sql`
+    SELECT rv.content, ${partialColumn(ctx, resourceType)} FROM resource_version rv WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
     ORDER BY rv.id LIMIT ${limit}`);
-  return rows.map((r) => r.content);
+  return rows.map((r) => shownVersion(ctx, r.content, r.partial));
 }
 
 function conditionalWithoutCriteria(): Error {

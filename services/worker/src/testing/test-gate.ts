@@ -16,7 +16,12 @@ export interface TestGateLists {
 /** A gate reading through `repository` (full access), refusing what `lists` name. */
 export function createTestGate(repository: Repository, lists: TestGateLists = {}): DeliveryGate {
   return {
-    canSee: (_subscription, focus) => Promise.resolve(!lists.unseen?.has(`${focus.resourceType}/${focus.id}`)),
+    async canSee(_subscription, focus, passes) {
+      if (lists.unseen?.has(`${focus.resourceType}/${focus.id}`)) {
+        return false;
+      }
+      return passes ? passes(await repository.vread(focus.resourceType, focus.id, String(focus.versionId))) : true;
+    },
     async release(_subscription, focus) {
       if (lists.denied?.has(`${focus.resourceType}/${focus.id}`)) {
         return { kind: 'withhold' };
