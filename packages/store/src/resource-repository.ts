@@ -41,7 +41,8 @@ import type {
   WriteOutcome,
 } from './repository';
 import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
-import { findConditionalMatches, runSearch } from './search/run-search';
+import { conditionalCreateLockKey } from './search/conditional-create-lock';
+import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, shownVersion } from './presentation';
 import { sql } from './sql';
 import {
@@ -145,11 +146,12 @@ class ResourceRepository implements Repository {
     }
     assertSupportedResourceType(resourceType);
     const id = options.id === undefined ? crypto.randomUUID() : assertValidId(options.id);
+    const condition = options.ifNoneExist === undefined ? undefined : parseConditionalSearch(resourceType, options.ifNoneExist);
     const outcome = await inWriteTransaction(this.ctx, async (tx): Promise<WriteOutcome<T>> => {
-      if (options.ifNoneExist !== undefined) {
-        const query = options.ifNoneExist;
-        await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`${resourceType}?${query}`}))`);
-        const matches = await findConditionalMatches({ ...this.ctx, tx }, tx, resourceType, query, 2);
+      if (condition) {
+        // Every spelling of one search takes one lock (conditional-create-lock.ts): the second to run finds the first's.
+        await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${conditionalCreateLockKey(condition)}))`);
+        const matches = await findConditionalMatches({ ...this.ctx, tx }, tx, condition, 2);
         if (matches.length > 1) {
           throw new OperationOutcomeError(preconditionFailed);
         }

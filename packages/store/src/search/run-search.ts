@@ -103,24 +103,24 @@ async function searchPage(
   return outcome;
 }
 
-/**
- * The resources matching a conditional-create query (`identifier=sys|val`), at most `limit`, read in `q` (the write
- * transaction) under the caller's visibility. This is a search: the caller must hold the search interaction (the
- * repository checks it) and what it returns is disclosed like a search's matches.
- */
-export async function findConditionalMatches(
-  ctx: StoreContext,
-  q: Queryable,
-  resourceType: string,
-  query: string,
-  limit: number,
-): Promise<Resource[]> {
+/** Parses a conditional-create query (`identifier=sys|val`) as a search of `resourceType`; 400 without criteria. */
+export function parseConditionalSearch(resourceType: string, query: string): SearchRequest {
   const request = parseSearchRequest(resourceType, new URLSearchParams(query));
   if (request.filters.length === 0) {
     throw conditionalWithoutCriteria();
   }
+  return request;
+}
+
+/**
+ * The resources matching a conditional-create search, at most `limit`, read in `q` (the write transaction) under the
+ * caller's visibility. This is a search: the caller must hold the search interaction (the repository checks it) and
+ * what it returns is disclosed like a search's matches.
+ */
+export async function findConditionalMatches(ctx: StoreContext, q: Queryable, request: SearchRequest, limit: number): Promise<Resource[]> {
   const { rows } = await q.query<{ content: Resource; partial: boolean }>(sql`
-    SELECT rv.content, ${partialColumn(ctx, resourceType)} FROM resource_version rv WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
+    SELECT rv.content, ${partialColumn(ctx, request.resourceType)} FROM resource_version rv
+    WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
     ORDER BY rv.id LIMIT ${limit}`);
   return rows.map((r) => shownVersion(ctx, r.content, r.partial));
 }
