@@ -5,20 +5,18 @@
  * find what the recipient is not shown (a partner filtering by another recipient hears nothing; the custodian does).
  */
 import { buildSharingConsent, SUBSETTED_TAG } from '@carecircle/consent';
-import { createLogger } from '@carecircle/log';
-import { buildBackportSubscription, type SubscriptionFacts } from '@carecircle/notify';
-import { createTestApp, fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
+import type { SubscriptionFacts } from '@carecircle/notify';
+import { fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
 import { buildOrganization, buildPatient } from '@carecircle/testing';
-import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { Bundle, Consent, Parameters, Patient, Subscription } from '@medplum/fhirtypes';
-import { startNotificationReceiver, type NotificationReceiver } from '../support/notification-receiver';
+import type { NotificationReceiver } from '../support/notification-receiver';
+import { startNotifyStack, type NotifyStack } from '../support/notify-stack';
 
-const SECRET = 'a-partner-chosen-secret-of-at-least-32-chars';
 const CONSENT_TOPIC = 'https://carecircle.dev/fhir/SubscriptionTopic/consent';
 const SIGNED_PDF = Buffer.from('%PDF-1.4 signed release: HIV status attached').toString('base64');
 
 let t: TestApp;
-let worker: RunningWorker;
+let stack: NotifyStack;
 let receiver: NotificationReceiver;
 let practice: string;
 let partnerQ: string;
@@ -27,29 +25,13 @@ let practiceToken: string;
 let qToken: string;
 let client: Patient;
 
-async function subscribe(token: string, path: string, extra: Partial<SubscriptionFacts> = {}): Promise<Subscription> {
-  const res = await fhirClient(t, token).post('Subscription', buildBackportSubscription({ topic: CONSENT_TOPIC, endpoint: receiver.url(path), secret: SECRET, ...extra }));
-  expect(res.status).toBe(201);
-  const id = (res.body as Subscription).id;
-  for (let i = 0; i < 400; i++) {
-    const current = (await fhirClient(t, token).get(`Subscription/${id}`)).body as Subscription;
-    if (current.status === 'active') {
-      return current;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the subscription did not become active');
+function subscribe(token: string, path: string, extra: Partial<SubscriptionFacts> = {}): Promise<Subscription> {
+  return stack.subscribe(token, path, CONSENT_TOPIC, extra);
 }
 
 beforeAll(async () => {
-  receiver = await startNotificationReceiver();
-  t = await createTestApp({ NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' });
-  worker = await startWorker({
-    config: t.services.config,
-    db: t.services.db,
-    logger: createLogger('silent'),
-    notify: { allowLoopbackHttp: true, relayIntervalMs: 50, retryPolicy: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 1000, errorAfterFailures: 3 } },
-  });
+  stack = await startNotifyStack();
+  ({ t, receiver } = stack);
   const admin = fhirClient(t, t.adminToken);
   practice = `Organization/${(await admin.post('Organization', buildOrganization({ name: 'Practice' }))).body.id}`;
   partnerQ = `Organization/${(await admin.post('Organization', buildOrganization({ name: 'Q' }))).body.id}`;
@@ -60,9 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker.close();
-  await t.close();
-  await receiver.close();
+  await stack.close();
 });
 
 test('a recipient hears of a Consent naming it as it is shown it, and cannot filter by what it is not shown', async () => {

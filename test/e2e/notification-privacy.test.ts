@@ -13,22 +13,20 @@
  *   that client is disabled.
  */
 import { buildSharingConsent, type ShareCategory } from '@carecircle/consent';
-import { createLogger } from '@carecircle/log';
 import { buildBackportSubscription, type SubscriptionFacts } from '@carecircle/notify';
-import { createTestApp, fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
+import { fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
-import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { AuditEvent, Bundle, Communication, Consent, Parameters, Patient, Subscription } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { startNotificationReceiver, statusOf, type NotificationReceiver } from '../support/notification-receiver';
+import { statusOf, type NotificationReceiver } from '../support/notification-receiver';
+import { startNotifyStack, SUBSCRIPTION_SECRET, type NotifyStack } from '../support/notify-stack';
 
-const SECRET = 'a-partner-chosen-secret-of-at-least-32-chars';
 const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
 const SHARE = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 const TOPIC = (name: string) => `https://carecircle.dev/fhir/SubscriptionTopic/${name}`;
 
 let t: TestApp;
-let worker: RunningWorker;
+let stack: NotifyStack;
 let receiver: NotificationReceiver;
 let practice: string;
 let clinic: string;
@@ -39,18 +37,8 @@ let clinicToken: string;
 let strangerToken: string;
 let client: Patient;
 
-async function subscribe(token: string, path: string, topic: string, extra: Partial<SubscriptionFacts> = {}): Promise<Subscription> {
-  const res = await fhirClient(t, token).post('Subscription', buildBackportSubscription({ topic, endpoint: receiver.url(path), secret: SECRET, ...extra }));
-  expect(res.status).toBe(201);
-  const id = (res.body as Subscription).id;
-  for (let i = 0; i < 400; i++) {
-    const current = (await fhirClient(t, token).get(`Subscription/${id}`)).body as Subscription;
-    if (current.status === 'active') {
-      return current;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the subscription did not become active');
+function subscribe(token: string, path: string, topic: string, extra: Partial<SubscriptionFacts> = {}): Promise<Subscription> {
+  return stack.subscribe(token, path, topic, extra);
 }
 
 async function eventsOf(token: string, subscription: Subscription): Promise<Parameters> {
@@ -60,14 +48,8 @@ async function eventsOf(token: string, subscription: Subscription): Promise<Para
 }
 
 beforeAll(async () => {
-  receiver = await startNotificationReceiver();
-  t = await createTestApp({ NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' });
-  worker = await startWorker({
-    config: t.services.config,
-    db: t.services.db,
-    logger: createLogger('silent'),
-    notify: { allowLoopbackHttp: true, relayIntervalMs: 50, retryPolicy: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 1000, errorAfterFailures: 3 } },
-  });
+  stack = await startNotifyStack();
+  ({ t, receiver } = stack);
   const admin = fhirClient(t, t.adminToken);
   practice = `Organization/${(await admin.post('Organization', buildOrganization({ name: 'Practice' }))).body.id}`;
   clinic = `Organization/${(await admin.post('Organization', buildOrganization({ name: 'Clinic' }))).body.id}`;
@@ -85,9 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker.close();
-  await t.close();
-  await receiver.close();
+  await stack.close();
 });
 
 test('full-resource: a version the partner may not read never reaches it, even after the resource moves into a permitted category', async () => {
@@ -204,7 +184,7 @@ test.each([
   ['a private network (IPv6)', 'https://[fd00::1]/hook'],
   ['a link-local address', 'https://[fe80::1]/hook'],
 ])('a subscription to %s is refused when written (422), so the worker never calls it', async (_name, endpoint) => {
-  const res = await fhirClient(t, clinicToken).post('Subscription', buildBackportSubscription({ topic: TOPIC('referral'), endpoint, secret: SECRET }));
+  const res = await fhirClient(t, clinicToken).post('Subscription', buildBackportSubscription({ topic: TOPIC('referral'), endpoint, secret: SUBSCRIPTION_SECRET }));
   expect(res.status).toBe(422);
   expect(res.body.resourceType).toBe('OperationOutcome');
   expect(JSON.stringify(res.body)).toContain('Subscription.channel.endpoint');
