@@ -25,6 +25,7 @@
  *      Directory and conformance resources only through the admin for now.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
+import { unprocessable } from '@carecircle/fhir';
 import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
@@ -146,28 +147,48 @@ function custodiedBy(organization: OrganizationReference, resourceType: string):
   return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
     JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = substr(c.ref, 9) AND p.superseded_xid IS NULL
     WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})
-    AND ${heldBy(organization)})`;
+    AND ${heldBy(organization, resourceType)})`;
 }
 
+/** Where a record type keeps the references to what it describes (whose labels it takes: share-labels.ts). */
+const DESCRIBED_REFERENCES: Readonly<Record<string, string>> = {
+  Provenance: '$.target[*].reference',
+  AuditEvent: '$.entity[*].what.reference',
+};
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
 /**
- * "Unless the row is a psychotherapy note held by another practice": a note stamped with its practice is that
- * practice's only, whoever manages the client now. (Notes stored before the stamp follow the client's custodian.)
+ * "Unless the row is a psychotherapy note held by another practice, or the record of one": a note stamped with its
+ * practice is that practice's only, whoever manages the client now, and so are the Provenance and AuditEvents that
+ * describe it. (Notes stored before the stamp follow the client's custodian.)
  */
-function heldBy(organization: OrganizationReference): Sql {
+function heldBy(organization: OrganizationReference, resourceType: string): Sql {
+  const own = noteHeldBy(raw('rv'), organization);
+  const path = DESCRIBED_REFERENCES[resourceType];
+  if (!path) {
+    return own;
+  }
+  return sql`(${own} AND NOT EXISTS (
+      SELECT 1 FROM jsonb_path_query(COALESCE(rv.content, '{}'::jsonb), ${path}::jsonpath) AS r(reference)
+      JOIN resource_version d ON d.resource_type = split_part(r.reference #>> '{}', '/', 1)
+        AND d.id = split_part(r.reference #>> '{}', '/', 2)
+      WHERE NOT ${noteHeldBy(raw('d'), organization)}))`;
+}
+
+/** Over the row `row`: not a psychotherapy note, or one stamped with `organization`, or one stamped by nobody. */
+function noteHeldBy(row: Sql, organization: OrganizationReference): Sql {
   const stamp = JSON.stringify([{ url: NOTE_CUSTODIAN_URL, valueReference: { reference: organization } }]);
-  return sql`(NOT (COALESCE(rv.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb
-          OR COALESCE(rv.content #> '{meta,security}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_LABEL}::jsonb)
-      OR COALESCE(rv.content #> '{meta,extension}', '[]'::jsonb) @> ${stamp}::jsonb
-      OR NOT COALESCE(rv.content #> '{meta,extension}', '[]'::jsonb) @> ${NOTE_CUSTODIAN_STAMPED}::jsonb)`;
+  return sql`(NOT (COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb
+          OR COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_LABEL}::jsonb)
+      OR COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${stamp}::jsonb
+      OR NOT COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${NOTE_CUSTODIAN_STAMPED}::jsonb)`;
 }
 
 function managingOrganizationOf(resource: Resource | undefined): string | undefined {
   return resource?.resourceType === 'Patient' ? resource.managingOrganization?.reference : undefined;
 }
 
-function practicePolicy(
-  caller: SubscriberCaller,
-  contexts: readonly ScopeContext[]): AccessPolicy {
+function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContext[]): AccessPolicy {
   const organization = caller.organization;
   const scopes = parseScopes(caller.scope);
   async function allManagedHere(tx: Queryable, patientIds: readonly string[]): Promise<boolean> {
@@ -222,6 +243,34 @@ function practicePolicy(
     }
   }
 
+  /**
+   * A Provenance or AuditEvent takes the labels of what it describes, so it may describe only what the practice sees
+   * (its clients' records, the shared directory): otherwise its answer would tell whether a hidden id exists, and its
+   * category. An id that does not exist is refused alike.
+   */
+  async function assertDescribesOwnRecords(next: Resource | undefined, tx: Queryable): Promise<void> {
+    const references =
+      next?.resourceType === 'Provenance'
+        ? (next.target ?? []).map((t) => t.reference)
+        : next?.resourceType === 'AuditEvent'
+          ? (next.entity ?? []).map((e) => e.what?.reference)
+          : [];
+    for (const reference of references) {
+      const [, type, id] = (reference && RELATIVE_REFERENCE.exec(reference)) || [];
+      if (!type || !id) {
+        continue;
+      }
+      const visible = SHARED_RESOURCE_TYPES.has(type) ? sql`TRUE` : custodiedBy(organization, type);
+      const { rows } = await tx.query(sql`
+        SELECT 1 FROM resource_version rv
+        WHERE rv.resource_type = ${type} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted AND ${visible}`);
+      if (rows.length === 0) {
+        const element = next?.resourceType === 'Provenance' ? 'Provenance.target' : 'AuditEvent.entity.what';
+        throw new OperationOutcomeError(unprocessable(`Each ${element} must be a resource of your clients or the directory`, element));
+      }
+    }
+  }
+
   return {
     assertInteraction: scopeCheck(scopes, contexts),
     visibility(resourceType) {
@@ -245,6 +294,7 @@ function practicePolicy(
       } else {
         // Custodianship first: someone who may not record the consent at all hears 403, not what it would need.
         await assertCompartmentWrite(next, current, tx);
+        await assertDescribesOwnRecords(next, tx);
         assertConsentRecordedOnRequest(next);
       }
     },

@@ -4,27 +4,40 @@
  * and its `display` would tell its readers that the note exists, and often what it is about. A write whose resource
  * is not itself a psychotherapy note and references the current version of one is refused (422) — only when the writer
  * can see that note (the custodian, the operator): for anyone else the note is absent, so a refusal would reveal it.
+ * The other way round too: a resource cannot become a note while a shareable resource of its client references it.
  *
  * Provenance and AuditEvent are exempt: they take the note's labels (share-labels.ts) and are as protected as the note.
  * Runs after {@link applyShareLabels}, so it judges the labels the resource will actually carry.
  */
 import { tryGetRequestContext } from '@carecircle/auth';
 import { unprocessable, OperationOutcomeError } from '@carecircle/fhir';
-import { fullAccess, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
+import { computePatientCompartments, fullAccess, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNote } from './consent-policy';
 import { ACT_CODE_SYSTEM, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 const EXEMPT_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
 
-/** A relative reference to a resource of this server, optionally version-specific. */
-const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/**
+ * A reference to a resource, relative or absolute (any base: over-matching only makes the rule stricter), optionally
+ * version-specific.
+ */
+const LOCAL_REFERENCE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
-export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, _current, tx) => {
-  if (EXEMPT_TYPES.has(next.resourceType) || carriesPsychotherapyNoteLabels(next)) {
+export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, current, tx) => {
+  if (EXEMPT_TYPES.has(next.resourceType)) {
     return;
   }
-  const targets = localReferences(next).filter((t) => !(t.resourceType === next.resourceType && t.id === next.id));
+  if (carriesPsychotherapyNoteLabels(next)) {
+    if (next.resourceType !== 'Patient' && (!current || !carriesPsychotherapyNoteLabels(current))) {
+      await refuseWhileReferenced(tx, next);
+    }
+    return;
+  }
+  // A client's own Patient is the anchor of the record, never a note's content: pointing at it tells nothing.
+  const targets = localReferences(next).filter(
+    (t) => t.resourceType !== 'Patient' && !(t.resourceType === next.resourceType && t.id === next.id),
+  );
   if (targets.length === 0) {
     return;
   }
@@ -93,4 +106,32 @@ async function firstVisibleNote(tx: Queryable, targets: readonly Target[], polic
     }
   }
   return undefined;
+}
+
+/**
+ * A resource filed as a psychotherapy note (newly, or moved into the category) while a shareable resource of the same
+ * client references it: 422, naming that resource, so the practice removes the reference first. Only the custodian and
+ * the operator file notes, and both see the client's record. The candidates are the client's current records that
+ * mention the id at all; their references are then checked exactly.
+ */
+async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<void> {
+  const patients = computePatientCompartments(note);
+  if (!note.id || patients.length === 0) {
+    return;
+  }
+  const target = `${note.resourceType}/${note.id}`;
+  const { rows } = await tx.query<{ content: Resource }>(sql`
+    SELECT rv.content FROM resource_version rv
+    WHERE rv.compartments && ${patients}::text[] AND rv.superseded_xid IS NULL AND NOT rv.deleted
+      AND rv.resource_type <> ALL(${[...EXEMPT_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
+      AND strpos(rv.content::text, ${target}) > 0 AND NOT ${isPsychotherapyNote()}`);
+  const referencing = rows.find((row) => localReferences(row.content).some((t) => `${t.resourceType}/${t.id}` === target));
+  if (referencing) {
+    throw new OperationOutcomeError(
+      unprocessable(
+        `${target} cannot become a psychotherapy note while ${referencing.content.resourceType}/${referencing.content.id} references it; remove that reference first`,
+        `${note.resourceType}.meta.tag`,
+      ),
+    );
+  }
 }

@@ -421,6 +421,28 @@ describe('psychotherapy notes never leave the practice', () => {
     expect((await as(practiceToken).post('Communication', tagged(message, 'psychotherapy-notes'))).status).toBe(201);
   });
 
+  test('a note is not pointed at by an absolute URL either, and nothing referenced by a shareable resource becomes a note', async () => {
+    const absolute = `${t.services.config.fhirBaseUrl}/DocumentReference/${note.id}`;
+    const plan: CarePlan = { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: ref(pnClient) }, supportingInfo: [{ reference: absolute }] };
+    expect((await as(practiceToken).post('CarePlan', plan)).status).toBe(422);
+
+    const session = await created(practiceToken, noteOf(pnClient, 'progress'));
+    const pointing = await created<CarePlan>(practiceToken, {
+      resourceType: 'CarePlan',
+      status: 'active',
+      intent: 'plan',
+      subject: { reference: ref(pnClient) },
+      supportingInfo: [{ reference: ref(session), display: 'Session 4' }],
+    });
+    const refile = () => as(practiceToken).put(`DocumentReference/${session.id}`, tagged({ ...session, meta: undefined }, 'psychotherapy-notes'));
+    const refused = await refile();
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(refused.body)).toContain(`CarePlan/${pointing.id}`);
+    // Once the reference is gone, the practice may file it as a note.
+    expect((await as(practiceToken).put(`CarePlan/${pointing.id}`, { ...pointing, supportingInfo: undefined })).status).toBe(200);
+    expect((await refile()).status).toBe(200);
+  });
+
   test('a partner naming a note it cannot see learns nothing: its write is judged as if the note did not exist', async () => {
     const partner = await (await registerSystemClient(t, obgyn, 'system/*.cruds')).token();
     const report = (about: string): Communication => ({

@@ -67,6 +67,7 @@ describe('a client moving to another practice', () => {
   let client: Patient;
   let note: DocumentReference;
   let shared: DocumentReference;
+  let noteRecord: Provenance;
 
   beforeAll(async () => {
     client = await created(firstToken, buildPatient({ name: [{ family: 'Mover' }] }));
@@ -77,6 +78,12 @@ describe('a client moving to another practice', () => {
       ...SIGNED,
     });
     expect((await as(clinicToken).get(`DocumentReference/${shared.id}`)).status).toBe(200);
+    noteRecord = await created<Provenance>(firstToken, {
+      resourceType: 'Provenance',
+      target: [{ reference: `DocumentReference/${note.id}` }, { reference: ref(client) }],
+      recorded: new Date().toISOString(),
+      agent: [{ who: { reference: firstPractice } }],
+    });
     // The operator records the move.
     const moved = await as(t.adminToken).put(`Patient/${client.id}`, { ...client, managingOrganization: { reference: nextPractice } });
     expect(moved.status).toBe(200);
@@ -89,6 +96,30 @@ describe('a client moving to another practice', () => {
       expect((await as(nextToken).get(path)).status).toBe(404);
     }
     expect(await ids(nextToken, `DocumentReference?subject=${ref(client)}`)).toEqual([ref(shared)]);
+    // Nor the records of them.
+    expect((await as(nextToken).get(`Provenance/${noteRecord.id}`)).status).toBe(404);
+    expect(await ids(nextToken, `Provenance?patient=${ref(client)}`)).not.toContain(ref(noteRecord));
+    expect(await ids(t.adminToken, `Provenance?target=DocumentReference/${note.id}`)).toEqual([ref(noteRecord)]);
+  });
+
+  test('a practice may not describe what it cannot see: a Provenance naming a hidden resource is refused like one naming nothing', async () => {
+    const own = await created(nextToken, buildPatient({ name: [{ family: 'Own' }] }));
+    const provenanceOf = (target: string): Provenance => ({
+      resourceType: 'Provenance',
+      target: [{ reference: target }, { reference: ref(own) }],
+      recorded: new Date().toISOString(),
+      agent: [{ who: { reference: nextPractice } }],
+    });
+    const firstOnly = await created(firstToken, buildPatient({ name: [{ family: 'FirstOnly' }] }));
+    const hidden = await created(firstToken, tagged(buildObservation(firstOnly.id as string), 'trauma-history'));
+    expect((await as(nextToken).get(`Observation/${hidden.id}`)).status).toBe(404);
+    const toHidden = await as(nextToken).post('Provenance', provenanceOf(`Observation/${hidden.id}`));
+    const toNothing = await as(nextToken).post('Provenance', provenanceOf('Observation/no-such-observation'));
+    expect(toHidden.status).toBe(422);
+    expect(toNothing.status).toBe(422);
+    expect(JSON.stringify(toHidden.body)).toBe(JSON.stringify(toNothing.body));
+    const ownRecord = await created(nextToken, tagged(buildObservation(own.id as string), 'progress'));
+    expect((await as(nextToken).post('Provenance', provenanceOf(`Observation/${ownRecord.id}`))).status).toBe(201);
   });
 
   test('a note carries the practice that holds it, which no writer can change', async () => {
