@@ -77,3 +77,16 @@ test('a bad endpoint is refused before anything is stored', async () => {
   const bad = { ...subscription(SECRET), channel: { ...subscription(SECRET).channel, endpoint: 'http://partner.example/hook' } };
   expect(await statusOf(repo.create(bad))).toBe(422);
 });
+
+test('a deleted subscription brought back is requested again, even as it was when active', async () => {
+  const { resource } = await repo.create(subscription(SECRET));
+  // The worker's handshake had made it active.
+  await db.query(sql`UPDATE resource_version SET content = jsonb_set(content, '{status}', '"active"')
+    WHERE resource_type = 'Subscription' AND id = ${resource.id} AND superseded_xid IS NULL`);
+  const active = await repo.read<Subscription>('Subscription', resource.id ?? '');
+  expect(active.status).toBe('active');
+  await repo.delete('Subscription', resource.id ?? '');
+  const { resource: back, outcome } = await repo.update<Subscription>({ ...active, extension: subscription(SECRET).extension });
+  expect(outcome).toBe('created');
+  expect(back.status).toBe('requested');
+});

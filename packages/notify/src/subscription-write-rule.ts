@@ -7,7 +7,7 @@
  */
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
-import type { Queryable, WriteRule } from '@carecircle/store';
+import type { Queryable, WriteFacts, WriteRule } from '@carecircle/store';
 import { extensionsOf, readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
 import { hasSubscriptionSecret, storeSubscriptionSecret } from './subscription-store';
 
@@ -22,14 +22,15 @@ const CLIENT_STATUSES = new Set(['requested', 'off']);
  * { writeRules: [..., createExtractSubscriptionSecret({ allowLoopbackHttp })] })`).
  */
 export function createExtractSubscriptionSecret(rules: EndpointRules = {}): WriteRule {
-  return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable) {
+  return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable, write?: WriteFacts) {
     if (next.resourceType !== 'Subscription') {
       return;
     }
     const subscription = next;
     const secret = takeSecret(subscription);
     readSubscriptionSettings(subscription, rules);
-    const previous = current?.resourceType === 'Subscription' ? current : undefined;
+    // A deleted subscription brought back is a new registration: it is requested (handshake) again.
+    const previous = current?.resourceType === 'Subscription' && !write?.revives ? current : undefined;
     subscription.status = nextStatus(subscription, previous);
     const id = subscription.id ?? '';
     if (secret !== undefined) {

@@ -62,7 +62,9 @@ export interface AccessPolicy {
  * actors, not the signed form). The store applies it to every version it hands out (read, vread, search matches and
  * includes, a conditional create's match, history) and judges searches on what is shown, so a search cannot find a
  * version by what its view leaves out. It never touches what is stored: writes and their checks read the stored
- * version, and a shown version keeps the stored id, `meta.versionId` and `meta.lastUpdated` (ETag, If-Match).
+ * version, and a shown version keeps the stored id, `meta.versionId` and `meta.lastUpdated` (ETag, If-Match). A
+ * caller may not update, patch or delete a version it is shown in part (403 before If-Match, the patch or validation
+ * run on the stored version, whose answers would tell it what it is not shown).
  */
 export interface Presentation {
   /** Condition over `rv`: this version is shown in part, as {@link present} makes it; otherwise it is shown as stored. */

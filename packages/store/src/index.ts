@@ -33,7 +33,7 @@ export type {
   UpdateOptions,
   WriteOutcome,
 } from './repository';
-export { createRepository, type RepositoryOptions, type WriteRule } from './resource-repository';
+export { createRepository, type RepositoryOptions, type WriteFacts, type WriteRule } from './resource-repository';
 export {
   getSupportedSearchParameters,
   resetSearchParameterCache,

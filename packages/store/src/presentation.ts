@@ -83,3 +83,20 @@ export function refusedForWhatIsNotShown(parameter: string): OperationOutcomeErr
     ],
   });
 }
+
+/**
+ * 403 for an update, patch or delete of a version the caller is shown only in part: it is not the caller's to change,
+ * and anything run on the stored version for it (If-Match, the patch, validation) would tell it what it is not shown.
+ */
+export function refusedAsShownInPart(resourceType: string): OperationOutcomeError {
+  return new OperationOutcomeError({
+    ...forbidden,
+    issue: [
+      {
+        severity: 'error',
+        code: 'forbidden',
+        details: { text: `This ${resourceType} is shown to the caller only in part; it may not change it` },
+      },
+    ],
+  });
+}

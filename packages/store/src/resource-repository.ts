@@ -7,7 +7,8 @@
  * delete of one that does not exist, so a write never tells a caller more than a read would; only a policy that lets
  * its caller choose ids (the operator's) turns an update of an absent id into a create (and If-Match on it into 412).
  * Deleting a deleted resource succeeds again (204); update of a deleted resource brings it back (outcome `created`,
- * which needs the create interaction too); create with a caller-chosen id that exists is 409; every update writes a
+ * which needs the create interaction too; the policy and the rules judge it against its last live version); a version
+ * the caller is shown only in part is not its to update, patch or delete (403, before anything reads it); create with a caller-chosen id that exists is 409; every update writes a
  * new version even when only meta would differ; malformed ids are 400. AuditEvent and Provenance are append-only: no
  * update, patch or delete, whoever asks (405). A conditional create (If-None-Exist) is a search too: it needs the
  * search interaction as well (403), and the match it answers with is recorded as a search's disclosure.
@@ -43,7 +44,7 @@ import type {
 import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
 import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
-import { partialColumn, shownVersion } from './presentation';
+import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
 import { sql } from './sql';
 import {
   inWriteTransaction,
@@ -61,7 +62,16 @@ import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion
  * structural validation and the policy's write check, and before the final validation; it may complete `next`
  * (server-filled labels) or refuse it (throw an OperationOutcomeError).
  */
-export type WriteRule = (next: Resource, current: Resource | undefined, tx: Queryable) => void | Promise<void>;
+export type WriteRule = (next: Resource, current: Resource | undefined, tx: Queryable, write?: WriteFacts) => void | Promise<void>;
+
+/** What a {@link WriteRule} may need besides the two versions. */
+export interface WriteFacts {
+  /**
+   * The resource was deleted and this write brings it back; `current` is then its last live version (the one the
+   * deletion deleted), which the rules still hold the write to (categories only go up, a note keeps its stamp).
+   */
+  revives: boolean;
+}
 
 export interface RepositoryOptions {
   /** The clock for meta.lastUpdated and `ap` date searches; tests pin it. */
@@ -319,17 +329,49 @@ class ResourceRepository implements Repository {
     }
   }
 
-  /** Locks the current version; one the caller cannot see answers 404, as a read would. */
+  /**
+   * Locks the current version for an update, patch or delete; one the caller cannot see answers 404, as a read would.
+   * One the caller is shown only in part (a recipient's view of a Consent) answers 403 before anything reads the
+   * stored version for it: If-Match, the patch and validation would otherwise tell it what it is not shown.
+   */
   private async lockVisible(
     tx: Parameters<typeof lockCurrentVersion>[0],
     resourceType: string,
     id: string,
   ): Promise<CurrentVersion | undefined> {
-    const current = await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType));
+    const current = await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType), presentationOf(this.ctx, resourceType)?.partial);
     if (current && !current.visible) {
       throw new OperationOutcomeError(notFound);
     }
+    if (current?.partial) {
+      throw refusedAsShownInPart(resourceType);
+    }
     return current;
+  }
+
+  /**
+   * The version a write is judged against: the current one, or, when the resource is deleted, the last live version
+   * before the deletion, so bringing a resource back cannot undo what its history holds it to (categories only go up,
+   * a note keeps its custodian's stamp).
+   */
+  private async judgedAgainst(
+    tx: Queryable,
+    resourceType: string,
+    id: string,
+    current: CurrentVersion | undefined,
+  ): Promise<Resource | undefined> {
+    if (!current) {
+      return undefined;
+    }
+    if (!current.deleted) {
+      return current.content;
+    }
+    const { rows } = await tx.query<{ content: Resource | null }>(sql`
+      SELECT rv.content FROM resource_version rv
+      WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.version_id < ${current.versionId} AND NOT rv.deleted
+      ORDER BY rv.version_id DESC
+      LIMIT 1`);
+    return rows[0]?.content ?? undefined;
   }
 
   /**
@@ -348,15 +390,17 @@ class ResourceRepository implements Repository {
     const lastUpdated = this.ctx.now().toISOString();
     const meta: Meta = { ...resource.meta, versionId: String(versionId), lastUpdated };
     const next = { ...resource, id, meta } as T;
-    const previous = current?.deleted ? undefined : (current?.content ?? undefined);
+    // A deleted resource written again is judged against its last live version (judgedAgainst).
+    const previous = await this.judgedAgainst(tx, resource.resourceType, id, current);
     // Structure first, so the policy and the rules only ever read a well-formed resource (a string where an array
     // belongs would crash them); it judges the caller's own input alone, so it tells a refused caller nothing.
     validateFhirStructure(next);
     const checked = withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.policy.assertWrite(interaction, next, previous, tx);
+    const facts: WriteFacts = { revives: current?.deleted === true };
     for (const rule of this.ctx.writeRules) {
-      await rule(next, previous, tx);
+      await rule(next, previous, tx, facts);
     }
     // The whole validation again when a profile is claimed or a rule changed more than the server's own labels: the
     // structure check above already covers everything else, and revalidating is most of the cost of a large write.

@@ -18,6 +18,8 @@ export interface CurrentVersion {
   compartments: string[];
   /** Whether the caller's visibility admits this version. */
   visible: boolean;
+  /** Whether the caller is shown this version only in part (the policy's presentation); such a version is not its to change. */
+  partial: boolean;
 }
 
 /** The outbox event kinds, one per kind of write. */
@@ -32,6 +34,7 @@ export async function lockCurrentVersion(
   resourceType: string,
   id: string,
   visibility: Sql,
+  partial: Sql = sql`FALSE`,
 ): Promise<CurrentVersion | undefined> {
   await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`${resourceType}/${id}`}))`);
   const { rows } = await tx.query<{
@@ -41,8 +44,10 @@ export async function lockCurrentVersion(
     content: Resource | null;
     compartments: string[];
     visible: boolean;
+    partial: boolean;
   }>(sql`
-    SELECT rv.vid, rv.version_id, rv.deleted, rv.content, rv.compartments, (${visibility}) AS visible
+    SELECT rv.vid, rv.version_id, rv.deleted, rv.content, rv.compartments, (${visibility}) AS visible,
+      ((${partial}) IS TRUE) AS partial
     FROM resource_version rv
     WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
     FOR UPDATE`);
@@ -57,6 +62,7 @@ export async function lockCurrentVersion(
     content: row.content ?? undefined,
     compartments: row.compartments,
     visible: row.visible === true,
+    partial: row.partial === true,
   };
 }
 

@@ -164,6 +164,30 @@ describe('write and version rules (PostgreSQL)', () => {
     });
   });
 
+  describe('bringing a deleted resource back', () => {
+    test('the policy and the rules judge it against its last live version, and the rules are told it revives', async () => {
+      const seen: { current: string | undefined; revives: boolean | undefined }[] = [];
+      const judged: (string | undefined)[] = [];
+      const rule: WriteRule = (_next, current, _tx, write) => {
+        seen.push({ current: current?.meta?.versionId, revives: write?.revives });
+      };
+      const policy: AccessPolicy = { ...fullAccess, assertWrite: (_i, _next, current) => void judged.push(current?.meta?.versionId) };
+      const repo = createRepository(store.db, policy, { writeRules: [rule] });
+      const { resource } = await repo.create(observation('progress'));
+      await repo.update({ ...resource, status: 'amended' });
+      await repo.delete('Observation', resource.id!);
+      await repo.delete('Observation', resource.id!);
+      const { outcome } = await repo.update({ ...resource, status: 'final' });
+      expect(outcome).toBe('created');
+      expect(seen).toEqual([
+        { current: undefined, revives: false },
+        { current: '1', revives: false },
+        { current: '2', revives: true },
+      ]);
+      expect(judged).toEqual([undefined, '1', '2', '2']);
+    });
+  });
+
   describe('input checks', () => {
     test('write rules run only on resources that passed the structural validation', async () => {
       const seen: string[] = [];
