@@ -9,6 +9,7 @@ import type { Config } from '@carecircle/config';
 import {
   callerAgent,
   checkConsultNote,
+  checkReferralUpdate,
   enforceTaskWorkflow,
   isPartnerWorkflowWrite,
   withCarePlanProvenance,
@@ -71,6 +72,7 @@ export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
     indexConsentGrants,
     enforceTaskWorkflow,
     checkConsultNote,
+    checkReferralUpdate,
     createExtractSubscriptionSecret({ allowLoopbackHttp: settings.allowLoopbackHttp }),
   ];
 }

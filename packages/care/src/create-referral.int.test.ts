@@ -2,7 +2,7 @@ import type { Consent, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Caller } from '@carecircle/auth';
 import { SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { FULFILL_TASK_CODE } from './care-codes';
-import { createReferral } from './create-referral';
+import { createReferral, createReferralIfNoneExist } from './create-referral';
 import { buildClientConsent, buildReferralRequest, callers, seedCareWorld, withShareCategory, world } from './testing/care-fixtures';
 import { openCareTestEnv, refusalOf, statusOf, type CareTestEnv } from './testing/care-test-env';
 
@@ -184,6 +184,32 @@ describe('createReferral (PostgreSQL)', () => {
     const before = await storedReferrals();
     expect(await statusOf(refer(buildReferralRequest(), callers.clinicSystem))).toBe(403);
     expect(await storedReferrals()).toEqual(before);
+  });
+
+  describe('conditionally (If-None-Exist)', () => {
+    const referConditionally = (request: ServiceRequest, ifNoneExist: string) =>
+      env.as(callers.practiceSystem, (repository) => createReferralIfNoneExist(repository, request, ifNoneExist, options));
+
+    it('checks the consent like any referral when nothing matches: 422, and nothing stored', async () => {
+      const before = await storedReferrals();
+      const refusal = await refusalOf(referConditionally(buildReferralRequest(), 'identifier=http://x|never-matches'));
+      expect(refusal).toMatchObject({ status: 422, expression: 'ServiceRequest.performer' });
+      expect(await storedReferrals()).toEqual(before);
+    });
+
+    it('creates the referral with its Task when nothing matches, and answers the match afterwards', async () => {
+      await consentTo(buildClientConsent());
+      const request = buildReferralRequest({ identifier: [{ system: 'http://x', value: 'conditional-1' }] });
+      const before = await storedReferrals();
+      const created = await referConditionally(request, 'identifier=http://x|conditional-1');
+      expect(created.outcome).toBe('created');
+      expect(created.outcome === 'created' && created.task.focus?.reference).toBe(`ServiceRequest/${created.serviceRequest.id}`);
+      expect(await storedReferrals()).toEqual({ requests: before.requests + 1, tasks: before.tasks + 1 });
+
+      const again = await referConditionally(request, 'identifier=http://x|conditional-1');
+      expect(again).toMatchObject({ outcome: 'existing', serviceRequest: { id: created.serviceRequest.id } });
+      expect(await storedReferrals()).toEqual({ requests: before.requests + 1, tasks: before.tasks + 1 });
+    });
   });
 
   it('lets the practice’s therapist refer too', async () => {

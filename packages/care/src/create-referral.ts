@@ -35,6 +35,9 @@ export interface Referral {
   task: Task;
 }
 
+/** A conditional referral: created with its Task, or the one existing match of the search (nothing written). */
+export type ConditionalReferral = ({ outcome: 'created' } & Referral) | { outcome: 'existing'; serviceRequest: ServiceRequest };
+
 /** What a referral must say, checked before anything is read. */
 interface ReferralFacts {
   patient: ReferenceTarget;
@@ -49,11 +52,50 @@ interface ReferralFacts {
  * the referral's category and treatment (nothing is stored then); otherwise both resources as stored.
  */
 export async function createReferral(repository: Repository, serviceRequest: ServiceRequest, options: ReferralOptions): Promise<Referral> {
+  const referral = await makeReferral(repository, serviceRequest, options, undefined);
+  if (referral.outcome !== 'created') {
+    throw new Error('an unconditional referral is always created');
+  }
+  return referral;
+}
+
+/**
+ * A conditional create of a referral (`If-None-Exist`): the search `ifNoneExist` is run first, as for any conditional
+ * create (one match: that ServiceRequest, nothing written; several: 412); without a match the referral is created
+ * exactly as {@link createReferral} creates it, consent check and Task included, in one transaction.
+ */
+export async function createReferralIfNoneExist(
+  repository: Repository,
+  serviceRequest: ServiceRequest,
+  ifNoneExist: string,
+  options: ReferralOptions,
+): Promise<ConditionalReferral> {
+  return makeReferral(repository, serviceRequest, options, ifNoneExist);
+}
+
+async function makeReferral(
+  repository: Repository,
+  serviceRequest: ServiceRequest,
+  options: ReferralOptions,
+  ifNoneExist: string | undefined,
+): Promise<ConditionalReferral> {
   if (!Number.isFinite(options.acknowledgeWithinHours) || options.acknowledgeWithinHours <= 0) {
     throw new RangeError('acknowledgeWithinHours must be a positive number of hours');
   }
   const facts = checkReferralShape(serviceRequest);
-  return repository.transaction(async (tx) => {
+  return repository.transaction(async (tx): Promise<ConditionalReferral> => {
+    const createOptions = options.serviceRequestId === undefined ? {} : { id: options.serviceRequestId };
+    const tagged = withCategoryTag(serviceRequest, facts.category, options.now);
+    let request: ServiceRequest | undefined;
+    if (ifNoneExist !== undefined) {
+      // The store's conditional create matches under its lock; a match ends here. Otherwise the new ServiceRequest is
+      // checked below like any referral, and a refusal rolls it back with everything else in this transaction.
+      const conditional = await tx.create(tagged, { ...createOptions, ifNoneExist });
+      if (conditional.outcome === 'existing') {
+        return { outcome: 'existing', serviceRequest: conditional.resource };
+      }
+      request = conditional.resource;
+    }
     const recipient = await resolveRecipient(tx, facts);
     if (!(await consentPermitsReferral(tx, facts, recipient, options.now))) {
       refuseUnprocessable(
@@ -61,10 +103,9 @@ export async function createReferral(repository: Repository, serviceRequest: Ser
         'ServiceRequest.performer',
       );
     }
-    const createOptions = options.serviceRequestId === undefined ? {} : { id: options.serviceRequestId };
-    const request = (await tx.create(withCategoryTag(serviceRequest, facts.category, options.now), createOptions)).resource;
+    request ??= (await tx.create(tagged, createOptions)).resource;
     const task = (await tx.create(buildReferralTask(request, options))).resource;
-    return { serviceRequest: request, task };
+    return { outcome: 'created', serviceRequest: request, task };
   });
 }
 

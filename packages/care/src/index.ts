@@ -14,7 +14,16 @@ export {
   TASK_CODE_SYSTEM,
 } from './care-codes';
 export { checkConsultNote } from './consult-note-rule';
-export { buildReferralTask, createReferral, DEFAULT_REFERRAL_CATEGORY, type Referral, type ReferralOptions } from './create-referral';
+export {
+  buildReferralTask,
+  createReferral,
+  createReferralIfNoneExist,
+  DEFAULT_REFERRAL_CATEGORY,
+  type ConditionalReferral,
+  type Referral,
+  type ReferralOptions,
+} from './create-referral';
+export { checkReferralUpdate } from './referral-update-rule';
 export {
   callerAgent,
   DATA_OPERATION_SYSTEM,

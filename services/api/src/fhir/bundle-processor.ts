@@ -9,7 +9,9 @@
  *   references (`Type?query`) replaced by the one resource the caller's search finds (none or several: 412). Entries
  *   may not change the same resource twice, nor reference a `urn:uuid:` no entry creates (400). Any failure rolls the
  *   whole transaction back and answers that entry's error.
- * - fullUrls are unique in either (bdl-7); a batch takes no conditional references (they are a transaction's).
+ * - fullUrls are unique in either (bdl-7); a POST entry's fullUrl is a `urn:uuid:` or the absolute URL of a resource, and
+ *   only a `urn:uuid:` one decides the created resource's id. A batch takes no conditional references (they are a
+ *   transaction's).
  * Every entry's `request` is checked (zod) before anything runs: a malformed entry is a 400 naming it.
  * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
  * to each one exactly as to a single request.
@@ -54,6 +56,22 @@ const REASON_PHRASES: Record<number, string> = { 200: 'OK', 201: 'Created', 204:
 const URN_UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** A conditional reference: `Type?search` (http.html#trules). */
 const CONDITIONAL_REFERENCE = /^([A-Z][A-Za-z]{0,63})\?(.+)$/s;
+/** The absolute URL of a resource (`http(s)://.../Type/id`, optionally a version): a fullUrl that names no new id. */
+const RESOURCE_URL = /^https?:\/\/[^\s?#]+\/[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/** Parameters that shape the answer, never which resource a conditional URL names (ignored when comparing URLs). */
+const RESULT_SHAPING_PARAMETERS = new Set([
+  '_format',
+  '_pretty',
+  '_count',
+  '_sort',
+  '_summary',
+  '_elements',
+  '_include',
+  '_revinclude',
+  '_total',
+  '_contained',
+  '_containedType',
+]);
 
 interface ParsedEntry {
   index: number;
@@ -113,6 +131,9 @@ function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry
   }
   const entry = parsed.data;
   const request = entry.request;
+  if (request.method === 'POST' && entry.fullUrl !== undefined && !URN_UUID.test(entry.fullUrl) && !RESOURCE_URL.test(entry.fullUrl)) {
+    fail(badRequest('The fullUrl of a POST entry is a urn:uuid: or the absolute URL of a resource', `${where}.fullUrl`));
+  }
   const url = relativeUrl(request.url, baseUrl, where);
   const [path = '', queryString = ''] = url.split('?', 2);
   const method: FhirMethod = request.method;
@@ -199,8 +220,11 @@ async function processTransaction(
   const responses = new Array<BundleEntry>(entries.length);
   await repository.transaction(async (txRepository) => {
     const context: InteractionContext = { repository: txRepository, baseUrl, workflows };
-    const assigned = await assignIds(entries, txRepository);
-    await resolveConditionalReferences(entries, txRepository, assigned);
+    // Kept apart: only a urn:uuid: fullUrl gives a created resource its id; a resolved conditional reference is only
+    // ever a reference (a fullUrl spelled like one must not hand an existing resource's id to a new one).
+    const created = await assignIds(entries, txRepository);
+    const resolved = await resolveConditionalReferences(entries, txRepository);
+    const assigned = new Map([...resolved, ...created]);
     for (const entry of entries) {
       entry.request.body = replaceReferences(entry.request.body, assigned);
       const dangling = referencesIn(entry.request.body).find((reference) => reference.startsWith('urn:uuid:'));
@@ -213,7 +237,7 @@ async function processTransaction(
     }
     for (const entry of ordered) {
       try {
-        const response = await handleFhirInteraction(withAssignedId(entry, assigned), context);
+        const response = await handleFhirInteraction(withAssignedId(entry, created), context);
         responses[entry.index] = toResponseEntry(response, baseUrl);
       } catch (err) {
         throw locate(err, entry.index);
@@ -251,7 +275,8 @@ async function assignIds(entries: ParsedEntry[], repository: Repository): Promis
  * only what the caller may see, and is audited like any search): exactly one match becomes `Type/id`; none or several
  * fail the transaction with 412 at the first entry using it.
  */
-async function resolveConditionalReferences(entries: ParsedEntry[], repository: Repository, assigned: Map<string, string>): Promise<void> {
+async function resolveConditionalReferences(entries: ParsedEntry[], repository: Repository): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
   const firstUse = new Map<string, number>();
   for (const entry of entries) {
     for (const reference of referencesIn(entry.request.body)) {
@@ -283,8 +308,9 @@ async function resolveConditionalReferences(entries: ParsedEntry[], repository: 
         ),
       );
     }
-    assigned.set(reference, `${resourceType}/${matches[0].id}`);
+    resolved.set(reference, `${resourceType}/${matches[0].id}`);
   }
+  return resolved;
 }
 
 /** Every `reference` string anywhere in `value`. */
@@ -318,18 +344,19 @@ function assertUniqueFullUrls(entries: ParsedEntry[]): void {
 }
 
 /**
- * http.html#trules: the resources a transaction's DELETE, PUT and PATCH entries change must not overlap. Instance
- * URLs are compared by type and id, conditional ones by type and their (sorted) search.
+ * http.html#trules: the resources a transaction's DELETE, PUT and PATCH entries change must not overlap. URLs are
+ * compared as {@link handleFhirInteraction} reads them: empty path segments and `_format`/`_pretty` ignored. Instance
+ * URLs are compared by type and id, conditional ones by type and their (sorted) search without result-shaping
+ * parameters.
  */
 function assertNoOverlap(entries: ParsedEntry[]): void {
   const changedBy = new Map<string, number>();
   for (const entry of entries) {
-    const { method, path, query } = entry.request;
+    const { method } = entry.request;
     if (method === 'GET' || method === 'POST') {
       continue;
     }
-    const sorted = [...query].sort(([a, x], [b, y]) => a.localeCompare(b) || x.localeCompare(y));
-    const identity = [...query].length === 0 ? path.replace(/\/+$/, '') : `${path}?${new URLSearchParams(sorted).toString()}`;
+    const identity = changedResourceIdentity(entry.request);
     const earlier = changedBy.get(identity);
     if (earlier !== undefined) {
       fail(badRequest(`Entries ${earlier} and ${entry.index} of the transaction change the same resource`, `Bundle.entry[${entry.index}].request.url`));
@@ -338,9 +365,21 @@ function assertNoOverlap(entries: ParsedEntry[]): void {
   }
 }
 
+/** What a DELETE, PUT or PATCH entry's URL names, spelled one way: `Type/id`, or `Type?sorted search`. */
+function changedResourceIdentity(request: FhirRequest): string {
+  const path = request.path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .join('/');
+  const search = [...request.query]
+    .filter(([name]) => !RESULT_SHAPING_PARAMETERS.has(name))
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  return search.length === 0 ? path : `${path}?${new URLSearchParams(search).toString()}`;
+}
+
 /** A POST whose id was pre-assigned becomes a create with that id (still a create: 201, version 1). */
-function withAssignedId(entry: ParsedEntry, assigned: Map<string, string>): FhirRequest {
-  const reference = entry.fullUrl === undefined ? undefined : assigned.get(entry.fullUrl);
+function withAssignedId(entry: ParsedEntry, created: Map<string, string>): FhirRequest {
+  const reference = entry.fullUrl === undefined || !URN_UUID.test(entry.fullUrl) ? undefined : created.get(entry.fullUrl);
   if (entry.request.method !== 'POST' || reference === undefined) {
     return entry.request;
   }

@@ -101,6 +101,81 @@ describe('referring', () => {
     expect([await count(), await tasks()]).toEqual([requestsBefore, tasksBefore]);
   });
 
+  test('a conditional referral is checked and tracked like any other; a match answers 200 and writes nothing', async () => {
+    const count = async () => ((await as(practiceToken).get('ServiceRequest?_summary=count')).body as Bundle).total;
+    const tasks = async () => ((await as(practiceToken).get('Task?_summary=count')).body as Bundle).total;
+    const [requestsBefore, tasksBefore] = [await count(), await tasks()];
+    const unconsented = await as(practiceToken).post('ServiceRequest', referralTo(otherClinic)).set('If-None-Exist', 'identifier=http://x|never-matches');
+    expect(unconsented.status).toBe(422);
+    expect(unconsented.body.issue[0].expression).toContain('ServiceRequest.performer');
+    expect([await count(), await tasks()]).toEqual([requestsBefore, tasksBefore]);
+
+    const identifier = `referral-${Date.now()}`;
+    const conditional = { ...referralTo(clinic), identifier: [{ system: 'http://x', value: identifier }] };
+    const created = await as(practiceToken).post('ServiceRequest', conditional).set('If-None-Exist', `identifier=http://x|${identifier}`);
+    expect(created.status).toBe(201);
+    const id = (created.body as ServiceRequest).id;
+    expect(((await as(practiceToken).get(`Task?focus=ServiceRequest/${id}`)).body as Bundle).total).toBe(1);
+    const again = await as(practiceToken).post('ServiceRequest', conditional).set('If-None-Exist', `identifier=http://x|${identifier}`);
+    expect(again.status).toBe(200);
+    expect((again.body as ServiceRequest).id).toBe(id);
+    expect(((await as(practiceToken).get(`Task?focus=ServiceRequest/${id}`)).body as Bundle).total).toBe(1);
+  });
+
+  test('a conditional referral in a transaction is checked too: an unknown performer is 422 and nothing is stored', async () => {
+    const count = async () => ((await as(practiceToken).get('ServiceRequest?_summary=count')).body as Bundle).total;
+    const before = await count();
+    const res = await as(practiceToken).post('', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:0b7e3c1a-2f4d-4e5a-9c8b-1d2e3f4a5b6c',
+          resource: referralTo('Organization/nonexistent'),
+          request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: 'identifier=http://x|never-matches' },
+        },
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(await count()).toBe(before);
+  });
+
+  test('an update or patch may not make, unmake or redirect a referral (422); other changes of a referral pass', async () => {
+    const plain = { ...referralTo(clinic), category: [{ text: 'Lab order' }] };
+    const stored = (await as(practiceToken).post('ServiceRequest', plain)).body as ServiceRequest;
+    expect(stored.id).toBeDefined();
+    const made = await as(practiceToken).put(`ServiceRequest/${stored.id}`, { ...stored, category: [{ coding: [REFERRAL] }] });
+    expect(made.status).toBe(422);
+    expect(made.body.issue[0].expression).toContain('ServiceRequest.category');
+    const patched = await t.http
+      .patch(`/fhir/R4/ServiceRequest/${stored.id}`)
+      .set('Authorization', `Bearer ${practiceToken}`)
+      .set('Content-Type', 'application/json-patch+json')
+      .send(JSON.stringify([{ op: 'add', path: '/category/-', value: { coding: [REFERRAL] } }]));
+    expect(patched.status).toBe(422);
+    expect(((await as(practiceToken).get(`Task?focus=ServiceRequest/${stored.id}`)).body as Bundle).total).toBe(0);
+    expect((await as(practiceToken).get(`ServiceRequest/${stored.id}`)).body.meta.versionId).toBe('1');
+
+    const { request } = await refer();
+    const changes: [Partial<ServiceRequest>, string][] = [
+      [{ performer: [{ reference: otherClinic }] }, 'ServiceRequest.performer'],
+      [{ subject: { reference: `Patient/${((await as(practiceToken).post('Patient', buildPatient())).body as Patient).id}` } }, 'ServiceRequest.subject'],
+      [{ category: [{ text: 'Lab order' }] }, 'ServiceRequest.category'],
+    ];
+    for (const [change, expression] of changes) {
+      const res = await as(practiceToken).put(`ServiceRequest/${request.id}`, { ...request, ...change });
+      expect(res.status).toBe(422);
+      expect(res.body.issue[0].expression).toContain(expression);
+    }
+    const noted = await as(practiceToken).put(`ServiceRequest/${request.id}`, { ...request, note: [{ text: 'Client prefers mornings' }] });
+    expect(noted.status).toBe(200);
+
+    // Nor may a deleted ServiceRequest come back as a referral through an update.
+    expect((await t.http.delete(`/fhir/R4/ServiceRequest/${stored.id}`).set('Authorization', `Bearer ${practiceToken}`)).status).toBe(204);
+    const revived = await as(practiceToken).put(`ServiceRequest/${stored.id}`, { ...stored, category: [{ coding: [REFERRAL] }] });
+    expect(revived.status).toBe(422);
+  });
+
   test('the partner reads referrals addressed to it; another clinic does not', async () => {
     const { request, task } = await refer();
     expect((await as(clinicToken).get(`ServiceRequest/${request.id}`)).status).toBe(200);

@@ -1,9 +1,10 @@
 /**
  * Creates that start a workflow: a referral (a ServiceRequest with the referral category) is created with its Task by
- * @carecircle/care, atomically and only under a consent naming the performer. Every other create is a plain create.
- * Used for single requests and for batch/transaction entries alike.
+ * @carecircle/care, atomically and only under a consent naming the performer; a conditional one (`If-None-Exist`)
+ * answers an existing match as any conditional create does, and otherwise is created the same way. Every other create
+ * is a plain create. Used for single requests and for batch/transaction entries alike.
  */
-import { createReferral, isReferralRequest } from '@carecircle/care';
+import { createReferral, createReferralIfNoneExist, isReferralRequest } from '@carecircle/care';
 import type { CreateOptions, Repository, WriteOutcome } from '@carecircle/store';
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
 
@@ -19,12 +20,17 @@ export async function createWithWorkflows(
   options: CreateOptions,
   settings: WorkflowSettings,
 ): Promise<WriteOutcome> {
-  if (isReferral(resource) && options.ifNoneExist === undefined) {
-    const { serviceRequest } = await createReferral(repository, resource, {
+  if (isReferral(resource)) {
+    const referralOptions = {
       now: new Date(),
       acknowledgeWithinHours: settings.referralAckHours,
       ...(options.id === undefined ? {} : { serviceRequestId: options.id }),
-    });
+    };
+    if (options.ifNoneExist !== undefined) {
+      const { serviceRequest, outcome } = await createReferralIfNoneExist(repository, resource, options.ifNoneExist, referralOptions);
+      return { resource: serviceRequest, outcome };
+    }
+    const { serviceRequest } = await createReferral(repository, resource, referralOptions);
     return { resource: serviceRequest, outcome: 'created' };
   }
   return repository.create(resource, options);

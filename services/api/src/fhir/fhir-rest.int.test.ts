@@ -371,6 +371,11 @@ describe('batch and transaction', () => {
     const patient = await create(buildPatient());
     const before = await patientCount();
     const changed = { ...patient, gender: 'other' as const };
+    const genderPatch = {
+      resourceType: 'Binary',
+      contentType: 'application/json-patch+json',
+      data: Buffer.from(JSON.stringify([{ op: 'replace', path: '/gender', value: 'female' }])).toString('base64'),
+    };
     for (const entries of [
       [
         { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
@@ -386,6 +391,17 @@ describe('batch and transaction', () => {
         { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
         { request: { method: 'DELETE', url: 'Patient?identifier=a|1&name=x' } },
         { request: { method: 'DELETE', url: 'Patient?name=x&identifier=a%7C1' } },
+      ],
+      // However the URL is spelled: parameters that only shape the answer and empty path segments name no other resource.
+      ...[`Patient/${patient.id}?_format=json`, `Patient//${patient.id}`, `Patient/${patient.id}/?_pretty=true`].map((url) => [
+        { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { resource: changed, request: { method: 'PUT', url: `Patient/${patient.id}` } },
+        { resource: genderPatch, request: { method: 'PATCH', url } },
+      ]),
+      [
+        { resource: buildPatient(), request: { method: 'POST', url: 'Patient' } },
+        { request: { method: 'DELETE', url: 'Patient?identifier=a|1&_format=json' } },
+        { request: { method: 'DELETE', url: 'Patient?_pretty=true&identifier=a%7C1' } },
       ],
     ]) {
       const res = await postBundle('transaction', entries);
@@ -435,6 +451,28 @@ describe('batch and transaction', () => {
       { request: { method: 'GET', url: `Patient/${patient.id}` } },
     ]);
     expect((batch.body as Bundle).entry?.map((e) => e.response?.status)).toEqual(['400', '200 OK']);
+  });
+
+  test('a POST entry gets a chosen id only from a urn:uuid fullUrl: a search URL as fullUrl is 400', async () => {
+    const value = `ID${Date.now()}`;
+    const patient = await create(buildPatient({ identifier: [{ system: 'http://x', value }] }));
+    const conditional = `Patient?identifier=http://x|${value}`;
+    const before = (await search('Observation?_summary=count')).total;
+    const res = await postBundle('transaction', [
+      { fullUrl: conditional, resource: buildObservation('x'), request: { method: 'POST', url: 'Observation' } },
+      { resource: { ...buildObservation('y'), subject: { reference: conditional } }, request: { method: 'POST', url: 'Observation' } },
+    ]);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('Bundle.entry[0].fullUrl');
+    expect((await t.http.get(`${FHIR}/Observation/${patient.id}`).set('Authorization', auth)).status).toBe(404);
+    expect((await search('Observation?_summary=count')).total).toBe(before);
+
+    // The absolute URL of a resource stays a valid fullUrl; the created resource still gets a new id.
+    const elsewhere = await postBundle('transaction', [
+      { fullUrl: `https://elsewhere.example/fhir/Observation/${patient.id}`, resource: buildObservation('x'), request: { method: 'POST', url: 'Observation' } },
+    ]);
+    expect(elsewhere.status).toBe(200);
+    expect(((elsewhere.body as Bundle).entry?.[0]?.resource as Observation).id).not.toBe(patient.id);
   });
 
   test('a transaction referencing a urn:uuid that no entry creates is 400, and nothing is written', async () => {
