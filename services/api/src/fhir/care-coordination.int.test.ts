@@ -122,6 +122,19 @@ describe('referring', () => {
     expect(((await as(practiceToken).get(`Task?focus=ServiceRequest/${id}`)).body as Bundle).total).toBe(1);
   });
 
+  test("the operator's PUT to a new id is a referral's create: consent checked, Task made with it", async () => {
+    const unconsented = await as(t.adminToken).put('ServiceRequest/operator-referral-1', { ...referralTo(otherClinic), id: 'operator-referral-1' });
+    expect(unconsented.status).toBe(422);
+    expect((await as(t.adminToken).get('ServiceRequest/operator-referral-1')).status).toBe(404);
+    const created = await as(t.adminToken).put('ServiceRequest/operator-referral-2', { ...referralTo(clinic), id: 'operator-referral-2' });
+    expect(created.status).toBe(201);
+    expect(((await as(practiceToken).get('Task?focus=ServiceRequest/operator-referral-2')).body as Bundle).total).toBe(1);
+    // An update of it stays an update.
+    const updated = await as(t.adminToken).put('ServiceRequest/operator-referral-2', { ...(created.body as ServiceRequest), priority: 'urgent' });
+    expect(updated.status).toBe(200);
+    expect(((await as(practiceToken).get('Task?focus=ServiceRequest/operator-referral-2')).body as Bundle).total).toBe(1);
+  });
+
   test('a conditional referral in a transaction is checked too: an unknown performer is 422 and nothing is stored', async () => {
     const count = async () => ((await as(practiceToken).get('ServiceRequest?_summary=count')).body as Bundle).total;
     const before = await count();

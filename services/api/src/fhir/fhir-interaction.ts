@@ -9,9 +9,11 @@ import {
   isSupportedResourceType,
   methodNotAllowed,
   OperationOutcomeError,
+  outcomeStatus,
   safeForMessage,
   unknownEndpoint,
 } from '@carecircle/fhir';
+import { isReferralRequest } from '@carecircle/care';
 import type { PatchOperation, Repository } from '@carecircle/store';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { buildHistoryBundle, buildSearchBundle } from './bundles';
@@ -87,7 +89,7 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
       case 'GET':
         return readResponse(await repository.read(resourceType, id), request);
       case 'PUT':
-        return updateResponse(request, resourceType, id, repository);
+        return updateResponse(request, resourceType, id, repository, context.workflows);
       case 'PATCH':
         return patchResponse(request, resourceType, id, repository);
       case 'DELETE':
@@ -215,7 +217,13 @@ async function createResponse(
   return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
 }
 
-async function updateResponse(request: FhirRequest, resourceType: string, id: string, repository: Repository): Promise<FhirResponse> {
+async function updateResponse(
+  request: FhirRequest,
+  resourceType: string,
+  id: string,
+  repository: Repository,
+  workflows: WorkflowSettings,
+): Promise<FhirResponse> {
   const resource = requireResourceBody(request, resourceType);
   if (resource.id === undefined) {
     fail(badRequest('The resource must have an id matching the URL', 'id'));
@@ -223,8 +231,29 @@ async function updateResponse(request: FhirRequest, resourceType: string, id: st
   if (resource.id !== id) {
     fail(badRequest('The id in the body does not match the id in the URL', 'id'));
   }
+  if (repository.policy.clientAssignedIds && isReferralRequest(resource) && !(await exists(repository, resourceType, id))) {
+    // The operator's update-as-create of a referral is a referral's create: consent checked, Task made with it.
+    const created = await createWithWorkflows(repository, resource, { id }, workflows);
+    return writeResponse(created.resource, 201, request, true);
+  }
   const result = await repository.update(resource, ifMatch(request));
   return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
+}
+
+/** Whether any version of `resourceType/id` is stored (a deleted one counts: it is not created anew). */
+async function exists(repository: Repository, resourceType: string, id: string): Promise<boolean> {
+  try {
+    await repository.read(resourceType, id);
+    return true;
+  } catch (err) {
+    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 404) {
+      return false;
+    }
+    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 410) {
+      return true;
+    }
+    throw err;
+  }
 }
 
 async function patchResponse(request: FhirRequest, resourceType: string, id: string, repository: Repository): Promise<FhirResponse> {
