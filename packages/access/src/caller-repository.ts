@@ -16,6 +16,7 @@ import {
   type OrganizationCaller,
 } from '@carecircle/care';
 import {
+  ACT_CODE_SYSTEM,
   applyShareLabels,
   checkSharingConsent,
   createDisclosureRecorder,
@@ -224,7 +225,11 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
 }
 
 function namesPsychotherapyNotes(resource: Resource | undefined): boolean {
-  return (resource?.meta?.tag ?? []).some((tag) => tag.system === SHARE_CATEGORY_SYSTEM && tag.code === PSYCHOTHERAPY_NOTES);
+  return (
+    (resource?.meta?.tag ?? []).some((tag) => tag.system === SHARE_CATEGORY_SYSTEM && tag.code === PSYCHOTHERAPY_NOTES) ||
+    // The PSYTHPN sensitivity label makes a note as surely as the category does.
+    (resource?.meta?.security ?? []).some((label) => label.system === ACT_CODE_SYSTEM && label.code === 'PSYTHPN')
+  );
 }
 
 /**

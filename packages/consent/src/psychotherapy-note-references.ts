@@ -110,9 +110,9 @@ async function firstVisibleNote(tx: Queryable, targets: readonly Target[], polic
 
 /**
  * A resource filed as a psychotherapy note (newly, or moved into the category) while a shareable resource of the same
- * client references it: 422, naming that resource, so the practice removes the reference first. Only the custodian and
- * the operator file notes, and both see the client's record. The candidates are the client's current records that
- * mention the id at all; their references are then checked exactly.
+ * client references it: 422, naming that resource, so the practice removes the reference first. Only a referencing
+ * resource the writer sees counts (the custodian and the operator see the client's record; partners may not file notes
+ * at all). The candidates are the client's current records that mention the id; their references are checked exactly.
  */
 async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<void> {
   const patients = computePatientCompartments(note);
@@ -125,7 +125,18 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<voi
     WHERE rv.compartments && ${patients}::text[] AND rv.superseded_xid IS NULL AND NOT rv.deleted
       AND rv.resource_type <> ALL(${[...EXEMPT_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
       AND strpos(rv.content::text, ${target}) > 0 AND NOT ${isPsychotherapyNote()}`);
-  const referencing = rows.find((row) => localReferences(row.content).some((t) => `${t.resourceType}/${t.id}` === target));
+  const policy = tryGetRequestContext()?.repository.policy ?? fullAccess;
+  let referencing: { content: Resource } | undefined;
+  for (const row of rows) {
+    // Only what the writer sees counts (and is named): for anyone else it is absent.
+    if (
+      localReferences(row.content).some((t) => `${t.resourceType}/${t.id}` === target) &&
+      (await isVisible(tx, row.content.resourceType, row.content.id ?? '', policy))
+    ) {
+      referencing = row;
+      break;
+    }
+  }
   if (referencing) {
     throw new OperationOutcomeError(
       unprocessable(
@@ -134,4 +145,12 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<voi
       ),
     );
   }
+}
+
+async function isVisible(tx: Queryable, resourceType: string, id: string, policy: AccessPolicy): Promise<boolean> {
+  const visible = policy.visibility(resourceType);
+  const { rows } = await tx.query(sql`
+    SELECT 1 FROM resource_version rv
+    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL${visible ? sql` AND ${visible}` : sql``}`);
+  return rows.length > 0;
 }

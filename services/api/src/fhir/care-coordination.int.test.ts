@@ -235,6 +235,35 @@ describe('the Task state machine, by the allowed party only', () => {
     expect((completed.body as Task).status).toBe('completed');
   });
 
+  test('the owner cannot file its referral Task as a psychotherapy note, by label or by category (403, naming nothing)', async () => {
+    const { request, task } = await refer();
+    // A CarePlan the clinic may not see (trauma history is not consented) points at the Task.
+    const hidden = await as(practiceToken).post('CarePlan', {
+      resourceType: 'CarePlan',
+      meta: { tag: [{ system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'trauma-history' }] },
+      status: 'active',
+      intent: 'plan',
+      subject: { reference: `Patient/${client.id}` },
+      activity: [{ reference: { reference: `Task/${task.id}` } }],
+    });
+    expect(hidden.status).toBe(201);
+    expect((await as(clinicToken).get(`CarePlan/${hidden.body.id}`)).status).toBe(404);
+    const byLabel = await move(clinicToken, task, {
+      status: 'accepted',
+      meta: { ...task.meta, security: [...(task.meta?.security ?? []), { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSYTHPN' }] },
+    });
+    const byCategory = await move(clinicToken, task, {
+      status: 'accepted',
+      meta: { ...task.meta, tag: [{ system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' }] },
+    });
+    for (const res of [byLabel, byCategory]) {
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(res.body)).not.toContain(hidden.body.id as string);
+    }
+    expect(((await as(clinicToken).get(`Task/${task.id}`)).body as Task).status).toBe('requested');
+    expect(request.id).toBeDefined();
+  });
+
   test('wrong transitions and wrong parties are refused', async () => {
     const { task } = await refer();
     expect((await move(clinicToken, task, { status: 'completed' })).status).toBe(422);
