@@ -16,7 +16,6 @@ import {
   type OrganizationCaller,
 } from '@carecircle/care';
 import {
-  ACT_CODE_SYSTEM,
   applyShareLabels,
   checkSharingConsent,
   createDisclosureRecorder,
@@ -24,12 +23,11 @@ import {
   historyWithDenials,
   indexConsentGrants,
   isPsychotherapyNote,
+  isPsychotherapyNoteResource,
   patientsVisibleUnder,
   practitionerAt,
-  PSYCHOTHERAPY_NOTES,
   recipientPolicy,
   refuseReferencesToPsychotherapyNotes,
-  SHARE_CATEGORY_SYSTEM,
   stampNoteCustodian,
   withConsentGrants,
   type Recipient,
@@ -46,7 +44,6 @@ import {
   type Repository,
   type WriteRule,
 } from '@carecircle/store';
-import type { Resource } from '@medplum/fhirtypes';
 
 export interface AccessSettings {
   /** Allow http:// subscription endpoints on loopback (development only). */
@@ -209,7 +206,7 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
       } catch (err) {
         const visible = (resourceType: string, id: string) => isVisibleTo(tx, policy, resourceType, id);
         if (err instanceof OperationOutcomeError && (await isPartnerWorkflowWrite({ caller, interaction, next, current, tx, visible }))) {
-          if (namesPsychotherapyNotes(next)) {
+          if (isPsychotherapyNoteResource(next)) {
             throw new OperationOutcomeError(forbidden);
           }
           return;
@@ -222,14 +219,6 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
       }
     },
   };
-}
-
-function namesPsychotherapyNotes(resource: Resource | undefined): boolean {
-  return (
-    (resource?.meta?.tag ?? []).some((tag) => tag.system === SHARE_CATEGORY_SYSTEM && tag.code === PSYCHOTHERAPY_NOTES) ||
-    // The PSYTHPN sensitivity label makes a note as surely as the category does.
-    (resource?.meta?.security ?? []).some((label) => label.system === ACT_CODE_SYSTEM && label.code === 'PSYTHPN')
-  );
 }
 
 /**

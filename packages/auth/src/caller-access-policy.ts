@@ -25,11 +25,12 @@
  *      Directory and conformance resources only through the admin for now.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
-import { unprocessable } from '@carecircle/fhir';
+import { parseReferenceAnyBase, parseRelativeReference, referenceStrings, unprocessable } from '@carecircle/fhir';
 import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { fullAccess, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
+import { fullAccess, isVisibleTo, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
+import { describedReferences, describesWhere } from './described-records';
 import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
 
@@ -65,10 +66,6 @@ const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([{ system: 'http://terminology.
 export const NOTE_CUSTODIAN_URL = 'https://carecircle.dev/fhir/StructureDefinition/note-custodian';
 const NOTE_CUSTODIAN_STAMPED = JSON.stringify([{ url: NOTE_CUSTODIAN_URL }]);
 
-// Relative (`Patient/1`) or absolute (`https://host/fhir/R4/Patient/1`, any host: over-matching only makes write
-// checks stricter), optionally versioned.
-const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
 type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
 /**
@@ -98,27 +95,16 @@ function scopeCheck(scopes: ReturnType<typeof parseScopes>, contexts: readonly S
   };
 }
 
-/** Every reference to a Patient in a resource, anywhere in it, relative or absolute (ids only, de-duplicated). */
+/**
+ * Every reference to a Patient in a resource, anywhere in it, relative or absolute on any host (over-matching only
+ * makes write checks stricter), optionally versioned: ids only, de-duplicated.
+ */
 export function patientReferences(resource: Resource | undefined): string[] {
-  const ids = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      value.forEach(visit);
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, child] of Object.entries(value)) {
-        if (key === 'reference' && typeof child === 'string') {
-          const match = PATIENT_REFERENCE.exec(child);
-          if (match?.[1]) {
-            ids.add(match[1]);
-          }
-        } else {
-          visit(child);
-        }
-      }
-    }
-  };
-  visit(resource);
-  return [...ids];
+  const ids = referenceStrings(resource).flatMap((reference) => {
+    const target = parseReferenceAnyBase(reference);
+    return target?.resourceType === 'Patient' ? [target.id] : [];
+  });
+  return [...new Set(ids)];
 }
 
 /**
@@ -150,13 +136,6 @@ function custodiedBy(organization: OrganizationReference, resourceType: string):
     AND ${heldBy(organization, resourceType)})`;
 }
 
-/** Where a record type keeps the references to what it describes (whose labels it takes: share-labels.ts). */
-const DESCRIBED_REFERENCES: Readonly<Record<string, string>> = {
-  Provenance: '$.target[*].reference',
-  AuditEvent: '$.entity[*].what.reference',
-};
-const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
 /**
  * "Unless the row is a psychotherapy note held by another practice, or the record of one": a note stamped with its
  * practice is that practice's only, whoever manages the client now, and so are the Provenance and AuditEvents that
@@ -164,15 +143,8 @@ const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_
  */
 function heldBy(organization: OrganizationReference, resourceType: string): Sql {
   const own = noteHeldBy(raw('rv'), organization);
-  const path = DESCRIBED_REFERENCES[resourceType];
-  if (!path) {
-    return own;
-  }
-  return sql`(${own} AND NOT EXISTS (
-      SELECT 1 FROM jsonb_path_query(COALESCE(rv.content, '{}'::jsonb), ${path}::jsonpath) AS r(reference)
-      JOIN resource_version d ON d.resource_type = split_part(r.reference #>> '{}', '/', 1)
-        AND d.id = split_part(r.reference #>> '{}', '/', 2)
-      WHERE NOT ${noteHeldBy(raw('d'), organization)}))`;
+  const describesOthersNote = describesWhere(resourceType, raw('rv'), (d) => sql`NOT ${noteHeldBy(d, organization)}`);
+  return describesOthersNote ? sql`(${own} AND NOT ${describesOthersNote})` : own;
 }
 
 /** Over the row `row`: not a psychotherapy note, or one stamped with `organization`, or one stamped by nobody. */
@@ -249,29 +221,19 @@ function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContex
    * category. An id that does not exist is refused alike.
    */
   async function assertDescribesOwnRecords(next: Resource | undefined, tx: Queryable): Promise<void> {
-    const references =
-      next?.resourceType === 'Provenance'
-        ? (next.target ?? []).map((t) => t.reference)
-        : next?.resourceType === 'AuditEvent'
-          ? (next.entity ?? []).map((e) => e.what?.reference)
-          : [];
-    for (const reference of references) {
-      const [, type, id] = (reference && RELATIVE_REFERENCE.exec(reference)) || [];
-      if (!type || !id) {
+    for (const reference of next ? describedReferences(next) : []) {
+      const target = parseRelativeReference(reference);
+      if (!target) {
         continue;
       }
-      const visible = SHARED_RESOURCE_TYPES.has(type) ? sql`TRUE` : custodiedBy(organization, type);
-      const { rows } = await tx.query(sql`
-        SELECT 1 FROM resource_version rv
-        WHERE rv.resource_type = ${type} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted AND ${visible}`);
-      if (rows.length === 0) {
+      if (!(await isVisibleTo(tx, policy, target.resourceType, target.id))) {
         const element = next?.resourceType === 'Provenance' ? 'Provenance.target' : 'AuditEvent.entity.what';
         throw new OperationOutcomeError(unprocessable(`Each ${element} must be a resource of your clients or the directory`, element));
       }
     }
   }
 
-  return {
+  const policy: AccessPolicy = {
     assertInteraction: scopeCheck(scopes, contexts),
     visibility(resourceType) {
       if (SHARED_RESOURCE_TYPES.has(resourceType)) {
@@ -299,6 +261,7 @@ function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContex
       }
     },
   };
+  return policy;
 }
 
 /**

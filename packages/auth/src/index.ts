@@ -4,7 +4,7 @@
  */
 export { isAdminToken } from './admin-token';
 export { describeCaller, type Caller, type OrganizationReference } from './caller';
-export { getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
+export { currentAccessPolicy, getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
 
 export { tokenEndpointUrl, type AuthDeps } from './auth-deps';
 export { AuthStateUnavailable, RETRY_AFTER_SECONDS } from './redis-availability';
@@ -17,6 +17,7 @@ export {
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
 export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
 export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
+export { describedReferences, DESCRIBING_RECORD_TYPES, describesWhere } from './described-records';
 export {
   AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,

@@ -11,11 +11,11 @@
  */
 import type { Coding, Consent, Organization, PractitionerRole, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { DEFAULT_PURPOSE, isShareCategory, permittedCategories, SHARE_CATEGORY_SYSTEM, type Recipient, type ShareCategory } from '@carecircle/consent';
-import { getStatus, OperationOutcomeError } from '@carecircle/fhir';
+import { getStatus, OperationOutcomeError, parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
 import type { Repository } from '@carecircle/store';
 import { FULFILL_TASK_CODE, isReferralRequest } from './care-codes';
 import { refuseInvalid, refuseUnprocessable } from './care-outcomes';
-import { parseRelativeReference, referenceTo, type ReferenceTarget } from './current-resources';
+import { referenceTo } from './current-resources';
 import { isObject, listOf, referenceElementsOf, referenceOf } from './element-shapes';
 
 /** The share category of a referral that names none. */

@@ -9,25 +9,11 @@
  * is read through visible-resources.ts instead: it counts only when the writer may see it.
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
+import { parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
 import { sql, type Queryable, type Sql } from '@carecircle/store';
 
 /** A resource of type `K`. */
 export type ResourceOfType<K extends ResourceType> = Extract<Resource, { resourceType: K }>;
-
-/** The type and id a relative reference points at. */
-export interface ReferenceTarget {
-  resourceType: string;
-  id: string;
-}
-
-// `Type/id`, optionally version-specific (`Type/id/_history/v`). Absolute and contained references are not followed.
-const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-/** The target of a relative reference, or undefined when `reference` is absent or not of the form `Type/id`. */
-export function parseRelativeReference(reference: string | undefined): ReferenceTarget | undefined {
-  const match = typeof reference === 'string' ? RELATIVE_REFERENCE.exec(reference) : null;
-  return match?.[1] && match[2] ? { resourceType: match[1], id: match[2] } : undefined;
-}
 
 /** The target of `reference` when it is a relative reference to a resource of `resourceType`. */
 export function referenceTo(reference: string | undefined, resourceType: ResourceType): ReferenceTarget | undefined {

@@ -19,7 +19,8 @@ import { patientReferences } from '@carecircle/auth';
 import type { Queryable } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { refuseParty, refuseUnprocessable } from './care-outcomes';
-import { parseRelativeReference, readCurrent, referenceTo, type ReferenceTarget } from './current-resources';
+import { parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
+import { readCurrent, referenceTo } from './current-resources';
 import { isObject, listOf, referencesOf, referenceOf } from './element-shapes';
 import { isOwner, type OrganizationCaller } from './task-parties';
 

@@ -15,7 +15,8 @@
 import type { Reference, Task } from '@medplum/fhirtypes';
 import { tryGetRequestContext, type Caller } from '@carecircle/auth';
 import type { Queryable } from '@carecircle/store';
-import { parseRelativeReference, readCurrent, referenceTo } from './current-resources';
+import { parseRelativeReference } from '@carecircle/fhir';
+import { readCurrent, referenceTo } from './current-resources';
 import type { TaskParty } from './referral-task';
 
 /** The caller of the current request; outside a request (server jobs) the admin. */

@@ -21,7 +21,8 @@ import type { Caller } from '@carecircle/auth';
 import type { Queryable, WriteRule } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, FULFILL_TASK_CODE, hasCoding } from './care-codes';
 import { refuseInvalid, refuseParty, refuseUnprocessable } from './care-outcomes';
-import { parseRelativeReference, readCurrent, referenceTo } from './current-resources';
+import { parseRelativeReference } from '@carecircle/fhir';
+import { readCurrent, referenceTo } from './current-resources';
 import { codingsOf, isObject, listOf, referenceOf } from './element-shapes';
 import {
   classifyTaskChange,

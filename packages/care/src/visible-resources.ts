@@ -8,14 +8,9 @@
  * (server jobs) the server writes with full access, just as currentCaller() acts as the admin there.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { tryGetRequestContext } from '@carecircle/auth';
-import { fullAccess, type AccessPolicy, type Queryable } from '@carecircle/store';
+import { currentAccessPolicy } from '@carecircle/auth';
+import type { AccessPolicy, Queryable } from '@carecircle/store';
 import { readCurrentMany, type ResourceOfType } from './current-resources';
-
-/** The access policy of the current request's caller; outside a request, full access. */
-export function currentPolicy(): AccessPolicy {
-  return tryGetRequestContext()?.repository.policy ?? fullAccess;
-}
 
 /**
  * The current versions of those of `ids` that exist, are not deleted and `policy` (the current caller's unless told)
@@ -25,7 +20,7 @@ export function readVisibleMany<K extends ResourceType>(
   tx: Queryable,
   resourceType: K,
   ids: readonly string[],
-  policy: AccessPolicy = currentPolicy(),
+  policy: AccessPolicy = currentAccessPolicy(),
 ): Promise<ResourceOfType<K>[]> {
   return readCurrentMany(tx, resourceType, ids, policy.visibility(resourceType));
 }

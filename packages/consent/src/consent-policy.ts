@@ -15,7 +15,7 @@
  * Never: AuditEvents, Consents that do not name it, untagged resources, and anything labelled or categorised as
  * psychotherapy notes (no grant ever lists them, and the PSYTHPN label is refused outright).
  */
-import { SHARED_RESOURCE_TYPES } from '@carecircle/auth';
+import { describesWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
@@ -80,26 +80,13 @@ function recordedWithCurrentCustodian(patient: Sql, consent: Sql): Sql {
         AND (p.content -> 'managingOrganization' ->> 'reference') = (${consent}.content -> 'organization' -> 0 ->> 'reference'))`;
 }
 
-/** Where a record type keeps the references to what it describes (share-labels.ts gives it their labels). */
-const DESCRIBED_REFERENCES: Readonly<Record<string, string>> = {
-  Provenance: '$.target[*].reference',
-  AuditEvent: '$.entity[*].what.reference',
-};
-
 /**
  * Condition over `row`, a Provenance or AuditEvent version: it describes a resource that is, or has become, a
  * psychotherapy note (categories only go up, so any version of it so labelled). Such a record is as hidden as the note
  * even when it was written before the note was filed as one. Undefined for other types.
  */
 export function describesPsychotherapyNote(resourceType: string, row: Sql = RV): Sql | undefined {
-  const path = DESCRIBED_REFERENCES[resourceType];
-  if (!path) {
-    return undefined;
-  }
-  return sql`EXISTS (SELECT 1 FROM jsonb_path_query(COALESCE(${row}.content, '{}'::jsonb), ${path}::jsonpath) AS r(reference)
-      JOIN resource_version d ON d.resource_type = split_part(r.reference #>> '{}', '/', 1)
-        AND d.id = split_part(r.reference #>> '{}', '/', 2)
-      WHERE ${labelledPsychotherapyNote(sql`d`)})`;
+  return describesWhere(resourceType, row, labelledPsychotherapyNote);
 }
 
 /** What the consents grant of the resource_version row `row` (a version of `resourceType`). */

@@ -13,7 +13,7 @@
  * deletion of a recipient (which supersedes that row) waits for it instead of slipping in between. Messages name
  * elements and, at most, the resource type of a reference; never other caller-supplied text.
  */
-import { badRequest, OperationOutcomeError, unprocessable } from '@carecircle/fhir';
+import { badRequest, OperationOutcomeError, parseRelativeReference, unprocessable, type ReferenceTarget } from '@carecircle/fhir';
 import { sql, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Consent, ConsentProvision, Period, Reference, Resource } from '@medplum/fhirtypes';
 import { SHARING_CONSENT_PROFILE } from './consent-builders';
@@ -22,14 +22,6 @@ import { PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** The resource types a consent may name as recipient (role IRCP). */
 export const RECIPIENT_TYPES: ReadonlySet<string> = new Set(['Organization', 'Practitioner', 'PractitionerRole']);
-
-/** A relative reference to a resource of this server, as the store reads them (optionally version-specific). */
-const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-interface LocalTarget {
-  resourceType: string;
-  id: string;
-}
 
 /**
  * Write rule: claims the sharing-consent profile on every Consent, then refuses (422, or 400 for an inverted period)
@@ -115,17 +107,17 @@ function assertSupportedPurposes(provision: ConsentProvision | undefined): void 
  * The patient the consent is about; every performer must be that patient (only the client grants consent). Returns
  * undefined when `patient` is absent, which the profile's validation reports.
  */
-function assertPerformersAreThePatient(consent: Consent): LocalTarget | undefined {
+function assertPerformersAreThePatient(consent: Consent): ReferenceTarget | undefined {
   const reference = consent.patient?.reference;
   if (reference === undefined) {
     return undefined;
   }
-  const patient = localTarget(reference);
+  const patient = parseRelativeReference(reference);
   if (patient?.resourceType !== 'Patient') {
     refuse('The consent must reference a Patient of this server', 'Consent.patient');
   }
   (consent.performer ?? []).forEach((performer, index) => {
-    const target = performer.reference === undefined ? undefined : localTarget(performer.reference);
+    const target = performer.reference === undefined ? undefined : parseRelativeReference(performer.reference);
     if (target?.resourceType !== 'Patient' || target.id !== patient.id) {
       refuse('The performer of a sharing consent is the client it is about', `Consent.performer[${index}]`);
     }
@@ -134,7 +126,7 @@ function assertPerformersAreThePatient(consent: Consent): LocalTarget | undefine
 }
 
 /** 422 unless the patient exists and `organization` is its managingOrganization (the custodian). */
-async function assertCustodianOfExistingPatient(tx: Queryable, patient: LocalTarget, organization: Reference | undefined): Promise<void> {
+async function assertCustodianOfExistingPatient(tx: Queryable, patient: ReferenceTarget, organization: Reference | undefined): Promise<void> {
   const { rows } = await tx.query<{ custodian: string | null }>(sql`
     SELECT content -> 'managingOrganization' ->> 'reference' AS custodian FROM resource_version
     WHERE resource_type = 'Patient' AND id = ${patient.id} AND superseded_xid IS NULL AND NOT deleted
@@ -146,8 +138,8 @@ async function assertCustodianOfExistingPatient(tx: Queryable, patient: LocalTar
   if (organization?.reference === undefined) {
     return; // Consent.organization is required by the profile; validation reports its absence.
   }
-  const custodian = row.custodian === null ? undefined : localTarget(row.custodian);
-  const named = localTarget(organization.reference);
+  const custodian = row.custodian === null ? undefined : parseRelativeReference(row.custodian);
+  const named = parseRelativeReference(organization.reference);
   if (!custodian || named?.resourceType !== 'Organization' || named.id !== custodian.id || custodian.resourceType !== 'Organization') {
     refuse("The consent's organization must be the client's custodian (Patient.managingOrganization)", 'Consent.organization[0]');
   }
@@ -162,14 +154,14 @@ async function assertRecipientsExist(tx: Queryable, provision: ConsentProvision 
   if (!actors) {
     return; // provision.actor is required by the profile; validation reports its absence.
   }
-  const wanted: Array<{ index: number; target: LocalTarget }> = [];
+  const wanted: Array<{ index: number; target: ReferenceTarget }> = [];
   actors.forEach((actor, index) => {
     if (!actor.role?.coding?.some((c) => c.system === RECIPIENT_ROLE_SYSTEM && c.code === RECIPIENT_ROLE)) {
       return;
     }
     const expression = `Consent.provision.actor[${index}].reference`;
     const reference = actor.reference?.reference;
-    const target = reference === undefined ? undefined : localTarget(reference);
+    const target = reference === undefined ? undefined : parseRelativeReference(reference);
     if (!target) {
       refuse('A recipient must be a reference to an Organization, Practitioner or PractitionerRole of this server', expression);
     }
@@ -195,11 +187,6 @@ async function assertRecipientsExist(tx: Queryable, provision: ConsentProvision 
       `Consent.provision.actor[${missing.index}].reference`,
     );
   }
-}
-
-function localTarget(reference: string): LocalTarget | undefined {
-  const m = LOCAL_REFERENCE.exec(reference);
-  return m?.[1] && m[2] ? { resourceType: m[1], id: m[2] } : undefined;
 }
 
 function refuse(text: string, expression: string): never {

@@ -26,6 +26,7 @@ export {
   CONSENT_CATEGORY,
   DEFAULT_CATEGORY_BY_TYPE,
   isShareCategory,
+  isPsychotherapyNoteResource,
   PSYCHOTHERAPY_NOTES,
   securityLabelsFor,
   sensitivityOf,

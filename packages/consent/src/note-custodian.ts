@@ -10,12 +10,12 @@
 import { NOTE_CUSTODIAN_URL } from '@carecircle/auth';
 import { computePatientCompartments, sql, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Extension, Resource } from '@medplum/fhirtypes';
-import { ACT_CODE_SYSTEM, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
+import { isPsychotherapyNoteResource } from './share-category';
 
 export const stampNoteCustodian: WriteRule = async (next, current, tx) => {
   const others = (next.meta?.extension ?? []).filter((e) => e.url !== NOTE_CUSTODIAN_URL);
   let stamp: Extension | undefined;
-  if (isPsychotherapyNote(next)) {
+  if (isPsychotherapyNoteResource(next)) {
     stamp = current?.meta?.extension?.find((e) => e.url === NOTE_CUSTODIAN_URL) ?? (await custodianStamp(tx, next));
   }
   const extension = stamp ? [...others, stamp] : others;
@@ -26,13 +26,6 @@ export const stampNoteCustodian: WriteRule = async (next, current, tx) => {
     }
   }
 };
-
-function isPsychotherapyNote(resource: Resource): boolean {
-  return (
-    (resource.meta?.tag ?? []).some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES) ||
-    (resource.meta?.security ?? []).some((c) => c.system === ACT_CODE_SYSTEM && c.code === 'PSYTHPN')
-  );
-}
 
 /** The stamp naming the practice that manages the note's client now (the first client's, for a note about several). */
 async function custodianStamp(tx: Queryable, note: Resource): Promise<Extension | undefined> {

@@ -9,27 +9,20 @@
  * Provenance and AuditEvent are exempt: they take the note's labels (share-labels.ts) and are as protected as the note.
  * Runs after {@link applyShareLabels}, so it judges the labels the resource will actually carry.
  */
-import { tryGetRequestContext } from '@carecircle/auth';
-import { unprocessable, OperationOutcomeError } from '@carecircle/fhir';
-import { computePatientCompartments, fullAccess, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
+import { currentAccessPolicy, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
+import { OperationOutcomeError, parseReferenceAnyBase, referenceStrings, unprocessable, type ReferenceTarget } from '@carecircle/fhir';
+import { computePatientCompartments, isVisibleTo, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNote } from './consent-policy';
-import { ACT_CODE_SYSTEM, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
+import { isPsychotherapyNoteResource } from './share-category';
 
-const EXEMPT_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
-
-/**
- * A reference to a resource, relative or absolute (any base: over-matching only makes the rule stricter), optionally
- * version-specific.
- */
-const LOCAL_REFERENCE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, current, tx) => {
-  if (EXEMPT_TYPES.has(next.resourceType)) {
+  if (DESCRIBING_RECORD_TYPES.has(next.resourceType)) {
     return;
   }
-  if (carriesPsychotherapyNoteLabels(next)) {
-    if (next.resourceType !== 'Patient' && (!current || !carriesPsychotherapyNoteLabels(current))) {
+  if (isPsychotherapyNoteResource(next)) {
+    if (next.resourceType !== 'Patient' && (!current || !isPsychotherapyNoteResource(current))) {
       await refuseWhileReferenced(tx, next);
     }
     return;
@@ -41,7 +34,7 @@ export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, curr
   if (targets.length === 0) {
     return;
   }
-  const policy = tryGetRequestContext()?.repository.policy ?? fullAccess;
+  const policy = currentAccessPolicy();
   const note = await firstVisibleNote(tx, targets, policy);
   if (note) {
     throw new OperationOutcomeError(
@@ -53,43 +46,21 @@ export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, curr
   }
 };
 
-function carriesPsychotherapyNoteLabels(resource: Resource): boolean {
-  return (
-    (resource.meta?.tag ?? []).some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES) ||
-    (resource.meta?.security ?? []).some((c) => c.system === ACT_CODE_SYSTEM && c.code === 'PSYTHPN')
-  );
-}
 
-interface Target {
-  resourceType: string;
-  id: string;
-}
-
-/** Every relative reference anywhere in `resource` (contained resources included), de-duplicated. */
-function localReferences(resource: Resource): Target[] {
-  const found = new Map<string, Target>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      value.forEach(visit);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-        if (key === 'reference' && typeof child === 'string') {
-          const match = LOCAL_REFERENCE.exec(child);
-          if (match?.[1] && match[2]) {
-            found.set(`${match[1]}/${match[2]}`, { resourceType: match[1], id: match[2] });
-          }
-        } else {
-          visit(child);
-        }
-      }
+/** Every reference to a resource anywhere in `resource` (contained resources included), on any base, de-duplicated. */
+function localReferences(resource: Resource): ReferenceTarget[] {
+  const found = new Map<string, ReferenceTarget>();
+  for (const reference of referenceStrings(resource)) {
+    const target = parseReferenceAnyBase(reference);
+    if (target) {
+      found.set(`${target.resourceType}/${target.id}`, target);
     }
-  };
-  visit(resource);
+  }
   return [...found.values()];
 }
 
 /** `Type/id` of the first target whose current version is a psychotherapy note `policy` lets its caller see. */
-async function firstVisibleNote(tx: Queryable, targets: readonly Target[], policy: AccessPolicy): Promise<string | undefined> {
+async function firstVisibleNote(tx: Queryable, targets: readonly ReferenceTarget[], policy: AccessPolicy): Promise<string | undefined> {
   const byType = new Map<string, string[]>();
   for (const { resourceType, id } of targets) {
     byType.set(resourceType, [...(byType.get(resourceType) ?? []), id]);
@@ -123,15 +94,15 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<voi
   const { rows } = await tx.query<{ content: Resource }>(sql`
     SELECT rv.content FROM resource_version rv
     WHERE rv.compartments && ${patients}::text[] AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.resource_type <> ALL(${[...EXEMPT_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
+      AND rv.resource_type <> ALL(${[...DESCRIBING_RECORD_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
       AND strpos(rv.content::text, ${target}) > 0 AND NOT ${isPsychotherapyNote()}`);
-  const policy = tryGetRequestContext()?.repository.policy ?? fullAccess;
+  const policy = currentAccessPolicy();
   let referencing: { content: Resource } | undefined;
   for (const row of rows) {
     // Only what the writer sees counts (and is named): for anyone else it is absent.
     if (
       localReferences(row.content).some((t) => `${t.resourceType}/${t.id}` === target) &&
-      (await isVisible(tx, row.content.resourceType, row.content.id ?? '', policy))
+      (await isVisibleTo(tx, policy, row.content.resourceType, row.content.id ?? ''))
     ) {
       referencing = row;
       break;
@@ -145,12 +116,4 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<voi
       ),
     );
   }
-}
-
-async function isVisible(tx: Queryable, resourceType: string, id: string, policy: AccessPolicy): Promise<boolean> {
-  const visible = policy.visibility(resourceType);
-  const { rows } = await tx.query(sql`
-    SELECT 1 FROM resource_version rv
-    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL${visible ? sql` AND ${visible}` : sql``}`);
-  return rows.length > 0;
 }

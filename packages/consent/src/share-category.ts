@@ -3,7 +3,7 @@
  * Every resource in a client's compartment carries exactly one, in `meta.tag`, with the HL7 security labels that follow
  * from it in `meta.security`.
  */
-import type { Coding } from '@medplum/fhirtypes';
+import type { Coding, Resource } from '@medplum/fhirtypes';
 
 export const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
@@ -34,6 +34,14 @@ export function isShareCategory(code: string | undefined): code is ShareCategory
 
 /** Never leaves the custodian, whatever a consent, scope or token says (contract). */
 export const PSYCHOTHERAPY_NOTES: ShareCategory = 'psychotherapy-notes';
+
+/** True when `resource` is labelled a psychotherapy note: by its category, or by the PSYTHPN label alone. */
+export function isPsychotherapyNoteResource(resource: Resource | undefined): boolean {
+  return (
+    (resource?.meta?.tag ?? []).some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES) ||
+    (resource?.meta?.security ?? []).some((c) => c.system === ACT_CODE_SYSTEM && c.code === 'PSYTHPN')
+  );
+}
 
 /** Confidentiality `V` (very restricted) for trauma history and psychotherapy notes, `R` (restricted) otherwise. */
 export function confidentialityOf(category: ShareCategory): 'R' | 'V' {

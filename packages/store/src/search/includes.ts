@@ -11,13 +11,12 @@
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { isSupportedResourceType } from '@carecircle/fhir';
+import { isSupportedResourceType, parseRelativeReference } from '@carecircle/fhir';
 import type { Queryable } from '../database';
 import { partialColumn, presentationOf, shownFilter, shownVersion } from '../presentation';
 import { versionCurrentIn, type ReadView } from '../read-view';
 import { sql, type Sql } from '../sql';
 import { liveVisibleIn, type StoreContext } from '../store-context';
-import { parseReferenceTarget } from './reference-target';
 import { evaluateSearchParameter } from './search-index';
 import type { IncludeRequest } from './search-request';
 
@@ -109,7 +108,7 @@ function shownTargets(matches: readonly PageMatch[], target: IncludeRequest): Ar
   return matches.flatMap((match) =>
     evaluateSearchParameter(match.resource, target.param).flatMap((value) => {
       const reference = (value.value as { reference?: unknown } | undefined)?.reference;
-      const parsed = typeof reference === 'string' ? parseReferenceTarget(reference) : undefined;
+      const parsed = typeof reference === 'string' ? parseRelativeReference(reference) : undefined;
       return parsed && (target.targetType === undefined || parsed.resourceType === target.targetType) ? [parsed] : [];
     }),
   );

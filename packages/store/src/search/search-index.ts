@@ -4,11 +4,11 @@
  * is exactly what the definitions say. Rows are never updated: a new version gets new rows, and searches "as of" an
  * older snapshot still find the rows of the versions they see.
  */
+import { parseRelativeReference } from '@carecircle/fhir';
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Reference, Resource, Timing } from '@medplum/fhirtypes';
 import { sql, type Sql } from '../sql';
 import { parseDateRange, timestamptz, type DateRange } from './date-range';
-import { parseReferenceTarget } from './reference-target';
 import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
 import { normalizeForSearch } from './string-norm';
 
@@ -83,7 +83,7 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
     }
     case 'reference':
       for (const reference of unique(values.flatMap(referencesOf))) {
-        const target = parseReferenceTarget(reference);
+        const target = parseRelativeReference(reference);
         rows.references.push({
           code,
           reference: indexedKey(reference),

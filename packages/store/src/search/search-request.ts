@@ -7,9 +7,8 @@
  * budget (search-budget.ts).
  */
 import { badRequest, OperationOutcomeError, splitSearchOnComma } from '@medplum/core';
-import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, safeForMessage, tooCostly } from '@carecircle/fhir';
+import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, parseRelativeReference, safeForMessage, tooCostly } from '@carecircle/fhir';
 import { parseDateRange, type DateRange } from './date-range';
-import { parseReferenceTarget } from './reference-target';
 import { chargeSearchBudget, type SearchCost } from './search-budget';
 import { findSearchParameter, type SupportedSearchParameter } from './search-parameters';
 
@@ -311,7 +310,7 @@ function parseReference(param: SupportedSearchParameter, modifier: string, value
     if (!isSupportedResourceType(modifier) || (targets && !targets.includes(modifier as never))) {
       throw unsupportedModifier(param.code);
     }
-    const target = parseReferenceTarget(value);
+    const target = parseRelativeReference(value);
     if (target) {
       if (target.resourceType !== modifier) {
         throw invalid(param.code, 'the reference type does not match the modifier');
@@ -323,7 +322,7 @@ function parseReference(param: SupportedSearchParameter, modifier: string, value
     }
     return { kind: 'target', resourceType: modifier, id: value };
   }
-  const target = parseReferenceTarget(value);
+  const target = parseRelativeReference(value);
   if (target) {
     return { kind: 'target', resourceType: target.resourceType, id: target.id };
   }

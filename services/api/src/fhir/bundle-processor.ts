@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { tryGetRequestContext } from '@carecircle/auth';
-import { badRequest, exceedsJsonDepth, fail, MAX_JSON_DEPTH, OperationOutcomeError, payloadTooLarge } from '@carecircle/fhir';
+import { badRequest, exceedsJsonDepth, fail, MAX_JSON_DEPTH, OperationOutcomeError, payloadTooLarge, referenceStrings } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
 import type { Repository } from '@carecircle/store';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
@@ -195,7 +195,7 @@ async function processBatch(
   // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
   for (const entry of entries) {
     try {
-      const conditional = referencesIn(entry.request.body).find((reference) => CONDITIONAL_REFERENCE.test(reference));
+      const conditional = referenceStrings(entry.request.body).find((reference) => CONDITIONAL_REFERENCE.test(reference));
       if (conditional !== undefined) {
         fail(badRequest('Conditional references are resolved in transactions only', `Bundle.entry[${entry.index}].resource`));
       }
@@ -227,7 +227,7 @@ async function processTransaction(
     const assigned = new Map([...resolved, ...created]);
     for (const entry of entries) {
       entry.request.body = replaceReferences(entry.request.body, assigned);
-      const dangling = referencesIn(entry.request.body).find((reference) => reference.startsWith('urn:uuid:'));
+      const dangling = referenceStrings(entry.request.body).find((reference) => reference.startsWith('urn:uuid:'));
       if (dangling !== undefined) {
         fail(badRequest(`${dangling} is not the fullUrl of a resource this transaction creates`, `Bundle.entry[${entry.index}].resource`));
       }
@@ -279,7 +279,7 @@ async function resolveConditionalReferences(entries: ParsedEntry[], repository: 
   const resolved = new Map<string, string>();
   const firstUse = new Map<string, number>();
   for (const entry of entries) {
-    for (const reference of referencesIn(entry.request.body)) {
+    for (const reference of referenceStrings(entry.request.body)) {
       if (CONDITIONAL_REFERENCE.test(reference) && !firstUse.has(reference)) {
         firstUse.set(reference, entry.index);
       }
@@ -311,22 +311,6 @@ async function resolveConditionalReferences(entries: ParsedEntry[], repository: 
     resolved.set(reference, `${resourceType}/${matches[0].id}`);
   }
   return resolved;
-}
-
-/** Every `reference` string anywhere in `value`. */
-function referencesIn(value: unknown, found: string[] = []): string[] {
-  if (Array.isArray(value)) {
-    value.forEach((item) => referencesIn(item, found));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      if (key === 'reference' && typeof child === 'string') {
-        found.push(child);
-      } else {
-        referencesIn(child, found);
-      }
-    }
-  }
-  return found;
 }
 
 /** bdl-7: a fullUrl names one entry of a Bundle. */

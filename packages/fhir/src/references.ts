@@ -1,0 +1,49 @@
+/**
+ * Reading references: the target a reference string names, and every reference string inside a resource. Only
+ * relative references (`Patient/123`, optionally with `/_history/n`) name a resource of this server; absolute URLs,
+ * `urn:uuid:` and canonicals are matched as written, except by checks that must not miss a target
+ * ({@link parseReferenceAnyBase}).
+ */
+
+/** The resource a reference points at. */
+export interface ReferenceTarget {
+  resourceType: string;
+  id: string;
+}
+
+const TARGET = '([A-Z][A-Za-z]{1,63})\\/([A-Za-z0-9\\-.]{1,64})(?:\\/_history\\/[A-Za-z0-9\\-.]{1,64})?$';
+const RELATIVE_REFERENCE = new RegExp(`^${TARGET}`);
+const ANY_BASE_REFERENCE = new RegExp(`(?:^|\\/)${TARGET}`);
+
+/** `{resourceType, id}` of a relative reference, else undefined (also for an absent one). */
+export function parseRelativeReference(reference: string | undefined): ReferenceTarget | undefined {
+  return targetOf(typeof reference === 'string' ? RELATIVE_REFERENCE.exec(reference) : null);
+}
+
+/**
+ * `{resourceType, id}` of a relative reference or an absolute one on any base: for checks where over-matching only
+ * makes them stricter (a reference to one of our resources written with our base URL must not slip through).
+ */
+export function parseReferenceAnyBase(reference: string | undefined): ReferenceTarget | undefined {
+  return targetOf(typeof reference === 'string' ? ANY_BASE_REFERENCE.exec(reference) : null);
+}
+
+function targetOf(match: RegExpExecArray | null): ReferenceTarget | undefined {
+  return match?.[1] && match[2] ? { resourceType: match[1], id: match[2] } : undefined;
+}
+
+/** Every `reference` string anywhere in `value` (contained resources included), in document order. */
+export function referenceStrings(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    value.forEach((item) => referenceStrings(item, found));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      if (key === 'reference' && typeof child === 'string') {
+        found.push(child);
+      } else {
+        referenceStrings(child, found);
+      }
+    }
+  }
+  return found;
+}
