@@ -2,6 +2,7 @@
  * The database handle: PostgreSQL through `pg` when a URL is configured, embedded PGlite otherwise. Both speak the same
  * SQL and the same migrations; everything above this file sees only {@link Database} and {@link Queryable}.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
@@ -196,26 +197,40 @@ async function openPglite(dataDir: string): Promise<Database> {
     const result = await target.query<R>(text, values);
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   };
+  // PGlite has one connection, and its transaction() holds it until fn settles: a statement or transaction on the
+  // database itself from inside fn would wait for fn forever. Such a call throws at once instead (a bug to fix).
+  const insideTransaction = new AsyncLocalStorage<true>();
+  const outsideTransaction = (): void => {
+    if (insideTransaction.getStore()) {
+      throw new Error('PGlite: a statement on the database from inside one of its transactions would deadlock');
+    }
+  };
   return {
     kind: 'pglite',
-    query: (statement) => run(db, statement),
-    transaction(fn, isolation = 'read committed') {
-      // PGlite has one connection: its transaction() holds it exclusively until fn settles.
-      return db.transaction(async (tx) => {
-        await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
-        return fn({
-          query: (statement) => run(tx, statement),
-          exec: async (script) => {
-            await tx.exec(script);
-          },
-        });
-      });
+    async query(statement) {
+      outsideTransaction();
+      return run(db, statement);
+    },
+    async transaction(fn, isolation = 'read committed') {
+      outsideTransaction();
+      return db.transaction((tx) =>
+        insideTransaction.run(true, async () => {
+          await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+          return fn({
+            query: (statement) => run(tx, statement),
+            exec: async (script) => {
+              await tx.exec(script);
+            },
+          });
+        }),
+      );
     },
     async exec(script) {
+      outsideTransaction();
       await db.exec(script);
     },
     async listen(channel, onNotify) {
-      const unlisten = await db.listen(channel, () => onNotify());
+      const unlisten = await db.listen(channel, () => insideTransaction.exit(onNotify));
       return { close: unlisten };
     },
     async close() {
