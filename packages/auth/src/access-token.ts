@@ -1,13 +1,14 @@
 /**
  * Our access tokens: JWTs signed with the active RS384 key (see signing-keys.ts), `iss` our base URL, `aud` the FHIR
  * base. Verification pins the algorithm to the one of the key the token's kid names (never `none`, never HS* keyed with
- * a public key), requires the kid of a key we published, checks issuer, audience and expiry with a bounded clock skew,
- * and validates the claims' shape.
+ * a public key), requires the kid of a key we published (a header naming or carrying any other key is refused),
+ * checks issuer, audience, expiry and issue time with a bounded clock skew, and validates the claims' shape.
  */
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { nowSeconds, signingKeysFor, type AuthDeps } from './auth-deps';
+import { findForeignKeyHeader } from './client-jwks';
 import { SUPPORTED_PURPOSES_OF_USE } from './purpose-of-use';
 import { ACCESS_TOKEN_ALGORITHM, isVerifiableAlgorithm } from './signing-keys';
 import { CLOCK_SKEW_SECONDS } from './token-lifetimes';
@@ -81,9 +82,13 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | '
   if (!decoded || typeof decoded.payload === 'string') {
     throw new AccessTokenRejected('not a JWT');
   }
-  // Checked before any key is looked up: only our algorithms, only a kid we published.
+  // Checked before any key is looked up: only our algorithms, only a kid we published, no key named or carried.
   if (!isVerifiableAlgorithm(decoded.header.alg) || typeof decoded.header.kid !== 'string') {
     throw new AccessTokenRejected('unexpected algorithm or missing kid');
+  }
+  const foreignKey = findForeignKeyHeader(decoded.header, undefined);
+  if (foreignKey) {
+    throw new AccessTokenRejected(foreignKey);
   }
   const key = await signingKeysFor(deps).findKey(decoded.header.kid);
   if (!key) {
@@ -107,6 +112,9 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | '
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) {
     throw new AccessTokenRejected('malformed claims');
+  }
+  if (claims.data.iat > nowSeconds(deps) + CLOCK_SKEW_SECONDS) {
+    throw new AccessTokenRejected('issued in the future');
   }
   return claims.data;
 }

@@ -1,16 +1,22 @@
 /**
  * `private_key_jwt` client authentication for SMART Backend Services: the client signs a short JWT with its own key
  * and we verify it against the JWKS it registered (inline or at `jwks_uri`). Rules: RS384 or ES384 only; `iss` = `sub`
- * = client_id; `aud` = our token endpoint; `exp` present and at most 5 minutes ahead; `jti` present and never accepted
- * twice (Redis SET NX, shared by every replica, kept until the assertion could no longer verify anyway; without
- * Redis there is no replay check, so the request fails as temporarily unavailable rather than skip it).
+ * = client_id (and a `client_id` form parameter, when sent, names that same client: RFC 7521 section 4.2); `aud` = our
+ * token endpoint; `exp` present and at most 5 minutes ahead; `iat` and `nbf`, when present, not beyond the clock skew
+ * ahead; `jti` present and never accepted twice (Redis SET NX, shared by every replica, kept until the assertion could
+ * no longer verify anyway; without Redis there is no replay check, so the request fails as temporarily unavailable
+ * rather than skip it).
+ *
+ * The key is always the registered one: a header that names or carries another (`jwk`, `x5c`, `x5u`, or a `jku` other
+ * than the registered `jwks_uri`) is refused rather than ignored (SMART Backend Services: verification fails when `jku`
+ * is not the registered URL), as is any `crit` extension, which we do not implement (RFC 7515 section 4.1.11).
  */
 import { createHash } from 'node:crypto';
 import { hasUnstorableCharacters } from '@carecircle/fhir';
 import jwt from 'jsonwebtoken';
 import { nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 import { findClient, type SystemClient } from './client-registry';
-import { CLIENT_ASSERTION_ALGORITHMS, selectJwk, type ClientAssertionAlgorithm } from './client-jwks';
+import { CLIENT_ASSERTION_ALGORITHMS, findForeignKeyHeader, selectJwk, type ClientAssertionAlgorithm } from './client-jwks';
 import { OAuthError } from './oauth-error';
 import { onRedis } from './redis-availability';
 import { jwksUriRules } from './remote-jwks';
@@ -28,13 +34,15 @@ function isAssertionAlgorithm(alg: unknown): alg is ClientAssertionAlgorithm {
 }
 
 /**
- * Verifies a client assertion and returns the enabled system client it authenticates.
+ * Verifies a client assertion and returns the enabled system client it authenticates. `clientIdParameter` is the
+ * request's `client_id` when it sent one: it must name the client the assertion is for.
  * Throws OAuthError `invalid_client` (401) for every failure.
  */
 export async function authenticateClientAssertion(
   deps: Pick<AuthDeps, 'db' | 'redis' | 'config' | 'clock'>,
   assertionType: string | undefined,
   assertion: string | undefined,
+  clientIdParameter?: string,
 ): Promise<SystemClient> {
   if (assertionType !== JWT_BEARER_ASSERTION_TYPE || !assertion) {
     throw rejected(`client authentication requires client_assertion_type ${JWT_BEARER_ASSERTION_TYPE} and client_assertion`);
@@ -55,9 +63,17 @@ export async function authenticateClientAssertion(
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128 || hasUnstorableCharacters(clientId)) {
     throw rejected('client_assertion needs iss');
   }
+  // Checked before anything is looked up or spent: a request naming two clients authenticates neither.
+  if (clientIdParameter !== undefined && clientIdParameter !== clientId) {
+    throw rejected('client_id does not name the client the client_assertion is for');
+  }
   const client = await findClient(deps.db, clientId);
   if (!client || client.kind !== 'system' || client.disabled) {
     throw rejected('unknown or disabled client');
+  }
+  const foreignKey = findForeignKeyHeader(decoded.header, client.jwksUri);
+  if (foreignKey) {
+    throw rejected(`client_assertion header ${foreignKey}`);
   }
   const jwks = client.jwks ?? (client.jwksUri ? await remoteJwksFor(deps).get(client.jwksUri, kid, jwksUriRules(deps.config)) : undefined);
   const key = jwks ? selectJwk(jwks, kid, alg) : undefined;
@@ -84,6 +100,10 @@ export async function authenticateClientAssertion(
   }
   if (payload.exp > now + CLIENT_ASSERTION_MAX_SECONDS + CLOCK_SKEW_SECONDS) {
     throw rejected('client_assertion exp is more than 5 minutes ahead');
+  }
+  // jsonwebtoken checks nbf, but reads iat only for maxAge: an assertion "issued" in the future is refused here.
+  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > now + CLOCK_SKEW_SECONDS)) {
+    throw rejected('client_assertion iat is in the future');
   }
   if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) {
     throw rejected('client_assertion needs jti');

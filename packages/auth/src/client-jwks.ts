@@ -1,6 +1,7 @@
 /**
  * Clients' public keys (JWK Sets) for `private_key_jwt`: what a registration may contain, and how an assertion's
  * `alg` + `kid` select a key. Only RS384 (RSA >= 2048 bits) and ES384 (P-384) are accepted, and never private keys.
+ * A JWS header that names or carries a key of its own is refused, never followed: the key is always one we hold.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -84,4 +85,29 @@ export function selectJwk(jwks: Jwks, kid: string, alg: ClientAssertionAlgorithm
   }
   const key = importJwk(jwk);
   return key && keyAlgorithm(jwk, key) === alg ? key : undefined;
+}
+
+/** Header parameters that name or carry a key (RFC 7515 section 4.1). */
+const KEY_NAMING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
+
+/**
+ * What is wrong with a JWS header that names or carries a key other than the one we verify with, or asks for an
+ * extension we do not implement (`crit`, RFC 7515 section 4.1.11); undefined when nothing is. A `jku` is accepted only
+ * when it is `registeredJwksUri` (SMART Backend Services: verification fails for any other).
+ */
+export function findForeignKeyHeader(header: object, registeredJwksUri: string | undefined): string | undefined {
+  if (Object.hasOwn(header, 'crit')) {
+    return 'crit names extensions this server does not support';
+  }
+  for (const name of KEY_NAMING_HEADERS) {
+    if (!Object.hasOwn(header, name)) {
+      continue;
+    }
+    const value: unknown = (header as Record<string, unknown>)[name];
+    if (name === 'jku' && registeredJwksUri !== undefined && value === registeredJwksUri) {
+      continue;
+    }
+    return name === 'jku' ? 'jku is not the registered jwks_uri' : `${name} is not accepted: only registered keys verify`;
+  }
+  return undefined;
 }

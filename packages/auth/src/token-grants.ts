@@ -2,8 +2,9 @@
  * The token endpoint's logic, framework-free: one function per grant type, each taking the form fields and returning
  * the token response or throwing an {@link OAuthError}.
  *
- * - `client_credentials` (SMART Backend Services): a system client authenticated by its signed assertion gets a
- *   5-minute token with the intersection of the scopes it asked for and those it is registered for; no refresh token.
+ * - `client_credentials` (SMART Backend Services): a system client authenticated by its signed assertion (a
+ *   `client_id` parameter naming another client is refused) gets a 5-minute token with the intersection of the scopes
+ *   it asked for and those it is registered for; no refresh token.
  * - `authorization_code`: a public app redeems a code with its PKCE verifier; the user gets a token of at most an hour
  *   (and a refresh token when `offline_access` or `online_access` was granted, which needs the app's registration to
  *   list it). A client's login carries `patient`.
@@ -53,6 +54,8 @@ const clientCredentialsSchema = z.object({
   scope: z.string().max(4096).optional(),
   client_assertion_type: field.optional(),
   client_assertion: z.string().min(1).max(16384).optional(),
+  // Optional with an assertion (RFC 7521 section 4.2), but when sent it must name the assertion's client.
+  client_id: field.optional(),
   purpose_of_use: purposeOfUse,
 });
 const authorizationCodeSchema = z.object({
@@ -139,7 +142,7 @@ function parseForm<T>(schema: z.ZodType<T>, form: Record<string, unknown>): T {
 
 async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCredentialsSchema>): Promise<TokenResponse> {
   const purposes = parseRequestedPurposes(form.purpose_of_use);
-  const client = await authenticateClientAssertion(deps, form.client_assertion_type, form.client_assertion);
+  const client = await authenticateClientAssertion(deps, form.client_assertion_type, form.client_assertion, form.client_id);
   if (!form.scope) {
     throw new OAuthError('invalid_scope', 'scope is required');
   }

@@ -222,6 +222,63 @@ describe('SMART Backend Services over HTTP', () => {
     expect(unknown.body.error).toBe('invalid_request');
   });
 
+  test('a header that names or carries a key (jku other than the registered jwks_uri, x5u, jwk, x5c) or crit is invalid_client', async () => {
+    const sign = (header: Record<string, unknown>) =>
+      jwt.sign(
+        { iss: inlineClientId, sub: inlineClientId, aud: TOKEN_URL, exp: Math.floor(Date.now() / 1000) + 240, jti: randomUUID() },
+        rsKey.privateKey,
+        { algorithm: rsKey.alg, keyid: rsKey.kid, header: { alg: rsKey.alg, ...header } },
+      );
+    for (const header of [
+      { jku: 'https://attacker.example/jwks.json' },
+      { x5u: 'https://attacker.example/cert.pem' },
+      { jwk: rsKey.publicJwk },
+      { x5c: ['MIIB'] },
+      { crit: ['exp'] },
+    ]) {
+      const res = await clientCredentials(sign(header)).expect(401);
+      expect(res.body.error).toBe('invalid_client');
+      expect(res.body.error_description).toMatch(/^client_assertion header (jku|x5u|jwk|x5c|crit) /);
+    }
+    // The registered jwks_uri itself may be named (SMART Backend Services).
+    const registered = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+    const remoteAssertion = jwt.sign(
+      { iss: remoteClientId, sub: remoteClientId, aud: TOKEN_URL, exp: Math.floor(Date.now() / 1000) + 240, jti: randomUUID() },
+      esKey.privateKey,
+      { algorithm: esKey.alg, keyid: esKey.kid, header: { alg: esKey.alg, jku: registered } },
+    );
+    await clientCredentials(remoteAssertion).expect(200);
+  });
+
+  test('a client_id parameter naming another client than the assertion is invalid_client, and spends nothing', async () => {
+    const assertion = signAssertion(rsKey, inlineClientId);
+    const res = await tokenRequest({
+      grant_type: 'client_credentials',
+      scope: 'system/Patient.rs',
+      client_id: remoteClientId,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+    }).expect(401);
+    expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client_id does not name the client the client_assertion is for' });
+    await tokenRequest({
+      grant_type: 'client_credentials',
+      scope: 'system/Patient.rs',
+      client_id: inlineClientId,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+    }).expect(200);
+  });
+
+  test('an assertion issued (iat) or valid from (nbf) beyond the clock skew ahead is invalid_client', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const yearAhead = await clientCredentials(signAssertion(rsKey, inlineClientId, { iat: now + 365 * 24 * 3600 })).expect(401);
+    expect(yearAhead.body).toEqual({ error: 'invalid_client', error_description: 'client_assertion iat is in the future' });
+    const notYet = await clientCredentials(signAssertion(rsKey, inlineClientId, { nbf: now + 120 })).expect(401);
+    expect(notYet.body.error_description).toBe('client_assertion is not yet valid');
+    // Within the skew a clock slightly ahead of ours is fine.
+    await clientCredentials(signAssertion(rsKey, inlineClientId, { iat: now + 10 })).expect(200);
+  });
+
   test('a jwks_uri is checked again at fetch time: a stored private or metadata address is never contacted', async () => {
     const key = generateClientKey('ES384');
     const created = await request(t.app)
