@@ -38,7 +38,23 @@ export interface Database extends Queryable {
    * `onNotify` once (notifications sent while it was gone are lost). Resolves once listening; `close()` stops.
    */
   listen(channel: ListenChannel, onNotify: () => void): Promise<Listener>;
+  /** How the connections are used at this moment (for metrics); see {@link PoolUse}. */
+  poolUse(): PoolUse;
   close(): Promise<void>;
+}
+
+/**
+ * Connection use at one moment. PostgreSQL: the `pg` pool's counts (LISTEN connections are not in the pool).
+ * PGlite: its one connection, idle or busy, and the statements and transactions queued behind it.
+ */
+export interface PoolUse {
+  /** Connections the pool may open. */
+  readonly max: number;
+  /** Connections open now, idle or checked out. */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
 }
 
 /** The NOTIFY channels our migrations send on. */
@@ -116,6 +132,7 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
       await pool.query(script);
     },
     listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
+    poolUse: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },
@@ -205,34 +222,47 @@ async function openPglite(dataDir: string): Promise<Database> {
       throw new Error('PGlite: a statement on the database from inside one of its transactions would deadlock');
     }
   };
+  // Statements and transactions on the one connection, running or queued: what poolUse() reports.
+  let pending = 0;
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    pending++;
+    try {
+      return await work();
+    } finally {
+      pending--;
+    }
+  };
   return {
     kind: 'pglite',
     async query(statement) {
       outsideTransaction();
-      return run(db, statement);
+      return counted(() => run(db, statement));
     },
     async transaction(fn, isolation = 'read committed') {
       outsideTransaction();
-      return db.transaction((tx) =>
-        insideTransaction.run(true, async () => {
-          await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
-          return fn({
-            query: (statement) => run(tx, statement),
-            exec: async (script) => {
-              await tx.exec(script);
-            },
-          });
-        }),
+      return counted(() =>
+        db.transaction((tx) =>
+          insideTransaction.run(true, async () => {
+            await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+            return fn({
+              query: (statement) => run(tx, statement),
+              exec: async (script) => {
+                await tx.exec(script);
+              },
+            });
+          }),
+        ),
       );
     },
     async exec(script) {
       outsideTransaction();
-      await db.exec(script);
+      await counted(() => db.exec(script));
     },
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, () => insideTransaction.exit(onNotify));
       return { close: unlisten };
     },
+    poolUse: () => ({ max: 1, total: 1, idle: pending === 0 ? 1 : 0, waiting: Math.max(0, pending - 1) }),
     async close() {
       await db.close();
     },

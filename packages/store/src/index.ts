@@ -17,6 +17,7 @@ export {
   type ListenChannel,
   type Listener,
   type IsolationLevel,
+  type PoolUse,
   type Queryable,
   type QueryResult,
   type Transaction,
@@ -49,3 +50,4 @@ export {
 export { join, raw, Sql, sql } from './sql';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';
+export { currentOriginRequestId, withOriginRequestId } from './write-origin';

@@ -1,13 +1,15 @@
 /**
  * The write path of one resource: lock its current version, append the next version (or a deletion), mark the
- * previous one superseded, write the new version's search index and an outbox event. Callers run these inside one
- * transaction; together they make a write atomic and serialise concurrent writes to the same resource.
+ * previous one superseded, write the new version's search index and an outbox event (naming the request that made the
+ * change, write-origin.ts). Callers run these inside one transaction; together they make a write atomic and serialise
+ * concurrent writes to the same resource.
  */
 import { conflict, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from './database';
 import { extractSearchIndex, searchIndexInserts } from './search/search-index';
 import { join, raw, sql, type Sql } from './sql';
+import { currentOriginRequestId } from './write-origin';
 
 /** The current version of a resource as the write path sees it. */
 export interface CurrentVersion {
@@ -88,8 +90,8 @@ export async function appendVersion(tx: Queryable, previous: CurrentVersion | un
   const index = next.resource ? searchIndexInserts(raw('(SELECT vid FROM version)'), extractSearchIndex(next.resource)) : [];
   const dependents = [
     ...index,
-    sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id)
-      VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId})`,
+    sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id, request_id)
+      VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId}, ${currentOriginRequestId() ?? null})`,
   ].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
   try {
     await tx.query(sql`
