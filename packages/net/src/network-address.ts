@@ -56,19 +56,30 @@ const RANGES: readonly (readonly [Exclude<AddressKind, 'public'>, BlockList])[] 
   ['multicast', blockList([['224.0.0.0', 4, 'ipv4'], ['ff00::', 8, 'ipv6']])],
   [
     'reserved',
+    // The IANA special-purpose registries (iana-ipv4-special-registry, iana-ipv6-special-registry): every block that is
+    // not plain global unicast, or that reaches other addresses through a relay or translator, is refused whole.
     blockList([
       ['192.0.0.0', 24, 'ipv4'],
       ['192.0.2.0', 24, 'ipv4'],
+      // The deprecated 6to4 relay anycast (RFC 7526): a relay forwards to whatever IPv6 (and so IPv4) it is handed.
+      ['192.88.99.0', 24, 'ipv4'],
       ['198.18.0.0', 15, 'ipv4'],
       ['198.51.100.0', 24, 'ipv4'],
       ['203.0.113.0', 24, 'ipv4'],
       ['240.0.0.0', 4, 'ipv4'],
       ['2001:db8::', 32, 'ipv6'],
-      // NAT64 and 6to4 embed IPv4 addresses that could be anything, the ranges above included.
+      ['3fff::', 20, 'ipv6'],
+      // NAT64, 6to4 and Teredo embed IPv4 addresses that could be anything, the ranges above included (Teredo,
+      // 2001::/32, carries its client's address inverted: 169.254.169.254 hides as 2001:0:...:5601:5601). Teredo sits
+      // in 2001::/23, IETF protocol assignments (benchmarking, ORCHID, AMT, PCP anycast): none is a partner's server.
       ['64:ff9b::', 96, 'ipv6'],
       ['64:ff9b:1::', 48, 'ipv6'],
       ['2002::', 16, 'ipv6'],
+      ['2001::', 23, 'ipv6'],
+      // Discard-only and the dummy prefix (RFC 6666, RFC 9780), and SRv6 segment identifiers (RFC 9602).
       ['100::', 64, 'ipv6'],
+      ['100:0:0:1::', 64, 'ipv6'],
+      ['5f00::', 16, 'ipv6'],
       // IPv4-compatible (deprecated) and IPv4-translated forms, which BlockList does not match against IPv4 subnets.
       ['::', 96, 'ipv6'],
       ['::ffff:0:0:0', 96, 'ipv6'],

@@ -160,3 +160,19 @@ describe('D11: text that is not UTF-8 is a 400, never stored with U+FFFD', () =>
     expect(await countBasics()).toBe(before);
   });
 });
+
+describe('Issue 17 (10): tunnelled and relayed addresses are no Subscription endpoint', () => {
+  test.each([
+    ['Teredo embedding the metadata address', 'https://[2001:0:4136:e378:8000:63bf:5601:5601]/hook'],
+    ['the 6to4 relay anycast', 'https://192.88.99.1/hook'],
+    ['6to4 embedding a private address', 'https://[2002:a00:1::1]/hook'],
+    ['NAT64 embedding the metadata address', 'https://[64:ff9b::a9fe:a9fe]/hook'],
+  ])('an endpoint at %s is 422 naming Subscription.channel.endpoint', async (_name, endpoint) => {
+    const res = await t.http
+      .post(`${FHIR}/Subscription`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .send(buildBackportSubscription({ topic: 'https://carecircle.dev/fhir/SubscriptionTopic/referral', endpoint, secret: 'x'.repeat(40) }));
+    expect(expectOutcome(res, 422)).toEqual(['Subscription.channel.endpoint']);
+  });
+});

@@ -287,13 +287,34 @@ describe('SMART Backend Services over HTTP', () => {
       .send({ name: 'Re-pointed', organization: practiceA, jwks_uri: 'https://partner.example/jwks.json', scope: 'system/Patient.rs' })
       .expect(201);
     // As if the row had been written before the rule, or by hand: the fetch must refuse it all the same.
-    for (const uri of ['https://169.254.169.254/latest/meta-data/jwks', 'https://10.0.0.1/jwks.json', 'http://[fd00::1]/jwks.json']) {
+    for (const uri of [
+      'https://169.254.169.254/latest/meta-data/jwks',
+      'https://10.0.0.1/jwks.json',
+      'http://[fd00::1]/jwks.json',
+      'https://[2001:0:4136:e378:8000:63bf:5601:5601]/jwks.json',
+      'https://192.88.99.1/jwks.json',
+    ]) {
       await t.services.db.query(sql`UPDATE auth_client SET jwks_uri = ${uri} WHERE id = ${created.body.client_id as string}`);
       const started = Date.now();
       const res = await clientCredentials(signAssertion(key, created.body.client_id)).expect(401);
       expect(res.body.error_description).toBe('no registered key matches the client_assertion kid and alg');
       expect(Date.now() - started).toBeLessThan(1000); // refused before connecting, not after a 5 s timeout
     }
+  });
+
+  test.each([
+    ['Teredo embedding the metadata address', 'https://[2001:0:4136:e378:8000:63bf:5601:5601]/jwks.json'],
+    ['the 6to4 relay anycast', 'https://192.88.99.1/jwks.json'],
+    ['6to4 embedding a private address', 'https://[2002:a00:1::1]/jwks.json'],
+    ['NAT64 embedding the metadata address', 'https://[64:ff9b::a9fe:a9fe]/jwks.json'],
+    ['local-use NAT64 embedding the metadata address', 'https://[64:ff9b:1::a9fe:a9fe]/jwks.json'],
+  ])('a jwks_uri at %s is refused at registration (400)', async (_name, jwksUri) => {
+    const res = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({ name: 'Tunnelled', organization: practiceA, jwks_uri: jwksUri, scope: 'system/Patient.rs' })
+      .expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
   });
 
   test('a jwks_uri on loopback is fetched in development and test (and only there)', async () => {
