@@ -31,7 +31,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, isVisibleTo, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
 import { describedReferences, describesWhere } from './described-records';
-import { parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
+import { missingScopeText, parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
 
 /** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
@@ -90,7 +90,11 @@ export function createAccessPolicy(caller: Caller): AccessPolicy {
 function scopeCheck(scopes: ReturnType<typeof parseScopes>, contexts: readonly ScopeContext[]) {
   return function assertInteraction(interaction: Interaction, resourceType: string): void {
     if (!scopesPermit(scopes, contexts, permissionFor(interaction), resourceType)) {
-      throw new OperationOutcomeError(forbidden);
+      // Keeps the id `forbidden` (callers such as $summary tell a scope refusal by it), with the scope it lacks.
+      throw new OperationOutcomeError({
+        ...forbidden,
+        issue: [{ severity: 'error', code: 'forbidden', details: { text: missingScopeText(interaction, resourceType, contexts) } }],
+      });
     }
   };
 }

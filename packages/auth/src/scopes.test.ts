@@ -1,4 +1,4 @@
-import { formatScopes, intersectScopes, parseScopes, permissionFor, scopesPermit } from './scopes';
+import { formatScopes, intersectScopes, missingScopeText, parseScopes, permissionFor, scopesPermit } from './scopes';
 
 describe('parseScopes', () => {
   test.each([
@@ -61,5 +61,18 @@ describe('scopesPermit', () => {
     ['read', '*', ['system'], true],
   ] as const)('%s %s in %j -> %s', (interaction, type, contexts, allowed) => {
     expect(scopesPermit(scopes, contexts, permissionFor(interaction), type)).toBe(allowed);
+  });
+});
+
+describe('missingScopeText', () => {
+  test('names the interaction, the type and the scopes that would allow it', () => {
+    expect(missingScopeText('create', 'Subscription', ['system'])).toMatch(
+      /^This token's scopes do not allow create on Subscription: it needs system\/Subscription\.c \(or system\/\*\.c\)\./,
+    );
+    expect(missingScopeText('history', 'Patient', ['patient'])).toContain('it needs patient/Patient.r (or patient/*.r)');
+  });
+
+  test('a search across all types needs a wildcard scope', () => {
+    expect(missingScopeText('search', '*', ['user'])).toContain('do not allow search on all resource types: it needs user/*.s.');
   });
 });

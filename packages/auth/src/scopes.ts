@@ -183,3 +183,21 @@ export function scopesPermit(
       s.permissions.includes(permission),
   );
 }
+
+/**
+ * What a scope refusal says (contract: a 403 names the scope that is missing): the interaction, the type, and the
+ * scopes that would allow it in the caller's contexts, e.g. "This token's scopes do not allow create on Subscription:
+ * it needs system/Subscription.c (or system/*.c)". Names only the type and the permission, never a resource.
+ */
+export function missingScopeText(interaction: Interaction, resourceType: string, contexts: readonly ScopeContext[]): string {
+  const permission = permissionFor(interaction);
+  const target = resourceType === '*' ? 'all resource types' : resourceType;
+  const needed = contexts.map((context) => `${context}/${resourceType}.${permission}`);
+  const wildcards = resourceType === '*' ? [] : contexts.map((context) => `${context}/*.${permission}`);
+  const [first, ...others] = [...needed, ...wildcards];
+  const alternatives = others.length > 0 ? ` (or ${others.join(', ')})` : '';
+  return (
+    `This token's scopes do not allow ${interaction} on ${target}: it needs ${first ?? ''}${alternatives}. ` +
+    'Request that scope in the token request; the client must be registered with it'
+  );
+}

@@ -10,7 +10,15 @@
  * revocation committed before the check is always seen.
  */
 import type { Coding, Consent, Organization, PractitionerRole, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { DEFAULT_PURPOSE, isShareCategory, permittedCategories, SHARE_CATEGORY_SYSTEM, type Recipient, type ShareCategory } from '@carecircle/consent';
+import {
+  DEFAULT_PURPOSE,
+  isShareCategory,
+  permittedCategories,
+  PSYCHOTHERAPY_NOTES,
+  SHARE_CATEGORY_SYSTEM,
+  type Recipient,
+  type ShareCategory,
+} from '@carecircle/consent';
 import { getStatus, OperationOutcomeError, parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
 import type { Repository } from '@carecircle/store';
 import { FULFILL_TASK_CODE, isReferralRequest } from './care-codes';
@@ -44,6 +52,8 @@ interface ReferralFacts {
   performer: Reference & { reference: string };
   performerTarget: ReferenceTarget;
   category: ShareCategory;
+  /** False when the referral names no share category and gets the default. */
+  categoryGiven: boolean;
 }
 
 /**
@@ -97,13 +107,10 @@ async function makeReferral(
       request = conditional.resource;
     }
     const recipient = await resolveRecipient(tx, facts);
-    if (!(await consentPermitsReferral(tx, facts, recipient, options.now))) {
-      refuseUnprocessable(
-        'A referral needs an active consent of the client naming the performer and permitting this share category for treatment',
-        'ServiceRequest.performer',
-      );
-    }
+    // Written before the consent is looked at, so only a caller that may write the client's record (its practice, the
+    // operator) hears what the consents lack; anyone else gets the write's own refusal. A refusal rolls it back.
     request ??= (await tx.create(tagged, createOptions)).resource;
+    await assertConsentPermitsReferral(tx, facts, recipient, options.now);
     const task = (await tx.create(buildReferralTask(request, options))).resource;
     return { outcome: 'created', serviceRequest: request, task };
   });
@@ -166,13 +173,21 @@ function checkReferralShape(request: ServiceRequest): ReferralFacts {
   if (!referenceOf(request.requester)) {
     refuseInvalid('A referral names its requester', 'ServiceRequest.requester');
   }
-  return { patient, performer: { ...performer, reference: performer.reference }, performerTarget, category: referralCategory(request) };
+  const category = referralCategory(request);
+  return {
+    patient,
+    performer: { ...performer, reference: performer.reference },
+    performerTarget,
+    category: category ?? DEFAULT_REFERRAL_CATEGORY,
+    categoryGiven: category !== undefined,
+  };
 }
 
-function referralCategory(request: ServiceRequest): ShareCategory {
+/** The referral's own share category; undefined when it names none. */
+function referralCategory(request: ServiceRequest): ShareCategory | undefined {
   const codes = new Set(tagsOf(request).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM).map((tag) => tag.code));
   if (codes.size === 0) {
-    return DEFAULT_REFERRAL_CATEGORY;
+    return undefined;
   }
   const [code] = codes;
   if (codes.size > 1 || !isShareCategory(code)) {
@@ -215,14 +230,44 @@ async function readPerformer<T extends { active?: boolean }>(read: () => Promise
   return performer;
 }
 
-/** True when some active consent of the client permits the referral's category to `recipient` for treatment. */
-async function consentPermitsReferral(repository: Repository, facts: ReferralFacts, recipient: Recipient, now: Date): Promise<boolean> {
+/**
+ * 422 unless some active consent of the client permits the referral's category to `recipient` for treatment. The
+ * refusal says what to ask the client for: the recipient, the category and the purpose, and whether a consent naming
+ * the recipient exists but lacks the category. It goes only to the caller that could write the referral (the client's
+ * practice, the operator), who sees the client's consents anyway.
+ */
+async function assertConsentPermitsReferral(repository: Repository, facts: ReferralFacts, recipient: Recipient, now: Date): Promise<void> {
+  let namesRecipient = false;
   for await (const consent of activeConsentsOf(repository, `Patient/${facts.patient.id}`)) {
-    if (permittedCategories(consent, recipient, DEFAULT_PURPOSE, now).includes(facts.category)) {
-      return true;
+    const categories = permittedCategories(consent, recipient, DEFAULT_PURPOSE, now);
+    if (categories.includes(facts.category)) {
+      return;
     }
+    namesRecipient ||= categories.length > 0;
   }
-  return false;
+  refuseUnprocessable(missingConsentText(facts, recipient, namesRecipient), 'ServiceRequest.performer');
+}
+
+/** The refusal text of {@link assertConsentPermitsReferral}: ids, codes and the purpose only, never a client's data. */
+function missingConsentText(facts: ReferralFacts, recipient: Recipient, namesRecipient: boolean): string {
+  const { category } = facts;
+  const performer = facts.performer.reference;
+  if (category === PSYCHOTHERAPY_NOTES) {
+    return 'Psychotherapy notes are never shared: a referral cannot carry the psychotherapy-notes share category';
+  }
+  const others = [recipient.organization, recipient.practitioner].filter((r): r is string => r !== undefined && r !== performer);
+  const named = others.length > 0 ? `${performer} (or ${others.join(' or ')})` : performer;
+  const which = facts.categoryGiven ? '' : ' (the default, as the referral names no share category in meta.tag)';
+  if (namesRecipient) {
+    return (
+      `The client's active consents naming ${named} for ${DEFAULT_PURPOSE} do not include ${category}${which}: ` +
+      `ask the client to add ${category} to a consent naming ${performer}`
+    );
+  }
+  return (
+    `No active consent of this client lets ${named} see ${category}${which} for ${DEFAULT_PURPOSE}: ` +
+    `ask the client to add ${category} to a consent naming ${performer} for ${DEFAULT_PURPOSE}`
+  );
 }
 
 /** The client's active Consents, page by page (one page in practice). */

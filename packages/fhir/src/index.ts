@@ -55,4 +55,5 @@ export {
   tooCostly,
   unknownEndpoint,
   unprocessable,
+  VersionMismatchError,
 } from './outcomes';

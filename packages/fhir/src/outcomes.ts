@@ -1,8 +1,9 @@
 /**
  * OperationOutcome builders for the statuses @medplum/core has no helper for (400 too-costly, 405, 406, 413, 422, 503,
- * 404 for an unsupported type), and {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
+ * 404 for an unsupported type), the 412 of a stale If-Match that says which version is current, and
+ * {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
  */
-import { getStatus, OperationOutcomeError } from '@medplum/core';
+import { getStatus, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 /** Outcome ids that carry their own HTTP status. */
@@ -70,4 +71,34 @@ export function unknownEndpoint(text = 'Not found'): OperationOutcome {
 /** Throws an OperationOutcomeError for `value`. */
 export function fail(value: OperationOutcome): never {
   throw new OperationOutcomeError(value);
+}
+
+/**
+ * 412 for an If-Match that is not the current version. It names the current version (and the error handler sends it
+ * as the `ETag`), so the caller can read again and retry without guessing. Thrown only once the caller is known to
+ * see the resource: a hidden one is 404 before If-Match is looked at, so no version of it ever leaks.
+ */
+export class VersionMismatchError extends OperationOutcomeError {
+  /** The current version id, undefined when there is none (an operator's update of an id that does not exist). */
+  readonly currentVersionId: string | undefined;
+
+  constructor(currentVersionId: string | undefined) {
+    const text =
+      currentVersionId === undefined
+        ? 'Precondition failed: If-Match names a version, but the resource does not exist; send the update without If-Match'
+        : `Precondition failed: the resource is at version ${currentVersionId} (ETag W/"${currentVersionId}"), not the ` +
+          `version in If-Match; read it again, reapply your change and send If-Match: W/"${currentVersionId}"`;
+    super({
+      ...preconditionFailed,
+      issue: [
+        {
+          severity: 'error',
+          code: 'conflict',
+          details: { text },
+          ...(currentVersionId === undefined ? {} : { diagnostics: `Current version: ${currentVersionId}` }),
+        },
+      ],
+    });
+    this.currentVersionId = currentVersionId;
+  }
 }

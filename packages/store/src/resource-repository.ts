@@ -26,6 +26,7 @@ import {
   methodNotAllowed,
   validateFhirResource,
   validateFhirStructure,
+  VersionMismatchError,
 } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
 import { computePatientCompartments } from './compartments';
@@ -471,7 +472,10 @@ function isResourceLike(value: unknown): value is Resource {
   );
 }
 
-/** If-Match: the version the caller saw (`3`, `"3"` or `W/"3"`) must be the current one; none at all is 412 too. */
+/**
+ * If-Match: the version the caller saw (`3`, `"3"` or `W/"3"`) must be the current one; none at all is 412 too. The 412
+ * names the current version: `current` is one the caller sees (hidden ones are 404 before this).
+ */
 function assertIfMatch(current: CurrentVersion | undefined, ifMatch: string | undefined): void {
   if (ifMatch === undefined) {
     return;
@@ -481,6 +485,6 @@ function assertIfMatch(current: CurrentVersion | undefined, ifMatch: string | un
     throw new OperationOutcomeError(badRequest('Invalid If-Match: expected a version id'));
   }
   if (!current || current.versionId !== Number(m[1])) {
-    throw new OperationOutcomeError(preconditionFailed);
+    throw new VersionMismatchError(current === undefined ? undefined : String(current.versionId));
   }
 }

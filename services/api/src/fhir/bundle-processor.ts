@@ -404,11 +404,11 @@ function toResponseEntry(response: FhirResponse, baseUrl: string): BundleEntry {
 
 /** A batch entry's failure, server faults included (logged with the request id: earlier entries stay committed). */
 function errorEntry(err: unknown, index: number, logger: Logger): BundleEntry {
-  const { status, body, unexpected } = errorToOutcome(err);
+  const { status, body, unexpected, etag } = errorToOutcome(err);
   if (unexpected) {
     logUnexpectedError(logger, tryGetRequestContext()?.requestId ?? 'unknown', err, { batchEntry: index });
   }
-  return { response: { status: String(status), outcome: locateOutcome(body, index) } };
+  return { response: { status: String(status), outcome: locateOutcome(body, index), ...(etag ? { etag } : {}) } };
 }
 
 /**

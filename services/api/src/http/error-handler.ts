@@ -6,7 +6,7 @@
  * Batch entries use {@link errorToOutcome} too, so an entry fails exactly as the same request alone would.
  */
 import type { Logger } from '@carecircle/log';
-import { isOperationOutcome, OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import { isOperationOutcome, OperationOutcomeError, outcomeStatus, VersionMismatchError } from '@carecircle/fhir';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
 import { getRequestId } from './request-id';
@@ -18,6 +18,8 @@ interface MappedError {
   body: OperationOutcome;
   /** True for a server fault (500): log it with the request id. */
   unexpected: boolean;
+  /** The current version's ETag, for a 412 of a stale If-Match (the response's `ETag`, a batch entry's `etag`). */
+  etag?: string;
 }
 
 const BODY_PARSER_OUTCOMES: Record<string, { status: number; code: OperationOutcomeIssue['code']; text: string }> = {
@@ -62,12 +64,18 @@ export function errorHandler(logger: Logger) {
     if (outcome.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="CareCircle"');
     }
+    if (outcome.etag) {
+      res.setHeader('ETag', outcome.etag);
+    }
     sendOperationOutcome(res, outcome.status, outcome.body);
   };
 }
 
 /** The status and OperationOutcome any thrown value answers with. */
 export function errorToOutcome(err: unknown): MappedError {
+  if (err instanceof VersionMismatchError && err.currentVersionId !== undefined) {
+    return { status: outcomeStatus(err.outcome), body: err.outcome, unexpected: false, etag: `W/"${err.currentVersionId}"` };
+  }
   if (err instanceof OperationOutcomeError) {
     const status = outcomeStatus(err.outcome);
     return { status, body: err.outcome, unexpected: status >= 500 };
