@@ -21,6 +21,7 @@ import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
 import { NEVER_DISCLOSED_TYPES, recipientReferences, type Recipient } from './consent-decision';
 import { namedConsentPresentation, namesAsRecipient } from './named-consent-view';
+import { organizationWithdrawn } from './recipient-directory';
 import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** What a grant is asked about: who receives, why, and when. */
@@ -55,7 +56,8 @@ export function isPsychotherapyNote(): Sql {
 /**
  * "A consent in force grants `patient` to the recipient for the purpose" (and `category`, when given): an indexed
  * lookup in consent_grant, joined to the Consent's current version so a deleted or superseded consent counts for
- * nothing.
+ * nothing. A grant to an Organization marked inactive counts for nothing either (it acts for nobody); roles outside
+ * their period never reach the recipient's references (recipient-directory.ts).
  */
 function grantExists(patient: Sql, category: Sql | undefined, query: GrantQuery): Sql {
   const now = query.now.toISOString();
@@ -65,8 +67,17 @@ function grantExists(patient: Sql, category: Sql | undefined, query: GrantQuery)
       ${category ? sql`AND g.category = ${category}` : sql``}
       AND (g.period_start IS NULL OR g.period_start <= ${now}::timestamptz)
       AND (g.period_end IS NULL OR g.period_end > ${now}::timestamptz)
+      AND NOT ${organizationWithdrawn(sql`g.actor`)}
       AND c.version_id = g.consent_version AND NOT c.deleted
       AND ${recordedWithCurrentCustodian(sql`g.patient`, sql`c`)})`;
+}
+
+/**
+ * Condition: a consent in force names the recipient for the purpose, for `patient` (any category): what discloses a
+ * client's Patient resource, and bounds what a partner reads of its own writing (partner-authorship.ts).
+ */
+export function consentInForce(patient: Sql, query: GrantQuery): Sql {
+  return grantExists(patient, undefined, query);
 }
 
 /**
