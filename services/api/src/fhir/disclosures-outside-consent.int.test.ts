@@ -1,0 +1,158 @@
+/**
+ * Disclosures outside consent (issue 17, findings 1-4), over HTTP with real tokens, PostgreSQL and Redis: a role
+ * outside its period or an organization marked inactive names nobody (on every read path, and in
+ * `$disclosure-check`), also when the period ends while nothing is written; a resource naming a second client is
+ * disclosed only under both clients' consents; a reference to a resource the reader may not see is withheld on every
+ * read path; a Consent whose references the server cannot resolve as it will match them is refused.
+ */
+import type { Bundle, Consent, Goal, Parameters as FhirParameters, Patient, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import { buildSharingConsent, type SharingConsentFacts } from '@carecircle/consent';
+import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
+import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
+import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+
+let t: TestApp;
+let admin: string;
+let practice: string;
+let partner: string;
+let practiceToken: string;
+let appId: string;
+
+const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
+const SIGNED = { sourceAttachment: { contentType: 'application/pdf', title: 'Signed release', data: 'JVBERi0=' } };
+
+function as(token: string, headers: Record<string, string> = {}) {
+  return fhirClient(t, token, headers);
+}
+
+async function created<T extends Resource>(token: string, resource: T): Promise<T> {
+  const res = await as(token).post(resource.resourceType, resource);
+  if (res.status !== 201) {
+    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body as T;
+}
+
+async function recordConsent(facts: Omit<SharingConsentFacts, 'custodian'>): Promise<Consent> {
+  return created(practiceToken, { ...buildSharingConsent({ custodian: practice, ...facts }), ...SIGNED });
+}
+
+async function userToken(fhirUser: string, organization: string): Promise<string> {
+  return (await logInUser(t, appId, { fhirUser, organization }, 'user/*.rs user/Goal.u')).access_token;
+}
+
+async function permit(patient: Patient, recipient: string, category: string): Promise<boolean | undefined> {
+  const res = await as(practiceToken).get(`Patient/${patient.id}/$disclosure-check?recipient=${recipient}&category=${category}`);
+  expect({ status: res.status, body: res.status === 200 ? undefined : res.body }).toEqual({ status: 200, body: undefined });
+  return (res.body as FhirParameters).parameter?.find((p) => p.name === 'permit')?.valueBoolean;
+}
+
+/** What `token` gets for `goal` and its client on every read path: one status (or match count) per path. */
+async function readPaths(token: string, goal: Goal, patient: Patient) {
+  const client = as(token);
+  const batch = (await client.post('', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: ref(goal) } }] })).body as Bundle;
+  return {
+    read: (await client.get(ref(goal))).status,
+    vread: (await client.get(`${ref(goal)}/_history/1`)).status,
+    search: ((await client.get(`Goal?subject=${ref(patient)}`)).body as Bundle).total,
+    batch: batch.entry?.[0]?.response?.status?.split(' ')[0],
+    summary: (await client.get(`Patient/${patient.id}/$summary`)).status,
+    ifNoneMatch: (await as(token, { 'If-None-Match': 'W/"1"' }).get(ref(goal))).status,
+    write: (await client.put(ref(goal), { ...goal, description: { text: 'changed' } })).status,
+  };
+}
+const HIDDEN = { read: 404, vread: 404, search: 0, batch: '404', summary: 404, ifNoneMatch: 404, write: 404 };
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = t.adminToken;
+  practice = `Organization/${(await created(admin, buildOrganization({ name: 'Riverside Therapy' }))).id}`;
+  partner = `Organization/${(await created(admin, buildOrganization({ name: 'Eastside Clinic' }))).id}`;
+  practiceToken = await (await registerSystemClient(t, practice, 'system/*.cruds')).token();
+  appId = await registerApp(t, 'launch/patient patient/*.rs user/*.rs user/Goal.u');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('1. a role outside its period, or at an organization marked inactive, names nobody', () => {
+  let client: Patient;
+  let goal: Goal;
+  let drEnded: Practitioner;
+  let drCurrent: Practitioner;
+  let endedRole: PractitionerRole;
+  let currentRole: PractitionerRole;
+
+  beforeAll(async () => {
+    client = await created(practiceToken, buildPatient({ name: [{ family: 'Period' }] }));
+    goal = await created<Goal>(practiceToken, { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Sleep' }, subject: { reference: ref(client) } });
+    drEnded = await created(admin, buildPractitioner({ name: [{ family: 'Ended' }] }));
+    drCurrent = await created(admin, buildPractitioner({ name: [{ family: 'Current' }] }));
+    endedRole = await created<PractitionerRole>(admin, {
+      resourceType: 'PractitionerRole',
+      active: true,
+      period: { start: '2019-01-01', end: '2020-01-01' },
+      practitioner: { reference: ref(drEnded) },
+      organization: { reference: partner },
+    });
+    currentRole = await created<PractitionerRole>(admin, {
+      resourceType: 'PractitionerRole',
+      active: true,
+      period: { start: '2019-01-01' },
+      practitioner: { reference: ref(drCurrent) },
+      organization: { reference: partner },
+    });
+    await recordConsent({ patient: ref(client), recipients: [ref(endedRole), ref(currentRole)], categories: ['treatment-goals'] });
+  });
+
+  test('the practitioner of an ended role is shown nothing, on any read path; a role in its period still grants', async () => {
+    expect(await readPaths(await userToken(ref(drEnded), partner), goal, client)).toEqual(HIDDEN);
+    const current = await readPaths(await userToken(ref(drCurrent), partner), goal, client);
+    expect(current).toEqual({ read: 200, vread: 200, search: 1, batch: '200', summary: 200, ifNoneMatch: 304, write: 403 });
+  });
+
+  test('$disclosure-check answers the same', async () => {
+    expect(await permit(client, ref(endedRole), 'treatment-goals')).toBe(false);
+    expect(await permit(client, ref(drEnded), 'treatment-goals')).toBe(false);
+    expect(await permit(client, ref(currentRole), 'treatment-goals')).toBe(true);
+  });
+
+  test('a role whose period ends stops granting when it ends, with nothing written', async () => {
+    const dr = await created<Practitioner>(admin, buildPractitioner({ name: [{ family: 'Soon' }] }));
+    const end = new Date(Date.now() + 3000).toISOString();
+    const role = await created<PractitionerRole>(admin, {
+      resourceType: 'PractitionerRole',
+      period: { start: '2019-01-01', end },
+      practitioner: { reference: ref(dr) },
+      organization: { reference: partner },
+    });
+    const soonClient = await created(practiceToken, buildPatient({ name: [{ family: 'Soon' }] }));
+    const soonGoal = await created<Goal>(practiceToken, { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Walk' }, subject: { reference: ref(soonClient) } });
+    await recordConsent({ patient: ref(soonClient), recipients: [ref(role)], categories: ['treatment-goals'] });
+    const token = await userToken(ref(dr), partner);
+    expect((await as(token).get(ref(soonGoal))).status).toBe(200);
+    expect(await permit(soonClient, ref(role), 'treatment-goals')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(end) - Date.now()) + 200));
+    expect((await as(token).get(ref(soonGoal))).status).toBe(404);
+    expect(await permit(soonClient, ref(role), 'treatment-goals')).toBe(false);
+  });
+
+  test('an organization marked inactive acts for nobody: its systems, and the roles at it', async () => {
+    const closed = await created(admin, buildOrganization({ name: 'Closed Clinic' }));
+    const closedToken = await (await registerSystemClient(t, ref(closed), 'system/*.rs')).token();
+    const dr = await created<Practitioner>(admin, buildPractitioner({ name: [{ family: 'Closed' }] }));
+    const role = await created<PractitionerRole>(admin, { resourceType: 'PractitionerRole', practitioner: { reference: ref(dr) }, organization: { reference: ref(closed) } });
+    const closedClient = await created(practiceToken, buildPatient({ name: [{ family: 'Closed' }] }));
+    const closedGoal = await created<Goal>(practiceToken, { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Rest' }, subject: { reference: ref(closedClient) } });
+    await recordConsent({ patient: ref(closedClient), recipients: [ref(closed)], categories: ['treatment-goals'] });
+    await recordConsent({ patient: ref(closedClient), recipients: [ref(role)], categories: ['treatment-goals'] });
+    const drToken = await userToken(ref(dr), ref(closed));
+    expect((await as(closedToken).get(ref(closedGoal))).status).toBe(200);
+    expect((await as(drToken).get(ref(closedGoal))).status).toBe(200);
+    expect((await as(admin).put(ref(closed), { ...closed, active: false })).status).toBe(200);
+    expect((await as(closedToken).get(ref(closedGoal))).status).toBe(404);
+    expect((await as(drToken).get(ref(closedGoal))).status).toBe(404);
+    expect(await permit(closedClient, ref(closed), 'treatment-goals')).toBe(false);
+    expect(await permit(closedClient, ref(role), 'treatment-goals')).toBe(false);
+  });
+});
