@@ -5,7 +5,9 @@
  * what is well-formed but cannot be honoured: a patient that does not exist, an organization that is not the client's
  * custodian, a performer other than the client, a recipient that is not an existing Organization, Practitioner or
  * PractitionerRole, a purpose of use outside the supported v3-ActReason codes (it could never match a request), and
- * psychotherapy notes, which never leave the practice. A period that ends before it starts is 400.
+ * psychotherapy notes, which never leave the practice; and any reference it makes (patient, performer, organization,
+ * IRCP actor) other than a plain `Type/id`, which the server matches exactly and so could never honour. A period that
+ * ends before it starts is 400.
  *
  * A revocation (an existing consent updated to a status other than `active`) skips the lookups: it must go through
  * even when a recipient was deleted or the client changed practice since, and a consent that is not active discloses
@@ -38,6 +40,7 @@ export const checkSharingConsent: WriteRule = async (next, current, tx) => {
   const revocation = current !== undefined && next.status !== 'active';
   if (!revocation) {
     assertSupportedPurposes(next.provision);
+    assertReferencesAsMatched(next);
   }
   if (patient && !revocation) {
     await assertCustodianOfExistingPatient(tx, patient, next.organization?.[0]);
@@ -89,6 +92,35 @@ function assertNoPsychotherapyNotes(provision: ConsentProvision | undefined): vo
       refuse('Psychotherapy notes never leave the practice: no consent can share them', `Consent.provision.code[${index}]`);
     }
   });
+}
+
+/** A reference as consents are matched: `Type/id`, relative, without a version or a base URL. */
+const MATCHED_REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * 422 for a reference the server cannot resolve as it will match it: the grant index, the custodian check and the
+ * recipient's identities compare `Type/id` exactly, so `Organization/x/_history/1` or an absolute URL would be stored
+ * and grant nothing, and the client would be told it shared when it did not. Checks the patient, every performer,
+ * every organization and every IRCP actor (nested provisions included).
+ */
+function assertReferencesAsMatched(consent: Consent): void {
+  const check = (reference: Reference | undefined, expression: string): void => {
+    if (reference?.reference !== undefined && !MATCHED_REFERENCE.test(reference.reference)) {
+      refuse('A consent names resources of this server as Type/id, without a version or base URL', expression);
+    }
+  };
+  check(consent.patient, 'Consent.patient');
+  (consent.performer ?? []).forEach((performer, index) => check(performer, `Consent.performer[${index}]`));
+  (consent.organization ?? []).forEach((organization, index) => check(organization, `Consent.organization[${index}]`));
+  const checkProvision = (provision: ConsentProvision | undefined, path: string): void => {
+    (provision?.actor ?? []).forEach((actor, index) => {
+      if (actor.role?.coding?.some((c) => c.system === RECIPIENT_ROLE_SYSTEM && c.code === RECIPIENT_ROLE)) {
+        check(actor.reference, `${path}.actor[${index}].reference`);
+      }
+    });
+    (provision?.provision ?? []).forEach((nested, index) => checkProvision(nested, `${path}.provision[${index}]`));
+  };
+  checkProvision(consent.provision, 'Consent.provision');
 }
 
 /** 422 for a purpose that is not one of the supported v3-ActReason codes in that code system. */

@@ -16,6 +16,7 @@ let admin: string;
 let practice: string;
 let partner: string;
 let practiceToken: string;
+let partnerToken: string;
 let appId: string;
 
 const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
@@ -69,6 +70,7 @@ beforeAll(async () => {
   practice = `Organization/${(await created(admin, buildOrganization({ name: 'Riverside Therapy' }))).id}`;
   partner = `Organization/${(await created(admin, buildOrganization({ name: 'Eastside Clinic' }))).id}`;
   practiceToken = await (await registerSystemClient(t, practice, 'system/*.cruds')).token();
+  partnerToken = await (await registerSystemClient(t, partner, 'system/*.rs')).token();
   appId = await registerApp(t, 'launch/patient patient/*.rs user/*.rs user/Goal.u');
 });
 afterAll(async () => {
@@ -154,5 +156,31 @@ describe('1. a role outside its period, or at an organization marked inactive, n
     expect((await as(drToken).get(ref(closedGoal))).status).toBe(404);
     expect(await permit(closedClient, ref(closed), 'treatment-goals')).toBe(false);
     expect(await permit(closedClient, ref(role), 'treatment-goals')).toBe(false);
+  });
+});
+
+describe('4. a Consent names what it shares with as the server matches it, or is refused', () => {
+  let client: Patient;
+
+  beforeAll(async () => {
+    client = await created(practiceToken, buildPatient({ name: [{ family: 'Versioned' }] }));
+  });
+
+  test.each([
+    ['a versioned actor', (c: Consent) => ({ ...c, provision: { ...c.provision, actor: [{ ...c.provision?.actor?.[0], reference: { reference: `${partner}/_history/1` } }] } }), 'Consent.provision.actor[0].reference'],
+    ['a versioned patient', (c: Consent) => ({ ...c, patient: { reference: `${c.patient?.reference}/_history/1` }, performer: [{ reference: `${c.patient?.reference}/_history/1` }] }), 'Consent.patient'],
+    ['a versioned performer', (c: Consent) => ({ ...c, performer: [{ reference: `${c.patient?.reference}/_history/1` }] }), 'Consent.performer[0]'],
+    ['a versioned organization', (c: Consent) => ({ ...c, organization: [{ reference: `${practice}/_history/1` }] }), 'Consent.organization[0]'],
+  ])('%s is 422 naming it, and nothing is stored', async (_name, change, expression) => {
+    const consent = { ...buildSharingConsent({ custodian: practice, patient: ref(client), recipients: [partner], categories: ['treatment-goals'] }), ...SIGNED };
+    const res = await as(practiceToken).post('Consent', change(consent));
+    expect({ status: res.status, expression: (res.body as { issue?: Array<{ expression?: string[] }> }).issue?.[0]?.expression }).toEqual({ status: 422, expression: [expression] });
+    expect(((await as(practiceToken).get(`Consent?patient=${ref(client)}`)).body as Bundle).total).toBe(0);
+  });
+
+  test('the same consent naming the actor as Type/id is stored and grants', async () => {
+    const goal = await created<Goal>(practiceToken, { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Swim' }, subject: { reference: ref(client) } });
+    await recordConsent({ patient: ref(client), recipients: [partner], categories: ['treatment-goals'] });
+    expect((await as(partnerToken).get(ref(goal))).status).toBe(200);
   });
 });
