@@ -38,6 +38,11 @@ describe('data type invariants inside resources', () => {
     ['ext-1: an extension with both a value and extensions', basic({ extension: [{ url: 'https://e.example', valueString: 'v', extension: [{ url: 'a', valueBoolean: true }] }] }), 'Basic.extension[0]'],
     ['ref-1: a local reference to nothing contained', basic({ author: { reference: '#missing' } }), 'Basic.author'],
     ['dom-3: a contained resource nothing refers to', basic({ contained: [{ resourceType: 'Practitioner', id: 'p' }] }), 'Basic.contained[0]'],
+    ['a javascript: URL as a reference', basic({ author: { reference: 'javascript:alert(1)' } }), 'Basic.author.reference'],
+    ['a data: URL as a reference', basic({ author: { reference: 'data:text/html,<script>x</script>' } }), 'Basic.author.reference'],
+    ['a search outside a transaction', basic({ author: { reference: 'Practitioner?identifier=x' } }), 'Basic.author.reference'],
+    ['a path that is no Type/id', basic({ author: { reference: 'Practitioner/a/b' } }), 'Basic.author.reference'],
+    ['a reference inside a contained resource', basic({ author: { reference: '#p' }, contained: [{ resourceType: 'PractitionerRole', id: 'p', practitioner: { reference: 'vbscript:x' } }] }), 'Basic.contained[0].practitioner.reference'],
   ])('%s is refused, naming the element', (_name, resource, expression) => {
     expect(errorsOf(resource).map(([path]) => path)).toContain(expression);
   });
@@ -48,6 +53,7 @@ describe('data type invariants inside resources', () => {
     ['a UCUM Quantity', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueQuantity: { value: 1, code: 'mg', system: 'http://unitsofmeasure.org' } }],
     ['a referenced contained resource', basic({ author: { reference: '#p' }, contained: [{ resourceType: 'Practitioner', id: 'p' }] })],
     ['a reference with only a display', basic({ author: { display: 'Dr Who' } })],
+    ['relative, versioned, absolute, urn:uuid and urn:oid references', basic({ author: { reference: 'Practitioner/p1/_history/2' }, subject: { reference: 'https://other.example/fhir/Patient/9' }, identifier: [{ assigner: { reference: 'urn:uuid:0b3c5e8a-1b2c-4d5e-8f90-123456789abc' } }, { assigner: { reference: 'urn:oid:1.2.840.10008' } }] })],
     ['an extension on a primitive', { resourceType: 'Patient', _gender: { extension: [{ url: 'https://e.example', valueString: 'v' }] } }],
     ['text with a surrogate pair (an emoji)', basic({ code: { text: 'feeling \u{1F600}' } })],
   ])('%s passes', (_name, resource) => {

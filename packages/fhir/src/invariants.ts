@@ -7,6 +7,8 @@
  *   for the resource at the root, never for a Period or Quantity inside it; contained resources likewise;
  * - ele-1 and JSON's rules for values: no empty strings (`"family": ""`), empty objects or empty arrays;
  * - dom-3: every contained resource is referenced from elsewhere in the resource (or refers to its container);
+ * - Reference.reference in a form R4 gives it (relative, absolute http(s), urn:uuid/urn:oid, #fragment): never a
+ *   `javascript:` or other URL a reader's link would run;
  * - txt-1 / txt-2: Narrative.div is allowed, non-empty XHTML (narrative.ts);
  * - text the database can store: no NUL and no unpaired surrogates, in values or keys (storable-text.ts).
  *
@@ -26,6 +28,7 @@ import {
 } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { checkNarrativeDiv } from './narrative';
+import { isLiteralReference } from './references';
 import { hasUnstorableCharacters } from './storable-text';
 
 /** Invariants handled here by other means (ele-1, dom-3) or that only restate what the validator checks. */
@@ -152,11 +155,28 @@ function checkTypedElements(resource: Resource, issues: OperationOutcomeIssue[])
           if (value.type === 'xhtml' && typeof value.value === 'string') {
             issues.push(...checkNarrativeDiv(value.value, value.path));
           }
+          if (value.type === 'Reference') {
+            checkLiteralReference(value, issues);
+          }
         }
       },
     },
     { skipMissingProperties: true },
   );
+}
+
+/** A Reference's `reference` must be one of the forms R4 defines (references.ts); a `javascript:` URL is none. */
+function checkLiteralReference(value: TypedValueWithPath, issues: OperationOutcomeIssue[]): void {
+  const reference: unknown = (value.value as { reference?: unknown } | undefined)?.reference;
+  if (typeof reference === 'string' && !isLiteralReference(reference)) {
+    issues.push(
+      issue(
+        'value',
+        'Reference.reference must be a relative reference (Type/id), an absolute http(s) URL, a urn:uuid: or urn:oid:, or a local #fragment',
+        `${value.path}.reference`,
+      ),
+    );
+  }
 }
 
 /** The error-severity invariants a type (data type, or contained resource) defines for itself, at `value`. */

@@ -32,6 +32,31 @@ function targetOf(match: RegExpExecArray | null): ReferenceTarget | undefined {
   return match?.[1] && match[2] ? { resourceType: match[1], id: match[2] } : undefined;
 }
 
+const URN_UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const URN_OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
+const LOCAL_FRAGMENT = /^#([A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * True when `reference` is a form FHIR R4 gives `Reference.reference` (references.html#literal): a relative
+ * reference (`Type/id`, optionally `/_history/vid`), an absolute http(s) URL, a `urn:uuid:` or `urn:oid:` (Bundle
+ * references), or a local fragment (`#` the container, `#id` a contained resource). Anything else (`javascript:`,
+ * `data:`, a search `Type?x=y` outside a transaction, which resolves those first) is no reference at all.
+ */
+export function isLiteralReference(reference: string): boolean {
+  if (RELATIVE_REFERENCE.test(reference) || URN_UUID.test(reference) || URN_OID.test(reference) || LOCAL_FRAGMENT.test(reference)) {
+    return true;
+  }
+  if (!/^https?:\/\//i.test(reference)) {
+    return false;
+  }
+  try {
+    const url = new URL(reference);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !/\s/.test(reference);
+  } catch {
+    return false;
+  }
+}
+
 /** Every `reference` string anywhere in `value` (contained resources included), in document order. */
 export function referenceStrings(value: unknown, found: string[] = []): string[] {
   if (Array.isArray(value)) {

@@ -12,7 +12,9 @@
  * - fullUrls are unique in either (bdl-7); a POST entry's fullUrl is a `urn:uuid:` or the absolute URL of a resource, and
  *   only a `urn:uuid:` one decides the created resource's id. A batch takes no conditional references (they are a
  *   transaction's).
- * Every entry's `request` is checked (zod) before anything runs: a malformed entry is a 400 naming it.
+ * Every entry's `request` is checked (zod) before anything runs: a malformed entry is a 400 naming it. A query in
+ * `request.url` or `ifNoneExist` (or a conditional reference) that is not UTF-8 once its escapes are decoded is a 400
+ * as the request's own query would be: that entry's answer in a batch, the whole transaction's otherwise.
  * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
  * to each one exactly as to a single request.
  */
@@ -24,6 +26,7 @@ import type { Repository } from '@carecircle/store';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { errorToOutcome, logUnexpectedError } from '../http/error-handler';
+import { isUtf8QueryText } from '../http/strict-text';
 import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
 import type { WorkflowSettings } from './create-workflows';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
@@ -77,6 +80,8 @@ interface ParsedEntry {
   index: number;
   request: FhirRequest;
   fullUrl?: string;
+  /** Why the entry cannot run (its query text is not UTF-8): a batch answers it in the entry, a transaction fails. */
+  refusal?: OperationOutcomeError;
 }
 
 /**
@@ -141,9 +146,15 @@ function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry
   if (method === 'PATCH') {
     body = binaryPatch(entry.resource as Resource | undefined, where);
   }
+  const refusal = !isUtf8QueryText(queryString)
+    ? notUtf8(`${where}.request.url`)
+    : request.ifNoneExist !== undefined && !isUtf8QueryText(request.ifNoneExist)
+      ? notUtf8(`${where}.request.ifNoneExist`)
+      : undefined;
   return {
     index,
     fullUrl: entry.fullUrl,
+    ...(refusal ? { refusal } : {}),
     request: {
       method,
       path,
@@ -154,6 +165,10 @@ function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry
       ...(request.ifNoneMatch ? { ifNoneMatch: request.ifNoneMatch } : {}),
     },
   };
+}
+
+function notUtf8(expression: string): OperationOutcomeError {
+  return new OperationOutcomeError(badRequest('The query is not valid UTF-8 once its %XX escapes are decoded', expression));
 }
 
 function relativeUrl(url: string, baseUrl: string, where: string): string {
@@ -195,6 +210,9 @@ async function processBatch(
   // Sequential: entries of a batch are independent, and one caller should not fan out into the pool.
   for (const entry of entries) {
     try {
+      if (entry.refusal) {
+        throw entry.refusal;
+      }
       const conditional = referenceStrings(entry.request.body).find((reference) => CONDITIONAL_REFERENCE.test(reference));
       if (conditional !== undefined) {
         fail(badRequest('Conditional references are resolved in transactions only', `Bundle.entry[${entry.index}].resource`));
@@ -216,6 +234,10 @@ async function processTransaction(
   const ordered = [...entries].sort(
     (a, b) => TRANSACTION_ORDER[a.request.method] - TRANSACTION_ORDER[b.request.method] || a.index - b.index,
   );
+  const refused = entries.find((entry) => entry.refusal);
+  if (refused?.refusal) {
+    throw refused.refusal;
+  }
   assertNoOverlap(entries);
   const responses = new Array<BundleEntry>(entries.length);
   await repository.transaction(async (txRepository) => {
@@ -287,6 +309,9 @@ async function resolveConditionalReferences(entries: ParsedEntry[], repository: 
   }
   for (const [reference, index] of firstUse) {
     const [, resourceType = '', query = ''] = CONDITIONAL_REFERENCE.exec(reference) ?? [];
+    if (!isUtf8QueryText(query)) {
+      throw notUtf8(`Bundle.entry[${index}].resource`);
+    }
     const params = new URLSearchParams(query);
     params.set('_count', '2');
     let matches: Resource[];

@@ -19,7 +19,7 @@ import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
-import { requireUtf8Query } from '../http/strict-text';
+import { hasUtf8Query, requireUtf8Query } from '../http/strict-text';
 import { createSubscriptionOperationsRouter, createTopicsRouter } from '../subscriptions/routes';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
@@ -122,6 +122,10 @@ function conditionalHeader(req: Request, name: 'If-Match' | 'If-None-Exist' | 'I
   const value = req.get(name);
   if (value !== undefined && value.trim() === '') {
     fail(badRequest(`${name} may not be empty`, `http.${name}`));
+  }
+  // If-None-Exist is a query: UTF-8 once its escapes are decoded, as the request's own query must be.
+  if (value !== undefined && name === 'If-None-Exist' && !hasUtf8Query(`?${value}`)) {
+    fail(badRequest('If-None-Exist is not valid UTF-8 once its %XX escapes are decoded', `http.${name}`));
   }
   return value;
 }

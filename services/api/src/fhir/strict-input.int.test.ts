@@ -176,3 +176,79 @@ describe('Issue 17 (10): tunnelled and relayed addresses are no Subscription end
     expect(expectOutcome(res, 422)).toEqual(['Subscription.channel.endpoint']);
   });
 });
+
+describe('Issue 17 (12): a query inside a Bundle is UTF-8 like the request\'s own, else that entry is a 400', () => {
+  const batch = (type: 'batch' | 'transaction', entry: unknown[]) =>
+    t.http.post(FHIR).set('Authorization', admin).set('Content-Type', JSON_FHIR).send({ resourceType: 'Bundle', type, entry });
+
+  test('a batch GET whose request.url query is not UTF-8 answers 400 in its entry; the other entries run', async () => {
+    const res = await batch('batch', [
+      { request: { method: 'GET', url: 'Patient?name=%FF' } },
+      { request: { method: 'GET', url: 'Patient?name=%C3%A9t%C3%A9' } },
+    ]);
+    expect(res.status).toBe(200);
+    const [bad, good] = (res.body as Bundle).entry ?? [];
+    expect(bad?.response?.status).toBe('400');
+    expect((bad?.response?.outcome as OperationOutcome).issue?.[0]?.expression).toEqual(['Bundle.entry[0].request.url', 'Bundle.entry[0]']);
+    expect(good?.response?.status).toMatch(/^200/);
+  });
+
+  test('a batch entry\'s ifNoneExist, and the If-None-Exist header, that are not UTF-8 are 400 and create nothing', async () => {
+    const before = await countBasics();
+    const res = await batch('batch', [
+      { request: { method: 'POST', url: 'Basic', ifNoneExist: 'identifier=%FF' }, resource: { resourceType: 'Basic', code: { text: 'x' } } },
+    ]);
+    expect(res.status).toBe(200);
+    const [entry] = (res.body as Bundle).entry ?? [];
+    expect(entry?.response?.status).toBe('400');
+    expect((entry?.response?.outcome as OperationOutcome).issue?.[0]?.expression).toEqual(['Bundle.entry[0].request.ifNoneExist', 'Bundle.entry[0]']);
+    const header = await t.http
+      .post(`${FHIR}/Basic`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .set('If-None-Exist', 'identifier=%FF')
+      .send({ resourceType: 'Basic', code: { text: 'x' } });
+    expect(expectOutcome(header, 400)).toEqual(['http.If-None-Exist']);
+    expect(await countBasics()).toBe(before);
+  });
+
+  test('a transaction with such a query, or such a conditional reference, is refused whole (400)', async () => {
+    const before = await countBasics();
+    const res = await batch('transaction', [
+      { request: { method: 'POST', url: 'Basic' }, resource: { resourceType: 'Basic', code: { text: 'kept?' } } },
+      { request: { method: 'GET', url: 'Patient?name=%FF' } },
+    ]);
+    expect(expectOutcome(res, 400)).toEqual(['Bundle.entry[1].request.url']);
+    const reference = await batch('transaction', [
+      {
+        request: { method: 'POST', url: 'Basic' },
+        resource: { resourceType: 'Basic', code: { text: 'kept?' }, subject: { reference: 'Patient?identifier=%FF' } },
+      },
+    ]);
+    expect(expectOutcome(reference, 400)).toEqual(['Bundle.entry[0].resource']);
+    expect(await countBasics()).toBe(before);
+  });
+});
+
+describe('Issue 17 (12): Reference.reference takes only the forms R4 defines', () => {
+  test.each([
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a data: URL', 'data:text/html,<b>x</b>'],
+    ['a search outside a transaction', 'Patient?identifier=x'],
+  ])('%s is a 400 naming the element, and nothing is stored', async (_name, reference) => {
+    const before = await countBasics();
+    const res = await t.http
+      .post(`${FHIR}/Basic`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .send({ resourceType: 'Basic', code: { text: 'linked' }, author: { reference } });
+    expect(expectOutcome(res, 400)).toContain('Basic.author.reference');
+    expect(await countBasics()).toBe(before);
+  });
+
+  test('relative, absolute https and urn:uuid references are stored', async () => {
+    for (const author of [{ reference: organization }, { reference: 'https://other.example/fhir/Practitioner/9' }, { reference: 'urn:uuid:0b3c5e8a-1b2c-4d5e-8f90-123456789abc' }]) {
+      await t.http.post(`${FHIR}/Basic`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send({ resourceType: 'Basic', code: { text: 'linked' }, author }).expect(201);
+    }
+  });
+});

@@ -60,6 +60,15 @@ export function hasUtf8Query(url: string): boolean {
   return start < 0 || isUtf8(decodePercentEscapes(Buffer.from(url.slice(start + 1), 'latin1')));
 }
 
+/**
+ * True when a query held as text (a Bundle entry's `request.url` query, `ifNoneExist`, a conditional reference, an
+ * `If-None-Exist` header) decodes to UTF-8 once its `%XX` escapes are decoded, as {@link hasUtf8Query} asks of the
+ * request's own query. Header values come as latin1 characters; their non-ASCII bytes were never UTF-8 text to us.
+ */
+export function isUtf8QueryText(query: string): boolean {
+  return isUtf8(decodePercentEscapes(Buffer.from(query, 'utf8')));
+}
+
 /** `raw` with each `%XX` escape replaced by its byte; a `%` not followed by two hex digits stays as it is. */
 function decodePercentEscapes(raw: Buffer): Buffer {
   const out = Buffer.allocUnsafe(raw.length);
