@@ -6,9 +6,10 @@
  * Each candidate row is checked against the consent-grant index (consent-grant-index.ts) with indexed lookups, so the
  * cost follows the rows a read touches, not the number of clients who consented to the recipient. Disclosed:
  * - a client's Patient resource, when some consent in force names the recipient for the purpose;
- * - any other version in clients' compartments when, for EVERY client whose compartment it is in, a consent of that
- *   client grants its share category and the category each of its sensitivity labels stands for (a resource about two
- *   clients needs both clients' consent; a resource labelled SDV needs trauma-history too, whatever its category);
+ * - any other version in clients' compartments when, for EVERY client whose compartment it is in and every Patient
+ *   it references anywhere, a consent of that client grants its share category and the category each of its
+ *   sensitivity labels stands for (a resource about two clients, or about one and naming another, needs both clients'
+ *   consent; a resource labelled SDV needs trauma-history too, whatever its category);
  * - the Consents that name the recipient as IRCP actor (any status), so it knows what it may see and learns of a
  *   revocation: shown without the other recipients and the signed form (named-consent-view.ts).
  * (That an earlier version shows only while the current one does is the store's rule, for every policy.)
@@ -118,8 +119,25 @@ function grantedRow(resourceType: string, row: Sql, query: GrantQuery): Sql {
     AND NOT ${labelledPsychotherapyNote(row)}${describedNote ? sql` AND NOT ${describedNote}` : sql``}
     AND EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb)) t WHERE t ->> 'system' = ${SHARE_CATEGORY_SYSTEM})
     AND NOT EXISTS (
-      SELECT 1 FROM unnest(${row}.compartments) AS client(patient) CROSS JOIN ${required} AS k
+      SELECT 1 FROM ${clientsNamedBy(row)} AS client(patient) CROSS JOIN ${required} AS k
       WHERE NOT ${grantExists(sql`client.patient`, sql`k.category`, query)}))`;
+}
+
+/** A Patient reference, relative or on any base, optionally versioned (as @carecircle/auth's patientReferences reads it). */
+const PATIENT_REFERENCE_PATTERN = '(?:^|/)Patient/([A-Za-z0-9.-]{1,64})(?:/_history/[A-Za-z0-9.-]{1,64})?$';
+
+/**
+ * The clients (`Patient/{id}`) a version of `row` says something about: those whose compartment it is in, and every
+ * Patient it references anywhere (a `focus`, a Goal's `expressedBy`, a Provenance `agent`, a contained resource's
+ * subject ...), which the compartment definition leaves out. Each of them must consent to the disclosure, as partner
+ * writes already count every Patient a write names.
+ */
+function clientsNamedBy(row: Sql): Sql {
+  return sql`(SELECT unnest(${row}.compartments)
+      UNION
+      SELECT 'Patient/' || (regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}))[1]
+      FROM jsonb_path_query(${row}.content, 'lax $.**.reference') AS named(value)
+      WHERE jsonb_typeof(named.value) = 'string' AND regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}) IS NOT NULL)`;
 }
 
 /** The SQL condition over `rv` (resource_version) that the consents grant; FALSE when nothing can be granted. */

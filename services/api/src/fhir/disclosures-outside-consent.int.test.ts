@@ -159,6 +159,65 @@ describe('1. a role outside its period, or at an organization marked inactive, n
   });
 });
 
+describe('2. a resource about one client that names another is disclosed only under both clients\' consent', () => {
+  let alex: Patient;
+  let blake: Patient;
+  let aboutBoth: Resource[];
+  let alexOnly: Resource;
+
+  beforeAll(async () => {
+    alex = await created(practiceToken, buildPatient({ name: [{ family: 'Alex' }] }));
+    blake = await created(practiceToken, buildPatient({ name: [{ family: 'Blake' }] }));
+    const blakeRef = { reference: ref(blake), display: 'Blake (partner)' };
+    aboutBoth = [
+      await created(practiceToken, { resourceType: 'Observation', status: 'final', code: { text: 'couple session' }, subject: { reference: ref(alex) }, focus: [blakeRef] }),
+      await created(practiceToken, { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'Talk weekly' }, subject: { reference: ref(alex) }, expressedBy: blakeRef }),
+      await created(practiceToken, {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'noted by' },
+        subject: { reference: ref(alex) },
+        contained: [{ resourceType: 'RelatedPerson', id: 'p', patient: blakeRef }],
+        performer: [{ reference: '#p' }],
+      }),
+      await created(practiceToken, { resourceType: 'Observation', status: 'final', code: { text: 'absolute' }, subject: { reference: ref(alex) }, focus: [{ reference: `${t.services.config.fhirBaseUrl}/${ref(blake)}/_history/1` }] }),
+    ];
+    alexOnly = await created(practiceToken, { resourceType: 'Observation', status: 'final', code: { text: 'alone' }, subject: { reference: ref(alex) } });
+    await recordConsent({ patient: ref(alex), recipients: [partner], categories: ['progress', 'treatment-goals'] });
+  });
+
+  test('under the first client\'s consent only, nothing naming the second is disclosed, on any read path', async () => {
+    const client = as(partnerToken);
+    for (const resource of aboutBoth) {
+      expect({ resource: ref(resource), status: (await client.get(ref(resource))).status }).toEqual({ resource: ref(resource), status: 404 });
+    }
+    expect((await client.get(ref(alexOnly))).status).toBe(200);
+    const search = (await client.get(`Observation?subject=${ref(alex)}`)).body as Bundle;
+    expect(search.entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(alexOnly)]);
+    const summary = (await client.get(`Patient/${alex.id}/$summary`)).body as Bundle;
+    expect((summary.entry ?? []).slice(1).map((e) => ref(e.resource as Resource)).sort()).toEqual([ref(alex), ref(alexOnly)].sort());
+    const batch = (await client.post('', { resourceType: 'Bundle', type: 'batch', entry: aboutBoth.map((r) => ({ request: { method: 'GET', url: ref(r) } })) })).body as Bundle;
+    expect(batch.entry?.map((e) => e.response?.status?.split(' ')[0])).toEqual(aboutBoth.map(() => '404'));
+  });
+
+  test('a search by the second client is no oracle: it finds nothing, as for anyone else', async () => {
+    const stranger = await created(practiceToken, buildPatient({ name: [{ family: 'Stranger' }] }));
+    for (const patient of [blake, stranger]) {
+      expect(((await as(partnerToken).get(`Observation?focus=${ref(patient)}`)).body as Bundle).total).toBe(0);
+      expect(((await as(partnerToken).get(`Goal?subject=${ref(alex)}&_count=0&_total=accurate`)).body as Bundle).total).toBe(0);
+    }
+  });
+
+  test('once the second client consents too, they are disclosed', async () => {
+    await recordConsent({ patient: ref(blake), recipients: [partner], categories: ['progress', 'treatment-goals'] });
+    for (const resource of aboutBoth) {
+      expect({ resource: ref(resource), status: (await as(partnerToken).get(ref(resource))).status }).toEqual({ resource: ref(resource), status: 200 });
+    }
+    // The relative focus; the absolute one is indexed as written.
+    expect(((await as(partnerToken).get(`Observation?focus=${ref(blake)}`)).body as Bundle).entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(aboutBoth[0] as Resource)]);
+  });
+});
+
 describe('4. a Consent names what it shares with as the server matches it, or is refused', () => {
   let client: Patient;
 
