@@ -58,6 +58,14 @@ export function remoteJwksFor(deps: Pick<AuthDeps, 'db'>): RemoteJwksCache {
   return cachesFor(deps).remoteJwks;
 }
 
+/**
+ * Forgets this process's cached JWKS of `jwksUri` (a client's keys changed). Other replicas fetch again when an
+ * assertion names a kid they have not seen, and drop a withdrawn key when their copy ages out (5 minutes).
+ */
+export function forgetRemoteJwks(deps: Pick<AuthDeps, 'db'>, jwksUri: string): void {
+  remoteJwksFor(deps).forget(jwksUri);
+}
+
 /** Redis key under the configured prefix: `<prefix>:auth:<parts...>`. */
 export function redisKey(deps: Pick<AuthDeps, 'config'>, ...parts: string[]): string {
   return [deps.config.redisPrefix, 'auth', ...parts].join(':');

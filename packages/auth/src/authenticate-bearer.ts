@@ -1,8 +1,9 @@
 /**
  * Bearer authentication for the FHIR API: the `Authorization` header becomes a {@link Caller}. The admin token (for
  * bootstrap) makes the admin; anything else must be one of our access tokens, unexpired, for our FHIR base, whose
- * client and user are registered and enabled now (asked of Postgres on every request, so disabling takes effect at
- * once on every replica and needs no Redis). Every failure is the same 401: the reason goes nowhere near the response.
+ * client and user are registered and enabled now, and that is younger than their last re-enabling and the user's last
+ * password reset (asked of Postgres on every request, so disabling takes effect at once on every replica and needs
+ * no Redis). Every failure is the same 401: the reason goes nowhere near the response.
  */
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import { verifyAccessToken, AccessTokenRejected, type AccessTokenClaims } from './access-token';
@@ -51,7 +52,7 @@ export async function authenticateBearer(
   if (!caller) {
     throw unauthenticated();
   }
-  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId))) {
+  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat))) {
     throw unauthenticated();
   }
   return caller;

@@ -93,18 +93,23 @@ function invalid(message: string): OperationOutcomeError {
   return new OperationOutcomeError(badRequest(message));
 }
 
+/** The changes {@link updateClient} may make; what is absent stays as it is. */
+export interface ClientUpdate {
+  name?: string;
+  scope?: string;
+  /** A system client's keys: setting one of `jwks` and `jwksUri` replaces the other. */
+  jwks?: Jwks;
+  jwksUri?: string;
+  /** A public app's redirect URIs. */
+  redirectUris?: readonly string[];
+}
+
 /**
- * Registers a client after checking its keys, URIs and scope; returns it with its new client_id. Whether the
- * organization exists is the caller's to check (the registry does not read resources).
+ * Checks a client's keys, URIs and scope as registration and update both do (400 naming the problem); returns the
+ * scope in its stored, normalised form.
  */
-export async function registerClient(
-  deps: { readonly db: Queryable; readonly config: Pick<AuthDeps['config'], 'env'> },
-  registration: ClientRegistration,
-): Promise<RegisteredClient> {
-  const { db } = deps;
+function checkRegistration(config: Pick<AuthDeps['config'], 'env'>, registration: ClientRegistration): string {
   const scopes = parseScopes(registration.scope);
-  const scope = formatScopes(scopes);
-  const id = randomUUID();
   if (registration.kind === 'system') {
     if (scopes.resources.length === 0 || scopes.resources.some((s) => s.context !== 'system')) {
       throw invalid('A system client needs system/ scopes only');
@@ -118,16 +123,11 @@ export async function registerClient(
         throw invalid(`Invalid jwks: ${problem}`);
       }
     }
-    const uriProblem = registration.jwksUri === undefined ? undefined : findJwksUriProblem(registration.jwksUri, jwksUriRules(deps.config));
+    const uriProblem = registration.jwksUri === undefined ? undefined : findJwksUriProblem(registration.jwksUri, jwksUriRules(config));
     if (uriProblem) {
       throw invalid(uriProblem);
     }
-    const { rows } = await db.query<ClientRow>(sql`
-      INSERT INTO auth_client (id, kind, name, organization, jwks, jwks_uri, scope)
-      VALUES (${id}, 'system', ${registration.name}, ${registration.organization},
-              ${registration.jwks ? JSON.stringify(registration.jwks) : null}::jsonb, ${registration.jwksUri ?? null}, ${scope})
-      RETURNING *`);
-    return toClient(rows[0] as ClientRow);
+    return formatScopes(scopes);
   }
   if (scopes.resources.length === 0 || scopes.resources.some((s) => s.context === 'system')) {
     throw invalid('A public app needs patient/ or user/ scopes, and no system/ scopes');
@@ -135,11 +135,94 @@ export async function registerClient(
   if (registration.redirectUris.length === 0 || !registration.redirectUris.every(isAcceptableRedirectUri)) {
     throw invalid('redirect_uris must be absolute https URLs without fragments');
   }
+  return formatScopes(scopes);
+}
+
+/**
+ * Registers a client after checking its keys, URIs and scope; returns it with its new client_id. Whether the
+ * organization exists is the caller's to check (the registry does not read resources).
+ */
+export async function registerClient(
+  deps: { readonly db: Queryable; readonly config: Pick<AuthDeps['config'], 'env'> },
+  registration: ClientRegistration,
+): Promise<RegisteredClient> {
+  const { db } = deps;
+  const scope = checkRegistration(deps.config, registration);
+  const id = randomUUID();
+  if (registration.kind === 'system') {
+    const { rows } = await db.query<ClientRow>(sql`
+      INSERT INTO auth_client (id, kind, name, organization, jwks, jwks_uri, scope)
+      VALUES (${id}, 'system', ${registration.name}, ${registration.organization},
+              ${registration.jwks ? JSON.stringify(registration.jwks) : null}::jsonb, ${registration.jwksUri ?? null}, ${scope})
+      RETURNING *`);
+    return toClient(rows[0] as ClientRow);
+  }
   const { rows } = await db.query<ClientRow>(sql`
     INSERT INTO auth_client (id, kind, name, redirect_uris, scope)
     VALUES (${id}, 'public', ${registration.name}, ${[...registration.redirectUris]}::text[], ${scope})
     RETURNING *`);
   return toClient(rows[0] as ClientRow);
+}
+
+/** The registration `client` would have after `update`: 400 for a change its kind does not have. */
+function updatedRegistration(client: RegisteredClient, update: ClientUpdate): ClientRegistration {
+  const name = update.name ?? client.name;
+  const scope = update.scope ?? client.scope;
+  if (client.kind === 'public') {
+    if (update.jwks !== undefined || update.jwksUri !== undefined) {
+      throw invalid('jwks and jwks_uri: a public app has no keys');
+    }
+    return { kind: 'public', name, scope, redirectUris: update.redirectUris ?? client.redirectUris };
+  }
+  if (update.redirectUris !== undefined) {
+    throw invalid('redirect_uris: a system client has no redirect URIs');
+  }
+  if (update.jwks !== undefined && update.jwksUri !== undefined) {
+    throw invalid('Give at most one of jwks and jwks_uri');
+  }
+  const keys =
+    update.jwks !== undefined
+      ? { jwks: update.jwks }
+      : update.jwksUri !== undefined
+        ? { jwksUri: update.jwksUri }
+        : { ...(client.jwks ? { jwks: client.jwks } : {}), ...(client.jwksUri ? { jwksUri: client.jwksUri } : {}) };
+  return { kind: 'system', name, scope, organization: client.organization, ...keys };
+}
+
+/**
+ * Changes a client's name, scope and keys (a system client's `jwks` or `jwks_uri`; a public app's redirect URIs) under
+ * the registration rules, keeping its client_id: a partner rotates its keys without registering again. A changed scope
+ * revokes the client's refresh tokens (a session keeps the scope it was granted, so one granted under the old scope
+ * could otherwise outlive it). 404 for an unknown id. Returns the client before and after the change.
+ */
+export async function updateClient(
+  deps: { readonly db: Queryable; readonly config: Pick<AuthDeps['config'], 'env'> },
+  clientId: string,
+  update: ClientUpdate,
+): Promise<{ before: RegisteredClient; after: RegisteredClient }> {
+  const { rows: current } = await deps.db.query<ClientRow>(sql`SELECT * FROM auth_client WHERE id = ${clientId} FOR UPDATE`);
+  if (!current[0]) {
+    throw new OperationOutcomeError(notFound);
+  }
+  const before = toClient(current[0]);
+  const registration = updatedRegistration(before, update);
+  const scope = checkRegistration(deps.config, registration);
+  const { rows } =
+    registration.kind === 'system'
+      ? await deps.db.query<ClientRow>(sql`
+          UPDATE auth_client
+          SET name = ${registration.name}, scope = ${scope},
+              jwks = ${registration.jwks ? JSON.stringify(registration.jwks) : null}::jsonb, jwks_uri = ${registration.jwksUri ?? null}
+          WHERE id = ${clientId} RETURNING *`)
+      : await deps.db.query<ClientRow>(sql`
+          UPDATE auth_client SET name = ${registration.name}, scope = ${scope}, redirect_uris = ${[...registration.redirectUris]}::text[]
+          WHERE id = ${clientId} RETURNING *`);
+  const after = toClient(rows[0] as ClientRow);
+  if (after.scope !== before.scope) {
+    await deps.db.query(sql`
+      UPDATE auth_refresh_token SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`);
+  }
+  return { before, after };
 }
 
 /** Every registered client, oldest first. */
@@ -158,7 +241,7 @@ export async function findClient(db: Queryable, clientId: string): Promise<Regis
  * Disables a client: no new tokens, refresh tokens revoked, and its live access tokens rejected from now on (see
  * {@link isTokenHolderEnabled}). Idempotent; 404 for an unknown id.
  */
-export async function disableClient(deps: Pick<AuthDeps, 'db'>, clientId: string): Promise<RegisteredClient> {
+export async function disableClient(deps: { readonly db: Queryable }, clientId: string): Promise<RegisteredClient> {
   const { rows } = await deps.db.query<ClientRow>(sql`
     UPDATE auth_client SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${clientId} RETURNING *`);
   const row = rows[0];
@@ -171,13 +254,44 @@ export async function disableClient(deps: Pick<AuthDeps, 'db'>, clientId: string
 }
 
 /**
- * True when the client an access token was issued to, and its user for a login, are registered and enabled now.
- * Asked on every authenticated request: two primary-key lookups in one round trip.
+ * Enables a disabled client again: it may get tokens from now on. Access tokens issued before, and refresh tokens,
+ * stay dead (see {@link isTokenHolderEnabled}): whatever was out when the client was disabled does not come back.
+ * Idempotent for an enabled client (nothing changes); 404 for an unknown id.
  */
-export async function isTokenHolderEnabled(db: Queryable, clientId: string, userId: string | undefined): Promise<boolean> {
+export async function enableClient(deps: { readonly db: Queryable }, clientId: string): Promise<RegisteredClient> {
+  const { rows } = await deps.db.query<ClientRow>(sql`
+    UPDATE auth_client
+    SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
+    WHERE id = ${clientId} RETURNING *`);
+  const row = rows[0];
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  return toClient(row);
+}
+
+/**
+ * True when the client an access token was issued to, and its user for a login, are registered and enabled now, and
+ * the token (issued at `issuedAt`, JWT seconds) was not issued before the last re-enabling of either or the user's
+ * last password reset. `iat` is whole seconds, so the comparison is by the second: a token from the very second of
+ * the change still counts (refusing it would also refuse a sign-in made right after the change, for the token's whole
+ * life). Without `issuedAt` (a subscription's principal, no token) only "enabled now" is asked. Asked on every authenticated request: two primary-key lookups in one round
+ * trip.
+ */
+export async function isTokenHolderEnabled(
+  db: Queryable,
+  clientId: string,
+  userId: string | undefined,
+  issuedAt?: number,
+): Promise<boolean> {
+  const iat = issuedAt ?? null;
   const { rows } = await db.query<{ enabled: boolean }>(sql`
-    SELECT EXISTS (SELECT 1 FROM auth_client WHERE id = ${clientId} AND disabled_at IS NULL)
+    SELECT EXISTS (SELECT 1 FROM auth_client WHERE id = ${clientId} AND disabled_at IS NULL
+                     AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
+                          OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after))))
        AND (${userId ?? null}::text IS NULL
-            OR EXISTS (SELECT 1 FROM auth_user WHERE id = ${userId ?? null}::text AND disabled_at IS NULL)) AS enabled`);
+            OR EXISTS (SELECT 1 FROM auth_user WHERE id = ${userId ?? null}::text AND disabled_at IS NULL
+                         AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
+                              OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after))))) AS enabled`);
   return rows[0]?.enabled === true;
 }

@@ -6,7 +6,7 @@ export { isAdminToken } from './admin-token';
 export { describeCaller, type Caller, type OrganizationReference } from './caller';
 export { currentAccessPolicy, getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
 
-export { tokenEndpointUrl, type AuthDeps } from './auth-deps';
+export { forgetRemoteJwks, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 export { AuthStateUnavailable, RETRY_AFTER_SECONDS } from './redis-availability';
 export {
   DEFAULT_PURPOSE_OF_USE,
@@ -35,11 +35,14 @@ export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwk
 export { findJwksUriProblem, jwksUriRules } from './remote-jwks';
 export {
   disableClient,
+  enableClient,
   findClient,
   isTokenHolderEnabled,
   listClients,
   registerClient,
+  updateClient,
   type ClientRegistration,
+  type ClientUpdate,
   type PublicApp,
   type RegisteredClient,
   type SystemClient,
@@ -66,9 +69,12 @@ export * from './token-lifetimes';
 export {
   createUser,
   disableUser,
+  enableUser,
   findUser,
   listUsers,
+  MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
+  resetPassword,
   type FhirUserReference,
   type NewUser,
   type UserAccount,

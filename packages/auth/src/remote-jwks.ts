@@ -52,6 +52,18 @@ export function findJwksUriProblem(uri: string, rules: AddressRules): string | u
 export class RemoteJwksCache {
   private readonly entries = new Map<string, { jwks: Jwks; fetchedAt: number }>();
   private readonly inFlight = new Map<string, Promise<Jwks | undefined>>();
+  /** Bumped by {@link forget}: a fetch that started before it is not cached. */
+  private generation = 0;
+
+  /**
+   * Drops what is cached for `uri` (the operator changed the client's keys): the next assertion fetches it again, so
+   * keys the client withdrew stop verifying at once in this process.
+   */
+  forget(uri: string): void {
+    this.entries.delete(uri);
+    this.inFlight.delete(uri);
+    this.generation += 1;
+  }
 
   /**
    * The JWKS at `uri`: cached when fresh, unless `kid` is missing from it (then refetched, rate-limited).
@@ -69,10 +81,18 @@ export class RemoteJwksCache {
     }
     let pending = this.inFlight.get(uri);
     if (!pending) {
-      pending = fetchJwks(uri, rules).finally(() => this.inFlight.delete(uri));
+      pending = fetchJwks(uri, rules).finally(() => {
+        if (this.inFlight.get(uri) === pending) {
+          this.inFlight.delete(uri);
+        }
+      });
       this.inFlight.set(uri, pending);
     }
+    const generation = this.generation;
     const jwks = await pending;
+    if (jwks && generation !== this.generation) {
+      return jwks;
+    }
     if (jwks) {
       this.entries.set(uri, { jwks, fetchedAt: Date.now() });
       return jwks;

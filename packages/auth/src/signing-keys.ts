@@ -10,7 +10,7 @@
  * replica that rotated) makes it reload at once.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { sql, type Database, type Queryable } from '@carecircle/store';
+import { sql, type Database, type Queryable, type Transaction } from '@carecircle/store';
 import { RETIRED_KEY_RETENTION_SECONDS, SIGNING_KEY_CACHE_SECONDS } from './token-lifetimes';
 
 /** The algorithm of our access tokens: new keys are made for it. */
@@ -168,15 +168,18 @@ export async function ensureActiveSigningKey(db: Database): Promise<void> {
 
 /**
  * Rotates the signing key: a new key signs from now on, the previous one is retired (still verifying until its tokens
- * have expired), and keys retired longer ago than the retention are deleted. Returns the new key's kid.
+ * have expired), and keys retired longer ago than the retention are deleted. Returns the new key's kid. `within`, when
+ * given, runs in the same transaction once the new kid is known (the admin API writes its AuditEvent there).
  */
-export async function rotateSigningKeyIn(db: Database): Promise<string> {
+export async function rotateSigningKeyIn(db: Database, within?: (tx: Transaction, kid: string) => Promise<void>): Promise<string> {
   return db.transaction(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
     await tx.query(sql`UPDATE auth_signing_key SET retired_at = now() WHERE retired_at IS NULL`);
     await tx.query(sql`
       DELETE FROM auth_signing_key
       WHERE retired_at < now() - make_interval(secs => ${RETIRED_KEY_RETENTION_SECONDS})`);
-    return insertSigningKey(tx);
+    const kid = await insertSigningKey(tx);
+    await within?.(tx, kid);
+    return kid;
   });
 }

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound, OperationOutcomeError } from '@medplum/core';
 import { sql, type Queryable } from '@carecircle/store';
-import type { AuthDeps } from './auth-deps';
 import type { OrganizationReference } from './caller';
 import { hashPassword, UNKNOWN_USER_PASSWORD_HASH, verifyPassword } from './password-hash';
 
@@ -66,11 +65,7 @@ export function normalizeUsername(username: string): string {
  * 409 for a taken username. Whether the fhirUser and organization exist is the caller's to check.
  */
 export async function createUser(db: Queryable, user: NewUser): Promise<UserAccount> {
-  if (user.password.length < MIN_PASSWORD_LENGTH || user.password.length > MAX_PASSWORD_LENGTH) {
-    throw new OperationOutcomeError(
-      badRequest(`password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`),
-    );
-  }
+  checkPasswordLength(user.password);
   if (user.fhirUser.startsWith('Practitioner/') && !user.organization) {
     throw new OperationOutcomeError(badRequest('A practitioner needs an organization'));
   }
@@ -122,9 +117,54 @@ export async function authenticateUser(db: Queryable, username: string, password
 }
 
 /** Disables a user: no logins or refreshes, live tokens rejected. Idempotent; 404 for an unknown id. */
-export async function disableUser(deps: Pick<AuthDeps, 'db'>, id: string): Promise<UserAccount> {
+export async function disableUser(deps: { readonly db: Queryable }, id: string): Promise<UserAccount> {
   const { rows } = await deps.db.query<UserRow>(sql`
     UPDATE auth_user SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id} RETURNING *`);
+  const row = rows[0];
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  await deps.db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL`);
+  return toAccount(row);
+}
+
+/**
+ * Enables a disabled user again: the user may sign in from now on. Access tokens issued before, and refresh tokens,
+ * stay dead (see {@link isTokenHolderEnabled}): whatever was out when the user was disabled does not come back.
+ * Idempotent for an enabled user (nothing changes); 404 for an unknown id.
+ */
+export async function enableUser(deps: { readonly db: Queryable }, id: string): Promise<UserAccount> {
+  const { rows } = await deps.db.query<UserRow>(sql`
+    UPDATE auth_user
+    SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
+    WHERE id = ${id} RETURNING *`);
+  const row = rows[0];
+  if (!row) {
+    throw new OperationOutcomeError(notFound);
+  }
+  return toAccount(row);
+}
+
+/** 400 unless `password` has an acceptable length (the same rule for creation and reset). */
+function checkPasswordLength(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new OperationOutcomeError(
+      badRequest(`password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`),
+    );
+  }
+}
+
+/**
+ * Sets a user's password (the same length rule as creation) and ends every session the user has: refresh tokens are
+ * revoked and access tokens issued until now are refused from the next request on (see {@link isTokenHolderEnabled}),
+ * so whoever held the old password, or a token obtained with it, is out. A disabled user stays disabled. 404 for an
+ * unknown id.
+ */
+export async function resetPassword(deps: { readonly db: Queryable }, id: string, password: string): Promise<UserAccount> {
+  checkPasswordLength(password);
+  const passwordHash = await hashPassword(password);
+  const { rows } = await deps.db.query<UserRow>(sql`
+    UPDATE auth_user SET password_hash = ${passwordHash}, tokens_valid_after = now() WHERE id = ${id} RETURNING *`);
   const row = rows[0];
   if (!row) {
     throw new OperationOutcomeError(notFound);

@@ -4,27 +4,38 @@
  * (never echoing values: a password must not come back in an error). Every string in a body, and every key, must be
  * text the database can hold as sent: NUL or an unpaired surrogate (`"\ud800"`, which would be stored as U+FFFD) is a
  * 400 naming the field, before anything else is checked. The resources a registration names (the organization, the
- * user's Practitioner or Patient) must exist in the store: 422 otherwise.
+ * user's Practitioner or Patient) must exist in the store: 422 otherwise. An id in a path that no client or user could
+ * have is a 404 like any unknown one. Every change is made in one transaction with its AuditEvent (admin-audit.ts).
  */
 import { accessSettingsFrom, createServerRepository } from '@carecircle/access';
 import {
   createUser,
   disableClient,
   disableUser,
+  enableClient,
+  enableUser,
+  findClient,
+  findUser,
+  forgetRemoteJwks,
   jwksSchema,
   listClients,
   listUsers,
+  MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   registerClient,
+  resetPassword,
+  rotateSigningKey,
+  updateClient,
   type ClientRegistration,
   type OrganizationReference,
   type RegisteredClient,
   type UserAccount,
 } from '@carecircle/auth';
 import { exceedsJsonDepth, hasUnstorableCharacters, MAX_JSON_DEPTH, outcomeStatus, safeForMessage, unprocessable } from '@carecircle/fhir';
-import { badRequest, OperationOutcomeError } from '@medplum/core';
+import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import { z } from 'zod';
 import type { AppServices } from '../app-services';
+import { recordAdminAction, withAdminAuditEvent } from './admin-audit';
 
 type AdminDeps = Pick<AppServices, 'db' | 'config'>;
 
@@ -54,13 +65,34 @@ const userBody = z.strictObject({
     .min(3)
     .max(128)
     .regex(/^[A-Za-z0-9._@+-]+$/, 'letters, digits and . _ @ + - only'),
-  password: z.string().min(MIN_PASSWORD_LENGTH).max(256),
+  password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH),
   fhirUser: z
     .string()
     .regex(/^(Practitioner|Patient)\/[A-Za-z0-9\-.]{1,64}$/, 'must be Practitioner/{id} or Patient/{id}')
     .transform((v) => v as `Practitioner/${string}` | `Patient/${string}`),
   organization: organizationReference.optional(),
 });
+
+const clientUpdateBody = z
+  .strictObject({
+    name: name.optional(),
+    scope: scope.optional(),
+    jwks: jwksSchema.optional(),
+    jwks_uri: z.string().max(2048).optional(),
+    redirect_uris: z.array(z.string().max(2048)).min(1).max(20).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, scope, jwks, jwks_uri, redirect_uris');
+const passwordBody = z.strictObject({ password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH) });
+
+/** Client ids are UUIDs and user ids too; anything unlike an id is unknown (404) before it reaches the database. */
+const ID_IN_PATH = /^[A-Za-z0-9\-._]{1,128}$/;
+
+function requireIdShape(id: string): string {
+  if (!ID_IN_PATH.test(id)) {
+    throw new OperationOutcomeError(notFound);
+  }
+  return id;
+}
 
 /**
  * Throws 422 unless `reference` (`Type/id`) names a resource that exists now (not deleted). Read through the server's
@@ -143,7 +175,7 @@ export function presentUser(user: UserAccount): Record<string, unknown> {
 }
 
 /** POST /admin/clients: a system client (organization + jwks | jwks_uri) or a public app (redirect_uris). */
-export async function registerClientHandler(deps: AdminDeps, body: unknown): Promise<Record<string, unknown>> {
+export async function registerClientHandler(deps: AdminDeps, body: unknown, requestId: string): Promise<Record<string, unknown>> {
   const isPublicApp = typeof body === 'object' && body !== null && 'redirect_uris' in body;
   let registration: ClientRegistration;
   if (isPublicApp) {
@@ -161,7 +193,14 @@ export async function registerClientHandler(deps: AdminDeps, body: unknown): Pro
       ...(parsed.jwks_uri ? { jwksUri: parsed.jwks_uri } : {}),
     };
   }
-  return presentClient(await registerClient(deps, registration));
+  const client = await withAdminAuditEvent(
+    deps,
+    requestId,
+    'client-register',
+    (tx) => registerClient({ db: tx, config: deps.config }, registration),
+    (registered) => [{ kind: 'client', id: registered.clientId }],
+  );
+  return presentClient(client);
 }
 
 /** GET /admin/clients */
@@ -169,29 +208,89 @@ export async function listClientsHandler(deps: Pick<AppServices, 'db'>): Promise
   return { clients: (await listClients(deps.db)).map(presentClient) };
 }
 
+/** GET /admin/clients/{id}: the client, disabled or not; 404 for an unknown id. */
+export async function getClientHandler(deps: Pick<AppServices, 'db'>, clientId: string): Promise<Record<string, unknown>> {
+  const client = await findClient(deps.db, requireIdShape(clientId));
+  if (!client) {
+    throw new OperationOutcomeError(notFound);
+  }
+  return presentClient(client);
+}
+
+/**
+ * PATCH /admin/clients/{id} `{"name", "scope", "jwks" | "jwks_uri"}` (a public app: `"redirect_uris"` instead of
+ * keys), each optional, at least one: checked as at registration, the client_id kept. New keys take effect on the next
+ * client assertion: inline keys are read on every assertion, and this process's cached copy of the old and new
+ * `jwks_uri` is dropped once the change is committed.
+ */
+export async function updateClientHandler(deps: AdminDeps, clientId: string, body: unknown, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(clientId);
+  const parsed = parseBody(clientUpdateBody, body);
+  const changed = Object.keys(parsed).sort();
+  const { before, after } = await withAdminAuditEvent(
+    deps,
+    requestId,
+    'client-update',
+    (tx) =>
+      updateClient({ db: tx, config: deps.config }, clientId, {
+        ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+        ...(parsed.scope !== undefined ? { scope: parsed.scope } : {}),
+        ...(parsed.jwks !== undefined ? { jwks: parsed.jwks } : {}),
+        ...(parsed.jwks_uri !== undefined ? { jwksUri: parsed.jwks_uri } : {}),
+        ...(parsed.redirect_uris !== undefined ? { redirectUris: parsed.redirect_uris } : {}),
+      }),
+    () => [{ kind: 'client', id: clientId, changed }],
+  );
+  for (const client of [before, after]) {
+    if (client.kind === 'system' && client.jwksUri !== undefined) {
+      forgetRemoteJwks(deps, client.jwksUri);
+    }
+  }
+  return presentClient(after);
+}
+
 /** POST /admin/clients/{id}/disable */
-export async function disableClientHandler(deps: Pick<AppServices, 'db'>, clientId: string): Promise<Record<string, unknown>> {
-  return presentClient(await disableClient(deps, clientId));
+export async function disableClientHandler(deps: AdminDeps, clientId: string, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(clientId);
+  const client = await withAdminAuditEvent(deps, requestId, 'client-disable', (tx) => disableClient({ db: tx }, clientId), () => [
+    { kind: 'client', id: clientId },
+  ]);
+  return presentClient(client);
+}
+
+/** POST /admin/clients/{id}/enable: tokens issued before stay refused. */
+export async function enableClientHandler(deps: AdminDeps, clientId: string, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(clientId);
+  const client = await withAdminAuditEvent(deps, requestId, 'client-enable', (tx) => enableClient({ db: tx }, clientId), () => [
+    { kind: 'client', id: clientId },
+  ]);
+  return presentClient(client);
 }
 
 /**
  * POST /admin/users. A practitioner names its organization; a client (Patient) names none (400): its custodian is the
  * Patient's managingOrganization. The fhirUser and the organization must exist (422).
  */
-export async function createUserHandler(deps: AdminDeps, body: unknown): Promise<Record<string, unknown>> {
+export async function createUserHandler(deps: AdminDeps, body: unknown, requestId: string): Promise<Record<string, unknown>> {
   const parsed = parseBody(userBody, body);
   await requireExisting(deps, parsed.fhirUser, 'fhirUser');
   if (parsed.organization) {
     await requireExisting(deps, parsed.organization, 'organization');
   }
-  return presentUser(
-    await createUser(deps.db, {
-      username: parsed.username,
-      password: parsed.password,
-      fhirUser: parsed.fhirUser,
-      ...(parsed.organization ? { organization: parsed.organization } : {}),
-    }),
+  const user = await withAdminAuditEvent(
+    deps,
+    requestId,
+    'user-create',
+    (tx) =>
+      createUser(tx, {
+        username: parsed.username,
+        password: parsed.password,
+        fhirUser: parsed.fhirUser,
+        ...(parsed.organization ? { organization: parsed.organization } : {}),
+      }),
+    (created) => [{ kind: 'user', id: created.id }],
   );
+  return presentUser(user);
 }
 
 /** GET /admin/users */
@@ -199,7 +298,48 @@ export async function listUsersHandler(deps: Pick<AppServices, 'db'>): Promise<R
   return { users: (await listUsers(deps.db)).map(presentUser) };
 }
 
+/** GET /admin/users/{id}: the user, disabled or not, without any password or hash; 404 for an unknown id. */
+export async function getUserHandler(deps: Pick<AppServices, 'db'>, userId: string): Promise<Record<string, unknown>> {
+  const user = await findUser(deps.db, requireIdShape(userId));
+  if (!user) {
+    throw new OperationOutcomeError(notFound);
+  }
+  return presentUser(user);
+}
+
+/**
+ * POST /admin/users/{id}/password `{"password"}`: the same length rule as creation; ends every session of the user
+ * (refresh tokens revoked, access tokens issued until now refused). Answers the user, never the password.
+ */
+export async function resetPasswordHandler(deps: AdminDeps, userId: string, body: unknown, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(userId);
+  const { password } = parseBody(passwordBody, body);
+  const user = await withAdminAuditEvent(deps, requestId, 'user-password-reset', (tx) => resetPassword({ db: tx }, userId, password), () => [
+    { kind: 'user', id: userId },
+  ]);
+  return presentUser(user);
+}
+
 /** POST /admin/users/{id}/disable */
-export async function disableUserHandler(deps: Pick<AppServices, 'db'>, userId: string): Promise<Record<string, unknown>> {
-  return presentUser(await disableUser(deps, userId));
+export async function disableUserHandler(deps: AdminDeps, userId: string, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(userId);
+  const user = await withAdminAuditEvent(deps, requestId, 'user-disable', (tx) => disableUser({ db: tx }, userId), () => [
+    { kind: 'user', id: userId },
+  ]);
+  return presentUser(user);
+}
+
+/** POST /admin/users/{id}/enable: tokens issued before stay refused. */
+export async function enableUserHandler(deps: AdminDeps, userId: string, requestId: string): Promise<Record<string, unknown>> {
+  requireIdShape(userId);
+  const user = await withAdminAuditEvent(deps, requestId, 'user-enable', (tx) => enableUser({ db: tx }, userId), () => [
+    { kind: 'user', id: userId },
+  ]);
+  return presentUser(user);
+}
+
+/** POST /admin/signing-keys/rotate: the new kid, audited in the rotation's transaction. */
+export async function rotateSigningKeyHandler(deps: AdminDeps, requestId: string): Promise<{ kid: string }> {
+  const kid = await rotateSigningKey(deps, (tx, newKid) => recordAdminAction(deps, tx, requestId, 'signing-key-rotate', [{ kind: 'signingKey', id: newKid }]));
+  return { kid };
 }

@@ -1,20 +1,29 @@
 /**
- * The operator's admin API under /admin: registering, listing and disabling clients and users. Every route needs
- * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); every change is logged with ids only.
- * Errors are OperationOutcomes, answered by the app's error handler.
+ * The operator's admin API under /admin: registering, reading, updating, disabling and enabling clients; creating,
+ * reading, disabling and enabling users and resetting their passwords; rotating the token signing key. Every route
+ * needs `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); every change is logged with ids only and
+ * audited as an AuditEvent (admin-audit.ts). Errors are OperationOutcomes, answered by the app's error handler.
  */
-import { isAdminToken, rotateSigningKey, type Caller } from '@carecircle/auth';
+import { isAdminToken, type Caller } from '@carecircle/auth';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
+import { getRequestId } from '../http/request-id';
 import { verifyUtf8Body } from '../http/strict-text';
 import {
   createUserHandler,
   disableClientHandler,
   disableUserHandler,
+  enableClientHandler,
+  enableUserHandler,
+  getClientHandler,
+  getUserHandler,
   listClientsHandler,
   listUsersHandler,
   registerClientHandler,
+  resetPasswordHandler,
+  rotateSigningKeyHandler,
+  updateClientHandler,
 } from './admin-handlers';
 
 const BODY_LIMIT = '64kb';
@@ -36,35 +45,61 @@ export function createAdminRouter(services: AppServices): express.Router {
   router.use(express.json({ limit: BODY_LIMIT, verify: verifyUtf8Body }));
 
   router.post('/clients', async function postClient(req, res) {
-    const client = await registerClientHandler(services, req.body);
+    const client = await registerClientHandler(services, req.body, getRequestId(res));
     services.logger.info({ admin: 'client.register', clientId: client.client_id }, 'admin registered a client');
     res.status(201).json(client);
   });
   router.get('/clients', async function getClients(_req, res) {
     res.json(await listClientsHandler(services));
   });
+  router.get('/clients/:id', async function getClient(req, res) {
+    res.json(await getClientHandler(services, req.params.id));
+  });
+  router.patch('/clients/:id', async function patchClient(req, res) {
+    const client = await updateClientHandler(services, req.params.id, req.body, getRequestId(res));
+    services.logger.info({ admin: 'client.update', clientId: client.client_id }, 'admin updated a client');
+    res.json(client);
+  });
   router.post('/clients/:id/disable', async function postDisableClient(req, res) {
-    const client = await disableClientHandler(services, req.params.id);
+    const client = await disableClientHandler(services, req.params.id, getRequestId(res));
     services.logger.info({ admin: 'client.disable', clientId: client.client_id }, 'admin disabled a client');
+    res.json(client);
+  });
+  router.post('/clients/:id/enable', async function postEnableClient(req, res) {
+    const client = await enableClientHandler(services, req.params.id, getRequestId(res));
+    services.logger.info({ admin: 'client.enable', clientId: client.client_id }, 'admin enabled a client');
     res.json(client);
   });
 
   router.post('/users', async function postUser(req, res) {
-    const user = await createUserHandler(services, req.body);
+    const user = await createUserHandler(services, req.body, getRequestId(res));
     services.logger.info({ admin: 'user.create', userId: user.id }, 'admin created a user');
     res.status(201).json(user);
   });
   router.get('/users', async function getUsers(_req, res) {
     res.json(await listUsersHandler(services));
   });
+  router.get('/users/:id', async function getUser(req, res) {
+    res.json(await getUserHandler(services, req.params.id));
+  });
+  router.post('/users/:id/password', async function postPassword(req, res) {
+    const user = await resetPasswordHandler(services, req.params.id, req.body, getRequestId(res));
+    services.logger.info({ admin: 'user.password-reset', userId: user.id }, 'admin reset a password');
+    res.json(user);
+  });
   router.post('/users/:id/disable', async function postDisableUser(req, res) {
-    const user = await disableUserHandler(services, req.params.id);
+    const user = await disableUserHandler(services, req.params.id, getRequestId(res));
     services.logger.info({ admin: 'user.disable', userId: user.id }, 'admin disabled a user');
+    res.json(user);
+  });
+  router.post('/users/:id/enable', async function postEnableUser(req, res) {
+    const user = await enableUserHandler(services, req.params.id, getRequestId(res));
+    services.logger.info({ admin: 'user.enable', userId: user.id }, 'admin enabled a user');
     res.json(user);
   });
 
   router.post('/signing-keys/rotate', async function postRotateSigningKey(_req, res) {
-    const kid = await rotateSigningKey(services);
+    const { kid } = await rotateSigningKeyHandler(services, getRequestId(res));
     services.logger.info({ admin: 'signing-key.rotate', kid }, 'admin rotated the token signing key');
     res.status(201).json({ kid });
   });
