@@ -11,6 +11,7 @@ import {
   checkConsultNote,
   checkReferralUpdate,
   enforceTaskWorkflow,
+  fileConsultNoteUnderReferral,
   isPartnerWorkflowWrite,
   withCarePlanProvenance,
   type OrganizationCaller,
@@ -27,9 +28,11 @@ import {
   patientsVisibleUnder,
   practitionerAt,
   recipientPolicy,
+  recordPartnerAuthorship,
   refuseReferencesToPsychotherapyNotes,
   stampNoteCustodian,
   withConsentGrants,
+  withPartnerAuthorship,
   type Recipient,
 } from '@carecircle/consent';
 import { forbidden, getStatus, OperationOutcomeError } from '@carecircle/fhir';
@@ -58,11 +61,12 @@ export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey
 }
 
 /**
- * Rules every write passes, in order: labels, consent well-formedness and the consent-grant index (written in the
+ * Rules every write passes, in order: a consult note filed as its referral, labels, consent well-formedness and the consent-grant index (written in the
  * Consent's own transaction), the referral workflow, subscriptions.
  */
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
   return [
+    fileConsultNoteUnderReferral,
     applyShareLabels,
     stampNoteCustodian,
     refuseReferencesToPsychotherapyNotes,
@@ -130,7 +134,8 @@ export async function callerPolicy(
     case 'practitioner': {
       const recipient = (await resolveCallerRecipient(db, caller)) as Recipient;
       const recorder = createDisclosureRecorder({ ...audit, recipient, clientId: caller.clientId, ownPatients: patientsVisibleUnder(db, base) });
-      return withPartnerWorkflows(withConsentGrants(base, { recipient, purpose, now: new Date() }, recorder), caller);
+      const grants = { recipient, purpose, now: new Date() };
+      return withPartnerWorkflows(withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants), caller);
     }
     default:
       return caller satisfies never;
@@ -195,7 +200,9 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
 /**
  * `policy`, plus the writes a partner may make about clients it does not manage (referral Tasks it owns, consult notes
  * and replies to its referrals, progress on care plans it sees), judged by @carecircle/care against what it sees now.
- * Only the custodian uses the psychotherapy-notes category: a partner's write naming it is refused (403).
+ * Only the custodian uses the psychotherapy-notes category: a partner's write naming it is refused (403). What such a
+ * write creates is recorded as the partner organization's own, in the write's transaction, so it reads it back
+ * (withPartnerAuthorship); a Task it moves stays the practice's.
  */
 function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller): AccessPolicy {
   return {
@@ -208,6 +215,9 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
         if (err instanceof OperationOutcomeError && (await isPartnerWorkflowWrite({ caller, interaction, next, current, tx, visible }))) {
           if (isPsychotherapyNoteResource(next)) {
             throw new OperationOutcomeError(forbidden);
+          }
+          if (interaction === 'create' && next) {
+            await recordPartnerAuthorship(tx, caller.organization, next);
           }
           return;
         }

@@ -13,7 +13,7 @@ export {
   SNOMED_SYSTEM,
   TASK_CODE_SYSTEM,
 } from './care-codes';
-export { checkConsultNote } from './consult-note-rule';
+export { checkConsultNote, fileConsultNoteUnderReferral } from './consult-note-rule';
 export {
   buildReferralTask,
   createReferral,
