@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { getStatus, OperationOutcomeError } from '@medplum/core';
 import { decodePageToken, encodePageToken, PAGE_TOKEN_LIFETIME_SECONDS, type PageTokenBinding } from './page-token';
 
@@ -21,20 +21,29 @@ function statusOf(decode: () => unknown): number {
   throw new Error('decoded');
 }
 
-/** A token signed the way the server signs, over any payload: shows that checks after the signature still hold. */
-function signed(payload: object): string {
-  const text = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const mac = createHmac('sha256', key)
-    .update(JSON.stringify([text, binding.scope, binding.principal, [...binding.params].sort()]))
-    .digest('base64url');
-  return `${text}.${mac}`;
+/** A token sealed the way the server seals, over any payload: shows that checks after decryption still hold. */
+function sealed(payload: object | string): string {
+  const salt = randomBytes(16);
+  const derived = Buffer.from(hkdfSync('sha256', key, salt, 'carecircle page-token v3 aes-256-gcm', 44));
+  const cipher = createCipheriv('aes-256-gcm', derived.subarray(0, 32), derived.subarray(32), { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(JSON.stringify([binding.scope, binding.principal, [...binding.params].sort()])));
+  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return Buffer.concat([salt, cipher.update(text, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url');
 }
 
 describe('page tokens', () => {
   test('round-trip snapshot, offset, count and issue time', () => {
     const text = encodePageToken(token, binding);
-    expect(text).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodePageToken(text, binding, at(issuedAt + 60))).toEqual(token);
+  });
+
+  test('say nothing: the snapshot, offset and count are not in the token, and equal pages seal differently', () => {
+    const text = encodePageToken(token, binding);
+    const bytes = Buffer.from(text, 'base64url').toString('latin1');
+    expect(bytes).not.toContain('100:105');
+    expect(bytes).not.toContain('"o"');
+    expect(encodePageToken(token, binding)).not.toBe(text);
   });
 
   test('the order of the parameters and the token itself do not matter', () => {
@@ -54,13 +63,13 @@ describe('page tokens', () => {
     expect(statusOf(() => decodePageToken(text, { ...binding, ...change }, at(issuedAt)))).toBe(400);
   });
 
-  test('an altered offset or snapshot breaks the signature (400)', () => {
-    const text = encodePageToken(token, binding);
-    const [payload = '', mac = ''] = text.split('.');
-    const altered = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    altered.s = '1:2:';
-    const forged = `${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${mac}`;
-    expect(statusOf(() => decodePageToken(forged, binding, at(issuedAt)))).toBe(400);
+  test('an altered token is refused (400), whichever byte changed', () => {
+    const bytes = Buffer.from(encodePageToken(token, binding), 'base64url');
+    for (const at_ of [0, 20, bytes.length - 1]) {
+      const altered = Buffer.from(bytes);
+      altered[at_] = (altered[at_] ?? 0) ^ 1;
+      expect(statusOf(() => decodePageToken(altered.toString('base64url'), binding, at(issuedAt)))).toBe(400);
+    }
   });
 
   test('expires an hour after the first page (410), and refuses one issued in the future', () => {
@@ -72,15 +81,27 @@ describe('page tokens', () => {
 
   test.each([
     ['not base64url', '***'],
-    ['unsigned (the old format)', Buffer.from(JSON.stringify({ v: 1, s: '5:9:', o: 0, c: 1 })).toString('base64url')],
-    ['not JSON', signed({}).replace(/^[^.]+/, Buffer.from('nope').toString('base64url'))],
-    ['xmin above xmax', signed({ v: 2, s: '9:5:', o: 0, c: 1, t: issuedAt })],
-    ['xip outside range', signed({ v: 2, s: '5:9:9', o: 0, c: 1, t: issuedAt })],
-    ['zero count', signed({ v: 2, s: '5:9:', o: 0, c: 0, t: issuedAt })],
-    ['huge count', signed({ v: 2, s: '5:9:', o: 0, c: 5000, t: issuedAt })],
-    ['string offset', signed({ v: 2, s: '5:9:', o: '0', c: 1, t: issuedAt })],
-    ['no issue time', signed({ v: 2, s: '5:9:', o: 0, c: 1 })],
+    ['too short to hold anything', 'AAAA'],
+    ['unsealed (the v2 format)', `${Buffer.from(JSON.stringify({ v: 2, s: '5:9:', o: 0, c: 1, t: issuedAt })).toString('base64url')}.${'A'.repeat(43)}`],
+    ['unsealed JSON', Buffer.from(JSON.stringify({ v: 3, s: '5:9:', o: 0, c: 1, t: issuedAt }).padEnd(80)).toString('base64url')],
+    ['not JSON', sealed('nope')],
+    ['an older version', sealed({ v: 2, s: '5:9:', o: 0, c: 1, t: issuedAt })],
+    ['xmin above xmax', sealed({ v: 3, s: '9:5:', o: 0, c: 1, t: issuedAt })],
+    ['xip outside range', sealed({ v: 3, s: '5:9:9', o: 0, c: 1, t: issuedAt })],
+    ['zero count', sealed({ v: 3, s: '5:9:', o: 0, c: 0, t: issuedAt })],
+    ['huge count', sealed({ v: 3, s: '5:9:', o: 0, c: 5000, t: issuedAt })],
+    ['string offset', sealed({ v: 3, s: '5:9:', o: '0', c: 1, t: issuedAt })],
+    ['no issue time', sealed({ v: 3, s: '5:9:', o: 0, c: 1 })],
   ])('rejects %s with a 400', (_name, text) => {
     expect(statusOf(() => decodePageToken(text, binding, at(issuedAt)))).toBe(400);
+  });
+
+  test('a well-formed payload sealed like the server does decodes (the helper above is faithful)', () => {
+    expect(decodePageToken(sealed({ v: 3, s: '5:9:', o: 0, c: 1, t: issuedAt }), binding, at(issuedAt))).toEqual({
+      snapshot: '5:9:',
+      offset: 0,
+      count: 1,
+      issuedAt,
+    });
   });
 });
