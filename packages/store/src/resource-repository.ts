@@ -47,6 +47,7 @@ import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
 import { sql } from './sql';
+import { withholdHiddenReferences } from './withheld-references';
 import {
   inWriteTransaction,
   isVersionVisible,
@@ -428,6 +429,8 @@ function withoutLabels(resource: Resource): string {
 
 /** Tells the policy's recorder (if any) what is about to be handed out; throws if it cannot record it. */
 async function recordDisclosure(ctx: StoreContext, interaction: 'read' | 'vread' | 'search' | 'history', resources: Resource[]): Promise<void> {
+  // Every path that hands versions out passes here: references to what the caller may not see are withheld first.
+  await withholdHiddenReferences(ctx, resources);
   if (ctx.policy.recorder && resources.length > 0) {
     await ctx.policy.recorder.recordDisclosure({ interaction, resources });
   }

@@ -5,7 +5,7 @@
  * disclosed only under both clients' consents; a reference to a resource the reader may not see is withheld on every
  * read path; a Consent whose references the server cannot resolve as it will match them is refused.
  */
-import type { Bundle, Consent, Goal, Parameters as FhirParameters, Patient, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, Consent, Goal, Parameters as FhirParameters, Patient, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { buildSharingConsent, type SharingConsentFacts } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
@@ -215,6 +215,76 @@ describe('2. a resource about one client that names another is disclosed only un
     }
     // The relative focus; the absolute one is indexed as written.
     expect(((await as(partnerToken).get(`Observation?focus=${ref(blake)}`)).body as Bundle).entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(aboutBoth[0] as Resource)]);
+  });
+});
+
+describe('3. a reference to a resource the reader may not see is withheld, on every read path', () => {
+  const WITHHELD = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'masked' }] };
+  const SUBSETTED = expect.objectContaining({ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' });
+  let client: Patient;
+  let trauma: Resource;
+  let plan: CarePlan;
+
+  /** Checks one shown CarePlan: the trauma reference withheld (no id, no display), the rest as stored. */
+  function expectWithheld(shown: Resource | undefined, path: string): void {
+    const body = JSON.stringify(shown);
+    expect({ path, id: shown?.id, leaks: [trauma.id as string, 'assault'].filter((text) => body.includes(text)) }).toEqual({ path, id: plan.id, leaks: [] });
+    expect((shown as CarePlan).supportingInfo).toEqual([WITHHELD, { reference: 'Condition/never-stored', display: 'Dangling' }]);
+    expect((shown as CarePlan).subject).toEqual({ reference: ref(client) });
+    expect(shown?.meta?.tag).toEqual(expect.arrayContaining([SUBSETTED]));
+    expect(shown?.meta?.versionId).toBe(plan.meta?.versionId);
+  }
+
+  beforeAll(async () => {
+    client = await created(practiceToken, buildPatient({ name: [{ family: 'Withheld' }] }));
+    trauma = await created(practiceToken, {
+      resourceType: 'Condition',
+      meta: { tag: [{ system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'trauma-history' }] },
+      code: { text: 'assault' },
+      subject: { reference: ref(client) },
+    });
+    plan = await created<CarePlan>(practiceToken, {
+      resourceType: 'CarePlan',
+      status: 'active',
+      intent: 'plan',
+      subject: { reference: ref(client) },
+      supportingInfo: [
+        { reference: ref(trauma), display: 'Trauma history: assault 2024' },
+        { reference: 'Condition/never-stored', display: 'Dangling' },
+      ],
+    });
+    await recordConsent({ patient: ref(client), recipients: [partner], categories: ['care-plan'] });
+  });
+
+  test('read, vread, search, history, batch and $summary show the marker, never the id or display', async () => {
+    const client_ = as(partnerToken);
+    expect(((await client_.get(ref(trauma))).status)).toBe(404);
+    expectWithheld((await client_.get(ref(plan))).body as Resource, 'read');
+    expectWithheld((await client_.get(`${ref(plan)}/_history/1`)).body as Resource, 'vread');
+    expectWithheld(((await client_.get(`CarePlan?subject=${ref(client)}`)).body as Bundle).entry?.[0]?.resource, 'search');
+    expectWithheld(((await client_.get(`CarePlan?_id=${plan.id}&_include=CarePlan:subject`)).body as Bundle).entry?.[0]?.resource, 'search with include');
+    expectWithheld(((await client_.get(`Patient?_id=${client.id}&_revinclude=CarePlan:subject`)).body as Bundle).entry?.find((e) => e.resource?.resourceType === 'CarePlan')?.resource, 'revinclude');
+    expectWithheld(((await client_.get(`${ref(plan)}/_history`)).body as Bundle).entry?.[0]?.resource, 'instance history');
+    const typeHistory = (await client_.get('CarePlan/_history')).body as Bundle;
+    expectWithheld(typeHistory.entry?.find((e) => e.resource?.id === plan.id)?.resource, 'type history');
+    const batch = (await client_.post('', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: ref(plan) } }, { request: { method: 'GET', url: `CarePlan?_id=${plan.id}` } }] })).body as Bundle;
+    expectWithheld(batch.entry?.[0]?.resource, 'batch read');
+    expectWithheld((batch.entry?.[1]?.resource as Bundle | undefined)?.entry?.[0]?.resource, 'batch search');
+    const summary = (await client_.get(`Patient/${client.id}/$summary`)).body as Bundle;
+    expect(JSON.stringify(summary)).not.toContain('assault');
+    expect(JSON.stringify(summary)).not.toContain(trauma.id as string);
+    expectWithheld(summary.entry?.find((e) => e.resource?.resourceType === 'CarePlan')?.resource, '$summary');
+  });
+
+  test('whoever may see the target sees the reference as stored: the practice, the client, and the partner once the consent covers it', async () => {
+    const stored = plan.supportingInfo;
+    expect(((await as(practiceToken).get(ref(plan))).body as CarePlan).supportingInfo).toEqual(stored);
+    const clientToken = (await logInUser(t, appId, { fhirUser: ref(client) }, 'launch/patient patient/*.rs')).access_token;
+    expect(((await as(clientToken).get(ref(plan))).body as CarePlan).supportingInfo).toEqual(stored);
+    await recordConsent({ patient: ref(client), recipients: [partner], categories: ['trauma-history'] });
+    const shown = (await as(partnerToken).get(ref(plan))).body as CarePlan;
+    expect(shown.supportingInfo).toEqual(stored);
+    expect(shown.meta?.tag).not.toEqual(expect.arrayContaining([SUBSETTED]));
   });
 });
 

@@ -1,0 +1,118 @@
+/**
+ * References the caller may not follow are withheld from what it is shown. A resource the caller may see can point at
+ * one it may not (a CarePlan's `supportingInfo` naming a trauma-history Condition with the display "Trauma history:
+ * assault 2024", handed to a partner whose consent covers care plans only): the display would tell the content the
+ * consent withholds, and the id that the hidden resource exists. So every version the store hands out (read, vread,
+ * search matches and includes, a conditional create's match, history; and through them batch entries, `$summary`,
+ * notifications and `$events`) has each such reference reduced to a marker that says only that something was
+ * withheld: the Reference keeps no `reference`, `display`, `identifier` or `type`, only the data-absent-reason
+ * extension with code `masked`, and the resource's `meta.tag` says SUBSETTED as for any view shown in part.
+ *
+ * "May not follow": the target exists (its latest version with content) and the caller's policy does not show that
+ * version. A reference to nothing stored is left as it is (it tells nothing), so a withheld marker and a dangling id
+ * cannot be told from each other by what exists; the clients a resource is about (its Patient compartments) are never
+ * withheld from someone shown the resource. Visibility of every target of one response is decided in one statement.
+ */
+import { isSupportedResourceType, parseReferenceAnyBase, type ReferenceTarget } from '@carecircle/fhir';
+import type { Resource } from '@medplum/fhirtypes';
+import { computePatientCompartments } from './compartments';
+import { join, sql, type Sql } from './sql';
+import { queryable, type StoreContext } from './store-context';
+
+/** The extension that marks a withheld reference (FHIR's data-absent-reason, code `masked`). */
+export const WITHHELD_REFERENCE_EXTENSION = {
+  url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason',
+  valueCode: 'masked',
+} as const;
+
+/** The mark of a resource shown in part (v3-ObservationValue SUBSETTED), as `_summary` and `_elements` views carry. */
+const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' } as const;
+
+/** A Reference element inside a resource about to be handed out, and what it points at. */
+interface HeldReference {
+  resource: Resource;
+  element: Record<string, unknown>;
+  target: ReferenceTarget;
+}
+
+/**
+ * Withholds, in `resources` (versions freshly read for this response, about to be handed to the caller), every
+ * reference to a resource the caller may not see (see the module header). Changes the given objects in place and
+ * never what is stored. One statement for the whole response; none when the policy limits none of the target types.
+ */
+export async function withholdHiddenReferences(ctx: StoreContext, resources: readonly Resource[]): Promise<void> {
+  const held = resources.flatMap((resource) => referencesToOthers(resource));
+  const byType = new Map<string, Set<string>>();
+  for (const { target } of held) {
+    if (ctx.policy.visibility(target.resourceType) !== undefined) {
+      byType.set(target.resourceType, (byType.get(target.resourceType) ?? new Set()).add(target.id));
+    }
+  }
+  if (byType.size === 0) {
+    return;
+  }
+  const hidden = await hiddenTargets(ctx, byType);
+  if (hidden.size === 0) {
+    return;
+  }
+  const marked = new Set<Resource>();
+  for (const { resource, element, target } of held) {
+    if (hidden.has(`${target.resourceType}/${target.id}`)) {
+      for (const key of Object.keys(element)) {
+        delete element[key];
+      }
+      element.extension = [{ ...WITHHELD_REFERENCE_EXTENSION }];
+      marked.add(resource);
+    }
+  }
+  for (const resource of marked) {
+    const tags = resource.meta?.tag ?? [];
+    if (!tags.some((tag) => tag.system === SUBSETTED.system && tag.code === SUBSETTED.code)) {
+      resource.meta = { ...resource.meta, tag: [...tags, { ...SUBSETTED }] };
+    }
+  }
+}
+
+/**
+ * Every Reference element of `resource` (contained resources included) naming another resource of a supported type,
+ * except the resource itself and the clients it is about.
+ */
+function referencesToOthers(resource: Resource): HeldReference[] {
+  const own = new Set([`${resource.resourceType}/${resource.id}`, ...computePatientCompartments(resource)]);
+  const found: HeldReference[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      value.forEach(walk);
+      return;
+    }
+    if (value === null || typeof value !== 'object') {
+      return;
+    }
+    const element = value as Record<string, unknown>;
+    const target = typeof element.reference === 'string' ? parseReferenceAnyBase(element.reference) : undefined;
+    if (target && isSupportedResourceType(target.resourceType) && !own.has(`${target.resourceType}/${target.id}`)) {
+      found.push({ resource, element, target });
+    }
+    Object.values(element).forEach(walk);
+  };
+  walk(resource);
+  return found;
+}
+
+/**
+ * `Type/id` of each of `byType`'s targets whose latest version with content the caller's policy does not show (a
+ * target never stored is not in it). One statement, a branch per type.
+ */
+async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, ReadonlySet<string>>): Promise<Set<string>> {
+  const branches: Sql[] = [...byType].map(
+    ([resourceType, ids]) => sql`
+      SELECT ${resourceType}::text AS resource_type, target.id FROM unnest(${[...ids]}::text[]) AS target(id)
+      WHERE EXISTS (SELECT 1 FROM resource_version rv
+        WHERE rv.resource_type = ${resourceType} AND rv.id = target.id AND NOT rv.deleted
+          AND rv.version_id = (SELECT max(latest.version_id) FROM resource_version latest
+            WHERE latest.resource_type = ${resourceType} AND latest.id = target.id AND NOT latest.deleted)
+          AND (${ctx.policy.visibility(resourceType) ?? sql`TRUE`}) IS NOT TRUE)`,
+  );
+  const { rows } = await queryable(ctx).query<{ resource_type: string; id: string }>(join(branches, ' UNION ALL '));
+  return new Set(rows.map((row) => `${row.resource_type}/${row.id}`));
+}
