@@ -82,14 +82,6 @@ export function consentInForce(patient: Sql, query: GrantQuery): Sql {
 }
 
 /**
- * Condition: a consent in force names the recipient for the purpose, for `patient` (any category): what discloses a
- * client's Patient resource, and bounds what a partner reads of its own writing (partner-authorship.ts).
- */
-export function consentInForce(patient: Sql, query: GrantQuery): Sql {
-  return grantExists(patient, undefined, query);
-}
-
-/**
  * A consent is an agreement between the client and the practice that recorded it (`Consent.organization`), about what
  * that practice holds: it grants nothing while the client is with another practice (moved, or deleted), and counts
  * again if the client comes back.
