@@ -9,8 +9,7 @@
  * it answers): a disclosure whose audit cannot be written is not made.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { getStatus, OperationOutcomeError } from '@carecircle/fhir';
-import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository } from '@carecircle/store';
+import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository, Transaction } from '@carecircle/store';
 import { computePatientCompartments, sql } from '@carecircle/store';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference, Resource } from '@medplum/fhirtypes';
 import { PURPOSE_OF_USE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
@@ -26,8 +25,11 @@ const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
 export type AuditedInteraction = Interaction | 'operation';
 
 export interface AuditContext {
-  /** Where AuditEvents are written: a repository with the server's own (full) access. */
-  auditRepository: Repository;
+  /**
+   * Where AuditEvents are written: a repository with the server's own (full) access, working in `tx` when the
+   * audited read ran in that transaction.
+   */
+  auditRepository: (tx: Transaction | undefined) => Repository;
   /** The recipient; undefined for the operator (admin token), who is named as such. */
   recipient: Recipient | undefined;
   /** The OAuth client the recipient called through (none for the operator). */
@@ -37,14 +39,17 @@ export interface AuditContext {
   now: () => Date;
   /**
    * Of `patients` (`Patient/x`), those whose information the caller holds in its own right, as their custodian: showing
-   * it to the caller is no disclosure. Everything else of a client's that the caller is shown is.
+   * it to the caller is no disclosure. Everything else of a client's that the caller is shown is. Asked through `q`, the
+   * transaction the read ran in or the database.
    */
-  ownPatients(patients: readonly string[]): Promise<ReadonlySet<string>>;
+  ownPatients(patients: readonly string[], q: Queryable | undefined): Promise<ReadonlySet<string>>;
 }
 
 interface PendingDisclosures {
-  record: (interaction: AuditedInteraction, resources: readonly Resource[]) => Promise<void>;
+  record: (interaction: AuditedInteraction, resources: readonly Resource[], tx: Transaction | undefined) => Promise<void>;
   resources: Resource[];
+  /** The transaction the disclosing reads ran in, if they ran in one. */
+  tx: Transaction | undefined;
 }
 
 /** An open batch: the disclosures each recorder was told of, written as one event per client when the batch ends. */
@@ -66,20 +71,21 @@ export async function withOneAuditEventPerClient<T>(interaction: AuditedInteract
   }
   const batch: AuditBatch = { interaction, pending: new Map() };
   const result = await batches.run(batch, fn);
-  for (const { record, resources } of batch.pending.values()) {
-    await record(interaction, resources);
+  for (const { record, resources, tx } of batch.pending.values()) {
+    await record(interaction, resources, tx);
   }
   return result;
 }
 
 /** A recorder writing disclosure and denial AuditEvents for `context.recipient` (or the operator). */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
-  async function record(interaction: AuditedInteraction, resources: readonly Resource[]): Promise<void> {
-    const events = [...(await byClient(context, resources))].map(([patient, disclosed]) =>
+  async function record(interaction: AuditedInteraction, resources: readonly Resource[], tx: Transaction | undefined): Promise<void> {
+    const events = [...(await byClient(context, resources, tx))].map(([patient, disclosed]) =>
       auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'),
     );
     // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.
-    await context.auditRepository.transaction(async (audit) => {
+    // Inside the transaction the reads ran in, they commit with it.
+    await context.auditRepository(tx).transaction(async (audit) => {
       for (const event of events) {
         await audit.create(event);
       }
@@ -89,18 +95,25 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
       const batch = batches.getStore();
       if (!batch) {
-        await record(disclosure.interaction, disclosure.resources);
+        await record(disclosure.interaction, disclosure.resources, disclosure.tx);
         return;
       }
-      const pending = batch.pending.get(recorder) ?? { record, resources: [] };
+      const pending = batch.pending.get(recorder) ?? { record, resources: [], tx: disclosure.tx };
       pending.resources.push(...disclosure.resources);
       batch.pending.set(recorder, pending);
     },
     async recordDenial(denial: Denial): Promise<void> {
-      for (const patient of denial.compartments) {
-        await context.auditRepository.create(
-          auditEvent(context, denial.interaction, patient, [{ reference: `${denial.resourceType}/${denial.id}` }], 'denied'),
-        );
+      const write = async (): Promise<void> => {
+        for (const patient of denial.compartments) {
+          await context.auditRepository(undefined).create(
+            auditEvent(context, denial.interaction, patient, [{ reference: `${denial.resourceType}/${denial.id}` }], 'denied'),
+          );
+        }
+      };
+      if (denial.afterTransaction) {
+        denial.afterTransaction(write);
+      } else {
+        await write();
       }
     },
   };
@@ -112,9 +125,9 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
  * `policy`: the clients whose Patient resource that policy shows.
  */
 export function patientsVisibleUnder(db: Queryable, policy: AccessPolicy): AuditContext['ownPatients'] {
-  return async (patients) => {
+  return async (patients, q) => {
     const ids = patients.filter((p) => p.startsWith('Patient/')).map((p) => p.slice('Patient/'.length));
-    const { rows } = await db.query<{ id: string }>(sql`
+    const { rows } = await (q ?? db).query<{ id: string }>(sql`
       SELECT rv.id FROM resource_version rv
       WHERE rv.resource_type = 'Patient' AND rv.id = ANY(${ids}::text[]) AND rv.superseded_xid IS NULL
         AND (${policy.visibility('Patient') ?? sql`TRUE`})`);
@@ -122,54 +135,14 @@ export function patientsVisibleUnder(db: Queryable, policy: AccessPolicy): Audit
   };
 }
 
-/**
- * For an interaction that answered 404 (instance history): when `recorder` records denials and the resource exists,
- * records the denial, as a read of it would have been.
- */
-export async function recordDenialIfHidden(
-  db: Queryable,
-  recorder: AccessRecorder | undefined,
-  interaction: Interaction,
-  resourceType: string,
-  id: string,
-): Promise<void> {
-  if (!recorder) {
-    return;
-  }
-  const { rows } = await db.query<{ compartments: string[] }>(sql`
-    SELECT rv.compartments FROM resource_version rv
-    WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
-  if (rows[0]) {
-    await recorder.recordDenial({ interaction, resourceType, id, compartments: rows[0].compartments });
-  }
-}
-
-/** `history` with a denial filed when instance history answers 404 for a resource that exists but is hidden. */
-export async function historyWithDenials<T>(
-  db: Queryable,
-  recorder: AccessRecorder | undefined,
-  resourceType: string | undefined,
-  id: string | undefined,
-  history: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await history();
-  } catch (err) {
-    if (resourceType && id && err instanceof OperationOutcomeError && getStatus(err.outcome) === 404) {
-      await recordDenialIfHidden(db, recorder, 'history', resourceType, id);
-    }
-    throw err;
-  }
-}
-
 /** The resources disclosed, grouped by each client (not the caller's own) whose compartment they are in. */
-async function byClient(context: AuditContext, resources: readonly Resource[]): Promise<Map<string, Resource[]>> {
+async function byClient(context: AuditContext, resources: readonly Resource[], tx: Transaction | undefined): Promise<Map<string, Resource[]>> {
   const compartments = new Map(resources.map((r) => [r, computePatientCompartments(r)]));
   const patients = [...new Set([...compartments.values()].flat())];
   if (patients.length === 0) {
     return new Map();
   }
-  const own = await context.ownPatients(patients);
+  const own = await context.ownPatients(patients, tx);
   const groups = new Map<string, Resource[]>();
   for (const [resource, clients] of compartments) {
     for (const patient of clients.filter((p) => !own.has(p))) {

@@ -4,7 +4,7 @@
  * exactly one place. Policies are written in @carecircle/auth and @carecircle/consent; this package only applies them.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from './database';
+import type { Queryable, Transaction } from './database';
 import type { SearchFilter } from './search/search-request';
 import type { Sql } from './sql';
 
@@ -85,6 +85,12 @@ export interface Presentation {
 export interface Disclosure {
   interaction: Interaction;
   resources: readonly Resource[];
+  /**
+   * The transaction the read ran in, if it ran in one: the record of what it disclosed is written in it, so the record
+   * stands exactly when the transaction commits (one that fails answered nothing), and embedded PGlite's single
+   * connection, which the transaction holds, is not asked for again.
+   */
+  tx?: Transaction;
 }
 
 /** A read refused because the policy hides a resource that exists. */
@@ -94,6 +100,12 @@ export interface Denial {
   id: string;
   /** The hidden resource's Patient compartments (`Patient/x`), so the denial can be filed with that client. */
   compartments: readonly string[];
+  /**
+   * When the read ran inside a transaction: defers `record` until that transaction has settled, committed or rolled
+   * back (before the transaction's caller goes on). A denial stands whether or not the transaction it was part of
+   * commits, and it cannot be written beside the transaction while that holds embedded PGlite's only connection.
+   */
+  afterTransaction?: (record: () => Promise<void>) => void;
 }
 
 /**

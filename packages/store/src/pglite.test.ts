@@ -1,6 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { fullAccess } from './access-policy';
+import { fullAccess, type AccessPolicy } from './access-policy';
 import { createRepository } from './resource-repository';
+import { sql } from './sql';
 import { buildObservation, buildPatient } from './testing/fixtures';
 import { openPgliteTestStore, statusOf, type TestStore } from './testing/test-store';
 
@@ -46,5 +47,59 @@ describe('repository on embedded PGlite', () => {
     await expect(repo.read('Patient', resource.id!)).resolves.toBeDefined();
     await repo.delete('Patient', resource.id!);
     expect(await statusOf(repo.read('Patient', resource.id!))).toBe(410);
+  });
+
+  test('a statement on the database from inside one of its transactions fails at once instead of waiting forever', async () => {
+    // PGlite has one connection, which the transaction holds: such a statement would wait for the transaction, and the
+    // transaction for it (a referral's create had hung the embedded store for good this way).
+    await expect(store.db.transaction(() => store.db.query(sql`SELECT 1`))).rejects.toThrow(/would deadlock/);
+    await expect(store.db.transaction(() => store.db.transaction(async () => 1))).rejects.toThrow(/would deadlock/);
+    // Work queued from inside a transaction without waiting for it is no such case: it runs once the transaction ends.
+    let later: Promise<unknown> | undefined;
+    await store.db.transaction(async () => {
+      later = Promise.resolve().then(() => undefined);
+    });
+    await later;
+    expect((await store.db.query<{ one: number }>(sql`SELECT 1 AS one`)).rows).toEqual([{ one: 1 }]);
+  });
+
+  test('a read inside a transaction records its disclosure in that transaction, and a denial once it has settled', async () => {
+    const recorded: string[] = [];
+    const audit = createRepository(store.db, fullAccess);
+    const { resource: patient } = await audit.create(buildPatient('Audit', 'Ada'));
+    const { resource: hidden } = await audit.create(buildPatient('Hidden', 'Hal'));
+    const policy: AccessPolicy = {
+      ...fullAccess,
+      visibility: (type) => (type === 'Patient' ? sql`rv.id <> ${hidden.id!}` : undefined),
+      recorder: {
+        async recordDisclosure(disclosure) {
+          // Written through the transaction the read ran in: on PGlite the database itself is not free until it ends.
+          const q = disclosure.tx ?? store.db;
+          await q.query(sql`SELECT 1`);
+          recorded.push(`disclosed ${disclosure.resources.map((r) => r.id).join()} ${disclosure.tx ? 'in' : 'outside'} the transaction`);
+        },
+        async recordDenial(denial) {
+          const write = async (): Promise<void> => {
+            await store.db.query(sql`SELECT 1`);
+            recorded.push(`denied ${denial.id}`);
+          };
+          if (denial.afterTransaction) {
+            denial.afterTransaction(write);
+          } else {
+            await write();
+          }
+        },
+      },
+    };
+    const repo = createRepository(store.db, policy);
+    await expect(
+      repo.transaction(async (tx) => {
+        await tx.read('Patient', patient.id!);
+        expect(recorded).toEqual([`disclosed ${patient.id} in the transaction`]);
+        await tx.read('Patient', hidden.id!);
+      }),
+    ).rejects.toMatchObject({ outcome: { id: 'not-found' } });
+    // The transaction failed; its denial stands all the same, recorded after it.
+    expect(recorded).toEqual([`disclosed ${patient.id} in the transaction`, `denied ${hidden.id}`]);
   });
 });

@@ -23,6 +23,7 @@ import {
   APPEND_ONLY_RESOURCE_TYPES,
   assertSupportedResourceType,
   assertValidId,
+  getStatus,
   methodNotAllowed,
   validateFhirResource,
   validateFhirStructure,
@@ -30,7 +31,7 @@ import {
 } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
 import { computePatientCompartments } from './compartments';
-import type { Database, Queryable } from './database';
+import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
 import { applyJsonPatch } from './json-patch';
 import type {
@@ -49,6 +50,7 @@ import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } fro
 import { sql } from './sql';
 import { withholdHiddenReferences } from './withheld-references';
 import {
+  inRepositoryTransaction,
   inWriteTransaction,
   isVersionVisible,
   policyVisibility,
@@ -87,13 +89,16 @@ export interface RepositoryOptions {
   pageTokenKey?: Uint8Array;
   /** Who the repository acts for (caller and purpose): `_page` tokens are bound to it. */
   principal?: string;
+  /** An open transaction of `db` to work in (and to join on `transaction()`), instead of the database itself. */
+  transaction?: Transaction;
 }
 
 /** A repository over `db` bound to `policy`. */
 export function createRepository(db: Database, policy: AccessPolicy, options: RepositoryOptions = {}): Repository {
   return new ResourceRepository({
     db,
-    tx: undefined,
+    tx: options.transaction,
+    afterTransaction: undefined,
     policy,
     now: options.now ?? (() => new Date()),
     writeRules: options.writeRules ?? [],
@@ -283,17 +288,26 @@ class ResourceRepository implements Repository {
     }
     this.ctx.policy.assertInteraction('history', resourceType);
     assertSupportedResourceType(resourceType);
-    if (id !== undefined) {
-      assertValidId(id);
+    if (id === undefined) {
+      return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, [resourceType], undefined, params));
     }
-    return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, [resourceType], id, params));
+    assertValidId(id);
+    try {
+      return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, [resourceType], id, params));
+    } catch (err) {
+      // Instance history of a resource that exists but is hidden answers 404, and is a denial as a read would be.
+      if (err instanceof OperationOutcomeError && getStatus(err.outcome) === 404) {
+        await this.recordDenialIfHidden('history', resourceType, id);
+      }
+      throw err;
+    }
   }
 
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (this.ctx.tx) {
       return fn(this);
     }
-    return this.ctx.db.transaction((tx) => fn(new ResourceRepository({ ...this.ctx, tx })), 'read committed');
+    return inRepositoryTransaction(this.ctx, (bound) => fn(new ResourceRepository(bound)));
   }
 
   /** System history covers the types the caller may read history of; with none, the first refusal stands. */
@@ -318,7 +332,7 @@ class ResourceRepository implements Repository {
   }
 
   /** When the policy records denials and a resource it hides exists, records the denial (the caller still gets 404). */
-  private async recordDenialIfHidden(interaction: 'read' | 'vread', resourceType: string, id: string): Promise<void> {
+  private async recordDenialIfHidden(interaction: 'read' | 'vread' | 'history', resourceType: string, id: string): Promise<void> {
     const recorder = this.ctx.policy.recorder;
     if (!recorder) {
       return;
@@ -327,7 +341,8 @@ class ResourceRepository implements Repository {
       SELECT rv.compartments FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
     if (rows[0]) {
-      await recorder.recordDenial({ interaction, resourceType, id, compartments: rows[0].compartments });
+      const { afterTransaction } = this.ctx;
+      await recorder.recordDenial({ interaction, resourceType, id, compartments: rows[0].compartments, ...(afterTransaction && { afterTransaction }) });
     }
   }
 
@@ -432,7 +447,7 @@ async function recordDisclosure(ctx: StoreContext, interaction: 'read' | 'vread'
   // Every path that hands versions out passes here: references to what the caller may not see are withheld first.
   await withholdHiddenReferences(ctx, resources);
   if (ctx.policy.recorder && resources.length > 0) {
-    await ctx.policy.recorder.recordDisclosure({ interaction, resources });
+    await ctx.policy.recorder.recordDisclosure({ interaction, resources, ...(ctx.tx && { tx: ctx.tx }) });
   }
 }
 

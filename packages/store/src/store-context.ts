@@ -13,6 +13,8 @@ export interface StoreContext {
   db: Database;
   /** The open transaction this repository is bound to, if any. */
   tx: Transaction | undefined;
+  /** With `tx`: what is to run once that transaction has settled (see {@link inRepositoryTransaction}). */
+  afterTransaction: ((run: () => Promise<void>) => void) | undefined;
   policy: AccessPolicy;
   now: () => Date;
   /** Rules every write passes (see WriteRule). */
@@ -26,6 +28,23 @@ export interface StoreContext {
 /** The handle plain statements go through: the open transaction, else the pool. */
 export function queryable(ctx: StoreContext): Queryable {
   return ctx.tx ?? ctx.db;
+}
+
+/**
+ * Runs `fn` with `ctx` bound to a new READ COMMITTED transaction (the repository's `transaction()`); what was deferred
+ * until that transaction settled (the records of denials made inside it) runs after it, committed or rolled back, and
+ * before this returns.
+ */
+export async function inRepositoryTransaction<T>(ctx: StoreContext, fn: (bound: StoreContext) => Promise<T>): Promise<T> {
+  const deferred: Array<() => Promise<void>> = [];
+  const afterTransaction = (run: () => Promise<void>): void => void deferred.push(run);
+  try {
+    return await ctx.db.transaction((tx) => fn({ ...ctx, tx, afterTransaction }), 'read committed');
+  } finally {
+    for (const run of deferred) {
+      await run();
+    }
+  }
 }
 
 /**

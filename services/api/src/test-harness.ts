@@ -1,11 +1,17 @@
 /**
  * The API in-process for integration tests: a fresh PostgreSQL database, real Redis, the real app, and helpers to call
- * it with the admin token. Each suite gets its own database and Redis key prefix.
+ * it with the admin token. Each suite gets its own database and Redis key prefix. With `TEST_STORE=pglite` (or
+ * `store: 'pglite'`) the database is embedded PGlite in a fresh directory instead, as `npm start` runs by default.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '@carecircle/config';
-import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { migrate, openDatabase } from '@carecircle/store';
+import { createTestDatabase } from '@carecircle/testing';
 import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
@@ -24,13 +30,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Which database a test app runs on: PostgreSQL (the default) or embedded PGlite. */
+export type TestStore = 'postgres' | 'pglite';
+
+/** The store named by `TEST_STORE` (`pglite` or, by default, `postgres`). */
+export function testStore(): TestStore {
+  return process.env.TEST_STORE === 'pglite' ? 'pglite' : 'postgres';
+}
+
 /** Starts the app on a new database; call `close()` in afterAll. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database: TestDatabase = await createTestDatabase();
+export async function createTestApp(env: Record<string, string> = {}, store: TestStore = testStore()): Promise<TestApp> {
+  const database = store === 'pglite' ? await createPgliteDirectory() : await createTestDatabase();
   const adminToken = randomBytes(32).toString('hex');
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: database.url,
+    ...('url' in database ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir }),
     ADMIN_TOKEN: adminToken,
     REDIS_PREFIX: `{cc-test-${randomBytes(4).toString('hex')}}`,
     BASE_URL: 'http://localhost:8080',
@@ -61,6 +75,32 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await database.drop();
     },
   };
+}
+
+/**
+ * A fresh directory holding an embedded PGlite database, migrated, removed by `drop()`. Creating a PGlite cluster
+ * (initdb in WebAssembly) takes seconds, so each test process creates and migrates one template and copies it.
+ */
+async function createPgliteDirectory(): Promise<{ dataDir: string; drop(): Promise<void> }> {
+  pgliteTemplate ??= createPgliteTemplate();
+  const template = await pgliteTemplate;
+  const dataDir = await mkdtemp(join(tmpdir(), 'carecircle-pglite-'));
+  await cp(template, dataDir, { recursive: true });
+  return { dataDir, drop: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+let pgliteTemplate: Promise<string> | undefined;
+
+async function createPgliteTemplate(): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'carecircle-pglite-template-'));
+  const db = await openDatabase({ dataDir });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  return dataDir;
 }
 
 /** Authorization header value for the admin token. */
