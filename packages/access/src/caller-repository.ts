@@ -21,7 +21,6 @@ import {
   checkSharingConsent,
   createDisclosureRecorder,
   describesPsychotherapyNote,
-  historyWithDenials,
   indexConsentGrants,
   isPsychotherapyNote,
   isPsychotherapyNoteResource,
@@ -46,6 +45,7 @@ import {
   type Database,
   type Repository,
   type WriteRule,
+  type Transaction,
 } from '@carecircle/store';
 
 export interface AccessSettings {
@@ -122,7 +122,9 @@ export async function callerPolicy(
   requestId: string,
 ): Promise<AccessPolicy> {
   const base = createAccessPolicy(caller);
-  const audit = { auditRepository: createServerRepository(db, settings), purpose, requestId, now: () => new Date() };
+  const auditRepository = (transaction: Transaction | undefined): Repository =>
+    createRepository(db, fullAccess, { writeRules: writeRulesFor(settings), ...(transaction && { transaction }) });
+  const audit = { auditRepository, purpose, requestId, now: () => new Date() };
   switch (caller.kind) {
     case 'admin': {
       const recorder = createDisclosureRecorder({ ...audit, recipient: undefined, clientId: undefined, ownPatients: async () => new Set() });
@@ -154,26 +156,7 @@ export async function createCallerRepository(
   // `_page` tokens are bound to the caller and the purpose, which together decide what a search shows.
   const principal = JSON.stringify([describeCaller(caller), purpose]);
   const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings), pageTokenKey: settings.pageTokenKey, principal });
-  return withCarePlanProvenance(withHistoryDenials(repository, db), callerAgent(caller));
-}
-
-/** `repository`, filing a denial when instance history answers 404 for a resource that exists but is hidden. */
-function withHistoryDenials(repository: Repository, db: Database): Repository {
-  return {
-    get policy() {
-      return repository.policy;
-    },
-    read: (type, id) => repository.read(type, id),
-    vread: (type, id, versionId) => repository.vread(type, id, versionId),
-    create: (resource, options) => repository.create(resource, options),
-    update: (resource, options) => repository.update(resource, options),
-    patch: (type, id, operations, options) => repository.patch(type, id, operations, options),
-    delete: (type, id, options) => repository.delete(type, id, options),
-    search: (type, params) => repository.search(type, params),
-    history: (type, id, params) =>
-      historyWithDenials(db, repository.policy.recorder, type, id, () => repository.history(type, id, params)),
-    transaction: (fn) => repository.transaction((tx) => fn(withHistoryDenials(tx, db))),
-  };
+  return withCarePlanProvenance(repository, callerAgent(caller));
 }
 
 /**
