@@ -30,6 +30,8 @@ export interface AccessTokenSubject {
   patient?: string;
   /** Purposes of use (v3-ActReason) the client asked for at the token endpoint, in its order. */
   purpose_of_use?: string[];
+  /** The sign-in session a user token belongs to (session-revocation.ts); system tokens have none. */
+  sid?: string;
 }
 
 const claimsSchema = z.object({
@@ -45,6 +47,7 @@ const claimsSchema = z.object({
   organization: z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/).optional(),
   patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
   purpose_of_use: z.array(z.enum(SUPPORTED_PURPOSES_OF_USE)).min(1).max(SUPPORTED_PURPOSES_OF_USE.length).optional(),
+  sid: z.uuid().optional(),
 });
 
 /** The verified claims of an access token. */

@@ -2,8 +2,9 @@
  * Bearer authentication for the FHIR API: the `Authorization` header becomes a {@link Caller}. The admin token (for
  * bootstrap) makes the admin; anything else must be one of our access tokens, unexpired, for our FHIR base, whose
  * client and user are registered and enabled now, and that is younger than their last re-enabling and the user's last
- * password reset (asked of Postgres on every request, so disabling takes effect at once on every replica and needs
- * no Redis). Every failure is the same 401: the reason goes nowhere near the response.
+ * password reset, and whose sign-in session (`sid`) has not been revoked (asked of Postgres on every request, so
+ * disabling and revocation take effect at once on every replica and need no Redis). Every failure is the same 401:
+ * the reason goes nowhere near the response.
  */
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import { verifyAccessToken, AccessTokenRejected, type AccessTokenClaims } from './access-token';
@@ -11,6 +12,7 @@ import { isAdminToken } from './admin-token';
 import type { AuthDeps } from './auth-deps';
 import type { Caller, OrganizationReference } from './caller';
 import { isTokenHolderEnabled } from './client-registry';
+import { isSessionRevoked } from './session-revocation';
 
 /** A caller established by an access token (the admin uses the admin token instead). */
 export type TokenCaller = Exclude<Caller, { kind: 'admin' }>;
@@ -52,7 +54,11 @@ export async function authenticateBearer(
   if (!caller) {
     throw unauthenticated();
   }
-  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat))) {
+  const [enabled, revoked] = await Promise.all([
+    isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat),
+    claims.sid === undefined ? false : isSessionRevoked(deps.db, claims.sid),
+  ]);
+  if (!enabled || revoked) {
     throw unauthenticated();
   }
   return caller;

@@ -1,13 +1,15 @@
 /**
  * Authorization codes: random, single use, valid 60 seconds, bound to the client, the redirect URI, the granted scope
  * and the PKCE challenge. Kept in Redis (shared by replicas, expiring by itself) under the SHA-256 of the code, and
- * consumed with GETDEL so two concurrent redemptions cannot both succeed. A redeemed code leaves a marker naming the
- * refresh-token family it produced, so presenting it again revokes that family (RFC 6749 section 4.1.2).
+ * consumed with GETDEL so two concurrent redemptions cannot both succeed. Redeeming a code starts a session (a new id,
+ * which names the refresh-token family and goes into every access token of the sign-in as `sid`) and, in the same
+ * atomic step, leaves a marker naming that session, so presenting the code again revokes everything it produced,
+ * access tokens included (RFC 6749 section 4.1.2; session-revocation.ts).
  *
  * The code also records when it was issued, and redemption checks the age against the deps' clock: Redis' own
  * expiry removes codes, the recorded time is what makes the 60 seconds testable without waiting for them.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { nowMs, redisKey, type AuthDeps } from './auth-deps';
 import { onRedis } from './redis-availability';
@@ -41,32 +43,43 @@ export async function issueAuthorizationCode(deps: CodeDeps, grant: CodeGrant): 
 }
 
 /**
- * Takes the grant of a code out of the store, so it can never be redeemed again.
- * Returns `{ reusedFamily }` when the code had already been redeemed (within the last hour), `'expired'` for a code
- * older than {@link AUTHORIZATION_CODE_SECONDS}, undefined when unknown.
+ * GETDEL of the code and, only when it was there, the marker naming the session its redemption starts, in one step:
+ * no second presentation can come between them and find neither. Returns `[1, grant]`, or `[0, marker or nil]`.
+ */
+const CONSUME_SCRIPT = `
+local grant = redis.call('GETDEL', KEYS[1])
+if grant then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+  return {1, grant}
+end
+return {0, redis.call('GET', KEYS[2])}
+`;
+
+/**
+ * Takes the grant of a code out of the store, so it can never be redeemed again, and starts its session.
+ * Returns `{ reusedSession }` when the code had already been redeemed (within the last hour: the session that
+ * redemption started), `'expired'` for a code older than {@link AUTHORIZATION_CODE_SECONDS}, undefined when unknown.
  */
 export async function consumeAuthorizationCode(
   deps: CodeDeps,
   code: string,
-): Promise<{ grant: CodeGrant } | { reusedFamily: string | undefined } | 'expired' | undefined> {
-  const raw = await onRedis(deps.redis.getdel(codeKey(deps, code, 'code')));
-  if (raw === null) {
-    const used = await onRedis(deps.redis.get(codeKey(deps, code, 'code-used')));
-    return used === null ? undefined : { reusedFamily: used === '-' ? undefined : used };
+): Promise<{ grant: CodeGrant; sessionId: string } | { reusedSession: string | undefined } | 'expired' | undefined> {
+  const sessionId = randomUUID();
+  const result = (await onRedis(
+    deps.redis.eval(CONSUME_SCRIPT, 2, codeKey(deps, code, 'code'), codeKey(deps, code, 'code-used'), sessionId, USER_ACCESS_TOKEN_SECONDS),
+  )) as [number, string | null];
+  const [found, value] = result;
+  if (found !== 1) {
+    // '-' is what markers written before sessions had ids hold.
+    return value === null ? undefined : { reusedSession: value === '-' ? undefined : value };
   }
-  const parsed = storedCodeSchema.safeParse(JSON.parse(raw));
+  const parsed = storedCodeSchema.safeParse(JSON.parse(value ?? 'null'));
   if (!parsed.success) {
     return undefined;
   }
-  await onRedis(deps.redis.set(codeKey(deps, code, 'code-used'), '-', 'EX', USER_ACCESS_TOKEN_SECONDS));
   if (nowMs(deps) - parsed.data.issuedAt >= AUTHORIZATION_CODE_SECONDS * 1000) {
     return 'expired';
   }
   const { issuedAt: _issuedAt, ...grant } = parsed.data;
-  return { grant };
-}
-
-/** Records which refresh-token family a redeemed code produced, for reuse detection. */
-export async function recordCodeFamily(deps: CodeDeps, code: string, familyId: string): Promise<void> {
-  await onRedis(deps.redis.set(codeKey(deps, code, 'code-used'), familyId, 'EX', USER_ACCESS_TOKEN_SECONDS));
+  return { grant, sessionId };
 }

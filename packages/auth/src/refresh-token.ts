@@ -1,17 +1,18 @@
 /**
  * Refresh tokens of logged-in users, rotated on every use: the presented token is marked used and a new one in the
  * same family is returned. Presenting a used token again means it leaked, so the whole family is revoked and the
- * legitimate holder must log in again (OAuth 2.0 Security BCP, refresh token rotation). Only SHA-256 hashes are
- * stored.
+ * legitimate holder must log in again (OAuth 2.0 Security BCP, refresh token rotation); the session's access tokens
+ * stop working too (session-revocation.ts). Only SHA-256 hashes are stored.
  *
  * Two kinds of session, told apart by the family's scope: `offline_access` (each token valid 14 days from its issue,
  * so a session in use lives on) and `online_access` (every token of the family expires when the session does, at
  * most 12 hours after the sign-in; refreshing never extends it). Expiry is judged by the deps' clock.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Queryable } from '@carecircle/store';
 import { nowMs, type AuthDeps } from './auth-deps';
 import { parseScopes } from './scopes';
+import { revokeSession } from './session-revocation';
 import { ONLINE_SESSION_SECONDS, REFRESH_TOKEN_SECONDS } from './token-lifetimes';
 
 export interface RefreshGrant {
@@ -59,21 +60,16 @@ async function insertRefreshToken(db: Queryable, grant: RefreshGrant): Promise<s
   return refreshToken;
 }
 
-/** Issues the first refresh token of a new session (family), after a sign-in. */
+/** Issues the first refresh token of a sign-in's session, whose id names the family. */
 export async function issueRefreshToken(
   deps: RefreshDeps,
-  grant: { userId: string; clientId: string; scope: string; purposes: readonly string[] | undefined },
+  grant: { sessionId: string; userId: string; clientId: string; scope: string; purposes: readonly string[] | undefined },
 ): Promise<{ refreshToken: string; familyId: string; expiresAt: Date }> {
-  const familyId = randomUUID();
+  const familyId = grant.sessionId;
   const lifetime = isOnlineSession(grant.scope) ? ONLINE_SESSION_SECONDS : REFRESH_TOKEN_SECONDS;
   const expiresAt = new Date(nowMs(deps) + lifetime * 1000);
   const refreshToken = await insertRefreshToken(deps.db, { ...grant, familyId, expiresAt });
   return { refreshToken, familyId, expiresAt };
-}
-
-/** Revokes every token of a family. */
-export async function revokeRefreshFamily(db: Queryable, familyId: string): Promise<void> {
-  await db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE family_id = ${familyId} AND revoked_at IS NULL`);
 }
 
 /**
@@ -115,7 +111,7 @@ export async function rotateRefreshToken(
       return { kind: 'disabled' };
     }
     if (row.used_at !== null) {
-      await revokeRefreshFamily(tx, row.family_id);
+      await revokeSession(tx, row.family_id);
       return { kind: 'reused' };
     }
     if (row.revoked_at !== null) {

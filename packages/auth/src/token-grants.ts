@@ -8,7 +8,7 @@
  * - `authorization_code`: a public app redeems a code with its PKCE verifier; the user gets a token of at most an hour
  *   (and a refresh token when `offline_access` or `online_access` was granted, which needs the app's registration to
  *   list it). A client's login carries `patient`.
- * - `refresh_token`: rotates the refresh token (reuse revokes the family) and issues a new access token, optionally
+ * - `refresh_token`: rotates the refresh token (reuse revokes the session) and issues a new access token, optionally
  *   for fewer scopes, never more; an online session's tokens never outlive the session.
  *
  * Every grant may carry `purpose_of_use` (space-separated v3-ActReason codes): the access token then carries them as
@@ -22,14 +22,15 @@ import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import { issueAccessToken, type AccessTokenSubject } from './access-token';
 import { nowMs, type AuthDeps } from './auth-deps';
-import { consumeAuthorizationCode, recordCodeFamily } from './authorization-code';
+import { consumeAuthorizationCode } from './authorization-code';
 import { authenticateClientAssertion } from './client-assertion';
 import { findClient, type PublicApp } from './client-registry';
 import { OAuthError } from './oauth-error';
 import { verifyCodeVerifier } from './pkce';
 import { parseRequestedPurposes } from './purpose-of-use';
-import { issueRefreshToken, revokeRefreshFamily, rotateRefreshToken, type RefreshOutcome } from './refresh-token';
+import { issueRefreshToken, rotateRefreshToken, type RefreshOutcome } from './refresh-token';
 import { formatScopes, intersectScopes, parseScopes, type ScopeSet } from './scopes';
+import { revokeSession } from './session-revocation';
 import { SYSTEM_ACCESS_TOKEN_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 import { findUser, type UserAccount } from './user-registry';
 
@@ -177,14 +178,14 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
   if (consumed === 'expired') {
     throw new OAuthError('invalid_grant', 'code has expired (codes are valid for 60 seconds)');
   }
-  if ('reusedFamily' in consumed) {
-    // A code presented twice: whatever the first redemption produced can no longer be trusted.
-    if (consumed.reusedFamily) {
-      await revokeRefreshFamily(deps.db, consumed.reusedFamily);
+  if ('reusedSession' in consumed) {
+    // A code presented twice: whatever the first redemption produced can no longer be trusted, access tokens included.
+    if (consumed.reusedSession) {
+      await revokeSession(deps.db, consumed.reusedSession);
     }
     throw new OAuthError('invalid_grant', 'code is invalid or expired');
   }
-  const { grant } = consumed;
+  const { grant, sessionId } = consumed;
   if (grant.clientId !== app.clientId || grant.redirectUri !== form.redirect_uri) {
     throw new OAuthError('invalid_grant', 'code was issued to another client or redirect_uri');
   }
@@ -194,11 +195,10 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
   const user = await requireEnabledUser(deps, grant.userId);
   const scopes = parseScopes(grant.scope);
   if (!scopes.identity.has('offline_access') && !scopes.identity.has('online_access')) {
-    return userTokenResponse(deps, user, app.clientId, grant.scope, purposes);
+    return userTokenResponse(deps, user, app.clientId, grant.scope, purposes, sessionId);
   }
-  const session = await issueRefreshToken(deps, { userId: user.id, clientId: app.clientId, scope: grant.scope, purposes });
-  await recordCodeFamily(deps, form.code, session.familyId);
-  const response = await userTokenResponse(deps, user, app.clientId, grant.scope, purposes, session.expiresAt);
+  const session = await issueRefreshToken(deps, { sessionId, userId: user.id, clientId: app.clientId, scope: grant.scope, purposes });
+  const response = await userTokenResponse(deps, user, app.clientId, grant.scope, purposes, sessionId, session.expiresAt);
   response.refresh_token = session.refreshToken;
   return response;
 }
@@ -218,7 +218,7 @@ async function grantRefreshToken(deps: Deps, form: z.infer<typeof refreshTokenSc
     throw new OAuthError('invalid_grant', REFRESH_REFUSALS[outcome.kind]);
   }
   const user = await requireEnabledUser(deps, outcome.grant.userId);
-  const response = await userTokenResponse(deps, user, app.clientId, scope, purposes, outcome.grant.expiresAt);
+  const response = await userTokenResponse(deps, user, app.clientId, scope, purposes, outcome.grant.familyId, outcome.grant.expiresAt);
   response.refresh_token = outcome.refreshToken;
   return response;
 }
@@ -276,8 +276,9 @@ export function userTokenSubject(user: UserAccount, clientId: string, scope: str
 }
 
 /**
- * The token response of a logged-in user. With a refresh token, the access token lives no longer than it (an online
- * session's access tokens end with the session).
+ * The token response of a logged-in user, its access token naming the sign-in's session (`sid`, so revoking the
+ * session refuses it). With a refresh token, the access token lives no longer than it (an online session's access
+ * tokens end with the session).
  */
 async function userTokenResponse(
   deps: Deps,
@@ -285,9 +286,10 @@ async function userTokenResponse(
   clientId: string,
   scope: string,
   purposes: readonly string[] | undefined,
+  sessionId: string,
   sessionEndsAt?: Date,
 ): Promise<TokenResponse> {
-  const subject = { ...userTokenSubject(user, clientId, scope), ...purposeClaim(purposes) };
+  const subject = { ...userTokenSubject(user, clientId, scope), sid: sessionId, ...purposeClaim(purposes) };
   const sessionLeft = sessionEndsAt ? Math.floor((sessionEndsAt.getTime() - nowMs(deps)) / 1000) : Infinity;
   const lifetime = Math.max(1, Math.min(USER_ACCESS_TOKEN_SECONDS, sessionLeft));
   const { accessToken } = await issueAccessToken(deps, subject, lifetime);

@@ -196,6 +196,18 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token has been revoked; sign in again' });
   });
 
+  test('presenting a code again also ends the access tokens it produced, with or without a refresh token (RFC 6749 4.1.2)', async () => {
+    const fhirRead = (accessToken: string) => request(t.app).get(`/fhir/R4/${patientP1}`).set('Authorization', `Bearer ${accessToken}`);
+    for (const scope of ['launch/patient offline_access patient/*.rs', 'launch/patient patient/*.rs']) {
+      const verifier = newVerifier();
+      const code = await logIn('client.one', password, verifier, { scope });
+      const first = await exchange(code, verifier).expect(200);
+      await fhirRead(first.body.access_token as string).expect(200);
+      await exchange(code, verifier).expect(400);
+      await fhirRead(first.body.access_token as string).expect(401);
+    }
+  });
+
   test('a code is bound to its redirect_uri and client', async () => {
     const verifier = newVerifier();
     const code = await logIn('client.one', password, verifier);
@@ -215,9 +227,10 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     await authenticateBearer(t.services, `Bearer ${second.body.access_token}`);
     const reuse = await refresh(first).expect(400);
     expect(reuse.body).toEqual({ error: 'invalid_grant', error_description: 'refresh_token was already used; the session is revoked' });
-    // The legitimate holder's newer token went down with the family.
+    // The legitimate holder's newer token went down with the family, and so did every access token of the session.
     const after = await refresh(second.body.refresh_token).expect(400);
     expect(after.body.error).toBe('invalid_grant');
+    await request(t.app).get(`/fhir/R4/${patientP1}`).set('Authorization', `Bearer ${second.body.access_token}`).expect(401);
   });
 
   test('a refresh may narrow the scope but never widen it', async () => {

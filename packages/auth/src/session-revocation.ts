@@ -1,0 +1,34 @@
+/**
+ * Ending a sign-in session before its access tokens expire. Access tokens are JWTs verified without the database, so
+ * revoking a session's refresh tokens alone left its access tokens working for up to an hour after the session was
+ * found compromised (an authorization code presented twice, a rotated refresh token presented again). Every user
+ * access token names its session (`sid`: the refresh-token family, or a session id of its own for a sign-in without
+ * refresh tokens); revoking a session records its id, and every authenticated request asks for it by primary key, in
+ * PostgreSQL, beside the check that the client and user are enabled (so, like disabling, it holds on every replica at
+ * once and needs no Redis). A revocation is kept only as long as a token of the session could still be live.
+ */
+import { sql, type Queryable } from '@carecircle/store';
+import { CLOCK_SKEW_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
+
+/** How long a revocation must be remembered: no access token of the session outlives this (none is issued after). */
+const REVOCATION_KEPT_SECONDS = USER_ACCESS_TOKEN_SECONDS + CLOCK_SKEW_SECONDS;
+
+/**
+ * Ends session `sessionId`: its refresh tokens are revoked and its access tokens refused from the next request on.
+ * Idempotent. Runs on `db`, so inside the caller's transaction when given one.
+ */
+export async function revokeSession(db: Queryable, sessionId: string): Promise<void> {
+  await db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE family_id = ${sessionId} AND revoked_at IS NULL`);
+  await db.query(sql`
+    INSERT INTO auth_session_revocation (session_id, expires_at)
+    VALUES (${sessionId}, now() + make_interval(secs => ${REVOCATION_KEPT_SECONDS}))
+    ON CONFLICT (session_id) DO NOTHING`);
+  await db.query(sql`DELETE FROM auth_session_revocation WHERE expires_at < now()`);
+}
+
+/** True when session `sessionId` has been revoked (one primary-key lookup). */
+export async function isSessionRevoked(db: Queryable, sessionId: string): Promise<boolean> {
+  const { rows } = await db.query<{ revoked: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sessionId}::uuid) AS revoked`);
+  return rows[0]?.revoked === true;
+}
