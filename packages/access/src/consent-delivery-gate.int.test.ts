@@ -2,8 +2,8 @@ import { SUBSCRIPTION_OWNER_URL, SUBSCRIPTION_PRINCIPAL_URL } from '@carecircle/
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, createTestDatabase, type TestDatabase } from '@carecircle/testing';
-import type { AuditEvent, Consent, Observation, Subscription } from '@medplum/fhirtypes';
-import { writeRulesFor } from './caller-repository';
+import type { AuditEvent, Communication, Consent, Observation, ServiceRequest, Subscription } from '@medplum/fhirtypes';
+import { createCallerRepository, writeRulesFor } from './caller-repository';
 import { createConsentDeliveryGate } from './consent-delivery-gate';
 
 const SETTINGS = { allowLoopbackHttp: false };
@@ -133,6 +133,45 @@ describe('the consent delivery gate (PostgreSQL)', () => {
     expect(await gate.canSee(subscriptionOf(partner, { client: `${partner}-other` }), focusOf(goals))).toBe(false);
     // Another client of the same organization still delivers.
     expect((await gate.release(subscriptionOf(partner), focusOf(goals))).kind).toBe('deliver');
+  });
+
+  test("a partner's own reply goes out in full to it though its consent does not grant the reply's category; not to another partner, nor after revocation", async () => {
+    const client = (await repo.create(buildPatient({ managingOrganization: { reference: practice } }))).resource.id as string;
+    const other = `Organization/${(await repo.create(buildOrganization({ name: 'Other partner' }))).resource.id}`;
+    await registerSystemClient(`${other}-ehr`, other);
+    const grants = (recipients: string[]) =>
+      repo.create(buildSharingConsent({ patient: `Patient/${client}`, custodian: practice, recipients, categories: ['care-plan'] }));
+    const sharing = (await grants([partner])).resource;
+    await grants([other]);
+    const request = (
+      await repo.create<ServiceRequest>({
+        resourceType: 'ServiceRequest',
+        status: 'active',
+        intent: 'order',
+        subject: { reference: `Patient/${client}` },
+        performer: [{ reference: partner }],
+      })
+    ).resource;
+    const asPartner = await createCallerRepository(db, SETTINGS, { kind: 'system', clientId: `${partner}-ehr`, organization: partner as `Organization/${string}`, scope: 'system/*.cruds' }, 'TREAT', 'req-reply');
+    const reply = (
+      await asPartner.create<Communication>({
+        resourceType: 'Communication',
+        status: 'completed',
+        subject: { reference: `Patient/${client}` },
+        basedOn: [{ reference: `ServiceRequest/${request.id}` }],
+        sender: { reference: partner },
+        payload: [{ contentString: 'Seen today; report follows' }],
+      })
+    ).resource;
+    expect(reply.meta?.tag).toContainEqual({ system: SHARE_CATEGORY_SYSTEM, code: 'progress' });
+    const gate = createConsentDeliveryGate(db, SETTINGS);
+    const focus = { resourceType: 'Communication', id: reply.id as string, versionId: 1 };
+    const released = await gate.release(subscriptionOf(partner), focus);
+    expect(released.kind === 'deliver' && (released.resource as Communication).payload).toEqual(reply.payload);
+    expect(await gate.canSee(subscriptionOf(partner), focus)).toBe(true);
+    expect(await gate.release(subscriptionOf(other), focus)).toEqual({ kind: 'withhold' });
+    await repo.update({ ...sharing, status: 'inactive' });
+    expect(await gate.release(subscriptionOf(partner), focus)).toEqual({ kind: 'withhold' });
   });
 
   test('after revocation, nothing about the client goes out, and no denial is filed with the client', async () => {
