@@ -3,10 +3,10 @@
  * SQL and the same migrations; everything above this file sees only {@link Database} and {@link Queryable}.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock';
 import type { Sql } from './sql';
 
 export interface QueryResult<R> {
@@ -206,9 +206,16 @@ async function listenPostgres(url: string, channel: ListenChannel, onNotify: () 
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite(dataDir);
-  await db.waitReady;
+  // One process per data directory (data-dir-lock.ts): a second one would corrupt the files.
+  const unlock = await lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = new PGlite(dataDir);
+    await db.waitReady;
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   const run = async <R>(target: Pick<PGlite, 'query'>, statement: Sql): Promise<QueryResult<R>> => {
     const { text, values } = statement.render();
     const result = await target.query<R>(text, values);
@@ -265,6 +272,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     poolUse: () => ({ max: 1, total: 1, idle: pending === 0 ? 1 : 0, waiting: Math.max(0, pending - 1) }),
     async close() {
       await db.close();
+      await unlock();
     },
   };
 }

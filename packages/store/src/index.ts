@@ -22,7 +22,8 @@ export {
   type QueryResult,
   type Transaction,
 } from './database';
-export { listMigrations, migrate } from './migrate';
+export { DataDirectoryError } from './data-dir-lock';
+export { listMigrations, migrate, MigrationError } from './migrate';
 export type {
   CreateOptions,
   HistoryEntry,

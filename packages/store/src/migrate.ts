@@ -18,7 +18,22 @@ export function listMigrations(): string[] {
     .sort();
 }
 
-/** Applies every migration not yet recorded in `schema_migration`; returns the names it applied. */
+/** A migration that failed: its file name, and the database's error (the message names what went wrong, not data). */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+
+  constructor(
+    readonly migration: string,
+    options: { cause: unknown },
+  ) {
+    super(`Migration ${migration} failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+  }
+}
+
+/**
+ * Applies every migration not yet recorded in `schema_migration`; returns the names it applied. A migration that
+ * fails rolls back all of them and throws a {@link MigrationError} naming it.
+ */
 export async function migrate(db: Database): Promise<string[]> {
   const applied: string[] = [];
   await db.transaction(async (tx) => {
@@ -36,7 +51,11 @@ export async function migrate(db: Database): Promise<string[]> {
         continue;
       }
       const script = readFileSync(join(MIGRATIONS_DIR, name), 'utf8');
-      await tx.exec(script);
+      try {
+        await tx.exec(script);
+      } catch (err) {
+        throw new MigrationError(name, { cause: err });
+      }
       await tx.query(sql`INSERT INTO schema_migration (name) VALUES (${name})`);
       applied.push(name);
     }

@@ -1,14 +1,18 @@
 /**
- * Entry point of `npm start`: API and worker together on PORT (ROLE=all), or the API alone (ROLE=api).
+ * Entry point of `npm start`: API and worker together on PORT (ROLE=all), or the API alone (ROLE=api). A failed start
+ * prints one line saying what is wrong and what to do (startup-failure.ts), never a stack trace, and exits 1.
  */
-import { ConfigError, loadConfig } from '@carecircle/config';
+import { loadConfig, type Config } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
 import { exitOnShutdownSignals, startWorkerProcess } from '@carecircle/worker';
-import { StartupError } from './open-services';
 import { startServer } from './server';
+import { startupFailureLine } from './startup-failure';
+
+/** The configuration once read: a failure after that is explained in its terms (which port, which database). */
+let config: Config | undefined;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  config = loadConfig();
   const logger = createLogger(config.logLevel, { role: config.role });
   if (config.role === 'worker') {
     await startWorkerProcess(config, logger);
@@ -33,10 +37,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StartupError) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    process.stderr.write(`CareCircle failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  }
+  process.stderr.write(`${startupFailureLine(err, config)}\n`);
   process.exit(1);
 });

@@ -1,19 +1,17 @@
 /**
  * Opening and closing what the process depends on: the database (migrated) and Redis. A dependency that does not
- * answer at start stops the process with a message that says how to start it.
+ * answer at start stops the process with one line that says what is wrong and what to do (startup-failure.ts).
  */
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { migrate, openDatabase } from '@carecircle/store';
 import { Redis } from 'ioredis';
 import type { AppServices } from './app-services';
+import { databaseStartupError, StartupError } from './startup-failure';
+
+export { StartupError } from './startup-failure';
 
 const REDIS_CONNECT_TIMEOUT_MS = 5000;
-
-/** Thrown when a dependency cannot be reached at start; its message is meant for the operator. */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
 
 /** Opens the database (running migrations) and Redis. */
 export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
@@ -30,10 +28,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
   } catch (err) {
     redis.disconnect();
     await db?.close().catch(() => undefined);
-    throw new StartupError(
-      `Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `PGlite in ${config.dataDir}`}): ${(err as Error).message}. ` +
-        'Check that PostgreSQL is running (e.g. `pg_ctlcluster 15 main start`) and DATABASE_URL is right, or unset DATABASE_URL to use embedded PGlite.',
-    );
+    throw databaseStartupError(err, config);
   }
   return { config, db, redis, logger };
 }

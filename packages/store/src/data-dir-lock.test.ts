@@ -1,0 +1,23 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirectoryError, lockDataDir } from './data-dir-lock';
+
+describe('lockDataDir', () => {
+  test('one holder at a time; released, the directory can be locked again', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cc-lock-')), 'data');
+    const release = await lockDataDir(dir);
+    await expect(lockDataDir(dir)).rejects.toMatchObject({ name: 'DataDirectoryError', reason: 'in-use', dataDir: dir });
+    await release();
+    const again = await lockDataDir(dir);
+    await again();
+  });
+
+  test('a directory that cannot be created is not-writable, with the code', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cc-lock-')), 'a-file');
+    writeFileSync(file, '');
+    const refusal = lockDataDir(join(file, 'data'));
+    await expect(refusal).rejects.toBeInstanceOf(DataDirectoryError);
+    await expect(refusal).rejects.toMatchObject({ reason: 'not-writable', code: 'ENOTDIR' });
+  });
+});
