@@ -220,7 +220,12 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
  * a type its own scopes do not let it read.
  */
 export function createRecipientView(db: Database, recipients: readonly Recipient[], purpose: string, within: AccessPolicy = fullAccess): Repository {
-  const recipient = recipientPolicy(recipients, purpose, new Date());
+  const now = new Date();
+  // What each recipient's token gets: what its consents grant, and what its organization wrote (partner-authorship.ts).
+  const recipient = recipients.reduce(
+    (shown, one) => withPartnerAuthorship(shown, { recipient: one, purpose, now }),
+    recipientPolicy(recipients, purpose, now),
+  );
   const policy: AccessPolicy = {
     assertInteraction(interaction, resourceType) {
       within.assertInteraction(interaction, resourceType);

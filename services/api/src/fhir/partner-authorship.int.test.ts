@@ -180,6 +180,17 @@ describe('the referral loop under a care-plan consent', () => {
     expect(await clinicReads(clinicOtherSystemToken, note, request)).toEqual(SEES_ALL);
     expect(await clinicReads(otherClinicToken, note, request)).toEqual(SEES_NONE);
     expect((await as(practiceToken).get(`DocumentReference/${note.id}`)).status).toBe(200);
+    // $summary: the clinic's own, and the practice's preview of what the clinic's token gets, hold the note; the other
+    // clinic's do not.
+    const summarised = async (token: string, query = '') => {
+      const res = await as(token).get(`Patient/${client.id}/$summary${query}`);
+      expect(res.status).toBe(200);
+      return ((res.body as Bundle).entry ?? []).some((e) => e.resource?.resourceType === 'DocumentReference' && e.resource.id === note.id);
+    };
+    expect(await summarised(clinicToken)).toBe(true);
+    expect(await summarised(practiceToken, `?recipient=${clinic}`)).toBe(true);
+    expect(await summarised(practiceToken, `?recipient=${otherClinic}`)).toBe(false);
+    expect(await summarised(otherClinicToken)).toBe(false);
   });
 
   test('the practice files a clinic note as a psychotherapy note: the clinic no longer reads it, any version, anywhere', async () => {
