@@ -14,16 +14,20 @@ export {
   type NotificationInput,
   type NotificationType,
 } from './notification-bundle';
+export { recordFailedReplay, settleReplayedEvent } from './dead-letter-store';
 export {
   deadLetterJobSchema,
+  deadLetterReplayJobSchema,
   deliveryJobSchema,
   handshakeJobSchema,
   heartbeatJobSchema,
   NOTIFY_QUEUES,
   notifyJobIds,
   outboxEventJobSchema,
+  parseDeliveryJobId,
   referralReminderJobSchema,
   type DeadLetterJob,
+  type DeadLetterReplayJob,
   type DeliveryJob,
   type HandshakeJob,
   type HeartbeatJob,

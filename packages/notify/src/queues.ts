@@ -17,6 +17,8 @@ export const NOTIFY_QUEUES = {
   heartbeat: 'subscription-heartbeat',
   /** Events given up on after the retry policy's last attempt; kept for operators (no processor). */
   deadLetter: 'subscription-dead-letter',
+  /** One job per replay an operator asks for (admin API): that dead-lettered event is sent once more, gate first. */
+  deadLetterReplay: 'subscription-dead-letter-replay',
   /** One delayed job per open referral Task, due when its acknowledgement is: remind both sides. */
   referralReminders: 'referral-reminders',
 } as const;
@@ -52,8 +54,18 @@ export const deadLetterJobSchema = z.object({
   attempts: z.number().int().nonnegative(),
   /** HTTP status of the last attempt; absent for a network error or timeout. */
   lastStatus: z.number().int().optional(),
+  /** Why the last attempt failed, as the webhook client says it (`status 503`, `timeout`, `ECONNREFUSED`); no body. */
+  reason: z.string().max(200).optional(),
 });
 export type DeadLetterJob = z.infer<typeof deadLetterJobSchema>;
+
+export const deadLetterReplayJobSchema = z.object({
+  subscriptionId: fhirId,
+  eventNumber: positive,
+  /** The admin request that asked for the replay (`X-Request-Id` form), for the worker's logs. */
+  requestId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
+});
+export type DeadLetterReplayJob = z.infer<typeof deadLetterReplayJobSchema>;
 
 export const referralReminderJobSchema = z.object({ taskId: fhirId });
 export type ReferralReminderJob = z.infer<typeof referralReminderJobSchema>;
@@ -61,7 +73,15 @@ export type ReferralReminderJob = z.infer<typeof referralReminderJobSchema>;
 /** BullMQ job ids (they may not contain ':'); FHIR ids never contain '_', so these are unambiguous. */
 export const notifyJobIds = {
   delivery: (job: DeliveryJob) => `${job.subscriptionId}_${job.eventNumber}`,
+  /** One replay of an event at a time: asking again while one waits adds nothing. */
+  deadLetterReplay: (job: DeliveryJob) => `replay_${job.subscriptionId}_${job.eventNumber}`,
   handshake: (job: HandshakeJob) => `${job.subscriptionId}_v${job.versionId}`,
   heartbeatScheduler: (subscriptionId: string) => `heartbeat_${subscriptionId}`,
   referralReminder: (job: ReferralReminderJob) => `reminder_${job.taskId}`,
 };
+
+/** The subscription and event number of a delivery job id (`{subscription}_{number}`, a dead letter's id too). */
+export function parseDeliveryJobId(id: string): DeliveryJob | undefined {
+  const match = /^([A-Za-z0-9\-.]{1,64})_([1-9][0-9]{0,14})$/.exec(id);
+  return match ? { subscriptionId: match[1] as string, eventNumber: Number(match[2]) } : undefined;
+}

@@ -59,7 +59,7 @@ type DrainResult =
   | { kind: 'wait'; ms: number };
 
 /** What sending one event came to. */
-type EventAttempt =
+export type EventAttempt =
   | { kind: 'delivered' }
   | { kind: 'withheld' }
   | { kind: 'gone' }
@@ -174,8 +174,11 @@ async function drain(ctx: NotifyContext, subscriptionId: string, owner: string, 
   }
 }
 
-/** Asks the gate, builds, signs and posts the notification of one event. */
-async function sendEvent(
+/**
+ * Asks the gate, builds, signs and posts the notification of one event; records nothing (the caller settles). Also
+ * used to replay a dead letter (dead-letter-replay-queue.ts).
+ */
+export async function sendEvent(
   ctx: NotifyContext,
   subscription: Subscription,
   event: StoredEvent,
@@ -279,6 +282,7 @@ async function handleFailure(
     eventNumber: event.eventNumber,
     attempts,
     ...(attempt.status === undefined ? {} : { lastStatus: attempt.status }),
+    reason: attempt.reason.slice(0, 200),
   };
   await ctx.queues.deadLetter.add('dead-letter', deadLetter, {
     jobId: notifyJobIds.delivery({ subscriptionId, eventNumber: event.eventNumber }),

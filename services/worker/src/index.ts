@@ -3,5 +3,6 @@
  */
 export { startWorker, type RunningWorker, type WorkerDependencies } from './worker';
 export { startWorkerProcess } from './worker-process';
+export { openDeadLetters, type DeadLetter, type DeadLetterPage, type DeadLetters } from './dead-letters';
 export { resolveNotifyOptions, type NotifyOptions } from './notify-context';
 export { exitOnShutdownSignals } from './shutdown-signals';

@@ -3,7 +3,8 @@
  * schemas from @carecircle/notify) and their processors, one file per queue:
  *
  *   outbox table --outbox-relay.ts--> outbox-events --outbox-events-queue.ts (matching)--> subscription-delivery
- *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter;
+ *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter, listed and replayed
+ *   by the operator (dead-letters.ts, through subscription-dead-letter-replay and dead-letter-replay-queue.ts);
  *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts);
  *   open referral Tasks --> referral-reminders (referral-reminders-queue.ts); lost jobs rebuilt from Postgres by
  *   delivery-sweeper.ts.
@@ -21,6 +22,7 @@ import { NOTIFY_QUEUES, type DeliveryGate } from '@carecircle/notify';
 import { createRepository, fullAccess, type Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { processDeadLetterReplay } from './dead-letter-replay-queue';
 import { processDelivery } from './delivery-queue';
 import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
@@ -126,6 +128,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.referralReminders, (job) => processReferralReminder(ctx, job), workerOptions(2)],
+    [NOTIFY_QUEUES.deadLetterReplay, (job, token) => processDeadLetterReplay(ctx, job, token), workerOptions(2)],
   ];
   const workers = processors.map(([name, processor, opts]) => {
     const worker = new Worker(name, processor, opts);

@@ -13,6 +13,7 @@ import {
   generateClientKey,
   registerSystemClient,
   signAssertion,
+  signInFormBinding,
   type ClientKey,
 } from '../smart-test-clients';
 import { ADMIN_ACTION_SYSTEM, ADMIN_ENTITY_SYSTEMS } from './admin-audit';
@@ -299,10 +300,13 @@ describe('admin API: reading, updating, re-enabling, password resets, and the au
   /** Signs in through the authorize form with PKCE; the token response, or undefined when the sign-in is refused. */
   async function signIn(username: string, password: string, scope = 'user/Patient.rs offline_access'): Promise<{ access_token: string; refresh_token?: string } | undefined> {
     const verifier = randomBytes(32).toString('base64url');
+    const { cookie, csrf_token } = signInFormBinding(t, appClientId);
     const authorize = await request(t.app)
       .post('/oauth2/authorize')
+      .set('Cookie', cookie)
       .type('form')
       .send({
+        csrf_token,
         response_type: 'code',
         client_id: appClientId,
         redirect_uri: REDIRECT_URI,
@@ -657,5 +661,31 @@ describe('admin API: reading, updating, re-enabling, password resets, and the au
     }
     const everything = await request(t.app).get('/fhir/R4/AuditEvent?_count=100').set('Authorization', `Bearer ${ownSession?.access_token}`).expect(200);
     expect(JSON.stringify(everything.body)).not.toContain(ADMIN_ACTION_SYSTEM);
+  });
+});
+
+describe('admin API: dead letters (see test/e2e/dead-letter-replay.test.ts for replays reaching a receiver)', () => {
+  let t: AuthTestApp;
+  beforeAll(async () => {
+    t = await openAuthTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('an empty dead-letter queue lists as such; bad parameters are 400 naming them; unknown dead letters are 404, audited nowhere', async () => {
+    const admin = `Bearer ${t.services.config.adminToken}`;
+    const empty = await request(t.app).get('/admin/dead-letters').set('Authorization', admin).expect(200);
+    expect(empty.body).toEqual({ total: 0, offset: 0, count: 50, deadLetters: [] });
+    for (const [query, name] of [['?count=abc', 'count'], ['?offset=1.5', 'offset'], ['?page=2', 'page']] as const) {
+      const res = await request(t.app).get(`/admin/dead-letters${query}`).set('Authorization', admin).expect(400);
+      expect(res.body.issue[0].details.text).toContain(name);
+    }
+    for (const id of ['sub-1_1', 'nope', 'sub-1_01']) {
+      const res = await request(t.app).post(`/admin/dead-letters/${id}/replay`).set('Authorization', admin).expect(404);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    const { rows } = await t.services.db.query(sql`SELECT 1 FROM resource_version WHERE resource_type = 'AuditEvent'`);
+    expect(rows).toEqual([]);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The operator's admin API under /admin: registering, reading, updating, disabling and enabling clients; creating,
- * reading, disabling and enabling users and resetting their passwords; rotating the token signing key. Every route
+ * reading, disabling and enabling users and resetting their passwords; rotating the token signing key; listing and
+ * replaying the notification dead letters (dead-letter-handlers.ts). Every route
  * needs `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); every change is logged with ids only and
  * audited as an AuditEvent (admin-audit.ts). Errors are OperationOutcomes, answered by the app's error handler.
  */
 import { isAdminToken, type Caller } from '@carecircle/auth';
+import { openDeadLetters } from '@carecircle/worker';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
@@ -25,6 +27,7 @@ import {
   rotateSigningKeyHandler,
   updateClientHandler,
 } from './admin-handlers';
+import { listDeadLettersHandler, replayDeadLetterHandler } from './dead-letter-handlers';
 
 const BODY_LIMIT = '64kb';
 
@@ -102,6 +105,17 @@ export function createAdminRouter(services: AppServices): express.Router {
     const { kid } = await rotateSigningKeyHandler(services, getRequestId(res));
     services.logger.info({ admin: 'signing-key.rotate', kid }, 'admin rotated the token signing key');
     res.status(201).json({ kid });
+  });
+
+  // Queue handles on the app's Redis connection, which closeServices closes; they hold nothing else open.
+  const deadLetters = openDeadLetters(services.redis, services.config.redisPrefix);
+  router.get('/dead-letters', async function getDeadLetters(req, res) {
+    res.json(await listDeadLettersHandler(deadLetters, req.query));
+  });
+  router.post('/dead-letters/:id/replay', async function postReplayDeadLetter(req, res) {
+    const replay = await replayDeadLetterHandler(services, deadLetters, req.params.id, getRequestId(res));
+    services.logger.info({ admin: 'dead-letter.replay', deadLetter: replay.id }, 'admin queued a dead letter for replay');
+    res.status(202).json(replay);
   });
 
   return router;
