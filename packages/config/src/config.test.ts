@@ -42,6 +42,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
   });
 
+  test('WORKER_HEALTH_PORT: none unless set, 0 for any free port', () => {
+    expect(loadConfig({}).workerHealthPort).toBeUndefined();
+    expect(loadConfig({ WORKER_HEALTH_PORT: '8081' }).workerHealthPort).toBe(8081);
+    expect(loadConfig({ WORKER_HEALTH_PORT: '0' }).workerHealthPort).toBe(0);
+    expect(() => loadConfig({ WORKER_HEALTH_PORT: '70000' })).toThrow(/WORKER_HEALTH_PORT/);
+    expect(() => loadConfig({ WORKER_HEALTH_PORT: 'health' })).toThrow(/WORKER_HEALTH_PORT/);
+  });
+
   test('names every invalid variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT.*DATABASE_URL/);

@@ -45,6 +45,8 @@ const envSchema = z.object({
     .string()
     .regex(/^(false|true|\d{1,2})$/, 'must be false, true, or the number of proxy hops')
     .default('false'),
+  // The worker's own HTTP port for liveness and readiness probes (ROLE=worker); unset runs none, 0 takes a free port.
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type ProcessRole = z.infer<typeof roleSchema>;
@@ -85,6 +87,11 @@ export interface Config {
    * Per-address login limits need the client's address, not the load balancer's.
    */
   readonly trustProxy: boolean | number;
+  /**
+   * Port of the worker process's health server (`/healthz`, `/readyz`) when it runs alone (ROLE=worker); undefined
+   * when none is wanted. The API's own probes are on `port`.
+   */
+  readonly workerHealthPort: number | undefined;
   /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
   readonly referralAckHours: number;
   /** Notification delivery: http:// endpoints on loopback allowed (development), timeouts, size cap, concurrency. */
@@ -147,5 +154,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deliveryConcurrency: e.NOTIFY_DELIVERY_CONCURRENCY,
     },
     trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : Number(e.TRUST_PROXY),
+    workerHealthPort: e.WORKER_HEALTH_PORT,
   };
 }

@@ -3,4 +3,5 @@
  */
 export { buildObservation, buildOrganization, buildPatient, buildPractitioner, buildTask } from './fixtures';
 export { freePort } from './free-port';
+export { startPrivateRedis, type PrivateRedis } from './private-redis';
 export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database';

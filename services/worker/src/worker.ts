@@ -3,8 +3,7 @@
  * schemas from @carecircle/notify) and their processors, one file per queue:
  *
  *   outbox table --outbox-relay.ts--> outbox-events --outbox-events-queue.ts (matching)--> subscription-delivery
- *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter, listed and replayed
- *   by the operator (dead-letters.ts, through subscription-dead-letter-replay and dead-letter-replay-queue.ts);
+ *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter;
  *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts);
  *   open referral Tasks --> referral-reminders (referral-reminders-queue.ts); lost jobs rebuilt from Postgres by
  *   delivery-sweeper.ts.
@@ -22,7 +21,6 @@ import { NOTIFY_QUEUES, type DeliveryGate } from '@carecircle/notify';
 import { createRepository, fullAccess, type Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { processDeadLetterReplay } from './dead-letter-replay-queue';
 import { processDelivery } from './delivery-queue';
 import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
@@ -50,6 +48,10 @@ export interface WorkerDependencies {
 export interface RunningWorker {
   /** Stops taking jobs, lets running ones finish, then closes the worker's own connections (not `db`). Idempotent. */
   close(): Promise<void>;
+  /** True while every queue consumer runs: false once closing, or when one stopped by itself (only a restart helps). */
+  queuesRunning(): boolean;
+  /** Resolves when Redis answers PING on the worker's connection; rejects at once while that connection is down. */
+  pingRedis(): Promise<void>;
 }
 
 /** Starts the worker over an already-open database; throws when Redis cannot be reached. */
@@ -128,7 +130,6 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.referralReminders, (job) => processReferralReminder(ctx, job), workerOptions(2)],
-    [NOTIFY_QUEUES.deadLetterReplay, (job, token) => processDeadLetterReplay(ctx, job, token), workerOptions(2)],
   ];
   const workers = processors.map(([name, processor, opts]) => {
     const worker = new Worker(name, processor, opts);
@@ -157,5 +158,13 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
   return {
     // Idempotent: a second close waits for the first (and never touches the closed connection again).
     close: () => (closing ??= closeOnce()),
+    queuesRunning: () => closing === undefined && workers.every((w) => w.isRunning()),
+    async pingRedis() {
+      // The connection queues commands while it reconnects (maxRetriesPerRequest: null): a probe must not wait.
+      if (connection.status !== 'ready') {
+        throw new Error(`Redis connection is ${connection.status}`);
+      }
+      await connection.ping();
+    },
   };
 }

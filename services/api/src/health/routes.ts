@@ -1,43 +1,31 @@
 /**
- * Liveness and readiness: /healthz says the process answers; /readyz that PostgreSQL and Redis answer too.
+ * Liveness and readiness of the API. `/healthz` says the process answers; `/readyz` that it can serve the FHIR API,
+ * which needs the database only: Redis backs sign-in limits, replay caches and the queues, and the FHIR API keeps
+ * serving without it, so a Redis outage must not take every API replica out of its load balancer. `/healthz/dependencies`
+ * reports the database and Redis both, for monitoring and alerts rather than probes.
  */
 import { sql } from '@carecircle/store';
+import { runHealthChecks, type HealthCheck, type HealthReport } from '@carecircle/worker';
 import express from 'express';
 import type { AppServices } from '../app-services';
 
-const CHECK_TIMEOUT_MS = 2000;
-
-/** The router for /healthz and /readyz (no authentication, no data). */
+/** The router for /healthz, /readyz and /healthz/dependencies (no authentication, no data). */
 export function createHealthRouter(services: AppServices): express.Router {
   const router = express.Router();
+  // The database check is named for what answers: PostgreSQL, or embedded PGlite.
+  const database: Record<string, HealthCheck> = { [services.db.kind]: () => services.db.query(sql`SELECT 1`) };
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const [database, redis] = await Promise.all([
-      check(() => services.db.query(sql`SELECT 1`)),
-      check(() => services.redis.ping()),
-    ]);
-    const ready = database && redis;
-    // The database check is named for what answers: PostgreSQL, or embedded PGlite.
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ok' : 'unavailable',
-      checks: { [services.db.kind]: database ? 'ok' : 'fail', redis: redis ? 'ok' : 'fail' },
-    });
+    sendReport(res, await runHealthChecks(database));
+  });
+  router.get('/healthz/dependencies', async (_req, res) => {
+    sendReport(res, await runHealthChecks({ ...database, redis: () => services.redis.ping() }));
   });
   return router;
 }
 
-async function check(probe: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([probe().then(() => true), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+function sendReport(res: express.Response, report: HealthReport): void {
+  res.set('Cache-Control', 'no-store').status(report.status === 'ok' ? 200 : 503).json(report);
 }

@@ -15,7 +15,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<string>([...SUPPORTED_RESOURCE_
 /** The fixed words of our routes outside the FHIR API (OAuth, admin, health, discovery). */
 const ROUTE_WORDS: ReadonlySet<string> = new Set([
   'fhir', 'R4', 'oauth2', 'authorize', 'token', 'admin', 'clients', 'users', 'disable', 'signing-keys', 'rotate',
-  'healthz', 'readyz', '.well-known', 'jwks.json', 'smart-configuration', 'metadata',
+  'healthz', 'readyz', 'dependencies', '.well-known', 'jwks.json', 'smart-configuration', 'metadata',
 ]);
 
 /** Middleware factory writing the access log line when the response finishes. */
