@@ -17,6 +17,8 @@ export interface NotifyStack {
   t: TestApp;
   worker: RunningWorker;
   receiver: NotificationReceiver;
+  /** Every log line the worker wrote so far (JSON strings), to follow a request's id through the queue to the delivery. */
+  workerLogLines: string[];
   /** Creates a Subscription as `token` to `topic`, delivered to receiver path `path`, and waits until it is active. */
   subscribe(token: string, path: string, topic: string, extra?: Partial<SubscriptionFacts>): Promise<Subscription>;
   close(): Promise<void>;
@@ -25,16 +27,20 @@ export interface NotifyStack {
 export async function startNotifyStack(): Promise<NotifyStack> {
   const receiver = await startNotificationReceiver();
   const t = await createTestApp({ NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' });
+  const workerLogLines: string[] = [];
   const worker = await startWorker({
     config: t.services.config,
     db: t.services.db,
-    logger: createLogger('silent'),
+    logger: createLogger('info', { role: 'worker' }, { write: (line: string) => void workerLogLines.push(line) }),
+    // One registry for API and worker, as ROLE=all runs them: the app's /metrics shows the worker's figures too.
+    metrics: t.services.metrics,
     notify: { allowLoopbackHttp: true, relayIntervalMs: 50, retryPolicy: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 1000, errorAfterFailures: 3 } },
   });
   return {
     t,
     worker,
     receiver,
+    workerLogLines,
     async subscribe(token, path, topic, extra = {}) {
       const res = await fhirClient(t, token).post(
         'Subscription',

@@ -55,6 +55,7 @@ export {
 } from './subscription-settings';
 export {
   acquireDeliveryLease,
+  countSubscriptionsByStatus,
   deleteSubscriptionSecret,
   findReceivingSubscriptions,
   findHeartbeatSubscriptions,
@@ -74,6 +75,7 @@ export {
   type EventOutcome,
   type IdleDelivery,
   type StoredEvent,
+  type SubscriptionStatus,
 } from './subscription-store';
 export { createExtractSubscriptionSecret, extractSubscriptionSecret } from './subscription-write-rule';
 export { listTopicResources, topicToBasic, TOPICS_VERSION } from './topic-resources';

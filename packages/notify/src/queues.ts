@@ -27,6 +27,8 @@ export type NotifyQueueName = (typeof NOTIFY_QUEUES)[keyof typeof NOTIFY_QUEUES]
 
 const fhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/);
 const positive = z.number().int().positive();
+/** A request id as the API assigns or accepts it (`X-Request-Id`): an opaque token, never content. */
+const requestIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
 
 export const outboxEventJobSchema = z.object({
   eventId: z.uuid(),
@@ -36,6 +38,12 @@ export const outboxEventJobSchema = z.object({
   versionId: positive,
   /** Commit time of the change, epoch milliseconds. */
   occurredAt: z.number().int().nonnegative(),
+  /**
+   * The id of the HTTP request whose write caused the change, for the worker's logs (request-id.ts's form); absent for
+   * the server's own writes and for jobs enqueued before it was carried. Delivery jobs carry none: one delivery job
+   * sends every pending event of its subscription, so each event's request id is read with the event.
+   */
+  requestId: requestIdSchema.optional(),
 });
 export type OutboxEventJob = z.infer<typeof outboxEventJobSchema>;
 

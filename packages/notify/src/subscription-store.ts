@@ -55,6 +55,26 @@ export async function findReceivingSubscriptions(q: Queryable, topicUrl: string)
   return rows.map((r) => r.content);
 }
 
+/**
+ * How many current Subscriptions are in each status (`requested`, `active`, `error`, `off`; every status counted, zero
+ * included), for metrics. One index scan of the current Subscription versions.
+ */
+export async function countSubscriptionsByStatus(q: Queryable): Promise<Record<SubscriptionStatus, number>> {
+  const { rows } = await q.query<{ status: string | null; count: number }>(sql`
+    SELECT rv.content ->> 'status' AS status, count(*)::int AS count FROM resource_version rv
+    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
+    GROUP BY 1`);
+  const counts: Record<SubscriptionStatus, number> = { requested: 0, active: 0, error: 0, off: 0 };
+  for (const row of rows) {
+    if (row.status !== null && Object.hasOwn(counts, row.status)) {
+      counts[row.status as SubscriptionStatus] = row.count;
+    }
+  }
+  return counts;
+}
+
+export type SubscriptionStatus = NonNullable<Subscription['status']>;
+
 /** True when Subscription `subscriptionId` (current version) receives events. */
 export async function isSubscriptionReceiving(q: Queryable, subscriptionId: string): Promise<boolean> {
   const { rows } = await q.query(sql`
@@ -265,6 +285,8 @@ export interface StoredEvent {
   outcome: EventOutcome | undefined;
   /** Milliseconds until the next attempt is due (0 when due now). */
   dueInMs: number;
+  /** The id of the HTTP request whose write caused the event (for logs); undefined for the server's own writes. */
+  requestId: string | undefined;
 }
 
 interface EventRow {
@@ -279,11 +301,13 @@ interface EventRow {
   attempts: number;
   outcome: EventOutcome | null;
   due_in_ms: number | string;
+  request_id: string | null;
 }
 
 const EVENT_COLUMNS = sql`subscription_id, event_number, delivery_id, kind, resource_type, resource_id, version_id,
   occurred_at, attempts, outcome,
-  GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - clock_timestamp())) * 1000)::float8 AS due_in_ms`;
+  GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - clock_timestamp())) * 1000)::float8 AS due_in_ms,
+  (SELECT o.request_id FROM outbox o WHERE o.event_id = subscription_event.outbox_event_id) AS request_id`;
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
@@ -298,6 +322,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     attempts: row.attempts,
     outcome: row.outcome ?? undefined,
     dueInMs: Math.ceil(Number(row.due_in_ms)),
+    requestId: row.request_id ?? undefined,
   };
 }
 

@@ -6,10 +6,13 @@ import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import type { Database } from '@carecircle/store';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 
 export interface AppServices {
   readonly config: Config;
   readonly db: Database;
   readonly redis: Redis;
   readonly logger: Logger;
+  /** The process's metrics registry: the API's request and pool metrics, and the worker's when it runs in-process. */
+  readonly metrics: Registry;
 }

@@ -8,6 +8,8 @@ import { createAdminRouter } from './admin/routes';
 import type { AppServices } from './app-services';
 import { createFhirRouter } from './fhir/routes';
 import { createHealthRouter } from './health/routes';
+import { httpMetrics } from './metrics/http-metrics';
+import { createMetricsRouter } from './metrics/routes';
 import { accessLog } from './http/access-log';
 import { acceptFhirJson } from './http/content-negotiation';
 import { cors } from './http/cors';
@@ -27,11 +29,13 @@ export function createApp(services: AppServices): express.Express {
   app.set('trust proxy', services.config.trustProxy);
 
   app.use(requestId());
+  app.use(httpMetrics(services.metrics));
   app.use(accessLog(services.logger));
   app.use(securityHeaders());
   app.use(cors(services.config.corsOrigins));
 
   app.use(createHealthRouter(services));
+  app.use(createMetricsRouter(services));
   app.use(createOAuthRouter(services));
   app.use('/admin', createAdminRouter(services));
   app.use('/fhir/R4', acceptFhirJson(), searchBudget(), createFhirRouter(services));

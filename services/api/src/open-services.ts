@@ -5,6 +5,7 @@
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { migrate, openDatabase } from '@carecircle/store';
+import { createMetricsRegistry, registerDatabaseMetrics } from '@carecircle/worker';
 import { Redis } from 'ioredis';
 import type { AppServices } from './app-services';
 import { databaseStartupError, StartupError } from './startup-failure';
@@ -13,7 +14,7 @@ export { StartupError } from './startup-failure';
 
 const REDIS_CONNECT_TIMEOUT_MS = 5000;
 
-/** Opens the database (running migrations) and Redis. */
+/** Opens the database (running migrations) and Redis, and creates the process's metrics registry. */
 export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
   const redis = await connectRedis(config.redisUrl);
   let db;
@@ -30,7 +31,9 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
     await db?.close().catch(() => undefined);
     throw databaseStartupError(err, config);
   }
-  return { config, db, redis, logger };
+  const metrics = createMetricsRegistry();
+  registerDatabaseMetrics(metrics, db);
+  return { config, db, redis, logger, metrics };
 }
 
 /** Closes what {@link openServices} opened, database after Redis-using work has stopped. */

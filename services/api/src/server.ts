@@ -1,6 +1,7 @@
 /**
- * The process lifecycle: open services, listen, run the worker in-process when ROLE=all, and shut down in a fixed
- * order on SIGTERM/SIGINT: stop accepting, drain workers, close the database, close Redis.
+ * The process lifecycle: open services, listen, run the worker in-process when ROLE=all (its metrics in the API's
+ * registry), and shut down in a fixed order on SIGTERM/SIGINT: stop accepting, drain workers, close the database,
+ * close Redis.
  */
 import type { Server } from 'node:http';
 import type { Config } from '@carecircle/config';
@@ -25,7 +26,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const port = typeof address === 'object' && address ? address.port : config.port;
   let worker: RunningWorker | undefined;
   if (config.role === 'all') {
-    worker = await startWorker({ config, db: services.db, logger });
+    worker = await startWorker({ config, db: services.db, logger, metrics: services.metrics });
   }
   return {
     port,

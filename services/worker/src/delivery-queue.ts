@@ -20,6 +20,8 @@
  * next per the retry policy (Retry-After honoured for 429/503), marks the subscription `error` after
  * `errorAfterFailures` failures in a row, and after `maxAttempts` settles the event `dead-lettered` and copies it to
  * the dead-letter queue, and delivery moves on. Events stay in Postgres either way: `$events` serves them again.
+ *
+ * Every attempt is logged with the id of the HTTP request whose write caused the event, and counted in the metrics.
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@medplum/fhirtypes';
@@ -143,6 +145,7 @@ async function drain(ctx: NotifyContext, subscriptionId: string, owner: string, 
         if (!settled) {
           return { kind: 'stopped' };
         }
+        ctx.metrics.settled(attempt.kind, event.occurredAt);
         if (attempt.kind === 'delivered' && subscription.status === 'error') {
           await setSubscriptionStatus(ctx.repository, subscriptionId, 'active', ['error']);
         }
@@ -151,7 +154,7 @@ async function drain(ctx: NotifyContext, subscriptionId: string, owner: string, 
       }
       case 'gone':
         await setSubscriptionStatus(ctx.repository, subscriptionId, 'off', ['active', 'error']);
-        ctx.logger.info({ subscriptionId, eventNumber: next }, 'subscriber answered 410: subscription off');
+        ctx.logger.info({ requestId: event.requestId, subscriptionId, eventNumber: next }, 'subscriber answered 410: subscription off');
         return { kind: 'stopped' };
       case 'failed': {
         const outcome = await handleFailure(ctx, subscription, event, owner, attempt);
@@ -200,6 +203,7 @@ export async function sendEvent(
     versionId: event.versionId,
   });
   if (decision.kind === 'withhold') {
+    ctx.logger.info({ requestId: event.requestId, subscriptionId: event.subscriptionId, eventNumber: event.eventNumber }, 'notification withheld');
     return { kind: 'withheld' };
   }
   const focus = { resourceType: event.resourceType, id: event.resourceId };
@@ -219,6 +223,7 @@ export async function sendEvent(
       },
     ],
   });
+  const started = Date.now();
   const result = await ctx.webhooks.post({
     endpoint: settings.endpoint,
     headers: settings.headers,
@@ -229,6 +234,20 @@ export async function sendEvent(
     maxResponseBytes: ctx.options.maxResponseBytes,
     signal: ctx.stopSignal,
   });
+  const outcome = result.kind === 'success' ? 'delivered' : result.kind === 'gone' ? 'gone' : 'failed';
+  ctx.metrics.attempted(outcome);
+  ctx.logger.info(
+    {
+      requestId: event.requestId,
+      subscriptionId: event.subscriptionId,
+      eventNumber: event.eventNumber,
+      attempt: event.attempts + 1,
+      outcome,
+      status: result.status,
+      ms: Date.now() - started,
+    },
+    'notification attempt',
+  );
   switch (result.kind) {
     case 'success':
       return { kind: 'delivered' };
@@ -263,7 +282,7 @@ async function handleFailure(
     retryInMs,
   );
   ctx.logger.info(
-    { subscriptionId, eventNumber: event.eventNumber, attempts, status: attempt.status, reason: attempt.reason, retryInMs },
+    { requestId: event.requestId, subscriptionId, eventNumber: event.eventNumber, attempts, status: attempt.status, reason: attempt.reason, retryInMs },
     'notification not accepted',
   );
   if (consecutiveFailures >= policy.errorAfterFailures && subscription.status === 'active') {
@@ -277,6 +296,7 @@ async function handleFailure(
   if (!settled) {
     return { kind: 'lost' };
   }
+  ctx.metrics.settled('dead-lettered');
   const deadLetter: DeadLetterJob = {
     subscriptionId,
     eventNumber: event.eventNumber,
@@ -287,6 +307,6 @@ async function handleFailure(
   await ctx.queues.deadLetter.add('dead-letter', deadLetter, {
     jobId: notifyJobIds.delivery({ subscriptionId, eventNumber: event.eventNumber }),
   });
-  ctx.logger.warn({ subscriptionId, eventNumber: event.eventNumber, attempts }, 'notification dead-lettered');
+  ctx.logger.warn({ requestId: event.requestId, subscriptionId, eventNumber: event.eventNumber, attempts }, 'notification dead-lettered');
   return { kind: 'settled' };
 }

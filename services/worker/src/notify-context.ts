@@ -8,6 +8,7 @@ import { DELIVERY_RETRY_POLICY, type DeliveryGate, type RetryPolicy } from '@car
 import type { Database, Repository } from '@carecircle/store';
 import type { Queue } from 'bullmq';
 import type { WebhookClient } from './webhook-client';
+import type { DeliveryMetrics } from './worker-metrics';
 
 /** Notification tunables; every field is optional and defaults as documented. */
 export interface NotifyOptions {
@@ -104,4 +105,6 @@ export interface NotifyContext {
   options: ResolvedNotifyOptions;
   /** Aborted on a hard stop, to cut in-flight HTTP requests short. */
   stopSignal: AbortSignal;
+  /** Delivery latency and attempts, for the process's metrics. */
+  metrics: DeliveryMetrics;
 }

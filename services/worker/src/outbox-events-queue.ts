@@ -7,7 +7,8 @@
  * (FIFO, the relay enqueues in outbox order); across replicas two changes committed moments apart may be numbered
  * either way, except that versions of one resource never go backwards (see recordSubscriptionEvents). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
  * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
- * event) and every job id is derived from what it is for.
+ * event) and every job id is derived from what it is for. Each matched change is logged with the id of the request that
+ * made it (its job's `requestId`).
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
@@ -81,6 +82,10 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
       deliveries.map((data) => ({ name: 'deliver', data, opts: { jobId: notifyJobIds.delivery(data) } })),
     );
   }
+  ctx.logger.info(
+    { requestId: change.requestId, eventId: change.eventId, resourceType: change.resourceType, subscriptions: deliveries.length },
+    'outbox event matched',
+  );
 }
 
 /** The version the change stored; undefined when it cannot be read any more (nothing to match). */

@@ -4,6 +4,7 @@
  * enqueueing and before marking re-enqueues nothing new), and marked relayed in the same transaction. It runs when a
  * commit notifies it, every `relayIntervalMs` when idle, and immediately again after a full batch.
  * A row whose job Redis lost is handed back here by the delivery sweeper (relayed_at cleared), and relayed again.
+ * Each job carries the id of the request whose write made the change, and each relayed event is logged with it.
  */
 import type { Logger } from '@carecircle/log';
 import { NOTIFY_QUEUES, topicsTriggeredBy, type OutboxEventJob } from '@carecircle/notify';
@@ -25,6 +26,7 @@ interface OutboxRow {
   resource_id: string;
   version_id: number;
   created_ms: number;
+  request_id: string | null;
 }
 
 /**
@@ -53,7 +55,7 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
     }
     busy = true;
     wokenWhileBusy = false;
-    running = relayBatch(db, queue)
+    running = relayBatch(db, queue, logger)
       .then((count) => (count === BATCH_SIZE || wokenWhileBusy ? 0 : intervalMs))
       .catch((err: unknown) => {
         logger.warn({ err: (err as Error).name, queue: NOTIFY_QUEUES.outboxEvents }, 'outbox relay failed; retrying');
@@ -91,16 +93,16 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
   };
 }
 
-/** Relays one batch; returns how many outbox rows it claimed. */
-export async function relayBatch(db: Database, queue: Queue): Promise<number> {
-  return db.transaction(async (tx) => {
+/** Relays one batch and logs each event it enqueued (once committed); returns how many outbox rows it claimed. */
+export async function relayBatch(db: Database, queue: Queue, logger: Logger): Promise<number> {
+  const { claimed, relayed } = await db.transaction(async (tx) => {
     const { rows } = await tx.query<OutboxRow>(sql`
       SELECT seq, event_id, kind, resource_type, resource_id, version_id,
-             (EXTRACT(EPOCH FROM created_at) * 1000)::float8 AS created_ms
+             (EXTRACT(EPOCH FROM created_at) * 1000)::float8 AS created_ms, request_id
       FROM outbox WHERE relayed_at IS NULL ORDER BY seq LIMIT ${BATCH_SIZE}
       FOR UPDATE SKIP LOCKED`);
     if (rows.length === 0) {
-      return 0;
+      return { claimed: 0, relayed: [] };
     }
     const jobs = rows.filter(concernsNotifications).map((row) => {
       const data: OutboxEventJob = {
@@ -110,6 +112,7 @@ export async function relayBatch(db: Database, queue: Queue): Promise<number> {
         resourceId: row.resource_id,
         versionId: row.version_id,
         occurredAt: Math.floor(Number(row.created_ms)),
+        ...(row.request_id === null ? {} : { requestId: row.request_id }),
       };
       return { name: row.kind, data, opts: { jobId: row.event_id } };
     });
@@ -121,8 +124,15 @@ export async function relayBatch(db: Database, queue: Queue): Promise<number> {
     await tx.query(sql`
       UPDATE outbox SET relayed_at = now(), matched_at = CASE WHEN seq = ANY(${jobless}::bigint[]) THEN now() ELSE matched_at END
       WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
-    return rows.length;
+    return { claimed: rows.length, relayed: jobs.map((job) => job.data) };
   }, 'read committed');
+  for (const event of relayed) {
+    logger.info(
+      { requestId: event.requestId, eventId: event.eventId, kind: event.kind, resourceType: event.resourceType, queue: NOTIFY_QUEUES.outboxEvents },
+      'outbox event relayed',
+    );
+  }
+  return claimed;
 }
 
 /**

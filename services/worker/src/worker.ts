@@ -3,7 +3,8 @@
  * schemas from @carecircle/notify) and their processors, one file per queue:
  *
  *   outbox table --outbox-relay.ts--> outbox-events --outbox-events-queue.ts (matching)--> subscription-delivery
- *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter;
+ *   --delivery-queue.ts--> subscriber (signed POST); dead letters to subscription-dead-letter, listed and replayed
+ *   by the operator (dead-letters.ts, through subscription-dead-letter-replay and dead-letter-replay-queue.ts);
  *   Subscription changes --> subscription-handshake (handshake-queue.ts); subscription-heartbeat (heartbeat-queue.ts);
  *   open referral Tasks --> referral-reminders (referral-reminders-queue.ts); lost jobs rebuilt from Postgres by
  *   delivery-sweeper.ts.
@@ -21,6 +22,8 @@ import { NOTIFY_QUEUES, type DeliveryGate } from '@carecircle/notify';
 import { createRepository, fullAccess, type Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { processDeadLetterReplay } from './dead-letter-replay-queue';
 import { processDelivery } from './delivery-queue';
 import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
@@ -30,6 +33,7 @@ import { processOutboxEvent } from './outbox-events-queue';
 import { processReferralReminder } from './referral-reminders-queue';
 import { startOutboxRelay } from './outbox-relay';
 import { createWebhookClient } from './webhook-client';
+import { registerWorkerMetrics } from './worker-metrics';
 
 export interface WorkerDependencies {
   config: Config;
@@ -43,19 +47,17 @@ export interface WorkerDependencies {
   deliveryGate?: DeliveryGate;
   /** Notification tunables (timeouts, retry policy, loopback http for development); by default from `config.notify`. */
   notify?: NotifyOptions;
+  /** Where the worker's metrics are registered (the process's registry, see worker-metrics.ts); default a private one. */
+  metrics?: Registry;
 }
 
 export interface RunningWorker {
   /** Stops taking jobs, lets running ones finish, then closes the worker's own connections (not `db`). Idempotent. */
   close(): Promise<void>;
-  /** True while every queue consumer runs: false once closing, or when one stopped by itself (only a restart helps). */
-  queuesRunning(): boolean;
-  /** Resolves when Redis answers PING on the worker's connection; rejects at once while that connection is down. */
-  pingRedis(): Promise<void>;
 }
 
 /** Starts the worker over an already-open database; throws when Redis cannot be reached. */
-export async function startWorker({ config, db, logger, deliveryGate, notify }: WorkerDependencies): Promise<RunningWorker> {
+export async function startWorker({ config, db, logger, deliveryGate, notify, metrics }: WorkerDependencies): Promise<RunningWorker> {
   // BullMQ requires maxRetriesPerRequest: null on connections used by workers (blocking commands).
   const connection = new Redis(config.redisUrl, {
     maxRetriesPerRequest: null,
@@ -109,6 +111,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     fhirBaseUrl: config.fhirBaseUrl,
     options,
     stopSignal: stop.signal,
+    metrics: registerWorkerMetrics(metrics ?? new Registry(), { db, queues }),
   };
   const workerOptions = (concurrency: number, maxStalledCount = 1): WorkerOptions => ({
     ...queueOptions,
@@ -130,6 +133,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
     [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
     [NOTIFY_QUEUES.referralReminders, (job) => processReferralReminder(ctx, job), workerOptions(2)],
+    [NOTIFY_QUEUES.deadLetterReplay, (job, token) => processDeadLetterReplay(ctx, job, token), workerOptions(2)],
   ];
   const workers = processors.map(([name, processor, opts]) => {
     const worker = new Worker(name, processor, opts);
@@ -158,13 +162,5 @@ export async function startWorker({ config, db, logger, deliveryGate, notify }: 
   return {
     // Idempotent: a second close waits for the first (and never touches the closed connection again).
     close: () => (closing ??= closeOnce()),
-    queuesRunning: () => closing === undefined && workers.every((w) => w.isRunning()),
-    async pingRedis() {
-      // The connection queues commands while it reconnects (maxRetriesPerRequest: null): a probe must not wait.
-      if (connection.status !== 'ready') {
-        throw new Error(`Redis connection is ${connection.status}`);
-      }
-      await connection.ping();
-    },
   };
 }

@@ -17,6 +17,7 @@ import { buildTask, createTestDatabase, type TestDatabase } from '@carecircle/te
 import type { Basic, Bundle, Parameters, ParametersParameter, Task } from '@medplum/fhirtypes';
 import express from 'express';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import request from 'supertest';
 import type { AppServices } from '../app-services';
 import { errorHandler } from '../http/error-handler';
@@ -42,7 +43,7 @@ function restricted(hide: { subscriptions?: boolean; hiddenTaskId?: string }): A
 /** The routers as they will be mounted: inside /fhir/R4, with the caller's repository in the request context. */
 function appFor(policy: AccessPolicy): express.Express {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, BASE_URL: 'https://carecircle.test', REDIS_PREFIX: `{t-${randomBytes(3).toString('hex')}}` });
-  const services: AppServices = { config, db, logger: createLogger('silent'), redis: undefined as unknown as Redis };
+  const services: AppServices = { config, db, logger: createLogger('silent'), redis: undefined as unknown as Redis, metrics: new Registry() };
   const app = express();
   app.set('query parser', 'simple');
   const fhir = express.Router();
