@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { AuthDeps } from './auth-deps';
 import { issueAuthorizationCode } from './authorization-code';
 import { findClient, type PublicApp } from './client-registry';
-import { clearLoginFailures, isLoginThrottled, recordLoginFailure } from './login-rate-limit';
+import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from './login-rate-limit';
 import type { OAuthErrorCode } from './oauth-error';
 import { isValidCodeChallenge } from './pkce';
 import { formatScopes, intersectScopes, parseScopes, type IdentityScope, type ScopeContext } from './scopes';
@@ -58,7 +58,14 @@ export class AuthorizeRequestError extends Error {
 /** A login that failed: wrong credentials (generic on purpose) or too many recent failures. */
 export class LoginFailed extends Error {
   override readonly name = 'LoginFailed';
-  constructor(readonly reason: 'invalid-credentials' | 'throttled') {
+  /**
+   * @param reason Why the sign-in failed.
+   * @param retryAfterSeconds For `throttled`: how long to wait before trying again.
+   */
+  constructor(
+    readonly reason: 'invalid-credentials' | 'throttled',
+    readonly retryAfterSeconds?: number,
+  ) {
     super(reason === 'throttled' ? 'Too many failed sign-in attempts' : 'Invalid username or password');
   }
 }
@@ -192,8 +199,9 @@ export async function signInAndIssueCode(
   credentials: { username: string; password: string },
   address: string,
 ): Promise<string> {
-  if (await isLoginThrottled(deps, credentials.username, address)) {
-    throw new LoginFailed('throttled');
+  const retryAfter = await loginRetryAfter(deps, credentials.username, address);
+  if (retryAfter !== undefined) {
+    throw new LoginFailed('throttled', retryAfter);
   }
   const user = await authenticateUser(deps.db, credentials.username, credentials.password);
   if (!user) {

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { hasUnstorableCharacters } from '@carecircle/fhir';
 import jwt from 'jsonwebtoken';
-import { nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
+import { nowMs, nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 import { findClient, type SystemClient } from './client-registry';
 import { CLIENT_ASSERTION_ALGORITHMS, findForeignKeyHeader, selectJwk, type ClientAssertionAlgorithm } from './client-jwks';
 import { OAuthError } from './oauth-error';
@@ -75,7 +75,8 @@ export async function authenticateClientAssertion(
   if (foreignKey) {
     throw rejected(`client_assertion header ${foreignKey}`);
   }
-  const jwks = client.jwks ?? (client.jwksUri ? await remoteJwksFor(deps).get(client.jwksUri, kid, jwksUriRules(deps.config)) : undefined);
+  const jwks =
+    client.jwks ?? (client.jwksUri ? await remoteJwksFor(deps).get(client.jwksUri, kid, jwksUriRules(deps.config), nowMs(deps)) : undefined);
   const key = jwks ? selectJwk(jwks, kid, alg) : undefined;
   if (!key) {
     throw rejected('no registered key matches the client_assertion kid and alg');

@@ -32,7 +32,7 @@ export {
 } from './authorize-request';
 export { authenticateClientAssertion, JWT_BEARER_ASSERTION_TYPE } from './client-assertion';
 export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwks';
-export { findJwksUriProblem, jwksUriRules } from './remote-jwks';
+export { findJwksUriProblem, jwksUriRules, MIN_FETCH_INTERVAL_MS } from './remote-jwks';
 export {
   disableClient,
   enableClient,
@@ -49,6 +49,16 @@ export {
 } from './client-registry';
 export { OAuthError, type OAuthErrorCode } from './oauth-error';
 export { computeCodeChallenge, verifyCodeVerifier } from './pkce';
+export {
+  isFromOwnOrigin,
+  isSignInFormToken,
+  SIGN_IN_COOKIE_SECONDS,
+  SIGN_IN_CSRF_FIELD,
+  signInCookieName,
+  signInFormToken,
+  signInNonce,
+} from './sign-in-csrf';
+export { FREE_FAILURES_PER_PAIR, MAX_FAILURES_PER_ADDRESS, pairDelaySeconds } from './login-rate-limit';
 export { hashPassword, verifyPassword } from './password-hash';
 export {
   formatScopes,

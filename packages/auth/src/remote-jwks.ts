@@ -1,6 +1,11 @@
 /**
- * JWK Sets fetched from clients' `jwks_uri`, cached per process. A kid not in the cached set triggers one refetch
- * (the client rotated its keys), at most every few seconds per URI so forged kids cannot make us hammer the client.
+ * JWK Sets fetched from clients' `jwks_uri`, cached per process. A set is kept 5 minutes; a kid not in it triggers a
+ * refetch (the client rotated its keys). Whatever the assertions say, a URI is fetched at most once per
+ * {@link MIN_FETCH_INTERVAL_MS} by a process, and a fetch that failed counts like one that worked (a negative cache):
+ * assertions naming unknown kids, sent by anyone (the token endpoint takes them before anyone is authenticated), cannot
+ * make us hit a partner's URL at will, nor a broken URL on every request. The bound is per process (with R replicas
+ * at most R fetches per interval), on purpose: a replica that has just started must be able to fetch at once, and a
+ * Redis-held permit would add a round trip to every such token request for no real gain in a small R.
  *
  * Where a `jwks_uri` may point is checked twice (@carecircle/net): at registration (scheme, IP literals, names
  * that are loopback or metadata by definition) and at every fetch, where the name is resolved by our own lookup that
@@ -14,7 +19,8 @@ import { bareHost, checkedLookup, classifyAddress, classifyHost, isAllowedKind, 
 import { jwksSchema, type Jwks } from './client-jwks';
 
 const CACHE_MS = 5 * 60 * 1000;
-const MIN_REFETCH_MS = 1000;
+/** Least time between two fetches of one URI by this process, whether the last one worked or failed. */
+export const MIN_FETCH_INTERVAL_MS = 10 * 1000;
 const FETCH_TIMEOUT_MS = 5000;
 const MAX_JWKS_BYTES = 64 * 1024;
 
@@ -50,7 +56,8 @@ export function findJwksUriProblem(uri: string, rules: AddressRules): string | u
 }
 
 export class RemoteJwksCache {
-  private readonly entries = new Map<string, { jwks: Jwks; fetchedAt: number }>();
+  /** Per URI: the last set fetched (and when), and when a fetch was last started, successful or not. */
+  private readonly entries = new Map<string, { jwks?: Jwks; fetchedAt?: number; attemptedAt: number }>();
   private readonly inFlight = new Map<string, Promise<Jwks | undefined>>();
   /** Bumped by {@link forget}: a fetch that started before it is not cached. */
   private generation = 0;
@@ -66,21 +73,22 @@ export class RemoteJwksCache {
   }
 
   /**
-   * The JWKS at `uri`: cached when fresh, unless `kid` is missing from it (then refetched, rate-limited).
-   * Undefined when it cannot be fetched, may not be fetched under `rules`, or is not a valid JWKS.
+   * The JWKS at `uri`: cached when fresh and holding `kid`; otherwise fetched again, unless this process started a
+   * fetch of it less than {@link MIN_FETCH_INTERVAL_MS} ago (then the last set it got, if any). `now` is the deps'
+   * clock. Undefined when it cannot be fetched, may not be fetched under `rules`, or is not a valid JWKS.
    */
-  async get(uri: string, kid: string, rules: AddressRules): Promise<Jwks | undefined> {
+  async get(uri: string, kid: string, rules: AddressRules, now: number = Date.now()): Promise<Jwks | undefined> {
     const entry = this.entries.get(uri);
-    const now = Date.now();
     if (entry) {
-      const fresh = now - entry.fetchedAt < CACHE_MS;
-      const hasKid = entry.jwks.keys.some((k) => k.kid === kid);
-      if ((fresh && hasKid) || now - entry.fetchedAt < MIN_REFETCH_MS) {
+      const fresh = entry.jwks !== undefined && now - (entry.fetchedAt ?? 0) < CACHE_MS;
+      const hasKid = entry.jwks?.keys.some((k) => k.kid === kid) === true;
+      if ((fresh && hasKid) || now - entry.attemptedAt < MIN_FETCH_INTERVAL_MS) {
         return entry.jwks;
       }
     }
     let pending = this.inFlight.get(uri);
     if (!pending) {
+      this.entries.set(uri, { ...entry, attemptedAt: now });
       pending = fetchJwks(uri, rules).finally(() => {
         if (this.inFlight.get(uri) === pending) {
           this.inFlight.delete(uri);
@@ -94,7 +102,7 @@ export class RemoteJwksCache {
       return jwks;
     }
     if (jwks) {
-      this.entries.set(uri, { jwks, fetchedAt: Date.now() });
+      this.entries.set(uri, { jwks, fetchedAt: now, attemptedAt: this.entries.get(uri)?.attemptedAt ?? now });
       return jwks;
     }
     return entry?.jwks;

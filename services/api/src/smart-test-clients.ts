@@ -4,7 +4,7 @@
  * authorize form with PKCE. Every token is obtained the way a partner system or person would obtain it.
  */
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { computeCodeChallenge } from '@carecircle/auth';
+import { computeCodeChallenge, signInCookieName, signInFormToken, signInNonce } from '@carecircle/auth';
 import type { Resource } from '@medplum/fhirtypes';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
@@ -100,6 +100,15 @@ export async function registerApp(t: TestApp, appScope: string): Promise<string>
 }
 
 /**
+ * What a browser that was shown the sign-in form for `clientId` sends back with it: the sign-in cookie and the form's
+ * `csrf_token` (as the page would carry them, made with the app's own key instead of a GET of the page).
+ */
+export function signInFormBinding(t: Pick<TestApp, 'services'>, clientId: string): { cookie: string; csrf_token: string } {
+  const nonce = signInNonce(undefined);
+  return { cookie: `${signInCookieName(t.services.config)}=${nonce}`, csrf_token: signInFormToken(t.services.config, nonce, clientId) };
+}
+
+/**
  * Creates a user (whose fhirUser and organization must exist) and logs them in through the authorize form with PKCE;
  * returns the token response. `tokenFields` go with the code exchange (e.g. `purpose_of_use`).
  */
@@ -114,10 +123,13 @@ export async function logInUser(
   const password = randomBytes(12).toString('base64url');
   await request(t.app).post('/admin/users').set('Authorization', admin(t)).send({ username, password, ...user }).expect(201);
   const verifier = randomBytes(32).toString('base64url');
+  const { cookie, csrf_token } = signInFormBinding(t, appClientId);
   const authorize = await request(t.app)
     .post('/oauth2/authorize')
+    .set('Cookie', cookie)
     .type('form')
     .send({
+      csrf_token,
       response_type: 'code',
       client_id: appClientId,
       redirect_uri: REDIRECT_URI,

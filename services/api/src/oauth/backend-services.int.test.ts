@@ -1,13 +1,14 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authenticateBearer } from '@carecircle/auth';
+import { authenticateBearer, MIN_FETCH_INTERVAL_MS } from '@carecircle/auth';
 import { sql } from '@carecircle/store';
 import { buildOrganization } from '@carecircle/testing';
+import type express from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { createAsAdmin, generateClientKey, type ClientKey } from '../smart-test-clients';
-import { appWithoutRedis, openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
+import { appWithClock, appWithoutRedis, createTestClock, openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
 
 const TOKEN_URL = `${TEST_BASE_URL}/oauth2/token`;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -33,17 +34,31 @@ describe('SMART Backend Services over HTTP', () => {
   let practiceA: string;
   let practiceB: string;
   let jwksRequests = 0;
+  let brokenRequests = 0;
 
   const admin = () => `Bearer ${t.services.config.adminToken}`;
-  const tokenRequest = (fields: Record<string, string>) => request(t.app).post('/oauth2/token').type('form').send(fields);
-  const clientCredentials = (assertion: string, scope = 'system/Patient.rs') =>
-    tokenRequest({ grant_type: 'client_credentials', scope, client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
+  const tokenRequest = (fields: Record<string, string>, app: express.Express = t.app) => request(app).post('/oauth2/token').type('form').send(fields);
+  const clientCredentials = (assertion: string, scope = 'system/Patient.rs', app: express.Express = t.app) =>
+    tokenRequest({ grant_type: 'client_credentials', scope, client_assertion_type: ASSERTION_TYPE, client_assertion: assertion }, app);
+  // The JWKS cache judges its refetch bound by the auth clock: each call moves one shared clock further on, so a test
+  // gets past the bound without sleeping (and the cache never sees time go back).
+  const clock = createTestClock();
+  const laterApp = (): express.Express => {
+    clock.advance(MIN_FETCH_INTERVAL_MS / 1000 + 1);
+    return appWithClock(t, clock);
+  };
 
   beforeAll(async () => {
     t = await openAuthTestApp();
     practiceA = await createAsAdmin(t, buildOrganization({ name: 'Practice A' }));
     practiceB = await createAsAdmin(t, buildOrganization({ name: 'Practice B' }));
-    jwksServer = createServer((_req, res) => {
+    jwksServer = createServer((req, res) => {
+      if (req.url === '/broken/jwks.json') {
+        brokenRequests++;
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
       jwksRequests++;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(servedJwks));
@@ -114,8 +129,8 @@ describe('SMART Backend Services over HTTP', () => {
     await clientCredentials(signAssertion(esKey, remoteClientId), 'system/Patient.read').expect(200);
     const rotated = generateClientKey('ES384');
     servedJwks = { keys: [esKey.publicJwk, rotated.publicJwk] };
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the refetch rate limit
-    const res = await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read').expect(200);
+    const later = laterApp(); // past the refetch bound
+    const res = await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read', later).expect(200);
     expect(res.body.scope).toBe('system/Patient.rs');
   }, 15000);
 
@@ -317,12 +332,43 @@ describe('SMART Backend Services over HTTP', () => {
     expect(res.body.resourceType).toBe('OperationOutcome');
   });
 
+  test('unknown kids cannot make the server fetch a jwks_uri at will: one fetch per URI per interval, failures included', async () => {
+    const brokenKey = generateClientKey('ES384');
+    const broken = await request(t.app)
+      .post('/admin/clients')
+      .set('Authorization', admin())
+      .send({
+        name: 'Broken keys',
+        organization: practiceB,
+        jwks_uri: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/broken/jwks.json`,
+        scope: 'system/Patient.rs',
+      })
+      .expect(201);
+    const brokenId = broken.body.client_id as string;
+    const app = laterApp();
+    for (let i = 0; i < 5; i++) {
+      const res = await clientCredentials(signAssertion({ ...brokenKey, kid: randomUUID() }, brokenId), 'system/Patient.rs', app).expect(401);
+      expect(res.body.error).toBe('invalid_client');
+    }
+    expect(brokenRequests).toBe(1);
+    // A working jwks_uri likewise: forged kids after the set was fetched cost at most one refetch per interval.
+    const beforeWorking = jwksRequests;
+    for (let i = 0; i < 5; i++) {
+      await clientCredentials(signAssertion({ ...esKey, kid: randomUUID() }, remoteClientId), 'system/Patient.rs', app).expect(401);
+    }
+    expect(jwksRequests - beforeWorking).toBeLessThanOrEqual(1);
+    // Past the interval the URI is tried again, once.
+    const after = laterApp();
+    await clientCredentials(signAssertion({ ...brokenKey, kid: randomUUID() }, brokenId), 'system/Patient.rs', after).expect(401);
+    await clientCredentials(signAssertion({ ...brokenKey, kid: randomUUID() }, brokenId), 'system/Patient.rs', after).expect(401);
+    expect(brokenRequests).toBe(2);
+  });
+
   test('a jwks_uri on loopback is fetched in development and test (and only there)', async () => {
     const before = jwksRequests;
     const rotated = generateClientKey('ES384');
     servedJwks = { keys: [esKey.publicJwk, rotated.publicJwk] };
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the refetch rate limit
-    await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read').expect(200);
+    await clientCredentials(signAssertion(rotated, remoteClientId), 'system/Patient.read', laterApp()).expect(200);
     expect(jwksRequests).toBeGreaterThan(before);
   }, 15000);
 

@@ -1,9 +1,10 @@
 /**
  * The sign-in page of the authorization endpoint: plain, accessible HTML (labelled fields, an alert region for the
  * error, autocomplete hints for password managers), no script. Everything from the request is HTML-escaped; the
- * authorization parameters travel back in hidden fields so the form posts the same request.
+ * authorization parameters travel back in hidden fields so the form posts the same request, with the form's
+ * `csrf_token`.
  */
-import type { AuthorizeParameters } from '@carecircle/auth';
+import { SIGN_IN_CSRF_FIELD, type AuthorizeParameters } from '@carecircle/auth';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -15,14 +16,16 @@ export function escapeHtml(value: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Headers for every page of the authorization endpoint: no caching, no framing, no script, no referrer. */
+/** Headers for every page of the authorization endpoint: no caching, no framing, no script, no referrer elsewhere. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // same-origin, not no-referrer: a form posted from a no-referrer page says `Origin: null`, and the sign-in checks
+  // that the Origin is ours (sign-in-csrf.ts). Other origins still get no Referer.
+  'Referrer-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
 };
 
@@ -41,9 +44,18 @@ ${body}
 </html>`;
 }
 
-/** The sign-in form for an app, optionally with an error (generic wording, announced to screen readers). */
-export function renderLoginPage(options: { appName: string; params: AuthorizeParameters; error?: string; username?: string }): string {
-  const hidden = Object.entries(options.params)
+/**
+ * The sign-in form for an app, optionally with an error (generic wording, announced to screen readers). `csrfToken`
+ * goes in the hidden field the sign-in checks against the browser's cookie (sign-in-csrf.ts in @carecircle/auth).
+ */
+export function renderLoginPage(options: {
+  appName: string;
+  params: AuthorizeParameters;
+  csrfToken: string;
+  error?: string;
+  username?: string;
+}): string {
+  const hidden = [...Object.entries(options.params), [SIGN_IN_CSRF_FIELD, options.csrfToken] as const]
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value ?? '')}">`)
     .join('\n');
   const error = options.error

@@ -5,12 +5,21 @@
  * "error_description"}`, a 4xx of any kind `invalid_request`), the browser-facing authorization endpoint as an HTML
  * page. Nothing here is ever cached. Form bodies and queries must be UTF-8 (strict-text.ts).
  */
-import { AuthStateUnavailable, handleTokenRequest, OAuthError, publishedJwks, RETRY_AFTER_SECONDS, smartConfiguration } from '@carecircle/auth';
+import {
+  AuthStateUnavailable,
+  handleTokenRequest,
+  OAuthError,
+  publishedJwks,
+  RETRY_AFTER_SECONDS,
+  SIGN_IN_COOKIE_SECONDS,
+  signInCookieName,
+  smartConfiguration,
+} from '@carecircle/auth';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { errorToOutcome } from '../http/error-handler';
 import { InvalidUtf8Error, hasUtf8Query, requireSupportedContentEncoding, verifyUtf8Form } from '../http/strict-text';
-import { showSignIn, submitSignIn, type AuthorizeResult } from './authorize-handlers';
+import { showSignIn, submitSignIn, type AuthorizeResult, type SignInBrowser } from './authorize-handlers';
 import { PAGE_HEADERS, renderErrorPage } from './login-page';
 
 // Form bodies of the OAuth endpoints are small: a client assertion is the largest field.
@@ -35,11 +44,11 @@ export function createOAuthRouter(services: AppServices): express.Router {
     if (!hasUtf8Query(req.originalUrl)) {
       throw new InvalidUtf8Error('query');
     }
-    sendAuthorizeResult(res, await showSignIn(services, req.query as Record<string, unknown>));
+    sendAuthorizeResult(res, await showSignIn(services, req.query as Record<string, unknown>, signInBrowser(req, services)), services);
   });
 
   router.post('/oauth2/authorize', requireSupportedContentEncoding, form, async function postAuthorize(req, res) {
-    sendAuthorizeResult(res, await submitSignIn(services, formBody(req), clientAddress(req)));
+    sendAuthorizeResult(res, await submitSignIn(services, formBody(req), clientAddress(req), signInBrowser(req, services)), services);
   });
 
   router.post('/oauth2/token', requireSupportedContentEncoding, form, async function postToken(req, res) {
@@ -81,11 +90,31 @@ function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-function sendAuthorizeResult(res: Response, result: AuthorizeResult): void {
+/** The sign-in cookie's nonce (the first cookie of that name) and where the browser says the request came from. */
+function signInBrowser(req: Request, services: AppServices): SignInBrowser {
+  const name = signInCookieName(services.config);
+  const cookie = (req.get('cookie') ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${name}=`));
+  return { cookieNonce: cookie?.slice(name.length + 1), origin: req.get('origin'), referer: req.get('referer') };
+}
+
+function sendAuthorizeResult(res: Response, result: AuthorizeResult, services: AppServices): void {
   switch (result.kind) {
     case 'page':
       if (result.retryAfterSeconds !== undefined) {
         res.set('Retry-After', String(result.retryAfterSeconds));
+      }
+      if (result.signInNonce !== undefined) {
+        // HttpOnly and SameSite=Strict: no script reads it, no other site's request carries it (sign-in-csrf.ts).
+        res.cookie(signInCookieName(services.config), result.signInNonce, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: services.config.baseUrl.startsWith('https:'),
+          path: '/',
+          maxAge: SIGN_IN_COOKIE_SECONDS * 1000,
+        });
       }
       res.status(result.status).set(PAGE_HEADERS).send(result.html);
       return;

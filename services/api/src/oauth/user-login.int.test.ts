@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { authenticateBearer, computeCodeChallenge } from '@carecircle/auth';
+import { authenticateBearer, computeCodeChallenge, FREE_FAILURES_PER_PAIR, pairDelaySeconds } from '@carecircle/auth';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type express from 'express';
 import request from 'supertest';
-import { createAsAdmin } from '../smart-test-clients';
+import { createAsAdmin, signInFormBinding } from '../smart-test-clients';
 import { appWithClock, appWithoutRedis, createTestClock, openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
 
 const REDIRECT_URI = 'https://app.example/callback';
@@ -40,8 +40,16 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     return randomBytes(32).toString('base64url');
   }
 
-  const signIn = (fields: Record<string, string>, app: express.Express = t.app, address = newAddress()) =>
-    request(app).post('/oauth2/authorize').set('X-Forwarded-For', address).type('form').send(fields);
+  /** Posts the sign-in form as the browser it was shown to would: with the sign-in cookie and the form's csrf_token. */
+  const signIn = (fields: Record<string, string>, app: express.Express = t.app, address = newAddress()) => {
+    const binding = signInFormBinding(t, fields.client_id ?? '');
+    return request(app)
+      .post('/oauth2/authorize')
+      .set('X-Forwarded-For', address)
+      .set('Cookie', binding.cookie)
+      .type('form')
+      .send({ csrf_token: binding.csrf_token, ...fields });
+  };
 
   /** Logs in through the form and returns the code from the redirect. */
   async function logIn(
@@ -326,12 +334,22 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     }
   });
 
-  test('failed logins are limited per username (the 6th attempt is 429), from any address, even with the right password', async () => {
+  test('failed logins slow one username from one address (429 with Retry-After), never its owner elsewhere', async () => {
     await createUser('throttled', { fhirUser: patientP1 });
-    for (let i = 0; i < 5; i++) {
-      await signIn({ ...authorizeQuery(), username: 'throttled', password: 'wrong password here' }).expect(401);
+    const attacker = newAddress();
+    for (let i = 0; i < FREE_FAILURES_PER_PAIR + 1; i++) {
+      await signIn({ ...authorizeQuery(), username: 'throttled', password: 'wrong password here' }, t.app, attacker).expect(401);
     }
-    await signIn({ ...authorizeQuery(), username: 'throttled', password }).expect(429);
+    const waiting = await signIn({ ...authorizeQuery(), username: 'throttled', password }, t.app, attacker).expect(429);
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(waiting.headers['retry-after'])).toBeLessThanOrEqual(pairDelaySeconds(FREE_FAILURES_PER_PAIR + 1));
+    // Five wrong passwords from someone else do not lock the owner out: from another address they sign in at once.
+    await signIn({ ...authorizeQuery(), username: 'throttled', password }).expect(302);
+  });
+
+  test('the wait of one username from one address doubles with each further failure, up to 15 minutes', () => {
+    const waits = Array.from({ length: 12 }, (_, i) => pairDelaySeconds(i + 1));
+    expect(waits).toEqual([0, 0, 0, 0, 15, 30, 60, 120, 240, 480, 900, 900]);
   });
 
   test('failed logins are limited per address: the 31st failure from one address is 429, other addresses go on', async () => {
@@ -345,6 +363,71 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     await signIn({ ...authorizeQuery(), username: 'client.one', password }, t.app, address).expect(429);
     await signIn({ ...authorizeQuery(), username: 'client.one', password }).expect(302);
   }, 60_000);
+
+  describe('the sign-in form completes only from this server\'s form, in the browser it was shown to (CSRF)', () => {
+    const credentials = () => ({ ...authorizeQuery(), username: 'client.one', password });
+
+    test('a browser shown the form signs in: an HttpOnly SameSite=Strict cookie and the form\'s csrf_token', async () => {
+      const page = await request(t.app).get('/oauth2/authorize').query(authorizeQuery()).expect(200);
+      expect(page.headers['referrer-policy']).toBe('same-origin');
+      const setCookie = (page.headers['set-cookie'] as unknown as string[])[0] ?? '';
+      expect(setCookie).toMatch(/^carecircle_signin=[A-Za-z0-9_-]{43};/);
+      expect(setCookie).toMatch(/HttpOnly/);
+      expect(setCookie).toMatch(/SameSite=Strict/);
+      const token = /name="csrf_token" value="([^"]+)"/.exec(page.text)?.[1] as string;
+      const res = await request(t.app)
+        .post('/oauth2/authorize')
+        .set('X-Forwarded-For', newAddress())
+        .set('Cookie', setCookie.split(';')[0] as string)
+        .set('Origin', TEST_BASE_URL)
+        .type('form')
+        .send({ ...credentials(), csrf_token: token })
+        .expect(302);
+      expect(new URL(res.headers.location as string).searchParams.get('code')).toBeTruthy();
+    });
+
+    test('a cross-site POST (another Origin, Origin null, another Referer) is 403 and yields no code', async () => {
+      const binding = signInFormBinding(t, clientId);
+      for (const [header, value] of [
+        ['Origin', 'https://evil.example'],
+        ['Origin', 'null'],
+        ['Referer', 'https://evil.example/page'],
+      ] as const) {
+        const res = await request(t.app)
+          .post('/oauth2/authorize')
+          .set('X-Forwarded-For', newAddress())
+          .set('Cookie', binding.cookie)
+          .set(header, value)
+          .type('form')
+          .send({ ...credentials(), csrf_token: binding.csrf_token })
+          .expect(403);
+        expect(res.headers.location).toBeUndefined();
+        expect(res.text).toContain('not sent from the CareCircle sign-in page');
+      }
+    });
+
+    test('without the cookie, or with a token made for another cookie or app, it is 403 with a fresh form and no code', async () => {
+      const mine = signInFormBinding(t, clientId);
+      const other = signInFormBinding(t, clientId);
+      const forOtherApp = signInFormBinding(t, otherAppId);
+      for (const [cookie, token] of [
+        [undefined, undefined],
+        [undefined, mine.csrf_token],
+        [mine.cookie, undefined],
+        [mine.cookie, other.csrf_token],
+        [forOtherApp.cookie, forOtherApp.csrf_token],
+      ] as const) {
+        const post = request(t.app).post('/oauth2/authorize').set('X-Forwarded-For', newAddress());
+        const res = await (cookie ? post.set('Cookie', cookie) : post)
+          .type('form')
+          .send({ ...credentials(), ...(token ? { csrf_token: token } : {}) })
+          .expect(403);
+        expect(res.headers.location).toBeUndefined();
+        expect(res.text).toContain('This sign-in form has expired');
+        expect(res.text).toMatch(/name="csrf_token" value="[A-Za-z0-9_-]{43}"/);
+      }
+    });
+  });
 
   test('an unregistered redirect_uri is shown an error page, never redirected to', async () => {
     const res = await request(t.app).get('/oauth2/authorize').query(authorizeQuery({ redirect_uri: 'https://evil.example/cb' })).expect(400);
