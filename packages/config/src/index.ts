@@ -47,6 +47,8 @@ const envSchema = z.object({
     .default('false'),
   // The worker's own HTTP port for liveness and readiness probes (ROLE=worker); unset runs none, 0 takes a free port.
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // A port of its own for /metrics, scraped without the admin token; unset, /metrics needs the token on PORT.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type ProcessRole = z.infer<typeof roleSchema>;
@@ -92,6 +94,12 @@ export interface Config {
    * when none is wanted. The API's own probes are on `port`.
    */
   readonly workerHealthPort: number | undefined;
+  /**
+   * Port of a separate server answering `/metrics` (Prometheus text) without a token, for scrapers inside the
+   * deployment; undefined when none. The API's port serves `/metrics` with the admin token either way, and a worker run
+   * alone also answers it on its health port.
+   */
+  readonly metricsPort: number | undefined;
   /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
   readonly referralAckHours: number;
   /** Notification delivery: http:// endpoints on loopback allowed (development), timeouts, size cap, concurrency. */
@@ -155,5 +163,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     trustProxy: e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : Number(e.TRUST_PROXY),
     workerHealthPort: e.WORKER_HEALTH_PORT,
+    metricsPort: e.METRICS_PORT,
   };
 }

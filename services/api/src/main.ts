@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       `  FHIR base:   ${base}/fhir/R4`,
       `  Metadata:    ${base}/fhir/R4/metadata`,
       `  Health:      ${base}/healthz, ${base}/readyz`,
+      `  Metrics:     ${base}/metrics (admin token)${server.metricsPort === undefined ? '' : `, http://localhost:${server.metricsPort}/metrics`}`,
       `  Database:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/`}`,
       ...(config.adminTokenGenerated && config.env !== 'production'
         ? [`  Admin token: ${config.adminToken}   (generated for this run; set ADMIN_TOKEN to fix it)`]

@@ -1,12 +1,12 @@
 /**
  * The process lifecycle: open services, listen, run the worker in-process when ROLE=all (its metrics in the API's
- * registry), and shut down in a fixed order on SIGTERM/SIGINT: stop accepting, drain workers, close the database,
- * close Redis.
+ * registry), serve metrics on METRICS_PORT when set, and shut down in a fixed order on SIGTERM/SIGINT: stop accepting,
+ * drain workers, close the database, close Redis.
  */
 import type { Server } from 'node:http';
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
-import { startWorker, type RunningWorker } from '@carecircle/worker';
+import { startMetricsServer, startWorker, type HealthServer, type RunningWorker } from '@carecircle/worker';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-errors';
 import { closeServices, openServices } from './open-services';
@@ -14,6 +14,8 @@ import { closeServices, openServices } from './open-services';
 export interface RunningServer {
   /** The port actually bound (useful with PORT=0). */
   port: number;
+  /** The port of the separate metrics server, when METRICS_PORT is set (the one bound, for METRICS_PORT=0). */
+  metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -28,13 +30,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.role === 'all') {
     worker = await startWorker({ config, db: services.db, logger, metrics: services.metrics });
   }
+  let metricsServer: HealthServer | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ port: config.metricsPort, registry: services.metrics, logger });
+  }
   return {
     port,
+    metricsPort: metricsServer?.port,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+        metricsServer?.close(),
+      ]);
       await worker?.close();
       await closeServices(services);
     },

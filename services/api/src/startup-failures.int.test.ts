@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,8 +120,12 @@ test('Redis not answering', async () => {
 test('a PGlite data directory that cannot be created', async () => {
   const file = join(tmpdir(), `carecircle-not-a-dir-${randomBytes(4).toString('hex')}`);
   writeFileSync(file, '');
-  const line = oneLineFailure(await start({ PORT: '0', DATA_DIR: join(file, 'data') }));
-  expect(line).toBe(`The data directory ${join(file, 'data')} cannot be created or written (ENOTDIR): set DATA_DIR to a writable directory, or fix its permissions.`);
+  try {
+    const line = oneLineFailure(await start({ PORT: '0', DATA_DIR: join(file, 'data') }));
+    expect(line).toBe(`The data directory ${join(file, 'data')} cannot be created or written (ENOTDIR): set DATA_DIR to a writable directory, or fix its permissions.`);
+  } finally {
+    rmSync(file, { force: true });
+  }
 }, 90_000);
 
 test('a PGlite data directory another process holds', async () => {
@@ -136,4 +140,5 @@ test('a PGlite data directory another process holds', async () => {
   // Released on close: the directory opens again.
   const again = await openDatabase({ dataDir });
   await again.close();
+  rmSync(dataDir, { recursive: true, force: true });
 }, 90_000);

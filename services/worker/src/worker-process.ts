@@ -6,21 +6,34 @@ import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { migrate, openDatabase, sql, type Database } from '@carecircle/store';
 import { startHealthServer, type HealthServer } from './health-server';
+import { metricsRoute, startMetricsServer } from './metrics-server';
 import { exitOnShutdownSignals } from './shutdown-signals';
 import { startWorker, type RunningWorker } from './worker';
+import { createMetricsRegistry, registerDatabaseMetrics } from './worker-metrics';
 
 /** Runs the worker until SIGTERM/SIGINT, then stops the health server, drains the worker and closes the database. */
 export async function startWorkerProcess(config: Config, logger: Logger): Promise<void> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
-  const worker = await startWorker({ config, db, logger });
+  // The worker's metrics are scraped from its health port (`/metrics` beside the probes) and/or METRICS_PORT.
+  const metrics = createMetricsRegistry();
+  registerDatabaseMetrics(metrics, db);
+  const worker = await startWorker({ config, db, logger, metrics });
   const health =
     config.workerHealthPort === undefined ? undefined : await startWorkerHealthServer({ port: config.workerHealthPort, db, worker, logger });
+  health?.route('/metrics', metricsRoute(metrics));
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await startMetricsServer({ port: config.metricsPort, registry: metrics, logger });
   process.stdout.write(
-    ['CareCircle worker is running.', ...(health ? [`  Health: http://localhost:${health.port}/healthz, /readyz`] : []), ''].join('\n'),
+    [
+      'CareCircle worker is running.',
+      ...(health ? [`  Health: http://localhost:${health.port}/healthz, /readyz, /metrics`] : []),
+      ...(metricsServer ? [`  Metrics: http://localhost:${metricsServer.port}/metrics`] : []),
+      '',
+    ].join('\n'),
   );
   exitOnShutdownSignals(logger, async () => {
-    await health?.close();
+    await Promise.all([health?.close(), metricsServer?.close()]);
     await worker.close();
     await db.close();
   });

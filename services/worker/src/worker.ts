@@ -54,6 +54,10 @@ export interface WorkerDependencies {
 export interface RunningWorker {
   /** Stops taking jobs, lets running ones finish, then closes the worker's own connections (not `db`). Idempotent. */
   close(): Promise<void>;
+  /** True while every queue consumer runs: false once closing, or when one stopped by itself (only a restart helps). */
+  queuesRunning(): boolean;
+  /** Resolves when Redis answers PING on the worker's connection; rejects at once while that connection is down. */
+  pingRedis(): Promise<void>;
 }
 
 /** Starts the worker over an already-open database; throws when Redis cannot be reached. */
@@ -162,5 +166,13 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   return {
     // Idempotent: a second close waits for the first (and never touches the closed connection again).
     close: () => (closing ??= closeOnce()),
+    queuesRunning: () => closing === undefined && workers.every((w) => w.isRunning()),
+    async pingRedis() {
+      // The connection queues commands while it reconnects (maxRetriesPerRequest: null): a probe must not wait.
+      if (connection.status !== 'ready') {
+        throw new Error(`Redis connection is ${connection.status}`);
+      }
+      await connection.ping();
+    },
   };
 }

@@ -1,11 +1,12 @@
 /**
  * /metrics over real HTTP: the operator's admin token or 401; request counters and latency histograms move for the
  * interaction, resource type and status a request had, never carrying its ids; the database pool, queue and
- * subscription gauges of the process (API and worker in one registry, as ROLE=all runs them) are there.
+ * subscription gauges of the process (API and worker in one registry, as ROLE=all runs them) are there; and
+ * METRICS_PORT's server answers without a token.
  */
 import { createLogger } from '@carecircle/log';
 import { buildPatient } from '@carecircle/testing';
-import { startWorker, type RunningWorker } from '@carecircle/worker';
+import { startMetricsServer, startWorker, type HealthServer, type RunningWorker } from '@carecircle/worker';
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { bearer, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
@@ -105,4 +106,17 @@ test('the database pool, queue depths, dead-letter size and subscriptions by sta
   }
   expect(text).toContain('# TYPE carecircle_notification_delivery_seconds histogram');
   expect(text).toMatch(/^carecircle_process_resident_memory_bytes \d+/m);
+});
+
+test("METRICS_PORT's server answers /metrics without a token, from the same registry", async () => {
+  let server: HealthServer | undefined;
+  try {
+    server = await startMetricsServer({ port: 0, registry: t.services.metrics, logger: createLogger('silent') });
+    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await res.text()).toContain('carecircle_http_requests_total{');
+  } finally {
+    await server?.close();
+  }
 });
