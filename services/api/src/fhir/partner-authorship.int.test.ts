@@ -3,7 +3,7 @@
  * the clinic seeing `care-plan` only (what a referral needs), the practice refers the client, and the clinic accepts
  * the Task, writes its consult note, reads it back and completes the Task with it; the practice sees the note. The note
  * is filed under its referral's share category, and what a partner itself wrote through a partner workflow stays
- * readable to it (its organization's systems) on every read path while a consent of the client naming it is in force,
+ * readable to it (its organization's systems and practitioners) on every read path while a consent of the client naming it is in force,
  * the version it wrote is current and nobody made it a psychotherapy note or moved it out of its sight. Another clinic
  * reads none of it.
  */
@@ -11,7 +11,7 @@ import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent'
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { Bundle, Consent, DocumentReference, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Response } from 'supertest';
-import { registerSystemClient } from '../smart-test-clients';
+import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
 import { createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
@@ -28,6 +28,9 @@ let practiceToken: string;
 let clinicToken: string;
 let clinicOtherSystemToken: string;
 let otherClinicToken: string;
+/** A practitioner of the clinic, signed in through an app, and the client, signed in to the same app. */
+let clinicianToken: string;
+let clientToken: string;
 let client: Patient;
 let consent: Consent;
 
@@ -128,6 +131,10 @@ beforeAll(async () => {
   clinicOtherSystemToken = await (await registerSystemClient(t, clinic, 'system/*.rs')).token();
   otherClinicToken = await (await registerSystemClient(t, otherClinic, 'system/*.cruds')).token();
   client = created<Patient>(await as(practiceToken).post('Patient', { ...buildPatient(), managingOrganization: { reference: practice } }));
+  const appId = await registerApp(t, 'launch/patient patient/*.rs patient/Consent.cu user/*.rs');
+  const clinician = `Practitioner/${(await create(buildPractitioner())).id}`;
+  clinicianToken = (await logInUser(t, appId, { fhirUser: clinician, organization: clinic }, 'user/*.rs')).access_token;
+  clientToken = (await logInUser(t, appId, { fhirUser: `Patient/${client.id}` }, 'launch/patient patient/*.rs patient/Consent.cu')).access_token;
   // The clinic may see the care plan (what a referral needs); the other clinic demographics and progress only.
   consent = created<Consent>(
     await as(practiceToken).post('Consent', {
@@ -178,8 +185,10 @@ describe('the referral loop under a care-plan consent', () => {
     expect(categoryOf(note)).toBe('sexual-history');
     expect(await clinicReads(clinicToken, note, request)).toEqual(SEES_ALL);
     expect(await clinicReads(clinicOtherSystemToken, note, request)).toEqual(SEES_ALL);
+    expect(await clinicReads(clinicianToken, note, request)).toEqual(SEES_ALL);
     expect(await clinicReads(otherClinicToken, note, request)).toEqual(SEES_NONE);
     expect((await as(practiceToken).get(`DocumentReference/${note.id}`)).status).toBe(200);
+    expect((await as(clientToken).get(`DocumentReference/${note.id}`)).status).toBe(200);
     // $summary: the clinic's own, and the practice's preview of what the clinic's token gets, hold the note; the other
     // clinic's do not.
     const summarised = async (token: string, query = '') => {
@@ -200,6 +209,7 @@ describe('the referral loop under a care-plan consent', () => {
     await refile(note, 'psychotherapy-notes');
     expect(await clinicReads(clinicToken, note, request)).toEqual(SEES_NONE);
     expect(await clinicReads(clinicOtherSystemToken, note, request)).toEqual(SEES_NONE);
+    expect(await clinicReads(clinicianToken, note, request)).toEqual(SEES_NONE);
   });
 
   test('the practice moves a clinic note into a category the consent does not grant: the clinic no longer reads it', async () => {
@@ -264,12 +274,13 @@ describe('after the client revokes the consent', () => {
     const own = created<DocumentReference>(await as(clinicToken).post('DocumentReference', consultNote(request, 'sexual-history')));
     expect(await clinicReads(clinicToken, own, request)).toEqual(SEES_ALL);
 
-    const stored = (await as(practiceToken).get(`Consent/${consent.id}`)).body as Consent;
-    expect((await as(practiceToken).put(`Consent/${consent.id}`, { ...stored, status: 'inactive' })).status).toBe(200);
+    const stored = (await as(clientToken).get(`Consent/${consent.id}`)).body as Consent;
+    expect((await as(clientToken).put(`Consent/${consent.id}`, { ...stored, status: 'inactive' })).status).toBe(200);
 
     expect((await as(clinicToken).get(`DocumentReference/${filed.id}`)).status).toBe(404);
     expect((await as(clinicToken).get(`DocumentReference/${own.id}`)).status).toBe(404);
     expect(await ids(clinicToken, `DocumentReference?patient=Patient/${client.id}`)).toEqual([]);
+    expect((await as(clinicianToken).get(`DocumentReference/${own.id}`)).status).toBe(404);
     expect((await as(practiceToken).get(`DocumentReference/${own.id}`)).status).toBe(200);
   });
 });
