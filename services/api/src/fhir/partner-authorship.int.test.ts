@@ -3,10 +3,9 @@
  * the clinic seeing `care-plan` only (what a referral needs), the practice refers the client, and the clinic accepts
  * the Task, writes its consult note, reads it back and completes the Task with it; the practice sees the note. The note
  * is filed under its referral's share category, and what a partner itself wrote through a partner workflow stays
- * readable to it (its organization's systems and practitioners) on every read path while a consent of the client naming it is in force,
- * the version it wrote is current and nobody made it a psychotherapy note or moved it out of its sight. Another clinic
- * reads none of it.
- */
+ * readable to its organization's systems and practitioners on every read path while a consent of the client naming
+ * them is in force and the resource's current version is visible to them: not once the practice files it as a
+ * psychotherapy note or moves it out of their sight. Another clinic reads none of it. */
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { Bundle, Consent, DocumentReference, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
