@@ -5,7 +5,8 @@
  * is filed under its referral's share category, and what a partner itself wrote through a partner workflow stays
  * readable to its organization's systems and practitioners on every read path while a consent of the client naming
  * them is in force and the resource's current version is visible to them: not once the practice files it as a
- * psychotherapy note or moves it out of their sight. Another clinic reads none of it. */
+ * psychotherapy note or moves it out of their sight. Another clinic reads none of it.
+ */
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { Bundle, Consent, DocumentReference, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
