@@ -54,6 +54,7 @@ export {
 } from './disclosure-audit';
 export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
 export { showNamedConsent, SUBSETTED_TAG } from './named-consent-view';
+export { authoredVisibility, recordPartnerAuthorship, withPartnerAuthorship } from './partner-authorship';
 export { stampNoteCustodian } from './note-custodian';
 export { refuseReferencesToPsychotherapyNotes } from './psychotherapy-note-references';
 export { activeRolesOf, practitionerAt, resolveRecipients } from './recipient-directory';
