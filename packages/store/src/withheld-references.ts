@@ -12,10 +12,16 @@
  * version. A reference to nothing stored is left as it is (it tells nothing), so a withheld marker and a dangling id
  * cannot be told from each other by what exists; the clients a resource is about (its Patient compartments) are never
  * withheld from someone shown the resource. Visibility of every target of one response is decided in one statement.
+ *
+ * Searches agree with what is shown: a reference filter value naming a resource the caller may not see matches
+ * nothing (`Observation?focus=Condition/{hidden}` finds nothing, as for an id never stored), so a search is no oracle
+ * of what hidden resources are referenced.
  */
 import { isSupportedResourceType, parseReferenceAnyBase, type ReferenceTarget } from '@carecircle/fhir';
 import type { Resource } from '@medplum/fhirtypes';
 import { computePatientCompartments } from './compartments';
+import type { Queryable } from './database';
+import type { ReferenceValue, SearchFilter, SearchRequest } from './search/search-request';
 import { join, sql, type Sql } from './sql';
 import { queryable, type StoreContext } from './store-context';
 
@@ -103,7 +109,7 @@ function referencesToOthers(resource: Resource): HeldReference[] {
  * `Type/id` of each of `byType`'s targets whose latest version with content the caller's policy does not show (a
  * target never stored is not in it). One statement, a branch per type.
  */
-async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, ReadonlySet<string>>): Promise<Set<string>> {
+async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, ReadonlySet<string>>, q: Queryable = queryable(ctx)): Promise<Set<string>> {
   const branches: Sql[] = [...byType].map(
     ([resourceType, ids]) => sql`
       SELECT ${resourceType}::text AS resource_type, target.id FROM unnest(${[...ids]}::text[]) AS target(id)
@@ -113,6 +119,51 @@ async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, Read
             WHERE latest.resource_type = ${resourceType} AND latest.id = target.id AND NOT latest.deleted)
           AND (${ctx.policy.visibility(resourceType) ?? sql`TRUE`}) IS NOT TRUE)`,
   );
-  const { rows } = await queryable(ctx).query<{ resource_type: string; id: string }>(join(branches, ' UNION ALL '));
+  const { rows } = await q.query<{ resource_type: string; id: string }>(join(branches, ' UNION ALL '));
   return new Set(rows.map((row) => `${row.resource_type}/${row.id}`));
+}
+
+/**
+ * `request` with each reference filter value that names a resource the caller may not see marked so it matches
+ * nothing (its `hiddenTypes`); a value that is a bare id is looked up across types. Read through `q`, the search's own
+ * transaction. At most two statements, none without reference filters.
+ */
+export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, request: SearchRequest): Promise<SearchRequest> {
+  const values = request.filters.flatMap((filter) =>
+    filter.kind === 'reference' ? filter.values.flatMap((value) => (value.kind === 'target' ? [value] : [])) : [],
+  );
+  if (values.length === 0) {
+    return request;
+  }
+  const bareIds = [...new Set(values.flatMap((value) => (value.resourceType === undefined ? [value.id] : [])))];
+  const typesOfBareIds = new Map<string, string[]>();
+  if (bareIds.length > 0) {
+    const { rows } = await q.query<{ resource_type: string; id: string }>(sql`
+      SELECT DISTINCT resource_type, id FROM resource_version WHERE id = ANY(${bareIds}::text[])`);
+    for (const row of rows) {
+      typesOfBareIds.set(row.id, [...(typesOfBareIds.get(row.id) ?? []), row.resource_type]);
+    }
+  }
+  const byType = new Map<string, Set<string>>();
+  for (const value of values) {
+    for (const resourceType of value.resourceType === undefined ? (typesOfBareIds.get(value.id) ?? []) : [value.resourceType]) {
+      if (ctx.policy.visibility(resourceType) !== undefined) {
+        byType.set(resourceType, (byType.get(resourceType) ?? new Set()).add(value.id));
+      }
+    }
+  }
+  const hidden = byType.size === 0 ? new Set<string>() : await hiddenTargets(ctx, byType, q);
+  if (hidden.size === 0) {
+    return request;
+  }
+  const leftOut = (value: ReferenceValue): ReferenceValue => {
+    if (value.kind !== 'target') {
+      return value;
+    }
+    const types = value.resourceType === undefined ? (typesOfBareIds.get(value.id) ?? []) : [value.resourceType];
+    const hiddenTypes = types.filter((type) => hidden.has(`${type}/${value.id}`));
+    return hiddenTypes.length === 0 ? value : { ...value, hiddenTypes };
+  };
+  const filters = request.filters.map((filter): SearchFilter => (filter.kind === 'reference' ? { ...filter, values: filter.values.map(leftOut) } : filter));
+  return { ...request, filters };
 }

@@ -16,6 +16,7 @@ import { loadIncluded } from './includes';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './page-token';
 import { filterCondition, orderBy } from './search-query';
 import { parseSearchRequest, type SearchRequest } from './search-request';
+import { withHiddenTargetsLeftOut } from '../withheld-references';
 
 /** Parses and runs a search of `resourceType` for the context's caller. */
 export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
@@ -71,7 +72,7 @@ async function searchPage(
   page: PageToken,
 ): Promise<SearchOutcome> {
   const { offset, count } = page;
-  const where = searchCondition(ctx, request, view);
+  const where = searchCondition(ctx, await withHiddenTargetsLeftOut(ctx, q, request), view);
   const outcome: SearchOutcome = { matches: [], included: [] };
   if (request.total !== 'none') {
     const { rows } = await q.query<{ total: number }>(
@@ -118,9 +119,10 @@ export function parseConditionalSearch(resourceType: string, query: string): Sea
  * what it returns is disclosed like a search's matches.
  */
 export async function findConditionalMatches(ctx: StoreContext, q: Queryable, request: SearchRequest, limit: number): Promise<Resource[]> {
+  const shown = await withHiddenTargetsLeftOut(ctx, q, request);
   const { rows } = await q.query<{ content: Resource; partial: boolean }>(sql`
     SELECT rv.content, ${partialColumn(ctx, request.resourceType)} FROM resource_version rv
-    WHERE ${searchCondition(ctx, request, CURRENT_VIEW)}
+    WHERE ${searchCondition(ctx, shown, CURRENT_VIEW)}
     ORDER BY rv.id LIMIT ${limit}`);
   return rows.map((r) => shownVersion(ctx, r.content, r.partial));
 }

@@ -135,10 +135,14 @@ function referenceMatch(value: ReferenceValue): Sql {
   switch (value.kind) {
     case 'raw':
       return sql`x.reference = ${indexedKey(value.reference)}`;
-    case 'target':
-      return value.resourceType === undefined
-        ? sql`x.target_id = ${value.id}`
-        : sql`(x.target_type = ${value.resourceType} AND x.target_id = ${value.id})`;
+    case 'target': {
+      const match =
+        value.resourceType === undefined
+          ? sql`x.target_id = ${value.id}`
+          : sql`(x.target_type = ${value.resourceType} AND x.target_id = ${value.id})`;
+      // A target the caller may not see is matched by nothing (withheld-references.ts).
+      return value.hiddenTypes?.length ? sql`(${match} AND NOT (x.target_type = ANY(${[...value.hiddenTypes]}::text[])))` : match;
+    }
     default:
       return value satisfies never;
   }

@@ -23,8 +23,14 @@ export interface TokenValue {
   code: string | undefined;
 }
 
-/** A reference value: a resource of this server (any type when `resourceType` is undefined), or a raw URL. */
-export type ReferenceValue = { kind: 'target'; resourceType: string | undefined; id: string } | { kind: 'raw'; reference: string };
+/**
+ * A reference value: a resource of this server (any type when `resourceType` is undefined), or a raw URL.
+ * `hiddenTypes`: types under which the id names a resource the caller may not see, which the value then does not
+ * match (set by the store before it runs the search, never parsed).
+ */
+export type ReferenceValue =
+  | { kind: 'target'; resourceType: string | undefined; id: string; hiddenTypes?: readonly string[] }
+  | { kind: 'raw'; reference: string };
 
 /** A number value and half a unit of its last significant digit: `100` with `5e-1` stands for [99.5, 100.5). */
 export interface NumberValue {

@@ -224,6 +224,7 @@ describe('3. a reference to a resource the reader may not see is withheld, on ev
   let client: Patient;
   let trauma: Resource;
   let plan: CarePlan;
+  let pointer: Resource;
 
   /** Checks one shown CarePlan: the trauma reference withheld (no id, no display), the rest as stored. */
   function expectWithheld(shown: Resource | undefined, path: string): void {
@@ -253,7 +254,28 @@ describe('3. a reference to a resource the reader may not see is withheld, on ev
         { reference: 'Condition/never-stored', display: 'Dangling' },
       ],
     });
+    pointer = await created(practiceToken, {
+      resourceType: 'Observation',
+      meta: { tag: [{ system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'care-plan' }] },
+      status: 'final',
+      code: { text: 'see' },
+      subject: { reference: ref(client) },
+      focus: [{ reference: ref(trauma), display: 'Trauma history: assault 2024' }],
+    });
     await recordConsent({ patient: ref(client), recipients: [partner], categories: ['care-plan'] });
+  });
+
+  test('a search through a reference to what the reader may not see finds nothing: no oracle of what is referenced', async () => {
+    const found = async (query: string) => ((await as(partnerToken).get(query)).body as Bundle).entry?.map((e) => ref(e.resource as Resource)) ?? [];
+    expect(await found(`Observation?subject=${ref(client)}`)).toEqual([ref(pointer)]);
+    expect(await found(`Observation?focus=${ref(trauma)}`)).toEqual([]);
+    expect(await found(`Observation?focus=${trauma.id}`)).toEqual([]);
+    expect(await found(`Observation?focus:Condition=${trauma.id}`)).toEqual([]);
+    expect(await found(`Observation?focus=${ref(trauma)},${ref(client)}`)).toEqual([]);
+    expect(await found(`Observation?focus=${ref(trauma)}`.replace('Observation?', 'Observation?_id=' + pointer.id + '&'))).toEqual([]);
+    expect(await found(`Observation?focus=${ref(trauma)}`)).toEqual(await found('Observation?focus=Condition/never-stored'));
+    // The practice sees the target, so its search finds the reference.
+    expect(((await as(practiceToken).get(`Observation?focus=${trauma.id}`)).body as Bundle).entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(pointer)]);
   });
 
   test('read, vread, search, history, batch and $summary show the marker, never the id or display', async () => {
@@ -285,6 +307,7 @@ describe('3. a reference to a resource the reader may not see is withheld, on ev
     const shown = (await as(partnerToken).get(ref(plan))).body as CarePlan;
     expect(shown.supportingInfo).toEqual(stored);
     expect(shown.meta?.tag).not.toEqual(expect.arrayContaining([SUBSETTED]));
+    expect(((await as(partnerToken).get(`Observation?focus=${ref(trauma)}`)).body as Bundle).entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(pointer)]);
   });
 });
 
