@@ -71,9 +71,14 @@ test("the worker's relay, matching and delivery log lines carry the id of the re
     expect(JSON.stringify(line)).not.toContain(consent.id);
   }
 
-  const metrics = await t.http.get('/metrics').set('Authorization', `Bearer ${t.adminToken}`);
-  expect(metrics.text).toMatch(/^carecircle_notification_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);
-  expect(metrics.text).toMatch(/^carecircle_notification_events_settled_total\{outcome="delivered"\} [1-9]\d*$/m);
-  expect(metrics.text).toMatch(/^carecircle_notification_delivery_seconds_count [1-9]\d*$/m);
-  expect(metrics.text).toMatch(/^carecircle_subscriptions\{status="active"\} 1$/m);
+  // The event is settled (and counted so) just after the attempt is logged: scrape until it shows.
+  let metrics = '';
+  for (let i = 0; i < 100 && !/^carecircle_notification_events_settled_total\{outcome="delivered"\} [1-9]/m.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, i === 0 ? 0 : 50));
+    metrics = (await t.http.get('/metrics').set('Authorization', `Bearer ${t.adminToken}`)).text;
+  }
+  expect(metrics).toMatch(/^carecircle_notification_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);
+  expect(metrics).toMatch(/^carecircle_notification_events_settled_total\{outcome="delivered"\} [1-9]\d*$/m);
+  expect(metrics).toMatch(/^carecircle_notification_delivery_seconds_count [1-9]\d*$/m);
+  expect(metrics).toMatch(/^carecircle_subscriptions\{status="active"\} 1$/m);
 });
