@@ -1,11 +1,12 @@
 /**
  * A Redis server of the test's own (`redis-server` from the PATH or /usr/bin), on a free loopback port, without
  * persistence (`--save '' --appendonly no`): killing it loses every key, as a crash or restart of a Redis without
- * persistence does in production. Used to test that the worker rebuilds its work from Postgres.
+ * persistence does in production. Used to test that the worker rebuilds its work from Postgres, and that every
+ * process outlives a Redis restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort } from '@carecircle/testing';
+import { freePort } from './free-port';
 import { Redis } from 'ioredis';
 
 export interface PrivateRedis {

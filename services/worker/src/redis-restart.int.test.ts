@@ -5,12 +5,11 @@
  * rows relayed but never matched, subscriptions with pending events and no job, heartbeat schedulers), so every event
  * is delivered, in order, and an event arrives twice only as a retry of the same event (same X-CareCircle-Event-Id).
  */
-import { buildTask } from '@carecircle/testing';
+import { buildTask, startPrivateRedis, type PrivateRedis } from '@carecircle/testing';
 import { notifyJobIds, readDeliveryState } from '@carecircle/notify';
 import { Queue } from 'bullmq';
 import { duplicates, expectCompleteAndOrdered } from './testing/delivery-checks';
 import { createNotifyTestEnv, TEST_NOTIFY_OPTIONS, type NotifyTestEnv } from './testing/notify-test-env';
-import { startPrivateRedis, type PrivateRedis } from './testing/private-redis';
 
 let redis: PrivateRedis;
 let env: NotifyTestEnv;
