@@ -12,10 +12,10 @@ import { getRequestId } from './request-id';
 /** Resource types served under /fhir/R4, which the log may name. */
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>([...SUPPORTED_RESOURCE_TYPES, ...CONFORMANCE_RESOURCE_TYPES, 'SubscriptionTopic']);
 
-/** The fixed words of our routes outside the FHIR API (OAuth, admin, health, discovery). */
+/** The fixed words of our routes outside the FHIR API (OAuth, admin, health, metrics, discovery). */
 const ROUTE_WORDS: ReadonlySet<string> = new Set([
   'fhir', 'R4', 'oauth2', 'authorize', 'token', 'admin', 'clients', 'users', 'disable', 'signing-keys', 'rotate',
-  'healthz', 'readyz', 'dependencies', '.well-known', 'jwks.json', 'smart-configuration', 'metadata',
+  'healthz', 'readyz', 'dependencies', 'metrics', '.well-known', 'jwks.json', 'smart-configuration', 'metadata',
 ]);
 
 /** Middleware factory writing the access log line when the response finishes. */

@@ -56,6 +56,14 @@ test('/metrics without the admin token, or with another, is a 401 OperationOutco
   expect(wrong.text).not.toContain('carecircle_');
 });
 
+test("a scrape is in the access log as the operator's request for /metrics", async () => {
+  const res = await t.http.get('/metrics').set('Authorization', bearer(t.adminToken));
+  const line = t.logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.msg === 'request' && l.requestId === res.headers['x-request-id']);
+  expect(line).toMatchObject({ path: '/metrics', status: 200, caller: 'admin' });
+});
+
 test('request counters and latency histograms move for the interaction, resource type and status, without ids', async () => {
   const before = await scrape();
   const admin = fhirClient(t, t.adminToken);
