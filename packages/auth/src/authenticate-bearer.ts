@@ -12,7 +12,6 @@ import { isAdminToken } from './admin-token';
 import type { AuthDeps } from './auth-deps';
 import type { Caller, OrganizationReference } from './caller';
 import { isTokenHolderEnabled } from './client-registry';
-import { isSessionRevoked } from './session-revocation';
 
 /** A caller established by an access token (the admin uses the admin token instead). */
 export type TokenCaller = Exclude<Caller, { kind: 'admin' }>;
@@ -54,11 +53,7 @@ export async function authenticateBearer(
   if (!caller) {
     throw unauthenticated();
   }
-  const [enabled, revoked] = await Promise.all([
-    isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat),
-    claims.sid === undefined ? false : isSessionRevoked(deps.db, claims.sid),
-  ]);
-  if (!enabled || revoked) {
+  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat, claims.sid))) {
     throw unauthenticated();
   }
   return caller;

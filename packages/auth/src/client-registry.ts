@@ -275,16 +275,19 @@ export async function enableClient(deps: { readonly db: Queryable }, clientId: s
  * the token (issued at `issuedAt`, JWT seconds) was not issued before the last re-enabling of either or the user's
  * last password reset. `iat` is whole seconds, so the comparison is by the second: a token from the very second of
  * the change still counts (refusing it would also refuse a sign-in made right after the change, for the token's whole
- * life). Without `issuedAt` (a subscription's principal, no token) only "enabled now" is asked. Asked on every authenticated request: two primary-key lookups in one round
- * trip.
+ * life). Without `issuedAt` (a subscription's principal, no token) only "enabled now" is asked. With `sessionId` (a
+ * user token's `sid`), its sign-in session must not have been revoked (session-revocation.ts). Asked on every
+ * authenticated request: up to three primary-key lookups in one round trip.
  */
 export async function isTokenHolderEnabled(
   db: Queryable,
   clientId: string,
   userId: string | undefined,
   issuedAt?: number,
+  sessionId?: string,
 ): Promise<boolean> {
   const iat = issuedAt ?? null;
+  const sid = sessionId ?? null;
   const { rows } = await db.query<{ enabled: boolean }>(sql`
     SELECT EXISTS (SELECT 1 FROM auth_client WHERE id = ${clientId} AND disabled_at IS NULL
                      AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
@@ -292,6 +295,8 @@ export async function isTokenHolderEnabled(
        AND (${userId ?? null}::text IS NULL
             OR EXISTS (SELECT 1 FROM auth_user WHERE id = ${userId ?? null}::text AND disabled_at IS NULL
                          AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
-                              OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after))))) AS enabled`);
+                              OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after)))))
+       AND (${sid}::uuid IS NULL
+            OR NOT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sid}::uuid)) AS enabled`);
   return rows[0]?.enabled === true;
 }

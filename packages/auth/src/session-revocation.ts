@@ -4,8 +4,9 @@
  * found compromised (an authorization code presented twice, a rotated refresh token presented again). Every user
  * access token names its session (`sid`: the refresh-token family, or a session id of its own for a sign-in without
  * refresh tokens); revoking a session records its id, and every authenticated request asks for it by primary key, in
- * PostgreSQL, beside the check that the client and user are enabled (so, like disabling, it holds on every replica at
- * once and needs no Redis). A revocation is kept only as long as a token of the session could still be live.
+ * PostgreSQL, in the same statement that checks the client and user are enabled (isTokenHolderEnabled, so, like
+ * disabling, it holds on every replica at once and needs no Redis). A revocation is kept only as long as a token of
+ * the session could still be live.
  */
 import { sql, type Queryable } from '@carecircle/store';
 import { CLOCK_SKEW_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
@@ -24,11 +25,4 @@ export async function revokeSession(db: Queryable, sessionId: string): Promise<v
     VALUES (${sessionId}, now() + make_interval(secs => ${REVOCATION_KEPT_SECONDS}))
     ON CONFLICT (session_id) DO NOTHING`);
   await db.query(sql`DELETE FROM auth_session_revocation WHERE expires_at < now()`);
-}
-
-/** True when session `sessionId` has been revoked (one primary-key lookup). */
-export async function isSessionRevoked(db: Queryable, sessionId: string): Promise<boolean> {
-  const { rows } = await db.query<{ revoked: boolean }>(sql`
-    SELECT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sessionId}::uuid) AS revoked`);
-  return rows[0]?.revoked === true;
 }
