@@ -2,10 +2,11 @@
  * For the OAuth and admin router tests: the real app (see test-harness.ts) under a distinct base URL, so token
  * audiences and issuer checks are exercised against a value no default could satisfy by accident; and the same app
  * over the same services with a clock the test moves (code and session expiry without sleeping) or with a Redis that
- * does not answer.
+ * does not answer. Each such app has a metrics registry of its own (an app registers its request metrics once).
  */
 import type { AuthDeps } from '@carecircle/auth';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { createApp } from '../app';
 import type { AppServices } from '../app-services';
 import { createTestApp, type TestApp } from '../test-harness';
@@ -37,7 +38,8 @@ export function createTestClock(): TestClock {
 
 /** The app of `t` (same database and Redis) with auth judging every expiry by `clock`. */
 export function appWithClock(t: TestApp, clock: TestClock): ReturnType<typeof createApp> {
-  const services: AppServices & Pick<AuthDeps, 'clock'> = { ...t.services, clock: clock.now };
+  // A metrics registry of its own: the app registers its request metrics once per registry.
+  const services: AppServices & Pick<AuthDeps, 'clock'> = { ...t.services, metrics: new Registry(), clock: clock.now };
   return createApp(services);
 }
 
@@ -48,5 +50,5 @@ export function appWithClock(t: TestApp, clock: TestClock): ReturnType<typeof cr
 export function appWithoutRedis(t: TestApp): { app: ReturnType<typeof createApp>; disconnect(): void } {
   const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, connectTimeout: 200, maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
-  return { app: createApp({ ...t.services, redis }), disconnect: () => redis.disconnect() };
+  return { app: createApp({ ...t.services, redis, metrics: new Registry() }), disconnect: () => redis.disconnect() };
 }
