@@ -119,7 +119,10 @@ function grantedRow(resourceType: string, row: Sql, query: GrantQuery): Sql {
     AND NOT ${labelledPsychotherapyNote(row)}${describedNote ? sql` AND NOT ${describedNote}` : sql``}
     AND EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb)) t WHERE t ->> 'system' = ${SHARE_CATEGORY_SYSTEM})
     AND NOT EXISTS (
-      SELECT 1 FROM ${clientsNamedBy(row)} AS client(patient) CROSS JOIN ${required} AS k
+      SELECT 1 FROM unnest(${row}.compartments) AS client(patient) CROSS JOIN ${required} AS k
+      WHERE NOT ${grantExists(sql`client.patient`, sql`k.category`, query)})
+    AND NOT EXISTS (
+      SELECT 1 FROM ${otherClientsNamedBy(row)} AS client(patient) CROSS JOIN ${required} AS k
       WHERE NOT ${grantExists(sql`client.patient`, sql`k.category`, query)}))`;
 }
 
@@ -127,17 +130,17 @@ function grantedRow(resourceType: string, row: Sql, query: GrantQuery): Sql {
 const PATIENT_REFERENCE_PATTERN = '(?:^|/)Patient/([A-Za-z0-9.-]{1,64})(?:/_history/[A-Za-z0-9.-]{1,64})?$';
 
 /**
- * The clients (`Patient/{id}`) a version of `row` says something about: those whose compartment it is in, and every
- * Patient it references anywhere (a `focus`, a Goal's `expressedBy`, a Provenance `agent`, a contained resource's
- * subject ...), which the compartment definition leaves out. Each of them must consent to the disclosure, as partner
- * writes already count every Patient a write names.
+ * The clients (`Patient/{id}`) a version of `row` names outside its compartments: every Patient it references
+ * anywhere (a `focus`, a Goal's `expressedBy`, a Provenance `agent`, a contained resource's subject ...), which the
+ * compartment definition leaves out. Each of them must consent to the disclosure too, as partner writes already count
+ * every Patient a write names. Checked after the compartments (a cheaper test that refuses most rows), and reads the
+ * content only for references that mention a Patient.
  */
-function clientsNamedBy(row: Sql): Sql {
-  return sql`(SELECT unnest(${row}.compartments)
-      UNION
-      SELECT 'Patient/' || (regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}))[1]
-      FROM jsonb_path_query(${row}.content, 'lax $.**.reference') AS named(value)
-      WHERE jsonb_typeof(named.value) = 'string' AND regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}) IS NOT NULL)`;
+function otherClientsNamedBy(row: Sql): Sql {
+  return sql`(SELECT 'Patient/' || m.match[1]
+      FROM jsonb_path_query(${row}.content, 'lax $.**.reference ? (@.type() == "string" && @ like_regex "Patient/")') AS named(value)
+        CROSS JOIN LATERAL regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}) AS m(match)
+      WHERE m.match IS NOT NULL AND NOT ('Patient/' || m.match[1]) = ANY(${row}.compartments))`;
 }
 
 /** The SQL condition over `rv` (resource_version) that the consents grant; FALSE when nothing can be granted. */

@@ -5,10 +5,13 @@
  *
  * The oracle is written here, in plain TypeScript over the generated facts, and imports nothing from the production
  * decision code: a consent permits a resource to a caller iff it is active, its period covers now, one of its IRCP
- * actors is the caller's organization, the caller itself or one of its active roles there, its purpose is the
- * request's, and it lists the resource's category; a resource about several clients needs that for every one of them;
+ * actors is the caller's organization, the caller itself or one of its roles in force there (active, within its
+ * period), its purpose is the request's, and it lists the resource's category; a resource about several clients, or
+ * naming another client anywhere (an Observation's focus, a Goal's expressedBy), needs that for every one of them;
  * psychotherapy notes never; the client's Patient under any such consent. The client itself sees its own compartment
- * without psychotherapy notes. Seeds make a failing run replayable.
+ * without psychotherapy notes. Every reference a shown resource makes to another generated resource is shown with its
+ * id and display exactly when the caller may see that resource (or it is a client the resource is about), and is
+ * otherwise the withheld marker, with neither. Seeds make a failing run replayable.
  */
 import type { Bundle, Consent, Patient, Resource } from '@medplum/fhirtypes';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
@@ -37,8 +40,12 @@ const NOW = Date.now();
 interface ResourceFact {
   ref: string;
   type: string;
-  /** `Patient/x` of every client the resource is about (subject, and a Communication's recipient). */
+  /** `Patient/x` of every client the resource is about (subject, and a Communication's recipient): its compartments. */
   clients: string[];
+  /** `Patient/x` of every client the resource names anywhere: its compartments and any other Patient it references. */
+  named: string[];
+  /** References the resource makes to other generated resources (or Patients), each with its own display. */
+  links: Array<{ target: string; display: string }>;
   subject: string;
   category: string;
 }
@@ -61,6 +68,8 @@ interface CallerFact {
   name: string;
   token: string;
   names: string[];
+  /** A fresh token (backend-services tokens live 300 s, less than a run on a busy machine). */
+  renew?: () => Promise<string>;
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -95,7 +104,7 @@ function expectedVisible(caller: CallerFact, resource: ResourceFact, consents: r
   if (resource.category === NOTES) {
     return false;
   }
-  return resource.clients.every((client) =>
+  return resource.named.every((client) =>
     consents.some((c) => c.patient === client && names(c, caller, purpose) && c.categories.includes(resource.category)),
   );
 }
@@ -117,8 +126,14 @@ async function created<T extends Resource>(token: string, resource: T): Promise<
 }
 
 /** Every entry of a search or history, following next links; `mode` limits to match or include entries. */
-async function allEntries(token: string, path: string, headers: Record<string, string>, mode?: 'match' | 'include'): Promise<{ refs: string[]; total?: number }> {
+async function allEntries(
+  token: string,
+  path: string,
+  headers: Record<string, string>,
+  mode?: 'match' | 'include',
+): Promise<{ refs: string[]; resources: Resource[]; total?: number }> {
   const refs: string[] = [];
+  const resources: Resource[] = [];
   let next: string | undefined = path;
   let total: number | undefined;
   while (next) {
@@ -129,11 +144,14 @@ async function allEntries(token: string, path: string, headers: Record<string, s
     for (const entry of bundle.entry ?? []) {
       if (!mode || entry.search?.mode === mode) {
         refs.push(entry.resource ? ref(entry.resource) : (entry.fullUrl ?? '').split('/').slice(-2).join('/'));
+        if (entry.resource) {
+          resources.push(entry.resource);
+        }
       }
     }
     next = bundle.link?.find((l) => l.relation === 'next')?.url?.replace(`${t.services.config.fhirBaseUrl}/`, '');
   }
-  return { refs, ...(total === undefined ? {} : { total }) };
+  return { refs, resources, ...(total === undefined ? {} : { total }) };
 }
 
 const sorted = (values: Iterable<string>) => [...values].sort();
@@ -150,16 +168,22 @@ beforeAll(async () => {
   const doctorA2 = ref(await created(admin, buildPractitioner({ name: [{ family: 'A2' }] })));
   const roleA1 = ref(await created(admin, { resourceType: 'PractitionerRole', active: true, practitioner: { reference: doctorA1 }, organization: { reference: partnerA } }));
   const roleA2 = ref(await created(admin, { resourceType: 'PractitionerRole', active: false, practitioner: { reference: doctorA2 }, organization: { reference: partnerA } }));
+  // An active role whose period has ended, and one not yet begun: outside their periods they name nobody.
+  const roleA2Ended = ref(await created(admin, { resourceType: 'PractitionerRole', active: true, period: { start: '2019-01-01', end: '2020-01-01' }, practitioner: { reference: doctorA2 }, organization: { reference: partnerA } }));
+  const roleA1Future = ref(await created(admin, { resourceType: 'PractitionerRole', period: { start: '2099-01-01' }, practitioner: { reference: doctorA1 }, organization: { reference: partnerA } }));
   const userToken = async (fhirUser: string, organization: string) => (await logInUser(t, appId, { fhirUser, organization }, 'user/*.rs')).access_token;
+  const systemA = await registerSystemClient(t, partnerA, 'system/*.rs');
+  const systemB = await registerSystemClient(t, partnerB, 'system/*.rs');
   callers = [
-    { name: 'system of partner A', token: await (await registerSystemClient(t, partnerA, 'system/*.rs')).token(), names: [partnerA] },
-    { name: 'system of partner B', token: await (await registerSystemClient(t, partnerB, 'system/*.rs')).token(), names: [partnerB] },
-    // A1 holds an active role at A; A2's role there is inactive, so only A and A2 itself name A2.
+    { name: 'system of partner A', token: await systemA.token(), names: [partnerA], renew: () => systemA.token() },
+    { name: 'system of partner B', token: await systemB.token(), names: [partnerB], renew: () => systemB.token() },
+    // A1 holds an active role at A (and one not yet begun); A2's roles there are inactive or ended, so only A and A2
+    // itself name A2.
     { name: 'practitioner A1', token: await userToken(doctorA1, partnerA), names: [partnerA, doctorA1, roleA1] },
     { name: 'practitioner A2', token: await userToken(doctorA2, partnerA), names: [partnerA, doctorA2] },
   ];
-  // Every reference a consent may name (roleA2 included: a consent naming an inactive role must match nobody).
-  actorChoices = [partnerA, partnerB, doctorA1, doctorA2, roleA1, roleA2];
+  // Every reference a consent may name (roles inactive, ended or not begun included: such a consent matches nobody).
+  actorChoices = [partnerA, partnerB, doctorA1, doctorA2, roleA1, roleA2, roleA2Ended, roleA1Future];
 });
 afterAll(async () => {
   await t.close();
@@ -178,22 +202,33 @@ describe('property: every read path returns exactly what the oracle permits', ()
     }
     const clientToken = (await logInUser(t, appId, { fhirUser: ref(patients[0] as Patient) }, 'launch/patient patient/*.rs')).access_token;
 
-    const facts: ResourceFact[] = patients.map((p) => ({ ref: ref(p), type: 'Patient', clients: [ref(p)], subject: ref(p), category: 'demographics' }));
+    const facts: ResourceFact[] = patients.map((p) => ({ ref: ref(p), type: 'Patient', clients: [ref(p)], named: [ref(p)], links: [], subject: ref(p), category: 'demographics' }));
     for (let i = 0; i < 24; i++) {
       const type = pick(TYPES);
       const subject = ref(pick(patients));
       const category = random() < 0.2 ? NOTES : pick(CATEGORIES);
       const other = type === 'Communication' && random() < 0.4 ? ref(pick(patients)) : undefined;
+      // Outside the compartment definition: an Observation's focus, a Goal's expressedBy naming another client.
+      const namedOther = (type === 'Observation' || type === 'Goal') && random() < 0.3 ? ref(pick(patients)) : undefined;
+      // A reference with a display to an earlier resource (never a note: nothing shareable may point at one).
+      const earlier = facts.filter((f) => f.type !== 'Patient' && f.category !== NOTES);
+      const linked = earlier.length > 0 && random() < 0.6 ? pick(earlier).ref : undefined;
+      const links = [
+        ...(namedOther ? [{ target: namedOther, display: `Person ${seed}-${i}` }] : []),
+        ...(linked ? [{ target: linked, display: `Linked ${seed}-${i}` }] : []),
+      ];
+      const linkTo = (target: string | undefined) => links.filter((l) => l.target === target).map((l) => ({ reference: l.target, display: l.display }));
       const meta = { tag: [{ system: SHARE, code: category }] };
       const body: Record<string, Resource> = {
-        Observation: { resourceType: 'Observation', meta, status: 'final', code: { text: 'adherence' }, subject: { reference: subject } },
-        Condition: { resourceType: 'Condition', meta, code: { text: 'concern' }, subject: { reference: subject } },
-        Goal: { resourceType: 'Goal', meta, lifecycleStatus: 'active', description: { text: 'goal' }, subject: { reference: subject } },
-        DocumentReference: { resourceType: 'DocumentReference', meta, status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }], subject: { reference: subject } },
-        Communication: { resourceType: 'Communication', meta, status: 'completed', subject: { reference: subject }, ...(other ? { recipient: [{ reference: other }] } : {}) },
+        Observation: { resourceType: 'Observation', meta, status: 'final', code: { text: 'adherence' }, subject: { reference: subject }, ...(links.length > 0 ? { focus: links.map((l) => ({ reference: l.target, display: l.display })) } : {}) },
+        Condition: { resourceType: 'Condition', meta, code: { text: 'concern' }, subject: { reference: subject }, ...(linked ? { evidence: [{ detail: linkTo(linked) }] } : {}) },
+        Goal: { resourceType: 'Goal', meta, lifecycleStatus: 'active', description: { text: 'goal' }, subject: { reference: subject }, ...(namedOther ? { expressedBy: linkTo(namedOther)[0] } : {}), ...(linked ? { outcomeReference: linkTo(linked) } : {}) },
+        DocumentReference: { resourceType: 'DocumentReference', meta, status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }], subject: { reference: subject }, ...(linked ? { context: { related: linkTo(linked) } } : {}) },
+        Communication: { resourceType: 'Communication', meta, status: 'completed', subject: { reference: subject }, ...(other ? { recipient: [{ reference: other }] } : {}), ...(linked ? { about: linkTo(linked) } : {}) },
       };
       const stored = await created(practiceToken, body[type] as Resource);
-      facts.push({ ref: ref(stored), type, clients: [...new Set([subject, ...(other ? [other] : [])])], subject, category });
+      const clients = [...new Set([subject, ...(other ? [other] : [])])];
+      facts.push({ ref: ref(stored), type, clients, named: [...new Set([...clients, ...(namedOther ? [namedOther] : [])])], links, subject, category });
     }
 
     const consents: ConsentFact[] = [];
@@ -246,11 +281,31 @@ describe('property: every read path returns exactly what the oracle permits', ()
       const visible = new Set(facts.filter(expected).map((f) => f.ref));
       const context = { seed, caller: label, purpose };
 
+      // Each reference to another generated resource: as stored when the caller may see its target (or the target is a
+      // client the resource is about), else the withheld marker; never the id or display of what it may not see.
+      const expectLinks = (fact: ResourceFact, shown: Resource | undefined, path: string) => {
+        const body = JSON.stringify(shown);
+        for (const link of fact.links) {
+          const targetId = link.target.split('/')[1] as string;
+          const want = visible.has(link.target) || fact.clients.includes(link.target) ? 'shown' : 'withheld';
+          const got = body.includes(`"reference":"${link.target}"`) && body.includes(`"display":"${link.display}"`)
+            ? 'shown'
+            : !body.includes(targetId) && !body.includes(link.display) && body.includes('"valueCode":"masked"')
+              ? 'withheld'
+              : `other: ${body}`;
+          expect({ ...context, path, resource: fact.ref, link: link.target, got }).toEqual({ ...context, path, resource: fact.ref, link: link.target, got: want });
+        }
+      };
+
       // read, vread, instance history, one by one; and the same reads as one batch.
       for (const fact of facts) {
         const want = visible.has(fact.ref) ? 200 : 404;
+        const read = await client.get(fact.ref);
+        if (read.status === 200) {
+          expectLinks(fact, read.body as Resource, 'read');
+        }
         const got = {
-          read: (await client.get(fact.ref)).status,
+          read: read.status,
           vread: (await client.get(`${fact.ref}/_history/1`)).status,
           history: (await client.get(`${fact.ref}/_history`)).status,
         };
@@ -267,6 +322,12 @@ describe('property: every read path returns exactly what the oracle permits', ()
         const want = sorted(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.ref));
         const query = type === 'Patient' ? `Patient?_id=${patients.map((p) => p.id).join(',')}` : `${type}?subject=${subjects}`;
         const found = await allEntries(caller.token, `${query}&_count=4&_total=accurate`, headers, 'match');
+        for (const resource of found.resources) {
+          const fact = facts.find((f) => f.ref === ref(resource));
+          if (fact) {
+            expectLinks(fact, resource, 'search');
+          }
+        }
         expect({ ...context, type, found: sorted(found.refs), total: found.total }).toEqual({ ...context, type, found: want, total: want.length });
         const count = (await client.get(`${query}&_summary=count`)).body as Bundle;
         expect({ ...context, type, count: count.total }).toEqual({ ...context, type, count: want.length });
@@ -310,9 +371,11 @@ describe('property: every read path returns exactly what the oracle permits', ()
 
     const checkEveryone = async () => {
       for (const caller of callers) {
+        caller.token = caller.renew ? await caller.renew() : caller.token;
         await checkCaller(caller, 'TREAT', (f) => expectedVisible(caller, f, consents, 'TREAT'), caller.name);
       }
       const [first] = callers as [CallerFact];
+      first.token = first.renew ? await first.renew() : first.token;
       await checkCaller(first, 'HPAYMT', (f) => expectedVisible(first, f, consents, 'HPAYMT'), first.name);
       // The client: its own compartment, never a psychotherapy note.
       const own = ref(patients[0] as Patient);
