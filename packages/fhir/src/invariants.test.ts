@@ -39,6 +39,8 @@ describe('data type invariants inside resources', () => {
     ['ref-1: a local reference to nothing contained', basic({ author: { reference: '#missing' } }), 'Basic.author'],
     ['dom-3: a contained resource nothing refers to', basic({ contained: [{ resourceType: 'Practitioner', id: 'p' }] }), 'Basic.contained[0]'],
     ['a javascript: URL as a reference', basic({ author: { reference: 'javascript:alert(1)' } }), 'Basic.author.reference'],
+    ['a javascript: URL as an Attachment url', { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: ' JavaScript:alert(1)' } }] }, 'DocumentReference.content[0].attachment.url'],
+    ['a vbscript: URL as an extension url', basic({ extension: [{ url: 'vbscript:x', valueString: 'v' }] }), 'Basic.extension[0].url'],
     ['a data: URL as a reference', basic({ author: { reference: 'data:text/html,<script>x</script>' } }), 'Basic.author.reference'],
     ['a search outside a transaction', basic({ author: { reference: 'Practitioner?identifier=x' } }), 'Basic.author.reference'],
     ['a path that is no Type/id', basic({ author: { reference: 'Practitioner/a/b' } }), 'Basic.author.reference'],

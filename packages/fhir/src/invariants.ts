@@ -7,8 +7,8 @@
  *   for the resource at the root, never for a Period or Quantity inside it; contained resources likewise;
  * - ele-1 and JSON's rules for values: no empty strings (`"family": ""`), empty objects or empty arrays;
  * - dom-3: every contained resource is referenced from elsewhere in the resource (or refers to its container);
- * - Reference.reference in a form R4 gives it (relative, absolute http(s), urn:uuid/urn:oid, #fragment): never a
- *   `javascript:` or other URL a reader's link would run;
+ * - Reference.reference in a form R4 gives it (relative, absolute http(s), urn:uuid/urn:oid, #fragment), and no
+ *   `url` or `uri` a `javascript:` or `vbscript:` URL: nothing a reader's link would run;
  * - txt-1 / txt-2: Narrative.div is allowed, non-empty XHTML (narrative.ts);
  * - text the database can store: no NUL and no unpaired surrogates, in values or keys (storable-text.ts).
  *
@@ -158,12 +158,18 @@ function checkTypedElements(resource: Resource, issues: OperationOutcomeIssue[])
           if (value.type === 'Reference') {
             checkLiteralReference(value, issues);
           }
+          if ((value.type === 'url' || value.type === 'uri') && typeof value.value === 'string' && SCRIPT_URL.test(value.value)) {
+            issues.push(issue('value', 'A script URL (javascript:, vbscript:) is not allowed', value.path));
+          }
         }
       },
     },
     { skipMissingProperties: true },
   );
 }
+
+/** A URL that runs script when followed, however it is spaced or cased (browsers strip tabs and newlines from URLs). */
+const SCRIPT_URL = /^\s*(j[\t\n\r]*a[\t\n\r]*v[\t\n\r]*a|v[\t\n\r]*b)[\t\n\r]*s[\t\n\r]*c[\t\n\r]*r[\t\n\r]*i[\t\n\r]*p[\t\n\r]*t[\t\n\r]*:/i;
 
 /** A Reference's `reference` must be one of the forms R4 defines (references.ts); a `javascript:` URL is none. */
 function checkLiteralReference(value: TypedValueWithPath, issues: OperationOutcomeIssue[]): void {

@@ -246,6 +246,17 @@ describe('Issue 17 (12): Reference.reference takes only the forms R4 defines', (
     expect(await countBasics()).toBe(before);
   });
 
+  test('nor is a script URL stored in any url or uri (here a coding system)', async () => {
+    const before = await countBasics();
+    const res = await t.http
+      .post(`${FHIR}/Basic`)
+      .set('Authorization', admin)
+      .set('Content-Type', JSON_FHIR)
+      .send({ resourceType: 'Basic', code: { coding: [{ system: 'javascript:alert(1)', code: 'x' }] } });
+    expect(expectOutcome(res, 400)).toContain('Basic.code.coding[0].system');
+    expect(await countBasics()).toBe(before);
+  });
+
   test('relative, absolute https and urn:uuid references are stored', async () => {
     for (const author of [{ reference: organization }, { reference: 'https://other.example/fhir/Practitioner/9' }, { reference: 'urn:uuid:0b3c5e8a-1b2c-4d5e-8f90-123456789abc' }]) {
       await t.http.post(`${FHIR}/Basic`).set('Authorization', admin).set('Content-Type', JSON_FHIR).send({ resourceType: 'Basic', code: { text: 'linked' }, author }).expect(201);
