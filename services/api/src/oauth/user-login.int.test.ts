@@ -347,6 +347,23 @@ describe('user login: authorization code + PKCE, refresh rotation', () => {
     await signIn({ ...authorizeQuery(), username: 'throttled', password }).expect(302);
   });
 
+  test('past the wait the pair may try again, and the next failure doubles the wait', async () => {
+    await createUser('slowed', { fhirUser: patientP1 });
+    const clock = createTestClock();
+    const app = appWithClock(t, clock);
+    const attacker = newAddress();
+    for (let i = 0; i < FREE_FAILURES_PER_PAIR + 1; i++) {
+      await signIn({ ...authorizeQuery(), username: 'slowed', password: 'wrong password here' }, app, attacker).expect(401);
+    }
+    await signIn({ ...authorizeQuery(), username: 'slowed', password: 'wrong password here' }, app, attacker).expect(429);
+    clock.advance(pairDelaySeconds(FREE_FAILURES_PER_PAIR + 1) + 1);
+    await signIn({ ...authorizeQuery(), username: 'slowed', password: 'wrong password here' }, app, attacker).expect(401);
+    const waiting = await signIn({ ...authorizeQuery(), username: 'slowed', password }, app, attacker).expect(429);
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(pairDelaySeconds(FREE_FAILURES_PER_PAIR + 1));
+    clock.advance(pairDelaySeconds(FREE_FAILURES_PER_PAIR + 2) + 1);
+    await signIn({ ...authorizeQuery(), username: 'slowed', password }, app, attacker).expect(302);
+  });
+
   test('the wait of one username from one address doubles with each further failure, up to 15 minutes', () => {
     const waits = Array.from({ length: 12 }, (_, i) => pairDelaySeconds(i + 1));
     expect(waits).toEqual([0, 0, 0, 0, 15, 30, 60, 120, 240, 480, 900, 900]);
