@@ -3,6 +3,8 @@
  * SQL and the same migrations; everything above this file sees only {@link Database} and {@link Queryable}.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
 import pg from 'pg';
@@ -206,11 +208,15 @@ async function listenPostgres(url: string, channel: ListenChannel, onNotify: () 
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
-  // One process per data directory (data-dir-lock.ts): a second one would corrupt the files.
+  // One process per data directory (data-dir-lock.ts): a second one would corrupt the files. The cluster lives in
+  // `pglite/` inside it, since PGlite's initdb needs an empty directory and the data directory also holds the lock,
+  // the development admin token and the demo's files; a data directory made before that holds the cluster itself.
   const unlock = await lockDataDir(dataDir);
   let db: PGlite;
   try {
-    db = new PGlite(dataDir);
+    const clusterDir = existsSync(join(dataDir, 'PG_VERSION')) ? dataDir : join(dataDir, 'pglite');
+    mkdirSync(clusterDir, { recursive: true });
+    db = new PGlite(clusterDir);
     await db.waitReady;
   } catch (err) {
     await unlock();
