@@ -20,8 +20,9 @@ export interface RunningProcess {
 /**
  * Starts `services/api/src/main.ts` with `env`, the way `npm start` and the container run it (Node with the tsx loader,
  * no wrapper process between the signal and the server), and waits until it prints that it is running (or exits).
+ * A first start on embedded PGlite creates its cluster (initdb in WebAssembly): give it `startTimeoutMs`.
  */
-export async function startCareCircle(env: Record<string, string>): Promise<RunningProcess> {
+export async function startCareCircle(env: Record<string, string>, startTimeoutMs = 30_000): Promise<RunningProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', API_MAIN], {
     cwd: ROOT,
@@ -33,7 +34,7 @@ export async function startCareCircle(env: Record<string, string>): Promise<Runn
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CareCircle did not start in time:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`CareCircle did not start in time:\n${output}`)), startTimeoutMs);
     const poll = setInterval(() => {
       if (/CareCircle (worker )?is running/.test(output)) {
         clearInterval(poll);

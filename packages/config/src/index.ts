@@ -3,6 +3,7 @@
  * Nothing else in CareCircle reads `process.env`; a bad value stops the process at start with a message naming it.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -37,7 +38,8 @@ const envSchema = z.object({
     .default(30_000),
   CORS_ORIGINS: z.string().default(''),
   REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
-  NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).default('false'),
+  // Unset: allowed in development (a first webhook receiver runs on the developer's machine), refused otherwise.
+  NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).optional(),
   NOTIFY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   NOTIFY_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
   NOTIFY_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
@@ -116,11 +118,20 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+export interface LoadOptions {
+  /**
+   * In development without ADMIN_TOKEN: keep the generated admin token in `<dataDir>/admin-token` (created once, mode
+   * 0600) and use it on every start, so the token printed once, and the tools beside the server (`npm run demo`,
+   * `npm run token`), keep working across restarts. The processes and tools pass it; tests do not.
+   */
+  keepDevelopmentAdminToken?: boolean;
+}
+
 /**
  * Parses the environment into a {@link Config}.
  * @param env - the variables to read, `process.env` by default (tests pass their own).
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -134,7 +145,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration: NOTIFY_ALLOW_LOOPBACK_HTTP is for development only');
   }
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  const adminToken = e.ADMIN_TOKEN ?? randomBytes(32).toString('base64url');
+  const dataDir = e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle');
+  const adminToken =
+    e.ADMIN_TOKEN ??
+    (options.keepDevelopmentAdminToken && e.NODE_ENV === 'development' ? keptAdminToken(dataDir) : randomBytes(32).toString('base64url'));
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -142,7 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fhirBaseUrl: `${baseUrl}/fhir/R4`,
     databaseUrl: e.DATABASE_URL,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
-    dataDir: e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle'),
+    dataDir,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     adminToken,
@@ -156,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     referralAckHours: e.REFERRAL_ACK_HOURS,
     notify: {
-      allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true',
+      allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === undefined ? e.NODE_ENV === 'development' : e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true',
       requestTimeoutMs: e.NOTIFY_REQUEST_TIMEOUT_MS,
       maxResponseBytes: e.NOTIFY_MAX_RESPONSE_BYTES,
       deliveryConcurrency: e.NOTIFY_DELIVERY_CONCURRENCY,
@@ -165,4 +179,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerHealthPort: e.WORKER_HEALTH_PORT,
     metricsPort: e.METRICS_PORT,
   };
+}
+
+/** The development admin token kept in `<dataDir>/admin-token`, made on first use. */
+function keptAdminToken(dataDir: string): string {
+  const file = join(dataDir, 'admin-token');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) {
+      return kept;
+    }
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT') {
+      throw new ConfigError(`Cannot read the development admin token in ${file}: ${(err as Error).message}`);
+    }
+  }
+  const token = randomBytes(32).toString('base64url');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw new ConfigError(`Cannot keep the development admin token in ${file}: ${(err as Error).message}; set ADMIN_TOKEN`);
+  }
+  return token;
 }

@@ -12,7 +12,7 @@ import { startupFailureLine } from './startup-failure';
 let config: Config | undefined;
 
 async function main(): Promise<void> {
-  config = loadConfig();
+  config = loadConfig(process.env, { keepDevelopmentAdminToken: true });
   const logger = createLogger(config.logLevel, { role: config.role });
   if (config.role === 'worker') {
     await startWorkerProcess(config, logger);
@@ -29,7 +29,11 @@ async function main(): Promise<void> {
       `  Metrics:     ${base}/metrics (admin token)${server.metricsPort === undefined ? '' : `, http://localhost:${server.metricsPort}/metrics`}`,
       `  Database:    ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}/`}`,
       ...(config.adminTokenGenerated && config.env !== 'production'
-        ? [`  Admin token: ${config.adminToken}   (generated for this run; set ADMIN_TOKEN to fix it)`]
+        ? [
+            `  Admin token: ${config.adminToken}   (${
+              config.env === 'development' ? `kept in ${config.dataDir}/admin-token` : 'generated for this run'
+            }; set ADMIN_TOKEN to choose another)`,
+          ]
         : []),
       '',
     ].join('\n'),
