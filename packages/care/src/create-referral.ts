@@ -9,10 +9,11 @@
  * the same tag and security labels. The consent is checked inside the transaction that creates both resources, so a
  * revocation committed before the check is always seen.
  */
-import type { Coding, Consent, Organization, PractitionerRole, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Coding, Consent, Organization, Period, PractitionerRole, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   DEFAULT_PURPOSE,
   isShareCategory,
+  periodCovers,
   permittedCategories,
   PSYCHOTHERAPY_NOTES,
   SHARE_CATEGORY_SYSTEM,
@@ -214,7 +215,7 @@ async function resolveRecipient(repository: Repository, facts: ReferralFacts): P
   };
 }
 
-async function readPerformer<T extends { active?: boolean }>(read: () => Promise<T>): Promise<T> {
+async function readPerformer<T extends { active?: boolean; period?: Period }>(read: () => Promise<T>): Promise<T> {
   let performer: T;
   try {
     performer = await read();
@@ -224,7 +225,8 @@ async function readPerformer<T extends { active?: boolean }>(read: () => Promise
     }
     throw err;
   }
-  if (performer.active === false) {
+  // A role outside its period names nobody (recipient-directory.ts): a referral to it could never be received.
+  if (performer.active === false || !periodCovers(performer.period, new Date())) {
     refuseUnprocessable('The performer of a referral must be active', 'ServiceRequest.performer');
   }
   return performer;

@@ -3,8 +3,8 @@
  *
  * - the **owner** side: the partner in `Task.owner`. An Organization owner is matched by the caller's organization
  *   (its systems and practitioners); a PractitionerRole owner by the role's organization (the partner practice acts
- *   as one, as consents match a practitioner through its organization); a Practitioner owner only by that
- *   practitioner's own login.
+ *   as one, as consents match a practitioner through its organization) while the role is in force (not inactive,
+ *   within its period: a role outside it names nobody); a Practitioner owner only by that practitioner's own login.
  * - the **requester** side: the custodian, i.e. the caller's organization is the `managingOrganization` of the Task's
  *   patient.
  * - the admin is on both sides; so is code running outside any request (server jobs), which acts as the admin.
@@ -14,6 +14,7 @@
  */
 import type { Reference, Task } from '@medplum/fhirtypes';
 import { tryGetRequestContext, type Caller } from '@carecircle/auth';
+import { periodCovers } from '@carecircle/consent';
 import type { Queryable } from '@carecircle/store';
 import { parseRelativeReference } from '@carecircle/fhir';
 import { readCurrent, referenceTo } from './current-resources';
@@ -61,7 +62,7 @@ export async function isOwner(caller: OrganizationCaller, owner: Reference | und
   }
   if (target?.resourceType === 'PractitionerRole') {
     const role = await readCurrent(tx, 'PractitionerRole', target.id);
-    return role?.organization?.reference === caller.organization;
+    return role?.organization?.reference === caller.organization && role.active !== false && periodCovers(role.period, new Date());
   }
   return false;
 }

@@ -57,7 +57,7 @@ export { showNamedConsent, SUBSETTED_TAG } from './named-consent-view';
 export { authoredVisibility, recordPartnerAuthorship, withPartnerAuthorship } from './partner-authorship';
 export { stampNoteCustodian } from './note-custodian';
 export { refuseReferencesToPsychotherapyNotes } from './psychotherapy-note-references';
-export { activeRolesOf, practitionerAt, resolveRecipients } from './recipient-directory';
+export { activeRolesOf, periodCovers, practitionerAt, resolveRecipients } from './recipient-directory';
 export {
   applyShareLabels,
   CONFIDENTIALITY_ORDER,

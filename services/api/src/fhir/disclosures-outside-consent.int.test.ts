@@ -139,6 +139,46 @@ describe('1. a role outside its period, or at an organization marked inactive, n
     expect(await permit(soonClient, ref(role), 'treatment-goals')).toBe(false);
   });
 
+  test('a referral to a role outside its period is refused (422), as to an inactive one', async () => {
+    await recordConsent({ patient: ref(client), recipients: [ref(endedRole), ref(currentRole)], categories: ['care-plan'] });
+    const referral = (performer: string) => ({
+      resourceType: 'ServiceRequest',
+      status: 'active',
+      intent: 'order',
+      category: [{ coding: [{ system: 'http://snomed.info/sct', code: '3457005' }] }],
+      code: { text: 'Consultation' },
+      subject: { reference: ref(client) },
+      requester: { reference: practice },
+      performer: [{ reference: performer }],
+    });
+    const ended = await as(practiceToken).post('ServiceRequest', referral(ref(endedRole)));
+    expect({ status: ended.status, expression: (ended.body as { issue?: Array<{ expression?: string[] }> }).issue?.[0]?.expression }).toEqual({ status: 422, expression: ['ServiceRequest.performer'] });
+    expect((await as(practiceToken).post('ServiceRequest', referral(ref(currentRole)))).status).toBe(201);
+  });
+
+  test("a Task owned by a role is the role's organization's to move only while the role is in force", async () => {
+    const taskClient = await created(practiceToken, buildPatient({ name: [{ family: 'Owner' }] }));
+    const dr = await created<Practitioner>(admin, buildPractitioner({ name: [{ family: 'Owner' }] }));
+    const end = new Date(Date.now() + 4000).toISOString();
+    const endingRole = await created<PractitionerRole>(admin, { resourceType: 'PractitionerRole', period: { end }, practitioner: { reference: ref(dr) }, organization: { reference: partner } });
+    await recordConsent({ patient: ref(taskClient), recipients: [partner, ref(endingRole)], categories: ['care-plan'] });
+    const referral = await as(practiceToken).post('ServiceRequest', {
+      resourceType: 'ServiceRequest',
+      status: 'active',
+      intent: 'order',
+      category: [{ coding: [{ system: 'http://snomed.info/sct', code: '3457005' }] }],
+      code: { text: 'Consultation' },
+      subject: { reference: ref(taskClient) },
+      requester: { reference: practice },
+      performer: [{ reference: ref(endingRole) }],
+    });
+    expect(referral.status).toBe(201);
+    const partnerWriter = await (await registerSystemClient(t, partner, 'system/*.rs system/Task.u')).token();
+    const task = ((await as(partnerWriter).get(`Task?focus=ServiceRequest/${(referral.body as Resource).id}`)).body as Bundle).entry?.[0]?.resource as Resource;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(end) - Date.now()) + 200));
+    expect((await as(partnerWriter).put(ref(task), { ...task, status: 'accepted' })).status).toBe(403);
+  });
+
   test('an organization marked inactive acts for nobody: its systems, and the roles at it', async () => {
     const closed = await created(admin, buildOrganization({ name: 'Closed Clinic' }));
     const closedToken = await (await registerSystemClient(t, ref(closed), 'system/*.rs')).token();
