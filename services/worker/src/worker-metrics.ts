@@ -98,7 +98,7 @@ export function registerDatabaseMetrics(registry: Registry, db: Database): void 
  * `carecircle_notification_events_settled_total` (`outcome`).
  */
 export function registerWorkerMetrics(registry: Registry, { db, queues }: { db: Database; queues: NotifyQueues }): DeliveryMetrics {
-  const byName = Object.values(queues) as Queue[];
+  const allQueues = Object.values(queues) as Queue[];
   new Gauge({
     name: `${METRIC_PREFIX}queue_jobs`,
     help: 'Jobs in each notification queue, by state (waiting, active, delayed, failed); absent when Redis does not answer.',
@@ -106,8 +106,8 @@ export function registerWorkerMetrics(registry: Registry, { db, queues }: { db: 
     registers: [registry],
     async collect() {
       this.reset();
-      const counts = await Promise.all(byName.map((queue) => withinTimeout(queue.getJobCounts(...QUEUE_STATES))));
-      byName.forEach((queue, i) => {
+      const counts = await Promise.all(allQueues.map((queue) => withinTimeout(queue.getJobCounts(...QUEUE_STATES))));
+      allQueues.forEach((queue, i) => {
         const count = counts[i];
         if (count) {
           for (const state of QUEUE_STATES) {
