@@ -91,13 +91,24 @@ export function registerDatabaseMetrics(registry: Registry, db: Database): void 
   });
 }
 
+/** What the worker's scrape-time gauges read from. */
+export interface WorkerMetricSources {
+  db: Database;
+  queues: NotifyQueues;
+  /**
+   * Whether the queues' Redis connection is up. While it is not, the queue gauges are left out at once: the connection
+   * holds commands until it reconnects, so asking would only pile up commands for every scrape of an outage.
+   */
+  redisReady: () => boolean;
+}
+
 /**
  * Registers the worker's metrics on `registry` and returns the delivery processor's instruments:
  * `carecircle_queue_jobs` (`queue`, `state`), `carecircle_dead_letter_jobs`, `carecircle_subscriptions` (`status`),
  * `carecircle_notification_delivery_seconds`, `carecircle_notification_attempts_total` (`outcome`) and
  * `carecircle_notification_events_settled_total` (`outcome`).
  */
-export function registerWorkerMetrics(registry: Registry, { db, queues }: { db: Database; queues: NotifyQueues }): DeliveryMetrics {
+export function registerWorkerMetrics(registry: Registry, { db, queues, redisReady }: WorkerMetricSources): DeliveryMetrics {
   const allQueues = Object.values(queues) as Queue[];
   new Gauge({
     name: `${METRIC_PREFIX}queue_jobs`,
@@ -106,6 +117,9 @@ export function registerWorkerMetrics(registry: Registry, { db, queues }: { db: 
     registers: [registry],
     async collect() {
       this.reset();
+      if (!redisReady()) {
+        return;
+      }
       const counts = await Promise.all(allQueues.map((queue) => withinTimeout(queue.getJobCounts(...QUEUE_STATES))));
       allQueues.forEach((queue, i) => {
         const count = counts[i];
@@ -123,7 +137,7 @@ export function registerWorkerMetrics(registry: Registry, { db, queues }: { db: 
     registers: [registry],
     async collect() {
       this.reset();
-      const size = await withinTimeout(queues.deadLetter.count());
+      const size = redisReady() ? await withinTimeout(queues.deadLetter.count()) : undefined;
       if (size !== undefined) {
         this.set(size);
       }

@@ -115,7 +115,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     fhirBaseUrl: config.fhirBaseUrl,
     options,
     stopSignal: stop.signal,
-    metrics: registerWorkerMetrics(metrics ?? new Registry(), { db, queues }),
+    metrics: registerWorkerMetrics(metrics ?? new Registry(), { db, queues, redisReady: () => connection.status === 'ready' }),
   };
   const workerOptions = (concurrency: number, maxStalledCount = 1): WorkerOptions => ({
     ...queueOptions,
