@@ -51,6 +51,7 @@ export {
   notAcceptable,
   outcomeStatus,
   payloadTooLarge,
+  queueUnavailable,
   statementTimeout,
   tooCostly,
   unknownEndpoint,

@@ -16,6 +16,7 @@ const STATUS_BY_ID: Record<string, number> = {
   'not-acceptable': 406,
   'too-costly': 400,
   'statement-timeout': 503,
+  'queue-unavailable': 503,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -56,6 +57,14 @@ export function statementTimeout(
   text = 'The request took longer in the database than the server allows and was stopped; narrow it, or retry later',
 ): OperationOutcome {
   return outcome('statement-timeout', 'timeout', text);
+}
+
+/**
+ * 503: the queues' Redis did not answer; nothing was queued or read, and the request may be retried shortly (issue
+ * transient).
+ */
+export function queueUnavailable(text = 'The queue store (Redis) did not answer; nothing was queued. Retry in a few seconds'): OperationOutcome {
+  return outcome('queue-unavailable', 'transient', text);
 }
 
 /** 422: well-formed, but the business rules refuse it. */

@@ -2,8 +2,10 @@
  * The operator's view of the notification dead-letter queue: `GET /admin/dead-letters` lists what used up its retries
  * (ids, numbers, times, last status and reason; offset paging), `POST /admin/dead-letters/{id}/replay` queues one for
  * another attempt by the worker, whose delivery gate still decides whether the subscriber may have it. Plain async
- * functions over the queue handle (`@carecircle/worker`'s dead-letters.ts); routes.ts adapts them to Express.
+ * functions over the queue handle (`@carecircle/worker`'s dead-letters.ts); routes.ts adapts them to Express. While
+ * Redis does not answer, both are 503 (nothing queued, nothing audited).
  */
+import { queueUnavailable } from '@carecircle/fhir';
 import { parseDeliveryJobId } from '@carecircle/notify';
 import type { DeadLetters } from '@carecircle/worker';
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
@@ -14,6 +16,18 @@ const DEFAULT_COUNT = 50;
 const MAX_COUNT = 200;
 const MAX_OFFSET = 1_000_000;
 const LIST_PARAMETERS = new Set(['offset', 'count']);
+
+/** `work` on the queues; a failure while Redis is not connected is a 503, anything else goes to the error handler. */
+async function onQueues<T>(deps: Pick<AppServices, 'redis'>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof OperationOutcomeError) && deps.redis.status !== 'ready') {
+      throw new OperationOutcomeError(queueUnavailable());
+    }
+    throw err;
+  }
+}
 
 /** A non-negative integer query parameter within `max`, or 400 naming it. */
 function integerParameter(query: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
@@ -31,14 +45,18 @@ function integerParameter(query: Record<string, unknown>, name: string, fallback
  * GET /admin/dead-letters?offset=&count= (count 1..200, default 50): `{"total", "offset", "count", "deadLetters",
  * "next"}`, `next` the path of the following page while there is one. Unknown or repeated parameters are 400.
  */
-export async function listDeadLettersHandler(deadLetters: DeadLetters, query: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function listDeadLettersHandler(
+  deps: Pick<AppServices, 'redis'>,
+  deadLetters: DeadLetters,
+  query: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const unknown = Object.keys(query).find((name) => !LIST_PARAMETERS.has(name));
   if (unknown !== undefined) {
     throw new OperationOutcomeError(badRequest(`Unknown parameter: ${unknown.slice(0, 64)} (offset and count are known)`, unknown.slice(0, 64)));
   }
   const offset = integerParameter(query, 'offset', 0, 0, MAX_OFFSET);
   const count = integerParameter(query, 'count', DEFAULT_COUNT, 1, MAX_COUNT);
-  const page = await deadLetters.list(offset, count);
+  const page = await onQueues(deps, () => deadLetters.list(offset, count));
   const more = offset + page.deadLetters.length < page.total && page.deadLetters.length > 0;
   return {
     total: page.total,
@@ -55,7 +73,7 @@ export async function listDeadLettersHandler(deadLetters: DeadLetters, query: Re
  * replay is queued.
  */
 export async function replayDeadLetterHandler(
-  deps: Pick<AppServices, 'db' | 'config'>,
+  deps: Pick<AppServices, 'db' | 'config' | 'redis'>,
   deadLetters: DeadLetters,
   id: string,
   requestId: string,
@@ -63,13 +81,13 @@ export async function replayDeadLetterHandler(
   if (!parseDeliveryJobId(id)) {
     throw new OperationOutcomeError(notFound);
   }
-  const replayed = await deps.db.transaction(async (tx) => {
+  const replayed = await onQueues(deps, () => deps.db.transaction(async (tx) => {
     await recordAdminAction(deps, tx, requestId, 'dead-letter-replay', [{ kind: 'deadLetter', id }]);
     const deadLetter = await deadLetters.replay(id, requestId);
     if (!deadLetter) {
       throw new OperationOutcomeError(notFound);
     }
     return deadLetter;
-  });
+  }));
   return { id: replayed.id, subscriptionId: replayed.subscriptionId, eventNumber: replayed.eventNumber, status: 'queued' };
 }

@@ -5,7 +5,10 @@ import { computeCodeChallenge } from '@carecircle/auth';
 import { sql } from '@carecircle/store';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import request from 'supertest';
+import { createApp } from '../app';
 import { openAuthTestApp, type AuthTestApp } from '../oauth/auth-test-app';
 import {
   CLIENT_ASSERTION_TYPE,
@@ -684,6 +687,24 @@ describe('admin API: dead letters (see test/e2e/dead-letter-replay.test.ts for r
     for (const id of ['sub-1_1', 'nope', 'sub-1_01']) {
       const res = await request(t.app).post(`/admin/dead-letters/${id}/replay`).set('Authorization', admin).expect(404);
       expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    const { rows } = await t.services.db.query(sql`SELECT 1 FROM resource_version WHERE resource_type = 'AuditEvent'`);
+    expect(rows).toEqual([]);
+  });
+
+  test('without Redis, listing and replaying are 503 OperationOutcomes, and nothing is audited', async () => {
+    const admin = `Bearer ${t.services.config.adminToken}`;
+    // As appWithoutRedis builds it (a Redis client whose server is gone), with a registry of its own for the app's metrics.
+    const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, connectTimeout: 200, maxRetriesPerRequest: 3 });
+    redis.on('error', () => undefined);
+    const down = { app: createApp({ ...t.services, redis, metrics: new Registry() }), disconnect: () => redis.disconnect() };
+    try {
+      const listed = await request(down.app).get('/admin/dead-letters').set('Authorization', admin).expect(503);
+      expect(listed.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] });
+      const replayed = await request(down.app).post('/admin/dead-letters/sub-1_1/replay').set('Authorization', admin).expect(503);
+      expect(replayed.body.resourceType).toBe('OperationOutcome');
+    } finally {
+      down.disconnect();
     }
     const { rows } = await t.services.db.query(sql`SELECT 1 FROM resource_version WHERE resource_type = 'AuditEvent'`);
     expect(rows).toEqual([]);

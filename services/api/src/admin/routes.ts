@@ -6,7 +6,8 @@
  * audited as an AuditEvent (admin-audit.ts). Errors are OperationOutcomes, answered by the app's error handler.
  */
 import { isAdminToken, type Caller } from '@carecircle/auth';
-import { openDeadLetters } from '@carecircle/worker';
+import { openDeadLetters, type DeadLetters } from '@carecircle/worker';
+import { queueUnavailable } from '@carecircle/fhir';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
@@ -107,13 +108,21 @@ export function createAdminRouter(services: AppServices): express.Router {
     res.status(201).json({ kid });
   });
 
-  // Queue handles on the app's Redis connection, which closeServices closes; they hold nothing else open.
-  const deadLetters = openDeadLetters(services.redis, services.config.redisPrefix);
+  // Queue handles on the app's Redis connection (shared, closed by closeServices; the handles hold nothing else),
+  // opened on first use. While Redis is not connected no handle is made: the request is a 503 at once.
+  let openedDeadLetters: DeadLetters | undefined;
+  async function withDeadLetters<T>(work: (deadLetters: DeadLetters) => Promise<T>): Promise<T> {
+    if (services.redis.status !== 'ready') {
+      throw new OperationOutcomeError(queueUnavailable());
+    }
+    openedDeadLetters ??= openDeadLetters(services.redis, services.config.redisPrefix);
+    return work(openedDeadLetters);
+  }
   router.get('/dead-letters', async function getDeadLetters(req, res) {
-    res.json(await listDeadLettersHandler(deadLetters, req.query));
+    res.json(await withDeadLetters((deadLetters) => listDeadLettersHandler(services, deadLetters, req.query)));
   });
   router.post('/dead-letters/:id/replay', async function postReplayDeadLetter(req, res) {
-    const replay = await replayDeadLetterHandler(services, deadLetters, req.params.id, getRequestId(res));
+    const replay = await withDeadLetters((deadLetters) => replayDeadLetterHandler(services, deadLetters, req.params.id, getRequestId(res)));
     services.logger.info({ admin: 'dead-letter.replay', deadLetter: replay.id }, 'admin queued a dead letter for replay');
     res.status(202).json(replay);
   });
