@@ -46,6 +46,7 @@ export { parseReferenceAnyBase, parseRelativeReference, referenceStrings, type R
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
 export {
+  databaseUnavailable,
   fail,
   methodNotAllowed,
   notAcceptable,

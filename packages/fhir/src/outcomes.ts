@@ -17,6 +17,7 @@ const STATUS_BY_ID: Record<string, number> = {
   'too-costly': 400,
   'statement-timeout': 503,
   'queue-unavailable': 503,
+  'database-unavailable': 503,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -57,6 +58,16 @@ export function statementTimeout(
   text = 'The request took longer in the database than the server allows and was stopped; narrow it, or retry later',
 ): OperationOutcome {
   return outcome('statement-timeout', 'timeout', text);
+}
+
+/**
+ * 503: the database connection was lost or refused (a failover, a restart, a killed connection); the request did not
+ * complete and may be retried shortly (issue transient).
+ */
+export function databaseUnavailable(
+  text = 'The database connection was lost or refused (a restart or failover, most likely); retry in a few seconds',
+): OperationOutcome {
+  return outcome('database-unavailable', 'transient', text);
 }
 
 /**

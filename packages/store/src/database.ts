@@ -6,8 +6,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
+import { databaseUnavailable, OperationOutcomeError, statementTimeout } from '@carecircle/fhir';
 import pg from 'pg';
+import { isConnectionLoss } from './connection-loss';
 import { lockDataDir } from './data-dir-lock';
 import type { Sql } from './sql';
 
@@ -90,49 +91,71 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 // int8 (COUNT, identities) as JS numbers: our counters stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
+/**
+ * Connection settings of every PostgreSQL client (pool and listener): a connect that gets no answer gives up after
+ * 10 s (a server that is unreachable, not refusing, would otherwise hold the caller forever; a pool slot waited for as
+ * long gives up too), and TCP keepalive notices a peer that vanished without closing (a failover behind a silent
+ * network) instead of waiting on a dead socket.
+ */
+const CONNECTION_SETTINGS = { connectionTimeoutMillis: 10_000, keepAlive: true } as const;
+
 function openPostgres(url: string, max: number, statementTimeoutMs: number): Database {
   // JIT off: access policies put one large condition per resource type into a statement (system history ORs them
   // all), whose estimated cost crosses jit_above_cost; compiling it takes tens of seconds for a query that runs in
   // milliseconds. Our statements are short OLTP queries that JIT never pays off for.
   // statement_timeout: no one request may hold a connection (and the locks and snapshot it keeps) for minutes.
   const options = `-c jit=off -c statement_timeout=${Math.max(0, Math.trunc(statementTimeoutMs))}`;
-  const pool = new pg.Pool({ connectionString: url, max, options });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  const pool = new pg.Pool({ connectionString: url, max, options, ...CONNECTION_SETTINGS });
+  // A connection can be lost at any moment (pg_terminate_backend, a restart, a failover), and `pg` reports it as an
+  // 'error' event on its client, which kills the process when nobody listens. The pool listens on idle clients only
+  // (and replaces them); every client gets a listener of its own for as long as it lives, so a loss while it is checked
+  // out (inside a transaction, between two statements) only fails the statement in flight or the next one.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const run = async <R>(client: pg.Pool | pg.PoolClient, statement: Sql): Promise<QueryResult<R>> => {
     const { text, values } = statement.render();
     try {
       const result = await client.query(text, values);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (err) {
-      throw asStatementTimeout(err);
+      throw asDatabaseFault(err);
+    }
+  };
+  const runScript = async (client: pg.Pool | pg.PoolClient, script: string): Promise<void> => {
+    try {
+      await client.query(script);
+    } catch (err) {
+      throw asDatabaseFault(err);
     }
   };
   return {
     kind: 'postgres',
     query: (statement) => run(pool, statement),
     async transaction(fn, isolation = 'read committed') {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw asDatabaseFault(err);
+      });
+      // Set when ROLLBACK fails: the connection is broken, and releasing it with the error makes the pool close it
+      // instead of handing it to the next caller.
+      let broken: Error | undefined;
       try {
-        await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+        await runScript(client, `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
         const result = await fn({
           query: (statement) => run(client, statement),
-          exec: async (script) => {
-            await client.query(script);
-          },
+          exec: (script) => runScript(client, script),
         });
-        await client.query('COMMIT');
+        await runScript(client, 'COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error('ROLLBACK failed');
+        });
+        throw asDatabaseFault(err);
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
-    async exec(script) {
-      await pool.query(script);
-    },
+    exec: (script) => runScript(pool, script),
     listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
     poolUse: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
@@ -142,12 +165,18 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
 }
 
 /**
- * A statement PostgreSQL cancelled (SQLSTATE 57014 query_canceled: the statement timeout, or an operator's
- * pg_cancel_backend) becomes a 503 OperationOutcomeError; any other error passes unchanged.
+ * The database errors a caller may retry become 503 OperationOutcomeErrors: a statement PostgreSQL cancelled (SQLSTATE
+ * 57014 query_canceled: the statement timeout, or an operator's pg_cancel_backend; issue timeout) and a lost or refused
+ * connection ({@link isConnectionLoss}; issue transient). Any other error passes unchanged.
  */
-function asStatementTimeout(err: unknown): unknown {
-  const cancelled = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '57014';
-  return cancelled ? new OperationOutcomeError(statementTimeout(), { cause: err }) : err;
+function asDatabaseFault(err: unknown): unknown {
+  if (err instanceof OperationOutcomeError) {
+    return err;
+  }
+  if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '57014') {
+    return new OperationOutcomeError(statementTimeout(), { cause: err });
+  }
+  return isConnectionLoss(err) ? new OperationOutcomeError(databaseUnavailable(), { cause: err }) : err;
 }
 
 const RELISTEN_DELAY_MS = 1000;
@@ -158,7 +187,7 @@ async function listenPostgres(url: string, channel: ListenChannel, onNotify: () 
   let retry: NodeJS.Timeout | undefined;
 
   const open = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url });
+    const next = new pg.Client({ connectionString: url, ...CONNECTION_SETTINGS });
     // A lost connection emits 'error' and then 'end'; 'end' is where we listen again.
     next.on('error', () => undefined);
     next.on('notification', (message) => {

@@ -22,6 +22,7 @@ export {
   type QueryResult,
   type Transaction,
 } from './database';
+export { isConnectionLoss } from './connection-loss';
 export { DataDirectoryError } from './data-dir-lock';
 export { listMigrations, migrate, MigrationError } from './migrate';
 export type {

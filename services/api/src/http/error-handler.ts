@@ -1,12 +1,14 @@
 /**
  * The one place errors become HTTP responses. OperationOutcomeErrors keep their status (getStatus); body-parser's
  * errors become the matching 4xx; any other error that carries a 4xx `status` (Express's path decoding, body
- * decompression, http-errors) answers that status; text the database refused as unstorable is a 400; anything else is
- * logged with the request id and answered with a generic 500 that reveals nothing. Messages never echo request content.
+ * decompression, http-errors) answers that status; text the database refused as unstorable is a 400; a lost or refused
+ * database connection is a 503 (issue transient); anything else is logged with the request id and answered with a
+ * generic 500 that reveals nothing. Every 503 carries `Retry-After`. Messages never echo request content.
  * Batch entries use {@link errorToOutcome} too, so an entry fails exactly as the same request alone would.
  */
 import type { Logger } from '@carecircle/log';
-import { isOperationOutcome, OperationOutcomeError, outcomeStatus, VersionMismatchError } from '@carecircle/fhir';
+import { databaseUnavailable, isOperationOutcome, OperationOutcomeError, outcomeStatus, VersionMismatchError } from '@carecircle/fhir';
+import { isConnectionLoss } from '@carecircle/store';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
 import { getRequestId } from './request-id';
@@ -50,6 +52,12 @@ const CLIENT_ERROR_OUTCOMES: Record<number, { code: OperationOutcomeIssue['code'
 // PostgreSQL: character_not_in_repertoire (NUL in text) and untranslatable_character (NUL or a bad escape in jsonb).
 const UNSTORABLE_TEXT_SQLSTATES: ReadonlySet<string> = new Set(['22021', '22P05']);
 
+/**
+ * The `Retry-After` of every 503 (a lost database connection, a statement timeout): a lost connection is replaced on
+ * the next request, and a restarting or failing-over PostgreSQL is usually back within seconds.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
 /** Express error middleware factory (mounted last). */
 export function errorHandler(logger: Logger) {
   return function handleError(err: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -63,6 +71,9 @@ export function errorHandler(logger: Logger) {
     }
     if (outcome.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="CareCircle"');
+    }
+    if (outcome.status === 503) {
+      res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     }
     if (outcome.etag) {
       res.setHeader('ETag', outcome.etag);
@@ -97,6 +108,11 @@ export function errorToOutcome(err: unknown): MappedError {
   const sqlState = propertyOf(err, 'code');
   if (typeof sqlState === 'string' && UNSTORABLE_TEXT_SQLSTATES.has(sqlState)) {
     return { status: 400, body: issue('invalid', 'Text may not contain NUL or unpaired surrogate characters'), unexpected: false };
+  }
+  // The store converts what it sees; this catches a lost connection that reached here another way. Logged: an operator
+  // wants to know the database went away.
+  if (isConnectionLoss(err)) {
+    return { status: 503, body: databaseUnavailable(), unexpected: true };
   }
   return { status: 500, body: issue('exception', 'Internal server error'), unexpected: true };
 }
