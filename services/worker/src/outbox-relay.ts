@@ -32,7 +32,8 @@ interface OutboxRow {
 /**
  * Starts the relay: a batch whenever a change commits (NOTIFY on channel `outbox`, sent by a trigger of migration
  * 0007), and every `intervalMs` anyway, so a lost notification or a listener still reconnecting costs at most a poll.
- * After a failed batch (Redis down, say) it waits ten intervals, notifications or not, so an outage is not a log flood.
+ * After a failed batch it tries again one interval later (a lone failure: its database connection was cut, say), and
+ * after failures in a row every ten intervals, notifications or not (an outage: Redis down), so it is not a log flood.
  */
 export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, intervalMs: number): OutboxRelay {
   let stopped = false;
@@ -41,6 +42,7 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
   let busy = false;
   let wokenWhileBusy = false;
   let backingOff = false;
+  let failuresInRow = 0;
 
   const schedule = (delay: number): void => {
     clearTimeout(timer);
@@ -56,11 +58,15 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
     busy = true;
     wokenWhileBusy = false;
     running = relayBatch(db, queue, logger)
-      .then((count) => (count === BATCH_SIZE || wokenWhileBusy ? 0 : intervalMs))
+      .then((count) => {
+        failuresInRow = 0;
+        return count === BATCH_SIZE || wokenWhileBusy ? 0 : intervalMs;
+      })
       .catch((err: unknown) => {
         logger.warn({ err: (err as Error).name, queue: NOTIFY_QUEUES.outboxEvents }, 'outbox relay failed; retrying');
         backingOff = true;
-        return intervalMs * 10;
+        failuresInRow++;
+        return failuresInRow === 1 ? intervalMs : intervalMs * 10;
       })
       .then((delay) => {
         busy = false;

@@ -10,8 +10,9 @@
  *   delivery-sweeper.ts.
  *
  * Lifecycle: start checks Redis (and says how to start it), loads the FHIR definitions matching needs, starts the relay
- * and the BullMQ workers; close stops the relay, drains the workers (jobs in flight finish), closes the queues and the
- * connection. The database is the caller's to close.
+ * and the BullMQ workers; close stops the relay, drains the workers (jobs in flight finish; with Redis away they are
+ * closed by force), closes the queues and the connection, each step bounded in time. The database is the caller's to
+ * close.
  */
 import { hostname } from 'node:os';
 import type { Config } from '@carecircle/config';
@@ -59,6 +60,11 @@ export interface RunningWorker {
   /** Resolves when Redis answers PING on the worker's connection; rejects at once while that connection is down. */
   pingRedis(): Promise<void>;
 }
+
+/** How long one step of close (relay, consumers, queues, connection) may wait: jobs in flight finish within it. */
+const CLOSE_STEP_MS = 15_000;
+/** The same when Redis is away at close: nothing can finish, so the steps only get the chance to. */
+const CLOSE_STEP_REDIS_AWAY_MS = 1000;
 
 /** Starts the worker over an already-open database; throws when Redis cannot be reached. */
 export async function startWorker({ config, db, logger, deliveryGate, notify, metrics }: WorkerDependencies): Promise<RunningWorker> {
@@ -154,13 +160,23 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   let closing: Promise<void> | undefined;
   const closeOnce = async () => {
-    await Promise.all([relay.close(), sweeper.close()]);
-    await Promise.all(workers.map((w) => w.close()));
+    // With Redis away, a graceful close would wait for it for ever (BullMQ's close and ioredis' commands queue until it
+    // is back): the consumers are then closed by force (a job in flight is taken over once its lock expires, by
+    // BullMQ's stalled-job check) and each step waits briefly. Redis can also go while closing, hence a deadline on
+    // every step either way.
+    const redisAway = connection.status !== 'ready';
+    const stepMs = redisAway ? CLOSE_STEP_REDIS_AWAY_MS : CLOSE_STEP_MS;
+    await settledWithin(Promise.all([relay.close(), sweeper.close()]), stepMs);
+    await settledWithin(Promise.all(workers.map((w) => w.close(redisAway))), stepMs);
     stop.abort();
     ctx.webhooks.close();
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    // quit() lets Redis close the connection; disconnect() (only if quit fails) arms a 2 s timer of ioredis's own.
-    await connection.quit().catch(() => connection.disconnect());
+    await settledWithin(Promise.all(Object.values(queues).map((q) => q.close())), stepMs);
+    // quit() lets Redis close the connection; disconnect() (only if quit fails, hangs, or Redis is away) arms a 2 s
+    // timer of ioredis's own.
+    const quit = connection.status === 'ready' && (await settledWithin(connection.quit(), stepMs).catch(() => false));
+    if (!quit) {
+      connection.disconnect();
+    }
     logger.info('worker stopped');
   };
   return {
@@ -175,4 +191,20 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
       await connection.ping();
     },
   };
+}
+
+/**
+ * Waits until `work` settles, or `ms` pass, whichever is first: true when it resolved in time, false when the time ran
+ * out; rejects as `work` does.
+ */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
