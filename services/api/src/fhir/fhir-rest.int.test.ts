@@ -609,7 +609,8 @@ describe('operations', () => {
     expect((await t.http.get('/healthz')).status).toBe(200);
     const ready = await t.http.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ postgres: 'ok' });
+    // The check is named for the store that answers: postgres, or pglite (TEST_STORE=pglite).
+    expect(ready.body.checks).toEqual({ [t.services.db.kind]: 'ok' });
   });
 
   test('without Redis the API stays ready; healthz/dependencies answers 503 naming Redis', async () => {
@@ -619,7 +620,7 @@ describe('operations', () => {
       expect((await other.http.get('/readyz')).status).toBe(200);
       const res = await other.http.get('/healthz/dependencies');
       expect(res.status).toBe(503);
-      expect(res.body.checks).toEqual({ postgres: 'ok', redis: 'fail' });
+      expect(res.body.checks).toEqual({ [other.services.db.kind]: 'ok', redis: 'fail' });
     } finally {
       await other.services.redis.connect().catch(() => undefined);
       await other.close();
