@@ -22,6 +22,7 @@ import {
   createDisclosureRecorder,
   describesPsychotherapyNote,
   indexConsentGrants,
+  indexNoteRecords,
   isPsychotherapyNote,
   isPsychotherapyNoteResource,
   patientsVisibleUnder,
@@ -61,7 +62,7 @@ export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey
 }
 
 /**
- * Rules every write passes, in order: a consult note filed as its referral, labels, consent well-formedness and the consent-grant index (written in the
+ * Rules every write passes, in order: a consult note filed as its referral, labels, the note-record index, consent well-formedness and the consent-grant index (written in the
  * Consent's own transaction), the referral workflow, subscriptions.
  */
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
@@ -69,6 +70,7 @@ export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
     fileConsultNoteUnderReferral,
     applyShareLabels,
     stampNoteCustodian,
+    indexNoteRecords,
     refuseReferencesToPsychotherapyNotes,
     checkSharingConsent,
     indexConsentGrants,
@@ -172,10 +174,9 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
         return sql`rv.compartments @> ARRAY[${patient}::text]`;
       }
       const own = base.visibility(resourceType);
-      const describedNote = describesPsychotherapyNote(resourceType);
-      return own === undefined
-        ? undefined
-        : sql`((${own}) AND NOT ${isPsychotherapyNote()}${describedNote ? sql` AND NOT ${describedNote}` : sql``})`;
+      // A record's own labels and what it describes are both in the note_record index: one probe, no content read.
+      const noteRecord = describesPsychotherapyNote(resourceType);
+      return own === undefined ? undefined : sql`((${own}) AND NOT ${noteRecord ?? isPsychotherapyNote()})`;
     },
   };
 }

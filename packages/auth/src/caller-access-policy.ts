@@ -30,7 +30,7 @@ import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum
 import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, isVisibleTo, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
-import { describedReferences, describesWhere } from './described-records';
+import { describedReferences, describesNoteWhere, DESCRIBING_RECORD_TYPES } from './described-records';
 import { missingScopeText, parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
 
@@ -130,6 +130,9 @@ function managedBy(p: Sql, organization: OrganizationReference): Sql {
  */
 function custodiedBy(organization: OrganizationReference, resourceType: string): Sql {
   const p = raw('p');
+  if (DESCRIBING_RECORD_TYPES.has(resourceType)) {
+    return recordsCustodiedBy(organization, resourceType);
+  }
   if (resourceType === 'Patient') {
     return sql`EXISTS (SELECT 1 FROM resource_version p
       WHERE p.resource_type = 'Patient' AND p.id = rv.id AND p.superseded_xid IS NULL AND ${managedBy(p, organization)})`;
@@ -137,18 +140,32 @@ function custodiedBy(organization: OrganizationReference, resourceType: string):
   return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
     JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = substr(c.ref, 9) AND p.superseded_xid IS NULL
     WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})
-    AND ${heldBy(organization, resourceType)})`;
+    AND ${heldBy(organization)})`;
 }
 
 /**
- * "Unless the row is a psychotherapy note held by another practice, or the record of one": a note stamped with its
- * practice is that practice's only, whoever manages the client now, and so are the Provenance and AuditEvents that
- * describe it. (Notes stored before the stamp follow the client's custodian.)
+ * The same condition for records (Provenance, AuditEvent), which accumulate by the hundred thousand per client (every
+ * disclosure and denial is one): the practice's clients are looked up once per statement and each row is a hash probe
+ * of its compartments, and "unless it is, or describes, a psychotherapy note held by another practice" is one probe of
+ * the note_record index. No record's content, nor what it describes, is read to decide whether it is shown.
  */
-function heldBy(organization: OrganizationReference, resourceType: string): Sql {
-  const own = noteHeldBy(raw('rv'), organization);
-  const describesOthersNote = describesWhere(resourceType, raw('rv'), (d) => sql`NOT ${noteHeldBy(d, organization)}`);
-  return describesOthersNote ? sql`(${own} AND NOT ${describesOthersNote})` : own;
+function recordsCustodiedBy(organization: OrganizationReference, resourceType: string): Sql {
+  const clients = sql`SELECT 'Patient/' || v.id FROM resource_version v
+      JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = v.id AND p.superseded_xid IS NULL
+    WHERE v.resource_type = 'Patient' AND (v.content -> 'managingOrganization' ->> 'reference') = ${organization}
+      AND (p.vid = v.vid OR (p.deleted AND p.version_id = v.version_id + 1))`;
+  // `IS TRUE` keeps the IN a hashed subplan, built once per statement, rather than a join the planner may rescan per row.
+  return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref) WHERE (c.ref IN (${clients})) IS TRUE)
+    AND NOT ${describesNoteWhere(resourceType, raw('rv'), organization) ?? sql`FALSE`})`;
+}
+
+/**
+ * "Unless the row is a psychotherapy note held by another practice": a note stamped with its practice is that
+ * practice's only, whoever manages the client now (and so are the records that describe it: recordsCustodiedBy).
+ * (Notes stored before the stamp follow the client's custodian.)
+ */
+function heldBy(organization: OrganizationReference): Sql {
+  return noteHeldBy(raw('rv'), organization);
 }
 
 /** Over the row `row`: not a psychotherapy note, or one stamped with `organization`, or one stamped by nobody. */
@@ -295,6 +312,12 @@ function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>)
       }
       if (resourceType === 'Patient') {
         return sql`rv.id = ${patientId}`;
+      }
+      // Records (Provenance, AuditEvent): hidden when they are, or describe, a psychotherapy note, by the note_record
+      // index, so the client's accounting of disclosures lists at the cost of its rows, not of re-reading each.
+      const noteRecord = describesNoteWhere(resourceType, raw('rv'));
+      if (noteRecord) {
+        return sql`(rv.compartments @> ARRAY[${ownReference}::text] AND NOT ${noteRecord})`;
       }
       // A deletion has no content and passes the label check here; the store shows it only with the version it
       // deleted (store-context.ts), so a deleted note stays as hidden as the note.

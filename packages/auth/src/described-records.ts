@@ -1,19 +1,13 @@
 /**
  * Records that describe other resources: a Provenance (`target`) and an AuditEvent (`entity.what`). They take the labels
  * of what they describe (consent's share-labels.ts), so who may see or write one depends on what it describes; this is
- * where both the policies and the labelling read those references.
+ * where both the policies and the labelling read those references (the policies through the note_record index).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { raw, sql, type Sql } from '@carecircle/store';
+import { sql, type Sql } from '@carecircle/store';
 
-/** Per record type, the JSON path of the references to what it describes. */
-const DESCRIBED_REFERENCE_PATHS: Readonly<Record<string, string>> = {
-  Provenance: '$.target[*].reference',
-  AuditEvent: '$.entity[*].what.reference',
-};
-
-/** The record types that describe other resources. */
-export const DESCRIBING_RECORD_TYPES: ReadonlySet<string> = new Set(Object.keys(DESCRIBED_REFERENCE_PATHS));
+/** The record types that describe other resources: Provenance (`target`) and AuditEvent (`entity.what`). */
+export const DESCRIBING_RECORD_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
 
 /** The references `record` names as what it describes; none for a type that describes nothing. */
 export function describedReferences(record: Resource): string[] {
@@ -27,16 +21,16 @@ export function describedReferences(record: Resource): string[] {
 }
 
 /**
- * Over `row`, a version of a `resourceType` record: "some version of a resource it describes, aliased `d`, satisfies
- * `condition(d)`". Undefined for a type that describes nothing.
+ * Over `row`, a version of a `resourceType` record: "it is labelled a psychotherapy note, or describes a resource some
+ * version of which is or has become one", as the note_record index (migration 0013, written by consent's
+ * note-records.ts) says; with `heldBy`, only notes stamped with another practice than `heldBy` count. One index probe
+ * per row: the record's content and what it names are not read again on every listing (a client's accounting of
+ * disclosures holds hundreds of thousands of records). Undefined for a type that describes nothing.
  */
-export function describesWhere(resourceType: string, row: Sql, condition: (d: Sql) => Sql): Sql | undefined {
-  const path = DESCRIBED_REFERENCE_PATHS[resourceType];
-  if (!path) {
+export function describesNoteWhere(resourceType: string, row: Sql, heldBy?: string): Sql | undefined {
+  if (!DESCRIBING_RECORD_TYPES.has(resourceType)) {
     return undefined;
   }
-  return sql`EXISTS (SELECT 1 FROM jsonb_path_query(COALESCE(${row}.content, '{}'::jsonb), ${path}::jsonpath) AS r(reference)
-      JOIN resource_version d ON d.resource_type = split_part(r.reference #>> '{}', '/', 1)
-        AND d.id = split_part(r.reference #>> '{}', '/', 2)
-      WHERE ${condition(raw('d'))})`;
+  const elsewhere = heldBy === undefined ? sql`` : sql` AND n.custodian <> '' AND n.custodian <> ${heldBy}`;
+  return sql`EXISTS (SELECT 1 FROM note_record n WHERE n.resource_type = ${resourceType} AND n.id = ${row}.id${elsewhere})`;
 }

@@ -17,7 +17,7 @@ export {
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
 export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
 export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
-export { describedReferences, DESCRIBING_RECORD_TYPES, describesWhere } from './described-records';
+export { describedReferences, DESCRIBING_RECORD_TYPES, describesNoteWhere } from './described-records';
 export {
   AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,

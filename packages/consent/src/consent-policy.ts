@@ -16,7 +16,7 @@
  * Never: AuditEvents, Consents that do not name it, untagged resources, and anything labelled or categorised as
  * psychotherapy notes (no grant ever lists them, and the PSYTHPN label is refused outright).
  */
-import { describesWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
+import { describesNoteWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
@@ -93,12 +93,13 @@ function recordedWithCurrentCustodian(patient: Sql, consent: Sql): Sql {
 }
 
 /**
- * Condition over `row`, a Provenance or AuditEvent version: it describes a resource that is, or has become, a
- * psychotherapy note (categories only go up, so any version of it so labelled). Such a record is as hidden as the note
- * even when it was written before the note was filed as one. Undefined for other types.
+ * Condition over `row`, a Provenance or AuditEvent version: it is labelled a psychotherapy note or describes a
+ * resource that is, or has become, one (categories only go up, so any version of it so labelled), by the note_record
+ * index (note-records.ts). Such a record is as hidden as the note even when it was written before the note was filed
+ * as one. Undefined for other types.
  */
 export function describesPsychotherapyNote(resourceType: string, row: Sql = RV): Sql | undefined {
-  return describesWhere(resourceType, row, labelledPsychotherapyNote);
+  return describesNoteWhere(resourceType, row);
 }
 
 /** What the consents grant of the resource_version row `row` (a version of `resourceType`). */

@@ -56,6 +56,7 @@ export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
 export { showNamedConsent, SUBSETTED_TAG } from './named-consent-view';
 export { authoredVisibility, recordPartnerAuthorship, withPartnerAuthorship } from './partner-authorship';
 export { stampNoteCustodian } from './note-custodian';
+export { indexNoteRecords } from './note-records';
 export { refuseReferencesToPsychotherapyNotes } from './psychotherapy-note-references';
 export { activeRolesOf, periodCovers, practitionerAt, resolveRecipients } from './recipient-directory';
 export {
