@@ -47,12 +47,19 @@ interface HeldReference {
  * never what is stored. One statement for the whole response; none when the policy limits none of the target types.
  */
 export async function withholdHiddenReferences(ctx: StoreContext, resources: readonly Resource[]): Promise<void> {
-  const held = resources.flatMap((resource) => referencesToOthers(resource));
+  const limited = new Map<string, boolean>();
+  const isLimited = (resourceType: string): boolean => {
+    let known = limited.get(resourceType);
+    if (known === undefined) {
+      known = ctx.policy.visibility(resourceType) !== undefined;
+      limited.set(resourceType, known);
+    }
+    return known;
+  };
+  const held = resources.flatMap((resource) => referencesToOthers(resource, isLimited));
   const byType = new Map<string, Set<string>>();
   for (const { target } of held) {
-    if (ctx.policy.visibility(target.resourceType) !== undefined) {
-      byType.set(target.resourceType, (byType.get(target.resourceType) ?? new Set()).add(target.id));
-    }
+    byType.set(target.resourceType, (byType.get(target.resourceType) ?? new Set()).add(target.id));
   }
   if (byType.size === 0) {
     return;
@@ -80,11 +87,10 @@ export async function withholdHiddenReferences(ctx: StoreContext, resources: rea
 }
 
 /**
- * Every Reference element of `resource` (contained resources included) naming another resource of a supported type,
- * except the resource itself and the clients it is about.
+ * Every Reference element of `resource` (contained resources included) naming another resource of a supported type
+ * whose visibility the policy limits (`isLimited`), except the resource itself and the clients it is about.
  */
-function referencesToOthers(resource: Resource): HeldReference[] {
-  const own = new Set([`${resource.resourceType}/${resource.id}`, ...computePatientCompartments(resource)]);
+function referencesToOthers(resource: Resource, isLimited: (resourceType: string) => boolean): HeldReference[] {
   const found: HeldReference[] = [];
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) {
@@ -96,13 +102,18 @@ function referencesToOthers(resource: Resource): HeldReference[] {
     }
     const element = value as Record<string, unknown>;
     const target = typeof element.reference === 'string' ? parseReferenceAnyBase(element.reference) : undefined;
-    if (target && isSupportedResourceType(target.resourceType) && !own.has(`${target.resourceType}/${target.id}`)) {
+    if (target && isSupportedResourceType(target.resourceType) && isLimited(target.resourceType)) {
       found.push({ resource, element, target });
     }
     Object.values(element).forEach(walk);
   };
   walk(resource);
-  return found;
+  if (found.length === 0) {
+    return found;
+  }
+  // Computed only when needed: the compartments cost a FHIRPath evaluation per parameter.
+  const own = new Set([`${resource.resourceType}/${resource.id}`, ...computePatientCompartments(resource)]);
+  return found.filter(({ target }) => !own.has(`${target.resourceType}/${target.id}`));
 }
 
 /**
