@@ -40,3 +40,11 @@ export function computePatientCompartments(resource: Resource): string[] {
   }
   return [...result].sort();
 }
+
+/**
+ * True when `code` is one of the search parameters by which a `resourceType` belongs to a Patient's compartment
+ * (`subject`, `patient` ...): a Patient it references there is a client the resource is about.
+ */
+export function isPatientCompartmentParameter(resourceType: string, code: string): boolean {
+  return compartmentParams(resourceType).includes(code);
+}

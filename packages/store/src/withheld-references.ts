@@ -15,11 +15,12 @@
  *
  * Searches agree with what is shown: a reference filter value naming a resource the caller may not see matches
  * nothing (`Observation?focus=Condition/{hidden}` finds nothing, as for an id never stored), so a search is no oracle
- * of what hidden resources are referenced.
+ * of what hidden resources are referenced; a Patient through a compartment parameter (`Consent?patient=`) is shown,
+ * so it is searched as stored.
  */
 import { isSupportedResourceType, parseReferenceAnyBase, type ReferenceTarget } from '@carecircle/fhir';
 import type { Resource } from '@medplum/fhirtypes';
-import { computePatientCompartments } from './compartments';
+import { computePatientCompartments, isPatientCompartmentParameter } from './compartments';
 import type { Queryable } from './database';
 import type { ReferenceValue, SearchFilter, SearchRequest } from './search/search-request';
 import { join, sql, type Sql } from './sql';
@@ -155,9 +156,11 @@ export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, 
       typesOfBareIds.set(row.id, [...(typesOfBareIds.get(row.id) ?? []), row.resource_type]);
     }
   }
+  const typesOf = (value: Extract<ReferenceValue, { kind: 'target' }>): string[] =>
+    value.resourceType === undefined ? (typesOfBareIds.get(value.id) ?? []) : [value.resourceType];
   const byType = new Map<string, Set<string>>();
   for (const value of values) {
-    for (const resourceType of value.resourceType === undefined ? (typesOfBareIds.get(value.id) ?? []) : [value.resourceType]) {
+    for (const resourceType of typesOf(value)) {
       if (ctx.policy.visibility(resourceType) !== undefined) {
         byType.set(resourceType, (byType.get(resourceType) ?? new Set()).add(value.id));
       }
@@ -167,14 +170,21 @@ export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, 
   if (hidden.size === 0) {
     return request;
   }
-  const leftOut = (value: ReferenceValue): ReferenceValue => {
+  // A client the resource is about is never withheld (see the module header): through a compartment parameter
+  // (`subject`, `patient` ...) a Patient is searched as stored.
+  const leftOut = (value: ReferenceValue, compartment: boolean): ReferenceValue => {
     if (value.kind !== 'target') {
       return value;
     }
-    const types = value.resourceType === undefined ? (typesOfBareIds.get(value.id) ?? []) : [value.resourceType];
-    const hiddenTypes = types.filter((type) => hidden.has(`${type}/${value.id}`));
+    const hiddenTypes = typesOf(value).filter((type) => hidden.has(`${type}/${value.id}`) && !(compartment && type === 'Patient'));
     return hiddenTypes.length === 0 ? value : { ...value, hiddenTypes };
   };
-  const filters = request.filters.map((filter): SearchFilter => (filter.kind === 'reference' ? { ...filter, values: filter.values.map(leftOut) } : filter));
+  const filters = request.filters.map((filter): SearchFilter => {
+    if (filter.kind !== 'reference') {
+      return filter;
+    }
+    const compartment = isPatientCompartmentParameter(request.resourceType, filter.param.code);
+    return { ...filter, values: filter.values.map((value) => leftOut(value, compartment)) };
+  });
   return { ...request, filters };
 }

@@ -351,6 +351,18 @@ describe('3. a reference to a resource the reader may not see is withheld, on ev
   });
 });
 
+describe('3. the clients a resource is about are shown, and searched, as stored', () => {
+  test('a recipient of a revoked consent still finds it by its client, whom it may no longer see', async () => {
+    const client = await created(practiceToken, buildPatient({ name: [{ family: 'Revoked' }] }));
+    const consent = await recordConsent({ patient: ref(client), recipients: [partner], categories: ['progress'] });
+    expect((await as(practiceToken).put(ref(consent), { ...consent, status: 'inactive' })).status).toBe(200);
+    expect((await as(partnerToken).get(ref(client))).status).toBe(404);
+    const found = (await as(partnerToken).get(`Consent?patient=${ref(client)}`)).body as Bundle;
+    expect(found.entry?.map((e) => ref(e.resource as Resource))).toEqual([ref(consent)]);
+    expect((found.entry?.[0]?.resource as Consent).patient).toEqual({ reference: ref(client) });
+  });
+});
+
 describe('4. a Consent names what it shares with as the server matches it, or is refused', () => {
   let client: Patient;
 
