@@ -4,7 +4,7 @@
  * (system {@link DEMO_SYSTEM}), so creating the network again finds what is there instead of making it twice.
  * Names and stories are invented.
  */
-import type { CodeableConcept, Coding, Consent, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Condition, Consent, Resource } from '@medplum/fhirtypes';
 
 export const DEMO_SYSTEM = 'https://carecircle.dev/fhir/demo';
 const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
@@ -76,29 +76,23 @@ export function chartOf(client: keyof typeof CLIENTS, ctx: ChartContext): Array<
     key: `${client}-${key}`,
     resource: { ...resource, identifier: [demoIdentifier(`${client}-${key}`)], meta: { tag: category(tag) } } as Resource,
   });
+  const condition = (key: string, tag: string, code: CodeableConcept, more: Partial<Condition> = {}) =>
+    entry(key, tag, {
+      resourceType: 'Condition',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code,
+      subject,
+      recorder,
+      ...more,
+    });
+  const observation = (key: string, tag: string, text: string, valueString: string) =>
+    entry(key, tag, { resourceType: 'Observation', status: 'final', code: concept(text), subject, valueString });
   if (client === 'alex') {
     return [
-      entry('concern', 'presenting-concerns', {
-        resourceType: 'Condition',
-        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-        code: concept('Pain with penetration (dyspareunia)', { system: 'http://snomed.info/sct', code: '71315007', display: 'Dyspareunia' }),
-        subject,
-        recorder,
-      }),
-      entry('anxiety', 'mental-health', {
-        resourceType: 'Condition',
-        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-        code: concept('Generalized anxiety', { system: 'http://snomed.info/sct', code: '21897009', display: 'Generalized anxiety disorder' }),
-        subject,
-        recorder,
-      }),
-      entry('trauma', 'trauma-history', {
-        resourceType: 'Condition',
-        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-        code: concept('History of sexual trauma, disclosed in therapy; pelvic exams can be distressing'),
+      condition('concern', 'presenting-concerns', concept('Pain with penetration (dyspareunia)', { system: 'http://snomed.info/sct', code: '71315007', display: 'Dyspareunia' })),
+      condition('anxiety', 'mental-health', concept('Generalized anxiety', { system: 'http://snomed.info/sct', code: '21897009', display: 'Generalized anxiety disorder' })),
+      condition('trauma', 'trauma-history', concept('History of sexual trauma, disclosed in therapy; pelvic exams can be distressing'), {
         note: [{ text: 'Prefers to be told before each step of an exam, and to be able to pause it.' }],
-        subject,
-        recorder,
       }),
       entry('goal', 'treatment-goals', {
         resourceType: 'Goal',
@@ -114,20 +108,8 @@ export function chartOf(client: keyof typeof CLIENTS, ctx: ChartContext): Array<
         subject,
         activity: [{ detail: { status: 'in-progress', description: 'Relaxation breathing and dilator practice, three times a week' } }],
       }),
-      entry('adherence', 'progress', {
-        resourceType: 'Observation',
-        status: 'final',
-        code: concept('Homework adherence'),
-        subject,
-        valueString: 'Completed 2 of 3 practice sessions this week',
-      }),
-      entry('medication', 'medications', {
-        resourceType: 'Observation',
-        status: 'final',
-        code: concept('Current medication'),
-        subject,
-        valueString: 'Sertraline 50 mg daily, prescribed by primary care',
-      }),
+      observation('adherence', 'progress', 'Homework adherence', 'Completed 2 of 3 practice sessions this week'),
+      observation('medication', 'medications', 'Current medication', 'Sertraline 50 mg daily, prescribed by primary care'),
       entry('session-note', 'psychotherapy-notes', {
         resourceType: 'DocumentReference',
         status: 'current',
@@ -139,20 +121,8 @@ export function chartOf(client: keyof typeof CLIENTS, ctx: ChartContext): Array<
     ];
   }
   return [
-    entry('concern', 'presenting-concerns', {
-      resourceType: 'Condition',
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      code: concept('Low sexual desire', { system: 'http://snomed.info/sct', code: '231513009', display: 'Hypoactive sexual desire disorder' }),
-      subject,
-      recorder,
-    }),
-    entry('relationship', 'relationship-context', {
-      resourceType: 'Observation',
-      status: 'final',
-      code: concept('Relationship context'),
-      subject,
-      valueString: 'In a long-term relationship; partner supportive of therapy',
-    }),
+    condition('concern', 'presenting-concerns', concept('Low sexual desire', { system: 'http://snomed.info/sct', code: '231513009', display: 'Hypoactive sexual desire disorder' })),
+    observation('relationship', 'relationship-context', 'Relationship context', 'In a long-term relationship; partner supportive of therapy'),
     entry('goal', 'treatment-goals', {
       resourceType: 'Goal',
       lifecycleStatus: 'active',
