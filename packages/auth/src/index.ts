@@ -59,6 +59,12 @@ export {
   signInNonce,
 } from './sign-in-csrf';
 export { FREE_FAILURES_PER_PAIR, MAX_FAILURES_PER_ADDRESS, pairDelaySeconds } from './login-rate-limit';
+export {
+  createDeniedRequestLimit,
+  DENIAL_WINDOW_SECONDS,
+  tooManyDenials,
+  type DeniedRequestLimit,
+} from './denied-request-limit';
 export { hashPassword, verifyPassword } from './password-hash';
 export {
   formatScopes,

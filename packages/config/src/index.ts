@@ -38,6 +38,8 @@ const envSchema = z.object({
     .default(30_000),
   CORS_ORIGINS: z.string().default(''),
   REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
+  // Requests a caller may have refused for lack of consent within a minute before it is answered 429; 0 turns it off.
+  DENIED_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   // Unset: allowed in development (a first webhook receiver runs on the developer's machine), refused otherwise.
   NOTIFY_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).optional(),
   NOTIFY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -104,6 +106,11 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
   readonly referralAckHours: number;
+  /**
+   * Requests of one caller refused for lack of consent (each writes to a client's accounting of disclosures) allowed
+   * per minute; past it the caller is answered 429 until the minute ends. 0: no limit.
+   */
+  readonly deniedRequestsPerMinute: number;
   /** Notification delivery: http:// endpoints on loopback allowed (development), timeouts, size cap, concurrency. */
   readonly notify: {
     readonly allowLoopbackHttp: boolean;
@@ -169,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((s) => s.trim())
       .filter(Boolean),
     referralAckHours: e.REFERRAL_ACK_HOURS,
+    deniedRequestsPerMinute: e.DENIED_REQUESTS_PER_MINUTE,
     notify: {
       allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === undefined ? e.NODE_ENV === 'development' : e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true',
       requestTimeoutMs: e.NOTIFY_REQUEST_TIMEOUT_MS,

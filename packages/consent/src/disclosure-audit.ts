@@ -7,6 +7,11 @@
  *
  * Written before the data leaves (the repository awaits the recorder, and a batched operation awaits the flush before
  * it answers): a disclosure whose audit cannot be written is not made.
+ *
+ * Denials inside {@link withFoldedDenials} (each FHIR request runs in one) are folded: one AuditEvent per client and
+ * interaction for all of the request's refusals, written when the request's work has finished, before it answers,
+ * each refused resource named once with how many times it was refused ({@link DENIED_COUNT_URL}), so a batch of a
+ * thousand refused reads is one record, not a thousand a client must page through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository, Transaction } from '@carecircle/store';
@@ -20,6 +25,12 @@ const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const OAUTH_CLIENT_SYSTEM = 'https://carecircle.dev/fhir/oauth-client';
 const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
+
+/**
+ * Extension (valueInteger) on a denial AuditEvent, the total of refused interactions it records, and on each refused
+ * resource's entity, how many of them were refused that resource. FHIR R4's AuditEvent has no count element.
+ */
+export const DENIED_COUNT_URL = 'https://carecircle.dev/fhir/StructureDefinition/denied-count';
 
 /** What an audited interaction is called in `AuditEvent.subtype` (restful-interaction codes). */
 export type AuditedInteraction = Interaction | 'operation';
@@ -60,6 +71,44 @@ interface AuditBatch {
 
 const batches = new AsyncLocalStorage<AuditBatch>();
 
+/** The refusals of one client in one interaction kind: how many times each resource (`Type/id`) was refused. */
+interface FoldedDenial {
+  interaction: AuditedInteraction;
+  patient: string;
+  times: Map<string, number>;
+}
+
+/** An open fold: per recorder, its refusals by client and interaction, and how many refusals there were in all. */
+interface DenialFold {
+  pending: Map<AccessRecorder, { write: (denied: readonly FoldedDenial[]) => Promise<void>; denied: Map<string, FoldedDenial> }>;
+  count: number;
+}
+
+const denialFolds = new AsyncLocalStorage<DenialFold>();
+
+/**
+ * Runs `fn` so that every denial recorded inside it is folded into one AuditEvent per client and interaction, written
+ * when `fn` has settled (returned or thrown: a refused read answers 404 by throwing) and before this returns; then
+ * `afterDenials` is told how many refusals there were, when there were any (a request with none is not told). Nested calls join the outer fold. When
+ * writing the records fails, that error is what this throws.
+ */
+export async function withFoldedDenials<T>(fn: () => Promise<T>, afterDenials?: (count: number) => Promise<void>): Promise<T> {
+  if (denialFolds.getStore()) {
+    return fn();
+  }
+  const fold: DenialFold = { pending: new Map(), count: 0 };
+  try {
+    return await denialFolds.run(fold, fn);
+  } finally {
+    for (const { write, denied } of fold.pending.values()) {
+      await write([...denied.values()]);
+    }
+    if (fold.count > 0 && afterDenials) {
+      await afterDenials(fold.count);
+    }
+  }
+}
+
 /**
  * Runs `fn` so that every disclosure recorded inside it is filed as ONE AuditEvent per client (subtype
  * `interaction`), written when `fn` has finished and before its result is returned. When `fn` fails nothing was
@@ -91,6 +140,16 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
       }
     });
   }
+  async function writeDenied(denied: readonly FoldedDenial[]): Promise<void> {
+    if (denied.length === 0) {
+      return;
+    }
+    await context.auditRepository(undefined).transaction(async (audit) => {
+      for (const folded of denied) {
+        await audit.create(denialEvent(context, folded));
+      }
+    });
+  }
   const recorder: AccessRecorder = {
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
       const batch = batches.getStore();
@@ -103,13 +162,23 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
       batch.pending.set(recorder, pending);
     },
     async recordDenial(denial: Denial): Promise<void> {
-      const write = async (): Promise<void> => {
+      const reference = `${denial.resourceType}/${denial.id}`;
+      const fold = denialFolds.getStore();
+      if (fold) {
+        // Written when the fold ends, which is after any transaction the read ran in has settled.
+        const pending = fold.pending.get(recorder) ?? { write: writeDenied, denied: new Map<string, FoldedDenial>() };
         for (const patient of denial.compartments) {
-          await context.auditRepository(undefined).create(
-            auditEvent(context, denial.interaction, patient, [{ reference: `${denial.resourceType}/${denial.id}` }], 'denied'),
-          );
+          const key = JSON.stringify([denial.interaction, patient]);
+          const folded = pending.denied.get(key) ?? { interaction: denial.interaction, patient, times: new Map<string, number>() };
+          folded.times.set(reference, (folded.times.get(reference) ?? 0) + 1);
+          pending.denied.set(key, folded);
         }
-      };
+        fold.pending.set(recorder, pending);
+        fold.count++;
+        return;
+      }
+      const write = (): Promise<void> =>
+        writeDenied(denial.compartments.map((patient) => ({ interaction: denial.interaction, patient, times: new Map([[reference, 1]]) })));
       if (denial.afterTransaction) {
         denial.afterTransaction(write);
       } else {
@@ -171,6 +240,21 @@ function agentsOf(context: AuditContext): AuditEventAgent[] {
     agents.push({ who: { identifier: { system: OAUTH_CLIENT_SYSTEM, value: context.clientId } }, requestor: false });
   }
   return agents;
+}
+
+/** The AuditEvent of a client's folded refusals: each refused resource once, with its count, and the total. */
+function denialEvent(context: AuditContext, folded: FoldedDenial): AuditEvent {
+  const references = [...folded.times.keys()];
+  const event = auditEvent(context, folded.interaction, folded.patient, references.map((reference) => ({ reference })), 'denied');
+  const total = [...folded.times.values()].reduce((sum, n) => sum + n, 0);
+  return {
+    ...event,
+    extension: [{ url: DENIED_COUNT_URL, valueInteger: total }],
+    // Entity 0 is the client; the refused resources follow in the order of `references`.
+    entity: event.entity?.map((entity, i) =>
+      i === 0 ? entity : { ...entity, extension: [{ url: DENIED_COUNT_URL, valueInteger: folded.times.get(references[i - 1] as string) ?? 1 }] },
+    ),
+  };
 }
 
 function auditEvent(

@@ -47,7 +47,9 @@ export {
 } from './consent-policy';
 export {
   createDisclosureRecorder,
+  DENIED_COUNT_URL,
   patientsVisibleUnder,
+  withFoldedDenials,
   withOneAuditEventPerClient,
   type AuditContext,
   type AuditedInteraction,

@@ -48,6 +48,8 @@ export async function createTestApp(env: Record<string, string> = {}, store: Tes
     ADMIN_TOKEN: adminToken,
     REDIS_PREFIX: `{cc-test-${randomBytes(4).toString('hex')}}`,
     BASE_URL: 'http://localhost:8080',
+    // Suites read what consents refuse by the hundred; the limit's own suite (denial-flood.int.test.ts) sets it.
+    DENIED_REQUESTS_PER_MINUTE: '0',
     ...env,
   });
   const logLines: string[] = [];

@@ -3,7 +3,7 @@
  * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
  */
 import { createRecipientView } from '@carecircle/access';
-import { DEFAULT_PURPOSE, resolveRecipients } from '@carecircle/consent';
+import { DEFAULT_PURPOSE, resolveRecipients, withFoldedDenials } from '@carecircle/consent';
 import {
   badRequest,
   fail,
@@ -13,7 +13,7 @@ import {
   safeForMessage,
   unknownEndpoint,
 } from '@carecircle/fhir';
-import { getRequestContext } from '@carecircle/auth';
+import { createDeniedRequestLimit, getRequestContext, tooManyDenials } from '@carecircle/auth';
 import express, { type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
 import { fhirBody } from '../http/fhir-body';
@@ -25,7 +25,7 @@ import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
 import { buildCapabilityStatement } from './capability-statement';
 import { serveConformance } from './conformance';
-import { handleFhirInteraction } from './fhir-interaction';
+import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
 import { INSTANCE_OPERATIONS } from './operations';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 
@@ -37,6 +37,9 @@ export function createFhirRouter(services: AppServices): express.Router {
   const router = express.Router();
   const conformanceTypes = [...new Set(getConformanceResources().map((r) => r.resourceType))];
   const capabilityStatement = buildCapabilityStatement(config, conformanceTypes);
+  const denialLimit = createDeniedRequestLimit(services, config.deniedRequestsPerMinute, () =>
+    services.logger.warn({ msg: 'Redis is not answering: the limit on refused requests counts in this process only' }),
+  );
 
   // A parameter that is not UTF-8 would otherwise be read with U+FFFD in its place: 400 before anything reads it.
   router.use(requireUtf8Query);
@@ -61,8 +64,13 @@ export function createFhirRouter(services: AppServices): express.Router {
     const request = toFhirRequest(req);
     res.locals.interaction = `${request.method} ${request.path.split('/')[0] ?? ''}`;
     const { repository, caller, purpose = DEFAULT_PURPOSE } = getRequestContext();
+    const wait = await denialLimit.retryAfter(caller);
+    if (wait !== undefined) {
+      res.setHeader('Retry-After', String(wait));
+      fail(tooManyDenials(wait));
+    }
     const workflows = { referralAckHours: config.referralAckHours };
-    const response = await handleFhirInteraction(request, {
+    const context: InteractionContext = {
       repository,
       baseUrl: config.fhirBaseUrl,
       workflows,
@@ -86,7 +94,12 @@ export function createFhirRouter(services: AppServices): express.Router {
           params,
         );
       },
-    });
+    };
+    // The request's refusals become one AuditEvent per client, and count against the caller's limit.
+    const response = await withFoldedDenials(
+      () => handleFhirInteraction(request, context),
+      () => denialLimit.countRefusedRequest(caller),
+    );
     writeFhirResponse(res, response, config.fhirBaseUrl);
   });
   return router;

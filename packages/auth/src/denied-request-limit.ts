@@ -1,0 +1,108 @@
+/**
+ * A per-caller limit on refused requests (issue 17, finding 5). Every read of a client's resource that no consent
+ * permits is recorded in that client's accounting of disclosures (one AuditEvent per client per request, however many
+ * refusals the request folds: disclosure-audit.ts); a caller with `limit` refused requests within
+ * {@link DENIAL_WINDOW_SECONDS} is answered 429 with `Retry-After` until the window ends, so no partner can grow a
+ * client's trail (or probe ids) at will. Counted per caller (OAuth client, and user for a practitioner, at its
+ * organization), in Redis so every replica counts together, like the sign-in limits (login-rate-limit.ts).
+ *
+ * When Redis does not answer, the limit does not silently lapse, nor does every partner request fail: each process
+ * keeps counting in memory (the limit then holds per replica) and the `onRedisDown` callback is told, so the operator
+ * sees it in the logs.
+ */
+import { createHash } from 'node:crypto';
+import { tooManyRequests } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { nowMs, redisKey, type AuthDeps } from './auth-deps';
+import { describeCaller, type Caller } from './caller';
+import { onRedis } from './redis-availability';
+
+/** The window refused requests are counted in. */
+export const DENIAL_WINDOW_SECONDS = 60;
+
+type LimitDeps = Pick<AuthDeps, 'redis' | 'config' | 'clock'>;
+
+/** The limit of one process: asked before a request, told after it. */
+export interface DeniedRequestLimit {
+  /** Seconds `caller` must wait before its next request, or undefined when it is within the limit. */
+  retryAfter(caller: Caller): Promise<number | undefined>;
+  /** Counts one refused request (however many refusals it made) in `caller`'s window. */
+  countRefusedRequest(caller: Caller): Promise<void>;
+}
+
+/** The 429 OperationOutcome (`too-many-requests`) of a caller over the limit, saying how long to wait. */
+export function tooManyDenials(retryAfterSeconds: number): OperationOutcome {
+  return {
+    ...tooManyRequests,
+    issue: [
+      {
+        severity: 'error',
+        code: 'throttled',
+        details: { text: `Too many requests refused for lack of consent; try again in ${retryAfterSeconds} s` },
+      },
+    ],
+  };
+}
+
+/** Callers whose reads can be refused by consent: organizations' systems and practitioners. */
+function canBeRefused(caller: Caller): boolean {
+  return caller.kind === 'system' || caller.kind === 'practitioner';
+}
+
+/**
+ * The limit of `limit` refused requests per window (0: none) over `deps.redis`; `onRedisDown` is called (with the
+ * error) each time Redis does not answer and the process's own count is used instead.
+ */
+export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedisDown: (err: unknown) => void): DeniedRequestLimit {
+  const isLimited = (caller: Caller): boolean => limit > 0 && canBeRefused(caller);
+  const local = new Map<string, { count: number; endsAtMs: number }>();
+  const keyOf = (caller: Caller): string =>
+    redisKey(deps, 'denied', createHash('sha256').update(JSON.stringify(describeCaller(caller))).digest('base64url'));
+
+  function localWindow(key: string): { count: number; endsAtMs: number } {
+    const now = nowMs(deps);
+    for (const [k, w] of local) {
+      if (w.endsAtMs <= now) {
+        local.delete(k);
+      }
+    }
+    const window = local.get(key) ?? { count: 0, endsAtMs: now + DENIAL_WINDOW_SECONDS * 1000 };
+    local.set(key, window);
+    return window;
+  }
+
+  return {
+    async retryAfter(caller) {
+      if (!isLimited(caller)) {
+        return undefined;
+      }
+      const key = keyOf(caller);
+      let count: number;
+      let waitMs: number;
+      try {
+        const replies = await onRedis(deps.redis.multi().get(key).pttl(key).exec());
+        const [stored, ttl] = (replies ?? []).map(([, value]) => value) as [string | null | undefined, number | undefined];
+        count = Number(stored ?? 0);
+        waitMs = ttl !== undefined && ttl > 0 ? ttl : DENIAL_WINDOW_SECONDS * 1000;
+      } catch (err) {
+        onRedisDown(err);
+        const window = localWindow(key);
+        count = window.count;
+        waitMs = window.endsAtMs - nowMs(deps);
+      }
+      return count >= limit ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+    },
+    async countRefusedRequest(caller) {
+      if (!isLimited(caller)) {
+        return;
+      }
+      const key = keyOf(caller);
+      try {
+        await onRedis(deps.redis.multi().incr(key).expire(key, DENIAL_WINDOW_SECONDS, 'NX').exec());
+      } catch (err) {
+        onRedisDown(err);
+        localWindow(key).count++;
+      }
+    },
+  };
+}
