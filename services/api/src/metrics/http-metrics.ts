@@ -38,23 +38,32 @@ export interface RequestLabels {
 const LABEL_NAMES = ['method', 'interaction', 'resource_type', 'operation', 'status'] as const;
 
 /**
- * Registers `carecircle_http_requests_total` and `carecircle_http_request_duration_seconds` on `registry` and returns
+ * Registers `carecircle_http_requests_total` and `carecircle_http_request_duration_seconds` on `registry` (or finds
+ * them there) and returns
  * the middleware that records every request into them when its response finishes.
  */
 export function httpMetrics(registry: Registry) {
-  const requests = new Counter({
-    name: `${METRIC_PREFIX}http_requests_total`,
-    help: 'HTTP requests answered, by method, FHIR interaction, resource type, operation and status.',
-    labelNames: LABEL_NAMES,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: `${METRIC_PREFIX}http_request_duration_seconds`,
-    help: 'Seconds from receiving an HTTP request to finishing its response, by the same labels.',
-    labelNames: LABEL_NAMES,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  // Registered once per registry: a second app over the same services (tests build one with Redis away, or a clock
+  // moved) counts into the same metrics instead of failing to register them again.
+  const requestsName = `${METRIC_PREFIX}http_requests_total`;
+  const durationName = `${METRIC_PREFIX}http_request_duration_seconds`;
+  const requests =
+    (registry.getSingleMetric(requestsName) as Counter<(typeof LABEL_NAMES)[number]> | undefined) ??
+    new Counter({
+      name: requestsName,
+      help: 'HTTP requests answered, by method, FHIR interaction, resource type, operation and status.',
+      labelNames: LABEL_NAMES,
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric(durationName) as Histogram<(typeof LABEL_NAMES)[number]> | undefined) ??
+    new Histogram({
+      name: durationName,
+      help: 'Seconds from receiving an HTTP request to finishing its response, by the same labels.',
+      labelNames: LABEL_NAMES,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    });
   return function recordRequestMetrics(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
