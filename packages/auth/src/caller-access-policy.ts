@@ -145,17 +145,18 @@ function custodiedBy(organization: OrganizationReference, resourceType: string):
 
 /**
  * The same condition for records (Provenance, AuditEvent), which accumulate by the hundred thousand per client (every
- * disclosure and denial is one): the practice's clients are looked up once per statement and each row is a hash probe
- * of its compartments, and "unless it is, or describes, a psychotherapy note held by another practice" is one probe of
- * the note_record index. No record's content, nor what it describes, is read to decide whether it is shown.
+ * disclosure and denial is one): the practice's clients are looked up once per statement, as the keys of one jsonb
+ * object each row's compartments are looked up in (`?|`, a binary search), and "unless it is, or describes, a
+ * psychotherapy note held by another practice" is one probe of the note_record index. Neither is a subquery per row,
+ * so PostgreSQL may count a large trail in parallel; no record's content, nor what it describes, is read.
  */
 function recordsCustodiedBy(organization: OrganizationReference, resourceType: string): Sql {
-  const clients = sql`SELECT 'Patient/' || v.id FROM resource_version v
+  const clients = sql`(SELECT jsonb_object_agg('Patient/' || v.id, true) FROM resource_version v
       JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = v.id AND p.superseded_xid IS NULL
     WHERE v.resource_type = 'Patient' AND (v.content -> 'managingOrganization' ->> 'reference') = ${organization}
-      AND (p.vid = v.vid OR (p.deleted AND p.version_id = v.version_id + 1))`;
-  // `IS TRUE` keeps the IN a hashed subplan, built once per statement, rather than a join the planner may rescan per row.
-  return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref) WHERE (c.ref IN (${clients})) IS TRUE)
+      AND (p.vid = v.vid OR (p.deleted AND p.version_id = v.version_id + 1)))`;
+  // No clients: the object is NULL, and nothing is shown.
+  return sql`(COALESCE(${clients} ?| rv.compartments, FALSE)
     AND NOT ${describesNoteWhere(resourceType, raw('rv'), organization) ?? sql`FALSE`})`;
 }
 

@@ -173,8 +173,9 @@ export function withConsentGrants(base: AccessPolicy, query: GrantQuery, recorde
     assertInteraction: (interaction, resourceType) => base.assertInteraction(interaction, resourceType),
     visibility(resourceType) {
       const own = base.visibility(resourceType);
-      if (own === undefined) {
-        return undefined;
+      // Nothing to widen by (AuditEvents): the caller's own condition alone, which the planner can then flatten.
+      if (own === undefined || (resourceType !== 'Consent' && NEVER_DISCLOSED_TYPES.has(resourceType))) {
+        return own;
       }
       const granted = resourceType === 'Consent' ? namedInConsent(query.recipient) : grantedVisibility(resourceType, query);
       return sql`((${own}) OR (${granted}))`;
