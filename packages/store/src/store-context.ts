@@ -3,6 +3,7 @@
  * the caller's policy and the clock. Also the two ways operations enter the database: a write transaction (joined,
  * behind a savepoint, when one is already open) and a consistent read (REPEATABLE READ, or the open transaction).
  */
+import { APPEND_ONLY_RESOURCE_TYPES } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
 import type { WriteRule } from './resource-repository';
 import type { Database, Queryable, Transaction } from './database';
@@ -136,6 +137,11 @@ function visibleWithDeciding(ctx: StoreContext, resourceType: string, deciding: 
   const visibility = ctx.policy.visibility(resourceType);
   if (visibility === undefined) {
     return undefined;
+  }
+  // A record (AuditEvent, Provenance) has one version and is never deleted: no other version decides. Leaving the
+  // correlated lookup out lets a client's trail of hundreds of thousands be counted in parallel on every page.
+  if (APPEND_ONLY_RESOURCE_TYPES.has(resourceType)) {
+    return sql`(${visibility})`;
   }
   // Rows the policy's condition on themselves decides alone (live, current), and the version ids deciding the others.
   const decidedAlone: Sql[] = [];
