@@ -140,11 +140,28 @@ async function main(): Promise<void> {
       await raw.query(`SELECT count(*) FROM resource_version rv WHERE ${where}`, [client.id]);
       await raw.query(`SELECT rv.content FROM resource_version rv WHERE ${where} ORDER BY rv.id LIMIT 21`, [client.id]);
     };
+    const nextPage = async () => {
+      const first = await call(clientToken, 'GET', `AuditEvent?patient=Patient/${String(client.id)}`);
+      const link = (first.body.link as Array<{ relation: string; url: string }> | undefined)?.find((l) => l.relation === 'next')?.url;
+      const second = link ? await fetch(link.replace(t.services.config.fhirBaseUrl, base), { headers: { Authorization: `Bearer ${clientToken}` } }) : undefined;
+      if (second?.status !== 200) {
+        throw new Error(`the next page answered ${second?.status ?? 'nothing'}`);
+      }
+    };
+    const history = (token: string, path: string) => async () => {
+      const res = await call(token, 'GET', path);
+      if (res.status !== 200) {
+        throw new Error(`${path} answered ${res.status}`);
+      }
+    };
     const rows: [string, { median: number; p95: number }][] = [
       ['raw SQL: count + first page of the same rows, no policy', await latency(rawListing)],
       ['client: GET AuditEvent?patient= (own trail)', await latency(listing(clientToken, client.id, EVENTS))],
       ['practice: GET AuditEvent?patient= (the flooded client)', await latency(listing(practiceToken, client.id, EVENTS))],
       ['practice: GET AuditEvent?patient= (a client with no events)', await latency(listing(practiceToken, quiet.id, 0))],
+      ['client: first page, then the next one (_page token)', await latency(nextPage)],
+      ['practice: GET _history (system history, first page)', await latency(history(practiceToken, '_history'))],
+      ['practice: GET AuditEvent/_history (first page)', await latency(history(practiceToken, 'AuditEvent/_history'))],
     ];
     process.stdout.write(`\nListing with ${EVENTS} denial AuditEvents for the client (first page of 20 with the total; ${RUNS} runs each)\n\n`);
     process.stdout.write('| request | median ms | p95 ms |\n|---|---|---|\n');
