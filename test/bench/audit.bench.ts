@@ -7,7 +7,8 @@
  * 2. 100,000 denial AuditEvents for one client (copies of a real one, inserted by a bulk SQL path used only here, in
  *    one transaction with their search index rows), then the first page of `GET AuditEvent?patient=` with its total,
  *    over HTTP, as the client and as its practice, and the practice's listing of a client with no events — beside the
- *    raw PostgreSQL count and page of the same rows without any access policy, measured in the same run.
+ *    raw PostgreSQL count and page of the same rows without any access policy, measured in the same run; then the
+ *    client's next page (`_page` token), and the practice's system `_history` and `AuditEvent/_history`.
  *    Latency of one request at a time (median and p95 of RUNS).
  *
  *   cd test && npx tsx bench/audit.bench.ts   (needs PostgreSQL and Redis like the tests; part of npm run bench)
