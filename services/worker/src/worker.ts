@@ -164,7 +164,10 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     // is back): the consumers are then closed by force (a job in flight is taken over once its lock expires, by
     // BullMQ's stalled-job check) and each step waits briefly. Redis can also go while closing, hence a deadline on
     // every step either way.
-    const redisAway = connection.status !== 'ready';
+    // Asked, not read off the connection's state: right after Redis goes, the connection still says 'ready' until its
+    // socket's end is noticed, and a graceful close then waits out every step's deadline.
+    const redisAway =
+      connection.status !== 'ready' || !(await settledWithin(connection.ping(), CLOSE_STEP_REDIS_AWAY_MS).catch(() => false));
     const stepMs = redisAway ? CLOSE_STEP_REDIS_AWAY_MS : CLOSE_STEP_MS;
     await settledWithin(Promise.all([relay.close(), sweeper.close()]), stepMs);
     await settledWithin(Promise.all(workers.map((w) => w.close(redisAway))), stepMs);
