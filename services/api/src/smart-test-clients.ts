@@ -108,20 +108,25 @@ export function signInFormBinding(t: Pick<TestApp, 'services'>, clientId: string
   return { cookie: `${signInCookieName(t.services.config)}=${nonce}`, csrf_token: signInFormToken(t.services.config, nonce, clientId) };
 }
 
+/** A token response for a user's sign-in. */
+export interface UserTokenResponse {
+  access_token: string;
+  patient?: string;
+  scope: string;
+  refresh_token?: string;
+}
+
 /**
- * Creates a user (whose fhirUser and organization must exist) and logs them in through the authorize form with PKCE;
- * returns the token response. `tokenFields` go with the code exchange (e.g. `purpose_of_use`).
+ * Signs an existing user in through the authorize form with PKCE, as a browser would (the form's cookie and
+ * csrf_token), and redeems the code; undefined when the sign-in is refused. `tokenFields` go with the code exchange.
  */
-export async function logInUser(
+export async function signInUser(
   t: TestApp,
   appClientId: string,
-  user: { fhirUser: string; organization?: string },
+  credentials: { username: string; password: string },
   scope: string,
   tokenFields: Record<string, string> = {},
-): Promise<{ access_token: string; patient?: string; scope: string; refresh_token?: string }> {
-  const username = `user-${randomBytes(4).toString('hex')}`;
-  const password = randomBytes(12).toString('base64url');
-  await request(t.app).post('/admin/users').set('Authorization', admin(t)).send({ username, password, ...user }).expect(201);
+): Promise<UserTokenResponse | undefined> {
   const verifier = randomBytes(32).toString('base64url');
   const { cookie, csrf_token } = signInFormBinding(t, appClientId);
   const authorize = await request(t.app)
@@ -138,15 +143,37 @@ export async function logInUser(
       code_challenge: computeCodeChallenge(verifier),
       code_challenge_method: 'S256',
       aud: t.services.config.fhirBaseUrl,
-      username,
-      password,
-    })
-    .expect(302);
+      ...credentials,
+    });
+  if (authorize.status !== 302) {
+    return undefined;
+  }
   const code = new URL(authorize.headers.location as string).searchParams.get('code') as string;
   const token = await request(t.app)
     .post('/oauth2/token')
     .type('form')
     .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId, ...tokenFields })
     .expect(200);
-  return token.body as { access_token: string; patient?: string; scope: string; refresh_token?: string };
+  return token.body as UserTokenResponse;
+}
+
+/**
+ * Creates a user (whose fhirUser and organization must exist) and logs them in through the authorize form with PKCE;
+ * returns the token response. `tokenFields` go with the code exchange (e.g. `purpose_of_use`).
+ */
+export async function logInUser(
+  t: TestApp,
+  appClientId: string,
+  user: { fhirUser: string; organization?: string },
+  scope: string,
+  tokenFields: Record<string, string> = {},
+): Promise<UserTokenResponse> {
+  const username = `user-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  await request(t.app).post('/admin/users').set('Authorization', admin(t)).send({ username, password, ...user }).expect(201);
+  const token = await signInUser(t, appClientId, { username, password }, scope, tokenFields);
+  if (!token) {
+    throw new Error(`signing ${username} in was refused`);
+  }
+  return token;
 }

@@ -1,7 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { computeCodeChallenge } from '@carecircle/auth';
 import { sql } from '@carecircle/store';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
@@ -16,7 +15,7 @@ import {
   generateClientKey,
   registerSystemClient,
   signAssertion,
-  signInFormBinding,
+  signInUser,
   type ClientKey,
 } from '../smart-test-clients';
 import { ADMIN_ACTION_SYSTEM, ADMIN_ENTITY_SYSTEMS } from './admin-audit';
@@ -301,37 +300,8 @@ describe('admin API: reading, updating, re-enabling, password resets, and the au
       .send({ grant_type: 'client_credentials', scope, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: signAssertion(t, key, clientId) });
 
   /** Signs in through the authorize form with PKCE; the token response, or undefined when the sign-in is refused. */
-  async function signIn(username: string, password: string, scope = 'user/Patient.rs offline_access'): Promise<{ access_token: string; refresh_token?: string } | undefined> {
-    const verifier = randomBytes(32).toString('base64url');
-    const { cookie, csrf_token } = signInFormBinding(t, appClientId);
-    const authorize = await request(t.app)
-      .post('/oauth2/authorize')
-      .set('Cookie', cookie)
-      .type('form')
-      .send({
-        csrf_token,
-        response_type: 'code',
-        client_id: appClientId,
-        redirect_uri: REDIRECT_URI,
-        scope,
-        state: 's',
-        code_challenge: computeCodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        aud: t.services.config.fhirBaseUrl,
-        username,
-        password,
-      });
-    if (authorize.status !== 302) {
-      return undefined;
-    }
-    const code = new URL(authorize.headers.location as string).searchParams.get('code') as string;
-    const token = await request(t.app)
-      .post('/oauth2/token')
-      .type('form')
-      .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId })
-      .expect(200);
-    return token.body as { access_token: string; refresh_token?: string };
-  }
+  const signIn = (username: string, password: string, scope = 'user/Patient.rs offline_access') =>
+    signInUser(t, appClientId, { username, password }, scope);
 
   async function createPractitionerUser(password: string): Promise<{ id: string; username: string }> {
     const username = `dr-${randomBytes(4).toString('hex')}`;
