@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './index';
 
 describe('loadConfig', () => {
@@ -65,5 +68,31 @@ describe('loadConfig', () => {
 
   test('requires an admin token in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_TOKEN/);
+  });
+
+  test('webhooks to loopback: allowed by default in development only; the variable decides when set', () => {
+    expect(loadConfig({}).notify.allowLoopbackHttp).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).notify.allowLoopbackHttp).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(40) }).notify.allowLoopbackHttp).toBe(false);
+    expect(loadConfig({ NOTIFY_ALLOW_LOOPBACK_HTTP: 'false' }).notify.allowLoopbackHttp).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test', NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' }).notify.allowLoopbackHttp).toBe(true);
+  });
+
+  test('the development admin token is kept in the data directory (0600) when asked, and used again', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'carecircle-config-'));
+    try {
+      const keep = { keepDevelopmentAdminToken: true };
+      const first = loadConfig({ DATA_DIR: dataDir }, keep);
+      const file = join(dataDir, 'admin-token');
+      expect(readFileSync(file, 'utf8').trim()).toBe(first.adminToken);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(loadConfig({ DATA_DIR: dataDir }, keep).adminToken).toBe(first.adminToken);
+      // Not asked, not in development, or ADMIN_TOKEN set: the file is neither read nor written.
+      expect(loadConfig({ DATA_DIR: dataDir }).adminToken).not.toBe(first.adminToken);
+      expect(loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'test' }, keep).adminToken).not.toBe(first.adminToken);
+      expect(loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: 'y'.repeat(40) }, keep).adminToken).toBe('y'.repeat(40));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,10 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import type { Patient } from '@medplum/fhirtypes';
 import { fullAccess, type AccessPolicy } from './access-policy';
+import { openDatabase } from './database';
 import { createRepository } from './resource-repository';
 import { sql } from './sql';
 import { buildObservation, buildPatient } from './testing/fixtures';
@@ -101,5 +106,31 @@ describe('repository on embedded PGlite', () => {
     ).rejects.toMatchObject({ outcome: { id: 'not-found' } });
     // The transaction failed; its denial stands all the same, recorded after it.
     expect(recorded).toEqual([`disclosed ${patient.id} in the transaction`, `denied ${hidden.id}`]);
+  });
+
+  test("a data directory keeps the cluster in pglite/, and one made before that keeps its own at the top", async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'carecircle-layout-'));
+    const legacy = mkdtempSync(join(tmpdir(), 'carecircle-layout-'));
+    try {
+      // A new directory also holds the lock (and, in development, the admin token): initdb needs an empty one.
+      writeFileSync(join(fresh, 'admin-token'), 'x'.repeat(43));
+      const db = await openDatabase({ dataDir: fresh });
+      await db.close();
+      expect(existsSync(join(fresh, 'pglite', 'PG_VERSION'))).toBe(true);
+
+      const old = new PGlite(legacy);
+      await old.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)');
+      await old.close();
+      const reopened = await openDatabase({ dataDir: legacy });
+      try {
+        expect((await reopened.query<{ n: number }>(sql`SELECT n FROM kept`)).rows).toEqual([{ n: 7 }]);
+      } finally {
+        await reopened.close();
+      }
+      expect(existsSync(join(legacy, 'pglite'))).toBe(false);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+      rmSync(legacy, { recursive: true, force: true });
+    }
   });
 });
