@@ -11,7 +11,7 @@ import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import type { AuthDeps } from './auth-deps';
 import { issueAuthorizationCode } from './authorization-code';
-import { findClient, type PublicApp } from './client-registry';
+import { findClient, type UserFacingApp } from './client-registry';
 import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from './login-rate-limit';
 import type { OAuthErrorCode } from './oauth-error';
 import { isValidCodeChallenge } from './pkce';
@@ -34,7 +34,7 @@ export type AuthorizeParameters = Partial<Record<(typeof AUTHORIZE_PARAMETERS)[n
 
 /** A checked authorization request. */
 export interface AuthorizeRequest {
-  readonly app: PublicApp;
+  readonly app: UserFacingApp;
   readonly redirectUri: string;
   readonly scope: string;
   readonly state: string;
@@ -124,7 +124,7 @@ export async function checkAuthorizeRequest(
   }
   const clientId = text.safeParse(params.client_id);
   const app = clientId.success ? await findClient(deps.db, clientId.data) : undefined;
-  if (!app || app.kind !== 'public' || app.disabled) {
+  if (!app || app.kind === 'system' || app.disabled) {
     throw new AuthorizeRequestError('show', 'invalid_client', 'This app is not registered or is disabled.');
   }
   const redirectUri = params.redirect_uri;

@@ -1,6 +1,7 @@
 /**
- * `private_key_jwt` client authentication for SMART Backend Services: the client signs a short JWT with its own key
- * and we verify it against the JWKS it registered (inline or at `jwks_uri`). Rules: RS384 or ES384 only; `iss` = `sub`
+ * `private_key_jwt` client authentication for SMART Backend Services and confidential apps (SMART
+ * `client-confidential-asymmetric`): the client signs a short JWT with its own key and we verify it against the JWKS it
+ * registered (inline or at `jwks_uri`). Rules: RS384 or ES384 only; `iss` = `sub`
  * = client_id (and a `client_id` form parameter, when sent, names that same client: RFC 7521 section 4.2); `aud` = our
  * token endpoint; `exp` present and at most 5 minutes ahead; `iat` and `nbf`, when present, not beyond the clock skew
  * ahead; `jti` present and never accepted twice (Redis SET NX, shared by every replica, kept until the assertion could
@@ -15,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { hasUnstorableCharacters } from '@carecircle/fhir';
 import jwt from 'jsonwebtoken';
 import { nowMs, nowSeconds, remoteJwksFor, redisKey, tokenEndpointUrl, type AuthDeps } from './auth-deps';
-import { findClient, type SystemClient } from './client-registry';
+import { findClient, type KeyedClient } from './client-registry';
 import { CLIENT_ASSERTION_ALGORITHMS, findForeignKeyHeader, selectJwk, type ClientAssertionAlgorithm } from './client-jwks';
 import { OAuthError } from './oauth-error';
 import { onRedis } from './redis-availability';
@@ -34,8 +35,9 @@ function isAssertionAlgorithm(alg: unknown): alg is ClientAssertionAlgorithm {
 }
 
 /**
- * Verifies a client assertion and returns the enabled system client it authenticates. `clientIdParameter` is the
- * request's `client_id` when it sent one: it must name the client the assertion is for.
+ * Verifies a client assertion and returns the enabled client it authenticates: a system client or a confidential app
+ * (which grants each may use is the token endpoint's to say). `clientIdParameter` is the request's `client_id` when it
+ * sent one: it must name the client the assertion is for.
  * Throws OAuthError `invalid_client` (401) for every failure.
  */
 export async function authenticateClientAssertion(
@@ -43,7 +45,7 @@ export async function authenticateClientAssertion(
   assertionType: string | undefined,
   assertion: string | undefined,
   clientIdParameter?: string,
-): Promise<SystemClient> {
+): Promise<KeyedClient> {
   if (assertionType !== JWT_BEARER_ASSERTION_TYPE || !assertion) {
     throw rejected(`client authentication requires client_assertion_type ${JWT_BEARER_ASSERTION_TYPE} and client_assertion`);
   }
@@ -68,7 +70,7 @@ export async function authenticateClientAssertion(
     throw rejected('client_id does not name the client the client_assertion is for');
   }
   const client = await findClient(deps.db, clientId);
-  if (!client || client.kind !== 'system' || client.disabled) {
+  if (!client || client.kind === 'public' || client.disabled) {
     throw rejected('unknown or disabled client');
   }
   const foreignKey = findForeignKeyHeader(decoded.header, client.jwksUri);

@@ -1,7 +1,9 @@
 /**
  * Registered clients. A system client (SMART Backend Services) authenticates with `private_key_jwt` against its JWKS
  * (inline or at `jwks_uri`) and acts for one Organization within its registered scope. A public app (no secret) logs
- * users in with authorization code + PKCE and may only redirect to its exact registered URIs. Disabling a client stops
+ * users in with authorization code + PKCE and may only redirect to its exact registered URIs. A confidential app
+ * (SMART `client-confidential-asymmetric`, e.g. a backend-for-frontend) logs users in like a public app and, holding a
+ * key, authenticates at the token and revocation endpoints with `private_key_jwt` like a system client. Disabling a client stops
  * new tokens at once and rejects its live access tokens on every replica: every authenticated request looks the client
  * up here (Postgres is the one source of truth, so no cache flush can bring a disabled client back).
  */
@@ -36,15 +38,34 @@ export interface PublicApp {
   readonly disabled: boolean;
 }
 
-export type RegisteredClient = SystemClient | PublicApp;
+export interface ConfidentialApp {
+  readonly kind: 'confidential';
+  readonly clientId: string;
+  readonly name: string;
+  readonly redirectUris: readonly string[];
+  readonly jwks?: Jwks;
+  readonly jwksUri?: string;
+  readonly scope: string;
+  readonly createdAt: string;
+  readonly disabled: boolean;
+}
+
+/** An app users sign in to (authorization code + PKCE): public, or confidential with a key. */
+export type UserFacingApp = PublicApp | ConfidentialApp;
+
+/** A client that authenticates with a client assertion signed by a key it registered. */
+export type KeyedClient = SystemClient | ConfidentialApp;
+
+export type RegisteredClient = SystemClient | PublicApp | ConfidentialApp;
 
 export type ClientRegistration =
   | { kind: 'system'; name: string; organization: OrganizationReference; jwks?: Jwks; jwksUri?: string; scope: string }
-  | { kind: 'public'; name: string; redirectUris: readonly string[]; scope: string };
+  | { kind: 'public'; name: string; redirectUris: readonly string[]; scope: string }
+  | { kind: 'confidential'; name: string; redirectUris: readonly string[]; jwks?: Jwks; jwksUri?: string; scope: string };
 
 interface ClientRow {
   id: string;
-  kind: 'system' | 'public';
+  kind: RegisteredClient['kind'];
   name: string;
   organization: string | null;
   jwks: Jwks | null;
@@ -63,16 +84,17 @@ function toClient(row: ClientRow): RegisteredClient {
     createdAt: row.created_at.toISOString(),
     disabled: row.disabled_at !== null,
   };
-  if (row.kind === 'system') {
-    return {
-      kind: 'system',
-      ...common,
-      organization: row.organization as OrganizationReference,
-      ...(row.jwks ? { jwks: row.jwks } : {}),
-      ...(row.jwks_uri ? { jwksUri: row.jwks_uri } : {}),
-    };
+  const keys = { ...(row.jwks ? { jwks: row.jwks } : {}), ...(row.jwks_uri ? { jwksUri: row.jwks_uri } : {}) };
+  switch (row.kind) {
+    case 'system':
+      return { kind: 'system', ...common, organization: row.organization as OrganizationReference, ...keys };
+    case 'confidential':
+      return { kind: 'confidential', ...common, redirectUris: row.redirect_uris, ...keys };
+    case 'public':
+      return { kind: 'public', ...common, redirectUris: row.redirect_uris };
+    default:
+      return row.kind satisfies never;
   }
-  return { kind: 'public', ...common, redirectUris: row.redirect_uris };
 }
 
 /** An absolute https URI (http only for loopback, for development), without a fragment (RFC 6749 section 3.1.2). */
@@ -97,10 +119,10 @@ function invalid(message: string): OperationOutcomeError {
 export interface ClientUpdate {
   name?: string;
   scope?: string;
-  /** A system client's keys: setting one of `jwks` and `jwksUri` replaces the other. */
+  /** A system client's or confidential app's keys: setting one of `jwks` and `jwksUri` replaces the other. */
   jwks?: Jwks;
   jwksUri?: string;
-  /** A public app's redirect URIs. */
+  /** A public or confidential app's redirect URIs. */
   redirectUris?: readonly string[];
 }
 
@@ -114,28 +136,36 @@ function checkRegistration(config: Pick<AuthDeps['config'], 'env'>, registration
     if (scopes.resources.length === 0 || scopes.resources.some((s) => s.context !== 'system')) {
       throw invalid('A system client needs system/ scopes only');
     }
-    if ((registration.jwks === undefined) === (registration.jwksUri === undefined)) {
-      throw invalid('Register exactly one of jwks and jwks_uri');
-    }
-    if (registration.jwks) {
-      const problem = findJwksProblem(registration.jwks);
-      if (problem) {
-        throw invalid(`Invalid jwks: ${problem}`);
-      }
-    }
-    const uriProblem = registration.jwksUri === undefined ? undefined : findJwksUriProblem(registration.jwksUri, jwksUriRules(config));
-    if (uriProblem) {
-      throw invalid(uriProblem);
-    }
+    checkKeys(config, registration);
     return formatScopes(scopes);
   }
   if (scopes.resources.length === 0 || scopes.resources.some((s) => s.context === 'system')) {
-    throw invalid('A public app needs patient/ or user/ scopes, and no system/ scopes');
+    throw invalid(`A${registration.kind === 'public' ? ' public' : 'n'} app needs patient/ or user/ scopes, and no system/ scopes`);
   }
   if (registration.redirectUris.length === 0 || !registration.redirectUris.every(isAcceptableRedirectUri)) {
     throw invalid('redirect_uris must be absolute https URLs without fragments');
   }
+  if (registration.kind === 'confidential') {
+    checkKeys(config, registration);
+  }
   return formatScopes(scopes);
+}
+
+/** Exactly one of inline keys and a key URI, each as a client assertion can be verified with (400 otherwise). */
+function checkKeys(config: Pick<AuthDeps['config'], 'env'>, keys: { jwks?: Jwks; jwksUri?: string }): void {
+  if ((keys.jwks === undefined) === (keys.jwksUri === undefined)) {
+    throw invalid('Register exactly one of jwks and jwks_uri');
+  }
+  if (keys.jwks) {
+    const problem = findJwksProblem(keys.jwks);
+    if (problem) {
+      throw invalid(`Invalid jwks: ${problem}`);
+    }
+  }
+  const uriProblem = keys.jwksUri === undefined ? undefined : findJwksUriProblem(keys.jwksUri, jwksUriRules(config));
+  if (uriProblem) {
+    throw invalid(uriProblem);
+  }
 }
 
 /**
@@ -157,9 +187,11 @@ export async function registerClient(
       RETURNING *`);
     return toClient(rows[0] as ClientRow);
   }
+  const keys: { jwks?: Jwks; jwksUri?: string } = registration.kind === 'confidential' ? registration : {};
   const { rows } = await db.query<ClientRow>(sql`
-    INSERT INTO auth_client (id, kind, name, redirect_uris, scope)
-    VALUES (${id}, 'public', ${registration.name}, ${[...registration.redirectUris]}::text[], ${scope})
+    INSERT INTO auth_client (id, kind, name, redirect_uris, jwks, jwks_uri, scope)
+    VALUES (${id}, ${registration.kind}, ${registration.name}, ${[...registration.redirectUris]}::text[],
+            ${keys.jwks ? JSON.stringify(keys.jwks) : null}::jsonb, ${keys.jwksUri ?? null}, ${scope})
     RETURNING *`);
   return toClient(rows[0] as ClientRow);
 }
@@ -174,7 +206,7 @@ function updatedRegistration(client: RegisteredClient, update: ClientUpdate): Cl
     }
     return { kind: 'public', name, scope, redirectUris: update.redirectUris ?? client.redirectUris };
   }
-  if (update.redirectUris !== undefined) {
+  if (client.kind === 'system' && update.redirectUris !== undefined) {
     throw invalid('redirect_uris: a system client has no redirect URIs');
   }
   if (update.jwks !== undefined && update.jwksUri !== undefined) {
@@ -186,12 +218,15 @@ function updatedRegistration(client: RegisteredClient, update: ClientUpdate): Cl
       : update.jwksUri !== undefined
         ? { jwksUri: update.jwksUri }
         : { ...(client.jwks ? { jwks: client.jwks } : {}), ...(client.jwksUri ? { jwksUri: client.jwksUri } : {}) };
-  return { kind: 'system', name, scope, organization: client.organization, ...keys };
+  return client.kind === 'system'
+    ? { kind: 'system', name, scope, organization: client.organization, ...keys }
+    : { kind: 'confidential', name, scope, redirectUris: update.redirectUris ?? client.redirectUris, ...keys };
 }
 
 /**
- * Changes a client's name, scope and keys (a system client's `jwks` or `jwks_uri`; a public app's redirect URIs) under
- * the registration rules, keeping its client_id: a partner rotates its keys without registering again. A changed scope
+ * Changes a client's name, scope, keys (`jwks` or `jwks_uri`: a system client's or confidential app's) and redirect
+ * URIs (a public or confidential app's) under the registration rules, keeping its client_id: a partner rotates its
+ * keys without registering again. A changed scope
  * revokes the client's refresh tokens (a session keeps the scope it was granted, so one granted under the old scope
  * could otherwise outlive it). 404 for an unknown id. Returns the client before and after the change.
  */
@@ -207,16 +242,13 @@ export async function updateClient(
   const before = toClient(current[0]);
   const registration = updatedRegistration(before, update);
   const scope = checkRegistration(deps.config, registration);
-  const { rows } =
-    registration.kind === 'system'
-      ? await deps.db.query<ClientRow>(sql`
-          UPDATE auth_client
-          SET name = ${registration.name}, scope = ${scope},
-              jwks = ${registration.jwks ? JSON.stringify(registration.jwks) : null}::jsonb, jwks_uri = ${registration.jwksUri ?? null}
-          WHERE id = ${clientId} RETURNING *`)
-      : await deps.db.query<ClientRow>(sql`
-          UPDATE auth_client SET name = ${registration.name}, scope = ${scope}, redirect_uris = ${[...registration.redirectUris]}::text[]
-          WHERE id = ${clientId} RETURNING *`);
+  const keys: { jwks?: Jwks; jwksUri?: string } = registration.kind === 'public' ? {} : registration;
+  const redirectUris = registration.kind === 'system' ? [] : [...registration.redirectUris];
+  const { rows } = await deps.db.query<ClientRow>(sql`
+    UPDATE auth_client
+    SET name = ${registration.name}, scope = ${scope}, redirect_uris = ${redirectUris}::text[],
+        jwks = ${keys.jwks ? JSON.stringify(keys.jwks) : null}::jsonb, jwks_uri = ${keys.jwksUri ?? null}
+    WHERE id = ${clientId} RETURNING *`);
   const after = toClient(rows[0] as ClientRow);
   if (after.scope !== before.scope) {
     await deps.db.query(sql`
@@ -276,8 +308,9 @@ export async function enableClient(deps: { readonly db: Queryable }, clientId: s
  * last password reset. `iat` is whole seconds, so the comparison is by the second: a token from the very second of
  * the change still counts (refusing it would also refuse a sign-in made right after the change, for the token's whole
  * life). Without `issuedAt` (a subscription's principal, no token) only "enabled now" is asked. With `sessionId` (a
- * user token's `sid`), its sign-in session must not have been revoked (session-revocation.ts). Asked on every
- * authenticated request: up to three primary-key lookups in one round trip.
+ * user token's `sid`), its sign-in session must not have been revoked (session-revocation.ts), nor, for a user's
+ * token, every session of the user in this app ended after it was issued ("sign out everywhere"). Asked on every
+ * authenticated request: up to four primary-key lookups in one round trip.
  */
 export async function isTokenHolderEnabled(
   db: Queryable,
@@ -297,6 +330,9 @@ export async function isTokenHolderEnabled(
                          AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
                               OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after)))))
        AND (${sid}::uuid IS NULL
-            OR NOT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sid}::uuid)) AS enabled`);
+            OR NOT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sid}::uuid))
+       AND (${userId ?? null}::text IS NULL OR ${iat}::float8 IS NULL
+            OR NOT EXISTS (SELECT 1 FROM auth_app_sessions_ended e WHERE e.user_id = ${userId ?? null}::text AND e.client_id = ${clientId}
+                             AND ${iat}::float8 < floor(EXTRACT(EPOCH FROM e.ended_at)))) AS enabled`);
   return rows[0]?.enabled === true;
 }

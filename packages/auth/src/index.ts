@@ -31,6 +31,7 @@ export {
   type AuthorizeRequest,
 } from './authorize-request';
 export { authenticateClientAssertion, JWT_BEARER_ASSERTION_TYPE } from './client-assertion';
+export { authenticateClient, authenticateUserFacingApp } from './client-authentication';
 export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwks';
 export { findJwksUriProblem, jwksUriRules, MIN_FETCH_INTERVAL_MS } from './remote-jwks';
 export {
@@ -43,7 +44,10 @@ export {
   updateClient,
   type ClientRegistration,
   type ClientUpdate,
+  type ConfidentialApp,
+  type KeyedClient,
   type PublicApp,
+  type UserFacingApp,
   type RegisteredClient,
   type SystemClient,
 } from './client-registry';
@@ -81,6 +85,7 @@ export { ACCESS_TOKEN_ALGORITHM, ensureActiveSigningKey, type PublishedJwk } fro
 export { publishedJwks, rotateSigningKey } from './key-rotation';
 export { smartConfiguration, SMART_CAPABILITIES, SUPPORTED_SCOPES } from './smart-configuration';
 export { handleTokenRequest, GRANT_TYPES, type TokenResponse } from './token-grants';
+export { handleRevocationRequest, REVOKE_SESSIONS_PARAMETER } from './token-revocation';
 export * from './token-lifetimes';
 export {
   createUser,

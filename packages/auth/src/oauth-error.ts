@@ -12,6 +12,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'access_denied'
   | 'unsupported_response_type'
+  | 'unsupported_token_type'
   | 'temporarily_unavailable';
 
 export class OAuthError extends Error {

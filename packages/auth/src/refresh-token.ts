@@ -130,3 +130,19 @@ export async function rotateRefreshToken(
     return { kind: 'rotated', grant, refreshToken: next };
   });
 }
+
+/**
+ * The session (refresh-token family) and user of a refresh token issued to `clientId`, whatever its state (used,
+ * revoked, expired): revoking needs only to know whose it is. Undefined for a token not issued, or issued to another
+ * client.
+ */
+export async function findRefreshTokenSession(
+  db: Queryable,
+  refreshToken: string,
+  clientId: string,
+): Promise<{ sessionId: string; userId: string } | undefined> {
+  const { rows } = await db.query<{ family_id: string; user_id: string }>(sql`
+    SELECT family_id, user_id FROM auth_refresh_token WHERE token_hash = ${hashToken(refreshToken)} AND client_id = ${clientId}`);
+  const row = rows[0];
+  return row ? { sessionId: row.family_id, userId: row.user_id } : undefined;
+}

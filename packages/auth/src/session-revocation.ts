@@ -8,7 +8,7 @@
  * disabling, it holds on every replica at once and needs no Redis). A revocation is kept only as long as a token of
  * the session could still be live.
  */
-import { sql, type Queryable } from '@carecircle/store';
+import { sql, type Database, type Queryable } from '@carecircle/store';
 import { CLOCK_SKEW_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 
 /** How long a revocation must be remembered: no access token of the session outlives this (none is issued after). */
@@ -25,4 +25,23 @@ export async function revokeSession(db: Queryable, sessionId: string): Promise<v
     VALUES (${sessionId}, now() + make_interval(secs => ${REVOCATION_KEPT_SECONDS}))
     ON CONFLICT (session_id) DO NOTHING`);
   await db.query(sql`DELETE FROM auth_session_revocation WHERE expires_at < now()`);
+}
+
+/**
+ * Ends every session of `userId` in app `clientId` ("sign out everywhere"): each refresh-token family is revoked as
+ * {@link revokeSession} does, and the app's access tokens of the user issued before this second are refused from the
+ * next request on (auth_app_sessions_ended, asked by isTokenHolderEnabled), which reaches sign-ins without refresh
+ * tokens too. Sessions of the user in other apps are untouched. Runs in one transaction.
+ */
+export async function endAppSessions(db: Database, userId: string, clientId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ family_id: string }>(sql`
+      SELECT DISTINCT family_id FROM auth_refresh_token WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL`);
+    for (const row of rows) {
+      await revokeSession(tx, row.family_id);
+    }
+    await tx.query(sql`
+      INSERT INTO auth_app_sessions_ended (user_id, client_id, ended_at) VALUES (${userId}, ${clientId}, now())
+      ON CONFLICT (user_id, client_id) DO UPDATE SET ended_at = excluded.ended_at`);
+  });
 }

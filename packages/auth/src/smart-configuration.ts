@@ -1,6 +1,8 @@
 /**
  * The SMART configuration document (`.well-known/smart-configuration`): what this server actually supports, so apps
- * and partner systems can discover it rather than guess.
+ * and partner systems can discover it rather than guess. Clients with keys (backend systems, confidential apps)
+ * authenticate with `private_key_jwt`; public apps with none (`client_id` only, PKCE); both at the token and the
+ * revocation endpoint (RFC 8414 metadata names).
  */
 import type { AuthDeps } from './auth-deps';
 import { CLIENT_ASSERTION_ALGORITHMS } from './client-jwks';
@@ -20,7 +22,10 @@ export const SUPPORTED_SCOPES = [
   'system/*.read',
 ] as const;
 
-/** SMART capabilities implemented here (no EHR launch, no OpenID Connect id_token, no client secrets). */
+/**
+ * SMART capabilities implemented here (no EHR launch, no OpenID Connect id_token, no client secrets):
+ * `client-confidential-asymmetric` covers backend systems and confidential apps (private_key_jwt).
+ */
 export const SMART_CAPABILITIES = [
   'launch-standalone',
   'client-public',
@@ -43,10 +48,13 @@ export function smartConfiguration(deps: Pick<AuthDeps, 'config'>): Record<strin
     jwks_uri: `${base}/.well-known/jwks.json`,
     authorization_endpoint: `${base}/oauth2/authorize`,
     token_endpoint: `${base}/oauth2/token`,
+    revocation_endpoint: `${base}/oauth2/revoke`,
     grant_types_supported: [...GRANT_TYPES],
     response_types_supported: ['code'],
-    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
+    revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     code_challenge_methods_supported: ['S256'],
     scopes_supported: [...SUPPORTED_SCOPES],
     capabilities: [...SMART_CAPABILITIES],

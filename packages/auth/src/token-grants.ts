@@ -5,9 +5,10 @@
  * - `client_credentials` (SMART Backend Services): a system client authenticated by its signed assertion (a
  *   `client_id` parameter naming another client is refused) gets a 5-minute token with the intersection of the scopes
  *   it asked for and those it is registered for; no refresh token.
- * - `authorization_code`: a public app redeems a code with its PKCE verifier; the user gets a token of at most an hour
+ * - `authorization_code`: an app redeems a code with its PKCE verifier; the user gets a token of at most an hour
  *   (and a refresh token when `offline_access` or `online_access` was granted, which needs the app's registration to
- *   list it). A client's login carries `patient`.
+ *   list it). A client's login carries `patient`. A public app names itself with `client_id`; a confidential app
+ *   authenticates with its client assertion (client-authentication.ts), on this grant and on `refresh_token`.
  * - `refresh_token`: rotates the refresh token (reuse revokes the session) and issues a new access token, optionally
  *   for fewer scopes, never more; an online session's tokens never outlive the session.
  *
@@ -18,14 +19,14 @@
  * a value holding NUL or an unpaired surrogate (no client id, code or token does) is `invalid_request`, so nothing
  * is read as its first value and nothing the database cannot hold reaches it.
  */
-import { hasUnstorableCharacters } from '@carecircle/fhir';
 import { z } from 'zod';
 import { issueAccessToken, type AccessTokenSubject } from './access-token';
 import { nowMs, type AuthDeps } from './auth-deps';
 import { consumeAuthorizationCode } from './authorization-code';
 import { authenticateClientAssertion } from './client-assertion';
-import { findClient, type PublicApp } from './client-registry';
+import { authenticateUserFacingApp } from './client-authentication';
 import { OAuthError } from './oauth-error';
+import { assertWellFormedForm, parseForm } from './oauth-form';
 import { verifyCodeVerifier } from './pkce';
 import { parseRequestedPurposes } from './purpose-of-use';
 import { issueRefreshToken, rotateRefreshToken, type RefreshOutcome } from './refresh-token';
@@ -59,16 +60,22 @@ const clientCredentialsSchema = z.object({
   client_id: field.optional(),
   purpose_of_use: purposeOfUse,
 });
+// A public app sends client_id; a confidential app its assertion (and client_id optionally, naming itself).
+const appAuthentication = {
+  client_id: field.optional(),
+  client_assertion_type: field.optional(),
+  client_assertion: z.string().min(1).max(16384).optional(),
+};
 const authorizationCodeSchema = z.object({
   code: field,
   redirect_uri: field,
   code_verifier: field,
-  client_id: field,
+  ...appAuthentication,
   purpose_of_use: purposeOfUse,
 });
 const refreshTokenSchema = z.object({
   refresh_token: field,
-  client_id: field,
+  ...appAuthentication,
   scope: z.string().max(4096).optional(),
   purpose_of_use: purposeOfUse,
 });
@@ -103,7 +110,7 @@ const TOKEN_PARAMETERS: ReadonlySet<string> = new Set([
  * and Node's querystring give them).
  */
 export async function handleTokenRequest(deps: Deps, form: Record<string, unknown>): Promise<TokenResponse> {
-  assertWellFormedForm(form);
+  assertWellFormedForm(form, TOKEN_PARAMETERS);
   const grantType = form.grant_type;
   switch (grantType) {
     case 'client_credentials':
@@ -119,31 +126,12 @@ export async function handleTokenRequest(deps: Deps, form: Record<string, unknow
   }
 }
 
-/** Every field once and a string; no value (or name) holding NUL or an unpaired surrogate. */
-function assertWellFormedForm(form: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(form)) {
-    const shown = TOKEN_PARAMETERS.has(name) ? name : 'a parameter';
-    if (typeof value !== 'string') {
-      throw new OAuthError('invalid_request', Array.isArray(value) ? `${shown} may appear only once` : `${shown} must be text`);
-    }
-    if (hasUnstorableCharacters(name) || hasUnstorableCharacters(value)) {
-      throw new OAuthError('invalid_request', `${shown} may not contain NUL or unpaired surrogate characters`);
-    }
-  }
-}
-
-function parseForm<T>(schema: z.ZodType<T>, form: Record<string, unknown>): T {
-  const parsed = schema.safeParse(form);
-  if (!parsed.success) {
-    const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new OAuthError('invalid_request', `missing or invalid parameters: ${names}`);
-  }
-  return parsed.data;
-}
-
 async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCredentialsSchema>): Promise<TokenResponse> {
   const purposes = parseRequestedPurposes(form.purpose_of_use);
   const client = await authenticateClientAssertion(deps, form.client_assertion_type, form.client_assertion, form.client_id);
+  if (client.kind !== 'system') {
+    throw new OAuthError('unauthorized_client', 'an app gets user tokens through the authorization_code grant, not client_credentials');
+  }
   if (!form.scope) {
     throw new OAuthError('invalid_scope', 'scope is required');
   }
@@ -170,7 +158,7 @@ function purposeClaim(purposes: readonly string[] | undefined): { purpose_of_use
 
 async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authorizationCodeSchema>): Promise<TokenResponse> {
   const purposes = parseRequestedPurposes(form.purpose_of_use);
-  const app = await requirePublicApp(deps, form.client_id);
+  const app = await authenticateUserFacingApp(deps, form);
   const consumed = await consumeAuthorizationCode(deps, form.code);
   if (!consumed) {
     throw new OAuthError('invalid_grant', 'code is invalid or expired');
@@ -205,7 +193,7 @@ async function grantAuthorizationCode(deps: Deps, form: z.infer<typeof authoriza
 
 async function grantRefreshToken(deps: Deps, form: z.infer<typeof refreshTokenSchema>): Promise<TokenResponse> {
   const asked = parseRequestedPurposes(form.purpose_of_use);
-  const app = await requirePublicApp(deps, form.client_id);
+  const app = await authenticateUserFacingApp(deps, form);
   // A refresh may narrow the session's scope and purposes, never widen them (RFC 6749 section 6); checked before the
   // presented token is spent, so a refused narrowing leaves the session as it was.
   let scope = '';
@@ -244,14 +232,6 @@ function requireResourceScopes(granted: ScopeSet): void {
   if (granted.resources.length === 0) {
     throw new OAuthError('invalid_scope', 'none of the requested scopes is allowed for this client');
   }
-}
-
-async function requirePublicApp(deps: Deps, clientId: string): Promise<PublicApp> {
-  const client = await findClient(deps.db, clientId);
-  if (!client || client.kind !== 'public' || client.disabled) {
-    throw new OAuthError('invalid_client', 'unknown or disabled client');
-  }
-  return client;
 }
 
 async function requireEnabledUser(deps: Deps, userId: string): Promise<UserAccount> {

@@ -37,7 +37,7 @@ interface AdminUser {
 interface AdminClient {
   client_id: string;
   name: string;
-  kind: 'system' | 'public';
+  kind: 'system' | 'public' | 'confidential';
   disabled: boolean;
 }
 

@@ -53,9 +53,11 @@ const systemClientBody = z.strictObject({
   jwks_uri: z.string().max(2048).optional(),
   scope,
 });
-const publicAppBody = z.strictObject({
+const appBody = z.strictObject({
   name,
   redirect_uris: z.array(z.string().max(2048)).min(1).max(20),
+  jwks: jwksSchema.optional(),
+  jwks_uri: z.string().max(2048).optional(),
   scope,
 });
 const userBody = z.strictObject({
@@ -148,18 +150,23 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-/** A client as the admin API shows it (OAuth field names). */
+/**
+ * A client as the admin API shows it (OAuth field names; `token_endpoint_auth_method` as RFC 7591 names it:
+ * `private_key_jwt` for a system client or confidential app, `none` for a public app).
+ */
 export function presentClient(client: RegisteredClient): Record<string, unknown> {
   const common = { client_id: client.clientId, name: client.name, scope: client.scope, created_at: client.createdAt, disabled: client.disabled };
-  return client.kind === 'system'
-    ? {
-        ...common,
-        kind: 'system',
-        organization: client.organization,
-        ...(client.jwks ? { jwks: client.jwks } : {}),
-        ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
-      }
-    : { ...common, kind: 'public', redirect_uris: client.redirectUris };
+  const keys = client.kind === 'public' ? {} : { ...(client.jwks ? { jwks: client.jwks } : {}), ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}) };
+  switch (client.kind) {
+    case 'system':
+      return { ...common, kind: 'system', token_endpoint_auth_method: 'private_key_jwt', organization: client.organization, ...keys };
+    case 'confidential':
+      return { ...common, kind: 'confidential', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: client.redirectUris, ...keys };
+    case 'public':
+      return { ...common, kind: 'public', token_endpoint_auth_method: 'none', redirect_uris: client.redirectUris };
+    default:
+      return client satisfies never;
+  }
 }
 
 /** A user as the admin API shows it: never a password or hash. */
@@ -174,13 +181,20 @@ export function presentUser(user: UserAccount): Record<string, unknown> {
   };
 }
 
-/** POST /admin/clients: a system client (organization + jwks | jwks_uri) or a public app (redirect_uris). */
+/**
+ * POST /admin/clients: a system client (organization + jwks | jwks_uri), a public app (redirect_uris) or a
+ * confidential app (redirect_uris + jwks | jwks_uri: SMART client-confidential-asymmetric).
+ */
 export async function registerClientHandler(deps: AdminDeps, body: unknown, requestId: string): Promise<Record<string, unknown>> {
-  const isPublicApp = typeof body === 'object' && body !== null && 'redirect_uris' in body;
+  const isApp = typeof body === 'object' && body !== null && 'redirect_uris' in body;
   let registration: ClientRegistration;
-  if (isPublicApp) {
-    const parsed = parseBody(publicAppBody, body);
-    registration = { kind: 'public', name: parsed.name, redirectUris: parsed.redirect_uris, scope: parsed.scope };
+  if (isApp) {
+    const parsed = parseBody(appBody, body);
+    const keys = { ...(parsed.jwks ? { jwks: parsed.jwks } : {}), ...(parsed.jwks_uri !== undefined ? { jwksUri: parsed.jwks_uri } : {}) };
+    registration =
+      parsed.jwks === undefined && parsed.jwks_uri === undefined
+        ? { kind: 'public', name: parsed.name, redirectUris: parsed.redirect_uris, scope: parsed.scope }
+        : { kind: 'confidential', name: parsed.name, redirectUris: parsed.redirect_uris, scope: parsed.scope, ...keys };
   } else {
     const parsed = parseBody(systemClientBody, body);
     await requireExisting(deps, parsed.organization, 'organization');
@@ -218,10 +232,10 @@ export async function getClientHandler(deps: Pick<AppServices, 'db'>, clientId: 
 }
 
 /**
- * PATCH /admin/clients/{id} `{"name", "scope", "jwks" | "jwks_uri"}` (a public app: `"redirect_uris"` instead of
- * keys), each optional, at least one: checked as at registration, the client_id kept. New keys take effect on the next
- * client assertion: inline keys are read on every assertion, and this process's cached copy of the old and new
- * `jwks_uri` is dropped once the change is committed.
+ * PATCH /admin/clients/{id} `{"name", "scope", "jwks" | "jwks_uri", "redirect_uris"}` (a system client has no
+ * redirect URIs, a public app no keys), each optional, at least one: checked as at registration, the client_id kept.
+ * New keys take effect on the next client assertion: inline keys are read on every assertion, and this process's
+ * cached copy of the old and new `jwks_uri` is dropped once the change is committed.
  */
 export async function updateClientHandler(deps: AdminDeps, clientId: string, body: unknown, requestId: string): Promise<Record<string, unknown>> {
   requireIdShape(clientId);
@@ -242,7 +256,7 @@ export async function updateClientHandler(deps: AdminDeps, clientId: string, bod
     () => [{ kind: 'client', id: clientId, changed }],
   );
   for (const client of [before, after]) {
-    if (client.kind === 'system' && client.jwksUri !== undefined) {
+    if (client.kind !== 'public' && client.jwksUri !== undefined) {
       forgetRemoteJwks(deps, client.jwksUri);
     }
   }

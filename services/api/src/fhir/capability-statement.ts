@@ -116,6 +116,7 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
               extension: [
                 { url: 'token', valueUri: `${config.baseUrl}/oauth2/token` },
                 { url: 'authorize', valueUri: `${config.baseUrl}/oauth2/authorize` },
+                { url: 'revoke', valueUri: `${config.baseUrl}/oauth2/revoke` },
               ],
             },
           ],

@@ -25,8 +25,8 @@ export interface RequestLabels {
   /**
    * The FHIR RESTful interaction (`read`, `vread`, `update`, `patch`, `delete`, `history-instance`, `history-type`,
    * `history-system`, `create`, `search-type`, `search-system`, `capabilities`, `batch`, `transaction`, `operation`),
-   * or the route outside the FHIR API (`oauth2-authorize`, `oauth2-token`, `admin`, `healthz`, `readyz`,
-   * `discovery`, `metrics`), else `other`.
+   * or the route outside the FHIR API (`oauth2-authorize`, `oauth2-token`, `oauth2-revoke`, `admin`, `healthz`,
+   * `readyz`, `discovery`, `metrics`), else `other`.
    */
   interaction: string;
   /** The resource type the interaction is about, `unknown` for one we do not serve, '' for none. */
@@ -97,7 +97,7 @@ export function classifyRequest(method: string, url: string, body?: unknown): Re
   }
   switch (segments[0]) {
     case 'oauth2':
-      return labels(segments[1] === 'authorize' || segments[1] === 'token' ? `oauth2-${segments[1]}` : 'other');
+      return labels(segments[1] === 'authorize' || segments[1] === 'token' || segments[1] === 'revoke' ? `oauth2-${segments[1]}` : 'other');
     case 'admin':
     case 'healthz':
     case 'readyz':

@@ -97,8 +97,10 @@ describe('SMART Backend Services over HTTP', () => {
         jwks_uri: `${TEST_BASE_URL}/.well-known/jwks.json`,
         token_endpoint: TOKEN_URL,
         authorization_endpoint: `${TEST_BASE_URL}/oauth2/authorize`,
-        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        revocation_endpoint: `${TEST_BASE_URL}/oauth2/revoke`,
+        token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
         token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+        revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
         code_challenge_methods_supported: ['S256'],
       });
       expect(res.body.capabilities).toEqual(expect.arrayContaining(['client-confidential-asymmetric', 'permission-v2', 'launch-standalone']));

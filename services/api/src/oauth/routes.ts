@@ -1,12 +1,13 @@
 /**
  * SMART on FHIR / OAuth 2.0 endpoints: discovery (`.well-known/smart-configuration`, JWKS), the authorization endpoint
- * with its sign-in page, and the token endpoint. Thin Express adapters over @carecircle/auth, each answering every
- * error in its own format, never as an OperationOutcome: the token endpoint as RFC 6749 JSON (`{"error",
- * "error_description"}`, a 4xx of any kind `invalid_request`), the browser-facing authorization endpoint as an HTML
- * page. Nothing here is ever cached. Form bodies and queries must be UTF-8 (strict-text.ts).
+ * with its sign-in page, the token endpoint and the revocation endpoint (RFC 7009). Thin Express adapters over
+ * @carecircle/auth, each answering every error in its own format, never as an OperationOutcome: the token and
+ * revocation endpoints as RFC 6749 JSON (`{"error", "error_description"}`, a 4xx of any kind `invalid_request`), the
+ * browser-facing authorization endpoint as an HTML page. Nothing here is ever cached. Form bodies and queries must be UTF-8 (strict-text.ts).
  */
 import {
   AuthStateUnavailable,
+  handleRevocationRequest,
   handleTokenRequest,
   OAuthError,
   publishedJwks,
@@ -55,6 +56,12 @@ export function createOAuthRouter(services: AppServices): express.Router {
     res.set(NO_STORE).json(await handleTokenRequest(services, formBody(req)));
   });
 
+  // RFC 7009: 200 with no body whether or not the token named anything of the caller's.
+  router.post('/oauth2/revoke', requireSupportedContentEncoding, form, async function postRevoke(req, res) {
+    await handleRevocationRequest(services, formBody(req));
+    res.status(200).set(NO_STORE).end();
+  });
+
   router.use('/oauth2/authorize', function showAuthorizeError(err: unknown, _req: Request, res: Response, next: NextFunction) {
     const mapped = errorToOutcome(err);
     if (mapped.unexpected) {
@@ -66,7 +73,7 @@ export function createOAuthRouter(services: AppServices): express.Router {
     res.status(mapped.status).set(PAGE_HEADERS).send(renderErrorPage(`${description}.`));
   });
 
-  router.use('/oauth2/token', function answerOAuthError(err: unknown, _req: Request, res: Response, next: NextFunction) {
+  router.use(['/oauth2/token', '/oauth2/revoke'], function answerOAuthError(err: unknown, _req: Request, res: Response, next: NextFunction) {
     const oauthError = toOAuthError(err);
     if (!oauthError) {
       next(err);
