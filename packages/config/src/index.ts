@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const roleSchema = z.enum(['all', 'api', 'worker']);
+const roleSchema = z.enum(['all', 'api', 'worker', 'portal']);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -53,6 +53,12 @@ const envSchema = z.object({
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   // A port of its own for /metrics, scraped without the admin token; unset, /metrics needs the token on PORT.
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // The client's portal (ROLE all or portal): where it calls the API, the app it signs in as, its session key.
+  PORTAL_API_URL: z.url().optional(),
+  PORTAL_CLIENT_ID: z.string().min(1).max(200).optional(),
+  PORTAL_KEY_FILE: z.string().min(1).optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PORTAL_LEAVE_URL: z.url().default('https://www.bbc.com/weather'),
 });
 
 export type ProcessRole = z.infer<typeof roleSchema>;
@@ -111,6 +117,8 @@ export interface Config {
    * per minute; past it the caller is answered 429 until the minute ends. 0: no limit.
    */
   readonly deniedRequestsPerMinute: number;
+  /** The client's portal, served at `${baseUrl}/portal` by ROLE all and ROLE portal. */
+  readonly portal: PortalConfig;
   /** Notification delivery: http:// endpoints on loopback allowed (development), timeouts, size cap, concurrency. */
   readonly notify: {
     readonly allowLoopbackHttp: boolean;
@@ -118,6 +126,29 @@ export interface Config {
     readonly maxResponseBytes: number;
     readonly deliveryConcurrency: number;
   };
+}
+
+/** The portal's settings: it is a client of the public API, so it knows the API only by URL and its own registration. */
+export interface PortalConfig {
+  /** `${baseUrl}/portal`: where browsers reach it, and the base of its OAuth redirect URI. */
+  readonly publicUrl: string;
+  /**
+   * Where the portal's server calls the API (token endpoint, FHIR REST): `PORTAL_API_URL`, else this process's own
+   * port on loopback for ROLE all, else `baseUrl`. Token audiences stay `baseUrl`'s, whatever address is called.
+   */
+  readonly apiUrl: string;
+  /**
+   * The portal's registration as a confidential app (client_id and the file holding its private JWK). Both unset in
+   * development: the portal registers itself with the admin token and keeps both in `<dataDir>/portal/`.
+   */
+  readonly clientId: string | undefined;
+  readonly keyFile: string | undefined;
+  /** Signs the session cookie: HKDF-SHA256 of `SESSION_SECRET`, else of `ADMIN_TOKEN`. */
+  readonly sessionSecret: string;
+  /** Cookies marked Secure: whenever the public base is https. */
+  readonly secureCookies: boolean;
+  /** Where "Leave quickly" goes: a neutral page. */
+  readonly leaveUrl: string;
 }
 
 /** Thrown for an invalid environment; the message names every offending variable. */
@@ -151,6 +182,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true') {
     throw new ConfigError('Invalid configuration: NOTIFY_ALLOW_LOOPBACK_HTTP is for development only');
   }
+  if (e.NODE_ENV === 'production' && e.ROLE === 'portal' && !(e.PORTAL_CLIENT_ID && e.PORTAL_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration: PORTAL_CLIENT_ID and PORTAL_KEY_FILE are required for ROLE=portal in production');
+  }
+  if (Boolean(e.PORTAL_CLIENT_ID) !== Boolean(e.PORTAL_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration: PORTAL_CLIENT_ID and PORTAL_KEY_FILE are set together or not at all');
+  }
   const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const dataDir = e.DATA_DIR ?? join(e.INIT_CWD ?? process.cwd(), '.carecircle');
   const adminToken =
@@ -177,6 +214,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     referralAckHours: e.REFERRAL_ACK_HOURS,
     deniedRequestsPerMinute: e.DENIED_REQUESTS_PER_MINUTE,
+    portal: {
+      publicUrl: `${baseUrl}/portal`,
+      apiUrl: (e.PORTAL_API_URL ?? (e.ROLE === 'all' ? `http://127.0.0.1:${e.PORT}` : baseUrl)).replace(/\/+$/, ''),
+      clientId: e.PORTAL_CLIENT_ID,
+      keyFile: e.PORTAL_KEY_FILE,
+      sessionSecret: Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? adminToken, 'carecircle', 'portal-session', 32)).toString('base64url'),
+      secureCookies: baseUrl.startsWith('https://'),
+      leaveUrl: e.PORTAL_LEAVE_URL,
+    },
     notify: {
       allowLoopbackHttp: e.NOTIFY_ALLOW_LOOPBACK_HTTP === undefined ? e.NODE_ENV === 'development' : e.NOTIFY_ALLOW_LOOPBACK_HTTP === 'true',
       requestTimeoutMs: e.NOTIFY_REQUEST_TIMEOUT_MS,

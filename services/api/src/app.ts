@@ -20,8 +20,13 @@ import { searchBudget } from './http/search-budget';
 import { securityHeaders } from './http/security-headers';
 import { createOAuthRouter } from './oauth/routes';
 
+/** What else the process serves beside the API: the client's portal, for ROLE all. */
+export interface AppMounts {
+  readonly portal?: express.Router;
+}
+
 /** Builds the HTTP application over already-opened services. */
-export function createApp(services: AppServices): express.Express {
+export function createApp(services: AppServices, mounts: AppMounts = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -39,6 +44,9 @@ export function createApp(services: AppServices): express.Express {
   app.use(createOAuthRouter(services));
   app.use('/admin', createAdminRouter(services));
   app.use('/fhir/R4', acceptFhirJson(), searchBudget(), createFhirRouter(services));
+  if (mounts.portal) {
+    app.use('/portal', mounts.portal);
+  }
 
   app.use((_req, res) => {
     sendOperationOutcome(res, 404, unknownEndpoint());

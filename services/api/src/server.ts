@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
+import { createPortal, type Portal } from '@carecircle/portal';
 import { startMetricsServer, startWorker, type HealthServer, type RunningWorker } from '@carecircle/worker';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-errors';
@@ -22,10 +23,13 @@ export interface RunningServer {
 /** Starts the API (and the worker, for ROLE=all) and returns a handle to stop it. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const services = await openServices(config, logger);
-  const app = createApp(services);
+  const portal = portalFor(config, logger);
+  const app = createApp(services, { portal: portal?.router });
   const server = await listen(app, config.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // The portal calls this very process over HTTP; with PORT=0 it learns the port only now.
+  await portal?.start(port);
   let worker: RunningWorker | undefined;
   if (config.role === 'all') {
     worker = await startWorker({ config, db: services.db, logger, metrics: services.metrics });
@@ -46,9 +50,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         metricsServer?.close(),
       ]);
       await worker?.close();
+      await portal?.close();
       await closeServices(services);
     },
   };
+}
+
+/**
+ * The portal, served at /portal for ROLE all: always in development and tests (it registers itself with the admin
+ * token), in production only when its registration is configured (PORTAL_CLIENT_ID, PORTAL_KEY_FILE).
+ */
+function portalFor(config: Config, logger: Logger): Portal | undefined {
+  if (config.role !== 'all') {
+    return undefined;
+  }
+  if (config.env === 'production' && !config.portal.clientId) {
+    logger.warn('the portal is off: set PORTAL_CLIENT_ID and PORTAL_KEY_FILE to serve it at /portal');
+    return undefined;
+  }
+  return createPortal({ config, logger: logger.child({ service: 'portal' }) });
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {

@@ -1,0 +1,92 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+/**
+ * The portal's answers to what went wrong: an accessible page in the reader's language with the right status (404
+ * for anything not found or not the client's, 403 for an expired form, 503 with Retry-After when the API or Redis
+ * is busy), and a 500 page for faults, logged by request id without PHI. A lapsed sign-in goes to the start page.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '@carecircle/log';
+import { MessagePage } from '../views/components';
+import { portalPath } from '../views/view-context';
+import { sendPage } from '../views/render';
+import { FhirRequestFailed } from '../fhir-api';
+import { viewOf, type PageDeps } from './page-context';
+import { PortalError, SignInRequired, type ErrorPageKind } from './portal-error';
+
+const HEADINGS = {
+  notFound: ['notFoundHeading', 'notFoundBody'],
+  badRequest: ['badRequestHeading', 'badRequestBody'],
+  sessionExpired: ['sessionExpiredHeading', 'sessionExpiredBody'],
+  unavailable: ['unavailableHeading', 'unavailableBody'],
+  error: ['errorHeading', 'errorBody'],
+} as const satisfies Record<ErrorPageKind, readonly [string, string]>;
+
+/** 404 for any portal path no route answered. */
+export function notFoundPage(deps: PageDeps): RequestHandler {
+  return function portalNotFound(req, res) {
+    sendError(req, res, deps, 404, 'notFound');
+  };
+}
+
+/** Turns what a handler threw into the page that explains it. */
+export function errorPages(deps: PageDeps, logger: Logger): ErrorRequestHandler {
+  return function portalErrorPage(err: unknown, req, res, next) {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof SignInRequired) {
+      if (req.session?.patient) {
+        delete req.session.patient;
+        delete req.session.tokens;
+      }
+      res.redirect(303, portalPath('/'));
+      return;
+    }
+    if (err instanceof PortalError) {
+      if (err.retryAfter !== undefined) {
+        res.set('Retry-After', String(err.retryAfter));
+      }
+      sendError(req, res, deps, err.status, err.kind);
+      return;
+    }
+    if (err instanceof FhirRequestFailed && (err.status === 404 || err.status === 410 || err.status === 403)) {
+      sendError(req, res, deps, 404, 'notFound');
+      return;
+    }
+    const status = (err as { status?: unknown; type?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Body parser refusals (too large, malformed): the client's own doing.
+      sendError(req, res, deps, status, 'badRequest');
+      return;
+    }
+    if (isRedisDown(err)) {
+      res.set('Retry-After', '5');
+      sendError(req, res, deps, 503, 'unavailable');
+      return;
+    }
+    logger.error({ err: { name: (err as Error).name, message: (err as Error).message }, requestId: res.get('x-request-id') }, 'portal page failed');
+    sendError(req, res, deps, 500, 'error');
+  };
+}
+
+function sendError(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1], deps: PageDeps, status: number, kind: ErrorPageKind): void {
+  const view = viewOf(req, deps);
+  const [heading, body] = HEADINGS[kind];
+  sendPage(
+    res,
+    <MessagePage view={view} heading={view.t[heading]}>
+      <p>{view.t[body]}</p>
+      <p>
+        <a href={portalPath('/')}>{view.t.backToStart}</a>
+      </p>
+    </MessagePage>,
+    status,
+  );
+}
+
+function isRedisDown(err: unknown): boolean {
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection is closed|ECONNREFUSED|Stream isn't writeable|max retries/i.test(message);
+}

@@ -1,0 +1,18 @@
+/**
+ * The portal's route table: every page and form, in one place. Pages that need a signed-in client sit behind
+ * `requireClient`; every POST behind the CSRF check (portal.ts mounts it before this router).
+ */
+import express, { type Router } from 'express';
+import { requireClient } from './http/page-context';
+import { signInRoutes, type SignInDeps } from './pages/sign-in-routes';
+import { startPage } from './pages/start-page';
+
+export function createPortalRoutes(deps: SignInDeps): Router {
+  const router = express.Router();
+  signInRoutes(router, deps);
+  router.get('/', startPage(deps));
+  const client = express.Router();
+  client.use(requireClient());
+  router.use(client);
+  return router;
+}

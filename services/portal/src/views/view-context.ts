@@ -1,0 +1,27 @@
+/**
+ * What every page template is handed besides its own data: the language and its common words, the form token, who is
+ * signed in (by id only), and where things are. Built per request by the page middleware (http/page-context.ts).
+ */
+import type { Language } from '../i18n/catalogue';
+import type { common } from '../i18n/common';
+
+export interface ViewContext {
+  readonly lang: Language;
+  /** The common words in `lang`. */
+  readonly t: (typeof common)['en'];
+  /** The session's CSRF token for forms; undefined before a session exists (no form posts then). */
+  readonly csrfToken: string | undefined;
+  readonly signedIn: boolean;
+  /** The path of this page under the portal (for the language switch to come back to), without its query. */
+  readonly currentPath: string;
+  /** Where "Leave quickly" goes. */
+  readonly leaveUrl: string;
+}
+
+/** The portal's path prefix: every link and form action starts with it. */
+export const PORTAL_PATH = '/portal';
+
+/** A path inside the portal, e.g. `portalPath('/sharing')`. */
+export function portalPath(path: string): string {
+  return `${PORTAL_PATH}${path}`;
+}
