@@ -22,7 +22,8 @@
  *      `managingOrganization` O when it has none; naming another organization, or moving a Patient away, is 403), and
  *      any resource whose Patient references all point at Patients managed by O, with at least one (a clinical
  *      resource about nobody, or about a client of another practice, is 403; changing one it cannot see is 404).
- *      Directory and conformance resources only through the admin for now.
+ *      Of the directory, the OrganizationAffiliations whose `organization` is O (the providers the practice works
+ *      with, which its clients are offered); other directory and conformance resources only through the admin.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
 import { parseReferenceAnyBase, parseRelativeReference, referenceStrings, unprocessable } from '@carecircle/fhir';
@@ -37,6 +38,7 @@ import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } fr
 /** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
 export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'Organization',
+  'OrganizationAffiliation',
   'Practitioner',
   'PractitionerRole',
   'Endpoint',
@@ -268,6 +270,10 @@ function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContex
     },
     async assertWrite(interaction, next, current, tx) {
       const resourceType = next?.resourceType ?? current?.resourceType;
+      if (resourceType === 'OrganizationAffiliation') {
+        assertOwnAffiliation(organization, next, current);
+        return;
+      }
       if (resourceType === undefined || SHARED_RESOURCE_TYPES.has(resourceType)) {
         throw new OperationOutcomeError(forbidden);
       }
@@ -284,6 +290,29 @@ function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContex
     },
   };
   return policy;
+}
+
+/**
+ * A practice keeps its own entries of the directory's affiliations: an OrganizationAffiliation it writes, and the one
+ * it changes or deletes, has the practice as `organization` (exactly `Organization/{id}`). Everyone reads them (a
+ * directory type), so one of another organization is 403, not 404; moving one to another organization is 403 too.
+ */
+function assertOwnAffiliation(organization: OrganizationReference, next: Resource | undefined, current: Resource | undefined): void {
+  for (const resource of [current, next]) {
+    if (resource?.resourceType === 'OrganizationAffiliation' && resource.organization?.reference !== organization) {
+      throw new OperationOutcomeError({
+        ...forbidden,
+        issue: [
+          {
+            severity: 'error',
+            code: 'forbidden',
+            details: { text: `A practice writes only OrganizationAffiliations whose organization is its own (${organization})` },
+            expression: ['OrganizationAffiliation.organization'],
+          },
+        ],
+      });
+    }
+  }
 }
 
 /**

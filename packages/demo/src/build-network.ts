@@ -1,6 +1,6 @@
 /**
  * Makes the demo care network through the public API, as the operator would by hand: FHIR resources with the admin
- * token (conditional creates on their demo identifiers), sign-ins and partner systems through the admin API. Running
+ * token (conditional creates on their demo identifiers; the practice's affiliations with its partner clinics too), sign-ins and partner systems through the admin API. Running
  * it again finds everything it made and makes nothing twice; a sign-in or key it no longer has (a deleted data
  * directory) is reset through the admin API rather than registered again.
  */
@@ -16,6 +16,7 @@ import {
   DEMO_SYSTEM,
   demoIdentifier,
   PARTNER_SYSTEMS,
+  partnerAffiliation,
   PARTNERS,
   PRACTICE_NAME,
   referral,
@@ -26,6 +27,9 @@ import {
 } from './care-network';
 import { readDemoState, readPartnerKey, writeDemoState, writePartnerKey, type DemoState, type PartnerState, type PersonState } from './demo-state';
 import type { ToolConfig } from './tool-config';
+
+/** When the demo practice began working with its partner clinics (a fixed date, so a second run finds the same). */
+const AFFILIATED_SINCE = '2023-01-01';
 
 interface AdminUser {
   id: string;
@@ -78,6 +82,7 @@ export async function buildCareNetwork(config: ToolConfig): Promise<DemoState> {
   const partnerOrganizations = {} as Record<PartnerSystem, string>;
   for (const partner of PARTNER_SYSTEMS) {
     partnerOrganizations[partner] = await ensure(partner, { resourceType: 'Organization', name: PARTNERS[partner].name, active: true });
+    await ensure(`${partner}-affiliation`, partnerAffiliation(practice, partnerOrganizations[partner], partner, AFFILIATED_SINCE));
   }
 
   const users = ((await api.get<{ users: AdminUser[] }>('/admin/users')).body.users ?? []).filter((u) => !u.disabled);

@@ -1,10 +1,11 @@
 /**
  * The demo care network, as data: a sex-therapy practice and its therapist, two clients with charts across the share
- * categories, an OB-GYN clinic and a pelvic-floor physical-therapy clinic. Every resource carries a demo identifier
+ * categories, an OB-GYN clinic and a pelvic-floor physical-therapy clinic, both in the practice's directory of the
+ * providers it works with. Every resource carries a demo identifier
  * (system {@link DEMO_SYSTEM}), so creating the network again finds what is there instead of making it twice.
  * Names and stories are invented.
  */
-import type { CodeableConcept, Coding, Condition, Consent, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Condition, Consent, OrganizationAffiliation, Resource } from '@medplum/fhirtypes';
 
 export const DEMO_SYSTEM = 'https://carecircle.dev/fhir/demo';
 const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
@@ -20,6 +21,8 @@ export const PARTNER_SYSTEMS: readonly PartnerSystem[] = ['obgyn', 'pelvic-pt'];
 export interface PartnerClinic {
   key: PartnerSystem;
   name: string;
+  /** What kind of provider it is, as its affiliation with the practice says (SNOMED CT practice setting). */
+  specialty: CodeableConcept;
   /** The EHR system's name as registered. */
   systemName: string;
   /** What it may ask for: reads under consent, the referral workflow's writes, its own subscriptions. */
@@ -36,10 +39,41 @@ export const CLIENTS = {
 const PARTNER_SCOPE =
   'system/*.rs system/Task.u system/Communication.c system/DocumentReference.c system/Subscription.cud';
 
+const SNOMED = 'http://snomed.info/sct';
+
 export const PARTNERS: Readonly<Record<PartnerSystem, PartnerClinic>> = {
-  obgyn: { key: 'obgyn', name: "Harbour Women's Health (OB-GYN)", systemName: "Harbour Women's Health EHR", scope: PARTNER_SCOPE },
-  'pelvic-pt': { key: 'pelvic-pt', name: 'Harbour Pelvic Health (pelvic-floor PT)', systemName: 'Harbour Pelvic Health EHR', scope: PARTNER_SCOPE },
+  obgyn: {
+    key: 'obgyn',
+    name: "Harbour Women's Health (OB-GYN)",
+    specialty: { coding: [{ system: SNOMED, code: '394585009', display: 'Obstetrics and gynecology' }], text: 'Obstetrics and gynecology (OB-GYN)' },
+    systemName: "Harbour Women's Health EHR",
+    scope: PARTNER_SCOPE,
+  },
+  'pelvic-pt': {
+    key: 'pelvic-pt',
+    name: 'Harbour Pelvic Health (pelvic-floor PT)',
+    specialty: { coding: [{ system: SNOMED, code: '722138006', display: 'Physiotherapy' }], text: 'Pelvic-floor physical therapy' },
+    systemName: 'Harbour Pelvic Health EHR',
+    scope: PARTNER_SCOPE,
+  },
 };
+
+/**
+ * The practice's directory entry for a partner clinic it works with (FHIR OrganizationAffiliation): the practice as
+ * `organization`, the clinic as `participatingOrganization`, in force from `since`, with the clinic's specialty. The
+ * sharing portal offers a client these providers.
+ */
+export function partnerAffiliation(practice: string, partnerOrganization: string, partner: PartnerSystem, since: string): OrganizationAffiliation {
+  return {
+    resourceType: 'OrganizationAffiliation',
+    active: true,
+    period: { start: since },
+    organization: { reference: `Organization/${practice}`, display: PRACTICE_NAME },
+    participatingOrganization: { reference: `Organization/${partnerOrganization}`, display: PARTNERS[partner].name },
+    code: [{ coding: [{ system: 'http://hl7.org/fhir/organization-role', code: 'provider', display: 'Provider' }] }],
+    specialty: [PARTNERS[partner].specialty],
+  };
+}
 
 /** The scopes of the demo's sign-in app: clients read their record and manage their consents; the therapist works. */
 export const APP_NAME = 'CareCircle demo sign-in';

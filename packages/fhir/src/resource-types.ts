@@ -18,6 +18,7 @@ export const SUPPORTED_RESOURCE_TYPES = [
   'Goal',
   'Observation',
   'Organization',
+  'OrganizationAffiliation',
   'Patient',
   'Practitioner',
   'PractitionerRole',

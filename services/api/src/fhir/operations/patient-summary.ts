@@ -3,7 +3,8 @@
  * document, Composition first, one section per share category the caller may see, each with a readable narrative and
  * its entries. Everything is read through the caller's repository, so a partner's summary holds exactly what consent
  * permits; the whole summary is one disclosure, audited as one AuditEvent per client. With `recipient`, the custodian
- * previews what that recipient would get, within what the custodian's own scopes let it read.
+ * or the client itself previews what that recipient would get, within what the asker's own scopes let it read (so
+ * never a psychotherapy note, which no recipient gets either); a preview discloses nothing and is not audited.
  */
 import { randomUUID } from 'node:crypto';
 import { SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, withOneAuditEventPerClient, type ShareCategory } from '@carecircle/consent';
@@ -43,9 +44,10 @@ async function summarize(context: OperationContext, id: string, params: URLSearc
   if (recipientParam === undefined) {
     return summaryDocument(patient, await gatherCompartment(context.repository, id), context.baseUrl, true);
   }
-  // A preview for the custodian: what this recipient would get now. Without any grant the recipient would not even
-  // see the client, so the preview is a document with nothing shared.
-  assertCustodianOrClient(context.caller, patient, false);
+  // A preview for the custodian, or for the client before (or after) sharing: what this recipient would get now.
+  // Another client's id never gets here (the read above is 404 for it). Without any grant the recipient would not
+  // even see the client, so the preview is a document with nothing shared.
+  assertCustodianOrClient(context.caller, patient, true);
   const recipients = await context.resolveRecipients(parseRecipientReference(recipientParam));
   const view = await context.recipientView(recipients, context.purpose);
   const seesClient = await view.read('Patient', id).then(
