@@ -17,13 +17,13 @@ export type Message = string | ((...args: any[]) => string);
 export type Messages = Record<string, Message>;
 
 /** One area's words in every language: the Spanish typed as the English, so both have the same keys and shapes. */
-export interface Catalogue<M extends Messages> {
+export interface Catalogue<M extends object> {
   readonly en: M;
   readonly es: M;
 }
 
 /** Declares a catalogue (the English infers the type the Spanish must match). */
-export function defineCatalogue<M extends Messages>(en: M, es: NoInfer<M>): Catalogue<M> {
+export function defineCatalogue<M extends object>(en: M, es: NoInfer<M>): Catalogue<M> {
   return { en, es };
 }
 
