@@ -113,7 +113,7 @@ async function freeLocalPort(): Promise<number> {
 }
 
 /** Signs `who` in through the portal's start page and the API's sign-in page, as a person would. */
-export async function signInThroughPortal(page: Page, state: DemoState, who: Person, labels = SIGN_IN_LABELS.en): Promise<void> {
+export async function signInThroughPortal(page: Page, state: DemoState, who: Person, labels: SignInLabels = SIGN_IN_LABELS.en): Promise<void> {
   await page.goto('/portal/');
   await page.getByRole('link', { name: labels.start }).click();
   await page.getByLabel(labels.username).fill(state.people[who].username);
@@ -122,11 +122,19 @@ export async function signInThroughPortal(page: Page, state: DemoState, who: Per
   await page.waitForURL(/\/portal\/$/);
 }
 
-/** The accessible names a person signs in by, per language (the portal's and the sign-in page's words). */
-export const SIGN_IN_LABELS = {
+/** The accessible names a person signs in by (the portal's and the sign-in page's words). */
+export interface SignInLabels {
+  readonly start: string;
+  readonly username: string;
+  readonly password: string;
+  readonly submit: string;
+}
+
+/** Those names per language. */
+export const SIGN_IN_LABELS: Record<'en' | 'es', SignInLabels> = {
   en: { start: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in' },
   es: { start: 'Iniciar sesión', username: 'Usuario', password: 'Contraseña', submit: 'Iniciar sesión' },
-} as const;
+};
 
 /**
  * Runs axe-core on the page with the WCAG 2.0, 2.1 and 2.2 A and AA rules and returns the violations, summarised
