@@ -1,9 +1,11 @@
 /**
- * Entry point of `npm start`: API and worker together on PORT (ROLE=all), or the API alone (ROLE=api). A failed start
+ * Entry point of `npm start`: API, worker and the client's portal together on PORT (ROLE=all), or the API, the
+ * worker or the portal alone (ROLE=api | worker | portal). A failed start
  * prints one line saying what is wrong and what to do (startup-failure.ts), never a stack trace, and exits 1.
  */
 import { loadConfig, type Config } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
+import { startPortalServer } from '@carecircle/portal';
 import { exitOnShutdownSignals, startWorkerProcess } from '@carecircle/worker';
 import { startServer } from './server';
 import { startupFailureLine } from './startup-failure';
@@ -18,12 +20,20 @@ async function main(): Promise<void> {
     await startWorkerProcess(config, logger);
     return;
   }
+  if (config.role === 'portal') {
+    const portal = await startPortalServer(config, logger);
+    const base = config.port === portal.port ? config.baseUrl : `http://localhost:${portal.port}`;
+    process.stdout.write(`CareCircle is running (portal).\n  Portal:      ${base}/portal/\n  API:         ${config.portal.apiUrl}\n`);
+    exitOnShutdownSignals(logger, () => portal.close());
+    return;
+  }
   const server = await startServer(config, logger);
   const base = config.port === server.port ? config.baseUrl : `http://localhost:${server.port}`;
   process.stdout.write(
     [
       `CareCircle is running (${config.role === 'all' ? 'API and worker' : 'API'}).`,
       `  FHIR base:   ${base}/fhir/R4`,
+      ...(config.role === 'all' && (config.env !== 'production' || config.portal.clientId) ? [`  Portal:      ${base}/portal/   (clients sign in here)`] : []),
       `  Metadata:    ${base}/fhir/R4/metadata`,
       `  Health:      ${base}/healthz, ${base}/readyz`,
       `  Metrics:     ${base}/metrics (admin token)${server.metricsPort === undefined ? '' : `, http://localhost:${server.metricsPort}/metrics`}`,

@@ -1,3 +1,4 @@
 /** The client's sharing portal: see portal.ts. */
 export { createPortal, type Portal, type PortalOptions } from './portal';
 export { PORTAL_APP_NAME, PORTAL_SCOPE } from './app-registration';
+export { startPortalServer, type RunningPortalServer } from './portal-server';

@@ -25,6 +25,8 @@ export interface Portal {
    * `listeningPort`: the port of the process serving the portal and the API together (ROLE all), for PORT=0.
    */
   start(listeningPort?: number): Promise<void>;
+  /** True when Redis (the sessions) answers within a second. */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,13 @@ export function createPortal(options: PortalOptions): Portal {
         await app();
       } catch (err) {
         logger.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'portal registration not ready; retried at the next sign-in');
+      }
+    },
+    async ready() {
+      try {
+        return redis.isReady && (await Promise.race([redis.ping(), new Promise<string>((r) => setTimeout(() => r('timeout'), 1000))])) === 'PONG';
+      } catch {
+        return false;
       }
     },
     async close() {
