@@ -20,7 +20,7 @@ import { startCareCircle, type RunningProcess } from './process';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The flags this machine's closed network and root user need (no sandbox as root; no background connections). */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

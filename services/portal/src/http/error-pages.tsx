@@ -86,7 +86,21 @@ function sendError(req: Parameters<RequestHandler>[0], res: Parameters<RequestHa
   );
 }
 
+/** Redis (the sessions) not answering: node-redis's errors for a closed, offline or dropped connection. */
+const REDIS_DOWN_ERRORS = new Set([
+  'ClientClosedError',
+  'ClientOfflineError',
+  'ConnectionTimeoutError',
+  'SocketClosedUnexpectedlyError',
+  'SocketTimeoutError',
+  'ReconnectStrategyError',
+]);
+
 function isRedisDown(err: unknown): boolean {
+  const name = (err as { name?: unknown; constructor?: { name?: unknown } }).constructor?.name;
   const message = (err as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection is closed|ECONNREFUSED|Stream isn't writeable|max retries/i.test(message);
+  return (
+    (typeof name === 'string' && REDIS_DOWN_ERRORS.has(name)) ||
+    (typeof message === 'string' && /client is (closed|offline)|ECONNREFUSED|Socket closed unexpectedly/i.test(message))
+  );
 }
