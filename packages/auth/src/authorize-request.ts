@@ -18,7 +18,10 @@ import { isValidCodeChallenge } from './pkce';
 import { formatScopes, intersectScopes, parseScopes, type IdentityScope, type ScopeContext } from './scopes';
 import { authenticateUser, type UserAccount } from './user-registry';
 
-/** The parameters of an authorization request, as echoed in the login form. */
+/**
+ * The parameters of an authorization request, as echoed in the login form. `ui_locales` (OpenID Connect Core
+ * 3.1.2.1) only chooses the language of the sign-in pages.
+ */
 export const AUTHORIZE_PARAMETERS = [
   'response_type',
   'client_id',
@@ -28,6 +31,7 @@ export const AUTHORIZE_PARAMETERS = [
   'code_challenge',
   'code_challenge_method',
   'aud',
+  'ui_locales',
 ] as const;
 
 export type AuthorizeParameters = Partial<Record<(typeof AUTHORIZE_PARAMETERS)[number], string>>;
@@ -41,6 +45,19 @@ export interface AuthorizeRequest {
   readonly codeChallenge: string;
 }
 
+/**
+ * Why a request is shown as a page rather than sent back to the app (there is no redirect URI to trust, or `state`
+ * cannot be sent back): the page says it in the person's language, and what the app's developer should fix.
+ */
+export type AuthorizePageProblem =
+  | 'missing-client'
+  | 'unknown-client'
+  | 'repeated-client'
+  | 'redirect-uri'
+  | 'state-repeated'
+  | 'state-too-long'
+  | 'state-unsendable';
+
 /** An authorization request that cannot go on: shown as a page, or sent back to the app. */
 export class AuthorizeRequestError extends Error {
   override readonly name = 'AuthorizeRequestError';
@@ -50,9 +67,15 @@ export class AuthorizeRequestError extends Error {
     readonly error: OAuthErrorCode,
     readonly description: string,
     readonly redirectTo?: string,
+    /** For `show`: what is wrong, for the page. */
+    readonly problem?: AuthorizePageProblem,
   ) {
     super(`${error}: ${description}`);
   }
+}
+
+function shown(error: OAuthErrorCode, description: string, problem: AuthorizePageProblem): AuthorizeRequestError {
+  return new AuthorizeRequestError('show', error, description, undefined, problem);
 }
 
 /** A login that failed: wrong credentials (generic on purpose) or too many recent failures. */
@@ -120,21 +143,24 @@ export async function checkAuthorizeRequest(
   repeated: readonly string[] = [],
 ): Promise<AuthorizeRequest> {
   if (repeated.includes('client_id') || repeated.includes('redirect_uri')) {
-    throw new AuthorizeRequestError('show', 'invalid_request', 'The request names its app or its redirect URI more than once.');
+    throw shown('invalid_request', 'The request names its app or its redirect URI more than once.', 'repeated-client');
+  }
+  if (params.client_id === undefined) {
+    throw shown('invalid_request', 'The request names no app (client_id is missing).', 'missing-client');
   }
   const clientId = text.safeParse(params.client_id);
   const app = clientId.success ? await findClient(deps.db, clientId.data) : undefined;
   if (!app || app.kind === 'system' || app.disabled) {
-    throw new AuthorizeRequestError('show', 'invalid_client', 'This app is not registered or is disabled.');
+    throw shown('invalid_client', 'This app is not registered or is disabled.', 'unknown-client');
   }
   const redirectUri = params.redirect_uri;
   if (!redirectUri || !app.redirectUris.includes(redirectUri)) {
-    throw new AuthorizeRequestError('show', 'invalid_request', 'The redirect URI is not registered for this app.');
+    throw shown('invalid_request', 'The redirect URI is not registered for this app.', 'redirect-uri');
   }
   const state = params.state;
   const stateProblem = describeStateProblem(state, repeated.includes('state'));
   if (stateProblem) {
-    throw new AuthorizeRequestError('show', 'invalid_request', stateProblem);
+    throw shown('invalid_request', stateProblem.description, stateProblem.problem);
   }
   const fail = (error: OAuthErrorCode, description: string): AuthorizeRequestError =>
     new AuthorizeRequestError('redirect', error, description, withQuery(redirectUri, { error, error_description: description, state }));
@@ -164,17 +190,34 @@ export async function checkAuthorizeRequest(
 }
 
 /** Why `state` cannot be sent back to the app as it came, or undefined when it can (or is missing: redirected). */
-function describeStateProblem(state: string | undefined, repeated: boolean): string | undefined {
+function describeStateProblem(
+  state: string | undefined,
+  repeated: boolean,
+): { description: string; problem: AuthorizePageProblem } | undefined {
   if (repeated) {
-    return 'The app sent the state parameter more than once, so the answer could not be matched to its request.';
+    return {
+      description: 'The app sent the state parameter more than once, so the answer could not be matched to its request.',
+      problem: 'state-repeated',
+    };
   }
   if (state !== undefined && state.length > MAX_STATE_LENGTH) {
-    return `The app sent a state parameter longer than ${MAX_STATE_LENGTH} characters, too long to send back to it.`;
+    return {
+      description: `The app sent a state parameter longer than ${MAX_STATE_LENGTH} characters, too long to send back to it.`,
+      problem: 'state-too-long',
+    };
   }
   if (state !== undefined && hasUnstorableCharacters(state)) {
-    return 'The app sent a state parameter holding characters (NUL) that cannot be sent back to it.';
+    return { description: 'The app sent a state parameter holding characters (NUL) that cannot be sent back to it.', problem: 'state-unsendable' };
   }
   return undefined;
+}
+
+/**
+ * Where to send the app the person's refusal to sign in (RFC 6749 section 4.1.2.1, `access_denied`) for a checked
+ * request.
+ */
+export function accessDeniedRedirect(request: AuthorizeRequest): string {
+  return withQuery(request.redirectUri, { error: 'access_denied', error_description: 'the person cancelled signing in', state: request.state });
 }
 
 /**

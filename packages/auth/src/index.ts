@@ -19,6 +19,7 @@ export { authenticateBearer, callerFromClaims, type TokenCaller } from './authen
 export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
 export { describedReferences, DESCRIBING_RECORD_TYPES, describesNoteWhere } from './described-records';
 export {
+  accessDeniedRedirect,
   AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,
   checkAuthorizeRequest,
@@ -27,6 +28,7 @@ export {
   MAX_STATE_LENGTH,
   pickAuthorizeParameters,
   signInAndIssueCode,
+  type AuthorizePageProblem,
   type AuthorizeParameters,
   type AuthorizeRequest,
 } from './authorize-request';

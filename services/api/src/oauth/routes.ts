@@ -20,8 +20,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AppServices } from '../app-services';
 import { errorToOutcome } from '../http/error-handler';
 import { InvalidUtf8Error, hasUtf8Query, requireSupportedContentEncoding, verifyUtf8Form } from '../http/strict-text';
-import { showSignIn, submitSignIn, type AuthorizeResult, type SignInBrowser } from './authorize-handlers';
-import { PAGE_HEADERS, renderErrorPage } from './login-page';
+import { pageLanguage, showSignIn, submitSignIn, type AuthorizeResult, type SignInBrowser } from './authorize-handlers';
+import { pageHeaders, renderErrorPage } from './login-page';
 
 // Form bodies of the OAuth endpoints are small: a client assertion is the largest field.
 const FORM_LIMIT = '32kb';
@@ -62,15 +62,17 @@ export function createOAuthRouter(services: AppServices): express.Router {
     res.status(200).set(NO_STORE).end();
   });
 
-  router.use('/oauth2/authorize', function showAuthorizeError(err: unknown, _req: Request, res: Response, next: NextFunction) {
+  router.use('/oauth2/authorize', function showAuthorizeError(err: unknown, req: Request, res: Response, next: NextFunction) {
     const mapped = errorToOutcome(err);
     if (mapped.unexpected) {
       next(err);
       return;
     }
-    // The generic description of a client error (never the error's own message, which may quote the request).
+    // The generic description of a client error (never the error's own message, which may quote the request); the
+    // language from the browser alone, as the request itself could not be read.
     const description = mapped.body.issue?.[0]?.details?.text ?? 'The request could not be read.';
-    res.status(mapped.status).set(PAGE_HEADERS).send(renderErrorPage(`${description}.`));
+    const { locale, messages } = pageLanguage({}, { acceptLanguage: req.get('accept-language') });
+    res.status(mapped.status).set(pageHeaders(locale)).send(renderErrorPage(locale, messages, 'unreadable', `${description}.`));
   });
 
   router.use(['/oauth2/token', '/oauth2/revoke'], function answerOAuthError(err: unknown, _req: Request, res: Response, next: NextFunction) {
@@ -97,14 +99,22 @@ function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-/** The sign-in cookie's nonce (the first cookie of that name) and where the browser says the request came from. */
+/**
+ * The sign-in cookie's nonce (the first cookie of that name), where the browser says the request came from, and the
+ * languages it prefers.
+ */
 function signInBrowser(req: Request, services: AppServices): SignInBrowser {
   const name = signInCookieName(services.config);
   const cookie = (req.get('cookie') ?? '')
     .split(';')
     .map((part) => part.trim())
     .find((part) => part.startsWith(`${name}=`));
-  return { cookieNonce: cookie?.slice(name.length + 1), origin: req.get('origin'), referer: req.get('referer') };
+  return {
+    cookieNonce: cookie?.slice(name.length + 1),
+    origin: req.get('origin'),
+    referer: req.get('referer'),
+    acceptLanguage: req.get('accept-language'),
+  };
 }
 
 function sendAuthorizeResult(res: Response, result: AuthorizeResult, services: AppServices): void {
@@ -123,7 +133,7 @@ function sendAuthorizeResult(res: Response, result: AuthorizeResult, services: A
           maxAge: SIGN_IN_COOKIE_SECONDS * 1000,
         });
       }
-      res.status(result.status).set(PAGE_HEADERS).send(result.html);
+      res.status(result.status).set(pageHeaders(result.locale)).send(result.html);
       return;
     case 'redirect':
       res.set(NO_STORE).redirect(302, result.location);
