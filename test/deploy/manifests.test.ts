@@ -132,6 +132,45 @@ describe('Kubernetes manifests', () => {
     expect(container?.resources?.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
   });
 
+  test('the portal: ROLE=portal, probes on its port (/readyz asks Redis), the API inside the cluster, its key from a Secret', () => {
+    const portal = only<IDeployment>('Deployment', 'carecircle-portal');
+    const container = portal.spec?.template.spec?.containers[0];
+    expect(container?.env).toEqual(expect.arrayContaining([{ name: 'ROLE', value: 'portal' }]));
+    expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(container?.envFrom).toEqual([{ secretRef: { name: 'carecircle' } }, { configMapRef: { name: 'carecircle' } }]);
+    expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/api/src/main.ts']);
+    expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
+    const keyMount = container?.volumeMounts?.find((m) => m.name === 'portal-key');
+    expect(env.PORTAL_KEY_FILE?.startsWith(`${keyMount?.mountPath}/`)).toBe(true);
+    const apiService = only<IService>('Service', 'carecircle-api');
+    expect(env.PORTAL_API_URL).toBe(`http://${apiService.metadata?.name}`);
+    // The ConfigMap with this Deployment's env is a valid production configuration for ROLE=portal.
+    const configMap = only<IConfigMap>('ConfigMap', 'carecircle');
+    const config = loadConfig({
+      ...configMap.data,
+      ...env,
+      REDIS_URL: 'redis://redis:6379',
+      ADMIN_TOKEN: 'a'.repeat(64),
+    });
+    expect(config.role).toBe('portal');
+    expect(config.portal.clientId).toBeDefined();
+    expect(config.portal.secureCookies).toBe(true);
+    const budget = only<IPodDisruptionBudget>('PodDisruptionBudget', 'carecircle-portal');
+    expect(budget.spec?.selector?.matchLabels).toEqual(portal.spec?.selector.matchLabels);
+  });
+
+  test('the Ingress sends /portal to the portal Service, on the API\'s host', () => {
+    const ingress = only<IIngress>('Ingress', 'carecircle');
+    const service = only<IService>('Service', 'carecircle-portal');
+    const route = ingress.spec?.rules?.[0]?.http?.paths.find((p) => p.path === '/portal');
+    expect(route?.pathType).toBe('Prefix');
+    expect(route?.backend.service?.name).toBe('carecircle-portal');
+    expect(service.spec?.ports?.map((p) => p.name)).toContain(route?.backend.service?.port?.name);
+    expect(service.spec?.selector).toEqual(only<IDeployment>('Deployment', 'carecircle-portal').spec?.template.metadata?.labels);
+  });
+
   test('both Deployments read the ConfigMap and Secret, run Node directly, and write only to /tmp', () => {
     const api = only<IDeployment>('Deployment', 'carecircle-api');
     const worker = only<IDeployment>('Deployment', 'carecircle-worker');
