@@ -107,6 +107,35 @@ describe('the portal run apart from the API', () => {
     await context.close();
   });
 
+  test('an access token about to run out is refreshed on the server (the refresh token rotates); a revoked one means signing in again', async () => {
+    const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-GB' });
+    const page = await context.newPage();
+    await signInThroughPortal(page, state, 'alex');
+    const redis = createClient({ url: portalRedis.url });
+    await redis.connect();
+    try {
+      const [key] = await redis.keys(`${redisPrefix}portal:session:*`);
+      const before = JSON.parse((await redis.get(key as string)) ?? '{}') as { tokens: { accessToken: string; refreshToken: string; accessExpiresAt: number } };
+      // As if the hour had passed: the access token counts as expired.
+      await redis.set(key as string, JSON.stringify({ ...before, tokens: { ...before.tokens, accessExpiresAt: 0 } }), { KEEPTTL: true });
+      const answer = await page.goto('/portal/');
+      expect(answer?.status()).toBe(200);
+      await expect(page.getByRole('navigation', { name: 'Main' }).isVisible()).resolves.toBe(true);
+      const after = JSON.parse((await redis.get(key as string)) ?? '{}') as typeof before;
+      expect(after.tokens.accessToken).not.toBe(before.tokens.accessToken);
+      expect(after.tokens.refreshToken).not.toBe(before.tokens.refreshToken);
+      expect(after.tokens.accessExpiresAt).toBeGreaterThan(Date.now());
+      // The old refresh token was spent by the rotation: put back, the API refuses it (reuse revokes the session),
+      // and the page goes back to the start, signed out, instead of failing.
+      await redis.set(key as string, JSON.stringify({ ...after, tokens: { ...before.tokens, accessExpiresAt: 0 } }), { KEEPTTL: true });
+      await page.goto('/portal/');
+      await expect(page.getByRole('link', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    } finally {
+      await redis.close();
+    }
+    await context.close();
+  });
+
   test('without Redis its pages answer an accessible 503 with Retry-After and the process lives; with Redis back, sign-in works', async () => {
     const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-GB' });
     const page = await context.newPage();
