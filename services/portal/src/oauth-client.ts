@@ -89,7 +89,7 @@ export class OAuthClient {
     const form = {
       token: refreshToken,
       token_type_hint: 'refresh_token',
-      ...(everywhere ? { revoke: 'user_sessions' } : {}),
+      ...(everywhere ? { carecircle_sessions: 'all' } : {}),
       ...(await this.clientAuthentication()),
     };
     const res = await this.fetchImpl(`${this.apiUrl()}/oauth2/revoke`, {
