@@ -4,8 +4,13 @@
  */
 import express, { type Router } from 'express';
 import { requireClient } from './http/page-context';
+import { accountingRoutes } from './pages/accounting/accounting-routes';
+import { changeRoutes } from './pages/consent-changes/change-routes';
+import { shareRoutes } from './pages/consent-changes/share-routes';
+import { stopRoutes } from './pages/consent-changes/stop-routes';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes';
 import { startPage } from './pages/start-page';
+import { sharingRoutes } from './pages/sharing/overview-route';
 
 export function createPortalRoutes(deps: SignInDeps): Router {
   const router = express.Router();
@@ -13,6 +18,11 @@ export function createPortalRoutes(deps: SignInDeps): Router {
   router.get('/', startPage(deps));
   const client = express.Router();
   client.use(requireClient());
+  sharingRoutes(client, deps);
+  accountingRoutes(client, deps);
+  shareRoutes(client, deps);
+  changeRoutes(client, deps);
+  stopRoutes(client, deps);
   router.use(client);
   return router;
 }
