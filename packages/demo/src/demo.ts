@@ -41,6 +41,7 @@ function summary(state: DemoState, fhirBaseUrl: string, demoDir: string): string
     "Clients (charts across the share categories; Alex's also holds a psychotherapy note, which never leaves the practice)",
     person(`${CLIENTS.alex.given} ${CLIENTS.alex.family}`, 'alex'),
     person(`${CLIENTS.jordan.given} ${CLIENTS.jordan.family}`, 'jordan'),
+    `  Clients manage their sharing in a browser: ${fhirBaseUrl.replace(/\/fhir\/R4$/, '')}/portal/ (sign in as Alex or Jordan above)`,
     '',
     `Partner clinics (SMART Backend Services; their private keys are in ${demoDir}/keys)`,
     partner('obgyn'),
