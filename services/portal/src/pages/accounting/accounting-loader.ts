@@ -63,11 +63,26 @@ export async function loadAccountingPage(api: FhirApi, filters: AccountingFilter
     entries,
     total: events.total,
     next: events.next,
-    providers: [...providers]
-      .map((reference) => ({ reference, name: names.get(reference) ?? '' }))
-      .filter((p) => p.name !== '')
-      .sort((a, b) => a.name.localeCompare(b.name)),
+    providers: providerOptions([...providers], names),
   };
+}
+
+function providerOptions(references: readonly string[], names: ReadonlyMap<string, string>): ProviderOption[] {
+  return references
+    .map((reference) => ({ reference, name: names.get(reference) ?? '' }))
+    .filter((p) => p.name !== '')
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The providers to filter by, without the list (for the form sent back with problems, so the reader's choice stays):
+ * those the client shares with, and the one chosen.
+ */
+export async function loadProviderOptions(api: FhirApi, chosen: string | undefined): Promise<ProviderOption[]> {
+  const consents = await searchConsents(api);
+  const references = [...new Set([...consents.recipients, ...(chosen ? [chosen] : [])])];
+  await describeEvents(api, [], [], consents.names, references);
+  return providerOptions(references, consents.names);
 }
 
 /** Every entry for `filters`, newest first (for the CSV). */

@@ -12,11 +12,13 @@ import { Layout } from '../../views/layout';
 import { portalPath, type ViewContext } from '../../views/view-context';
 import type { AccountingEntry } from './accounting-entry';
 import { dayKey, filterQuery, isFiltered, type AccountingFilters, type DateField, type DatePart } from './accounting-filters';
-import type { AccountingPage as AccountingPageData } from './accounting-loader';
+import type { AccountingPage as AccountingPageData, ProviderOption } from './accounting-loader';
 import { accountingSentence } from './accounting-sentence';
 
 export interface AccountingView {
   readonly filters: AccountingFilters;
+  /** The providers to filter by. */
+  readonly providers: readonly ProviderOption[];
   /** The list; undefined while the filters have problems. */
   readonly list: AccountingPageData | undefined;
   /** The page token had expired, so the list started again from the newest entries. */
@@ -33,18 +35,18 @@ export function AccountingPage(props: { view: ViewContext; data: AccountingView 
       <h1>{t.heading}</h1>
       <p>{t.intro}</p>
       <p class="hint">{t.notListed}</p>
-      <FilterForm view={view} filters={filters} list={list} />
+      <FilterForm view={view} filters={filters} providers={data.providers} />
       {list ? <Entries view={view} data={data} list={list} /> : <p>{t.errorFixToSee}</p>}
     </Layout>
   );
 }
 
-function FilterForm(props: { view: ViewContext; filters: AccountingFilters; list: AccountingPageData | undefined }) {
+function FilterForm(props: { view: ViewContext; filters: AccountingFilters; providers: readonly ProviderOption[] }) {
   const { view, filters } = props;
   const t = accounting[view.lang];
   const problems = filters.problems;
   const selected = filters.values.provider;
-  const options = props.list?.providers ?? [];
+  const options = props.providers;
   return (
     <form method="get" action={portalPath('/accounting')} class="accounting-filters" novalidate>
       <h2>{t.filtersHeading}</h2>

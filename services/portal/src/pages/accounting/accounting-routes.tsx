@@ -11,7 +11,7 @@ import { apiOf, viewOf, type PageDeps } from '../../http/page-context';
 import { sendPage } from '../../views/render';
 import { accountingCsv } from './accounting-csv';
 import { parseFilters, type AccountingFilters } from './accounting-filters';
-import { loadAccountingPage, loadAllEntries, PageTokenRefused } from './accounting-loader';
+import { loadAccountingPage, loadAllEntries, loadProviderOptions, PageTokenRefused } from './accounting-loader';
 import { AccountingPage } from './accounting-page';
 
 /** Adds the accounting's routes to the signed-in client's router. */
@@ -20,7 +20,7 @@ export function accountingRoutes(router: Router, deps: PageDeps): void {
     const view = viewOf(req, deps);
     const filters = parseFilters(req.query, view.lang);
     if (filters.problems.length > 0) {
-      sendPage(res, <AccountingPage view={view} data={{ filters, list: undefined, restarted: false }} />, 400);
+      await sendProblems(req, res, deps, filters);
       return;
     }
     const api = apiOf(req, deps);
@@ -37,14 +37,14 @@ export function accountingRoutes(router: Router, deps: PageDeps): void {
       restarted = true;
       list = await loadAccountingPage(api, shown);
     }
-    sendPage(res, <AccountingPage view={view} data={{ filters: shown, list, restarted }} />);
+    sendPage(res, <AccountingPage view={view} data={{ filters: shown, providers: list.providers, list, restarted }} />);
   });
 
   router.get('/accounting.csv', async function accountingDownload(req: Request, res: Response) {
     const view = viewOf(req, deps);
     const filters = parseFilters(req.query, view.lang);
     if (filters.problems.length > 0) {
-      sendPage(res, <AccountingPage view={view} data={{ filters, list: undefined, restarted: false }} />, 400);
+      await sendProblems(req, res, deps, filters);
       return;
     }
     const entries = await loadAllEntries(apiOf(req, deps), { ...filters, page: undefined });
@@ -55,4 +55,10 @@ export function accountingRoutes(router: Router, deps: PageDeps): void {
       .set('Cache-Control', 'no-store')
       .send(accountingCsv(entries, view.lang));
   });
+}
+
+/** The form sent back with its problems (400), the providers still offered so the reader's choice stays. */
+async function sendProblems(req: Request, res: Response, deps: PageDeps, filters: AccountingFilters): Promise<void> {
+  const providers = await loadProviderOptions(apiOf(req, deps), filters.provider);
+  sendPage(res, <AccountingPage view={viewOf(req, deps)} data={{ filters, providers, list: undefined, restarted: false }} />, 400);
 }
