@@ -145,7 +145,7 @@ describe('history of a sharing', () => {
     expect(events.at(-1)).toMatchObject({ change: { kind: 'ended', end: '2026-12-05' }, by: undefined });
   });
 
-  test('who: a Provenance of the version says so; else no signed form is the client, a new signed form is "signed", a kept one unknown', () => {
+  test('who: a Provenance of the version says so; else no form or the portal’s e-signature is the client, another new form "signed", a kept one unknown', () => {
     const provenance: Provenance = {
       resourceType: 'Provenance',
       target: [{ reference: 'Consent/c1/_history/2' }, { reference: SELF }],
@@ -162,6 +162,9 @@ describe('history of a sharing', () => {
     expect(authorOf(v3, v2, [provenance], SELF)).toBe('unknown');
     expect(authorOf(v4, v3, [provenance], SELF)).toBe('you');
     expect(authorOf(v5, v4, [provenance], SELF)).toBe('signed');
+    const online = consent({ version: '6', signed: 'Electronic signature' });
+    expect(authorOf(online, v5, [], SELF)).toBe('you');
+    expect(authorOf({ ...online, status: 'inactive', meta: { versionId: '7' } }, online, [], SELF)).toBe('you');
     const own: Provenance = { ...provenance, target: [{ reference: 'Consent/c1/_history/3' }], agent: [{ who: { reference: SELF } }] };
     expect(authorOf(v3, v2, [own], SELF)).toBe('you');
   });

@@ -155,7 +155,7 @@ function pastMoment(f: ConsentFacts): number {
 
 /** Who made a version, as far as the record tells. */
 export type VersionAuthor =
-  /** The client: a Provenance says so, or the version carries no signed form (the API takes one from a practice only with it). */
+  /** The client: a Provenance says so, or the version carries no signed form or the portal's electronic signature. */
   | 'you'
   /** The practice (or anyone but the client), by a Provenance of the version. */
   | 'practice'
@@ -262,10 +262,17 @@ function differences(before: Consent, after: Consent): HistoryChange | undefined
 }
 
 /**
+ * The title of the electronic signature the portal records with the consents a client gives or changes online
+ * (pages/consent-changes/consent-resource.ts, SIGNATURE_TITLE); a practice attaches the client's signed request form.
+ */
+export const PORTAL_SIGNATURE_TITLE = 'Electronic signature';
+
+/**
  * Who made `version`: a Provenance naming that version (`Consent/{id}/_history/{v}`) says it (its author, else its
- * first agent); without one, a version with no signed form (`sourceAttachment`) was the client's own (the API refuses a
- * practice's consent without the signed request attached); a version that brings a signed form the previous version
- * did not have was made from a request the client signed; otherwise nothing tells.
+ * first agent). Without one, the signed form tells: none at all, or the client's own electronic signature from the
+ * portal (newly signed, or kept as the portal keeps it when stopping), is the client's doing (the API takes a
+ * practice's consent only with the signed request attached, and the portal is the client's); another signed form
+ * newly attached was made from a request the client signed, whoever entered it; a form kept from before tells nothing.
  */
 export function authorOf(version: Consent, previous: Consent | undefined, provenances: readonly Provenance[], self: string): VersionAuthor {
   const target = `Consent/${version.id ?? ''}/_history/${version.meta?.versionId ?? ''}`;
@@ -278,10 +285,11 @@ export function authorOf(version: Consent, previous: Consent | undefined, proven
       return who === self ? 'you' : 'practice';
     }
   }
-  if (!version.sourceAttachment) {
+  const form = version.sourceAttachment;
+  if (!form || form.title === PORTAL_SIGNATURE_TITLE) {
     return 'you';
   }
-  if (!previous?.sourceAttachment || JSON.stringify(previous.sourceAttachment) !== JSON.stringify(version.sourceAttachment)) {
+  if (!previous?.sourceAttachment || JSON.stringify(previous.sourceAttachment) !== JSON.stringify(form)) {
     return 'signed';
   }
   return 'unknown';

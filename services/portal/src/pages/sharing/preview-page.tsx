@@ -95,9 +95,8 @@ export function PreviewPage(props: { view: ViewContext; data: PreviewPageData })
       )}
       <ul class="sharing-links">
         <li>
-          <a href={portalPath(`/sharing/${card.id}`)}>
+          <a href={portalPath(`/sharing/${card.id}`)} aria-label={`${words.linkDetails}${words.linkSuffix(card.recipientName)}`}>
             {words.linkDetails}
-            <span class="visually-hidden">{words.linkSuffix(card.recipientName)}</span>
           </a>
         </li>
         <li>
