@@ -163,6 +163,7 @@ function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry
       ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}),
       ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}),
       ...(request.ifNoneMatch ? { ifNoneMatch: request.ifNoneMatch } : {}),
+      ...(request.ifModifiedSince ? { ifModifiedSince: request.ifModifiedSince } : {}),
     },
   };
 }

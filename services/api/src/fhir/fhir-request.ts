@@ -16,6 +16,8 @@ export interface FhirRequest {
   ifMatch?: string;
   ifNoneExist?: string;
   ifNoneMatch?: string;
+  /** `If-Modified-Since` (reads and vreads), an HTTP date; ignored when `ifNoneMatch` is given or it is not a date. */
+  ifModifiedSince?: string;
   /** Transactions only: the id a create must use, pre-assigned so `urn:uuid:` references can be rewritten. */
   assignedId?: string;
   /** `Prefer: return=...` */

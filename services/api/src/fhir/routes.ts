@@ -115,6 +115,7 @@ function toFhirRequest(req: Request): FhirRequest {
   const ifMatch = conditionalHeader(req, 'If-Match');
   const ifNoneExist = conditionalHeader(req, 'If-None-Exist');
   const ifNoneMatch = conditionalHeader(req, 'If-None-Match');
+  const ifModifiedSince = req.get('If-Modified-Since');
   return {
     method,
     path: req.path.replace(/^\/+/, ''),
@@ -123,6 +124,7 @@ function toFhirRequest(req: Request): FhirRequest {
     ...(ifMatch ? { ifMatch } : {}),
     ...(ifNoneExist ? { ifNoneExist } : {}),
     ...(ifNoneMatch ? { ifNoneMatch } : {}),
+    ...(ifModifiedSince ? { ifModifiedSince } : {}),
     ...(prefer ? { preferReturn: prefer } : {}),
   };
 }
