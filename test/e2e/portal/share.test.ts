@@ -3,8 +3,9 @@
  * the real API after each step: nothing is shared before the signature; once signed, the pelvic-floor clinic reads
  * Alex's goals and progress but not her trauma history; narrowed, its next search no longer returns progress; stopped,
  * its very next read is 404. Also: the problems each step can show (400, linked to the fields), a consent changed
- * meanwhile, the share journey keyboard-only, the review in Spanish, and Jordan trying Alex's consent id in every URL
- * (GET and POST with Jordan's own form token: 404, nothing changes). axe-core (WCAG 2.0-2.2 A/AA) on every page.
+ * meanwhile, a change the API refuses (a calm page, nothing changed), the share journey keyboard-only, the review in
+ * Spanish, and Jordan trying Alex’s consent id in every URL (GET and POST with Jordan's own form token: 404, nothing
+ * changes). axe-core (WCAG 2.0-2.2 A/AA) on every page.
  */
 import type { Bundle, Consent, Resource } from '@medplum/fhirtypes';
 import type { Locator, Page } from 'playwright-core';
@@ -425,6 +426,31 @@ describe('sharing with a provider', () => {
     expect(await submit(page, page.getByRole('button', { name: 'Compartir ahora' }))).toBe(400);
     expect(await problems(page)).toEqual(['Marque la casilla para aceptar la declaración', 'Escriba su nombre completo para firmar']);
     expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  test('a change the API refuses (the provider was removed meanwhile) shows a calm page and changes nothing', async () => {
+    const given = (await consentsOf(jordan)).find((c) => c.status === 'active' && c.provision?.actor?.[0]?.reference?.reference === pelvicPt);
+    const id = given?.id ?? '';
+    const context = await system.newContext();
+    const page = await context.newPage();
+    await signInThroughPortal(page, system.state, 'jordan');
+    await page.goto(`/portal/sharing/${id}/change`);
+    await page.getByRole('checkbox', { name: 'Your care plan' }).check();
+    for (let i = 0; i < 3; i += 1) {
+      await submit(page, page.getByRole('button', { name: 'Continue' }));
+    }
+    await submit(page, page.getByRole('button', { name: 'Continue' }));
+    expect(await heading(page)).toBe('Sign to confirm');
+    await page.getByRole('checkbox', { name: /^I agree that/ }).check();
+    await page.getByRole('textbox', { name: 'Your full name' }).fill('Jordan Lee');
+    // The clinic leaves the network before Jordan confirms: the API refuses a consent naming it (422).
+    expect((await system.adminFhir(`/${pelvicPt}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect(await submit(page, page.getByRole('button', { name: 'Confirm the change' }))).toBe(422);
+    expect(await heading(page)).toBe('CareCircle could not save this');
+    await expect(page.locator('main').textContent()).resolves.toContain('Nothing has been shared or changed.');
+    expect(await axeViolations(page)).toEqual([]);
+    expect((await consent(id)).meta?.versionId).toBe(given?.meta?.versionId);
     await context.close();
   });
 });
