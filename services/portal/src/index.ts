@@ -2,3 +2,4 @@
 export { createPortal, type Portal, type PortalOptions } from './portal';
 export { PORTAL_APP_NAME, PORTAL_SCOPE } from './app-registration';
 export { startPortalServer, type RunningPortalServer } from './portal-server';
+export { listRoutes, type PortalRoute } from './route-list';
