@@ -15,7 +15,7 @@ export {
   SUPPORTED_PURPOSES_OF_USE,
 } from './purpose-of-use';
 export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
-export { authenticateBearer, callerFromClaims, type TokenCaller } from './authenticate-bearer';
+export { authenticateBearer, BearerAuthenticationError, callerFromClaims, type TokenCaller } from './authenticate-bearer';
 export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
 export { describedReferences, DESCRIBING_RECORD_TYPES, describesNoteWhere } from './described-records';
 export {

@@ -43,8 +43,8 @@ export const SMART_CAPABILITIES = [
 /** The SMART configuration of this deployment. */
 export function smartConfiguration(deps: Pick<AuthDeps, 'config'>): Record<string, unknown> {
   const base = deps.config.baseUrl;
+  // No `issuer`: SMART App Launch requires it with sso-openid-connect and otherwise omits it, and we issue no id_token.
   return {
-    issuer: base,
     jwks_uri: `${base}/.well-known/jwks.json`,
     authorization_endpoint: `${base}/oauth2/authorize`,
     token_endpoint: `${base}/oauth2/token`,

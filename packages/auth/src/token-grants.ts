@@ -4,7 +4,8 @@
  *
  * - `client_credentials` (SMART Backend Services): a system client authenticated by its signed assertion (a
  *   `client_id` parameter naming another client is refused) gets a 5-minute token with the intersection of the scopes
- *   it asked for and those it is registered for; no refresh token.
+ *   it asked for and those it is registered for (all of its registered system scopes when it names none); no refresh
+ *   token.
  * - `authorization_code`: an app redeems a code with its PKCE verifier; the user gets a token of at most an hour
  *   (and a refresh token when `offline_access` or `online_access` was granted, which needs the app's registration to
  *   list it). A client's login carries `patient`. A public app names itself with `client_id`; a confidential app
@@ -132,10 +133,11 @@ async function grantClientCredentials(deps: Deps, form: z.infer<typeof clientCre
   if (client.kind !== 'system') {
     throw new OAuthError('unauthorized_client', 'an app gets user tokens through the authorization_code grant, not client_credentials');
   }
-  if (!form.scope) {
-    throw new OAuthError('invalid_scope', 'scope is required');
-  }
-  const granted = intersectScopes(parseScopes(form.scope), parseScopes(client.scope), { contexts: ['system'], identity: [] });
+  // Omitted (or empty), the scope is the client's registration: RFC 6749 section 3.3 lets the server apply a pre-defined
+  // default, and stock clients (MedplumClient.startJwtAssertionLogin) send none, though SMART Backend Services asks for
+  // one. The response's `scope` always says what was granted.
+  const asked = form.scope?.trim() ? form.scope : client.scope;
+  const granted = intersectScopes(parseScopes(asked), parseScopes(client.scope), { contexts: ['system'], identity: [] });
   requireResourceScopes(granted);
   const scope = formatScopes(granted);
   const { accessToken } = await issueAccessToken(

@@ -6,6 +6,7 @@
  * generic 500 that reveals nothing. Every 503 carries `Retry-After`. Messages never echo request content.
  * Batch entries use {@link errorToOutcome} too, so an entry fails exactly as the same request alone would.
  */
+import { BearerAuthenticationError } from '@carecircle/auth';
 import type { Logger } from '@carecircle/log';
 import { databaseUnavailable, isOperationOutcome, OperationOutcomeError, outcomeStatus, VersionMismatchError } from '@carecircle/fhir';
 import { isConnectionLoss } from '@carecircle/store';
@@ -58,6 +59,9 @@ const UNSTORABLE_TEXT_SQLSTATES: ReadonlySet<string> = new Set(['22021', '22P05'
  */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
+/** The realm of every bearer challenge. */
+const REALM = 'CareCircle';
+
 /** Express error middleware factory (mounted last). */
 export function errorHandler(logger: Logger) {
   return function handleError(err: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -70,7 +74,8 @@ export function errorHandler(logger: Logger) {
       logUnexpectedError(logger, getRequestId(res), err);
     }
     if (outcome.status === 401) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="CareCircle"');
+      // RFC 6750 section 3: a refused bearer token says error="invalid_token"; a request without one names no error.
+      res.setHeader('WWW-Authenticate', err instanceof BearerAuthenticationError ? err.challenge(REALM) : `Bearer realm="${REALM}"`);
     }
     if (outcome.status === 503) {
       res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));

@@ -93,7 +93,6 @@ describe('SMART Backend Services over HTTP', () => {
     for (const path of ['/fhir/R4/.well-known/smart-configuration', '/.well-known/smart-configuration']) {
       const res = await request(t.app).get(path).expect(200);
       expect(res.body).toMatchObject({
-        issuer: TEST_BASE_URL,
         jwks_uri: `${TEST_BASE_URL}/.well-known/jwks.json`,
         token_endpoint: TOKEN_URL,
         authorization_endpoint: `${TEST_BASE_URL}/oauth2/authorize`,
