@@ -14,3 +14,13 @@ export const SHARE_CATEGORY_VALUE_SET = `${CARECIRCLE_CANONICAL_BASE}/ValueSet/s
 
 /** The profile every sharing Consent claims in `meta.profile`. */
 export const SHARING_CONSENT_PROFILE = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/sharing-consent`;
+
+/** The HL7 Subscriptions R5 Backport IG's R4 Subscription profile (http://hl7.org/fhir/uv/subscriptions-backport). */
+export const BACKPORT_SUBSCRIPTION_PROFILE = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription';
+
+/**
+ * Profiles of other guides that a resource may claim although fhir-profiles/ does not hold them, by the resource type
+ * they constrain: their rules are checked in code by the server's own write rules (the Backport Subscription profile by
+ * @carecircle/notify's subscription settings), so a claim of conformance to them is one the server does check.
+ */
+export const PROFILES_CHECKED_IN_CODE: ReadonlyMap<string, string> = new Map([[BACKPORT_SUBSCRIPTION_PROFILE, 'Subscription']]);

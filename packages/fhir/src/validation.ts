@@ -3,14 +3,15 @@
  * 1. R4 structure, cardinality and invariants (@medplum/core's validator);
  * 2. the R4 rules that validator leaves out: nested data type invariants, empty values, dom-3, narrative XHTML,
  *    storable text (invariants.ts);
- * 3. each profile the resource claims in `meta.profile`, which must be one of ours (fhir-profiles/): we do not accept
- *    a claim of conformance we cannot check;
+ * 3. each profile the resource claims in `meta.profile`, which must be one of ours (fhir-profiles/) or one whose rules
+ *    a write rule checks in code (PROFILES_CHECKED_IN_CODE): we do not accept a claim of conformance we cannot check;
  * 4. required terminology bindings, which @medplum/core does not enforce (required-bindings.ts).
  * Failures throw one OperationOutcomeError (400) whose issues name the element as FHIRPath in `expression`.
  * {@link validateFhirStructure} is the same without step 3, for checking input before server rules complete it.
  */
 import { OperationOutcomeError, validateResource, type ValidatorOptions } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { PROFILES_CHECKED_IN_CODE } from './canonical-urls';
 import { checkInvariants } from './invariants';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { findConformanceResourceByUrl, loadFhirDefinitions } from './profiles';
@@ -75,28 +76,39 @@ function resolveProfile(url: string, resourceType: string, expression: string): 
   if (url === `http://hl7.org/fhir/StructureDefinition/${resourceType}`) {
     return {}; // The base definition: step 1 already checked it.
   }
-  const profile = findConformanceResourceByUrl(url);
-  if (profile?.resourceType !== 'StructureDefinition') {
+  const checkedInCode = PROFILES_CHECKED_IN_CODE.get(url);
+  const profile = checkedInCode ? undefined : findConformanceResourceByUrl(url);
+  const constrains = checkedInCode ?? (profile?.resourceType === 'StructureDefinition' ? profile.type : undefined);
+  if (constrains === undefined) {
     return {
       issue: {
         severity: 'error',
         code: 'not-supported',
-        details: { text: `Unknown profile ${safeForMessage(url)}: this server cannot check conformance to it` },
+        details: { text: `Unknown profile ${canonicalForMessage(url)}: this server cannot check conformance to it` },
         expression: [expression],
       },
     };
   }
-  if (profile.type !== resourceType) {
+  if (constrains !== resourceType) {
     return {
       issue: {
         severity: 'error',
         code: 'invalid',
-        details: { text: `Profile ${profile.url} constrains ${profile.type}, not ${resourceType}` },
+        details: { text: `Profile ${canonicalForMessage(url)} constrains ${constrains}, not ${resourceType}` },
         expression: [expression],
       },
     };
   }
-  return { structureDefinition: profile };
+  // A profile checked in code: the write rules that check it have already run (profiles are judged after them).
+  return profile?.resourceType === 'StructureDefinition' ? { structureDefinition: profile } : {};
+}
+
+/**
+ * A canonical for an error message, whole (a cut URL helps nobody find the profile): the characters a URL may hold,
+ * anything else as `?`, so the message never carries markup or control characters from the request.
+ */
+function canonicalForMessage(url: string): string {
+  return url.slice(0, 2048).replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%|]/g, '?');
 }
 
 /**

@@ -7,6 +7,7 @@ export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDec
 export {
   buildNotificationBundle,
   buildStatusBundle,
+  buildStatusesBundle,
   buildSubscriptionStatus,
   SUBSCRIPTION_NOTIFICATION_PROFILE,
   SUBSCRIPTION_STATUS_PROFILE,
@@ -42,6 +43,7 @@ export {
   checkEndpoint,
   FILTER_CRITERIA_EXTENSION,
   HEARTBEAT_PERIOD_EXTENSION,
+  MAX_COUNT_EXTENSION,
   PAYLOAD_CONTENT_EXTENSION,
   PAYLOAD_CONTENTS,
   readSubscriptionSettings,
@@ -77,7 +79,7 @@ export {
   type StoredEvent,
   type SubscriptionStatus,
 } from './subscription-store';
-export { createExtractSubscriptionSecret, extractSubscriptionSecret } from './subscription-write-rule';
+export { createExtractSubscriptionSecret, extractSubscriptionSecret, UNSIGNED_REFUSAL } from './subscription-write-rule';
 export { listTopicResources, topicToBasic, TOPICS_VERSION } from './topic-resources';
 export {
   findTopic,

@@ -106,13 +106,18 @@ export function buildNotificationBundle(input: NotificationInput): Bundle {
 
 /** `$status`: a searchset Bundle holding the SubscriptionStatus (type query-status). */
 export function buildStatusBundle(input: Omit<NotificationInput, 'type' | 'events'>): Bundle {
-  const status = buildSubscriptionStatus({ ...input, type: 'query-status' });
+  return buildStatusesBundle([input]);
+}
+
+/** Type-level `$status`: a searchset Bundle with one SubscriptionStatus (type query-status) per Subscription. */
+export function buildStatusesBundle(inputs: readonly Omit<NotificationInput, 'type' | 'events'>[]): Bundle {
+  const statuses = inputs.map((input) => buildSubscriptionStatus({ ...input, type: 'query-status' }));
   return {
     resourceType: 'Bundle',
     id: randomUUID(),
     type: 'searchset',
-    total: 1,
+    total: statuses.length,
     timestamp: new Date().toISOString(),
-    entry: [{ fullUrl: `urn:uuid:${status.id ?? ''}`, resource: status, search: { mode: 'match' } }],
+    entry: statuses.map((status) => ({ fullUrl: `urn:uuid:${status.id ?? ''}`, resource: status, search: { mode: 'match' } })),
   };
 }

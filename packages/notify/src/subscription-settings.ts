@@ -1,11 +1,12 @@
 /**
  * What a Backport-style R4 Subscription asks for, read once into a typed {@link SubscriptionSettings}, and the rules a
- * Subscription must satisfy (topic, filters, rest-hook endpoint, headers, payload). The write rule uses it to refuse a
+ * Subscription must satisfy (topic, filters, rest-hook endpoint, headers, payload), with what the Backport IG's
+ * backport-subscription profile adds for a Subscription that claims it (the profile is checked here, in code). The write rule uses it to refuse a
  * bad Subscription with a 4xx OperationOutcome; the worker uses it to match and deliver.
  */
 import { parseSearchRequest, type SearchRequest } from '@medplum/core';
 import type { Element, Extension, Subscription, SubscriptionChannel } from '@medplum/fhirtypes';
-import { badRequest, fail, unprocessable } from '@carecircle/fhir';
+import { BACKPORT_SUBSCRIPTION_PROFILE, badRequest, fail, unprocessable } from '@carecircle/fhir';
 import { classifyHost, isAllowedKind } from '@carecircle/net';
 import { findTopic, findTrigger, type SubscriptionTopicDefinition } from './topics';
 
@@ -14,6 +15,9 @@ export const FILTER_CRITERIA_EXTENSION = `${BACKPORT}/backport-filter-criteria`;
 export const PAYLOAD_CONTENT_EXTENSION = `${BACKPORT}/backport-payload-content`;
 export const HEARTBEAT_PERIOD_EXTENSION = `${BACKPORT}/backport-heartbeat-period`;
 export const TIMEOUT_EXTENSION = `${BACKPORT}/backport-timeout`;
+export const MAX_COUNT_EXTENSION = `${BACKPORT}/backport-max-count`;
+/** The Backport IG's extension for channel types R4 lacks; we deliver by rest-hook only. */
+export const CHANNEL_TYPE_EXTENSION = `${BACKPORT}/backport-channel-type`;
 export const SUBSCRIPTION_SECRET_EXTENSION = 'https://carecircle.dev/fhir/StructureDefinition/subscription-secret';
 
 /**
@@ -22,7 +26,7 @@ export const SUBSCRIPTION_SECRET_EXTENSION = 'https://carecircle.dev/fhir/Struct
  */
 export type BackportSubscription = Subscription & {
   _criteria?: Element;
-  channel?: SubscriptionChannel & { _payload?: Element };
+  channel?: SubscriptionChannel & { _payload?: Element; _type?: Element };
 };
 
 export type PayloadContent = 'empty' | 'id-only' | 'full-resource';
@@ -47,6 +51,11 @@ export interface SubscriptionSettings {
   heartbeatPeriod: number | undefined;
   /** Seconds one delivery may take (extension backport-timeout), when the subscriber set it. */
   timeoutSeconds: number | undefined;
+  /**
+   * Most triggering resources per notification (extension backport-max-count), when set. Every notification carries
+   * one event, so any value is honoured.
+   */
+  maxCount: number | undefined;
   /** When the subscription ends (Subscription.end): it is turned off then. */
   end: Date | undefined;
 }
@@ -87,8 +96,11 @@ export function readSubscriptionSettings(subscription: BackportSubscription, rul
   if (!isObject(channel)) {
     fail(badRequest('Subscription.channel must be an object', 'Subscription.channel'));
   }
-  if (channel.type !== 'rest-hook') {
-    fail(unprocessable('Only rest-hook channels are supported', 'Subscription.channel.type'));
+  if (channel.type !== 'rest-hook' || extensionsOf(channel._type, 'Subscription.channel.type').some((e) => e.url === CHANNEL_TYPE_EXTENSION)) {
+    fail(unprocessable('Only rest-hook channels are supported (no backport-channel-type)', 'Subscription.channel.type'));
+  }
+  if (claimsProfile(subscription, BACKPORT_SUBSCRIPTION_PROFILE)) {
+    checkBackportProfile(subscription);
   }
   const payloadMime = channel.payload;
   if (payloadMime !== 'application/fhir+json') {
@@ -102,8 +114,44 @@ export function readSubscriptionSettings(subscription: BackportSubscription, rul
     content: readPayloadContent(subscription),
     heartbeatPeriod: readHeartbeatPeriod(subscription),
     timeoutSeconds: readTimeout(subscription),
+    maxCount: readMaxCount(subscription),
     end: readEnd(subscription),
   };
+}
+
+function claimsProfile(subscription: Subscription, url: string): boolean {
+  const profiles: unknown = subscription.meta?.profile;
+  return Array.isArray(profiles) && profiles.includes(url);
+}
+
+/**
+ * What the Backport IG's backport-subscription profile adds to R4 for a Subscription that claims it (the rest holds
+ * for every Subscription and is checked below): `criteria` (the topic canonical) and `channel.payload` present, and
+ * exactly one backport-payload-content on `channel._payload`. Each failure is a 400 naming the profile.
+ */
+function checkBackportProfile(subscription: BackportSubscription): void {
+  const payload = subscription.channel?.payload;
+  if (typeof payload !== 'string') {
+    fail(badRequest(`${BACKPORT_SUBSCRIPTION_PROFILE} requires Subscription.channel.payload (application/fhir+json)`, 'Subscription.channel.payload'));
+  }
+  const contents = extensionsOf(subscription.channel?._payload, 'Subscription.channel.payload').filter((e) => e.url === PAYLOAD_CONTENT_EXTENSION);
+  if (contents.length !== 1) {
+    fail(
+      badRequest(
+        `${BACKPORT_SUBSCRIPTION_PROFILE} requires exactly one ${PAYLOAD_CONTENT_EXTENSION} (valueCode empty, id-only or full-resource) on Subscription.channel._payload`,
+        'Subscription.channel.payload',
+      ),
+    );
+  }
+}
+
+/** The one extension of `url` on `element`, if any; a repeated one is a 400 (the Backport IG allows it once). */
+function singleExtension(element: unknown, url: string, expression: string): Extension | undefined {
+  const found = extensionsOf(element, expression).filter((e) => e.url === url);
+  if (found.length > 1) {
+    fail(badRequest(`${url} may appear only once`, expression));
+  }
+  return found[0];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -224,7 +272,7 @@ function readHeaders(lines: unknown): [string, string][] {
 }
 
 function readPayloadContent(subscription: BackportSubscription): PayloadContent {
-  const extension = extensionsOf(subscription.channel?._payload, 'Subscription.channel.payload').find((e) => e.url === PAYLOAD_CONTENT_EXTENSION);
+  const extension = singleExtension(subscription.channel?._payload, PAYLOAD_CONTENT_EXTENSION, 'Subscription.channel.payload');
   if (!extension) {
     return 'id-only';
   }
@@ -236,7 +284,7 @@ function readPayloadContent(subscription: BackportSubscription): PayloadContent 
 }
 
 function readHeartbeatPeriod(subscription: Subscription): number | undefined {
-  const extension = extensionsOf(subscription.channel, 'Subscription.channel').find((e) => e.url === HEARTBEAT_PERIOD_EXTENSION);
+  const extension = singleExtension(subscription.channel, HEARTBEAT_PERIOD_EXTENSION, 'Subscription.channel');
   if (!extension) {
     return undefined;
   }
@@ -249,7 +297,7 @@ function readHeartbeatPeriod(subscription: Subscription): number | undefined {
 
 /** backport-timeout: seconds a delivery may take (the worker's NOTIFY_REQUEST_TIMEOUT_MS still bounds it). */
 function readTimeout(subscription: Subscription): number | undefined {
-  const extension = extensionsOf(subscription.channel, 'Subscription.channel').find((e) => e.url === TIMEOUT_EXTENSION);
+  const extension = singleExtension(subscription.channel, TIMEOUT_EXTENSION, 'Subscription.channel');
   if (!extension) {
     return undefined;
   }
@@ -258,6 +306,19 @@ function readTimeout(subscription: Subscription): number | undefined {
     fail(unprocessable('The backport-timeout must be a positive number of seconds', 'Subscription.channel'));
   }
   return seconds;
+}
+
+/** backport-max-count: a positiveInt. */
+function readMaxCount(subscription: Subscription): number | undefined {
+  const extension = singleExtension(subscription.channel, MAX_COUNT_EXTENSION, 'Subscription.channel');
+  if (!extension) {
+    return undefined;
+  }
+  const count = extension.valuePositiveInt;
+  if (count === undefined || !Number.isInteger(count) || count < 1) {
+    fail(badRequest('backport-max-count needs a valuePositiveInt', 'Subscription.channel'));
+  }
+  return count;
 }
 
 function readEnd(subscription: Subscription): Date | undefined {

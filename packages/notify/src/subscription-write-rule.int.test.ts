@@ -54,8 +54,8 @@ test('the secret goes to the side table, never into the resource, its history or
   expect(versions).toHaveLength(0);
 });
 
-test('a subscription without a secret is refused with 400; a short secret too', async () => {
-  expect(await statusOf(repo.create(subscription()))).toBe(400);
+test('a subscription without a secret is refused with 422 (never sent unsigned); a short secret is a 400', async () => {
+  expect(await statusOf(repo.create(subscription()))).toBe(422);
   expect(await statusOf(repo.create(subscription('short')))).toBe(400);
 });
 

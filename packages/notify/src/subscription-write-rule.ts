@@ -2,7 +2,8 @@
  * The write rule every Subscription write passes (whoever writes it): checks the subscription's settings, keeps its
  * lifecycle honest (a new or changed subscription is `requested` until the worker's handshake succeeds; clients may
  * ask for `requested` or `off`, the worker sets `active` and `error`), and moves the subscriber's signing secret out of
- * the resource into `subscription_secret`, in the write's own transaction. The secret is never stored in the resource,
+ * the resource into `subscription_secret`, in the write's own transaction. A Subscription without one is refused (422,
+ * {@link UNSIGNED_REFUSAL} says how to sign): notifications are never sent unsigned. The secret is never stored in the resource,
  * so no read, search or history can return it.
  */
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
@@ -13,6 +14,17 @@ import { hasSubscriptionSecret, storeSubscriptionSecret } from './subscription-s
 
 const MIN_SECRET_LENGTH = 32;
 const MAX_SECRET_LENGTH = 256;
+
+/**
+ * Why an unsigned Subscription is refused, and how to sign: every notification carries ids of a client's records (and
+ * with full-resource, the records), so a receiver must be able to tell ours from a forgery or a replay; the Backport
+ * IG's own examples carry no secret, and the refusal says what to add.
+ */
+export const UNSIGNED_REFUSAL =
+  `CareCircle signs every notification, so a Subscription needs a signing secret: add to Subscription.extension ` +
+  `{"url": "${SUBSCRIPTION_SECRET_EXTENSION}", "valueString": "<${MIN_SECRET_LENGTH} to ${MAX_SECRET_LENGTH} printable ASCII characters you keep>"}. ` +
+  `It is never returned; each notification then carries X-CareCircle-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of ` +
+  `"<t>.<raw body>" keyed with the secret> and X-CareCircle-Event-Id, so the receiver rejects forgeries and replays.`;
 
 /** Statuses a client may write; `active` and `error` only the worker sets (its repository has no such rule). */
 const CLIENT_STATUSES = new Set(['requested', 'off']);
@@ -36,12 +48,7 @@ export function createExtractSubscriptionSecret(rules: EndpointRules = {}): Writ
     if (secret !== undefined) {
       await storeSubscriptionSecret(tx, id, secret);
     } else if (!(await hasSubscriptionSecret(tx, id))) {
-      fail(
-        badRequest(
-          `A Subscription needs a signing secret (extension ${SUBSCRIPTION_SECRET_EXTENSION}, valueString of at least ${MIN_SECRET_LENGTH} characters)`,
-          'Subscription.extension',
-        ),
-      );
+      fail(unprocessable(UNSIGNED_REFUSAL, 'Subscription.extension'));
     }
   };
 }

@@ -6,7 +6,8 @@
  *   the R5 cross-version SubscriptionTopic extensions (see @carecircle/notify topic-resources.ts), at the fixed path
  *   `GET /SubscriptionTopic/{id}` (id = last segment of the canonical), and `GET /SubscriptionTopic[?url=|_id=]`
  *   returns them as a searchset. They are never stored, so `GET /Basic` does not list them.
- * - {@link createSubscriptionOperationsRouter}: `GET /Subscription/{id}/$status` and `GET /Subscription/{id}/$events`.
+ * - {@link createSubscriptionOperationsRouter}: `GET /Subscription/$status` (every Subscription the caller sees, or
+ *   those named by `id`), `GET /Subscription/{id}/$status` and `GET /Subscription/{id}/$events`.
  *   Mount it inside the authenticated FHIR router (it needs the caller's repository from the request context), before
  *   the generic FHIR interaction route.
  */
@@ -18,7 +19,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AppServices } from '../app-services';
 import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
-import { getSubscriptionEvents, getSubscriptionStatus } from './subscription-operations';
+import { getSubscriptionEvents, getSubscriptionStatus, getSubscriptionStatuses } from './subscription-operations';
 
 /** The most a search may ask for (the store's `_count` cap); there are far fewer topics. */
 const MAX_TOPIC_COUNT = 1000;
@@ -88,6 +89,15 @@ function readTopicCount(values: readonly string[]): number {
 export function createSubscriptionOperationsRouter(services: AppServices): express.Router {
   const router = express.Router();
   const fhirBaseUrl = services.config.fhirBaseUrl;
+  router.get('/Subscription/:operation', async function subscriptionTypeOperation(req: Request, res: Response, next: NextFunction) {
+    if (req.params.operation !== '$status') {
+      next();
+      return;
+    }
+    res.locals.interaction = 'operation Subscription $status';
+    const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
+    sendFhir(res, 200, await getSubscriptionStatuses(target, queryParams(req)));
+  });
   router.get('/Subscription/:id/:operation', async function subscriptionOperation(req: Request, res: Response, next: NextFunction) {
     const id = String(req.params.id);
     const operation = req.params.operation;

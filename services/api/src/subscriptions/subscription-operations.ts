@@ -1,6 +1,6 @@
 /**
  * The Subscription operations of the Backport IG, as plain handlers over the caller's repository: `$status` (the
- * SubscriptionStatus, type query-status) and `$events` (events again by number, type query-event). The Subscription is
+ * SubscriptionStatus, type query-status, of one Subscription or, at type level, of every one the caller sees) and `$events` (events again by number, type query-event). The Subscription is
  * read through the caller's repository first, so a caller who cannot see it gets 404 before any event table is read.
  * Each event's focus, timestamp (and, for full-resource, the resource) are included only when the event was not
  * withheld at delivery and the caller's policy lets it read the event's exact version now, so nothing about a client
@@ -10,10 +10,11 @@
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
-import { badRequest, fail } from '@carecircle/fhir';
+import { badRequest, fail, FHIR_ID_PATTERN, safeForMessage } from '@carecircle/fhir';
 import {
   buildNotificationBundle,
   buildStatusBundle,
+  buildStatusesBundle,
   listSubscriptionEvents,
   PAYLOAD_CONTENTS,
   PAYLOAD_CONTENT_EXTENSION,
@@ -45,6 +46,50 @@ export async function getSubscriptionStatus(target: OperationTarget, id: string,
     fhirBaseUrl: target.fhirBaseUrl,
     eventsSinceSubscriptionStart: state.lastEventNumber,
   });
+}
+
+/** Most Subscriptions one type-level `$status` reports; name others with `id`. */
+export const MAX_STATUSES_PER_CALL = 1000;
+const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['requested', 'active', 'error', 'off', 'entered-in-error']);
+
+/**
+ * `GET Subscription/$status[?id=&status=]` (the Backport IG's type-level form): one SubscriptionStatus per Subscription
+ * the caller may see, found through the caller's own search (so another organization's subscriptions are as absent as
+ * ids that do not exist), optionally only those named by `id` and in a `status`. Both may repeat or list
+ * comma-separated values (OR), as the IG defines them (0..*).
+ */
+export async function getSubscriptionStatuses(target: OperationTarget, params: URLSearchParams): Promise<Bundle> {
+  const ids: string[] = [];
+  const statuses: string[] = [];
+  for (const [name, value] of params) {
+    if (name === '_format' || name === '_pretty') {
+      continue;
+    }
+    const values = value.split(',').map((v) => v.trim());
+    if (name === 'id') {
+      ids.push(...values.map((id) => (FHIR_ID_PATTERN.test(id) ? id : fail(badRequest('id must be Subscription ids', 'id')))));
+    } else if (name === 'status') {
+      statuses.push(...values.map((code) => (SUBSCRIPTION_STATUSES.has(code) ? code : fail(badRequest('status must be requested, active, error or off', 'status')))));
+    } else {
+      fail(badRequest(`Unknown parameter for $status: ${safeForMessage(name)} (it takes id, status)`, safeForMessage(name)));
+    }
+  }
+  const search = new URLSearchParams({ _count: String(MAX_STATUSES_PER_CALL), _sort: '_id' });
+  if (ids.length > 0) {
+    search.set('_id', ids.join(','));
+  }
+  if (statuses.length > 0) {
+    search.set('status', statuses.join(','));
+  }
+  const { matches } = await target.repository.search('Subscription', search);
+  const inputs = await Promise.all(
+    (matches as Subscription[]).map(async (subscription) => ({
+      subscription,
+      fhirBaseUrl: target.fhirBaseUrl,
+      eventsSinceSubscriptionStart: (await readDeliveryState(target.db, subscription.id ?? '')).lastEventNumber,
+    })),
+  );
+  return buildStatusesBundle(inputs);
 }
 
 /** `GET Subscription/{id}/$events?eventsSinceNumber=&eventsUntilNumber=&content=` */
