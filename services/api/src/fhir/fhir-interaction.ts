@@ -18,6 +18,7 @@ import type { PatchOperation, Repository } from '@carecircle/store';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { buildHistoryBundle, buildSearchBundle } from './bundles';
 import { createWithWorkflows, type WorkflowSettings } from './create-workflows';
+import { isNotModified } from '../http/conditional-read';
 import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
 
 /** Parameters that shape the HTTP response only and never reach the repository. */
@@ -195,7 +196,9 @@ function versionOf(resource: Resource): FhirResponse['version'] {
 
 function readResponse(resource: Resource, request: FhirRequest): FhirResponse {
   const version = versionOf(resource);
-  if (request.ifNoneMatch !== undefined && parseETag(request.ifNoneMatch) === version?.versionId) {
+  // The read happened (and was audited as one) before its conditions are judged: a 304 tells the caller its copy is
+  // still the current version, which is a disclosure of that version.
+  if (version && isNotModified(request, version)) {
     return { status: 304, version };
   }
   return { status: 200, resource, version };
