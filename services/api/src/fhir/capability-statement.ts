@@ -5,11 +5,14 @@
 import type { Config } from '@carecircle/config';
 import { APPEND_ONLY_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import { getSupportedSearchParameters } from '@carecircle/store';
+import { getSearchParameters } from '@medplum/core';
+import { subscriptionCapabilities } from '../subscriptions/subscription-capabilities';
 import { INSTANCE_OPERATIONS, operationDefinitionUrl } from './operations';
 import type {
   CapabilityStatement,
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceSearchParam,
+  ResourceType,
 } from '@medplum/fhirtypes';
 
 const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
@@ -39,6 +42,15 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(
   [...Object.values(INSTANCE_OPERATIONS).flatMap((operations) => Object.keys(operations)), ...Object.values(ROUTED_OPERATIONS).flat()],
 );
 
+/** The reference parameters of every type that may point at `type` (its R4 targets name it): its revincludes. */
+function revIncludesOf(type: string): string[] {
+  return SUPPORTED_RESOURCE_TYPES.flatMap((other) =>
+    getSupportedSearchParameters(other)
+      .filter((p) => p.type === 'reference' && (getSearchParameters(other)?.[p.name]?.target ?? []).includes(type as ResourceType))
+      .map((p) => `${other}:${p.name}`),
+  );
+}
+
 /** Builds the CapabilityStatement for this deployment. */
 export function buildCapabilityStatement(config: Config, conformanceTypes: readonly string[]): CapabilityStatement {
   const resources: CapabilityStatementRestResource[] = SUPPORTED_RESOURCE_TYPES.map((type) => {
@@ -56,16 +68,14 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
       // operator's admin token may create with an id of its choosing, for bootstrap).
       updateCreate: false,
       conditionalCreate: true,
-      conditionalRead: 'not-supported',
+      // If-None-Match and If-Modified-Since on read and vread (http/conditional-read.ts).
+      conditionalRead: 'full-support',
       conditionalUpdate: false,
       conditionalDelete: 'not-supported',
       referencePolicy: ['literal', 'local'],
       searchInclude: referenceParams,
-      searchRevInclude: SUPPORTED_RESOURCE_TYPES.flatMap((other) =>
-        getSupportedSearchParameters(other)
-          .filter((p) => p.type === 'reference')
-          .map((p) => `${other}:${p.name}`),
-      ),
+      searchRevInclude: revIncludesOf(type),
+      ...(type === 'Subscription' ? subscriptionCapabilities() : {}),
       ...(operationsOf(type).length > 0
         ? { operation: operationsOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
         : {}),
