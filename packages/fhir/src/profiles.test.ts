@@ -40,6 +40,9 @@ describe('conformance resources', () => {
     const served = getConformanceResources().map((r) => `${r.resourceType}/${r.id} ${r.url}`);
     expect(served.sort()).toEqual([
       `CodeSystem/share-category ${SHARE_CATEGORY_SYSTEM}`,
+      ...['Patient-disclosure-check', 'Patient-summary', 'Subscription-events', 'Subscription-status'].map(
+        (id) => `OperationDefinition/${id} https://carecircle.dev/fhir/OperationDefinition/${id}`,
+      ),
       `StructureDefinition/sharing-consent ${SHARING_CONSENT_PROFILE}`,
       `ValueSet/share-category ${SHARE_CATEGORY_VALUE_SET}`,
     ]);

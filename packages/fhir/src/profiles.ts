@@ -2,11 +2,12 @@
  * Our implementation guide at run time. {@link loadFhirDefinitions} loads the base R4 definitions and then every
  * conformance resource in the repository's fhir-profiles/ folder: it checks each file, builds each profile's snapshot
  * (profile-snapshot.ts) and indexes the profiles in @medplum/core so validation can use them. The getters below serve
- * the same resources read-only to the API (/fhir/R4/StructureDefinition/{id}, /CodeSystem/{id}, /ValueSet/{id}) and
+ * the same resources read-only to the API (/fhir/R4/StructureDefinition/{id}, /CodeSystem/{id}, /ValueSet/{id},
+ * /OperationDefinition/{id}: the definitions the CapabilityStatement's operations name) and
  * to terminology checks. The resources are frozen: they are shared by every request.
  */
 import { loadDataType, validateResource } from '@medplum/core';
-import type { CodeSystem, CodeSystemConcept, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, CodeSystemConcept, OperationDefinition, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CARECIRCLE_CANONICAL_BASE, SHARE_CATEGORY_SYSTEM } from './canonical-urls';
@@ -14,10 +15,10 @@ import { loadBaseDefinitions } from './definitions';
 import { generateSnapshot } from './profile-snapshot';
 
 /** The kinds of resource fhir-profiles/ may hold. Another kind needs its own loading rules here first. */
-export const CONFORMANCE_RESOURCE_TYPES = ['CodeSystem', 'ValueSet', 'StructureDefinition'] as const;
+export const CONFORMANCE_RESOURCE_TYPES = ['CodeSystem', 'ValueSet', 'StructureDefinition', 'OperationDefinition'] as const;
 
 /** A resource of our implementation guide. */
-export type ConformanceResource = CodeSystem | ValueSet | StructureDefinition;
+export type ConformanceResource = CodeSystem | ValueSet | StructureDefinition | OperationDefinition;
 
 /** The folder name, at the repository root, that holds the implementation guide. */
 const PROFILES_FOLDER = 'fhir-profiles';

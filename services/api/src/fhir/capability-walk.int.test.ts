@@ -219,6 +219,18 @@ test('conditional reads, Subscription profile and topics are declared as served'
   expect(subscription?.documentation).toContain('https://carecircle.dev/fhir/StructureDefinition/subscription-secret');
 });
 
+test('every OperationDefinition canonical the statement names resolves, by id and by url', async () => {
+  const canonicals = resources().flatMap((r) => (r.operation ?? []).map((o) => o.definition));
+  expect(canonicals.length).toBeGreaterThan(0);
+  for (const canonical of canonicals) {
+    const id = canonical.split('/').pop() ?? '';
+    const byId = await admin().get(`OperationDefinition/${id}`).expect(200);
+    expect(byId.body.url).toBe(canonical);
+    const byUrl = await admin().get(`OperationDefinition?url=${encodeURIComponent(canonical)}`).expect(200);
+    expect(byUrl.body.entry?.map((e: { resource: Resource }) => e.resource.id)).toEqual([id]);
+  }
+});
+
 test('searchRevInclude lists only the reference parameters that can point at the type', () => {
   const patient = resources().find((r) => r.type === 'Patient');
   const organization = resources().find((r) => r.type === 'Organization');
