@@ -36,8 +36,8 @@ export const accounting = defineCatalogue(
     errorToBeforeFrom: 'The end date must be the same as or after the start date',
     errorFixToSee: 'Correct the filters above to see the list.',
 
-    summaryCount: (shown: number, total: number | undefined) =>
-      total === undefined ? `Showing ${shown} entries.` : total === 1 ? 'There is 1 entry.' : `Showing ${shown} of ${total} entries.`,
+    summaryCount: (shown: number) => (shown === 1 ? 'There is 1 entry.' : `There are ${shown} entries.`),
+    summaryPage: (shown: number) => (shown === 1 ? 'Showing 1 entry on this page.' : `Showing ${shown} entries on this page.`),
     filteredBy: 'This list is filtered.',
     emptyHeading: 'Nothing to show',
     emptyAll: 'No provider outside your practice has seen, or tried to see, any of your record yet.',
@@ -123,8 +123,8 @@ export const accounting = defineCatalogue(
     errorToBeforeFrom: 'La fecha de fin debe ser igual o posterior a la fecha de inicio',
     errorFixToSee: 'Corrija los filtros de arriba para ver la lista.',
 
-    summaryCount: (shown: number, total: number | undefined) =>
-      total === undefined ? `Se muestran ${shown} entradas.` : total === 1 ? 'Hay 1 entrada.' : `Se muestran ${shown} de ${total} entradas.`,
+    summaryCount: (shown: number) => (shown === 1 ? 'Hay 1 entrada.' : `Hay ${shown} entradas.`),
+    summaryPage: (shown: number) => (shown === 1 ? 'Se muestra 1 entrada en esta página.' : `Se muestran ${shown} entradas en esta página.`),
     filteredBy: 'Esta lista está filtrada.',
     emptyHeading: 'No hay nada que mostrar',
     emptyAll: 'Ningún proveedor de fuera de su consulta ha visto, ni intentado ver, nada de su expediente todavía.',

@@ -31,8 +31,6 @@ export interface ProviderOption {
 
 export interface AccountingPage {
   readonly entries: readonly AccountingEntry[];
-  /** How many entries match the filters in all (the API's total). */
-  readonly total: number | undefined;
   /** The API's token for the next (older) page. */
   readonly next: string | undefined;
   /** The providers to filter by: those the client shares with (now or before) and those on this page. */
@@ -46,7 +44,7 @@ export class PageTokenRefused extends Error {
 
 /** One page of the accounting for `filters`. */
 export async function loadAccountingPage(api: FhirApi, filters: AccountingFilters): Promise<AccountingPage> {
-  const [events, consents] = await Promise.all([searchEvents(api, filters, PAGE_SIZE, filters.page, true), searchConsents(api)]);
+  const [events, consents] = await Promise.all([searchEvents(api, filters, PAGE_SIZE, filters.page), searchConsents(api)]);
   const names = new Map([...consents.names, ...events.names]);
   const providers = new Set<string>([...consents.recipients]);
   for (const event of events.events) {
@@ -61,7 +59,6 @@ export async function loadAccountingPage(api: FhirApi, filters: AccountingFilter
   const entries = await describeEvents(api, events.events, consents.consents, names, [...providers]);
   return {
     entries,
-    total: events.total,
     next: events.next,
     providers: providerOptions([...providers], names),
   };
@@ -87,12 +84,12 @@ export async function loadProviderOptions(api: FhirApi, chosen: string | undefin
 
 /** Every entry for `filters`, newest first (for the CSV). */
 export async function loadAllEntries(api: FhirApi, filters: AccountingFilters): Promise<AccountingEntry[]> {
-  const [consents, first] = await Promise.all([searchConsents(api), searchEvents(api, filters, CSV_PAGE_SIZE, undefined, false)]);
+  const [consents, first] = await Promise.all([searchConsents(api), searchEvents(api, filters, CSV_PAGE_SIZE, undefined)]);
   const events = [...first.events];
   const names = new Map([...consents.names, ...first.names]);
   let next = first.next;
   for (let page = 1; next && page < CSV_MAX_PAGES; page++) {
-    const more = await searchEvents(api, filters, CSV_PAGE_SIZE, next, false);
+    const more = await searchEvents(api, filters, CSV_PAGE_SIZE, next);
     events.push(...more.events);
     for (const [k, v] of more.names) {
       names.set(k, v);
@@ -105,18 +102,21 @@ export async function loadAllEntries(api: FhirApi, filters: AccountingFilters): 
 interface EventPage {
   events: AuditEvent[];
   names: Map<string, string>;
-  total: number | undefined;
   next: string | undefined;
 }
 
-async function searchEvents(api: FhirApi, filters: AccountingFilters, count: number, page: string | undefined, withTotal: boolean): Promise<EventPage> {
+/**
+ * One page of the client's AuditEvents, newest first. Without `_total`: counting every match costs the API about as
+ * much again as the page itself (`npm run bench`, bench/portal.bench.ts), and the list pages by "older" links anyway.
+ */
+async function searchEvents(api: FhirApi, filters: AccountingFilters, count: number, page: string | undefined): Promise<EventPage> {
   const params = new URLSearchParams([
     ['patient', api.patient],
     ...apiFilterParams(filters),
     ['_sort', '-date'],
     ['_count', String(count)],
     ['_include', 'AuditEvent:agent'],
-    ...(withTotal ? [] : [['_total', 'none']]),
+    ['_total', 'none'],
   ]);
   if (page) {
     params.set('_page', page);
@@ -136,7 +136,6 @@ async function searchEvents(api: FhirApi, filters: AccountingFilters, count: num
   return {
     events,
     names: namesIn(entries.filter((e) => e.search?.mode === 'include')),
-    total: bundle.total,
     next: next ? (new URL(next).searchParams.get('_page') ?? undefined) : undefined,
   };
 }

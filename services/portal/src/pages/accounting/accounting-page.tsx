@@ -134,7 +134,7 @@ function Entries(props: { view: ViewContext; data: AccountingView; list: Account
       ) : (
         <>
           <p>
-            {t.summaryCount(list.entries.length, list.total)}
+            {list.next || filters.page ? t.summaryPage(list.entries.length) : t.summaryCount(list.entries.length)}
             {isFiltered(filters) ? ` ${t.filteredBy}` : ''}
           </p>
           {days.map(({ day, entries }) => (
