@@ -301,6 +301,31 @@ describe('who saw what', () => {
     expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
+
+  test('more than a page: older entries by the API’s sealed token, and back to the newest (runs last: it adds entries)', async () => {
+    for (let i = 0; i < 25; i++) {
+      expect((await asPartner('obgyn', `/Goal?patient=${alexPatient}`)).status).toBe(200);
+    }
+    const context = await system.newContext();
+    const page = await context.newPage();
+    await signInThroughPortal(page, system.state, 'alex');
+    await page.goto('/portal/accounting');
+    const first = await sentences(page);
+    expect(first).toHaveLength(25);
+    await expect(page.getByText('Showing 25 entries on this page.').isVisible()).resolves.toBe(true);
+    await page.getByRole('navigation', { name: 'More entries' }).getByRole('link', { name: 'Older entries' }).click();
+    await page.waitForURL(/[?&]page=[A-Za-z0-9_-]+$/);
+    // The token is the API's, sealed: the address holds nothing else.
+    expect([...new URL(page.url()).searchParams.keys()]).toEqual(['page']);
+    const second = await sentences(page);
+    expect(second).toHaveLength(5);
+    expect(second[4]).toMatch(new RegExp(`^${escape(OBGYN)}’s system searched for and found your goals \\(1 item\\)`));
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Back to the newest entries' }).click();
+    await page.waitForURL(/\/portal\/accounting$/);
+    expect(await sentences(page)).toEqual(first);
+    await context.close();
+  });
 });
 
 /** A `_page` token of a search of Alex's AuditEvents, as Alex. */
