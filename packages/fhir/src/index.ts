@@ -61,3 +61,4 @@ export {
   unprocessable,
   VersionMismatchError,
 } from './outcomes';
+export { parseSubsetting, subsetResource, SUBSETTED_TAG, type Subsetting } from './subsetting';

@@ -35,7 +35,8 @@ describe('history (PostgreSQL)', () => {
   test('instance history of an unknown resource is 404; bad parameters are 400', async () => {
     expect(await statusOf(repo.history('Patient', 'nobody-here', new URLSearchParams()))).toBe(404);
     expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_since=yesterday')))).toBe(400);
-    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_at=2024')))).toBe(400);
+    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_at=yesterday')))).toBe(400);
+    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_elements=id')))).toBe(400);
     expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_count=x')))).toBe(400);
   });
 

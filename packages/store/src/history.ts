@@ -4,6 +4,10 @@
  * the caller's visibility applies to every version row, and to the resource's current version as well: an older
  * version is shown only to a caller who may see both it and the current one, so a resource that became more sensitive
  * (relabelled, moved to another practice) takes its past with it. What the caller cannot see has no history.
+ *
+ * `_since` keeps the versions written at or after an instant; `_at` the versions that were current at some point of
+ * the period a date covers (`_at=2024-05-01` is that whole day): written before its end, and not replaced by the next
+ * version before its start. Both only narrow what the caller may see already.
  */
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -11,7 +15,7 @@ import { safeForMessage, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import type { Queryable } from './database';
 import { CURRENT_VIEW, versionCreatedIn, type ReadView } from './read-view';
 import type { HistoryEntry, HistoryOutcome } from './repository';
-import { parseDateRange, timestamptz } from './search/date-range';
+import { parseDateRange, timestamptz, type DateRange } from './search/date-range';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './search/page-token';
 import { pageTokenBinding, unixSeconds } from './search/run-search';
 import { DEFAULT_COUNT, parseCount } from './search/search-request';
@@ -23,6 +27,8 @@ interface HistoryRequest {
   count: number;
   /** Epoch milliseconds. */
   since: number | undefined;
+  /** The period `_at` names. */
+  at: DateRange | undefined;
   /** The `_page` token as given. */
   page: string | undefined;
 }
@@ -101,6 +107,13 @@ async function historyPage(
   if (request.since !== undefined) {
     conditions.push(sql`rv.last_updated >= ${timestamptz(request.since)}::timestamptz`);
   }
+  if (request.at !== undefined) {
+    // Current during the period: written before it ends, and its successor (if any) written after it begins.
+    conditions.push(sql`rv.last_updated < ${timestamptz(request.at.high)}::timestamptz AND NOT EXISTS (
+      SELECT 1 FROM resource_version successor
+      WHERE successor.resource_type = rv.resource_type AND successor.id = rv.id AND successor.version_id = rv.version_id + 1
+        AND successor.last_updated <= ${timestamptz(request.at.low)}::timestamptz)`);
+  }
   const where = join(conditions, ' AND ');
   const totalRows = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);
   const outcome: HistoryOutcome = { entries: [], total: totalRows.rows[0]!.total };
@@ -142,7 +155,7 @@ async function historyPage(
 }
 
 function parseHistoryRequest(params: URLSearchParams): HistoryRequest {
-  const request: HistoryRequest = { count: DEFAULT_COUNT, since: undefined, page: undefined };
+  const request: HistoryRequest = { count: DEFAULT_COUNT, since: undefined, at: undefined, page: undefined };
   const seen = new Set<string>();
   for (const [key, value] of params) {
     if (seen.has(key)) {
@@ -159,6 +172,14 @@ function parseHistoryRequest(params: URLSearchParams): HistoryRequest {
           throw new OperationOutcomeError(badRequest('Invalid history parameter _since: expected an instant', '_since'));
         }
         request.since = range.low;
+        break;
+      }
+      case '_at': {
+        const range = parseDateRange(value);
+        if (!range) {
+          throw new OperationOutcomeError(badRequest('Invalid history parameter _at: expected a date, dateTime or instant', '_at'));
+        }
+        request.at = range;
         break;
       }
       case '_page':

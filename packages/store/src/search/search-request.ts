@@ -87,7 +87,7 @@ export const MAX_SEARCH_ALTERNATIVES = 200;
 export const MAX_SEARCH_CONTAINS = 20;
 /** Accepted for compatibility and ignored: they shape the response, which is the API's business. */
 const IGNORED = new Set(['_format', '_pretty']);
-const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_page']);
+const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_page']);
 const DATE_PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
 const NUMBER_PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le']);
 const NUMBER_PATTERN = /^[+-]?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,3}))?$/;
@@ -164,12 +164,16 @@ function parseEntry(request: SearchRequest, key: string, value: string): void {
       request.total = value;
       return;
     case '_summary':
+      // true, text and data are views of each resource the API makes (subsetting.ts); count is the search's.
       if (value === 'count') {
         request.count = 0;
         request.total = 'accurate';
-      } else if (value !== 'false') {
-        throw invalid(key, 'only count and false are supported');
+      } else if (value !== 'false' && value !== 'true' && value !== 'text' && value !== 'data') {
+        throw invalid(key, 'expected true, text, data, count or false');
       }
+      return;
+    case '_elements':
+      // A view of each match the API makes (subsetting.ts, which checks the names); it never changes what matches.
       return;
     case '_include':
       request.include.push(parseInclude(request.resourceType, key, value, 'include'));

@@ -292,7 +292,7 @@ describe('search (PostgreSQL)', () => {
       ['bad _count', '_count=-1'],
       ['bad _sort', '_sort=shoe-size'],
       ['bad _total', '_total=maybe'],
-      ['bad _summary', '_summary=true'],
+      ['bad _summary', '_summary=everything'],
       ['repeated _count', '_count=1&_count=2'],
       ['bad :missing', 'gender:missing=perhaps'],
       ['garbage _page', '_page=not-a-token'],

@@ -16,7 +16,9 @@
  * `request.url` or `ifNoneExist` (or a conditional reference) that is not UTF-8 once its escapes are decoded is a 400
  * as the request's own query would be: that entry's answer in a batch, the whole transaction's otherwise.
  * Every entry goes through {@link handleFhirInteraction} with the caller's repository, so scopes and access rules apply
- * to each one exactly as to a single request.
+ * to each one exactly as to a single request. The request's `Prefer: return=` applies to every write entry (POST, PUT,
+ * PATCH): `minimal` answers it without its resource, `OperationOutcome` with an outcome in `response.outcome`; a GET
+ * entry is a read and always carries what it read.
  */
 import { randomUUID } from 'node:crypto';
 import { tryGetRequestContext } from '@carecircle/auth';
@@ -94,9 +96,10 @@ export async function processBundle(
   baseUrl: string,
   workflows: WorkflowSettings,
   logger: Logger,
+  preferReturn?: FhirRequest['preferReturn'],
 ): Promise<Bundle> {
   const bundle = parseBundle(body);
-  const entries = (bundle.entry ?? []).map((entry: unknown, index) => parseEntry(entry, index, baseUrl));
+  const entries = (bundle.entry ?? []).map((entry: unknown, index) => parseEntry(entry, index, baseUrl, preferReturn));
   assertUniqueFullUrls(entries);
   return bundle.type === 'transaction'
     ? processTransaction(entries, repository, baseUrl, workflows)
@@ -120,7 +123,7 @@ function parseBundle(body: unknown): Bundle & { type: 'batch' | 'transaction' } 
   return bundle as Bundle & { type: 'batch' | 'transaction' };
 }
 
-function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry {
+function parseEntry(value: unknown, index: number, baseUrl: string, preferReturn: FhirRequest['preferReturn']): ParsedEntry {
   const where = `Bundle.entry[${index}]`;
   const parsed = entrySchema.safeParse(value);
   if (!parsed.success) {
@@ -163,6 +166,7 @@ function parseEntry(value: unknown, index: number, baseUrl: string): ParsedEntry
       ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}),
       ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}),
       ...(request.ifNoneMatch ? { ifNoneMatch: request.ifNoneMatch } : {}),
+      ...(preferReturn && method !== 'GET' ? { preferReturn } : {}),
       ...(request.ifModifiedSince ? { ifModifiedSince: request.ifModifiedSince } : {}),
     },
   };
@@ -415,15 +419,18 @@ function replaceReferences(value: unknown, assigned: Map<string, string>): unkno
 function toResponseEntry(response: FhirResponse, baseUrl: string): BundleEntry {
   const phrase = REASON_PHRASES[response.status];
   const version = response.version;
+  // Prefer: return=OperationOutcome answers a write entry with an outcome, which a Bundle carries in the response.
+  const outcome = response.resource?.resourceType === 'OperationOutcome' && response.status < 300 ? response.resource : undefined;
   return {
     ...(version ? { fullUrl: `${baseUrl}/${version.resourceType}/${version.id}` } : {}),
-    ...(response.resource ? { resource: response.resource } : {}),
+    ...(response.resource && !outcome ? { resource: response.resource } : {}),
     response: {
       status: phrase ? `${response.status} ${phrase}` : String(response.status),
       ...(version && (response.status === 201 || response.location)
         ? { location: `${version.resourceType}/${version.id}/_history/${version.versionId}` }
         : {}),
       ...(version ? { etag: `W/"${version.versionId}"`, lastModified: version.lastUpdated } : {}),
+      ...(outcome ? { outcome } : {}),
     },
   };
 }

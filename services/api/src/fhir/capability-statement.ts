@@ -19,12 +19,20 @@ const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
   { name: '_count', type: 'number', documentation: 'Page size: default 20, at most 1000' },
   { name: '_sort', type: 'string', documentation: 'Comma-separated parameters, - for descending' },
   { name: '_total', type: 'token', documentation: 'none | estimate | accurate (default accurate)' },
-  { name: '_summary', type: 'token', documentation: 'count only' },
+  { name: '_summary', type: 'token', documentation: 'true | text | data | count | false; also on read and vread (not count). Views are tagged SUBSETTED' },
+  { name: '_elements', type: 'token', documentation: 'Comma-separated top-level elements of the matches (mandatory ones, id and meta always kept); also on read and vread. Tagged SUBSETTED' },
   { name: '_include', type: 'special', documentation: 'Type:param[:Target]' },
   { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]' },
 ];
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+/** What the interactions take beyond their plain form. */
+const INTERACTION_DOCUMENTATION: Readonly<Partial<Record<(typeof INTERACTIONS)[number], string>>> = {
+  update: 'Also conditional (PUT Type?criteria): one match the caller may see is updated, none creates (needs the create scope), several are 412',
+  delete: 'Also conditional (DELETE Type?criteria): one match the caller may see is deleted, none is 204, several are 412',
+  'history-instance': '_count, _since, _at',
+  'history-type': '_count, _since, _at',
+};
 /** What changes a resource after its creation: never offered for append-only types (AuditEvent, Provenance). */
 const CHANGES: ReadonlySet<string> = new Set(['update', 'patch', 'delete']);
 
@@ -58,7 +66,10 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
     const referenceParams = searchParams.filter((p) => p.type === 'reference').map((p) => `${type}:${p.name}`);
     return {
       type,
-      interaction: INTERACTIONS.filter((code) => !(APPEND_ONLY_RESOURCE_TYPES.has(type) && CHANGES.has(code))).map((code) => ({ code })),
+      interaction: INTERACTIONS.filter((code) => !(APPEND_ONLY_RESOURCE_TYPES.has(type) && CHANGES.has(code))).map((code) => ({
+        code,
+        ...(INTERACTION_DOCUMENTATION[code] ? { documentation: INTERACTION_DOCUMENTATION[code] } : {}),
+      })),
       ...(APPEND_ONLY_RESOURCE_TYPES.has(type)
         ? { documentation: 'Append-only: a record of what happened is created and read, never updated, patched or deleted (405).' }
         : {}),
@@ -70,8 +81,8 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
       conditionalCreate: true,
       // If-None-Match and If-Modified-Since on read and vread (http/conditional-read.ts).
       conditionalRead: 'full-support',
-      conditionalUpdate: false,
-      conditionalDelete: 'not-supported',
+      conditionalUpdate: !APPEND_ONLY_RESOURCE_TYPES.has(type),
+      conditionalDelete: APPEND_ONLY_RESOURCE_TYPES.has(type) ? 'not-supported' : 'single',
       referencePolicy: ['literal', 'local'],
       searchInclude: referenceParams,
       searchRevInclude: revIncludesOf(type),
@@ -133,7 +144,11 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
           description: 'SMART on FHIR: backend services (private_key_jwt) and authorization code with PKCE. Every request but this statement, the SMART configuration and the subscription topics needs a bearer token.',
         },
         resource: [...resources, ...conformance],
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        interaction: [
+          { code: 'transaction', documentation: 'Prefer: return=minimal | representation | OperationOutcome applies to its write entries' },
+          { code: 'batch', documentation: 'Prefer: return=minimal | representation | OperationOutcome applies to its write entries' },
+          { code: 'history-system', documentation: '_count, _since, _at' },
+        ],
       },
     ],
   };

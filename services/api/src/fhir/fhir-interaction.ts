@@ -1,8 +1,15 @@
 /**
- * Dispatch of one FHIR REST interaction (read, vread, create, update, patch, delete, search, history) to the caller's
- * repository. Used for HTTP requests and for each entry of a batch or transaction, so both behave identically.
+ * Dispatch of one FHIR REST interaction (read, vread, create, update, patch, delete, search, history, conditional
+ * update and delete) to the caller's repository. Used for HTTP requests and for each entry of a batch or transaction,
+ * so both behave identically. `_summary` and `_elements` views are made here, from what the repository handed out.
+ *
+ * Conditional update and delete (`PUT|DELETE Type?criteria`) judge their criteria with the caller's own search, so a
+ * resource the caller may not see is no match: an update then creates (as a POST of the body would, with its scope,
+ * rules and workflows, under a new id), a delete does nothing (204). Either answer is the one an absent resource gets,
+ * so neither tells hidden from absent.
  */
 import {
+  APPEND_ONLY_RESOURCE_TYPES,
   assertValidId,
   badRequest,
   fail,
@@ -10,8 +17,12 @@ import {
   methodNotAllowed,
   OperationOutcomeError,
   outcomeStatus,
+  parseSubsetting,
   safeForMessage,
+  subsetResource,
   unknownEndpoint,
+  VersionMismatchError,
+  type Subsetting,
 } from '@carecircle/fhir';
 import { isReferralRequest } from '@carecircle/care';
 import type { PatchOperation, Repository } from '@carecircle/store';
@@ -23,13 +34,18 @@ import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
 
 /** Parameters that shape the HTTP response only and never reach the repository. */
 const FORMAT_PARAMETERS = ['_format', '_pretty'];
+/** Parameters of a conditional URL that shape an answer and never choose the resource (left out of its criteria). */
+const RESULT_SHAPING_PARAMETERS = new Set(['_count', '_sort', '_summary', '_elements', '_include', '_revinclude', '_total', '_page']);
 
 export interface InteractionContext {
   repository: Repository;
   /** FHIR base URL for links and fullUrls. */
   baseUrl: string;
-  /** Handles a Bundle POSTed to the base (batch/transaction); injected to keep this module free of that logic. */
-  processBundle?: (bundle: unknown) => Promise<Bundle>;
+  /**
+   * Handles a Bundle POSTed to the base (batch/transaction), each write entry answered as `preferReturn` asks;
+   * injected to keep this module free of that logic.
+   */
+  processBundle?: (bundle: unknown, preferReturn: FhirRequest['preferReturn']) => Promise<Bundle>;
   /** Settings of the workflows some creates start (referrals). */
   workflows: WorkflowSettings;
   /** Runs `GET [type]/[id]/$name` (absent inside batches: operations are not batch entries here). */
@@ -62,9 +78,13 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
   if (second === undefined) {
     switch (request.method) {
       case 'GET':
-        return searchResponse(await repository.search(resourceType, query), resourceType, query, context);
+        return searchResponse(resourceType, query, context);
       case 'POST':
         return createResponse(request, resourceType, repository, context.workflows);
+      case 'PUT':
+        return conditionalUpdateResponse(request, resourceType, query, context);
+      case 'DELETE':
+        return conditionalDeleteResponse(request, resourceType, query, repository);
       default:
         return fail(methodNotAllowed());
     }
@@ -75,7 +95,7 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
       fail(methodNotAllowed());
     }
     const params = mergeSearchParams(query, request.body);
-    return searchResponse(await repository.search(resourceType, params), resourceType, params, context);
+    return searchResponse(resourceType, params, context);
   }
   if (second === '_history' && third === undefined) {
     requireMethod(request, 'GET');
@@ -87,8 +107,10 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
   // [type]/[id]
   if (third === undefined) {
     switch (request.method) {
-      case 'GET':
-        return readResponse(await repository.read(resourceType, id), request);
+      case 'GET': {
+        const subsetting = parseSubsetting(resourceType, query, false);
+        return readResponse(await repository.read(resourceType, id), request, subsetting);
+      }
       case 'PUT':
         return updateResponse(request, resourceType, id, repository, context.workflows);
       case 'PATCH':
@@ -115,7 +137,8 @@ export async function handleFhirInteraction(request: FhirRequest, context: Inter
       const history = await repository.history(resourceType, id, query);
       return { status: 200, resource: buildHistoryBundle(history, `${resourceType}/${id}/_history`, query, context.baseUrl) };
     }
-    return readResponse(await repository.vread(resourceType, id, assertValidId(fourth)), request);
+    const subsetting = parseSubsetting(resourceType, query, false);
+    return readResponse(await repository.vread(resourceType, id, assertValidId(fourth)), request, subsetting);
   }
   return fail(unknownEndpoint());
 }
@@ -125,7 +148,7 @@ async function handleBase(request: FhirRequest, query: URLSearchParams, context:
     if (!context.processBundle) {
       fail(badRequest('Bundles cannot be nested in a batch or transaction'));
     }
-    return { status: 200, resource: await context.processBundle(request.body) };
+    return { status: 200, resource: await context.processBundle(request.body, request.preferReturn) };
   }
   return fail(methodNotAllowed());
 }
@@ -194,14 +217,14 @@ function versionOf(resource: Resource): FhirResponse['version'] {
   };
 }
 
-function readResponse(resource: Resource, request: FhirRequest): FhirResponse {
+function readResponse(resource: Resource, request: FhirRequest, subsetting: Subsetting | undefined): FhirResponse {
   const version = versionOf(resource);
   // The read happened (and was audited as one) before its conditions are judged: a 304 tells the caller its copy is
   // still the current version, which is a disclosure of that version.
   if (version && isNotModified(request, version)) {
     return { status: 304, version };
   }
-  return { status: 200, resource, version };
+  return { status: 200, resource: subsetResource(resource, subsetting), version };
 }
 
 async function createResponse(
@@ -290,13 +313,137 @@ function writeResponse(resource: Resource, status: number, request: FhirRequest,
   }
 }
 
-function searchResponse(
-  result: Awaited<ReturnType<Repository['search']>>,
+/**
+ * A search and its Bundle. `_summary` views apply to every entry; `_elements` names elements of the searched type and
+ * applies to its matches (included resources of other types come whole, as R5 reads an unprefixed name).
+ */
+async function searchResponse(resourceType: string, params: URLSearchParams, context: InteractionContext): Promise<FhirResponse> {
+  // Checked before the search runs: a bad view is a 400 that discloses nothing.
+  const subsetting = parseSubsetting(resourceType, params, true);
+  const result = await context.repository.search(resourceType, params);
+  const shown = subsetting
+    ? {
+        ...result,
+        matches: result.matches.map((r) => subsetResource(r, subsetting)),
+        included: subsetting.kind === 'summary' ? result.included.map((r) => subsetResource(r, subsetting)) : result.included,
+      }
+    : result;
+  return { status: 200, resource: buildSearchBundle(shown, resourceType, params, context.baseUrl) };
+}
+
+/**
+ * The criteria of a conditional update or delete: the query without what only shapes an answer. None is a 400: a
+ * conditional write needs something to choose its resource by.
+ */
+function conditionalCriteria(query: URLSearchParams, what: string): URLSearchParams {
+  const criteria = new URLSearchParams([...query].filter(([name]) => !RESULT_SHAPING_PARAMETERS.has(name)));
+  if (criteria.size === 0) {
+    fail(badRequest(`A conditional ${what} needs search criteria in its URL (Type?parameter=value)`));
+  }
+  return criteria;
+}
+
+/**
+ * The one resource the caller's own search finds by `criteria` (so a resource it may not see is never found), or
+ * undefined; several are 412. The search is the caller's: its scope is needed and what it finds is recorded as a
+ * search's disclosure.
+ */
+async function singleMatch(repository: Repository, resourceType: string, criteria: URLSearchParams): Promise<Resource | undefined> {
+  const params = new URLSearchParams(criteria);
+  params.set('_count', '2');
+  params.set('_total', 'none');
+  const { matches } = await repository.search(resourceType, params);
+  if (matches.length > 1) {
+    fail({
+      resourceType: 'OperationOutcome',
+      id: 'precondition-failed',
+      issue: [{ severity: 'error', code: 'multiple-matches', details: { text: 'The criteria match more than one resource: narrow them to one' } }],
+    });
+  }
+  return matches[0];
+}
+
+/**
+ * `PUT Type?criteria` (FHIR conditional update). One match the caller sees: that resource is updated (If-Match
+ * honoured), 200. None: the body is created as a POST would create it (the create scope, every write rule and
+ * workflow), under a new id, 201; a conditional create's lock is taken, so two such updates running at once create one
+ * resource, and the second updates it. A body id that is not the match's is 400; with no match, a body id is 400 too
+ * (ids are the server's), except for the operator, whose update of that id it becomes. Several matches: 412.
+ */
+async function conditionalUpdateResponse(
+  request: FhirRequest,
   resourceType: string,
-  params: URLSearchParams,
+  query: URLSearchParams,
   context: InteractionContext,
-): FhirResponse {
-  return { status: 200, resource: buildSearchBundle(result, resourceType, params, context.baseUrl) };
+): Promise<FhirResponse> {
+  const resource = requireResourceBody(request, resourceType);
+  assertChangeable(resourceType);
+  const criteria = conditionalCriteria(query, 'update');
+  const { repository, workflows } = context;
+  // The criteria are a search and the outcome an update: both rights before anything is looked at.
+  repository.policy.assertInteraction('search', resourceType);
+  repository.policy.assertInteraction('update', resourceType);
+  return repository.transaction(async (tx) => {
+    const match = await singleMatch(tx, resourceType, criteria);
+    if (match) {
+      return updateMatch(request, resource, match, tx);
+    }
+    if (request.ifMatch !== undefined) {
+      // The version the client expected is of nothing it may see: as for an absent id.
+      throw new VersionMismatchError(undefined);
+    }
+    if (resource.id !== undefined) {
+      if (!tx.policy.clientAssignedIds) {
+        fail(badRequest('No resource matches the criteria, and ids are the server\'s: leave id out to create the resource', 'id'));
+      }
+      return updateResponse(request, resourceType, assertValidId(resource.id), tx, workflows);
+    }
+    // The conditional create's lock and search again: a concurrent conditional write may have created it meanwhile.
+    const created = await createWithWorkflows(tx, resource, { ifNoneExist: criteria.toString() }, workflows);
+    if (created.outcome === 'existing') {
+      return updateMatch(request, resource, created.resource, tx);
+    }
+    return writeResponse(created.resource, 201, request, true);
+  });
+}
+
+async function updateMatch(request: FhirRequest, resource: Resource, match: Resource, repository: Repository): Promise<FhirResponse> {
+  if (resource.id !== undefined && resource.id !== match.id) {
+    fail(badRequest('The id in the body is not the id of the resource the criteria match', 'id'));
+  }
+  const result = await repository.update({ ...resource, id: match.id }, ifMatch(request));
+  return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
+}
+
+/**
+ * `DELETE Type?criteria` (FHIR conditional delete, single match): the one resource the caller's search finds is
+ * deleted as `DELETE Type/id` would delete it (If-Match honoured); none is 204 as well, so a resource the caller may not
+ * see answers as an absent one; several are 412.
+ */
+async function conditionalDeleteResponse(
+  request: FhirRequest,
+  resourceType: string,
+  query: URLSearchParams,
+  repository: Repository,
+): Promise<FhirResponse> {
+  assertChangeable(resourceType);
+  const criteria = conditionalCriteria(query, 'delete');
+  repository.policy.assertInteraction('search', resourceType);
+  repository.policy.assertInteraction('delete', resourceType);
+  await repository.transaction(async (tx) => {
+    const match = await singleMatch(tx, resourceType, criteria);
+    if (match?.id !== undefined) {
+      await tx.delete(resourceType, match.id, ifMatch(request));
+    }
+  });
+  return { status: 204 };
+}
+
+/** 405 for a conditional write of a record of what happened (AuditEvent, Provenance): they are only ever appended. */
+function assertChangeable(resourceType: string): void {
+  if (APPEND_ONLY_RESOURCE_TYPES.has(resourceType)) {
+    fail(methodNotAllowed(`${resourceType} is append-only: it cannot be updated, patched or deleted`));
+  }
 }
 
 /** True when `err` is an OperationOutcomeError (for callers that collect per-entry outcomes). */

@@ -74,7 +74,7 @@ export function createFhirRouter(services: AppServices): express.Router {
       repository,
       baseUrl: config.fhirBaseUrl,
       workflows,
-      processBundle: (bundle) => processBundle(bundle, repository, config.fhirBaseUrl, workflows, services.logger),
+      processBundle: (bundle, preferReturn) => processBundle(bundle, repository, config.fhirBaseUrl, workflows, services.logger, preferReturn),
       invokeOperation: (resourceType, id, name, params) => {
         const operation = INSTANCE_OPERATIONS[resourceType]?.[name];
         if (!operation) {
