@@ -49,7 +49,7 @@ export interface PortalSystem {
 }
 
 /** Starts the system; `store` picks PostgreSQL (a fresh database) or embedded PGlite (the default's store). */
-export async function startPortalSystem(options: { store?: 'postgres' | 'pglite' } = {}): Promise<PortalSystem> {
+export async function startPortalSystem(options: { store?: 'postgres' | 'pglite'; env?: Record<string, string> } = {}): Promise<PortalSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'carecircle-portal-'));
   let database: TestDatabase | undefined;
   let server: RunningProcess | undefined;
@@ -66,6 +66,7 @@ export async function startPortalSystem(options: { store?: 'postgres' | 'pglite'
       ADMIN_TOKEN: adminToken,
       REDIS_PREFIX: `{portal-test-${randomBytes(4).toString('hex')}}`,
       ...(database ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
     };
     server = await startCareCircle(env, options.store === 'pglite' ? 120_000 : 60_000);
     const toolConfig: ToolConfig = { baseUrl, fhirBaseUrl: `${baseUrl}/fhir/R4`, adminToken, demoDir: join(dataDir, 'demo') };

@@ -63,6 +63,14 @@ async function submit(page: Page, button: Locator): Promise<number> {
   return status;
 }
 
+/** Enter on the focused submit button, waiting for the page the form answers (not the one still showing). */
+async function pressEnterToSubmit(page: Page): Promise<void> {
+  const response = page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().method() === 'POST');
+  await page.keyboard.press('Enter');
+  await response;
+  await page.waitForLoadState();
+}
+
 async function heading(page: Page): Promise<string> {
   return ((await page.getByRole('heading', { level: 1 }).textContent()) ?? '').trim();
 }
@@ -358,34 +366,29 @@ describe('sharing with a provider', () => {
     await tabTo(page, PELVIC);
     await page.keyboard.press('Space');
     await tabTo(page, /^Continue$/);
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await pressEnterToSubmit(page);
     expect(await heading(page)).toBe('What can Harbour Pelvic Health (pelvic-floor PT) see?');
 
     await tabTo(page, /^Your goals$/);
     await page.keyboard.press('Space');
     await tabTo(page, /^Continue$/);
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await pressEnterToSubmit(page);
     expect(await heading(page)).toBe('Why can they see it?');
 
     // The default purpose is already chosen: to treat.
     await tabTo(page, /^To treat you$/);
     await tabTo(page, /^Continue$/);
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await pressEnterToSubmit(page);
     expect(await heading(page)).toBe('How long can they see it?');
 
     await tabTo(page, /^Until I stop it$/);
     await page.keyboard.press('Space');
     await tabTo(page, /^Continue$/);
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await pressEnterToSubmit(page);
     expect(await heading(page)).toBe('Check what you are about to share');
 
     await tabTo(page, /^Continue$/);
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await pressEnterToSubmit(page);
     expect(await heading(page)).toBe('Sign to confirm');
 
     await tabTo(page, /^I agree to share your goals with Harbour Pelvic Health/);
