@@ -1,7 +1,8 @@
 /**
  * Stopping sharing in the portal reaches the recipient's system as it always has: through the consent topic. The
  * OB-GYN clinic's system subscribes to the consent topic (a signed rest-hook on loopback); Alex stops sharing with it
- * in Chromium; the clinic's webhook is told of Alex's Consent (id-only, signed), and its very next read of Alex is 404.
+ * in Chromium (on embedded PGlite, the default store); the clinic's webhook is told of Alex's Consent (id-only,
+ * signed), and its very next read of Alex is 404.
  */
 import { createHmac } from 'node:crypto';
 import { buildBackportSubscription } from '@carecircle/notify';
@@ -19,7 +20,8 @@ let receiver: NotificationReceiver;
 
 beforeAll(async () => {
   receiver = await startNotificationReceiver();
-  system = await startPortalSystem({ env: { NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' } });
+  // On embedded PGlite, the default store of `npm start`: the portal's whole path runs on it too.
+  system = await startPortalSystem({ store: 'pglite', env: { NOTIFY_ALLOW_LOOPBACK_HTTP: 'true' } });
 });
 
 afterAll(async () => {
