@@ -53,6 +53,24 @@ describe('signing in to the portal', () => {
     await context.close();
   });
 
+  test('a bare or broken sign-in request gets a page that says what is wrong, in plain words, axe clean', async () => {
+    const context = await system.newContext();
+    const page = await context.newPage();
+    const bare = await page.goto('/oauth2/authorize');
+    expect(bare?.status()).toBe(400);
+    expect(await page.title()).toBe('CareCircle');
+    await expect(page.getByRole('heading', { level: 1 }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('The app did not say which app it is.');
+    // And, for the app's developer, what to fix.
+    await expect(page.locator('main').textContent()).resolves.toContain('client_id');
+    expect(await axeViolations(page)).toEqual([]);
+    const unknown = await page.goto('/oauth2/authorize?response_type=code&client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=x');
+    expect(unknown?.status()).toBe(400);
+    expect(page.url()).toContain('/oauth2/authorize');
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
   test('a Spanish browser gets Spanish, the switch changes it, and the sign-in page follows', async () => {
     const context = await system.newContext({ locale: 'es-ES' });
     const page = await context.newPage();
