@@ -1,17 +1,12 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 /**
- * Small pieces the pages share, after the GOV.UK Design System's patterns: the hidden form token, an error summary
- * that links to the fields, a field's own error message, and a message page (heading, text, one way on).
+ * Small pieces the pages share, after the GOV.UK Design System's patterns: an error summary that links to the fields,
+ * a field's own error message, and a message page (heading, text, one way on). The form token is csrf-field.tsx.
  */
 import type { ComponentChildren } from 'preact';
 import { Layout } from './layout';
 import type { ViewContext } from './view-context';
-
-/** The hidden CSRF field every form carries (http/csrf.ts checks it). */
-export function CsrfField(props: { view: ViewContext }) {
-  return props.view.csrfToken ? <input type="hidden" name="csrf_token" value={props.view.csrfToken} /> : null;
-}
 
 /** One problem with a form: the field it is about (its input's id) and what to do. */
 export interface FieldProblem {

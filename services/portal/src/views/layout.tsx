@@ -6,7 +6,7 @@
  * the browser's history say nothing about what the page is for (coercion-safe).
  */
 import type { ComponentChildren } from 'preact';
-import { CsrfField } from './components';
+import { CsrfField } from './csrf-field';
 import { portalPath, type ViewContext } from './view-context';
 
 export function Layout(props: { view: ViewContext; children: ComponentChildren }) {

@@ -5,7 +5,8 @@
  * fields (never the URL, never the session), the Continue and Back buttons, and the problems worded for the page.
  */
 import type { ComponentChildren } from 'preact';
-import { CsrfField, type FieldProblem } from '../../views/components';
+import { type FieldProblem } from '../../views/components';
+import { CsrfField } from '../../views/csrf-field';
 import type { ViewContext } from '../../views/view-context';
 import { shareWords, type ShareWords } from '../../i18n/share';
 import type { Answers, Problem, Step } from './consent-answers';

@@ -4,7 +4,7 @@
  * Stop sharing, one clear page: who, what they can see now, what happens (from their very next request nothing; what
  * they received stays with them; their system is told), and one warning button.
  */
-import { CsrfField } from '../../views/components';
+import { CsrfField } from '../../views/csrf-field';
 import { Layout } from '../../views/layout';
 import { portalPath, type ViewContext } from '../../views/view-context';
 import type { ConsentTerms } from './consent-resource';
