@@ -1,7 +1,9 @@
 /**
  * Property: over randomly generated clients, resources and consents, what each caller gets through EVERY read path
  * over HTTP (read, vread, search with paging, _summary=count, _total, _include, _revinclude, instance / type / system
- * history, batch GET entries, $summary) is exactly what the contract's rule permits, before and after a revocation.
+ * history, history _at, _summary and _elements views on read and search, batch GET entries, $summary) is exactly what
+ * the contract's rule permits, before and after a revocation; and a partner's conditional update and delete
+ * (`PUT|DELETE Type?_id=`) of a resource it may not see answer exactly as for an id never stored, and change nothing.
  *
  * The oracle is written here, in plain TypeScript over the generated facts, and imports nothing from the production
  * decision code: a consent permits a resource to a caller iff it is active, its period covers now, one of its IRCP
@@ -70,6 +72,8 @@ interface CallerFact {
   names: string[];
   /** A fresh token (backend-services tokens live 300 s, less than a run on a busy machine). */
   renew?: () => Promise<string>;
+  /** A token of the same organization's system with write scopes too, for the conditional writes. */
+  writer?: () => Promise<string>;
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -173,9 +177,10 @@ beforeAll(async () => {
   const roleA1Future = ref(await created(admin, { resourceType: 'PractitionerRole', period: { start: '2099-01-01' }, practitioner: { reference: doctorA1 }, organization: { reference: partnerA } }));
   const userToken = async (fhirUser: string, organization: string) => (await logInUser(t, appId, { fhirUser, organization }, 'user/*.rs')).access_token;
   const systemA = await registerSystemClient(t, partnerA, 'system/*.rs');
+  const writerA = await registerSystemClient(t, partnerA, 'system/*.cruds');
   const systemB = await registerSystemClient(t, partnerB, 'system/*.rs');
   callers = [
-    { name: 'system of partner A', token: await systemA.token(), names: [partnerA], renew: () => systemA.token() },
+    { name: 'system of partner A', token: await systemA.token(), names: [partnerA], renew: () => systemA.token(), writer: () => writerA.token() },
     { name: 'system of partner B', token: await systemB.token(), names: [partnerB], renew: () => systemB.token() },
     // A1 holds an active role at A (and one not yet begun); A2's roles there are inactive or ended, so only A and A2
     // itself name A2.
@@ -190,6 +195,26 @@ afterAll(async () => {
 });
 
 let actorChoices: string[];
+
+/** A resource of `type` about `subject` filed under `category`, as a partner's upsert would send it. */
+function upsertBody(type: string, subject: string, category: string): Resource {
+  const meta = { tag: [{ system: SHARE, code: category === NOTES ? 'progress' : category }] };
+  const about = { reference: subject };
+  switch (type) {
+    case 'Patient':
+      return { resourceType: 'Patient', name: [{ family: 'Upsert' }] };
+    case 'Observation':
+      return { resourceType: 'Observation', meta, status: 'final', code: { text: 'upsert' }, subject: about };
+    case 'Condition':
+      return { resourceType: 'Condition', meta, code: { text: 'upsert' }, subject: about };
+    case 'Goal':
+      return { resourceType: 'Goal', meta, lifecycleStatus: 'active', description: { text: 'upsert' }, subject: about };
+    case 'DocumentReference':
+      return { resourceType: 'DocumentReference', meta, status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'bm90ZQ==' } }], subject: about };
+    default:
+      return { resourceType: 'Communication', meta, status: 'completed', subject: about };
+  }
+}
 
 describe('property: every read path returns exactly what the oracle permits', () => {
   test.each([1, 2])('seed %i', async (seed) => {
@@ -297,19 +322,28 @@ describe('property: every read path returns exactly what the oracle permits', ()
         }
       };
 
-      // read, vread, instance history, one by one; and the same reads as one batch.
+      // read, vread, instance history, a view of the read, one by one; and the same reads as one batch.
       for (const fact of facts) {
         const want = visible.has(fact.ref) ? 200 : 404;
         const read = await client.get(fact.ref);
         if (read.status === 200) {
           expectLinks(fact, read.body as Resource, 'read');
         }
+        const view = await client.get(`${fact.ref}?_summary=data`);
+        if (view.status === 200) {
+          expectLinks(fact, view.body as Resource, 'read _summary=data');
+        }
         const got = {
           read: read.status,
           vread: (await client.get(`${fact.ref}/_history/1`)).status,
           history: (await client.get(`${fact.ref}/_history`)).status,
+          view: view.status,
+          elements: (await client.get(`${fact.ref}?_elements=id`)).status,
         };
-        expect({ ...context, resource: fact.ref, ...got }).toEqual({ ...context, resource: fact.ref, read: want, vread: want, history: want });
+        expect({ ...context, resource: fact.ref, ...got }).toEqual({ ...context, resource: fact.ref, read: want, vread: want, history: want, view: want, elements: want });
+      }
+      if (caller.writer) {
+        await checkConditionalWrites(await caller.writer(), headers, visible, context);
       }
       const batch = (await client.post('', { resourceType: 'Bundle', type: 'batch', entry: facts.map((f) => ({ request: { method: 'GET', url: f.ref } })) })).body as Bundle;
       expect({ ...context, batch: batch.entry?.map((e) => e.response?.status?.split(' ')[0]) }).toEqual({
@@ -331,6 +365,19 @@ describe('property: every read path returns exactly what the oracle permits', ()
         expect({ ...context, type, found: sorted(found.refs), total: found.total }).toEqual({ ...context, type, found: want, total: want.length });
         const count = (await client.get(`${query}&_summary=count`)).body as Bundle;
         expect({ ...context, type, count: count.total }).toEqual({ ...context, type, count: want.length });
+        // Views match what the search matches, and show no more of what they reference than the whole resource does.
+        for (const shape of ['_summary=data', '_summary=true', type === 'Patient' ? '_elements=name' : '_elements=subject']) {
+          const viewed = await allEntries(caller.token, `${query}&${shape}&_count=7`, headers, 'match');
+          expect({ ...context, type, shape, found: sorted(viewed.refs), total: viewed.total }).toEqual({ ...context, type, shape, found: want, total: want.length });
+          if (shape === '_summary=data') {
+            for (const resource of viewed.resources) {
+              const fact = facts.find((f) => f.ref === ref(resource));
+              if (fact) {
+                expectLinks(fact, resource, `search ${shape}`);
+              }
+            }
+          }
+        }
         if (type !== 'Patient') {
           const included = await allEntries(caller.token, `${query}&_include=${type}:subject&_count=1000`, headers, 'include');
           const subjectsOfMatches = new Set(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.subject));
@@ -352,6 +399,16 @@ describe('property: every read path returns exactly what the oracle permits', ()
       }
       const system = await allEntries(caller.token, '_history?_count=200', headers);
       expect({ ...context, system: sorted(system.refs.filter((r) => ids.has(r))) }).toEqual({ ...context, system: sorted(visible) });
+      // History as of now: every visible generated resource's current version, nothing else of theirs.
+      const at = encodeURIComponent(new Date().toISOString());
+      for (const type of TYPES) {
+        const history = await allEntries(caller.token, `${type}/_history?_at=${at}&_count=50`, headers);
+        expect({ ...context, type, historyAt: sorted(history.refs.filter((r) => ids.has(r))) }).toEqual({
+          ...context,
+          type,
+          historyAt: sorted(facts.filter((f) => f.type === type && visible.has(f.ref)).map((f) => f.ref)),
+        });
+      }
 
       // $summary of each client: the Patient when visible, and the visible resources whose subject it is.
       for (const patient of patients) {
@@ -366,6 +423,36 @@ describe('property: every read path returns exactly what the oracle permits', ()
           summary: ref(patient),
           entries: sorted(facts.filter((f) => visible.has(f.ref) && (f.type === 'Patient' ? f.ref === ref(patient) : f.subject === ref(patient))).map((f) => f.ref)),
         });
+      }
+    };
+
+    /**
+     * A partner's conditional update and delete by `_id` of each generated resource: one it may not see answers exactly
+     * as an id never stored does (the same body, the same status and outcome), and nothing is changed or created.
+     */
+    const checkConditionalWrites = async (writer: string, headers: Record<string, string>, visible: ReadonlySet<string>, context: object) => {
+      const put = (path: string, body: Resource) => fhirClient(t, writer, headers).put(path, body);
+      const del = (path: string) =>
+        Object.entries({ Authorization: `Bearer ${writer}`, ...headers }).reduce((r, [k, v]) => r.set(k, v), t.http.delete(`/fhir/R4/${path}`));
+      const answer = (res: { status: number; body: unknown }) => ({ status: res.status, body: res.status === 201 ? 'created' : res.body });
+      const never = `never-stored-${seed}`;
+      for (const fact of facts) {
+        const [type = '', id = ''] = fact.ref.split('/');
+        const body = upsertBody(type, fact.subject, fact.category);
+        const overFact = { update: answer(await put(`${type}?_id=${id}`, body)), delete: answer(await del(`${type}?_id=${id}`)) };
+        if (!visible.has(fact.ref)) {
+          const overNothing = { update: answer(await put(`${type}?_id=${never}`, body)), delete: answer(await del(`${type}?_id=${never}`)) };
+          expect({ ...context, conditional: fact.ref, ...overFact }).toEqual({ ...context, conditional: fact.ref, ...overNothing });
+        }
+        if (type !== 'Patient') {
+          // A partner files nothing in a client's record this way (a Patient of its own it may create: no client's).
+          expect({ ...context, conditional: fact.ref, update: overFact.update.status }).not.toEqual({ ...context, conditional: fact.ref, update: 201 });
+        }
+      }
+      // Nothing changed: every generated resource is still at version 1 for its custodian.
+      for (const fact of facts) {
+        const res = await fhirClient(t, practiceToken).get(fact.ref);
+        expect({ ...context, after: fact.ref, status: res.status, version: (res.body as Resource).meta?.versionId }).toEqual({ ...context, after: fact.ref, status: 200, version: '1' });
       }
     };
 
