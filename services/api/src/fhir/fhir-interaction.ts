@@ -332,10 +332,14 @@ async function searchResponse(resourceType: string, params: URLSearchParams, con
 }
 
 /**
- * The criteria of a conditional update or delete: the query without what only shapes an answer. None is a 400: a
- * conditional write needs something to choose its resource by.
+ * The criteria of a conditional update or delete: the query without what only shapes an answer. None is a 400 (405
+ * without any query): a conditional write needs something to choose its resource by.
  */
 function conditionalCriteria(query: URLSearchParams, what: string): URLSearchParams {
+  if (query.size === 0) {
+    // `PUT Type` and `DELETE Type` with no query at all name no interaction.
+    fail(methodNotAllowed());
+  }
   const criteria = new URLSearchParams([...query].filter(([name]) => !RESULT_SHAPING_PARAMETERS.has(name)));
   if (criteria.size === 0) {
     fail(badRequest(`A conditional ${what} needs search criteria in its URL (Type?parameter=value)`));
