@@ -139,7 +139,7 @@ describe('Kubernetes manifests', () => {
     expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(container?.envFrom).toEqual([{ secretRef: { name: 'carecircle' } }, { configMapRef: { name: 'carecircle' } }]);
-    expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/api/src/main.ts']);
+    expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/launcher/src/main.ts']);
     expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
     const keyMount = container?.volumeMounts?.find((m) => m.name === 'portal-key');
@@ -177,7 +177,7 @@ describe('Kubernetes manifests', () => {
     for (const deployment of [api, worker]) {
       const container = deployment.spec?.template.spec?.containers[0];
       expect(container?.envFrom).toEqual([{ secretRef: { name: 'carecircle' } }, { configMapRef: { name: 'carecircle' } }]);
-      expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/api/src/main.ts']);
+      expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/launcher/src/main.ts']);
       expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
       expect(container?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     }
@@ -290,10 +290,10 @@ describe('the image', () => {
     expect(workspaces.sort()).toEqual(['packages/*', 'services/*', 'test']);
     expect(dockerfile).toContain('find packages services -mindepth 2 -maxdepth 2 -name package.json');
     expect(dockerfile).toContain('COPY test/package.json ./test/package.json');
-    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "services/api/src/main.ts"]');
+    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "services/launcher/src/main.ts"]');
     // tsx runs the TypeScript in production, so it must be a runtime dependency, not a devDependency.
-    const api = JSON.parse(readFileSync(join(ROOT, 'services', 'api', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.keys(api.dependencies)).toContain('tsx');
+    const launcher = JSON.parse(readFileSync(join(ROOT, 'services', 'launcher', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(launcher.dependencies)).toContain('tsx');
   });
 
   test('.dockerignore keeps patient data, keys and installed modules out of the build context', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '@carecircle/testing';
 
 const ROOT = join(__dirname, '..', '..');
-const API_MAIN = join(ROOT, 'services', 'api', 'src', 'main.ts');
+const LAUNCHER_MAIN = join(ROOT, 'services', 'launcher', 'src', 'main.ts');
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -18,13 +18,14 @@ export interface RunningProcess {
 
 
 /**
- * Starts `services/api/src/main.ts` with `env`, the way `npm start` and the container run it (Node with the tsx loader,
- * no wrapper process between the signal and the server), and waits until it prints that it is running (or exits).
+ * Starts `services/launcher/src/main.ts` with `env`, the way `npm start` and the container run it (Node with the tsx
+ * loader, no wrapper process between the signal and the server), and waits until it prints that it is running (or
+ * exits).
  * A first start on embedded PGlite creates its cluster (initdb in WebAssembly): give it `startTimeoutMs`.
  */
 export async function startCareCircle(env: Record<string, string>, startTimeoutMs = 30_000): Promise<RunningProcess> {
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', API_MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', LAUNCHER_MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,9 @@
 /**
- * @carecircle/api: the HTTP process, importable for whole-system tests and benchmarks.
+ * @carecircle/api: the HTTP process, importable for the launcher (services/launcher), whole-system tests and
+ * benchmarks.
  */
 export type { AppServices } from './app-services';
-export { createApp } from './app';
+export { createApp, type AppMounts } from './app';
 export { closeServices, openServices, StartupError } from './open-services';
 export { startServer, type RunningServer } from './server';
+export { startupFailureLine } from './startup-failure';

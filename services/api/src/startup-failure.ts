@@ -1,8 +1,8 @@
 /**
  * What a failed start tells the operator: one line per cause, saying what is wrong and what to do (issue 10), instead
  * of a stack trace. Each function here turns the error a dependency raised while opening into a {@link StartupError}
- * whose message is that line; main.ts prints it and exits 1. Lines name hosts, ports, database and directory names,
- * never a password or anything stored.
+ * whose message is that line; the launcher (services/launcher/src/main.ts) prints it and exits 1. Lines name hosts,
+ * ports, database and directory names, never a password or anything stored.
  */
 import { ConfigError, type Config } from '@carecircle/config';
 import { DataDirectoryError, MigrationError } from '@carecircle/store';
@@ -41,7 +41,7 @@ interface PostgresTarget {
 }
 
 /**
- * The one line a failed start prints (main.ts), for any error: a {@link StartupError} or ConfigError as it is; a port
+ * The one line a failed start prints (the launcher's main.ts), for any error: a {@link StartupError} or ConfigError as it is; a port
  * that cannot be bound; a database that cannot be opened or migrated, as {@link databaseStartupError} says it; anything
  * else as its name and message, without the stack. `config` is undefined when the configuration itself failed.
  */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { openDatabase, sql, type Database } from '@carecircle/store';
 import { createTestDatabase, freePort, type TestDatabase } from '@carecircle/testing';
 
-const API_DIR = join(__dirname, '..');
+const LAUNCHER_DIR = join(__dirname, '..');
 
 interface Exit {
   code: number | null;
@@ -24,7 +24,7 @@ interface Exit {
 function start(env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: API_DIR,
+      cwd: LAUNCHER_DIR,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
