@@ -1,7 +1,7 @@
 /**
  * @carecircle/notify: topic-based subscriptions (Subscriptions R5 Backport IG on R4). Topics, the Subscription write
- * rule and its secret, matching, notification bundles, signatures, retry policy, the delivery gate, and the queue names
- * and job schemas the worker and the API share.
+ * rule and its secret, matching, notification bundles, signatures, retry policies, the delivery gate, and the queue names
+ * and job schemas the worker and the API share. It speaks no SQL: the subscription tables are @carecircle/store's.
  */
 export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDecision } from './delivery-gate';
 export {
@@ -15,7 +15,6 @@ export {
   type NotificationInput,
   type NotificationType,
 } from './notification-bundle';
-export { recordFailedReplay, settleReplayedEvent } from './dead-letter-store';
 export {
   deadLetterJobSchema,
   deadLetterReplayJobSchema,
@@ -55,30 +54,9 @@ export {
   type SubscriptionFilter,
   type SubscriptionSettings,
 } from './subscription-settings';
-export {
-  acquireDeliveryLease,
-  countSubscriptionsByStatus,
-  deleteSubscriptionSecret,
-  findReceivingSubscriptions,
-  findHeartbeatSubscriptions,
-  isSubscriptionReceiving,
-  leaseRemainingMs,
-  listSubscriptionEvents,
-  lockIdleDeliveries,
-  readDeliveryState,
-  readSubscriptionEvent,
-  readSubscriptionSecret,
-  recordFailedAttempt,
-  recordSubscriptionEvents,
-  releaseDeliveryLease,
-  settleSubscriptionEvent,
-  type ChangeEvent,
-  type DeliveryState,
-  type EventOutcome,
-  type IdleDelivery,
-  type StoredEvent,
-  type SubscriptionStatus,
-} from './subscription-store';
+// The subscription tables' statements live in @carecircle/store (tables/subscriptions.ts, subscription-events.ts);
+// the API's $status and $events still import these through notify.
+export { listSubscriptionEvents, readDeliveryState, recordSubscriptionEvents, type StoredEvent, type SubscriptionStatus } from '@carecircle/store';
 export { createExtractSubscriptionSecret, extractSubscriptionSecret, UNSIGNED_REFUSAL } from './subscription-write-rule';
 export { listTopicResources, topicToBasic, TOPICS_VERSION } from './topic-resources';
 export {

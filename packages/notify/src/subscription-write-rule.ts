@@ -8,9 +8,8 @@
  */
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
-import type { Queryable, WriteFacts, WriteRule } from '@carecircle/store';
+import { hasSubscriptionSecret, storeSubscriptionSecret, type Queryable, type WriteFacts, type WriteRule } from '@carecircle/store';
 import { extensionsOf, readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
-import { hasSubscriptionSecret, storeSubscriptionSecret } from './subscription-store';
 
 const MIN_SECRET_LENGTH = 32;
 const MAX_SECRET_LENGTH = 256;

@@ -53,3 +53,43 @@ export { join, raw, Sql, sql } from './sql';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';
 export { currentOriginRequestId, withOriginRequestId } from './write-origin';
+export { pingDatabase } from './tables/health';
+export {
+  claimPendingOutboxEvents,
+  handBackUnmatchedOutboxEvents,
+  markOutboxEventMatched,
+  markOutboxEventsRelayed,
+  type PendingOutboxEvent,
+} from './tables/outbox';
+export { findOpenTasksWithDueDate } from './tables/referral-tasks';
+export {
+  acquireDeliveryLease,
+  leaseRemainingMs,
+  listSubscriptionEvents,
+  lockIdleDeliveries,
+  readDeliveryState,
+  readSubscriptionEvent,
+  recordFailedAttempt,
+  recordFailedReplay,
+  recordSubscriptionEvents,
+  releaseDeliveryLease,
+  settleReplayedEvent,
+  settleSubscriptionEvent,
+  type ChangeEvent,
+  type DeliveryState,
+  type EventOutcome,
+  type IdleDelivery,
+  type StoredEvent,
+} from './tables/subscription-events';
+export {
+  countSubscriptionsByStatus,
+  deleteSubscriptionSecret,
+  findEndedSubscriptions,
+  findReceivingSubscriptions,
+  findReceivingSubscriptionsWithChannelExtension,
+  hasSubscriptionSecret,
+  isSubscriptionReceiving,
+  readSubscriptionSecret,
+  storeSubscriptionSecret,
+  type SubscriptionStatus,
+} from './tables/subscriptions';

@@ -11,18 +11,16 @@
  * taken off the dead-letter queue by the admin API when it queues the replay, and again here once settled.
  */
 import { randomUUID } from 'node:crypto';
+import { deadLetterReplayJobSchema, notifyJobIds, type DeadLetterJob } from '@carecircle/notify';
 import {
   acquireDeliveryLease,
-  deadLetterReplayJobSchema,
   leaseRemainingMs,
-  notifyJobIds,
   readSubscriptionEvent,
   recordFailedReplay,
   releaseDeliveryLease,
   settleReplayedEvent,
-  type DeadLetterJob,
   type StoredEvent,
-} from '@carecircle/notify';
+} from '@carecircle/store';
 import { DelayedError, type Job } from 'bullmq';
 import { sendEvent } from './delivery-queue';
 import type { NotifyContext } from './notify-context';

@@ -26,24 +26,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@medplum/fhirtypes';
 import {
-  acquireDeliveryLease,
-  leaseRemainingMs,
   buildNotificationBundle,
   deliveryJobSchema,
-  readDeliveryState,
   notifyJobIds,
-  readSubscriptionEvent,
-  readSubscriptionSecret,
   readSubscriptionSettings,
-  recordFailedAttempt,
-  releaseDeliveryLease,
   nextAttemptDelayMs,
-  settleSubscriptionEvent,
   type DeadLetterJob,
-  type DeliveryState,
-  type StoredEvent,
   type SubscriptionSettings,
 } from '@carecircle/notify';
+import {
+  acquireDeliveryLease,
+  type DeliveryState,
+  leaseRemainingMs,
+  readDeliveryState,
+  readSubscriptionEvent,
+  readSubscriptionSecret,
+  recordFailedAttempt,
+  releaseDeliveryLease,
+  settleSubscriptionEvent,
+  type StoredEvent,
+} from '@carecircle/store';
 import { DelayedError, type Job } from 'bullmq';
 import type { NotifyContext } from './notify-context';
 import { deliveryTimeoutMs, isReceiving, readSubscription, setSubscriptionStatus } from './subscription-status';

@@ -24,17 +24,22 @@
  * enqueued, so a row is only ever marked once everything it led to is in Postgres or on the queue.
  */
 import {
-  findHeartbeatSubscriptions,
-  lockIdleDeliveries,
   notifyJobIds,
   outboxEventJobSchema,
   readSubscriptionSettings,
   type DeliveryJob,
 } from '@carecircle/notify';
-import { sql, type Database } from '@carecircle/store';
-import type { Subscription, Task } from '@medplum/fhirtypes';
+import {
+  findEndedSubscriptions,
+  findOpenTasksWithDueDate,
+  handBackUnmatchedOutboxEvents,
+  lockIdleDeliveries,
+  markOutboxEventMatched,
+  type Database,
+} from '@carecircle/store';
+import type { Subscription } from '@medplum/fhirtypes';
 import type { Job, Queue } from 'bullmq';
-import { scheduleHeartbeat } from './heartbeat-queue';
+import { findHeartbeatSubscriptions, scheduleHeartbeat } from './heartbeat-queue';
 import type { NotifyContext } from './notify-context';
 import { addReminderJob, REMINDER_IDENTIFIER_SYSTEM, reminderDue, reminderIdentifierValue } from './referral-reminders-queue';
 import { hasEnded, setSubscriptionStatus } from './subscription-status';
@@ -176,13 +181,8 @@ export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
   let rebuilt = 0;
   let afterId = '';
   for (;;) {
-    const { rows } = await ctx.db.query<{ content: Task }>(sql`
-      SELECT rv.content FROM resource_version rv
-      WHERE rv.resource_type = 'Task' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-        AND rv.content ->> 'status' IN ('requested', 'received')
-        AND rv.content #>> '{restriction,period,end}' IS NOT NULL AND rv.id > ${afterId}
-      ORDER BY rv.id LIMIT ${BATCH_SIZE}`);
-    const open = rows.flatMap(({ content: task }) => {
+    const tasks = await findOpenTasksWithDueDate(ctx.db, afterId, BATCH_SIZE);
+    const open = tasks.flatMap((task) => {
       const due = reminderDue(task);
       return task.id && due !== undefined ? [{ taskId: task.id, due }] : [];
     });
@@ -194,8 +194,8 @@ export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
       await addReminderJob(ctx.queues.referralReminders, taskId, due);
       rebuilt++;
     }
-    const last = rows.at(-1)?.content.id;
-    if (!last || rows.length < BATCH_SIZE) {
+    const last = tasks.at(-1)?.id;
+    if (!last || tasks.length < BATCH_SIZE) {
       return rebuilt;
     }
     afterId = last;
@@ -221,15 +221,9 @@ async function remindedTasks(ctx: SweeperContext, open: readonly { taskId: strin
 
 /** Turns off subscriptions past their `end`. Returns how many. */
 export async function endExpiredSubscriptions(ctx: SweeperContext): Promise<number> {
-  const { rows } = await ctx.db.query<{ content: Subscription }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.content ->> 'status' IN ('requested', 'active', 'error')
-      AND CASE WHEN rv.content ->> 'end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$'
-               THEN (rv.content ->> 'end')::timestamptz <= now() ELSE false END
-    LIMIT ${BATCH_SIZE}`);
+  const ending = await findEndedSubscriptions(ctx.db, BATCH_SIZE);
   let ended = 0;
-  for (const { content: subscription } of rows) {
+  for (const subscription of ending) {
     if (hasEnded(subscription) && (await setSubscriptionStatus(ctx.repository, subscription.id ?? '', 'off', ['requested', 'active', 'error']))) {
       ended++;
     }
@@ -242,15 +236,7 @@ export async function endExpiredSubscriptions(ctx: SweeperContext): Promise<numb
  * again (oldest first; at most one batch per sweep). Returns how many.
  */
 export async function handBackUnmatchedChanges(db: Database, afterMs: number): Promise<number> {
-  const { rowCount } = await db.query(sql`
-    UPDATE outbox SET relayed_at = NULL
-    WHERE seq IN (
-      SELECT seq FROM outbox
-      WHERE relayed_at IS NOT NULL AND matched_at IS NULL
-        AND relayed_at < now() - make_interval(secs => ${afterMs / 1000})
-      ORDER BY relayed_at LIMIT ${BATCH_SIZE}
-      FOR UPDATE SKIP LOCKED)`);
-  return rowCount ?? 0;
+  return handBackUnmatchedOutboxEvents(db, afterMs, BATCH_SIZE);
 }
 
 /**
@@ -306,5 +292,5 @@ async function ensureDeliveryJob(queue: Queue, data: DeliveryJob): Promise<boole
  */
 export async function recordOutboxEventMatched(db: Database, job: Job): Promise<void> {
   const { eventId } = outboxEventJobSchema.parse(job.data);
-  await db.query(sql`UPDATE outbox SET matched_at = now() WHERE event_id = ${eventId} AND matched_at IS NULL`);
+  await markOutboxEventMatched(db, eventId);
 }

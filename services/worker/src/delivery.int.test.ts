@@ -1,6 +1,6 @@
 import { buildTask } from '@carecircle/testing';
-import { buildBackportSubscription, readDeliveryState } from '@carecircle/notify';
-import { sql } from '@carecircle/store';
+import { buildBackportSubscription } from '@carecircle/notify';
+import { readDeliveryState, sql } from '@carecircle/store';
 import type { Parameters, Subscription, Task } from '@medplum/fhirtypes';
 import type { ReceivedNotification } from './testing/webhook-receiver';
 import { createNotifyTestEnv, secretFor, TEST_NOTIFY_OPTIONS, TOPIC, type NotifyTestEnv } from './testing/notify-test-env';

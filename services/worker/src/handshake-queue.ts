@@ -8,11 +8,10 @@ import { randomUUID } from 'node:crypto';
 import {
   buildNotificationBundle,
   handshakeJobSchema,
-  readDeliveryState,
-  readSubscriptionSecret,
   readSubscriptionSettings,
   type SubscriptionSettings,
 } from '@carecircle/notify';
+import { readDeliveryState, readSubscriptionSecret } from '@carecircle/store';
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Job } from 'bullmq';
 import { scheduleHeartbeat } from './heartbeat-queue';

@@ -6,15 +6,16 @@
  * that is no longer active loses its scheduler.
  */
 import { randomUUID } from 'node:crypto';
+import type { Subscription } from '@medplum/fhirtypes';
 import {
   buildNotificationBundle,
+  HEARTBEAT_PERIOD_EXTENSION,
   heartbeatJobSchema,
   notifyJobIds,
-  readDeliveryState,
-  readSubscriptionSecret,
   readSubscriptionSettings,
   type HeartbeatJob,
 } from '@carecircle/notify';
+import { findReceivingSubscriptionsWithChannelExtension, readDeliveryState, readSubscriptionSecret, type Queryable } from '@carecircle/store';
 import type { Job } from 'bullmq';
 import type { NotifyContext, NotifyQueues } from './notify-context';
 import { deliveryTimeoutMs, isReceiving, readSubscription } from './subscription-status';
@@ -28,6 +29,14 @@ export async function scheduleHeartbeat(queues: Pick<NotifyQueues, 'heartbeat'>,
     { every, startDate: Date.now() + every },
     { name: 'heartbeat', data, opts: { removeOnComplete: true, removeOnFail: 100 } },
   );
+}
+
+/**
+ * Receiving Subscriptions (active, or in error after failed deliveries, which keeps its heartbeat scheduler for when it
+ * recovers) with ids after `afterId`, in id order, at most `limit`, whose channel has a heartbeat period extension.
+ */
+export function findHeartbeatSubscriptions(q: Queryable, afterId: string, limit: number): Promise<Subscription[]> {
+  return findReceivingSubscriptionsWithChannelExtension(q, HEARTBEAT_PERIOD_EXTENSION, afterId, limit);
 }
 
 export async function removeHeartbeat(ctx: NotifyContext, subscriptionId: string): Promise<void> {

@@ -14,14 +14,11 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import { outcomeStatus } from '@carecircle/fhir';
 import {
-  deleteSubscriptionSecret,
-  findReceivingSubscriptions,
   mayPassOnNarrowerView,
   notifyJobIds,
   passesFilters,
   outboxEventJobSchema,
   readSubscriptionSettings,
-  recordSubscriptionEvents,
   topicsTriggeredBy,
   triggersSubscription,
   type DeliveryJob,
@@ -29,6 +26,7 @@ import {
   type OutboxEventJob,
   type SubscriptionSettings,
 } from '@carecircle/notify';
+import { deleteSubscriptionSecret, findReceivingSubscriptions, recordSubscriptionEvents } from '@carecircle/store';
 import type { Job } from 'bullmq';
 import { removeHeartbeat } from './heartbeat-queue';
 import { followReferralTask } from './referral-reminders-queue';

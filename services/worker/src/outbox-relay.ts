@@ -8,7 +8,7 @@
  */
 import type { Logger } from '@carecircle/log';
 import { NOTIFY_QUEUES, topicsTriggeredBy, type OutboxEventJob } from '@carecircle/notify';
-import { sql, type Database } from '@carecircle/store';
+import { claimPendingOutboxEvents, markOutboxEventsRelayed, type Database, type PendingOutboxEvent } from '@carecircle/store';
 import type { Queue } from 'bullmq';
 
 const BATCH_SIZE = 500;
@@ -16,17 +16,6 @@ const BATCH_SIZE = 500;
 export interface OutboxRelay {
   /** Stops polling and waits for the batch in progress. */
   close(): Promise<void>;
-}
-
-interface OutboxRow {
-  seq: number;
-  event_id: string;
-  kind: OutboxEventJob['kind'];
-  resource_type: string;
-  resource_id: string;
-  version_id: number;
-  created_ms: number;
-  request_id: string | null;
 }
 
 /**
@@ -102,34 +91,28 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
 /** Relays one batch and logs each event it enqueued (once committed); returns how many outbox rows it claimed. */
 export async function relayBatch(db: Database, queue: Queue, logger: Logger): Promise<number> {
   const { claimed, relayed } = await db.transaction(async (tx) => {
-    const { rows } = await tx.query<OutboxRow>(sql`
-      SELECT seq, event_id, kind, resource_type, resource_id, version_id,
-             (EXTRACT(EPOCH FROM created_at) * 1000)::float8 AS created_ms, request_id
-      FROM outbox WHERE relayed_at IS NULL ORDER BY seq LIMIT ${BATCH_SIZE}
-      FOR UPDATE SKIP LOCKED`);
+    const rows = await claimPendingOutboxEvents(tx, BATCH_SIZE);
     if (rows.length === 0) {
       return { claimed: 0, relayed: [] };
     }
     const jobs = rows.filter(concernsNotifications).map((row) => {
       const data: OutboxEventJob = {
-        eventId: row.event_id,
+        eventId: row.eventId,
         kind: row.kind,
-        resourceType: row.resource_type,
-        resourceId: row.resource_id,
-        versionId: row.version_id,
-        occurredAt: Math.floor(Number(row.created_ms)),
-        ...(row.request_id === null ? {} : { requestId: row.request_id }),
+        resourceType: row.resourceType,
+        resourceId: row.resourceId,
+        versionId: row.versionId,
+        occurredAt: Math.floor(row.createdMs),
+        ...(row.requestId === undefined ? {} : { requestId: row.requestId }),
       };
-      return { name: row.kind, data, opts: { jobId: row.event_id } };
+      return { name: row.kind, data, opts: { jobId: row.eventId } };
     });
     if (jobs.length > 0) {
       await queue.addBulk(jobs);
     }
     // A row that became no job needs no matching either: marked matched at once, so the sweeper never hands it back.
     const jobless = rows.filter((row) => !concernsNotifications(row)).map((r) => r.seq);
-    await tx.query(sql`
-      UPDATE outbox SET relayed_at = now(), matched_at = CASE WHEN seq = ANY(${jobless}::bigint[]) THEN now() ELSE matched_at END
-      WHERE seq = ANY(${rows.map((r) => r.seq)}::bigint[])`);
+    await markOutboxEventsRelayed(tx, rows.map((r) => r.seq), jobless);
     return { claimed: rows.length, relayed: jobs.map((job) => job.data) };
   }, 'read committed');
   for (const event of relayed) {
@@ -145,9 +128,9 @@ export async function relayBatch(db: Database, queue: Queue, logger: Logger): Pr
  * Only changes some topic or the subscription lifecycle cares about become jobs (AuditEvents, for one, never do); the
  * rest are marked relayed without costing Redis anything. A future outbox consumer widens this predicate.
  */
-function concernsNotifications(row: OutboxRow): boolean {
-  if (row.resource_type === 'Subscription') {
+function concernsNotifications(row: PendingOutboxEvent): boolean {
+  if (row.resourceType === 'Subscription') {
     return true;
   }
-  return row.kind !== 'delete' && topicsTriggeredBy(row.resource_type, row.kind).length > 0;
+  return row.kind !== 'delete' && topicsTriggeredBy(row.resourceType, row.kind).length > 0;
 }

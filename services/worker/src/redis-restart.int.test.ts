@@ -6,7 +6,8 @@
  * is delivered, in order, and an event arrives twice only as a retry of the same event (same X-CareCircle-Event-Id).
  */
 import { buildTask, startPrivateRedis, type PrivateRedis } from '@carecircle/testing';
-import { notifyJobIds, readDeliveryState } from '@carecircle/notify';
+import { notifyJobIds } from '@carecircle/notify';
+import { readDeliveryState } from '@carecircle/store';
 import { Queue } from 'bullmq';
 import { duplicates, expectCompleteAndOrdered } from './testing/delivery-checks';
 import { createNotifyTestEnv, TEST_NOTIFY_OPTIONS, type NotifyTestEnv } from './testing/notify-test-env';

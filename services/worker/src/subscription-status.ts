@@ -6,9 +6,9 @@
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
-import type { Repository } from '@carecircle/store';
+import { isSubscriptionReceiving, type Repository } from '@carecircle/store';
 import { outcomeStatus } from '@carecircle/fhir';
-import { isSubscriptionReceiving, type SubscriptionSettings } from '@carecircle/notify';
+import { type SubscriptionSettings } from '@carecircle/notify';
 import type { NotifyContext } from './notify-context';
 
 type Status = Subscription['status'];

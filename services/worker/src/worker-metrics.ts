@@ -8,8 +8,8 @@
  * Labels are bounded sets of fixed words (queue names, job states, statuses, outcomes): never ids, never content.
  * Every worker replica reports the same queue and subscription figures: aggregate them with max(), not sum().
  */
-import { NOTIFY_QUEUES, countSubscriptionsByStatus, type NotifyQueueName } from '@carecircle/notify';
-import type { Database } from '@carecircle/store';
+import { NOTIFY_QUEUES, type NotifyQueueName } from '@carecircle/notify';
+import { countSubscriptionsByStatus, type Database } from '@carecircle/store';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NotifyQueues } from './notify-context';

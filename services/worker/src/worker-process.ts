@@ -4,7 +4,7 @@
  */
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
-import { migrate, openDatabase, sql, type Database } from '@carecircle/store';
+import { migrate, openDatabase, pingDatabase, type Database } from '@carecircle/store';
 import { startHealthServer, type HealthServer } from './health-server';
 import { metricsRoute, startMetricsServer } from './metrics-server';
 import { exitOnShutdownSignals } from './shutdown-signals';
@@ -58,6 +58,6 @@ export function startWorkerHealthServer({ port, db, worker, logger }: WorkerHeal
     logger,
     liveness: { queues },
     // The database check is named for what answers, as the API's is: postgres, or embedded pglite.
-    readiness: { [db.kind]: () => db.query(sql`SELECT 1`), redis: () => worker.pingRedis(), queues },
+    readiness: { [db.kind]: () => pingDatabase(db), redis: () => worker.pingRedis(), queues },
   });
 }

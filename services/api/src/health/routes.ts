@@ -4,7 +4,7 @@
  * serving without it, so a Redis outage must not take every API replica out of its load balancer. `/healthz/dependencies`
  * reports the database and Redis both, for monitoring and alerts rather than probes.
  */
-import { sql } from '@carecircle/store';
+import { pingDatabase } from '@carecircle/store';
 import { runHealthChecks, type HealthCheck, type HealthReport } from '@carecircle/worker';
 import express from 'express';
 import type { AppServices } from '../app-services';
@@ -13,7 +13,7 @@ import type { AppServices } from '../app-services';
 export function createHealthRouter(services: AppServices): express.Router {
   const router = express.Router();
   // The database check is named for what answers: PostgreSQL, or embedded PGlite.
-  const database: Record<string, HealthCheck> = { [services.db.kind]: () => services.db.query(sql`SELECT 1`) };
+  const database: Record<string, HealthCheck> = { [services.db.kind]: () => pingDatabase(services.db) };
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

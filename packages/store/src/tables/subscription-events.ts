@@ -1,104 +1,14 @@
 /**
- * The subscription tables of migration 0004 (secrets, numbered events, delivery cursor and lease), behind named
- * functions so the worker and the API's `$status` / `$events` share one set of statements. Every statement is
- * parameterised through the store's `sql` tag. Timing decisions (leases, retry due times) use the database clock, so
- * worker replicas with skewed clocks still agree.
+ * A subscription's event log and its delivery (migration 0004): numbered events (`subscription_event`), the counter
+ * that numbers them (`subscription_event_counter`), and the delivery cursor, lease and failure streak
+ * (`subscription_delivery`); also what a replayed dead letter changes. The worker and the API's `$status` / `$events`
+ * share this one set of statements. Timing decisions (leases, retry due times) use the database clock, so worker
+ * replicas with skewed clocks still agree. When to retry, dead-letter or give up is notify's and the worker's rule;
+ * this module only reads and writes the rows.
  */
-import type { Subscription } from '@medplum/fhirtypes';
-import { sql, type Database, type Queryable } from '@carecircle/store';
-import { HEARTBEAT_PERIOD_EXTENSION } from './subscription-settings';
-
-/** Stores (or replaces) a subscription's signing secret. */
-export async function storeSubscriptionSecret(tx: Queryable, subscriptionId: string, secret: string): Promise<void> {
-  await tx.query(sql`
-    INSERT INTO subscription_secret (subscription_id, secret) VALUES (${subscriptionId}, ${secret})
-    ON CONFLICT (subscription_id) DO UPDATE SET secret = EXCLUDED.secret, updated_at = now()`);
-}
-
-export async function hasSubscriptionSecret(tx: Queryable, subscriptionId: string): Promise<boolean> {
-  const { rows } = await tx.query(sql`SELECT 1 FROM subscription_secret WHERE subscription_id = ${subscriptionId}`);
-  return rows.length > 0;
-}
-
-/** The signing secret, or undefined when the subscription has none (deleted). */
-export async function readSubscriptionSecret(q: Queryable, subscriptionId: string): Promise<string | undefined> {
-  const { rows } = await q.query<{ secret: string }>(
-    sql`SELECT secret FROM subscription_secret WHERE subscription_id = ${subscriptionId}`,
-  );
-  return rows[0]?.secret;
-}
-
-/** Forgets a deleted subscription's secret (its events stay, for the record). */
-export async function deleteSubscriptionSecret(q: Queryable, subscriptionId: string): Promise<void> {
-  await q.query(sql`DELETE FROM subscription_secret WHERE subscription_id = ${subscriptionId}`);
-}
-
-/**
- * The condition over `rv` (a Subscription's current version) for "receives events": `active`, or `error` reached from
- * `active` (deliveries failed; it is still retried so that it can recover). An `error` reached otherwise is a failed
- * handshake: nothing is numbered or delivered for it until the subscriber sets it `requested` again and a handshake
- * succeeds. (A client's edit that keeps the status adds another `error` version: the last status before the run of
- * `error` versions decides.)
- */
-const RECEIVING = sql`(rv.content ->> 'status' = 'active' OR (rv.content ->> 'status' = 'error' AND (
-  SELECT prev.content ->> 'status' FROM resource_version prev
-  WHERE prev.resource_type = 'Subscription' AND prev.id = rv.id AND prev.version_id < rv.version_id
-    AND NOT prev.deleted AND prev.content ->> 'status' <> 'error'
-  ORDER BY prev.version_id DESC LIMIT 1) = 'active'))`;
-
-/** The current Subscriptions on `topicUrl` that receive events (see {@link RECEIVING}). */
-export async function findReceivingSubscriptions(q: Queryable, topicUrl: string): Promise<Subscription[]> {
-  const { rows } = await q.query<{ content: Subscription }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.content ->> 'criteria' = ${topicUrl} AND ${RECEIVING}`);
-  return rows.map((r) => r.content);
-}
-
-/**
- * How many current Subscriptions are in each status (`requested`, `active`, `error`, `off`; every status counted, zero
- * included), for metrics. One index scan of the current Subscription versions.
- */
-export async function countSubscriptionsByStatus(q: Queryable): Promise<Record<SubscriptionStatus, number>> {
-  const { rows } = await q.query<{ status: string | null; count: number }>(sql`
-    SELECT rv.content ->> 'status' AS status, count(*)::int AS count FROM resource_version rv
-    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-    GROUP BY 1`);
-  const counts: Record<SubscriptionStatus, number> = { requested: 0, active: 0, error: 0, off: 0 };
-  for (const row of rows) {
-    if (row.status !== null && Object.hasOwn(counts, row.status)) {
-      counts[row.status as SubscriptionStatus] = row.count;
-    }
-  }
-  return counts;
-}
-
-export type SubscriptionStatus = NonNullable<Subscription['status']>;
-
-/** True when Subscription `subscriptionId` (current version) receives events. */
-export async function isSubscriptionReceiving(q: Queryable, subscriptionId: string): Promise<boolean> {
-  const { rows } = await q.query(sql`
-    SELECT 1 FROM resource_version rv
-    WHERE rv.resource_type = 'Subscription' AND rv.id = ${subscriptionId} AND rv.superseded_xid IS NULL
-      AND NOT rv.deleted AND ${RECEIVING}`);
-  return rows.length > 0;
-}
-
-/**
- * Receiving Subscriptions (see {@link RECEIVING}: active, or in error after failed deliveries, which keeps its heartbeat
- * scheduler for when it recovers) with ids after `afterId`, in id order, at most `limit`, whose channel has a heartbeat
- * extension.
- */
-export async function findHeartbeatSubscriptions(q: Queryable, afterId: string, limit: number): Promise<Subscription[]> {
-  const heartbeat = JSON.stringify([{ url: HEARTBEAT_PERIOD_EXTENSION }]);
-  const { rows } = await q.query<{ content: Subscription }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.resource_type = 'Subscription' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND ${RECEIVING} AND rv.id > ${afterId}
-      AND COALESCE(rv.content -> 'channel' -> 'extension' @> ${heartbeat}::jsonb, false)
-    ORDER BY rv.id LIMIT ${limit}`);
-  return rows.map((r) => r.content);
-}
+import type { Database, Queryable } from '../database';
+import { sql } from '../sql';
+import { RECEIVING } from './subscriptions';
 
 /** A change from the outbox, as matching sees it. */
 export interface ChangeEvent {
@@ -410,4 +320,54 @@ export async function recordFailedAttempt(
       consecutiveFailures: delivery.rows[0]?.consecutive_failures ?? 0,
     };
   }, 'read committed');
+}
+
+/*
+ * Replayed dead letters. A dead-lettered event is settled (the delivery cursor went past it), so a replay does not move
+ * the cursor: it sends that one event again, out of order, and records what came of it on the event alone. Each update
+ * applies only while the event is still `dead-lettered`, so a replay that runs twice (a retried job, two operators)
+ * settles it once.
+ */
+
+/**
+ * Settles a replayed dead letter as `delivered` (one more attempt, and the subscription's failure streak ends) or
+ * `withheld` (the delivery gate refused it now). False when the event is no longer dead-lettered.
+ */
+export async function settleReplayedEvent(
+  q: Queryable,
+  subscriptionId: string,
+  eventNumber: number,
+  outcome: 'delivered' | 'withheld',
+): Promise<boolean> {
+  const delivered = outcome === 'delivered';
+  const { rowCount } = await q.query(sql`
+    UPDATE subscription_event SET outcome = ${outcome}, settled_at = now(),
+      attempts = attempts + CASE WHEN ${delivered} THEN 1 ELSE 0 END
+    WHERE subscription_id = ${subscriptionId} AND event_number = ${eventNumber} AND outcome = 'dead-lettered'`);
+  if (rowCount === 0) {
+    return false;
+  }
+  if (delivered) {
+    await q.query(sql`
+      UPDATE subscription_delivery SET consecutive_failures = 0, last_delivered_at = now()
+      WHERE subscription_id = ${subscriptionId}`);
+  }
+  return true;
+}
+
+/**
+ * Counts a failed replay attempt on a dead letter (it stays dead-lettered); returns its attempts so far, or undefined
+ * when the event is no longer dead-lettered.
+ */
+export async function recordFailedReplay(
+  q: Queryable,
+  subscriptionId: string,
+  eventNumber: number,
+  httpStatus: number | undefined,
+): Promise<number | undefined> {
+  const { rows } = await q.query<{ attempts: number }>(sql`
+    UPDATE subscription_event SET attempts = attempts + 1, last_status = ${httpStatus ?? null}::integer
+    WHERE subscription_id = ${subscriptionId} AND event_number = ${eventNumber} AND outcome = 'dead-lettered'
+    RETURNING attempts`);
+  return rows[0]?.attempts;
 }
