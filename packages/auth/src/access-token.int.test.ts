@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { OperationOutcomeError } from '@medplum/core';
-import { openDatabase, sql } from '@carecircle/store';
+import { insertSigningKey, openDatabase, retireActiveSigningKey } from '@carecircle/store';
 import jwt from 'jsonwebtoken';
 import { AccessTokenRejected, issueAccessToken, verifyAccessToken, type AccessTokenSubject } from './access-token';
 import { authenticateBearer } from './authenticate-bearer';
@@ -58,10 +58,13 @@ describe('access tokens', () => {
     const legacy = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const kid = `legacy-${randomUUID()}`;
     const publicJwk = { ...legacy.publicKey.export({ format: 'jwk' }), kid, alg: 'ES384', use: 'sig' };
-    await env.db.query(sql`UPDATE auth_signing_key SET retired_at = now() WHERE retired_at IS NULL`);
-    await env.db.query(sql`
-      INSERT INTO auth_signing_key (kid, alg, private_key, public_jwk)
-      VALUES (${kid}, 'ES384', ${legacy.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()}, ${JSON.stringify(publicJwk)}::jsonb)`);
+    await retireActiveSigningKey(env.db);
+    await insertSigningKey(env.db, {
+      kid,
+      alg: 'ES384',
+      privateKeyPem: legacy.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      publicJwk,
+    });
     const now = Math.floor(Date.now() / 1000);
     const claims = { ...systemSubject, jti: randomUUID(), iat: now, exp: now + 300, iss: env.config.baseUrl, aud: env.config.fhirBaseUrl };
     const legacyToken = jwt.sign(claims, legacy.privateKey, { algorithm: 'ES384', keyid: kid });

@@ -5,11 +5,24 @@
  * (SMART `client-confidential-asymmetric`, e.g. a backend-for-frontend) logs users in like a public app and, holding a
  * key, authenticates at the token and revocation endpoints with `private_key_jwt` like a system client. Disabling a client stops
  * new tokens at once and rejects its live access tokens on every replica: every authenticated request looks the client
- * up here (Postgres is the one source of truth, so no cache flush can bring a disabled client back).
+ * up here (Postgres is the one source of truth, so no cache flush can bring a disabled client back). The rows are
+ * store's (tables/auth-clients.ts); the registration rules are here.
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
-import { sql, type Queryable } from '@carecircle/store';
+import {
+  areTokenHoldersEnabled,
+  disableAuthClient,
+  enableAuthClient,
+  findAuthClient,
+  findAuthClientForUpdate,
+  insertAuthClient,
+  listAuthClients,
+  revokeClientRefreshTokens,
+  updateAuthClient,
+  type AuthClientRecord,
+  type Queryable,
+} from '@carecircle/store';
 import type { OrganizationReference } from './caller';
 import type { AuthDeps } from './auth-deps';
 import { findJwksProblem, type Jwks } from './client-jwks';
@@ -63,37 +76,28 @@ export type ClientRegistration =
   | { kind: 'public'; name: string; redirectUris: readonly string[]; scope: string }
   | { kind: 'confidential'; name: string; redirectUris: readonly string[]; jwks?: Jwks; jwksUri?: string; scope: string };
 
-interface ClientRow {
-  id: string;
-  kind: RegisteredClient['kind'];
-  name: string;
-  organization: string | null;
-  jwks: Jwks | null;
-  jwks_uri: string | null;
-  redirect_uris: string[];
-  scope: string;
-  created_at: Date;
-  disabled_at: Date | null;
-}
-
-function toClient(row: ClientRow): RegisteredClient {
+/** The client a stored row holds; its keys and organization were checked when registered. */
+function toClient(record: AuthClientRecord): RegisteredClient {
   const common = {
-    clientId: row.id,
-    name: row.name,
-    scope: row.scope,
-    createdAt: row.created_at.toISOString(),
-    disabled: row.disabled_at !== null,
+    clientId: record.id,
+    name: record.name,
+    scope: record.scope,
+    createdAt: record.createdAt.toISOString(),
+    disabled: record.disabledAt !== undefined,
   };
-  const keys = { ...(row.jwks ? { jwks: row.jwks } : {}), ...(row.jwks_uri ? { jwksUri: row.jwks_uri } : {}) };
-  switch (row.kind) {
+  const keys = {
+    ...(record.jwks ? { jwks: record.jwks as Jwks } : {}),
+    ...(record.jwksUri ? { jwksUri: record.jwksUri } : {}),
+  };
+  switch (record.kind) {
     case 'system':
-      return { kind: 'system', ...common, organization: row.organization as OrganizationReference, ...keys };
+      return { kind: 'system', ...common, organization: record.organization as OrganizationReference, ...keys };
     case 'confidential':
-      return { kind: 'confidential', ...common, redirectUris: row.redirect_uris, ...keys };
+      return { kind: 'confidential', ...common, redirectUris: record.redirectUris, ...keys };
     case 'public':
-      return { kind: 'public', ...common, redirectUris: row.redirect_uris };
+      return { kind: 'public', ...common, redirectUris: record.redirectUris };
     default:
-      return row.kind satisfies never;
+      return record.kind satisfies never;
   }
 }
 
@@ -176,24 +180,19 @@ export async function registerClient(
   deps: { readonly db: Queryable; readonly config: Pick<AuthDeps['config'], 'env'> },
   registration: ClientRegistration,
 ): Promise<RegisteredClient> {
-  const { db } = deps;
   const scope = checkRegistration(deps.config, registration);
-  const id = randomUUID();
-  if (registration.kind === 'system') {
-    const { rows } = await db.query<ClientRow>(sql`
-      INSERT INTO auth_client (id, kind, name, organization, jwks, jwks_uri, scope)
-      VALUES (${id}, 'system', ${registration.name}, ${registration.organization},
-              ${registration.jwks ? JSON.stringify(registration.jwks) : null}::jsonb, ${registration.jwksUri ?? null}, ${scope})
-      RETURNING *`);
-    return toClient(rows[0] as ClientRow);
-  }
-  const keys: { jwks?: Jwks; jwksUri?: string } = registration.kind === 'confidential' ? registration : {};
-  const { rows } = await db.query<ClientRow>(sql`
-    INSERT INTO auth_client (id, kind, name, redirect_uris, jwks, jwks_uri, scope)
-    VALUES (${id}, ${registration.kind}, ${registration.name}, ${[...registration.redirectUris]}::text[],
-            ${keys.jwks ? JSON.stringify(keys.jwks) : null}::jsonb, ${keys.jwksUri ?? null}, ${scope})
-    RETURNING *`);
-  return toClient(rows[0] as ClientRow);
+  const keys: { jwks?: Jwks; jwksUri?: string } = registration.kind === 'public' ? {} : registration;
+  const record = await insertAuthClient(deps.db, {
+    id: randomUUID(),
+    kind: registration.kind,
+    name: registration.name,
+    ...(registration.kind === 'system' ? { organization: registration.organization } : {}),
+    redirectUris: registration.kind === 'system' ? [] : registration.redirectUris,
+    ...(keys.jwks ? { jwks: keys.jwks } : {}),
+    ...(keys.jwksUri !== undefined ? { jwksUri: keys.jwksUri } : {}),
+    scope,
+  });
+  return toClient(record);
 }
 
 /** The registration `client` would have after `update`: 400 for a change its kind does not have. */
@@ -235,38 +234,37 @@ export async function updateClient(
   clientId: string,
   update: ClientUpdate,
 ): Promise<{ before: RegisteredClient; after: RegisteredClient }> {
-  const { rows: current } = await deps.db.query<ClientRow>(sql`SELECT * FROM auth_client WHERE id = ${clientId} FOR UPDATE`);
-  if (!current[0]) {
+  const current = await findAuthClientForUpdate(deps.db, clientId);
+  if (!current) {
     throw new OperationOutcomeError(notFound);
   }
-  const before = toClient(current[0]);
+  const before = toClient(current);
   const registration = updatedRegistration(before, update);
   const scope = checkRegistration(deps.config, registration);
   const keys: { jwks?: Jwks; jwksUri?: string } = registration.kind === 'public' ? {} : registration;
-  const redirectUris = registration.kind === 'system' ? [] : [...registration.redirectUris];
-  const { rows } = await deps.db.query<ClientRow>(sql`
-    UPDATE auth_client
-    SET name = ${registration.name}, scope = ${scope}, redirect_uris = ${redirectUris}::text[],
-        jwks = ${keys.jwks ? JSON.stringify(keys.jwks) : null}::jsonb, jwks_uri = ${keys.jwksUri ?? null}
-    WHERE id = ${clientId} RETURNING *`);
-  const after = toClient(rows[0] as ClientRow);
+  const updated = await updateAuthClient(deps.db, clientId, {
+    name: registration.name,
+    scope,
+    redirectUris: registration.kind === 'system' ? [] : registration.redirectUris,
+    ...(keys.jwks ? { jwks: keys.jwks } : {}),
+    ...(keys.jwksUri !== undefined ? { jwksUri: keys.jwksUri } : {}),
+  });
+  const after = toClient(updated as AuthClientRecord);
   if (after.scope !== before.scope) {
-    await deps.db.query(sql`
-      UPDATE auth_refresh_token SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`);
+    await revokeClientRefreshTokens(deps.db, clientId);
   }
   return { before, after };
 }
 
 /** Every registered client, oldest first. */
 export async function listClients(db: Queryable): Promise<RegisteredClient[]> {
-  const { rows } = await db.query<ClientRow>(sql`SELECT * FROM auth_client ORDER BY created_at, id`);
-  return rows.map(toClient);
+  return (await listAuthClients(db)).map(toClient);
 }
 
 /** The client with this id, disabled or not. */
 export async function findClient(db: Queryable, clientId: string): Promise<RegisteredClient | undefined> {
-  const { rows } = await db.query<ClientRow>(sql`SELECT * FROM auth_client WHERE id = ${clientId}`);
-  return rows[0] ? toClient(rows[0]) : undefined;
+  const record = await findAuthClient(db, clientId);
+  return record ? toClient(record) : undefined;
 }
 
 /**
@@ -274,15 +272,12 @@ export async function findClient(db: Queryable, clientId: string): Promise<Regis
  * {@link isTokenHolderEnabled}). Idempotent; 404 for an unknown id.
  */
 export async function disableClient(deps: { readonly db: Queryable }, clientId: string): Promise<RegisteredClient> {
-  const { rows } = await deps.db.query<ClientRow>(sql`
-    UPDATE auth_client SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${clientId} RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await disableAuthClient(deps.db, clientId);
+  if (!record) {
     throw new OperationOutcomeError(notFound);
   }
-  await deps.db.query(sql`
-    UPDATE auth_refresh_token SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`);
-  return toClient(row);
+  await revokeClientRefreshTokens(deps.db, clientId);
+  return toClient(record);
 }
 
 /**
@@ -291,15 +286,11 @@ export async function disableClient(deps: { readonly db: Queryable }, clientId: 
  * Idempotent for an enabled client (nothing changes); 404 for an unknown id.
  */
 export async function enableClient(deps: { readonly db: Queryable }, clientId: string): Promise<RegisteredClient> {
-  const { rows } = await deps.db.query<ClientRow>(sql`
-    UPDATE auth_client
-    SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
-    WHERE id = ${clientId} RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await enableAuthClient(deps.db, clientId);
+  if (!record) {
     throw new OperationOutcomeError(notFound);
   }
-  return toClient(row);
+  return toClient(record);
 }
 
 /**
@@ -319,20 +310,5 @@ export async function isTokenHolderEnabled(
   issuedAt?: number,
   sessionId?: string,
 ): Promise<boolean> {
-  const iat = issuedAt ?? null;
-  const sid = sessionId ?? null;
-  const { rows } = await db.query<{ enabled: boolean }>(sql`
-    SELECT EXISTS (SELECT 1 FROM auth_client WHERE id = ${clientId} AND disabled_at IS NULL
-                     AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
-                          OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after))))
-       AND (${userId ?? null}::text IS NULL
-            OR EXISTS (SELECT 1 FROM auth_user WHERE id = ${userId ?? null}::text AND disabled_at IS NULL
-                         AND (${iat}::float8 IS NULL OR tokens_valid_after IS NULL
-                              OR ${iat}::float8 >= floor(EXTRACT(EPOCH FROM tokens_valid_after)))))
-       AND (${sid}::uuid IS NULL
-            OR NOT EXISTS (SELECT 1 FROM auth_session_revocation WHERE session_id = ${sid}::uuid))
-       AND (${userId ?? null}::text IS NULL OR ${iat}::float8 IS NULL
-            OR NOT EXISTS (SELECT 1 FROM auth_app_sessions_ended e WHERE e.user_id = ${userId ?? null}::text AND e.client_id = ${clientId}
-                             AND ${iat}::float8 < floor(EXTRACT(EPOCH FROM e.ended_at)))) AS enabled`);
-  return rows[0]?.enabled === true;
+  return areTokenHoldersEnabled(db, { clientId, userId, issuedAt, sessionId });
 }

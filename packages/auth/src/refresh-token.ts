@@ -6,10 +6,17 @@
  *
  * Two kinds of session, told apart by the family's scope: `offline_access` (each token valid 14 days from its issue,
  * so a session in use lives on) and `online_access` (every token of the family expires when the session does, at
- * most 12 hours after the sign-in; refreshing never extends it). Expiry is judged by the deps' clock.
+ * most 12 hours after the sign-in; refreshing never extends it). Expiry is judged by the deps' clock. The rows are
+ * store's (tables/auth-sessions.ts); rotation and reuse are decided here.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Queryable } from '@carecircle/store';
+import {
+  findRefreshTokenFamily,
+  findRefreshTokenForUpdate,
+  insertRefreshToken,
+  markRefreshTokenUsed,
+  type Queryable,
+} from '@carecircle/store';
 import { nowMs, type AuthDeps } from './auth-deps';
 import { parseScopes } from './scopes';
 import { revokeSession } from './session-revocation';
@@ -51,12 +58,10 @@ export function isOnlineSession(scope: string): boolean {
   return identity.has('online_access') && !identity.has('offline_access');
 }
 
-async function insertRefreshToken(db: Queryable, grant: RefreshGrant): Promise<string> {
+/** Makes a new refresh token for `grant` and stores its hash; returns the token. */
+async function createRefreshToken(db: Queryable, grant: RefreshGrant): Promise<string> {
   const refreshToken = randomBytes(32).toString('base64url');
-  await db.query(sql`
-    INSERT INTO auth_refresh_token (token_hash, family_id, user_id, client_id, scope, purpose_of_use, expires_at)
-    VALUES (${hashToken(refreshToken)}, ${grant.familyId}, ${grant.userId}, ${grant.clientId}, ${grant.scope},
-            ${grant.purposes ? [...grant.purposes] : null}::text[], ${grant.expiresAt.toISOString()}::timestamptz)`);
+  await insertRefreshToken(db, { ...grant, tokenHash: hashToken(refreshToken) });
   return refreshToken;
 }
 
@@ -68,7 +73,7 @@ export async function issueRefreshToken(
   const familyId = grant.sessionId;
   const lifetime = isOnlineSession(grant.scope) ? ONLINE_SESSION_SECONDS : REFRESH_TOKEN_SECONDS;
   const expiresAt = new Date(nowMs(deps) + lifetime * 1000);
-  const refreshToken = await insertRefreshToken(deps.db, { ...grant, familyId, expiresAt });
+  const refreshToken = await createRefreshToken(deps.db, { ...grant, familyId, expiresAt });
   return { refreshToken, familyId, expiresAt };
 }
 
@@ -85,48 +90,31 @@ export async function rotateRefreshToken(
 ): Promise<RefreshOutcome> {
   const now = nowMs(deps);
   return deps.db.transaction(async (tx): Promise<RefreshOutcome> => {
-    const { rows } = await tx.query<{
-      family_id: string;
-      user_id: string;
-      client_id: string;
-      scope: string;
-      purpose_of_use: string[] | null;
-      expires_at: Date;
-      used_at: Date | null;
-      revoked_at: Date | null;
-      usable_principals: boolean;
-    }>(sql`
-      SELECT t.family_id, t.user_id, t.client_id, t.scope, t.purpose_of_use, t.expires_at, t.used_at, t.revoked_at,
-             (u.disabled_at IS NULL AND c.disabled_at IS NULL) AS usable_principals
-      FROM auth_refresh_token t
-      JOIN auth_user u ON u.id = t.user_id
-      JOIN auth_client c ON c.id = t.client_id
-      WHERE t.token_hash = ${hashToken(refreshToken)}
-      FOR UPDATE OF t`);
-    const row = rows[0];
-    if (!row || row.client_id !== clientId) {
+    const tokenHash = hashToken(refreshToken);
+    const token = await findRefreshTokenForUpdate(tx, tokenHash);
+    if (!token || token.clientId !== clientId) {
       return { kind: 'unknown' };
     }
-    if (!row.usable_principals) {
+    if (!token.holdersEnabled) {
       return { kind: 'disabled' };
     }
-    if (row.used_at !== null) {
-      await revokeSession(tx, row.family_id);
+    if (token.usedAt !== undefined) {
+      await revokeSession(tx, token.familyId);
       return { kind: 'reused' };
     }
-    if (row.revoked_at !== null) {
+    if (token.revokedAt !== undefined) {
       return { kind: 'revoked' };
     }
-    if (row.expires_at.getTime() <= now) {
+    if (token.expiresAt.getTime() <= now) {
       return { kind: 'expired' };
     }
-    const purposes = row.purpose_of_use ?? undefined;
-    check({ scope: row.scope, purposes });
-    await tx.query(sql`UPDATE auth_refresh_token SET used_at = now() WHERE token_hash = ${hashToken(refreshToken)}`);
+    const purposes = token.purposes;
+    check({ scope: token.scope, purposes });
+    await markRefreshTokenUsed(tx, tokenHash);
     // An online session keeps the end it was given at sign-in; an offline one gets a fresh 14 days per rotation.
-    const expiresAt = isOnlineSession(row.scope) ? row.expires_at : new Date(now + REFRESH_TOKEN_SECONDS * 1000);
-    const grant = { userId: row.user_id, clientId: row.client_id, scope: row.scope, purposes, familyId: row.family_id, expiresAt };
-    const next = await insertRefreshToken(tx, grant);
+    const expiresAt = isOnlineSession(token.scope) ? token.expiresAt : new Date(now + REFRESH_TOKEN_SECONDS * 1000);
+    const grant = { userId: token.userId, clientId: token.clientId, scope: token.scope, purposes, familyId: token.familyId, expiresAt };
+    const next = await createRefreshToken(tx, grant);
     return { kind: 'rotated', grant, refreshToken: next };
   });
 }
@@ -141,8 +129,6 @@ export async function findRefreshTokenSession(
   refreshToken: string,
   clientId: string,
 ): Promise<{ sessionId: string; userId: string } | undefined> {
-  const { rows } = await db.query<{ family_id: string; user_id: string }>(sql`
-    SELECT family_id, user_id FROM auth_refresh_token WHERE token_hash = ${hashToken(refreshToken)} AND client_id = ${clientId}`);
-  const row = rows[0];
-  return row ? { sessionId: row.family_id, userId: row.user_id } : undefined;
+  const token = await findRefreshTokenFamily(db, hashToken(refreshToken), clientId);
+  return token ? { sessionId: token.familyId, userId: token.userId } : undefined;
 }

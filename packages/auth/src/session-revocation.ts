@@ -8,7 +8,14 @@
  * disabling, it holds on every replica at once and needs no Redis). A revocation is kept only as long as a token of
  * the session could still be live.
  */
-import { sql, type Database, type Queryable } from '@carecircle/store';
+import {
+  listLiveRefreshSessions,
+  recordAppSessionsEnded,
+  recordSessionRevocation,
+  revokeFamilyRefreshTokens,
+  type Database,
+  type Queryable,
+} from '@carecircle/store';
 import { CLOCK_SKEW_SECONDS, USER_ACCESS_TOKEN_SECONDS } from './token-lifetimes';
 
 /** How long a revocation must be remembered: no access token of the session outlives this (none is issued after). */
@@ -19,12 +26,8 @@ const REVOCATION_KEPT_SECONDS = USER_ACCESS_TOKEN_SECONDS + CLOCK_SKEW_SECONDS;
  * Idempotent. Runs on `db`, so inside the caller's transaction when given one.
  */
 export async function revokeSession(db: Queryable, sessionId: string): Promise<void> {
-  await db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE family_id = ${sessionId} AND revoked_at IS NULL`);
-  await db.query(sql`
-    INSERT INTO auth_session_revocation (session_id, expires_at)
-    VALUES (${sessionId}, now() + make_interval(secs => ${REVOCATION_KEPT_SECONDS}))
-    ON CONFLICT (session_id) DO NOTHING`);
-  await db.query(sql`DELETE FROM auth_session_revocation WHERE expires_at < now()`);
+  await revokeFamilyRefreshTokens(db, sessionId);
+  await recordSessionRevocation(db, sessionId, REVOCATION_KEPT_SECONDS);
 }
 
 /**
@@ -35,13 +38,9 @@ export async function revokeSession(db: Queryable, sessionId: string): Promise<v
  */
 export async function endAppSessions(db: Database, userId: string, clientId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ family_id: string }>(sql`
-      SELECT DISTINCT family_id FROM auth_refresh_token WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL`);
-    for (const row of rows) {
-      await revokeSession(tx, row.family_id);
+    for (const sessionId of await listLiveRefreshSessions(tx, userId, clientId)) {
+      await revokeSession(tx, sessionId);
     }
-    await tx.query(sql`
-      INSERT INTO auth_app_sessions_ended (user_id, client_id, ended_at) VALUES (${userId}, ${clientId}, now())
-      ON CONFLICT (user_id, client_id) DO UPDATE SET ended_at = excluded.ended_at`);
+    await recordAppSessionsEnded(tx, userId, clientId);
   });
 }

@@ -10,7 +10,17 @@
  * replica that rotated) makes it reload at once.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { sql, type Database, type Queryable, type Transaction } from '@carecircle/store';
+import {
+  deleteExpiredSigningKeys,
+  hasActiveSigningKey,
+  insertSigningKey,
+  listVerifyingSigningKeys,
+  lockSigningKeys,
+  retireActiveSigningKey,
+  type Database,
+  type Queryable,
+  type Transaction,
+} from '@carecircle/store';
 import { RETIRED_KEY_RETENTION_SECONDS, SIGNING_KEY_CACHE_SECONDS } from './token-lifetimes';
 
 /** The algorithm of our access tokens: new keys are made for it. */
@@ -19,8 +29,6 @@ export const ACCESS_TOKEN_ALGORITHM = 'RS384';
 export const VERIFIABLE_ALGORITHMS = [ACCESS_TOKEN_ALGORITHM, 'ES384'] as const;
 export type SigningAlgorithm = (typeof VERIFIABLE_ALGORITHMS)[number];
 
-// Key of the advisory lock that serialises key creation and rotation across replicas.
-const SIGNING_KEY_LOCK = 727_274_003;
 // Tokens with unknown kids may trigger a reload at most this often (a flood of forged kids cannot hammer the DB).
 const MIN_RELOAD_INTERVAL_MS = 2000;
 
@@ -39,14 +47,6 @@ export interface SigningKey {
   /** Only the active key's private half is kept in memory. */
   readonly privateKey: KeyObject | undefined;
   readonly active: boolean;
-}
-
-interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  private_key: string;
-  public_jwk: PublishedJwk;
-  retired_at: Date | null;
 }
 
 /** The database's signing keys, cached for this process. */
@@ -107,24 +107,25 @@ export class SigningKeyRing {
 }
 
 async function loadSigningKeys(db: Queryable): Promise<SigningKey[]> {
-  const { rows } = await db.query<SigningKeyRow>(sql`
-    SELECT kid, alg, private_key, public_jwk, retired_at FROM auth_signing_key
-    WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => ${RETIRED_KEY_RETENTION_SECONDS})
-    ORDER BY created_at DESC`);
-  return rows
-    .filter((row): row is SigningKeyRow & { alg: SigningAlgorithm } => isVerifiableAlgorithm(row.alg))
-    .map((row) => {
-      // Only a key of the current algorithm signs; one of an earlier generation only verifies.
-      const active = row.retired_at === null && row.alg === ACCESS_TOKEN_ALGORITHM;
-      return {
-        kid: row.kid,
-        alg: row.alg,
-        publicKey: createPublicKey({ key: row.public_jwk, format: 'jwk' }),
-        publicJwk: row.public_jwk,
-        privateKey: active ? createPrivateKey(row.private_key) : undefined,
+  const stored = await listVerifyingSigningKeys(db, RETIRED_KEY_RETENTION_SECONDS);
+  return stored.flatMap((key): SigningKey[] => {
+    const alg = key.alg;
+    if (!isVerifiableAlgorithm(alg)) {
+      return [];
+    }
+    // Only a key of the current algorithm signs; one of an earlier generation only verifies.
+    const active = key.retiredAt === undefined && alg === ACCESS_TOKEN_ALGORITHM;
+    return [
+      {
+        kid: key.kid,
+        alg,
+        publicKey: createPublicKey({ key: key.publicJwk, format: 'jwk' }),
+        publicJwk: key.publicJwk as PublishedJwk,
+        privateKey: active ? createPrivateKey(key.privateKeyPem) : undefined,
         active,
-      };
-    });
+      },
+    ];
+  });
 }
 
 /** Whether `alg` is one a stored key may verify with. */
@@ -143,11 +144,10 @@ function generateSigningKey(): { kid: string; privatePem: string; publicJwk: Pub
   };
 }
 
-async function insertSigningKey(tx: Queryable): Promise<string> {
+/** Generates a key of the current algorithm and stores it as the active one; returns its kid. */
+async function addSigningKey(tx: Queryable): Promise<string> {
   const key = generateSigningKey();
-  await tx.query(sql`
-    INSERT INTO auth_signing_key (kid, alg, private_key, public_jwk)
-    VALUES (${key.kid}, ${ACCESS_TOKEN_ALGORITHM}, ${key.privatePem}, ${JSON.stringify(key.publicJwk)}::jsonb)`);
+  await insertSigningKey(tx, { kid: key.kid, alg: ACCESS_TOKEN_ALGORITHM, privateKeyPem: key.privatePem, publicJwk: key.publicJwk });
   return key.kid;
 }
 
@@ -157,11 +157,10 @@ async function insertSigningKey(tx: Queryable): Promise<string> {
  */
 export async function ensureActiveSigningKey(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
-    const { rows } = await tx.query(sql`SELECT 1 FROM auth_signing_key WHERE retired_at IS NULL AND alg = ${ACCESS_TOKEN_ALGORITHM}`);
-    if (rows.length === 0) {
-      await tx.query(sql`UPDATE auth_signing_key SET retired_at = now() WHERE retired_at IS NULL`);
-      await insertSigningKey(tx);
+    await lockSigningKeys(tx);
+    if (!(await hasActiveSigningKey(tx, ACCESS_TOKEN_ALGORITHM))) {
+      await retireActiveSigningKey(tx);
+      await addSigningKey(tx);
     }
   });
 }
@@ -173,12 +172,10 @@ export async function ensureActiveSigningKey(db: Database): Promise<void> {
  */
 export async function rotateSigningKeyIn(db: Database, within?: (tx: Transaction, kid: string) => Promise<void>): Promise<string> {
   return db.transaction(async (tx) => {
-    await tx.query(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
-    await tx.query(sql`UPDATE auth_signing_key SET retired_at = now() WHERE retired_at IS NULL`);
-    await tx.query(sql`
-      DELETE FROM auth_signing_key
-      WHERE retired_at < now() - make_interval(secs => ${RETIRED_KEY_RETENTION_SECONDS})`);
-    const kid = await insertSigningKey(tx);
+    await lockSigningKeys(tx);
+    await retireActiveSigningKey(tx);
+    await deleteExpiredSigningKeys(tx, RETIRED_KEY_RETENTION_SECONDS);
+    const kid = await addSigningKey(tx);
     await within?.(tx, kid);
     return kid;
   });

@@ -8,7 +8,7 @@
  */
 import { forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
-import { sql, type Sql } from '@carecircle/store';
+import { hasExtensionReference, type Sql } from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
 
 export const SUBSCRIPTION_OWNER_URL = 'https://carecircle.dev/fhir/StructureDefinition/subscription-owner';
@@ -57,8 +57,7 @@ export function subscriptionOwner(subscription: Resource | undefined): string | 
 
 /** Subscriptions visible to `organization`: its own. */
 export function ownedSubscriptions(organization: OrganizationReference): Sql {
-  const owner = JSON.stringify([{ url: SUBSCRIPTION_OWNER_URL, valueReference: { reference: organization } }]);
-  return sql`COALESCE((rv.content -> 'extension') @> ${owner}::jsonb, false)`;
+  return hasExtensionReference(SUBSCRIPTION_OWNER_URL, organization);
 }
 
 /**

@@ -1,12 +1,24 @@
 /**
  * People who log in: practitioners (fhirUser `Practitioner/{id}`, working for one Organization) and clients
- * (fhirUser `Patient/{id}`). Passwords are kept only as scrypt hashes (password-hash.ts) and never leave this module;
- * usernames are compared case-insensitively. Disabling a user stops logins and refreshes at once and rejects the
- * user's live access tokens on every replica (every authenticated request looks the user up in Postgres).
+ * (fhirUser `Patient/{id}`). Passwords are kept only as scrypt hashes (password-hash.ts), checked here and never
+ * returned; usernames are compared case-insensitively. Disabling a user stops logins and refreshes at once and
+ * rejects the user's live access tokens on every replica (every authenticated request looks the user up in Postgres).
+ * The rows are store's (tables/auth-users.ts); the rules are here.
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound, OperationOutcomeError } from '@medplum/core';
-import { sql, type Queryable } from '@carecircle/store';
+import {
+  disableAuthUser,
+  enableAuthUser,
+  findAuthUser,
+  findAuthUserCredentials,
+  insertAuthUser,
+  listAuthUsers,
+  revokeUserRefreshTokens,
+  setAuthUserPassword,
+  type AuthUserRecord,
+  type Queryable,
+} from '@carecircle/store';
 import type { OrganizationReference } from './caller';
 import { hashPassword, UNKNOWN_USER_PASSWORD_HASH, verifyPassword } from './password-hash';
 
@@ -34,24 +46,14 @@ export interface NewUser {
   organization?: OrganizationReference;
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  fhir_user: string;
-  organization: string | null;
-  created_at: Date;
-  disabled_at: Date | null;
-}
-
-function toAccount(row: UserRow): UserAccount {
+function toAccount(record: AuthUserRecord): UserAccount {
   return {
-    id: row.id,
-    username: row.username,
-    fhirUser: row.fhir_user as FhirUserReference,
-    ...(row.organization ? { organization: row.organization as OrganizationReference } : {}),
-    createdAt: row.created_at.toISOString(),
-    disabled: row.disabled_at !== null,
+    id: record.id,
+    username: record.username,
+    fhirUser: record.fhirUser as FhirUserReference,
+    ...(record.organization ? { organization: record.organization as OrganizationReference } : {}),
+    createdAt: record.createdAt.toISOString(),
+    disabled: record.disabledAt !== undefined,
   };
 }
 
@@ -78,28 +80,28 @@ export async function createUser(db: Queryable, user: NewUser): Promise<UserAcco
   }
   const username = normalizeUsername(user.username);
   const passwordHash = await hashPassword(user.password);
-  const { rows } = await db.query<UserRow>(sql`
-    INSERT INTO auth_user (id, username, password_hash, fhir_user, organization)
-    VALUES (${randomUUID()}, ${username}, ${passwordHash}, ${user.fhirUser}, ${user.organization ?? null})
-    ON CONFLICT (username) DO NOTHING
-    RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await insertAuthUser(db, {
+    id: randomUUID(),
+    username,
+    passwordHash,
+    fhirUser: user.fhirUser,
+    ...(user.organization !== undefined ? { organization: user.organization } : {}),
+  });
+  if (!record) {
     throw new OperationOutcomeError(conflict('username already taken'));
   }
-  return toAccount(row);
+  return toAccount(record);
 }
 
 /** Every user, oldest first, without hashes. */
 export async function listUsers(db: Queryable): Promise<UserAccount[]> {
-  const { rows } = await db.query<UserRow>(sql`SELECT * FROM auth_user ORDER BY created_at, id`);
-  return rows.map(toAccount);
+  return (await listAuthUsers(db)).map(toAccount);
 }
 
 /** The user with this id (enabled or not). */
 export async function findUser(db: Queryable, id: string): Promise<UserAccount | undefined> {
-  const { rows } = await db.query<UserRow>(sql`SELECT * FROM auth_user WHERE id = ${id}`);
-  return rows[0] ? toAccount(rows[0]) : undefined;
+  const record = await findAuthUser(db, id);
+  return record ? toAccount(record) : undefined;
 }
 
 /**
@@ -110,22 +112,19 @@ export async function authenticateUser(db: Queryable, username: string, password
   if (password.length > MAX_PASSWORD_LENGTH) {
     return undefined;
   }
-  const { rows } = await db.query<UserRow>(sql`SELECT * FROM auth_user WHERE username = ${normalizeUsername(username)}`);
-  const row = rows[0];
-  const matches = await verifyPassword(password, row?.password_hash ?? UNKNOWN_USER_PASSWORD_HASH);
-  return row && matches && row.disabled_at === null ? toAccount(row) : undefined;
+  const found = await findAuthUserCredentials(db, normalizeUsername(username));
+  const matches = await verifyPassword(password, found?.passwordHash ?? UNKNOWN_USER_PASSWORD_HASH);
+  return found && matches && found.user.disabledAt === undefined ? toAccount(found.user) : undefined;
 }
 
 /** Disables a user: no logins or refreshes, live tokens rejected. Idempotent; 404 for an unknown id. */
 export async function disableUser(deps: { readonly db: Queryable }, id: string): Promise<UserAccount> {
-  const { rows } = await deps.db.query<UserRow>(sql`
-    UPDATE auth_user SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id} RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await disableAuthUser(deps.db, id);
+  if (!record) {
     throw new OperationOutcomeError(notFound);
   }
-  await deps.db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL`);
-  return toAccount(row);
+  await revokeUserRefreshTokens(deps.db, id);
+  return toAccount(record);
 }
 
 /**
@@ -134,15 +133,11 @@ export async function disableUser(deps: { readonly db: Queryable }, id: string):
  * Idempotent for an enabled user (nothing changes); 404 for an unknown id.
  */
 export async function enableUser(deps: { readonly db: Queryable }, id: string): Promise<UserAccount> {
-  const { rows } = await deps.db.query<UserRow>(sql`
-    UPDATE auth_user
-    SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
-    WHERE id = ${id} RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await enableAuthUser(deps.db, id);
+  if (!record) {
     throw new OperationOutcomeError(notFound);
   }
-  return toAccount(row);
+  return toAccount(record);
 }
 
 /** 400 unless `password` has an acceptable length (the same rule for creation and reset). */
@@ -163,12 +158,10 @@ function checkPasswordLength(password: string): void {
 export async function resetPassword(deps: { readonly db: Queryable }, id: string, password: string): Promise<UserAccount> {
   checkPasswordLength(password);
   const passwordHash = await hashPassword(password);
-  const { rows } = await deps.db.query<UserRow>(sql`
-    UPDATE auth_user SET password_hash = ${passwordHash}, tokens_valid_after = now() WHERE id = ${id} RETURNING *`);
-  const row = rows[0];
-  if (!row) {
+  const record = await setAuthUserPassword(deps.db, id, passwordHash);
+  if (!record) {
     throw new OperationOutcomeError(notFound);
   }
-  await deps.db.query(sql`UPDATE auth_refresh_token SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL`);
-  return toAccount(row);
+  await revokeUserRefreshTokens(deps.db, id);
+  return toAccount(record);
 }

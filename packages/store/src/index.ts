@@ -50,6 +50,55 @@ export {
   type SearchFilter,
 } from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
+export {
+  disableAuthClient,
+  enableAuthClient,
+  findAuthClient,
+  findAuthClientForUpdate,
+  insertAuthClient,
+  listAuthClients,
+  updateAuthClient,
+  type AuthClientFields,
+  type AuthClientKind,
+  type AuthClientRecord,
+  type StoredJwks,
+} from './tables/auth-clients';
+export {
+  disableAuthUser,
+  enableAuthUser,
+  findAuthUser,
+  findAuthUserCredentials,
+  insertAuthUser,
+  listAuthUsers,
+  setAuthUserPassword,
+  type AuthUserRecord,
+} from './tables/auth-users';
+export {
+  areTokenHoldersEnabled,
+  findRefreshTokenForUpdate,
+  findRefreshTokenFamily,
+  insertRefreshToken,
+  listLiveRefreshSessions,
+  markRefreshTokenUsed,
+  recordAppSessionsEnded,
+  recordSessionRevocation,
+  revokeClientRefreshTokens,
+  revokeFamilyRefreshTokens,
+  revokeUserRefreshTokens,
+  type NewRefreshToken,
+  type RefreshTokenRecord,
+  type TokenHolder,
+} from './tables/auth-sessions';
+export {
+  deleteExpiredSigningKeys,
+  hasActiveSigningKey,
+  insertSigningKey,
+  listVerifyingSigningKeys,
+  lockSigningKeys,
+  retireActiveSigningKey,
+  type SigningKeyRecord,
+} from './tables/auth-signing-keys';
+export { hasExtensionReference } from './tables/resource-extensions';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';
 export { currentOriginRequestId, withOriginRequestId } from './write-origin';
