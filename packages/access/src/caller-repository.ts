@@ -35,7 +35,7 @@ import {
   withPartnerAuthorship,
   type Recipient,
 } from '@carecircle/consent';
-import { forbidden, getStatus, OperationOutcomeError } from '@carecircle/fhir';
+import { forbidden, OperationOutcomeError, statusOf } from '@carecircle/fhir';
 import { createExtractSubscriptionSecret } from '@carecircle/notify';
 import {
   createRepository,
@@ -206,7 +206,7 @@ function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller):
           return;
         }
         // A resource the caller may read but not change: 403, not the 404 that hides what it may not even see.
-        if (err instanceof OperationOutcomeError && current?.id && getStatus(err.outcome) === 404 && (await visible(current.resourceType, current.id))) {
+        if (err instanceof OperationOutcomeError && current?.id && statusOf(err.outcome) === 404 && (await visible(current.resourceType, current.id))) {
           throw new OperationOutcomeError(forbidden);
         }
         throw err;

@@ -20,7 +20,7 @@ import {
   type Recipient,
   type ShareCategory,
 } from '@carecircle/consent';
-import { getStatus, OperationOutcomeError, parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
+import { parseRelativeReference, readOrUndefined, type ReferenceTarget } from '@carecircle/fhir';
 import type { Repository } from '@carecircle/store';
 import { FULFILL_TASK_CODE, isReferralRequest } from './care-codes';
 import { refuseInvalid, refuseUnprocessable } from './care-outcomes';
@@ -204,10 +204,10 @@ function referralCategory(request: ServiceRequest): ShareCategory | undefined {
 async function resolveRecipient(repository: Repository, facts: ReferralFacts): Promise<Recipient> {
   const { performer, performerTarget } = facts;
   if (performerTarget.resourceType === 'Organization') {
-    await readPerformer(() => repository.read<Organization>('Organization', performerTarget.id));
+    await readPerformer<Organization>(repository, 'Organization', performerTarget.id);
     return { organization: performer.reference };
   }
-  const role = await readPerformer(() => repository.read<PractitionerRole>('PractitionerRole', performerTarget.id));
+  const role = await readPerformer<PractitionerRole>(repository, 'PractitionerRole', performerTarget.id);
   return {
     practitionerRole: performer.reference,
     ...(role.organization?.reference ? { organization: role.organization.reference } : {}),
@@ -215,15 +215,14 @@ async function resolveRecipient(repository: Repository, facts: ReferralFacts): P
   };
 }
 
-async function readPerformer<T extends { active?: boolean; period?: Period }>(read: () => Promise<T>): Promise<T> {
-  let performer: T;
-  try {
-    performer = await read();
-  } catch (err) {
-    if (err instanceof OperationOutcomeError && (getStatus(err.outcome) === 404 || getStatus(err.outcome) === 410)) {
-      refuseUnprocessable('The performer of a referral must be an existing Organization or PractitionerRole', 'ServiceRequest.performer');
-    }
-    throw err;
+async function readPerformer<T extends (Organization | PractitionerRole) & { period?: Period }>(
+  repository: Repository,
+  resourceType: T['resourceType'],
+  id: string,
+): Promise<T> {
+  const performer = await readOrUndefined<T>(repository, resourceType, id);
+  if (!performer) {
+    refuseUnprocessable('The performer of a referral must be an existing Organization or PractitionerRole', 'ServiceRequest.performer');
   }
   // A role outside its period names nobody (recipient-directory.ts): a referral to it could never be received.
   if (performer.active === false || !periodCovers(performer.period, new Date())) {

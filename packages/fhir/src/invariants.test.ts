@@ -2,7 +2,8 @@
  * The R4 rules @medplum/core's validator leaves out, through validateFhirResource: each broken rule is a 400 naming the
  * element, and the valid counterpart passes.
  */
-import { getStatus, OperationOutcomeError } from '@medplum/core';
+import { OperationOutcomeError } from '@medplum/core';
+import { statusOf } from './outcome-status';
 import type { Resource } from '@medplum/fhirtypes';
 import { validateFhirResource, validateFhirStructure } from './validation';
 
@@ -17,7 +18,7 @@ function errorsOf(resource: unknown): Array<[string | undefined, string | undefi
     if (!(err instanceof OperationOutcomeError)) {
       throw err;
     }
-    expect(getStatus(err.outcome)).toBe(400);
+    expect(statusOf(err.outcome)).toBe(400);
     return (err.outcome.issue ?? []).map((issue) => [issue.expression?.[0], issue.details?.text]);
   }
 }

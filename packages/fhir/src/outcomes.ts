@@ -1,24 +1,10 @@
 /**
  * OperationOutcome builders for the statuses @medplum/core has no helper for (400 too-costly, 405, 406, 413, 422, 503,
- * 404 for an unsupported type), the 412 of a stale If-Match that says which version is current, and
- * {@link outcomeStatus}, the one mapping from an outcome to its HTTP status.
+ * 404 for an unsupported type) and the 412 of a stale If-Match that says which version is current. Their ids map to
+ * their statuses in outcome-status.ts.
  */
-import { getStatus, OperationOutcomeError, preconditionFailed } from '@medplum/core';
+import { OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-
-/** Outcome ids that carry their own HTTP status. */
-const STATUS_BY_ID: Record<string, number> = {
-  'method-not-allowed': 405,
-  'payload-too-large': 413,
-  'unprocessable-entity': 422,
-  'unknown-endpoint': 404,
-  'not-modified': 304,
-  'not-acceptable': 406,
-  'too-costly': 400,
-  'statement-timeout': 503,
-  'queue-unavailable': 503,
-  'database-unavailable': 503,
-};
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
   return {
@@ -26,11 +12,6 @@ function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, 
     id,
     issue: [{ severity: 'error', code, details: { text }, ...(expression ? { expression: [expression] } : {}) }],
   };
-}
-
-/** The HTTP status for an outcome: our own ids first, then @medplum/core's mapping. */
-export function outcomeStatus(value: OperationOutcome): number {
-  return (value.id && STATUS_BY_ID[value.id]) || getStatus(value);
 }
 
 /** 405: the interaction is not defined for this URL. */

@@ -1,4 +1,5 @@
-import { getStatus, OperationOutcomeError } from '@medplum/core';
+import { OperationOutcomeError } from '@medplum/core';
+import { statusOf } from './outcome-status';
 import type { CodeableConcept, Consent, ConsentProvisionActor, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { SHARE_CATEGORY_SYSTEM, SHARING_CONSENT_PROFILE } from './canonical-urls';
 import { validateFhirResource } from './validation';
@@ -43,7 +44,7 @@ function errorsOf(resource: Resource): OperationOutcomeIssue[] {
     return [];
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      expect(getStatus(err.outcome)).toBe(400);
+      expect(statusOf(err.outcome)).toBe(400);
       return err.outcome.issue ?? [];
     }
     throw err;

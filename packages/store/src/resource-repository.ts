@@ -23,8 +23,8 @@ import {
   APPEND_ONLY_RESOURCE_TYPES,
   assertSupportedResourceType,
   assertValidId,
-  getStatus,
   methodNotAllowed,
+  statusOf,
   validateFhirResource,
   validateFhirStructure,
   VersionMismatchError,
@@ -296,7 +296,7 @@ class ResourceRepository implements Repository {
       return withHistoryDisclosed(this.ctx, await runHistory(this.ctx, [resourceType], id, params));
     } catch (err) {
       // Instance history of a resource that exists but is hidden answers 404, and is a denial as a read would be.
-      if (err instanceof OperationOutcomeError && getStatus(err.outcome) === 404) {
+      if (err instanceof OperationOutcomeError && statusOf(err.outcome) === 404) {
         await this.recordDenialIfHidden('history', resourceType, id);
       }
       throw err;

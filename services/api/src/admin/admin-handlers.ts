@@ -31,7 +31,7 @@ import {
   type RegisteredClient,
   type UserAccount,
 } from '@carecircle/auth';
-import { exceedsJsonDepth, hasUnstorableCharacters, MAX_JSON_DEPTH, outcomeStatus, safeForMessage, unprocessable } from '@carecircle/fhir';
+import { exceedsJsonDepth, hasUnstorableCharacters, MAX_JSON_DEPTH, readOrUndefined, safeForMessage, unprocessable } from '@carecircle/fhir';
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import { z } from 'zod';
 import type { AppServices } from '../app-services';
@@ -102,13 +102,8 @@ function requireIdShape(id: string): string {
  */
 async function requireExisting(deps: AdminDeps, reference: string, field: string): Promise<void> {
   const [resourceType, id] = reference.split('/') as [string, string];
-  try {
-    await createServerRepository(deps.db, accessSettingsFrom(deps.config)).read(resourceType, id);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
-      throw new OperationOutcomeError(unprocessable(`${field}: ${reference} does not exist`, field));
-    }
-    throw err;
+  if (!(await readOrUndefined(createServerRepository(deps.db, accessSettingsFrom(deps.config)), resourceType, id))) {
+    throw new OperationOutcomeError(unprocessable(`${field}: ${reference} does not exist`, field));
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The one place errors become HTTP responses. OperationOutcomeErrors keep their status (getStatus); body-parser's
+ * The one place errors become HTTP responses. OperationOutcomeErrors keep their status (statusOf); body-parser's
  * errors become the matching 4xx; any other error that carries a 4xx `status` (Express's path decoding, body
  * decompression, http-errors) answers that status; text the database refused as unstorable is a 400; a lost or refused
  * database connection is a 503 (issue transient); anything else is logged with the request id and answered with a
@@ -8,7 +8,7 @@
  */
 import { BearerAuthenticationError } from '@carecircle/auth';
 import type { Logger } from '@carecircle/log';
-import { databaseUnavailable, isOperationOutcome, OperationOutcomeError, outcomeStatus, VersionMismatchError } from '@carecircle/fhir';
+import { databaseUnavailable, isOperationOutcome, OperationOutcomeError, statusOf, VersionMismatchError } from '@carecircle/fhir';
 import { isConnectionLoss } from '@carecircle/store';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
@@ -90,14 +90,14 @@ export function errorHandler(logger: Logger) {
 /** The status and OperationOutcome any thrown value answers with. */
 export function errorToOutcome(err: unknown): MappedError {
   if (err instanceof VersionMismatchError && err.currentVersionId !== undefined) {
-    return { status: outcomeStatus(err.outcome), body: err.outcome, unexpected: false, etag: `W/"${err.currentVersionId}"` };
+    return { status: statusOf(err.outcome), body: err.outcome, unexpected: false, etag: `W/"${err.currentVersionId}"` };
   }
   if (err instanceof OperationOutcomeError) {
-    const status = outcomeStatus(err.outcome);
+    const status = statusOf(err.outcome);
     return { status, body: err.outcome, unexpected: status >= 500 };
   }
   if (isOperationOutcome(err)) {
-    const status = outcomeStatus(err);
+    const status = statusOf(err);
     return { status, body: err, unexpected: status >= 500 };
   }
   const type = propertyOf(err, 'type');
