@@ -57,8 +57,8 @@ export function errorPages(deps: PageDeps, logger: Logger): ErrorRequestHandler 
     }
     const status = (err as { status?: unknown; type?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Body parser refusals (too large, malformed): the client's own doing.
-      sendError(req, res, deps, status, 'badRequest');
+      // Body parser refusals (too large, malformed), a missing asset: the client's own doing.
+      sendError(req, res, deps, status, status === 404 ? 'notFound' : 'badRequest');
       return;
     }
     if (isRedisDown(err)) {
