@@ -29,7 +29,8 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/f
 import { z } from 'zod';
 import { errorToOutcome, logUnexpectedError } from '../http/error-handler';
 import { isUtf8QueryText } from '../http/strict-text';
-import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
+import type { InteractionContext } from './fhir-interaction';
+import { handleFhirInteraction } from './fhir-routes';
 import type { WorkflowSettings } from './create-workflows';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 

@@ -1,13 +1,14 @@
 /**
  * The CapabilityStatement at /fhir/R4/metadata: generated from what the server really supports (the resource types
- * the store serves, the search parameters it indexes, the interactions the router implements), so it cannot drift.
+ * the store serves, the search parameters it indexes, the interactions the router implements, the operations in the
+ * registry), so it cannot drift.
  */
 import type { Config } from '@carecircle/config';
 import { APPEND_ONLY_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import { getSupportedSearchParameters } from '@carecircle/store';
 import { getSearchParameters } from '@medplum/core';
 import { subscriptionCapabilities } from '../subscriptions/subscription-capabilities';
-import { INSTANCE_OPERATIONS, operationDefinitionUrl } from './operations';
+import { operationDefinitionUrl, operationNamesOf } from './operations/operation-registry';
 import type {
   CapabilityStatement,
   CapabilityStatementRestResource,
@@ -36,19 +37,8 @@ const INTERACTION_DOCUMENTATION: Readonly<Partial<Record<(typeof INTERACTIONS)[n
 /** What changes a resource after its creation: never offered for append-only types (AuditEvent, Provenance). */
 const CHANGES: ReadonlySet<string> = new Set(['update', 'patch', 'delete']);
 
-/** Operations served by their own routers (subscriptions), by resource type. */
-const ROUTED_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
-  Subscription: ['status', 'events'],
-};
-
-function operationsOf(type: string): string[] {
-  return [...Object.keys(INSTANCE_OPERATIONS[type] ?? {}), ...(ROUTED_OPERATIONS[type] ?? [])];
-}
-
-/** Every instance operation name we serve, of any type (`summary`, `status` ...). */
-export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(
-  [...Object.values(INSTANCE_OPERATIONS).flatMap((operations) => Object.keys(operations)), ...Object.values(ROUTED_OPERATIONS).flat()],
-);
+/** Every operation name we serve, of any type (`summary`, `status` ...): what logs and metrics may name. */
+export { KNOWN_OPERATIONS } from './operations/operation-registry';
 
 /** The reference parameters of every type that may point at `type` (its R4 targets name it): its revincludes. */
 function revIncludesOf(type: string): string[] {
@@ -87,8 +77,8 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
       searchInclude: referenceParams,
       searchRevInclude: revIncludesOf(type),
       ...(type === 'Subscription' ? subscriptionCapabilities() : {}),
-      ...(operationsOf(type).length > 0
-        ? { operation: operationsOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
+      ...(operationNamesOf(type).length > 0
+        ? { operation: operationNamesOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
         : {}),
       searchParam: [
         ...searchParams.map((p) => ({

@@ -1,7 +1,8 @@
 /**
- * Dispatch of one FHIR REST interaction (read, vread, create, update, patch, delete, search, history, conditional
- * update and delete) to the caller's repository. Used for HTTP requests and for each entry of a batch or transaction,
- * so both behave identically. `_summary` and `_elements` views are made here, from what the repository handed out.
+ * The handlers of the FHIR REST interactions (read, vread, create, update, patch, delete, search, history, conditional
+ * update and delete, batch/transaction) over the caller's repository; fhir-routes.ts declares which route runs which.
+ * Used for HTTP requests and for each entry of a batch or transaction, so both behave identically. `_summary` and
+ * `_elements` views are made here, from what the repository handed out.
  *
  * Conditional update and delete (`PUT|DELETE Type?criteria`) judge their criteria with the caller's own search, so a
  * resource the caller may not see is no match: an update then creates (as a POST of the body would, with its scope,
@@ -13,14 +14,11 @@ import {
   assertValidId,
   badRequest,
   fail,
-  isSupportedResourceType,
   methodNotAllowed,
   OperationOutcomeError,
   outcomeStatus,
   parseSubsetting,
-  safeForMessage,
   subsetResource,
-  unknownEndpoint,
   VersionMismatchError,
   type Subsetting,
 } from '@carecircle/fhir';
@@ -31,9 +29,8 @@ import { buildHistoryBundle, buildSearchBundle } from './bundles';
 import { createWithWorkflows, type WorkflowSettings } from './create-workflows';
 import { isNotModified } from '../http/conditional-read';
 import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
+import type { OperationContext } from './operations/operation-context';
 
-/** Parameters that shape the HTTP response only and never reach the repository. */
-const FORMAT_PARAMETERS = ['_format', '_pretty'];
 /** Parameters of a conditional URL that shape an answer and never choose the resource (left out of its criteria). */
 const RESULT_SHAPING_PARAMETERS = new Set(['_count', '_sort', '_summary', '_elements', '_include', '_revinclude', '_total', '_page']);
 
@@ -48,127 +45,95 @@ export interface InteractionContext {
   processBundle?: (bundle: unknown, preferReturn: FhirRequest['preferReturn']) => Promise<Bundle>;
   /** Settings of the workflows some creates start (referrals). */
   workflows: WorkflowSettings;
-  /** Runs `GET [type]/[id]/$name` (absent inside batches: operations are not batch entries here). */
-  invokeOperation?: (resourceType: string, id: string, name: string, params: URLSearchParams) => Promise<Resource>;
+  /** What operations get for this request (absent inside batches: operations are not batch entries here). */
+  operations?: () => OperationContext;
+  /** Told the interaction's name once its route names one the log may show (`operation Subscription $status`). */
+  named?: (interaction: string) => void;
 }
 
-/** Routes a FHIR request to the repository and returns the response to send. */
-export async function handleFhirInteraction(request: FhirRequest, context: InteractionContext): Promise<FhirResponse> {
-  const query = withoutFormatParameters(request.query);
-  const segments = request.path.split('/').filter((s) => s !== '');
-  const { repository } = context;
+/** The values a route's pattern captured (`resourceType`, `id`, `vid`, `operation`), checked as fhir-routes.ts says. */
+export type RouteParams = Readonly<Record<string, string>>;
 
-  if (segments.length === 0) {
-    return handleBase(request, query, context);
-  }
-  const [resourceType = '', second, third, fourth, ...rest] = segments;
-  if (resourceType === '_history' && second === undefined) {
-    requireMethod(request, 'GET');
-    const history = await repository.history(undefined, undefined, query);
-    return { status: 200, resource: buildHistoryBundle(history, '_history', query, context.baseUrl) };
-  }
-  if (!isSupportedResourceType(resourceType)) {
-    fail(unknownEndpoint(`Resource type not supported: ${safeForMessage(resourceType)}`));
-  }
-  if (rest.length > 0) {
-    fail(unknownEndpoint());
-  }
+/** One interaction's handler: the request (its query without `_format`/`_pretty`), its route's values, the caller's capabilities. */
+export type InteractionHandler = (request: FhirRequest, params: RouteParams, context: InteractionContext) => Promise<FhirResponse>;
 
-  // [type]
-  if (second === undefined) {
-    switch (request.method) {
-      case 'GET':
-        return searchResponse(resourceType, query, context);
-      case 'POST':
-        return createResponse(request, resourceType, repository, context.workflows);
-      case 'PUT':
-        return conditionalUpdateResponse(request, resourceType, query, context);
-      case 'DELETE':
-        return conditionalDeleteResponse(request, resourceType, query, repository);
-      default:
-        return fail(methodNotAllowed());
-    }
+/** `POST [base]`: a batch or transaction Bundle. */
+export async function batchOrTransaction(request: FhirRequest, _params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  if (!context.processBundle) {
+    fail(badRequest('Bundles cannot be nested in a batch or transaction'));
   }
-  // [type]/_search, [type]/_history
-  if (second === '_search' && third === undefined) {
-    if (request.method !== 'POST') {
-      fail(methodNotAllowed());
-    }
-    const params = mergeSearchParams(query, request.body);
-    return searchResponse(resourceType, params, context);
-  }
-  if (second === '_history' && third === undefined) {
-    requireMethod(request, 'GET');
-    const history = await repository.history(resourceType, undefined, query);
-    return { status: 200, resource: buildHistoryBundle(history, `${resourceType}/_history`, query, context.baseUrl) };
-  }
-  const id = assertValidId(second);
-
-  // [type]/[id]
-  if (third === undefined) {
-    switch (request.method) {
-      case 'GET': {
-        const subsetting = parseSubsetting(resourceType, query, false);
-        return readResponse(await repository.read(resourceType, id), request, subsetting);
-      }
-      case 'PUT':
-        return updateResponse(request, resourceType, id, repository, context.workflows);
-      case 'PATCH':
-        return patchResponse(request, resourceType, id, repository);
-      case 'DELETE':
-        await repository.delete(resourceType, id, ifMatch(request));
-        return { status: 204 };
-      default:
-        return fail(methodNotAllowed());
-    }
-  }
-  // [type]/[id]/$operation
-  if (third?.startsWith('$') && fourth === undefined) {
-    requireMethod(request, 'GET');
-    if (!context.invokeOperation) {
-      fail(badRequest('Operations cannot be invoked from a batch or transaction'));
-    }
-    return { status: 200, resource: await context.invokeOperation(resourceType, id, third.slice(1), query) };
-  }
-  // [type]/[id]/_history[/vid]
-  if (third === '_history') {
-    requireMethod(request, 'GET');
-    if (fourth === undefined) {
-      const history = await repository.history(resourceType, id, query);
-      return { status: 200, resource: buildHistoryBundle(history, `${resourceType}/${id}/_history`, query, context.baseUrl) };
-    }
-    const subsetting = parseSubsetting(resourceType, query, false);
-    return readResponse(await repository.vread(resourceType, id, assertValidId(fourth)), request, subsetting);
-  }
-  return fail(unknownEndpoint());
+  return { status: 200, resource: await context.processBundle(request.body, request.preferReturn) };
 }
 
-async function handleBase(request: FhirRequest, query: URLSearchParams, context: InteractionContext): Promise<FhirResponse> {
-  if (request.method === 'POST') {
-    if (!context.processBundle) {
-      fail(badRequest('Bundles cannot be nested in a batch or transaction'));
-    }
-    return { status: 200, resource: await context.processBundle(request.body, request.preferReturn) };
-  }
-  return fail(methodNotAllowed());
+/** `GET [base]/_history`, `GET [type]/_history`, `GET [type]/[id]/_history`. */
+export async function history(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  const { resourceType, id } = params;
+  const found = await context.repository.history(resourceType, id, request.query);
+  const path = [resourceType, id, '_history'].filter((part) => part !== undefined).join('/');
+  return { status: 200, resource: buildHistoryBundle(found, path, request.query, context.baseUrl) };
 }
 
-function requireMethod(request: FhirRequest, method: FhirRequest['method']): void {
-  if (request.method !== method) {
-    fail(methodNotAllowed());
-  }
+/** `GET [type]?params`. */
+export function search(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return searchResponse(typeOf(params), request.query, context);
 }
 
-function withoutFormatParameters(query: URLSearchParams): URLSearchParams {
-  const result = new URLSearchParams(query);
-  for (const name of FORMAT_PARAMETERS) {
-    const values = result.getAll(name);
-    if (values.some((v) => !/^(json|application\/(fhir\+)?json|true|false)$/.test(v))) {
-      fail(badRequest(`${name}: only JSON is supported`));
-    }
-    result.delete(name);
-  }
-  return result;
+/** `POST [type]/_search`: form fields and query string together. */
+export function searchByPost(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return searchResponse(typeOf(params), mergeSearchParams(request.query, request.body), context);
+}
+
+/** `GET [type]/[id]`. */
+export async function read(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  const resourceType = typeOf(params);
+  const subsetting = parseSubsetting(resourceType, request.query, false);
+  return readResponse(await context.repository.read(resourceType, idOf(params)), request, subsetting);
+}
+
+/** `GET [type]/[id]/_history/[vid]`: the version id is checked here, once the method is known to be a read. */
+export async function vread(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  const resourceType = typeOf(params);
+  const subsetting = parseSubsetting(resourceType, request.query, false);
+  return readResponse(await context.repository.vread(resourceType, idOf(params), assertValidId(params.vid ?? '')), request, subsetting);
+}
+
+/** `POST [type]`. */
+export function create(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return createResponse(request, typeOf(params), context.repository, context.workflows);
+}
+
+/** `PUT [type]/[id]`. */
+export function update(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return updateResponse(request, typeOf(params), idOf(params), context.repository, context.workflows);
+}
+
+/** `PATCH [type]/[id]` (JSON Patch). */
+export function patch(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return patchResponse(request, typeOf(params), idOf(params), context.repository);
+}
+
+/** `DELETE [type]/[id]`. */
+export async function remove(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  await context.repository.delete(typeOf(params), idOf(params), ifMatch(request));
+  return { status: 204 };
+}
+
+/** `PUT [type]?criteria`. */
+export function conditionalUpdate(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return conditionalUpdateResponse(request, typeOf(params), request.query, context);
+}
+
+/** `DELETE [type]?criteria`. */
+export function conditionalDelete(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
+  return conditionalDeleteResponse(request, typeOf(params), request.query, context.repository);
+}
+
+function typeOf(params: RouteParams): string {
+  return params.resourceType ?? '';
+}
+
+function idOf(params: RouteParams): string {
+  return params.id ?? '';
 }
 
 /** POST _search: form fields and query string together (both count). */

@@ -1,18 +1,11 @@
 /**
- * The FHIR REST API under /fhir/R4: the thin Express adapter around {@link handleFhirInteraction}. Turns the HTTP
- * request into a FhirRequest, runs it with the caller's repository, and writes the FHIR response with its headers.
+ * The FHIR REST API under /fhir/R4: the thin Express adapter around the route table (fhir-routes.ts). Answers what
+ * needs no token (the CapabilityStatement, the SubscriptionTopics), authenticates, serves our guide's conformance
+ * resources, and turns every other request into a FhirRequest run with the caller's capabilities, writing the FHIR
+ * response with its headers.
  */
-import { createRecipientView } from '@carecircle/access';
-import { DEFAULT_PURPOSE, resolveRecipients, withFoldedDenials } from '@carecircle/consent';
-import {
-  badRequest,
-  fail,
-  getConformanceResource,
-  getConformanceResources,
-  OperationOutcomeError,
-  safeForMessage,
-  unknownEndpoint,
-} from '@carecircle/fhir';
+import { withFoldedDenials } from '@carecircle/consent';
+import { badRequest, fail, getConformanceResource, getConformanceResources } from '@carecircle/fhir';
 import { createDeniedRequestLimit, getRequestContext, tooManyDenials } from '@carecircle/auth';
 import express, { type Request, type Response } from 'express';
 import type { AppServices } from '../app-services';
@@ -20,13 +13,14 @@ import { fhirBody } from '../http/fhir-body';
 import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
 import { hasUtf8Query, requireUtf8Query } from '../http/strict-text';
-import { createSubscriptionOperationsRouter, createTopicsRouter } from '../subscriptions/routes';
+import { createTopicsRouter } from '../subscriptions/routes';
 import { authenticate } from './authenticate';
 import { processBundle } from './bundle-processor';
 import { buildCapabilityStatement } from './capability-statement';
 import { serveConformance } from './conformance';
-import { handleFhirInteraction, type InteractionContext } from './fhir-interaction';
-import { INSTANCE_OPERATIONS } from './operations';
+import type { InteractionContext } from './fhir-interaction';
+import { handleFhirInteraction } from './fhir-routes';
+import { createOperationContext } from './operations/operation-capabilities';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 
 const PREFER_RETURN = /return=(minimal|representation|OperationOutcome)/;
@@ -52,7 +46,6 @@ export function createFhirRouter(services: AppServices): express.Router {
 
   router.use(authenticate(services));
   router.use(fhirBody(config.maxBodyBytes));
-  router.use(createSubscriptionOperationsRouter(services));
 
   router.get(conformancePaths(conformanceTypes), (req, res) => {
     res.locals.interaction = 'conformance';
@@ -63,7 +56,8 @@ export function createFhirRouter(services: AppServices): express.Router {
   router.all('/{*path}', async (req: Request, res: Response) => {
     const request = toFhirRequest(req);
     res.locals.interaction = `${request.method} ${request.path.split('/')[0] ?? ''}`;
-    const { repository, caller, purpose = DEFAULT_PURPOSE } = getRequestContext();
+    const requestContext = getRequestContext();
+    const { repository, caller } = requestContext;
     const wait = await denialLimit.retryAfter(caller);
     if (wait !== undefined) {
       res.setHeader('Retry-After', String(wait));
@@ -75,24 +69,9 @@ export function createFhirRouter(services: AppServices): express.Router {
       baseUrl: config.fhirBaseUrl,
       workflows,
       processBundle: (bundle, preferReturn) => processBundle(bundle, repository, config.fhirBaseUrl, workflows, services.logger, preferReturn),
-      invokeOperation: (resourceType, id, name, params) => {
-        const operation = INSTANCE_OPERATIONS[resourceType]?.[name];
-        if (!operation) {
-          throw new OperationOutcomeError(unknownEndpoint(`Unknown operation: ${safeForMessage(name)}`));
-        }
-        return operation(
-          {
-            repository,
-            caller,
-            purpose,
-            baseUrl: config.fhirBaseUrl,
-            resolveRecipients: (reference) => resolveRecipients(services.db, reference),
-            // Within the caller's own policy: a preview never shows the caller what its own scopes keep from it.
-            recipientView: async (recipients, viewPurpose) => createRecipientView(services.db, recipients, viewPurpose, repository.policy),
-          },
-          id,
-          params,
-        );
+      operations: () => createOperationContext(services, requestContext),
+      named: (interaction) => {
+        res.locals.interaction = interaction;
       },
     };
     // The request's refusals become one AuditEvent per client, and count against the caller's limit.

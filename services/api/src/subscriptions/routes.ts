@@ -1,25 +1,20 @@
 /**
- * Subscription routes, relative to the FHIR base (/fhir/R4):
+ * Subscription topics, relative to the FHIR base (/fhir/R4): {@link createTopicsRouter} serves our SubscriptionTopics,
+ * read-only, public (they hold no data about anyone). R4 has no SubscriptionTopic type, so each topic is served in the
+ * Backport IG's R4 representation, a `Basic` resource with the R5 cross-version SubscriptionTopic extensions (see
+ * @carecircle/notify topic-resources.ts), at the fixed path `GET /SubscriptionTopic/{id}` (id = last segment of the
+ * canonical), and `GET /SubscriptionTopic[?url=|_id=]` returns them as a searchset. They are never stored, so
+ * `GET /Basic` does not list them.
  *
- * - {@link createTopicsRouter}: our SubscriptionTopics, read-only, public (they hold no data about anyone). R4 has no
- *   SubscriptionTopic type, so each topic is served in the Backport IG's R4 representation, a `Basic` resource with
- *   the R5 cross-version SubscriptionTopic extensions (see @carecircle/notify topic-resources.ts), at the fixed path
- *   `GET /SubscriptionTopic/{id}` (id = last segment of the canonical), and `GET /SubscriptionTopic[?url=|_id=]`
- *   returns them as a searchset. They are never stored, so `GET /Basic` does not list them.
- * - {@link createSubscriptionOperationsRouter}: `GET /Subscription/$status` (every Subscription the caller sees, or
- *   those named by `id`), `GET /Subscription/{id}/$status` and `GET /Subscription/{id}/$events`.
- *   Mount it inside the authenticated FHIR router (it needs the caller's repository from the request context), before
- *   the generic FHIR interaction route.
+ * The Subscription operations (`$status`, `$events`) are in the FHIR operation registry (subscription-operations.ts),
+ * routed with every other interaction by the FHIR route table (fhir/fhir-routes.ts).
  */
-import { getRequestContext } from '@carecircle/auth';
 import { badRequest, fail, notFound, OperationOutcomeError } from '@carecircle/fhir';
 import { listTopicResources } from '@carecircle/notify';
 import type { Bundle } from '@medplum/fhirtypes';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { AppServices } from '../app-services';
+import express, { type Request, type Response } from 'express';
 import { sendFhir } from '../http/fhir-response';
 import { queryParams } from '../http/query-params';
-import { getSubscriptionEvents, getSubscriptionStatus, getSubscriptionStatuses } from './subscription-operations';
 
 /** The most a search may ask for (the store's `_count` cap); there are far fewer topics. */
 const MAX_TOPIC_COUNT = 1000;
@@ -83,33 +78,4 @@ function readTopicCount(values: readonly string[]): number {
     fail(badRequest('_count: expected a non-negative integer', '_count'));
   }
   return Math.min(Number(value), MAX_TOPIC_COUNT);
-}
-
-/** `$status` and `$events`, for callers who can see the Subscription. */
-export function createSubscriptionOperationsRouter(services: AppServices): express.Router {
-  const router = express.Router();
-  const fhirBaseUrl = services.config.fhirBaseUrl;
-  router.get('/Subscription/:operation', async function subscriptionTypeOperation(req: Request, res: Response, next: NextFunction) {
-    if (req.params.operation !== '$status') {
-      next();
-      return;
-    }
-    res.locals.interaction = 'operation Subscription $status';
-    const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
-    sendFhir(res, 200, await getSubscriptionStatuses(target, queryParams(req)));
-  });
-  router.get('/Subscription/:id/:operation', async function subscriptionOperation(req: Request, res: Response, next: NextFunction) {
-    const id = String(req.params.id);
-    const operation = req.params.operation;
-    if (operation !== '$status' && operation !== '$events') {
-      next();
-      return;
-    }
-    res.locals.interaction = `operation Subscription ${operation}`;
-    const target = { repository: getRequestContext().repository, db: services.db, fhirBaseUrl };
-    const bundle =
-      operation === '$status' ? await getSubscriptionStatus(target, id, queryParams(req)) : await getSubscriptionEvents(target, id, queryParams(req));
-    sendFhir(res, 200, bundle);
-  });
-  return router;
 }

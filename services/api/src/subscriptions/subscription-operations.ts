@@ -10,47 +10,49 @@
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
-import { badRequest, fail, FHIR_ID_PATTERN, safeForMessage } from '@carecircle/fhir';
+import { badRequest, fail, FHIR_ID_PATTERN } from '@carecircle/fhir';
 import {
   buildNotificationBundle,
   buildStatusBundle,
   buildStatusesBundle,
-  listSubscriptionEvents,
   PAYLOAD_CONTENTS,
   PAYLOAD_CONTENT_EXTENSION,
-  readDeliveryState,
   type BackportSubscription,
   type NotificationEvent,
   type PayloadContent,
   type StoredEvent,
 } from '@carecircle/notify';
-import { createRepository, type AccessPolicy, type Database, type Repository } from '@carecircle/store';
-import { readOperationParameters } from '../fhir/operations/operation-parameters';
+import type { Repository } from '@carecircle/store';
+import type { OperationContext } from '../fhir/operations/operation-context';
+import { defineOperation } from '../fhir/operations/operation-definition';
+import type { OperationArguments } from '../fhir/operations/operation-parameters';
 
 /** Most events one `$events` call returns; ask again from the last number + 1 for more. */
 export const MAX_EVENTS_PER_CALL = 100;
-
-export interface OperationTarget {
-  repository: Repository;
-  db: Database;
-  fhirBaseUrl: string;
-}
+const EVENTS_PARAMETERS = { eventsSinceNumber: { type: 'integer' }, eventsUntilNumber: { type: 'integer' }, content: { type: 'code' } } as const;
 
 /** `GET Subscription/{id}/$status` (it takes no parameters) */
-export async function getSubscriptionStatus(target: OperationTarget, id: string, params: URLSearchParams): Promise<Bundle> {
-  readOperationParameters('status', params, []);
-  const subscription = await target.repository.read<Subscription>('Subscription', id);
-  const state = await readDeliveryState(target.db, id);
+export const SUBSCRIPTION_STATUS = defineOperation({
+  resourceType: 'Subscription',
+  name: 'status',
+  level: 'instance',
+  parameters: {},
+  invoke: getSubscriptionStatus,
+});
+
+async function getSubscriptionStatus(context: OperationContext, _args: unknown, id: string): Promise<Bundle> {
+  const subscription = await context.repository.read<Subscription>('Subscription', id);
   return buildStatusBundle({
     subscription,
-    fhirBaseUrl: target.fhirBaseUrl,
-    eventsSinceSubscriptionStart: state.lastEventNumber,
+    fhirBaseUrl: context.baseUrl,
+    eventsSinceSubscriptionStart: await context.subscriptionEvents.lastEventNumber(id),
   });
 }
 
 /** Most Subscriptions one type-level `$status` reports; name others with `id`. */
 export const MAX_STATUSES_PER_CALL = 1000;
-const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['requested', 'active', 'error', 'off', 'entered-in-error']);
+const SUBSCRIPTION_STATUS_CODES: ReadonlySet<string> = new Set(['requested', 'active', 'error', 'off', 'entered-in-error']);
+const STATUSES_PARAMETERS = { id: { type: 'id', repeats: true }, status: { type: 'code', repeats: true } } as const;
 
 /**
  * `GET Subscription/$status[?id=&status=]` (the Backport IG's type-level form): one SubscriptionStatus per Subscription
@@ -58,22 +60,21 @@ const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['requested', 'active
  * ids that do not exist), optionally only those named by `id` and in a `status`. Both may repeat or list
  * comma-separated values (OR), as the IG defines them (0..*).
  */
-export async function getSubscriptionStatuses(target: OperationTarget, params: URLSearchParams): Promise<Bundle> {
-  const ids: string[] = [];
-  const statuses: string[] = [];
-  for (const [name, value] of params) {
-    if (name === '_format' || name === '_pretty') {
-      continue;
-    }
-    const values = value.split(',').map((v) => v.trim());
-    if (name === 'id') {
-      ids.push(...values.map((id) => (FHIR_ID_PATTERN.test(id) ? id : fail(badRequest('id must be Subscription ids', 'id')))));
-    } else if (name === 'status') {
-      statuses.push(...values.map((code) => (SUBSCRIPTION_STATUSES.has(code) ? code : fail(badRequest('status must be requested, active, error or off', 'status')))));
-    } else {
-      fail(badRequest(`Unknown parameter for $status: ${safeForMessage(name)} (it takes id, status)`, safeForMessage(name)));
-    }
-  }
+export const SUBSCRIPTION_STATUSES = defineOperation({
+  resourceType: 'Subscription',
+  name: 'status',
+  level: 'type',
+  parameters: STATUSES_PARAMETERS,
+  invoke: getSubscriptionStatuses,
+});
+
+async function getSubscriptionStatuses(context: OperationContext, args: OperationArguments<typeof STATUSES_PARAMETERS>): Promise<Bundle> {
+  const ids = (args.id ?? [])
+    .flatMap((value) => value.split(',').map((v) => v.trim()))
+    .map((id) => (FHIR_ID_PATTERN.test(id) ? id : fail(badRequest('id must be Subscription ids', 'id'))));
+  const statuses = (args.status ?? [])
+    .flatMap((value) => value.split(',').map((v) => v.trim()))
+    .map((code) => (SUBSCRIPTION_STATUS_CODES.has(code) ? code : fail(badRequest('status must be requested, active, error or off', 'status'))));
   const search = new URLSearchParams({ _count: String(MAX_STATUSES_PER_CALL), _sort: '_id' });
   if (ids.length > 0) {
     search.set('_id', ids.join(','));
@@ -81,36 +82,43 @@ export async function getSubscriptionStatuses(target: OperationTarget, params: U
   if (statuses.length > 0) {
     search.set('status', statuses.join(','));
   }
-  const { matches } = await target.repository.search('Subscription', search);
+  const { matches } = await context.repository.search('Subscription', search);
   const inputs = await Promise.all(
     (matches as Subscription[]).map(async (subscription) => ({
       subscription,
-      fhirBaseUrl: target.fhirBaseUrl,
-      eventsSinceSubscriptionStart: (await readDeliveryState(target.db, subscription.id ?? '')).lastEventNumber,
+      fhirBaseUrl: context.baseUrl,
+      eventsSinceSubscriptionStart: await context.subscriptionEvents.lastEventNumber(subscription.id ?? ''),
     })),
   );
   return buildStatusesBundle(inputs);
 }
 
 /** `GET Subscription/{id}/$events?eventsSinceNumber=&eventsUntilNumber=&content=` */
-export async function getSubscriptionEvents(target: OperationTarget, id: string, params: URLSearchParams): Promise<Bundle> {
-  const given = readOperationParameters('events', params, ['eventsSinceNumber', 'eventsUntilNumber', 'content']);
+export const SUBSCRIPTION_EVENTS = defineOperation({
+  resourceType: 'Subscription',
+  name: 'events',
+  level: 'instance',
+  parameters: EVENTS_PARAMETERS,
+  invoke: getSubscriptionEvents,
+});
+
+async function getSubscriptionEvents(context: OperationContext, given: OperationArguments<typeof EVENTS_PARAMETERS>, id: string): Promise<Bundle> {
   const sinceParam = readEventNumber(given.eventsSinceNumber, 'eventsSinceNumber');
   const untilParam = readEventNumber(given.eventsUntilNumber, 'eventsUntilNumber');
   const contentParam = readContent(given.content);
-  const subscription = await target.repository.read<BackportSubscription>('Subscription', id);
-  const state = await readDeliveryState(target.db, id);
+  const subscription = await context.repository.read<BackportSubscription>('Subscription', id);
+  const lastEventNumber = await context.subscriptionEvents.lastEventNumber(id);
   const since = sinceParam ?? 1;
-  const until = untilParam ?? state.lastEventNumber;
+  const until = untilParam ?? lastEventNumber;
   const content = contentParam ?? subscriptionContent(subscription);
-  const stored = until < since ? [] : await listSubscriptionEvents(target.db, id, since, until, MAX_EVENTS_PER_CALL);
-  const reader = createRepository(target.db, withoutDenialRecords(target.repository.policy));
+  const stored = until < since ? [] : await context.subscriptionEvents.list(id, since, until, MAX_EVENTS_PER_CALL);
+  const reader = context.readerWithoutDenialRecords();
   const events = await Promise.all(stored.map((event) => presentEvent(reader, event, content)));
   return buildNotificationBundle({
     subscription,
-    fhirBaseUrl: target.fhirBaseUrl,
+    fhirBaseUrl: context.baseUrl,
     type: 'query-event',
-    eventsSinceSubscriptionStart: state.lastEventNumber,
+    eventsSinceSubscriptionStart: lastEventNumber,
     events,
   });
 }
@@ -134,15 +142,6 @@ async function presentEvent(repository: Repository, event: StoredEvent, content:
     ...(content === 'empty' ? {} : { focus: { resourceType: event.resourceType, id: event.resourceId } }),
     ...(content === 'full-resource' ? { resource } : {}),
   };
-}
-
-/** `policy`, its disclosures still recorded, its refusals not. */
-function withoutDenialRecords(policy: AccessPolicy): AccessPolicy {
-  const { recorder, ...rest } = policy;
-  if (!recorder) {
-    return rest;
-  }
-  return { ...rest, recorder: { recordDisclosure: (disclosure) => recorder.recordDisclosure(disclosure), recordDenial: () => Promise.resolve() } };
 }
 
 async function readIfDisclosed(read: () => Promise<Resource>): Promise<Resource | undefined> {

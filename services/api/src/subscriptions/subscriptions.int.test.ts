@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runWithRequestContext } from '@carecircle/auth';
+import { getRequestContext, runWithRequestContext } from '@carecircle/auth';
 import { loadConfig } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
 import { buildBackportSubscription, createExtractSubscriptionSecret, recordSubscriptionEvents } from '@carecircle/notify';
@@ -20,8 +20,12 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import type { AppServices } from '../app-services';
+import { handleFhirInteraction } from '../fhir/fhir-routes';
+import { createOperationContext } from '../fhir/operations/operation-capabilities';
 import { errorHandler } from '../http/error-handler';
-import { createSubscriptionOperationsRouter, createTopicsRouter } from './routes';
+import { sendFhir } from '../http/fhir-response';
+import { queryParams } from '../http/query-params';
+import { createTopicsRouter } from './routes';
 
 const FHIR_BASE = 'https://carecircle.test/fhir/R4';
 let database: TestDatabase;
@@ -40,7 +44,10 @@ function restricted(hide: { subscriptions?: boolean; hiddenTaskId?: string }): A
   };
 }
 
-/** The routers as they will be mounted: inside /fhir/R4, with the caller's repository in the request context. */
+/**
+ * The topics router and the FHIR route table as they are mounted: inside /fhir/R4, with the caller's repository in the
+ * request context and the operations' capabilities made from it (no token, denial limit or body parsing: GETs only).
+ */
 function appFor(policy: AccessPolicy): express.Express {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, BASE_URL: 'https://carecircle.test', REDIS_PREFIX: `{t-${randomBytes(3).toString('hex')}}` });
   const services: AppServices = { config, db, logger: createLogger('silent'), redis: undefined as unknown as Redis, metrics: new Registry() };
@@ -51,7 +58,19 @@ function appFor(policy: AccessPolicy): express.Express {
   fhir.use((_req, _res, next) => {
     runWithRequestContext({ requestId: 'test', caller: { kind: 'admin' }, repository: createRepository(db, policy) }, next);
   });
-  fhir.use(createSubscriptionOperationsRouter(services));
+  fhir.get('/{*path}', async function runInteraction(req, res) {
+    const requestContext = getRequestContext();
+    const response = await handleFhirInteraction(
+      { method: 'GET', path: req.path.replace(/^\/+/, ''), query: queryParams(req) },
+      {
+        repository: requestContext.repository,
+        baseUrl: config.fhirBaseUrl,
+        workflows: { referralAckHours: config.referralAckHours },
+        operations: () => createOperationContext(services, requestContext),
+      },
+    );
+    sendFhir(res, response.status, response.resource);
+  });
   app.use('/fhir/R4', fhir);
   app.use(errorHandler(services.logger));
   return app;

@@ -13,12 +13,22 @@ import { badRequest, OperationOutcomeError } from '@carecircle/fhir';
 import type { Consent, Parameters, Patient } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
-import { readOperationParameters } from './operation-parameters';
+import { defineOperation } from './operation-definition';
+import type { OperationArguments } from './operation-parameters';
 import { parseRecipientReference } from './recipient-reference';
 
+const PARAMETERS = { recipient: { type: 'Reference' }, category: { type: 'code' }, purpose: { type: 'code' } } as const;
+
 /** The $disclosure-check operation on Patient. */
-export async function disclosureCheck(context: OperationContext, id: string, params: URLSearchParams): Promise<Parameters> {
-  const given = readOperationParameters('disclosure-check', params, ['recipient', 'category', 'purpose']);
+export const PATIENT_DISCLOSURE_CHECK = defineOperation({
+  resourceType: 'Patient',
+  name: 'disclosure-check',
+  level: 'instance',
+  parameters: PARAMETERS,
+  invoke: disclosureCheck,
+});
+
+async function disclosureCheck(context: OperationContext, given: OperationArguments<typeof PARAMETERS>, id: string): Promise<Parameters> {
   const reference = parseRecipientReference(given.recipient ?? null);
   const category = given.category ?? '';
   if (!isShareCategory(category)) {

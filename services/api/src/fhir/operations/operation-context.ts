@@ -1,11 +1,12 @@
 /**
- * What an operation handler gets: the caller's repository (already bound to what the caller may see), who the caller
- * is and why they ask, and ways to look at the data as a given recipient would see it (for explanations and previews).
+ * What an operation handler gets: capabilities, never the database. The caller's repository (already bound to what the
+ * caller may see), who the caller is and why they ask, ways to look at the data as a given recipient would see it (for
+ * explanations and previews), and the subscriptions' event log. operation-capabilities.ts builds them for a request.
  */
 import type { Caller } from '@carecircle/auth';
 import type { Recipient } from '@carecircle/consent';
+import type { StoredEvent } from '@carecircle/notify';
 import type { Repository } from '@carecircle/store';
-import type { Resource } from '@medplum/fhirtypes';
 
 export interface OperationContext {
   repository: Repository;
@@ -22,7 +23,19 @@ export interface OperationContext {
    * read (no audit: nothing is disclosed).
    */
   recipientView(recipients: readonly Recipient[], purpose: string): Promise<Repository>;
+  /**
+   * The caller's repository with its disclosures recorded and its refusals not: for reading what the caller asked
+   * about only indirectly (an event's resource), whose refusal is no denial worth a record in a client's trail.
+   */
+  readerWithoutDenialRecords(): Repository;
+  /** The numbered events of subscriptions (read as they are, whoever asks: read the Subscription first). */
+  subscriptionEvents: SubscriptionEventLog;
 }
 
-/** An operation on one resource instance: `GET [type]/[id]/$name?params`. */
-export type InstanceOperation = (context: OperationContext, id: string, params: URLSearchParams) => Promise<Resource>;
+/** The event log of subscriptions, read-only. */
+export interface SubscriptionEventLog {
+  /** The number of the subscription's latest event (0 before its first). */
+  lastEventNumber(subscriptionId: string): Promise<number>;
+  /** Events `since`..`until` (inclusive) in number order, at most `limit`. */
+  list(subscriptionId: string, since: number, until: number, limit: number): Promise<StoredEvent[]>;
+}

@@ -13,7 +13,7 @@ import { getSupportedSearchParameters, type Repository } from '@carecircle/store
 import type { Bundle, CodeSystem, Composition, CompositionSection, Patient, Resource } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
-import { readOperationParameters } from './operation-parameters';
+import { defineOperation } from './operation-definition';
 import { parseRecipientReference } from './recipient-reference';
 
 /** The types a summary gathers, in the order sections list them. */
@@ -34,12 +34,15 @@ const SUMMARY_TYPES = [
 const MAX_ENTRIES_PER_TYPE = 1000;
 
 /** The $summary operation on Patient. */
-export function patientSummary(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
-  return withOneAuditEventPerClient('operation', () => summarize(context, id, params));
-}
+export const PATIENT_SUMMARY = defineOperation({
+  resourceType: 'Patient',
+  name: 'summary',
+  level: 'instance',
+  parameters: { recipient: { type: 'Reference' } },
+  invoke: (context, args, id) => withOneAuditEventPerClient('operation', () => summarize(context, id, args.recipient)),
+});
 
-async function summarize(context: OperationContext, id: string, params: URLSearchParams): Promise<Bundle> {
-  const recipientParam = readOperationParameters('summary', params, ['recipient']).recipient;
+async function summarize(context: OperationContext, id: string, recipientParam: string | undefined): Promise<Bundle> {
   const patient = await context.repository.read<Patient>('Patient', id);
   if (recipientParam === undefined) {
     return summaryDocument(patient, await gatherCompartment(context.repository, id), context.baseUrl, true);
