@@ -26,7 +26,14 @@
  *      with, which its clients are offered); other directory and conformance resources only through the admin.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
-import { parseReferenceAnyBase, parseRelativeReference, referenceStrings, unprocessable } from '@carecircle/fhir';
+import {
+  parseReferenceAnyBase,
+  parseRelativeReference,
+  PSYCHOTHERAPY_NOTE_LABEL,
+  PSYCHOTHERAPY_NOTE_TAG,
+  referenceStrings,
+  unprocessable,
+} from '@carecircle/fhir';
 import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { fullAccess, isVisibleTo, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
@@ -56,10 +63,8 @@ export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** `meta.tag` of psychotherapy notes, which never leave the custodian (contract). */
-const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([
-  { system: 'https://carecircle.dev/fhir/CodeSystem/share-category', code: 'psychotherapy-notes' },
-]);
-const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSYTHPN' }]);
+const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
+const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
 
 /**
  * `meta.extension` the server stamps on every psychotherapy note (consent's note-custodian rule): the practice that

@@ -14,6 +14,7 @@
  * Filing: a consult note answers a referral, so it is filed as the referral is (see {@link fileConsultNoteUnderReferral}):
  * the consent that lets a partner see the referral then covers the note too, for the practice's other readers alike.
  */
+import { PSYCHOTHERAPY_NOTE_LABEL } from '@carecircle/fhir';
 import { ACT_CODE_SYSTEM, isPsychotherapyNoteResource, isShareCategory, sensitivityRank, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import type { Coding, DocumentReference, Meta } from '@medplum/fhirtypes';
 import type { Queryable, WriteRule } from '@carecircle/store';
@@ -75,7 +76,7 @@ function isCategoryTag(coding: Coding): boolean {
 
 /** A sensitivity label (v3-ActCode) a note takes from its referral: any but the psychotherapy-note label. */
 function isReferralSensitivity(coding: Coding): boolean {
-  return coding.system === ACT_CODE_SYSTEM && coding.code !== undefined && coding.code !== 'PSYTHPN';
+  return coding.system === ACT_CODE_SYSTEM && coding.code !== undefined && coding.code !== PSYCHOTHERAPY_NOTE_LABEL.code;
 }
 
 /** The one share category in `meta`, when it carries exactly one we know. */

@@ -17,13 +17,13 @@
  * psychotherapy notes (no grant ever lists them, and the PSYTHPN label is refused outright).
  */
 import { describesNoteWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
-import { forbidden, OperationOutcomeError } from '@carecircle/fhir';
+import { forbidden, OperationOutcomeError, PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
 import { NEVER_DISCLOSED_TYPES, recipientReferences, type Recipient } from './consent-decision';
 import { namedConsentPresentation, namesAsRecipient } from './named-consent-view';
 import { organizationWithdrawn } from './recipient-directory';
-import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
+import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** What a grant is asked about: who receives, why, and when. */
 export interface GrantQuery {
@@ -35,8 +35,8 @@ export interface GrantQuery {
 
 const SENSITIVITY_CODES = Object.keys(CATEGORY_OF_SENSITIVITY);
 const SENSITIVITY_CATEGORIES = Object.values(CATEGORY_OF_SENSITIVITY);
-const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([{ system: ACT_CODE_SYSTEM, code: 'PSYTHPN' }]);
-const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([{ system: SHARE_CATEGORY_SYSTEM, code: PSYCHOTHERAPY_NOTES }]);
+const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
+const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
 
 const RV = raw('rv');
 

@@ -15,6 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository, Transaction } from '@carecircle/store';
+import { OAUTH_CLIENT_SYSTEM, OPERATOR_SYSTEM } from '@carecircle/fhir';
 import { computePatientCompartments, sql } from '@carecircle/store';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference, Resource } from '@medplum/fhirtypes';
 import { PURPOSE_OF_USE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
@@ -23,8 +24,6 @@ const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
 const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
-const OAUTH_CLIENT_SYSTEM = 'https://carecircle.dev/fhir/oauth-client';
-const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
 
 /**
  * Extension (valueInteger) on a denial AuditEvent, the total of refused interactions it records, and on each refused

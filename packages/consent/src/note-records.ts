@@ -10,13 +10,13 @@
  * applyShareLabels and stampNoteCustodian, so it reads the labels and the stamp the version will carry.
  */
 import { NOTE_CUSTODIAN_URL, describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
-import { parseRelativeReference } from '@carecircle/fhir';
+import { parseRelativeReference, PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import { sql, type Sql, type WriteRule } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
-import { ACT_CODE_SYSTEM, isPsychotherapyNoteResource, PSYCHOTHERAPY_NOTES, SHARE_CATEGORY_SYSTEM } from './share-category';
+import { isPsychotherapyNoteResource } from './share-category';
 
-const NOTE_LABEL = JSON.stringify([{ system: ACT_CODE_SYSTEM, code: 'PSYTHPN' }]);
-const NOTE_TAG = JSON.stringify([{ system: SHARE_CATEGORY_SYSTEM, code: PSYCHOTHERAPY_NOTES }]);
+const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
+const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
 
 /** The note-custodian stamp a version carries ('' for none), as the index keeps it. */
 function stampOf(resource: Resource): string {

@@ -3,11 +3,12 @@
  * Every resource in a client's compartment carries exactly one, in `meta.tag`, with the HL7 security labels that follow
  * from it in `meta.security`.
  */
+import { ACT_CODE_SYSTEM, PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG, SHARE_CATEGORY_SYSTEM } from '@carecircle/fhir';
 import type { Coding, Resource } from '@medplum/fhirtypes';
 
-export const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
+// Defined in @carecircle/fhir's canonical-urls.ts; re-exported beside the categories they code.
+export { ACT_CODE_SYSTEM, SHARE_CATEGORY_SYSTEM };
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
-export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
 export const SHARE_CATEGORIES = [
   'demographics',
@@ -38,8 +39,8 @@ export const PSYCHOTHERAPY_NOTES: ShareCategory = 'psychotherapy-notes';
 /** True when `resource` is labelled a psychotherapy note: by its category, or by the PSYTHPN label alone. */
 export function isPsychotherapyNoteResource(resource: Resource | undefined): boolean {
   return (
-    (resource?.meta?.tag ?? []).some((c) => c.system === SHARE_CATEGORY_SYSTEM && c.code === PSYCHOTHERAPY_NOTES) ||
-    (resource?.meta?.security ?? []).some((c) => c.system === ACT_CODE_SYSTEM && c.code === 'PSYTHPN')
+    (resource?.meta?.tag ?? []).some((c) => c.system === PSYCHOTHERAPY_NOTE_TAG.system && c.code === PSYCHOTHERAPY_NOTE_TAG.code) ||
+    (resource?.meta?.security ?? []).some((c) => c.system === PSYCHOTHERAPY_NOTE_LABEL.system && c.code === PSYCHOTHERAPY_NOTE_LABEL.code)
   );
 }
 

@@ -5,10 +5,10 @@
  * (system {@link DEMO_SYSTEM}), so creating the network again finds what is there instead of making it twice.
  * Names and stories are invented.
  */
+import { SHARE_CATEGORY_SYSTEM } from '@carecircle/fhir';
 import type { CodeableConcept, Coding, Condition, Consent, OrganizationAffiliation, Resource } from '@medplum/fhirtypes';
 
 export const DEMO_SYSTEM = 'https://carecircle.dev/fhir/demo';
-const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 
 /** The people who sign in: the therapist and the two clients (their usernames). */
 export type Person = 'therapist' | 'alex' | 'jordan';

@@ -1,13 +1,32 @@
 /**
- * The canonical URLs of our implementation guide (DESIGN.md, "Contract: categories, labels, consent"), defined once so
- * that no package spells them out again. The resources behind them live in fhir-profiles/.
+ * The canonical URLs of our implementation guide (DESIGN.md, "Contract: categories, labels, consent"), the identifier
+ * systems our AuditEvents name their agents by, and the two codings that mark a psychotherapy note, defined once so
+ * that no package spells them out again (services/portal and packages/demo's clients of the public API aside: they
+ * import no domain package). The resources behind the canonical URLs live in fhir-profiles/.
  */
+import type { Coding } from '@medplum/fhirtypes';
+
 
 /** Canonical base of the CareCircle implementation guide. */
 export const CARECIRCLE_CANONICAL_BASE = 'https://carecircle.dev/fhir';
 
 /** The share-category CodeSystem: one of its codes tags every resource in a client's compartment. */
 export const SHARE_CATEGORY_SYSTEM = `${CARECIRCLE_CANONICAL_BASE}/CodeSystem/share-category`;
+
+/** HL7 v3 ActCode: the system of the sensitivity labels in `meta.security` (PSY, SDV, SEX, PSYTHPN) and of OPTIN. */
+export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+/** The `meta.tag` of a psychotherapy note: its share category, which no consent ever lists (contract). */
+export const PSYCHOTHERAPY_NOTE_TAG: Readonly<Coding> = { system: SHARE_CATEGORY_SYSTEM, code: 'psychotherapy-notes' };
+
+/** The `meta.security` label of a psychotherapy note (PSYTHPN), which marks one even without its tag. */
+export const PSYCHOTHERAPY_NOTE_LABEL: Readonly<Coding> = { system: ACT_CODE_SYSTEM, code: 'PSYTHPN' };
+
+/** Identifier system of an OAuth client acting as an AuditEvent agent (`agent.who.identifier.value` is its id). */
+export const OAUTH_CLIENT_SYSTEM = `${CARECIRCLE_CANONICAL_BASE}/oauth-client`;
+
+/** Identifier system of the operator (the admin token) as an AuditEvent agent. */
+export const OPERATOR_SYSTEM = `${CARECIRCLE_CANONICAL_BASE}/operator`;
 
 /** The ValueSet holding every share category. */
 export const SHARE_CATEGORY_VALUE_SET = `${CARECIRCLE_CANONICAL_BASE}/ValueSet/share-category`;

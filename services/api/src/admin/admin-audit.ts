@@ -8,6 +8,7 @@
  * reference to a Patient, so these events are in no client's compartment and only the operator sees them.
  */
 import { accessSettingsFrom, writeRulesFor } from '@carecircle/access';
+import { OAUTH_CLIENT_SYSTEM, OPERATOR_SYSTEM } from '@carecircle/fhir';
 import { createRepository, fullAccess, type Transaction } from '@carecircle/store';
 import type { AuditEvent, AuditEventEntity } from '@medplum/fhirtypes';
 import type { AppServices } from '../app-services';
@@ -15,12 +16,11 @@ import type { AppServices } from '../app-services';
 const DICOM = 'http://dicom.nema.org/resources/ontology/DCM';
 /** CareCircle's codes for the operator's admin changes (`AuditEvent.subtype`). */
 export const ADMIN_ACTION_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/admin-action';
-const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 
 /** Identifier systems of what an admin change is about. */
 export const ADMIN_ENTITY_SYSTEMS = {
-  client: 'https://carecircle.dev/fhir/oauth-client',
+  client: OAUTH_CLIENT_SYSTEM,
   user: 'https://carecircle.dev/fhir/user-account',
   signingKey: 'https://carecircle.dev/fhir/signing-key',
   deadLetter: 'https://carecircle.dev/fhir/dead-letter',

@@ -5,6 +5,10 @@
  */
 import { defineCatalogue, type Language } from './catalogue';
 
+/**
+ * The portal's own copy of @carecircle/fhir's SHARE_CATEGORY_SYSTEM: the portal is a pure HTTP client of the public
+ * API and imports no domain package, so it spells the contract's code system once, here, for all its pages.
+ */
 export const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 export const PURPOSE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 

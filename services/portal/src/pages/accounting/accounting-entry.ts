@@ -9,6 +9,8 @@ import type { AuditEvent, Organization, Practitioner, Resource } from '@medplum/
 import type { AccountingInteraction } from '../../i18n/accounting';
 import { SHAREABLE_CATEGORIES } from '../../i18n/categories';
 
+// The portal's own copies of @carecircle/consent's DENIED_COUNT_URL and @carecircle/fhir's OPERATOR_SYSTEM and
+// OAUTH_CLIENT_SYSTEM: the portal is a pure HTTP client of the public API and imports no domain package.
 export const DENIED_COUNT_URL = 'https://carecircle.dev/fhir/StructureDefinition/denied-count';
 const OPERATOR_SYSTEM = 'https://carecircle.dev/fhir/operator';
 const OAUTH_CLIENT_SYSTEM = 'https://carecircle.dev/fhir/oauth-client';

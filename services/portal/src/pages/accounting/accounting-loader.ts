@@ -12,11 +12,11 @@
  */
 import type { AuditEvent, Bundle, BundleEntry, Consent, Resource } from '@medplum/fhirtypes';
 import { FhirRequestFailed, type FhirApi } from '../../fhir-api';
+import { SHARE_CATEGORY_SYSTEM } from '../../i18n/categories';
 import { accountingEntryOf, agentReferences, itemReferences, nameOf, providerReferenceOf, type AccountingEntry } from './accounting-entry';
 import { apiFilterParams, type AccountingFilters } from './accounting-filters';
 import { consentThatAllowed, needsHistory, type ConsentVersions } from './consent-attribution';
 
-const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 /** Entries on one page of the list. */
 export const PAGE_SIZE = 25;
 /** The CSV reads the API's largest pages, up to this many of them (a bound, not a limit any client will reach). */

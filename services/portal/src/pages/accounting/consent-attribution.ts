@@ -7,10 +7,8 @@
  * most recent. Pure; the loader fetches a Consent's history only when its current version is newer than an event.
  */
 import type { AuditEvent, Consent, ConsentProvision } from '@medplum/fhirtypes';
+import { PURPOSE_SYSTEM, SHARE_CATEGORY_SYSTEM } from '../../i18n/categories';
 import { agentReferences } from './accounting-entry';
-
-const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
-const PURPOSE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
 /** The versions known of each Consent, by id: at least the current one; all of them once its history was read. */
 export interface ConsentVersions {
