@@ -24,6 +24,7 @@ export {
   type ReferralOptions,
 } from './create-referral';
 export { checkReferralUpdate } from './referral-update-rule';
+export { writeThroughWorkflows, type WorkflowSettings, type WorkflowWrite } from './workflow-writes';
 export {
   callerAgent,
   DATA_OPERATION_SYSTEM,

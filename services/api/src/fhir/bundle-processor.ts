@@ -22,6 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { tryGetRequestContext } from '@carecircle/auth';
+import type { WorkflowSettings } from '@carecircle/care';
 import { badRequest, exceedsJsonDepth, fail, MAX_JSON_DEPTH, OperationOutcomeError, payloadTooLarge, referenceStrings } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
 import type { Repository } from '@carecircle/store';
@@ -31,7 +32,6 @@ import { errorToOutcome, logUnexpectedError } from '../http/error-handler';
 import { isUtf8QueryText } from '../http/strict-text';
 import type { InteractionContext } from './fhir-interaction';
 import { handleFhirInteraction } from './fhir-routes';
-import type { WorkflowSettings } from './create-workflows';
 import type { FhirMethod, FhirRequest, FhirResponse } from './fhir-request';
 
 /** Most entries one Bundle may carry; larger ones answer 413. */

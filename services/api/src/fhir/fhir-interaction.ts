@@ -16,17 +16,15 @@ import {
   fail,
   methodNotAllowed,
   OperationOutcomeError,
-  outcomeStatus,
   parseSubsetting,
   subsetResource,
   VersionMismatchError,
   type Subsetting,
 } from '@carecircle/fhir';
-import { isReferralRequest } from '@carecircle/care';
+import { writeThroughWorkflows, type WorkflowSettings } from '@carecircle/care';
 import type { PatchOperation, Repository } from '@carecircle/store';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { buildHistoryBundle, buildSearchBundle } from './bundles';
-import { createWithWorkflows, type WorkflowSettings } from './create-workflows';
 import { isNotModified } from '../http/conditional-read';
 import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
 import type { OperationContext } from './operations/operation-context';
@@ -204,7 +202,7 @@ async function createResponse(
     ...(request.ifNoneExist === undefined ? {} : { ifNoneExist: request.ifNoneExist }),
     ...(request.assignedId === undefined ? {} : { id: request.assignedId }),
   };
-  const result = await createWithWorkflows(repository, withoutId as Resource, options, workflows);
+  const result = await writeThroughWorkflows(repository, { interaction: 'create', resource: withoutId as Resource, options }, workflows);
   return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
 }
 
@@ -222,29 +220,9 @@ async function updateResponse(
   if (resource.id !== id) {
     fail(badRequest('The id in the body does not match the id in the URL', 'id'));
   }
-  if (repository.policy.clientAssignedIds && isReferralRequest(resource) && !(await exists(repository, resourceType, id))) {
-    // The operator's update-as-create of a referral is a referral's create: consent checked, Task made with it.
-    const created = await createWithWorkflows(repository, resource, { id }, workflows);
-    return writeResponse(created.resource, 201, request, true);
-  }
-  const result = await repository.update(resource, ifMatch(request));
+  // Through care's workflows: the operator's update-as-create of a referral creates it as a referral.
+  const result = await writeThroughWorkflows(repository, { interaction: 'update', resource, options: ifMatch(request) }, workflows);
   return writeResponse(result.resource, result.outcome === 'created' ? 201 : 200, request, result.outcome === 'created');
-}
-
-/** Whether any version of `resourceType/id` is stored (a deleted one counts: it is not created anew). */
-async function exists(repository: Repository, resourceType: string, id: string): Promise<boolean> {
-  try {
-    await repository.read(resourceType, id);
-    return true;
-  } catch (err) {
-    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 404) {
-      return false;
-    }
-    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 410) {
-      return true;
-    }
-    throw err;
-  }
 }
 
 async function patchResponse(request: FhirRequest, resourceType: string, id: string, repository: Repository): Promise<FhirResponse> {
@@ -368,7 +346,7 @@ async function conditionalUpdateResponse(
       return updateResponse(request, resourceType, assertValidId(resource.id), tx, workflows);
     }
     // The conditional create's lock and search again: a concurrent conditional write may have created it meanwhile.
-    const created = await createWithWorkflows(tx, resource, { ifNoneExist: criteria.toString() }, workflows);
+    const created = await writeThroughWorkflows(tx, { interaction: 'create', resource, options: { ifNoneExist: criteria.toString() } }, workflows);
     if (created.outcome === 'existing') {
       return updateMatch(request, resource, created.resource, tx);
     }
