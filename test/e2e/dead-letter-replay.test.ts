@@ -7,7 +7,7 @@
  */
 import { buildSharingConsent } from '@carecircle/consent';
 import { fhirClient, registerSystemClient, type TestApp } from '@carecircle/api/testing';
-import { sql } from '@carecircle/store';
+import { readSubscriptionEvent } from '@carecircle/store';
 import { buildOrganization, buildPatient } from '@carecircle/testing';
 import type { AuditEvent, Bundle, Communication, Consent, Patient, Subscription } from '@medplum/fhirtypes';
 import request from 'supertest';
@@ -70,10 +70,8 @@ async function writeCommunication(text: string): Promise<void> {
   expect(res.status).toBe(201);
 }
 
-async function outcomeOf(eventNumber: number): Promise<string | null | undefined> {
-  const { rows } = await t.services.db.query<{ outcome: string | null }>(sql`
-    SELECT outcome FROM subscription_event WHERE subscription_id = ${subscription.id as string} AND event_number = ${eventNumber}`);
-  return rows[0]?.outcome;
+async function outcomeOf(eventNumber: number): Promise<string | undefined> {
+  return (await readSubscriptionEvent(t.services.db, subscription.id as string, eventNumber))?.outcome;
 }
 
 beforeAll(async () => {

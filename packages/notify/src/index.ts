@@ -21,6 +21,7 @@ export {
   deliveryJobSchema,
   handshakeJobSchema,
   heartbeatJobSchema,
+  jobOriginSchema,
   NOTIFY_QUEUES,
   notifyJobIds,
   outboxEventJobSchema,
@@ -31,11 +32,26 @@ export {
   type DeliveryJob,
   type HandshakeJob,
   type HeartbeatJob,
+  type JobOrigin,
   type NotifyQueueName,
   type OutboxEventJob,
   type ReferralReminderJob,
 } from './queues';
-export { DELIVERY_RETRY_POLICY, nextAttemptDelayMs, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy';
+export {
+  DEAD_LETTER_REPLAY_JOB_RETRY,
+  DELIVERY_JOB_RETRY,
+  DELIVERY_RETRY_POLICY,
+  HANDSHAKE_JOB_RETRY,
+  HEARTBEAT_JOB_RETRY,
+  jobRetryOptions,
+  nextAttemptDelayMs,
+  OUTBOX_EVENT_JOB_RETRY,
+  parseRetryAfter,
+  REFERRAL_REMINDER_JOB_RETRY,
+  retryDelayMs,
+  type JobRetryPolicy,
+  type RetryPolicy,
+} from './retry-policy';
 export { EVENT_ID_HEADER, SIGNATURE_HEADER, signNotification, verifyNotificationSignature } from './signature';
 export { matchesSubscription, mayPassOnNarrowerView, passesFilters, triggersSubscription } from './subscription-match';
 export {

@@ -2,6 +2,11 @@
  * The notification queues: names and job payload schemas, defined once (CONVENTIONS.md, practice 6). Names are
  * contract between API, worker and operators' dashboards: never renamed. Payloads carry ids and numbers only, never
  * PHI or resources; every processor re-reads what it needs, so a retried or duplicated job is harmless.
+ *
+ * Every job made because of a write carries that write's request id ({@link jobOriginSchema}), so the worker runs it in
+ * a context rebuilt from it (services/worker job-context.ts) and a delivery can be traced to the request that caused
+ * it. No job carries a principal: the one a delivery acts for is the subscription's, read again with the Subscription
+ * when the job runs (a principal copied into the job could be stale by then).
  */
 import { z } from 'zod';
 
@@ -30,6 +35,13 @@ const positive = z.number().int().positive();
 /** A request id as the API assigns or accepts it (`X-Request-Id`): an opaque token, never content. */
 const requestIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
 
+/**
+ * Where a job comes from: the id of the HTTP request whose write (or, for a replay, whose admin action) caused it.
+ * Absent for the server's own work (schedules, sweeps, rebuilds) and for jobs enqueued before it was carried.
+ */
+export const jobOriginSchema = z.object({ requestId: requestIdSchema.optional() });
+export type JobOrigin = z.infer<typeof jobOriginSchema>;
+
 export const outboxEventJobSchema = z.object({
   eventId: z.uuid(),
   kind: z.enum(['create', 'update', 'delete']),
@@ -38,21 +50,22 @@ export const outboxEventJobSchema = z.object({
   versionId: positive,
   /** Commit time of the change, epoch milliseconds. */
   occurredAt: z.number().int().nonnegative(),
-  /**
-   * The id of the HTTP request whose write caused the change, for the worker's logs (request-id.ts's form); absent for
-   * the server's own writes and for jobs enqueued before it was carried. Delivery jobs carry none: one delivery job
-   * sends every pending event of its subscription, so each event's request id is read with the event.
-   */
-  requestId: requestIdSchema.optional(),
+  ...jobOriginSchema.shape,
 });
 export type OutboxEventJob = z.infer<typeof outboxEventJobSchema>;
 
-export const deliveryJobSchema = z.object({ subscriptionId: fhirId, eventNumber: positive });
+/**
+ * A delivery job, named after one numbered event, carries the request id of that event's write. One delivery job sends
+ * every pending event of its subscription, so each event's lines name its own write's request (read with the event).
+ */
+export const deliveryJobSchema = z.object({ subscriptionId: fhirId, eventNumber: positive, ...jobOriginSchema.shape });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
-export const handshakeJobSchema = z.object({ subscriptionId: fhirId, versionId: positive });
+/** The handshake of a Subscription version, carrying the request id of the write that made it `requested`. */
+export const handshakeJobSchema = z.object({ subscriptionId: fhirId, versionId: positive, ...jobOriginSchema.shape });
 export type HandshakeJob = z.infer<typeof handshakeJobSchema>;
 
+/** A heartbeat: the server's own schedule, caused by no request. */
 export const heartbeatJobSchema = z.object({ subscriptionId: fhirId });
 export type HeartbeatJob = z.infer<typeof heartbeatJobSchema>;
 
@@ -64,28 +77,31 @@ export const deadLetterJobSchema = z.object({
   lastStatus: z.number().int().optional(),
   /** Why the last attempt failed, as the webhook client says it (`status 503`, `timeout`, `ECONNREFUSED`); no body. */
   reason: z.string().max(200).optional(),
+  /** The request id of the write whose event this is. */
+  ...jobOriginSchema.shape,
 });
 export type DeadLetterJob = z.infer<typeof deadLetterJobSchema>;
 
 export const deadLetterReplayJobSchema = z.object({
   subscriptionId: fhirId,
   eventNumber: positive,
-  /** The admin request that asked for the replay (`X-Request-Id` form), for the worker's logs. */
-  requestId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
+  /** Here the admin request that asked for the replay, for the worker's logs. */
+  ...jobOriginSchema.shape,
 });
 export type DeadLetterReplayJob = z.infer<typeof deadLetterReplayJobSchema>;
 
-export const referralReminderJobSchema = z.object({ taskId: fhirId });
+/** A referral reminder, carrying the request id of the Task write that scheduled it (none when the sweeper rebuilt it). */
+export const referralReminderJobSchema = z.object({ taskId: fhirId, ...jobOriginSchema.shape });
 export type ReferralReminderJob = z.infer<typeof referralReminderJobSchema>;
 
 /** BullMQ job ids (they may not contain ':'); FHIR ids never contain '_', so these are unambiguous. */
 export const notifyJobIds = {
-  delivery: (job: DeliveryJob) => `${job.subscriptionId}_${job.eventNumber}`,
+  delivery: (job: Pick<DeliveryJob, 'subscriptionId' | 'eventNumber'>) => `${job.subscriptionId}_${job.eventNumber}`,
   /** One replay of an event at a time: asking again while one waits adds nothing. */
-  deadLetterReplay: (job: DeliveryJob) => `replay_${job.subscriptionId}_${job.eventNumber}`,
-  handshake: (job: HandshakeJob) => `${job.subscriptionId}_v${job.versionId}`,
+  deadLetterReplay: (job: Pick<DeliveryJob, 'subscriptionId' | 'eventNumber'>) => `replay_${job.subscriptionId}_${job.eventNumber}`,
+  handshake: (job: Pick<HandshakeJob, 'subscriptionId' | 'versionId'>) => `${job.subscriptionId}_v${job.versionId}`,
   heartbeatScheduler: (subscriptionId: string) => `heartbeat_${subscriptionId}`,
-  referralReminder: (job: ReferralReminderJob) => `reminder_${job.taskId}`,
+  referralReminder: (job: Pick<ReferralReminderJob, 'taskId'>) => `reminder_${job.taskId}`,
 };
 
 /** The subscription and event number of a delivery job id (`{subscription}_{number}`, a dead letter's id too). */

@@ -57,3 +57,55 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/**
+ * How BullMQ retries a queue's job when its processor throws (an unexpected error: the database or Redis away, a bug),
+ * and how often a job whose worker died is taken over. Receiver failures are not these: they follow
+ * {@link DELIVERY_RETRY_POLICY}. Structurally BullMQ's `attempts`/`backoff` job options, so notify needs no BullMQ.
+ * BullMQ's exponential back-off waits `delay * 2^(n-1)` after failed attempt n.
+ */
+export interface JobRetryPolicy {
+  /** Attempts per job, the first included. */
+  readonly attempts: number;
+  /** Exponential back-off from `delay` ms; absent: the next attempt runs at once. */
+  readonly backoff?: { readonly type: 'exponential'; readonly delay: number };
+  /** Times a job whose worker stopped answering (lock lost) is handed to another worker before it fails. */
+  readonly maxStalledCount: number;
+}
+
+/**
+ * Matching (`outbox-events`): 10 attempts, waits 0.5 s doubling: 0.5 + 1 + 2 + ... + 128 s = 0.5 s * (2^9 - 1) =
+ * 255.5 s, about 4 minutes of trying before the job fails (the sweeper hands the outbox row back after that anyway).
+ * Taken over up to 5 times after a worker dies.
+ */
+export const OUTBOX_EVENT_JOB_RETRY: JobRetryPolicy = { attempts: 10, backoff: { type: 'exponential', delay: 500 }, maxStalledCount: 5 };
+
+/**
+ * Delivery (`subscription-delivery`): 20 attempts, waits 1 s doubling: 1 + 2 + ... + 2^18 s = 2^19 - 1 s, about six
+ * days, so a database outage of any plausible length does not lose the job. Taken over up to 20 times after a worker
+ * dies (deliveries run longest, so they meet most restarts).
+ */
+export const DELIVERY_JOB_RETRY: JobRetryPolicy = { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, maxStalledCount: 20 };
+
+/** Handshakes (`subscription-handshake`): 5 attempts, waits 1 + 2 + 4 + 8 = 15 s in all. Taken over once. */
+export const HANDSHAKE_JOB_RETRY: JobRetryPolicy = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, maxStalledCount: 1 };
+
+/**
+ * Referral reminders (`referral-reminders`): 5 attempts back to back, no wait (the Communications are conditional
+ * creates, so a retry writes nothing twice; a job that used them up is rebuilt by the sweeper). Taken over once.
+ */
+export const REFERRAL_REMINDER_JOB_RETRY: JobRetryPolicy = { attempts: 5, maxStalledCount: 1 };
+
+/**
+ * Dead-letter replays (`subscription-dead-letter-replay`): 5 attempts, waits 1 + 2 + 4 + 8 = 15 s in all; a receiver
+ * failure is not retried (the event goes back on the dead-letter queue). Taken over once.
+ */
+export const DEAD_LETTER_REPLAY_JOB_RETRY: JobRetryPolicy = { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, maxStalledCount: 1 };
+
+/** Heartbeats (`subscription-heartbeat`): one attempt (the next period sends another); taken over once. */
+export const HEARTBEAT_JOB_RETRY: JobRetryPolicy = { attempts: 1, maxStalledCount: 1 };
+
+/** `policy`'s attempts and back-off as BullMQ job options (`maxStalledCount` is a worker option, applied there). */
+export function jobRetryOptions(policy: JobRetryPolicy): { attempts: number; backoff?: { type: 'exponential'; delay: number } } {
+  return { attempts: policy.attempts, ...(policy.backoff ? { backoff: { ...policy.backoff } } : {}) };
+}

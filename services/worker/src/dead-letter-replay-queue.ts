@@ -35,7 +35,7 @@ const LEASE_MARGIN_MS = 100;
 
 /** Replays one dead-lettered event (see the module header); a job for an event no longer dead-lettered does nothing. */
 export async function processDeadLetterReplay(ctx: NotifyContext, job: Job, token: string | undefined): Promise<void> {
-  const { subscriptionId, eventNumber, requestId } = deadLetterReplayJobSchema.parse(job.data);
+  const { subscriptionId, eventNumber } = deadLetterReplayJobSchema.parse(job.data);
   const owner = `${job.id ?? 'replay'}:${randomUUID()}`;
   const state = await acquireDeliveryLease(ctx.db, subscriptionId, owner, ctx.options.leaseMs);
   if (!state) {
@@ -43,7 +43,8 @@ export async function processDeadLetterReplay(ctx: NotifyContext, job: Job, toke
     await job.moveToDelayed(Date.now() + waitMs, token);
     throw new DelayedError();
   }
-  const log = { requestId, subscriptionId, eventNumber };
+  // The replay's request id (the admin action) is on every line already: the worker binds it to the job's logger.
+  const log = { subscriptionId, eventNumber };
   try {
     const event = await readSubscriptionEvent(ctx.db, subscriptionId, eventNumber);
     if (!event || event.outcome !== 'dead-lettered') {
@@ -97,6 +98,7 @@ async function putBack(ctx: NotifyContext, event: StoredEvent, attempts: number,
     attempts,
     ...(status === undefined ? {} : { lastStatus: status }),
     reason: reason.slice(0, 200),
+    ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
   };
   await ctx.queues.deadLetter.add('dead-letter', deadLetter, { jobId: notifyJobIds.delivery(event) });
 }

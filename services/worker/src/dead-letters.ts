@@ -8,7 +8,9 @@
  * It runs on the caller's Redis connection (the API's), which the caller closes: `close()` releases the queue handles.
  */
 import {
+  DEAD_LETTER_REPLAY_JOB_RETRY,
   deadLetterJobSchema,
+  jobRetryOptions,
   NOTIFY_QUEUES,
   notifyJobIds,
   parseDeliveryJobId,
@@ -19,13 +21,12 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /**
- * A replay job: BullMQ retries only unexpected errors (database down), five times, 1 s doubling (1 + 2 + 4 + 8 s);
- * receiver failures are not retried (the event goes back on the dead-letter queue). Done jobs are removed so the same
- * event can be replayed again; failed ones are kept a week for the operator.
+ * A replay job: BullMQ retries only unexpected errors (database down), per {@link DEAD_LETTER_REPLAY_JOB_RETRY}
+ * (1 + 2 + 4 + 8 s); receiver failures are not retried (the event goes back on the dead-letter queue). Done jobs are
+ * removed so the same event can be replayed again; failed ones are kept a week for the operator.
  */
 const REPLAY_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
+  ...jobRetryOptions(DEAD_LETTER_REPLAY_JOB_RETRY),
   removeOnComplete: true,
   removeOnFail: { age: 7 * 86400 },
 };

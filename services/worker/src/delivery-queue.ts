@@ -305,6 +305,7 @@ async function handleFailure(
     attempts,
     ...(attempt.status === undefined ? {} : { lastStatus: attempt.status }),
     reason: attempt.reason.slice(0, 200),
+    ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
   };
   await ctx.queues.deadLetter.add('dead-letter', deadLetter, {
     jobId: notifyJobIds.delivery({ subscriptionId, eventNumber: event.eventNumber }),

@@ -8,7 +8,8 @@
  * either way, except that versions of one resource never go backwards (see recordSubscriptionEvents). For a Subscription change, the lifecycle: a `requested` subscription gets its handshake, a
  * deleted one loses its secret and heartbeat. Safe to run twice: numbering is idempotent per (subscription, outbox
  * event) and every job id is derived from what it is for. Each matched change is logged with the id of the request that
- * made it (its job's `requestId`).
+ * made it (its job's `requestId`, which the worker binds to the job's logger), and the delivery, handshake and reminder
+ * jobs it makes carry that id on.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
@@ -23,6 +24,7 @@ import {
   triggersSubscription,
   type DeliveryJob,
   type HandshakeJob,
+  type JobOrigin,
   type OutboxEventJob,
   type SubscriptionSettings,
 } from '@carecircle/notify';
@@ -52,7 +54,7 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
     return;
   }
   if (resource.resourceType === 'Task') {
-    await followReferralTask(ctx, resource);
+    await followReferralTask(ctx, resource, change.requestId);
   }
   const subscriptions = (await Promise.all(topics.map((topic) => findReceivingSubscriptions(ctx.db, topic.url)))).flat();
   const matching = subscriptions.flatMap((subscription) => {
@@ -72,7 +74,7 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
   const receivers = matching.filter((_, i) => permitted[i]).map(({ subscription }) => subscription);
   const numbers = await recordSubscriptionEvents(ctx.db, receivers.map((s) => s.id ?? ''), change);
   const numbered = [...numbers].map(([subscriptionId, eventNumber]) =>
-    eventNumber === undefined ? undefined : { subscriptionId, eventNumber },
+    eventNumber === undefined ? undefined : { subscriptionId, eventNumber, ...originOf(change) },
   );
   const deliveries = numbered.filter((d): d is DeliveryJob => d !== undefined);
   if (deliveries.length > 0) {
@@ -81,9 +83,14 @@ export async function processOutboxEvent(ctx: NotifyContext, job: Job): Promise<
     );
   }
   ctx.logger.info(
-    { requestId: change.requestId, eventId: change.eventId, resourceType: change.resourceType, subscriptions: deliveries.length },
+    { eventId: change.eventId, resourceType: change.resourceType, subscriptions: deliveries.length },
     'outbox event matched',
   );
+}
+
+/** The request id a change's follow-up jobs carry: the one of the write that made it, when there was one. */
+function originOf(change: OutboxEventJob): JobOrigin {
+  return change.requestId === undefined ? {} : { requestId: change.requestId };
 }
 
 /** The version the change stored; undefined when it cannot be read any more (nothing to match). */
@@ -117,7 +124,11 @@ async function followSubscriptionLifecycle(ctx: NotifyContext, change: OutboxEve
   }
   switch (subscription.status) {
     case 'requested': {
-      const handshake: HandshakeJob = { subscriptionId: change.resourceId, versionId: Number(subscription.meta?.versionId) };
+      const handshake: HandshakeJob = {
+        subscriptionId: change.resourceId,
+        versionId: Number(subscription.meta?.versionId),
+        ...originOf(change),
+      };
       await ctx.queues.handshake.add('handshake', handshake, { jobId: notifyJobIds.handshake(handshake) });
       return;
     }

@@ -10,7 +10,7 @@
  * Redis lost it (the delivery sweeper rebuilds reminder jobs from Postgres), writes nothing twice.
  */
 import { createServerRepository } from '@carecircle/access';
-import { notifyJobIds, referralReminderJobSchema } from '@carecircle/notify';
+import { jobRetryOptions, notifyJobIds, REFERRAL_REMINDER_JOB_RETRY, referralReminderJobSchema, type ReferralReminderJob } from '@carecircle/notify';
 import type { Communication, Reference, Task } from '@medplum/fhirtypes';
 import type { Job, Queue } from 'bullmq';
 import type { NotifyContext } from './notify-context';
@@ -42,8 +42,11 @@ export function reminderDue(task: Task): number | undefined {
   return isAwaitingAcknowledgement(task) ? dueAt(task) : undefined;
 }
 
-/** Schedules, moves or removes the reminder of `task` to match its current state. */
-export async function followReferralTask(ctx: NotifyContext, task: Task): Promise<void> {
+/**
+ * Schedules, moves or removes the reminder of `task` to match its current state; a new job carries `requestId`, the id
+ * of the request whose write of the Task scheduled it.
+ */
+export async function followReferralTask(ctx: NotifyContext, task: Task, requestId: string | undefined): Promise<void> {
   const taskId = task.id;
   if (!taskId) {
     return;
@@ -60,14 +63,24 @@ export async function followReferralTask(ctx: NotifyContext, task: Task): Promis
     return;
   }
   await existing?.remove();
-  await addReminderJob(queue, taskId, due);
+  await addReminderJob(queue, taskId, due, requestId);
 }
 
-/** Adds the reminder job of `taskId` due at `due` (a job with that id already there absorbs the add). */
-export async function addReminderJob(queue: Queue, taskId: string, due: number): Promise<void> {
+/**
+ * Adds the reminder job of `taskId` due at `due` (a job with that id already there absorbs the add), carrying
+ * `requestId` when a request's write scheduled it (the sweeper's rebuilds carry none).
+ */
+export async function addReminderJob(queue: Queue, taskId: string, due: number, requestId?: string): Promise<void> {
   const jobId = notifyJobIds.referralReminder({ taskId });
+  const data: ReferralReminderJob = { taskId, ...(requestId === undefined ? {} : { requestId }) };
   const now = Date.now();
-  await queue.add('remind', { taskId }, { jobId, delay: Math.max(0, due - now), timestamp: now, removeOnComplete: true, attempts: 5 });
+  await queue.add('remind', data, {
+    jobId,
+    delay: Math.max(0, due - now),
+    timestamp: now,
+    removeOnComplete: true,
+    ...jobRetryOptions(REFERRAL_REMINDER_JOB_RETRY),
+  });
 }
 
 /** Processes a due reminder job: reminds both sides if the Task is still unacknowledged and overdue. */

@@ -19,9 +19,21 @@ import type { Config } from '@carecircle/config';
 import { loadFhirDefinitions } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
 import { accessSettingsFrom, createConsentDeliveryGate } from '@carecircle/access';
-import { NOTIFY_QUEUES, type DeliveryGate } from '@carecircle/notify';
+import {
+  DEAD_LETTER_REPLAY_JOB_RETRY,
+  DELIVERY_JOB_RETRY,
+  HANDSHAKE_JOB_RETRY,
+  HEARTBEAT_JOB_RETRY,
+  jobRetryOptions,
+  NOTIFY_QUEUES,
+  OUTBOX_EVENT_JOB_RETRY,
+  REFERRAL_REMINDER_JOB_RETRY,
+  type DeliveryGate,
+  type JobRetryPolicy,
+  type NotifyQueueName,
+} from '@carecircle/notify';
 import { createRepository, fullAccess, type Database } from '@carecircle/store';
-import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { processDeadLetterReplay } from './dead-letter-replay-queue';
@@ -29,6 +41,7 @@ import { processDelivery } from './delivery-queue';
 import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
 import { processHeartbeat } from './heartbeat-queue';
+import { jobContextOf, jobLogger, runInJobContext } from './job-context';
 import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
 import { processOutboxEvent } from './outbox-events-queue';
 import { processReferralReminder } from './referral-reminders-queue';
@@ -61,6 +74,14 @@ export interface RunningWorker {
   pingRedis(): Promise<void>;
 }
 
+/** Completed jobs are kept an hour (the relay's jobId de-duplication covers a relay restart), failed ones a week. */
+const KEEP_JOBS: JobsOptions = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } };
+
+/** A queue's default job options: `policy`'s attempts and back-off, and {@link KEEP_JOBS}. */
+function retriedJobs(policy: JobRetryPolicy): JobsOptions {
+  return { ...jobRetryOptions(policy), ...KEEP_JOBS };
+}
+
 /** How long one step of close (relay, consumers, queues, connection) may wait: jobs in flight finish within it. */
 const CLOSE_STEP_MS = 15_000;
 /** The same when Redis is away at close: nothing can finish, so the steps only get the chance to. */
@@ -88,21 +109,11 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   const gate = deliveryGate ?? createConsentDeliveryGate(db, accessSettingsFrom(config));
   const queueOptions = { connection, prefix: config.redisPrefix };
   const queues: NotifyQueues = {
-    outboxEvents: new Queue(NOTIFY_QUEUES.outboxEvents, {
-      ...queueOptions,
-      // Kept an hour after completion so the relay's jobId de-duplication covers a relay restart.
-      defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
-    }),
-    delivery: new Queue(NOTIFY_QUEUES.delivery, {
-      ...queueOptions,
-      // BullMQ attempts only cover unexpected errors (database down); receiver failures are retried by the retry
-      // policy through the delayed set, without using these.
-      defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
-    }),
-    handshake: new Queue(NOTIFY_QUEUES.handshake, {
-      ...queueOptions,
-      defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 86400 } },
-    }),
+    outboxEvents: new Queue(NOTIFY_QUEUES.outboxEvents, { ...queueOptions, defaultJobOptions: retriedJobs(OUTBOX_EVENT_JOB_RETRY) }),
+    // BullMQ attempts only cover unexpected errors (database down); receiver failures are retried by the retry
+    // policy through the delayed set, without using these.
+    delivery: new Queue(NOTIFY_QUEUES.delivery, { ...queueOptions, defaultJobOptions: retriedJobs(DELIVERY_JOB_RETRY) }),
+    handshake: new Queue(NOTIFY_QUEUES.handshake, { ...queueOptions, defaultJobOptions: retriedJobs(HANDSHAKE_JOB_RETRY) }),
     heartbeat: new Queue(NOTIFY_QUEUES.heartbeat, queueOptions),
     deadLetter: new Queue(NOTIFY_QUEUES.deadLetter, queueOptions),
     referralReminders: new Queue(NOTIFY_QUEUES.referralReminders, queueOptions),
@@ -123,33 +134,60 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     stopSignal: stop.signal,
     metrics: registerWorkerMetrics(metrics ?? new Registry(), { db, queues, redisReady: () => connection.status === 'ready' }),
   };
-  const workerOptions = (concurrency: number, maxStalledCount = 1): WorkerOptions => ({
+  const workerOptions = (concurrency: number, retry: JobRetryPolicy): WorkerOptions => ({
     ...queueOptions,
     concurrency,
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,
-    maxStalledCount,
+    maxStalledCount: retry.maxStalledCount,
   });
-  const processors: [string, (job: Job, token?: string) => Promise<void>, WorkerOptions][] = [
+  /**
+   * Each job runs in the context its payload describes (job-context.ts): its request id in AsyncLocalStorage and on its
+   * log lines. A delivery job's lines name each event's own request instead (one job sends several events), so its
+   * logger is left unbound.
+   */
+  const inJobContext =
+    (queue: NotifyQueueName, processJob: (ctx: NotifyContext, job: Job, token?: string) => Promise<void>, bindLogger = true) =>
+    (job: Job, token?: string): Promise<void> => {
+      const context = jobContextOf(queue, job);
+      const jobCtx = bindLogger ? { ...ctx, logger: jobLogger(ctx.logger, context) } : ctx;
+      return runInJobContext(context, () => processJob(jobCtx, job, token));
+    };
+  const processors: [NotifyQueueName, (job: Job, token?: string) => Promise<void>, WorkerOptions][] = [
     [
       NOTIFY_QUEUES.outboxEvents,
-      async (job) => {
-        await processOutboxEvent(ctx, job);
+      inJobContext(NOTIFY_QUEUES.outboxEvents, async (jobCtx, job) => {
+        await processOutboxEvent(jobCtx, job);
         await recordOutboxEventMatched(db, job);
-      },
-      workerOptions(options.matchConcurrency, 5),
+      }),
+      workerOptions(options.matchConcurrency, OUTBOX_EVENT_JOB_RETRY),
     ],
-    [NOTIFY_QUEUES.delivery, (job, token) => processDelivery(ctx, job, token), workerOptions(options.deliveryConcurrency, 20)],
-    [NOTIFY_QUEUES.handshake, (job) => processHandshake(ctx, job), workerOptions(4)],
-    [NOTIFY_QUEUES.heartbeat, (job) => processHeartbeat(ctx, job), workerOptions(4)],
-    [NOTIFY_QUEUES.referralReminders, (job) => processReferralReminder(ctx, job), workerOptions(2)],
-    [NOTIFY_QUEUES.deadLetterReplay, (job, token) => processDeadLetterReplay(ctx, job, token), workerOptions(2)],
+    [
+      NOTIFY_QUEUES.delivery,
+      inJobContext(NOTIFY_QUEUES.delivery, (jobCtx, job, token) => processDelivery(jobCtx, job, token), false),
+      workerOptions(options.deliveryConcurrency, DELIVERY_JOB_RETRY),
+    ],
+    [NOTIFY_QUEUES.handshake, inJobContext(NOTIFY_QUEUES.handshake, processHandshake), workerOptions(4, HANDSHAKE_JOB_RETRY)],
+    [NOTIFY_QUEUES.heartbeat, inJobContext(NOTIFY_QUEUES.heartbeat, processHeartbeat), workerOptions(4, HEARTBEAT_JOB_RETRY)],
+    [
+      NOTIFY_QUEUES.referralReminders,
+      inJobContext(NOTIFY_QUEUES.referralReminders, processReferralReminder),
+      workerOptions(2, REFERRAL_REMINDER_JOB_RETRY),
+    ],
+    [
+      NOTIFY_QUEUES.deadLetterReplay,
+      inJobContext(NOTIFY_QUEUES.deadLetterReplay, processDeadLetterReplay),
+      workerOptions(2, DEAD_LETTER_REPLAY_JOB_RETRY),
+    ],
   ];
   const workers = processors.map(([name, processor, opts]) => {
     const worker = new Worker(name, processor, opts);
     worker.on('error', (err) => logger.warn({ queue: name, err: err.name }, 'queue worker error'));
     worker.on('failed', (job, err) =>
-      logger.warn({ queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.name }, 'job failed'),
+      logger.warn(
+        { requestId: job ? jobContextOf(name, job).requestId : undefined, queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.name },
+        'job failed',
+      ),
     );
     return worker;
   });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '@carecircle/config';
-import { createLogger } from '@carecircle/log';
+import { createLogger, type LogDestination } from '@carecircle/log';
 import {
   buildBackportSubscription,
   createExtractSubscriptionSecret,
@@ -56,6 +56,8 @@ export const secretFor = (path: string) => `secret-for-${path}-`.padEnd(40, 'x')
 export interface NotifyTestEnvOptions {
   /** Redis to use; default the configured one (REDIS_URL or 127.0.0.1:6379). */
   redisUrl?: string;
+  /** Where the worker's log lines go, at level info (a test that reads them); default silent unless LOG_LEVEL says. */
+  logDestination?: LogDestination;
 }
 
 export async function createNotifyTestEnv(options: NotifyTestEnvOptions = {}): Promise<NotifyTestEnv> {
@@ -76,7 +78,9 @@ export async function createNotifyTestEnv(options: NotifyTestEnvOptions = {}): P
   const unseen = new Set<string>();
   const gate = createTestGate(writer, { denied, unseen });
   const workers: RunningWorker[] = [];
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
+  const logger = options.logDestination
+    ? createLogger('info', {}, options.logDestination)
+    : createLogger(process.env.LOG_LEVEL ?? 'silent');
 
   const env: NotifyTestEnv = {
     config,
