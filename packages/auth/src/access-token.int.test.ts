@@ -4,7 +4,7 @@ import { insertSigningKey, openDatabase, retireActiveSigningKey } from '@carecir
 import jwt from 'jsonwebtoken';
 import { AccessTokenRejected, issueAccessToken, verifyAccessToken, type AccessTokenSubject } from './access-token';
 import { authenticateBearer } from './authenticate-bearer';
-import { openAuthTestEnv, type AuthTestEnv } from './auth-test-env';
+import { openAuthTestEnv, type AuthTestEnv } from './testing/auth-test-env';
 import { disableClient, registerClient } from './client-registry';
 import { publishedJwks, rotateSigningKey } from './key-rotation';
 import { signingKeysFor } from './auth-deps';

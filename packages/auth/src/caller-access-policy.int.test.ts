@@ -1,7 +1,7 @@
 import { OperationOutcomeError } from '@medplum/core';
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { createRepository, sql, type AccessPolicy } from '@carecircle/store';
-import { openAuthTestEnv, type AuthTestEnv } from './auth-test-env';
+import { openAuthTestEnv, type AuthTestEnv } from './testing/auth-test-env';
 import type { Caller } from './caller';
 import { createAccessPolicy } from './caller-access-policy';
 

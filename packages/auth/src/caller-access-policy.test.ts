@@ -1,6 +1,6 @@
-import { OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Interaction, Queryable } from '@carecircle/store';
+import { thrownStatus } from '@carecircle/testing';
 import type { Caller } from './caller';
 import { createAccessPolicy, patientReferences } from './caller-access-policy';
 
@@ -21,18 +21,6 @@ const practitioner: Caller = {
 };
 const client: Caller = { kind: 'patient', clientId: 'app', userId: 'u2', fhirUser: 'Patient/p1', scope: 'patient/*.rs patient/Consent.cu' };
 
-function statusOf(fn: () => unknown): number | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return err.outcome.id === 'forbidden' ? 403 : err.outcome.id === 'not-found' ? 404 : 500;
-    }
-    throw err;
-  }
-}
-
 describe('scopes, per interaction', () => {
   test.each<[string, Caller, Interaction, string, number | 'ok']>([
     ['system reads Patient', system, 'read', 'Patient', 'ok'],
@@ -48,19 +36,19 @@ describe('scopes, per interaction', () => {
     ['admin may do anything', { kind: 'admin' }, 'delete', 'Patient', 'ok'],
   ])('%s', (_name, caller, interaction, type, expected) => {
     const policy = createAccessPolicy(caller);
-    expect(statusOf(() => policy.assertInteraction(interaction, type))).toBe(expected);
+    expect(thrownStatus(() => policy.assertInteraction(interaction, type))).toBe(expected);
   });
 
   test('a client only uses patient/ scopes: a user/ scope grants a client nothing', () => {
     const crossedClient = createAccessPolicy({ ...client, scope: 'user/*.cruds system/*.cruds' });
-    expect(statusOf(() => crossedClient.assertInteraction('read', 'Observation'))).toBe(403);
+    expect(thrownStatus(() => crossedClient.assertInteraction('read', 'Observation'))).toBe(403);
   });
 
   test('a system token only uses system/ scopes, a practitioner only user/ scopes', () => {
     const crossed = createAccessPolicy({ ...system, scope: 'user/*.cruds patient/*.cruds' });
-    expect(statusOf(() => crossed.assertInteraction('read', 'Patient'))).toBe(403);
+    expect(thrownStatus(() => crossed.assertInteraction('read', 'Patient'))).toBe(403);
     const crossedUser = createAccessPolicy({ ...practitioner, scope: 'system/*.cruds' });
-    expect(statusOf(() => crossedUser.assertInteraction('read', 'Patient'))).toBe(403);
+    expect(thrownStatus(() => crossedUser.assertInteraction('read', 'Patient'))).toBe(403);
   });
 });
 
@@ -100,7 +88,7 @@ describe('client writes', () => {
     ['may not delete a Consent', 'delete', undefined, ownConsent, 403],
     ['may not write an Observation', 'create', observation, undefined, 403],
   ])('%s', (_name, interaction, next, current, expected) => {
-    expect(statusOf(() => policy.assertWrite(interaction, next, current, noLookups))).toBe(expected);
+    expect(thrownStatus(() => policy.assertWrite(interaction, next, current, noLookups))).toBe(expected);
   });
 });
 

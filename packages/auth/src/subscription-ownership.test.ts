@@ -1,5 +1,5 @@
-import { OperationOutcomeError } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
+import { thrownStatus } from '@carecircle/testing';
 import {
   assertSubscriptionWrite,
   ownedSubscriptions,
@@ -21,22 +21,10 @@ const subscription = (owner?: string): Subscription => ({
   ...(owner ? { extension: [{ url: SUBSCRIPTION_OWNER_URL, valueReference: { reference: owner } }] } : {}),
 });
 
-function statusOf(fn: () => void): number | 'ok' {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return err.outcome.id === 'forbidden' ? 403 : err.outcome.id === 'not-found' ? 404 : 400;
-    }
-    throw err;
-  }
-}
-
 describe('subscription ownership', () => {
   test('a new subscription is stamped with the creating organization, and delivers as the caller that wrote it', () => {
     const next = subscription();
-    expect(statusOf(() => assertSubscriptionWrite(clinicSystem, next, undefined))).toBe('ok');
+    expect(thrownStatus(() => assertSubscriptionWrite(clinicSystem, next, undefined))).toBe('ok');
     expect(subscriptionOwner(next)).toBe('Organization/clinic');
     expect(subscriptionCaller(next)).toEqual(clinicSystem);
   });
@@ -55,7 +43,7 @@ describe('subscription ownership', () => {
       ...subscription(),
       extension: [{ url: SUBSCRIPTION_PRINCIPAL_URL, extension: [{ url: 'client', valueString: 'other' }, { url: 'scope', valueString: 'system/*.rs' }] }],
     };
-    expect(statusOf(() => assertSubscriptionWrite(practitioner, forged, undefined))).toBe('ok');
+    expect(thrownStatus(() => assertSubscriptionWrite(practitioner, forged, undefined))).toBe('ok');
     expect(forged.extension?.filter((e) => e.url === SUBSCRIPTION_PRINCIPAL_URL)).toHaveLength(1);
     expect(subscriptionCaller(forged)).toEqual(practitioner);
   });
@@ -71,7 +59,7 @@ describe('subscription ownership', () => {
     ['changing its own', subscription(), subscription('Organization/clinic'), 'ok'],
     ['deleting its own', undefined, subscription('Organization/clinic'), 'ok'],
   ])('%s', (_name, next, current, expected) => {
-    expect(statusOf(() => assertSubscriptionWrite(clinicSystem, next, current))).toBe(expected);
+    expect(thrownStatus(() => assertSubscriptionWrite(clinicSystem, next, current))).toBe(expected);
   });
 
   test('visibility is a parameterised condition on the owner extension', () => {

@@ -1,7 +1,8 @@
 import type { DocumentReference, ServiceRequest } from '@medplum/fhirtypes';
+import { refusalOf } from '@carecircle/testing';
 import { createReferral } from './create-referral';
 import { buildClientConsent, buildConsultNote, buildReferralRequest, callers, seedCareWorld, world } from './testing/care-fixtures';
-import { openCareTestEnv, refusalOf, type CareTestEnv } from './testing/care-test-env';
+import { openCareTestEnv, type CareTestEnv } from './testing/care-test-env';
 
 describe('checkConsultNote (PostgreSQL)', () => {
   let env: CareTestEnv;

@@ -1,10 +1,11 @@
 import type { Consent, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Caller } from '@carecircle/auth';
 import { SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
+import { refusalOf, rejectionStatus } from '@carecircle/testing';
 import { FULFILL_TASK_CODE } from './care-codes';
 import { createReferral, createReferralIfNoneExist } from './create-referral';
 import { buildClientConsent, buildReferralRequest, callers, seedCareWorld, withShareCategory, world } from './testing/care-fixtures';
-import { openCareTestEnv, refusalOf, statusOf, type CareTestEnv } from './testing/care-test-env';
+import { openCareTestEnv, type CareTestEnv } from './testing/care-test-env';
 
 const now = new Date('2026-03-02T09:00:00.000Z');
 const options = { now, acknowledgeWithinHours: 48 };
@@ -182,7 +183,7 @@ describe('createReferral (PostgreSQL)', () => {
   it('stores neither resource when the Task is refused: a partner cannot refer on the practice’s behalf', async () => {
     await consentTo(buildClientConsent({ recipients: [world.clinic] }));
     const before = await storedReferrals();
-    expect(await statusOf(refer(buildReferralRequest(), callers.clinicSystem))).toBe(403);
+    expect(await rejectionStatus(refer(buildReferralRequest(), callers.clinicSystem))).toBe(403);
     expect(await storedReferrals()).toEqual(before);
   });
 

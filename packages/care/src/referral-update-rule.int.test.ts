@@ -1,8 +1,9 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { createRepository, fullAccess, type Repository } from '@carecircle/store';
+import { refusalOf } from '@carecircle/testing';
 import { checkReferralUpdate } from './referral-update-rule';
 import { buildReferralRequest, world } from './testing/care-fixtures';
-import { openCareTestEnv, refusalOf, type CareTestEnv } from './testing/care-test-env';
+import { openCareTestEnv, type CareTestEnv } from './testing/care-test-env';
 
 describe('checkReferralUpdate (PostgreSQL)', () => {
   let env: CareTestEnv;

@@ -1,5 +1,6 @@
 import type { Caller } from '@carecircle/auth';
 import type { DocumentReference, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { refusalOf, rejectionStatus } from '@carecircle/testing';
 import { createReferral } from './create-referral';
 import { TASK_STATUSES, type TaskStatus } from './referral-task';
 import {
@@ -10,7 +11,7 @@ import {
   seedCareWorld,
   world,
 } from './testing/care-fixtures';
-import { openCareTestEnv, refusalOf, statusOf, type CareTestEnv } from './testing/care-test-env';
+import { openCareTestEnv, type CareTestEnv } from './testing/care-test-env';
 
 /**
  * The contract's state machine, written out independently of referral-task.ts: `from>to:party`.
@@ -92,7 +93,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
           await expect(attempt).resolves.toMatchObject({ status: to, meta: { versionId: '2' } });
         } else {
           // No such move at all: 422; a move of the other side: 403.
-          expect([side, from, to, await statusOf(attempt)]).toEqual([side, from, to, partyFor === undefined ? 422 : 403]);
+          expect([side, from, to, await rejectionStatus(attempt)]).toEqual([side, from, to, partyFor === undefined ? 422 : 403]);
         }
       }
     });
@@ -119,7 +120,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
     const task = await taskIn('requested', { owner: { reference: world.urologistRole } });
     await expect(update(callers.urologist, { ...task, status: 'accepted' })).resolves.toMatchObject({ status: 'accepted' });
     const other = await taskIn('requested', { owner: { reference: world.urologistRole } });
-    expect(await statusOf(update(callers.elsewhereSystem, { ...other, status: 'accepted' }))).toBe(403);
+    expect(await rejectionStatus(update(callers.elsewhereSystem, { ...other, status: 'accepted' }))).toBe(403);
   });
 
   it('lets the requester cancel but not the owner, who rejects instead', async () => {
@@ -132,23 +133,23 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
   it('refuses callers on neither side with 403, clients included', async () => {
     const task = await taskIn('requested');
     for (const caller of [callers.elsewhereSystem, callers.client]) {
-      expect(await statusOf(update(caller, { ...task, status: 'accepted' }))).toBe(403);
-      expect(await statusOf(update(caller, { ...task, status: 'cancelled' }))).toBe(403);
+      expect(await rejectionStatus(update(caller, { ...task, status: 'accepted' }))).toBe(403);
+      expect(await rejectionStatus(update(caller, { ...task, status: 'cancelled' }))).toBe(403);
     }
   });
 
   it('lets server jobs (no request context) act as the admin, still within the state machine', async () => {
     const task = await taskIn('requested');
     await expect(env.repository.update({ ...task, status: 'accepted' })).resolves.toMatchObject({ outcome: 'updated' });
-    expect(await statusOf(env.repository.update({ ...task, status: 'completed', meta: undefined }))).toBe(422);
+    expect(await rejectionStatus(env.repository.update({ ...task, status: 'completed', meta: undefined }))).toBe(422);
   });
 
   it('holds patches to the same rules', async () => {
     const task = await taskIn('requested');
     const patch = (caller: Caller, status: string) =>
       env.as(caller, (repository) => repository.patch('Task', task.id as string, [{ op: 'replace', path: '/status', value: status }]));
-    expect(await statusOf(patch(callers.clinicSystem, 'completed'))).toBe(422);
-    expect(await statusOf(patch(callers.practiceSystem, 'accepted'))).toBe(403);
+    expect(await rejectionStatus(patch(callers.clinicSystem, 'completed'))).toBe(422);
+    expect(await rejectionStatus(patch(callers.practiceSystem, 'accepted'))).toBe(403);
     await expect(patch(callers.clinicSystem, 'received')).resolves.toMatchObject({ status: 'received' });
   });
 
@@ -161,7 +162,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
       const task = await taskIn(from, { statusReason: undefined });
       const refusal = await refusalOf(update(callers.clinicSystem, { ...task, status: to }));
       expect(refusal).toMatchObject({ status: 400, expression: 'Task.statusReason' });
-      expect(await statusOf(update(callers.clinicSystem, { ...task, status: to, statusReason: { coding: [] } }))).toBe(400);
+      expect(await rejectionStatus(update(callers.clinicSystem, { ...task, status: to, statusReason: { coding: [] } }))).toBe(400);
       await expect(update(callers.clinicSystem, { ...task, status: to, statusReason: { text: 'Not our specialty' } })).resolves.toMatchObject({
         status: to,
       });
@@ -169,7 +170,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
 
     it('may not be dropped while the Task is on hold', async () => {
       const task = await taskIn('on-hold');
-      expect(await statusOf(update(callers.clinicSystem, { ...task, statusReason: undefined, note: [{ text: 'Still waiting' }] }))).toBe(400);
+      expect(await rejectionStatus(update(callers.clinicSystem, { ...task, statusReason: undefined, note: [{ text: 'Still waiting' }] }))).toBe(400);
     });
   });
 
@@ -180,7 +181,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
     it('refuses completion without an output (422, Task.output)', async () => {
       const task = await taskIn('in-progress', { output: undefined });
       expect(await refusalOf(complete(task, undefined))).toMatchObject({ status: 422, expression: 'Task.output' });
-      expect(await statusOf(complete(task, [{ type: { text: 'Summary' }, valueString: 'All fine' }]))).toBe(422);
+      expect(await rejectionStatus(complete(task, [{ type: { text: 'Summary' }, valueString: 'All fine' }]))).toBe(422);
     });
 
     it('refuses a note that does not exist, is not a consult note, answers another referral, or is superseded', async () => {
@@ -196,7 +197,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
       await env.repository.update({ ...superseded.resource, status: 'superseded' });
 
       for (const id of ['missing', otherNote.resource.id, notConsult.resource.id, superseded.resource.id]) {
-        expect([id, await statusOf(complete(task, referenceTo(id)))]).toEqual([id, 422]);
+        expect([id, await rejectionStatus(complete(task, referenceTo(id)))]).toEqual([id, 422]);
       }
       await expect(complete(task, [...(referenceTo(notConsult.resource.id) ?? []), ...(referenceTo(consultNote.id) ?? [])])).resolves.toMatchObject({
         status: 'completed',
@@ -229,7 +230,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
     it('only the requester changes the due date', async () => {
       const task = await taskIn('requested');
       const later = { ...task, restriction: { period: { end: '2030-01-01T00:00:00Z' } } };
-      expect(await statusOf(update(callers.clinicSystem, later))).toBe(403);
+      expect(await rejectionStatus(update(callers.clinicSystem, later))).toBe(403);
       await expect(update(callers.practiceSystem, later)).resolves.toMatchObject({ restriction: later.restriction });
     });
 
@@ -251,8 +252,8 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
 
     it('is for the requester, in status requested, matching the ServiceRequest it focuses on', async () => {
       await expect(env.as(callers.practiceSystem, (repository) => repository.create(direct()))).resolves.toMatchObject({ outcome: 'created' });
-      expect(await statusOf(env.as(callers.clinicSystem, (repository) => repository.create(direct())))).toBe(403);
-      expect(await statusOf(env.as(callers.practiceSystem, (repository) => repository.create({ ...direct(), status: 'accepted' })))).toBe(422);
+      expect(await rejectionStatus(env.as(callers.clinicSystem, (repository) => repository.create(direct())))).toBe(403);
+      expect(await rejectionStatus(env.as(callers.practiceSystem, (repository) => repository.create({ ...direct(), status: 'accepted' })))).toBe(422);
       expect(
         await refusalOf(env.as(callers.practiceSystem, (repository) => repository.create({ ...direct(), owner: { reference: world.elsewhere } }))),
       ).toMatchObject({ status: 422, expression: 'Task.focus' });

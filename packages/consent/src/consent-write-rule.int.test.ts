@@ -1,4 +1,4 @@
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import { OperationOutcomeError, statusOf } from '@carecircle/fhir';
 import { createRepository, fullAccess, listMigrations, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { Coding, Consent, Meta, Observation, Organization, Provenance, Resource } from '@medplum/fhirtypes';
@@ -63,7 +63,7 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
     } catch (err) {
       if (err instanceof OperationOutcomeError) {
         const issue = err.outcome.issue?.[0];
-        return { status: outcomeStatus(err.outcome), expression: issue?.expression?.[0], text: issue?.details?.text ?? '' };
+        return { status: statusOf(err.outcome), expression: issue?.expression?.[0], text: issue?.details?.text ?? '' };
       }
       throw err;
     }

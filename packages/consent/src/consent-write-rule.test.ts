@@ -1,6 +1,6 @@
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
 import type { Queryable } from '@carecircle/store';
 import type { Consent, Resource } from '@medplum/fhirtypes';
+import { rejectionStatus } from '@carecircle/testing';
 import { buildSharingConsent, SHARING_CONSENT_PROFILE } from './consent-builders';
 import { checkSharingConsent } from './consent-write-rule';
 
@@ -23,18 +23,6 @@ function consent(overrides: Partial<Consent> = {}): Consent {
   };
 }
 
-async function statusOf(write: Promise<void> | void): Promise<number | undefined> {
-  try {
-    await write;
-    return undefined;
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return outcomeStatus(err.outcome);
-    }
-    throw err;
-  }
-}
-
 describe('checkSharingConsent', () => {
   test('other resource types pass untouched, without a query', async () => {
     const tx = emptyStore();
@@ -47,10 +35,10 @@ describe('checkSharingConsent', () => {
   test('claims the sharing-consent profile once, after any other profile', async () => {
     const other = 'https://example.org/StructureDefinition/other';
     const next = consent({ meta: { profile: [other] } });
-    await statusOf(checkSharingConsent(next, undefined, emptyStore()));
+    await rejectionStatus(checkSharingConsent(next, undefined, emptyStore()));
     expect(next.meta?.profile).toEqual([other, SHARING_CONSENT_PROFILE]);
     const again = consent();
-    await statusOf(checkSharingConsent(again, undefined, emptyStore()));
+    await rejectionStatus(checkSharingConsent(again, undefined, emptyStore()));
     expect(again.meta?.profile).toEqual([SHARING_CONSENT_PROFILE]);
   });
 
@@ -58,22 +46,22 @@ describe('checkSharingConsent', () => {
     const tx = emptyStore();
     const next = consent();
     next.provision = { ...next.provision, period: { start: '2026-02', end: '2026-01-31' } };
-    expect(await statusOf(checkSharingConsent(next, undefined, tx))).toBe(400);
+    expect(await rejectionStatus(checkSharingConsent(next, undefined, tx))).toBe(400);
     expect(tx.statements).toBe(0);
   });
 
   test('a revocation skips the lookups; an active write does them', async () => {
     const current = consent({ id: 'c1' });
     const revocationTx = emptyStore();
-    expect(await statusOf(checkSharingConsent(consent({ id: 'c1', status: 'inactive' }), current, revocationTx))).toBeUndefined();
+    expect(await rejectionStatus(checkSharingConsent(consent({ id: 'c1', status: 'inactive' }), current, revocationTx))).toBe('ok');
     expect(revocationTx.statements).toBe(0);
 
     const activeTx = emptyStore();
-    expect(await statusOf(checkSharingConsent(consent({ id: 'c1' }), current, activeTx))).toBe(422);
+    expect(await rejectionStatus(checkSharingConsent(consent({ id: 'c1' }), current, activeTx))).toBe(422);
     expect(activeTx.statements).toBe(1);
   });
 
   test('a new consent is checked whatever its status', async () => {
-    expect(await statusOf(checkSharingConsent(consent({ status: 'draft' }), undefined, emptyStore()))).toBe(422);
+    expect(await rejectionStatus(checkSharingConsent(consent({ status: 'draft' }), undefined, emptyStore()))).toBe(422);
   });
 });

@@ -1,4 +1,4 @@
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import { OperationOutcomeError, statusOf } from '@carecircle/fhir';
 import type { Coding, Meta, Resource } from '@medplum/fhirtypes';
 import { ACT_CODE_SYSTEM, CONFIDENTIALITY_SYSTEM, SHARE_CATEGORY_SYSTEM, type ShareCategory } from './share-category';
 import { applyShareLabels, computeShareLabels, highestConfidentiality } from './share-labels';
@@ -43,7 +43,7 @@ function outcomeOf(fn: () => unknown): { status: number; expression: string[] | 
     fn();
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return { status: outcomeStatus(err.outcome), expression: err.outcome.issue?.[0]?.expression };
+      return { status: statusOf(err.outcome), expression: err.outcome.issue?.[0]?.expression };
     }
     throw err;
   }

@@ -1,5 +1,5 @@
-import { OperationOutcomeError } from '@medplum/core';
-import { loadFhirDefinitions, outcomeStatus, validateFhirResource } from '@carecircle/fhir';
+import { loadFhirDefinitions, validateFhirResource } from '@carecircle/fhir';
+import { thrownStatus } from '@carecircle/testing';
 import { buildBackportSubscription } from './subscription-builders';
 import { readSubscriptionSettings } from './subscription-settings';
 import { matchesSubscription } from './subscription-match';
@@ -9,18 +9,6 @@ import { signNotification, verifyNotificationSignature } from './signature';
 import { DELIVERY_RETRY_POLICY, parseRetryAfter, retryDelayMs } from './retry-policy';
 
 const REFERRAL = 'https://carecircle.dev/fhir/SubscriptionTopic/referral';
-
-function statusOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return outcomeStatus(err.outcome);
-    }
-    throw err;
-  }
-  return 0;
-}
 
 beforeAll(() => loadFhirDefinitions());
 
@@ -80,7 +68,7 @@ describe('subscription settings', () => {
     ['an unknown filter modifier', { filters: ['Task?owner:sideways=x'] }, 400],
   ])('refuses %s', (_name, facts, status) => {
     const subscription = buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://partner.example/hook', ...facts });
-    expect(statusOf(() => readSubscriptionSettings(subscription))).toBe(status);
+    expect(thrownStatus(() => readSubscriptionSettings(subscription))).toBe(status);
   });
 
   test('accepts http on loopback when allowed', () => {
@@ -93,9 +81,9 @@ describe('subscription settings', () => {
     const at = (endpoint: string) => buildBackportSubscription({ topic: REFERRAL, endpoint });
     expect(readSubscriptionSettings(at('http://localhost:8999/hook'), dev).endpoint.hostname).toBe('localhost');
     expect(readSubscriptionSettings(at('https://[::1]:8999/hook'), dev).endpoint.hostname).toBe('[::1]');
-    expect(statusOf(() => readSubscriptionSettings(at('https://169.254.169.254/'), dev))).toBe(422);
-    expect(statusOf(() => readSubscriptionSettings(at('http://10.0.0.1/'), dev))).toBe(422);
-    expect(statusOf(() => readSubscriptionSettings(at('http://partner.example/'), dev))).toBe(422);
+    expect(thrownStatus(() => readSubscriptionSettings(at('https://169.254.169.254/'), dev))).toBe(422);
+    expect(thrownStatus(() => readSubscriptionSettings(at('http://10.0.0.1/'), dev))).toBe(422);
+    expect(thrownStatus(() => readSubscriptionSettings(at('http://partner.example/'), dev))).toBe(422);
   });
 
   test('a filter may ask for :missing=true', () => {
@@ -121,7 +109,7 @@ describe('subscription settings', () => {
     ['an end that is not an instant', { end: 'soon' }],
   ])('answers 400, not a TypeError, for %s', (_name, change) => {
     const subscription = { ...buildBackportSubscription({ topic: REFERRAL, endpoint: 'https://p.example/h' }), ...change };
-    expect(statusOf(() => readSubscriptionSettings(subscription as never))).toBe(400);
+    expect(thrownStatus(() => readSubscriptionSettings(subscription as never))).toBe(400);
   });
 
   test('a Backport subscription is valid R4', () => {

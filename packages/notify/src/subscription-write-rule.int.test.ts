@@ -1,7 +1,5 @@
-import { OperationOutcomeError } from '@medplum/core';
-import { outcomeStatus } from '@carecircle/fhir';
 import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
-import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecircle/testing';
 import type { Subscription } from '@medplum/fhirtypes';
 import { buildBackportSubscription } from './subscription-builders';
 import { createExtractSubscriptionSecret } from './subscription-write-rule';
@@ -30,18 +28,6 @@ const subscription = (secret?: string) =>
     ...(secret ? { secret } : {}),
   });
 
-async function statusOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 0;
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return outcomeStatus(err.outcome);
-    }
-    throw err;
-  }
-}
-
 test('the secret goes to the side table, never into the resource, its history or searches', async () => {
   const { resource } = await repo.create({ ...subscription(SECRET), status: 'active' as const });
   expect(resource.status).toBe('requested');
@@ -55,8 +41,8 @@ test('the secret goes to the side table, never into the resource, its history or
 });
 
 test('a subscription without a secret is refused with 422 (never sent unsigned); a short secret is a 400', async () => {
-  expect(await statusOf(repo.create(subscription()))).toBe(422);
-  expect(await statusOf(repo.create(subscription('short')))).toBe(400);
+  expect(await rejectionStatus(repo.create(subscription()))).toBe(422);
+  expect(await rejectionStatus(repo.create(subscription('short')))).toBe(400);
 });
 
 test('an update may omit the secret (kept) or replace it; clients may not set active', async () => {
@@ -70,12 +56,12 @@ test('an update may omit the secret (kept) or replace it; clients may not set ac
   const current = await repo.read<Subscription>('Subscription', updated.id ?? '');
   const { resource: off } = await repo.update<Subscription>({ ...current, status: 'off' });
   expect(off.status).toBe('off');
-  expect(await statusOf(repo.update<Subscription>({ ...off, status: 'active' }))).toBe(422);
+  expect(await rejectionStatus(repo.update<Subscription>({ ...off, status: 'active' }))).toBe(422);
 });
 
 test('a bad endpoint is refused before anything is stored', async () => {
   const bad = { ...subscription(SECRET), channel: { ...subscription(SECRET).channel, endpoint: 'http://partner.example/hook' } };
-  expect(await statusOf(repo.create(bad))).toBe(422);
+  expect(await rejectionStatus(repo.create(bad))).toBe(422);
 });
 
 test('a deleted subscription brought back is requested again, even as it was when active', async () => {

@@ -1,11 +1,11 @@
 import { forbidden, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { buildTask, minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess, type AccessPolicy, type Interaction } from './access-policy';
 import { createRepository } from './resource-repository';
 import type { Repository } from './repository';
 import { sql } from './sql';
-import { buildObservation, buildPatient, buildTask } from './testing/fixtures';
-import { openPostgresTestStore, statusOf, type TestStore } from './testing/test-store';
+import { openPostgresTestStore, type TestStore } from './testing/test-store';
 
 /** Sees only the compartment of one patient; may not delete; may not write Observations coded 0000-0. */
 function compartmentPolicy(patientId: string, writes: string[]): AccessPolicy {
@@ -40,10 +40,10 @@ describe('access policy hooks (PostgreSQL)', () => {
     const create = async (name: string, resource: Resource) => {
       ids[name] = (await admin.create(resource)).resource.id!;
     };
-    await create('alice', buildPatient('Visible', 'Alice'));
-    await create('bob', buildPatient('Hidden', 'Bob'));
-    await create('aliceObs', buildObservation(ids.alice!, '1234-5', '2024-01-01'));
-    await create('bobObs', buildObservation(ids.bob!, '1234-5', '2024-01-02'));
+    await create('alice', minimalPatient('Visible', 'Alice'));
+    await create('bob', minimalPatient('Hidden', 'Bob'));
+    await create('aliceObs', minimalObservation(ids.alice!, '1234-5', '2024-01-01'));
+    await create('bobObs', minimalObservation(ids.bob!, '1234-5', '2024-01-02'));
     await create('aliceTask', buildTask(ids.alice!, { focus: { reference: `Observation/${ids.bobObs}` } }));
     await admin.update({ ...(await admin.read('Patient', ids.bob!)), active: true });
     caller = createRepository(store.db, compartmentPolicy(ids.alice!, writes));
@@ -54,11 +54,11 @@ describe('access policy hooks (PostgreSQL)', () => {
 
   test('hidden resources are 404 on read, vread and writes', async () => {
     await expect(caller.read('Patient', ids.alice!)).resolves.toMatchObject({ id: ids.alice });
-    expect(await statusOf(caller.read('Patient', ids.bob!))).toBe(404);
-    expect(await statusOf(caller.vread('Patient', ids.bob!, '1'))).toBe(404);
-    expect(await statusOf(caller.read('Observation', ids.bobObs!))).toBe(404);
-    expect(await statusOf(caller.update({ ...buildPatient('X', 'Y'), id: ids.bob! }))).toBe(404);
-    expect(await statusOf(caller.patch('Patient', ids.bob!, [{ op: 'add', path: '/active', value: false }]))).toBe(404);
+    expect(await rejectionStatus(caller.read('Patient', ids.bob!))).toBe(404);
+    expect(await rejectionStatus(caller.vread('Patient', ids.bob!, '1'))).toBe(404);
+    expect(await rejectionStatus(caller.read('Observation', ids.bobObs!))).toBe(404);
+    expect(await rejectionStatus(caller.update({ ...minimalPatient('X', 'Y'), id: ids.bob! }))).toBe(404);
+    expect(await rejectionStatus(caller.patch('Patient', ids.bob!, [{ op: 'add', path: '/active', value: false }]))).toBe(404);
   });
 
   test('hidden resources vanish from searches and their totals', async () => {
@@ -81,7 +81,7 @@ describe('access policy hooks (PostgreSQL)', () => {
   });
 
   test('hidden resources have no history', async () => {
-    expect(await statusOf(caller.history('Patient', ids.bob!, new URLSearchParams()))).toBe(404);
+    expect(await rejectionStatus(caller.history('Patient', ids.bob!, new URLSearchParams()))).toBe(404);
     const typeHistory = await caller.history('Patient', undefined, new URLSearchParams());
     expect(typeHistory.entries.map((e) => e.id)).toEqual([ids.alice]);
     const system = await caller.history(undefined, undefined, new URLSearchParams('_count=100'));
@@ -89,20 +89,20 @@ describe('access policy hooks (PostgreSQL)', () => {
   });
 
   test('conditional create searches only what the caller sees', async () => {
-    const outcome = await caller.create(buildObservation(ids.alice!, '1234-5', '2024-02-01'), {
+    const outcome = await caller.create(minimalObservation(ids.alice!, '1234-5', '2024-02-01'), {
       ifNoneExist: `subject=Patient/${ids.bob}`,
     });
     expect(outcome.outcome).toBe('created');
   });
 
   test('assertInteraction refuses before any database work; assertWrite runs inside the write and can refuse it', async () => {
-    expect(await statusOf(caller.delete('Patient', ids.alice!))).toBe(403);
-    expect(await statusOf(caller.search('AuditEvent', new URLSearchParams('shoe-size=1')))).toBe(403);
+    expect(await rejectionStatus(caller.delete('Patient', ids.alice!))).toBe(403);
+    expect(await rejectionStatus(caller.search('AuditEvent', new URLSearchParams('shoe-size=1')))).toBe(403);
     writes.length = 0;
-    const { resource } = await caller.create(buildObservation(ids.alice!, '1111-1', '2024-03-01'));
+    const { resource } = await caller.create(minimalObservation(ids.alice!, '1111-1', '2024-03-01'));
     await caller.update({ ...resource, status: 'amended' });
     expect(writes).toEqual(['create:Observation:none', 'update:Observation:current']);
-    expect(await statusOf(caller.create(buildObservation(ids.alice!, '0000-0', '2024-03-01')))).toBe(403);
+    expect(await rejectionStatus(caller.create(minimalObservation(ids.alice!, '0000-0', '2024-03-01')))).toBe(403);
     const stored = await admin.search('Observation', new URLSearchParams('code=0000-0'));
     expect(stored.total).toBe(0);
   });

@@ -5,12 +5,11 @@
  * connection. (Before, a client checked out for a transaction had no 'error' listener: the loss was an unhandled
  * 'error' event that ended the process.)
  */
-import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecircle/testing';
 import { OperationOutcomeError } from '@medplum/core';
 import pg from 'pg';
 import { openDatabase, type Database } from './database';
 import { sql } from './sql';
-import { statusOf } from './testing/test-store';
 
 const APPLICATION = 'store-connection-loss';
 
@@ -80,7 +79,7 @@ test('killed while a statement of a transaction waits on a lock: 503 transient, 
     for (let killed = 0; killed === 0; ) {
       killed = await terminate("wait_event_type = 'Lock'");
     }
-    expect(await statusOf(waiting)).toBe(503);
+    expect(await rejectionStatus(waiting)).toBe(503);
   } finally {
     await admin.query('ROLLBACK');
   }

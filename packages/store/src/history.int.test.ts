@@ -1,8 +1,8 @@
+import { minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess } from './access-policy';
 import { createRepository } from './resource-repository';
 import type { Repository } from './repository';
-import { buildObservation, buildPatient } from './testing/fixtures';
-import { openPostgresTestStore, statusOf, type TestStore } from './testing/test-store';
+import { openPostgresTestStore, type TestStore } from './testing/test-store';
 
 describe('history (PostgreSQL)', () => {
   let store: TestStore;
@@ -18,7 +18,7 @@ describe('history (PostgreSQL)', () => {
   });
 
   test('instance history lists every version newest first, with POST, PUT and DELETE', async () => {
-    const { resource } = await repo.create(buildPatient('History', 'Hal'));
+    const { resource } = await repo.create(minimalPatient('History', 'Hal'));
     await repo.update({ ...resource, active: true });
     await repo.delete('Patient', resource.id!);
     const history = await repo.history('Patient', resource.id!, new URLSearchParams());
@@ -33,17 +33,17 @@ describe('history (PostgreSQL)', () => {
   });
 
   test('instance history of an unknown resource is 404; bad parameters are 400', async () => {
-    expect(await statusOf(repo.history('Patient', 'nobody-here', new URLSearchParams()))).toBe(404);
-    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_since=yesterday')))).toBe(400);
-    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_at=yesterday')))).toBe(400);
-    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_elements=id')))).toBe(400);
-    expect(await statusOf(repo.history('Patient', undefined, new URLSearchParams('_count=x')))).toBe(400);
+    expect(await rejectionStatus(repo.history('Patient', 'nobody-here', new URLSearchParams()))).toBe(404);
+    expect(await rejectionStatus(repo.history('Patient', undefined, new URLSearchParams('_since=yesterday')))).toBe(400);
+    expect(await rejectionStatus(repo.history('Patient', undefined, new URLSearchParams('_at=yesterday')))).toBe(400);
+    expect(await rejectionStatus(repo.history('Patient', undefined, new URLSearchParams('_elements=id')))).toBe(400);
+    expect(await rejectionStatus(repo.history('Patient', undefined, new URLSearchParams('_count=x')))).toBe(400);
   });
 
   test('type and system history, _since and _count with stable paging', async () => {
     const since = new Date(clock + 1).toISOString();
-    const { resource: patient } = await repo.create(buildPatient('History', 'Type'));
-    const { resource: obs } = await repo.create(buildObservation(patient.id!, '1234-5', '2024-01-01'));
+    const { resource: patient } = await repo.create(minimalPatient('History', 'Type'));
+    const { resource: obs } = await repo.create(minimalObservation(patient.id!, '1234-5', '2024-01-01'));
     await repo.update({ ...patient, active: true });
     const typeHistory = await repo.history('Patient', undefined, new URLSearchParams({ _since: since }));
     expect(typeHistory.entries.map((e) => `${e.id}@${e.versionId}`)).toEqual([`${patient.id}@2`, `${patient.id}@1`]);

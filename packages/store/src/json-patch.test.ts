@@ -1,18 +1,9 @@
-import { OperationOutcomeError } from '@medplum/core';
-import { outcomeStatus } from '@carecircle/fhir';
+import { thrownStatus } from '@carecircle/testing';
 import { applyJsonPatch } from './json-patch';
 import type { PatchOperation } from './repository';
 
-function statusOfPatch(document: unknown, operations: PatchOperation[]): number {
-  try {
-    applyJsonPatch(document, operations);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return outcomeStatus(err.outcome);
-    }
-    throw err;
-  }
-  return 200;
+function statusOfPatch(document: unknown, operations: PatchOperation[]): number | 'ok' {
+  return thrownStatus(() => applyJsonPatch(document, operations));
 }
 
 describe('applyJsonPatch', () => {

@@ -1,8 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecircle/testing';
 import { openDatabase, type Database } from './database';
 import { listMigrations, migrate } from './migrate';
 import { sql } from './sql';
-import { statusOf } from './testing/test-store';
 
 describe('migrate (PostgreSQL)', () => {
   let testDb: TestDatabase;
@@ -43,7 +42,7 @@ describe('migrate (PostgreSQL)', () => {
     const replica = await openDatabase({ databaseUrl: other.url });
     try {
       // Cancelled (SQLSTATE 57014), it is a 503 OperationOutcome, not a raw driver error.
-      expect(await statusOf(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
+      expect(await rejectionStatus(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
       let releaseLock = (): void => undefined;
       const lockHeld = new Promise<void>((resolve) => {
         void replica.transaction(async (tx) => {
@@ -58,7 +57,7 @@ describe('migrate (PostgreSQL)', () => {
       releaseLock();
       expect(await migrating).toEqual(listMigrations());
       // The pool's own statements keep their limit afterwards.
-      expect(await statusOf(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
+      expect(await rejectionStatus(timed.query(sql`SELECT pg_sleep(1)`))).toBe(503);
     } finally {
       await timed.close();
       await replica.close();

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Patient } from '@medplum/fhirtypes';
+import { minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess, type AccessPolicy } from './access-policy';
 import { openDatabase } from './database';
 import { createRepository } from './resource-repository';
 import { sql } from './sql';
-import { buildObservation, buildPatient } from './testing/fixtures';
-import { openPgliteTestStore, statusOf, type TestStore } from './testing/test-store';
+import { openPgliteTestStore, type TestStore } from './testing/test-store';
 
 describe('repository on embedded PGlite', () => {
   let store: TestStore;
@@ -21,9 +21,9 @@ describe('repository on embedded PGlite', () => {
 
   test('create, read, update, search, page, history and transactions work on PGlite', async () => {
     const repo = createRepository(store.db, fullAccess);
-    const { resource } = await repo.create(buildPatient('Lite', 'Lena', { birthDate: '1990-01-01' }));
-    await repo.create(buildObservation(resource.id!, '1234-5', '2024-01-01'));
-    await repo.create(buildObservation(resource.id!, '1234-5', '2024-01-02'));
+    const { resource } = await repo.create(minimalPatient('Lite', 'Lena', { birthDate: '1990-01-01' }));
+    await repo.create(minimalObservation(resource.id!, '1234-5', '2024-01-01'));
+    await repo.create(minimalObservation(resource.id!, '1234-5', '2024-01-02'));
     const updated = await repo.update<Patient>({ ...resource, active: true });
     expect(updated.resource.meta?.versionId).toBe('2');
     expect(await repo.read('Patient', resource.id!)).toEqual(updated.resource);
@@ -34,7 +34,7 @@ describe('repository on embedded PGlite', () => {
 
     const query = `subject=Patient/${resource.id}&_sort=-date&_count=1`;
     const page1 = await repo.search('Observation', new URLSearchParams(query));
-    await repo.create(buildObservation(resource.id!, '1234-5', '2024-01-03'));
+    await repo.create(minimalObservation(resource.id!, '1234-5', '2024-01-03'));
     const page2 = await repo.search('Observation', new URLSearchParams(`${query}&_page=${page1.next}`));
     expect(page2.total).toBe(2);
     expect(page2.next).toBeUndefined();
@@ -51,7 +51,7 @@ describe('repository on embedded PGlite', () => {
     ).rejects.toThrow('undo');
     await expect(repo.read('Patient', resource.id!)).resolves.toBeDefined();
     await repo.delete('Patient', resource.id!);
-    expect(await statusOf(repo.read('Patient', resource.id!))).toBe(410);
+    expect(await rejectionStatus(repo.read('Patient', resource.id!))).toBe(410);
   });
 
   test('a statement on the database from inside one of its transactions fails at once instead of waiting forever', async () => {
@@ -71,8 +71,8 @@ describe('repository on embedded PGlite', () => {
   test('a read inside a transaction records its disclosure in that transaction, and a denial once it has settled', async () => {
     const recorded: string[] = [];
     const audit = createRepository(store.db, fullAccess);
-    const { resource: patient } = await audit.create(buildPatient('Audit', 'Ada'));
-    const { resource: hidden } = await audit.create(buildPatient('Hidden', 'Hal'));
+    const { resource: patient } = await audit.create(minimalPatient('Audit', 'Ada'));
+    const { resource: hidden } = await audit.create(minimalPatient('Hidden', 'Hal'));
     const policy: AccessPolicy = {
       ...fullAccess,
       visibility: (type) => (type === 'Patient' ? sql`rv.id <> ${hidden.id!}` : undefined),

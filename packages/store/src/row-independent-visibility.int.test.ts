@@ -6,12 +6,12 @@
  */
 import { forbidden, OperationOutcomeError } from '@medplum/core';
 import type { Observation, Resource } from '@medplum/fhirtypes';
+import { minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess, type AccessPolicy, type Disclosure, type Interaction } from './access-policy';
 import { createRepository } from './resource-repository';
 import type { Repository } from './repository';
 import { sql } from './sql';
-import { buildObservation, buildPatient } from './testing/fixtures';
-import { openPostgresTestStore, statusOf, type TestStore } from './testing/test-store';
+import { openPostgresTestStore, type TestStore } from './testing/test-store';
 
 const SECRET = { system: 'https://example.org/label', code: 'secret' };
 
@@ -42,7 +42,7 @@ describe('visibility beyond the row (PostgreSQL)', () => {
   const disclosures: Disclosure[] = [];
 
   const observation = async (tagged = false): Promise<Observation> => {
-    const resource = buildObservation(patientId, '1234-5', '2024-01-01');
+    const resource = minimalObservation(patientId, '1234-5', '2024-01-01');
     return (await admin.create(tagged ? secret(resource) : resource)).resource;
   };
 
@@ -50,7 +50,7 @@ describe('visibility beyond the row (PostgreSQL)', () => {
     store = await openPostgresTestStore();
     admin = createRepository(store.db, fullAccess);
     caller = createRepository(store.db, contentPolicy([], disclosures));
-    patientId = (await admin.create(buildPatient('Row', 'Rita'))).resource.id!;
+    patientId = (await admin.create(minimalPatient('Row', 'Rita'))).resource.id!;
   });
   afterAll(async () => {
     await store.close();
@@ -65,11 +65,11 @@ describe('visibility beyond the row (PostgreSQL)', () => {
       await admin.delete('Observation', r.id!);
     }
     for (const [r, last] of [[hidden, 2], [relabelled, 3]] as const) {
-      expect(await statusOf(caller.read('Observation', r.id!))).toBe(404);
+      expect(await rejectionStatus(caller.read('Observation', r.id!))).toBe(404);
       for (let v = 1; v <= last; v++) {
-        expect(await statusOf(caller.vread('Observation', r.id!, String(v)))).toBe(404);
+        expect(await rejectionStatus(caller.vread('Observation', r.id!, String(v)))).toBe(404);
       }
-      expect(await statusOf(caller.history('Observation', r.id!, new URLSearchParams()))).toBe(404);
+      expect(await rejectionStatus(caller.history('Observation', r.id!, new URLSearchParams()))).toBe(404);
     }
     const typeHistory = await caller.history('Observation', undefined, new URLSearchParams('_count=1000'));
     const system = await caller.history(undefined, undefined, new URLSearchParams('_count=1000'));
@@ -78,17 +78,17 @@ describe('visibility beyond the row (PostgreSQL)', () => {
       expect(entries.filter((e) => e.id === plain.id).map((e) => e.method)).toEqual(['DELETE', 'POST']);
     }
     // A deletion of what the caller saw is a deletion: 410, and the caller may not bring a hidden one back.
-    expect(await statusOf(caller.read('Observation', plain.id!))).toBe(410);
-    expect(await statusOf(caller.update({ ...hidden, meta: undefined }))).toBe(404);
-    expect(await statusOf(caller.delete('Observation', hidden.id!))).toBe(404);
+    expect(await rejectionStatus(caller.read('Observation', plain.id!))).toBe(410);
+    expect(await rejectionStatus(caller.update({ ...hidden, meta: undefined }))).toBe(404);
+    expect(await rejectionStatus(caller.delete('Observation', hidden.id!))).toBe(404);
   });
 
   test('a later page serves a snapshot version, as match or include, only while the current version is visible', async () => {
-    const before = (await admin.create(buildPatient('Paged', 'Paul'))).resource.id!;
-    const patient = (await admin.create(buildPatient('Paged', 'Pia'))).resource.id!;
+    const before = (await admin.create(minimalPatient('Paged', 'Paul'))).resource.id!;
+    const patient = (await admin.create(minimalPatient('Paged', 'Pia'))).resource.id!;
     const made: Observation[] = [];
     for (let day = 1; day <= 4; day++) {
-      made.push((await admin.create(buildObservation(patient, '1234-5', `2024-05-0${day}`))).resource);
+      made.push((await admin.create(minimalObservation(patient, '1234-5', `2024-05-0${day}`))).resource);
     }
     const [first, relabelled, deleted, edited] = made as [Observation, Observation, Observation, Observation];
     const query = `subject=Patient/${patient}&_sort=date&_count=1`;
@@ -120,15 +120,15 @@ describe('visibility beyond the row (PostgreSQL)', () => {
     const existing = await observation();
     const createOnly = createRepository(store.db, contentPolicy(['search'], []));
     const query = `_id=${existing.id}`;
-    expect(await statusOf(createOnly.create(buildObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: query }))).toBe(403);
+    expect(await rejectionStatus(createOnly.create(minimalObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: query }))).toBe(403);
     disclosures.length = 0;
-    const outcome = await caller.create(buildObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: query });
+    const outcome = await caller.create(minimalObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: query });
     expect(outcome).toMatchObject({ outcome: 'existing', resource: { id: existing.id } });
     expect(disclosures.map((d) => ({ interaction: d.interaction, ids: d.resources.map((r) => r.id) }))).toEqual([
       { interaction: 'search', ids: [existing.id] },
     ]);
     const hidden = await observation(true);
-    const created = await caller.create(buildObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: `_id=${hidden.id}` });
+    const created = await caller.create(minimalObservation(patientId, '1234-5', '2024-01-01'), { ifNoneExist: `_id=${hidden.id}` });
     expect(created.outcome).toBe('created');
   });
 });

@@ -5,12 +5,12 @@
  */
 import { forbidden, OperationOutcomeError } from '@medplum/core';
 import type { AuditEvent, Observation, Resource } from '@medplum/fhirtypes';
+import { minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess, type AccessPolicy, type Interaction } from './access-policy';
 import { createRepository, type WriteRule } from './resource-repository';
 import type { Repository } from './repository';
 import { sql } from './sql';
-import { buildObservation, buildPatient } from './testing/fixtures';
-import { openPostgresTestStore, statusOf, type TestStore } from './testing/test-store';
+import { openPostgresTestStore, type TestStore } from './testing/test-store';
 
 const SHARE = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 
@@ -52,14 +52,14 @@ describe('write and version rules (PostgreSQL)', () => {
     store = await openPostgresTestStore();
     admin = createRepository(store.db, fullAccess);
     partner = createRepository(store.db, labelPolicy(['progress'], ALL));
-    patientId = (await admin.create(buildPatient('Rules', 'Rita'))).resource.id!;
+    patientId = (await admin.create(minimalPatient('Rules', 'Rita'))).resource.id!;
   });
   afterAll(async () => {
     await store.close();
   });
 
   const observation = (category: string, extra: Partial<Observation> = {}): Observation =>
-    buildObservation(patientId, '1234-5', '2024-01-01', { meta: tagged(category), ...extra });
+    minimalObservation(patientId, '1234-5', '2024-01-01', { meta: tagged(category), ...extra });
 
   describe('hidden and absent answer alike', () => {
     let hidden: Observation;
@@ -70,14 +70,14 @@ describe('write and version rules (PostgreSQL)', () => {
     test('update, patch and delete of a hidden resource and of an absent id are all 404, If-Match or not', async () => {
       const patch = [{ op: 'replace' as const, path: '/status', value: 'amended' }];
       for (const id of [hidden.id!, 'never-existed']) {
-        expect(await statusOf(partner.update({ ...observation('progress'), id }))).toBe(404);
-        expect(await statusOf(partner.update({ ...observation('progress'), id }, { ifMatch: 'W/"1"' }))).toBe(404);
-        expect(await statusOf(partner.patch('Observation', id, patch))).toBe(404);
-        expect(await statusOf(partner.delete('Observation', id))).toBe(404);
-        expect(await statusOf(partner.delete('Observation', id, { ifMatch: '1' }))).toBe(404);
+        expect(await rejectionStatus(partner.update({ ...observation('progress'), id }))).toBe(404);
+        expect(await rejectionStatus(partner.update({ ...observation('progress'), id }, { ifMatch: 'W/"1"' }))).toBe(404);
+        expect(await rejectionStatus(partner.patch('Observation', id, patch))).toBe(404);
+        expect(await rejectionStatus(partner.delete('Observation', id))).toBe(404);
+        expect(await rejectionStatus(partner.delete('Observation', id, { ifMatch: '1' }))).toBe(404);
       }
       // and nothing was created under the absent id
-      expect(await statusOf(admin.read('Observation', 'never-existed'))).toBe(404);
+      expect(await rejectionStatus(admin.read('Observation', 'never-existed'))).toBe(404);
     });
 
     test('deleting a visible resource twice is 204 both times', async () => {
@@ -89,8 +89,8 @@ describe('write and version rules (PostgreSQL)', () => {
     test('the operator alone creates with an id of its choosing; deleting an absent id is 404 for it too', async () => {
       const created = await admin.update({ ...observation('progress'), id: 'chosen-by-operator' });
       expect(created.outcome).toBe('created');
-      expect(await statusOf(admin.update({ ...observation('progress'), id: 'other-chosen' }, { ifMatch: '1' }))).toBe(412);
-      expect(await statusOf(admin.delete('Observation', 'never-existed-either'))).toBe(404);
+      expect(await rejectionStatus(admin.update({ ...observation('progress'), id: 'other-chosen' }, { ifMatch: '1' }))).toBe(412);
+      expect(await rejectionStatus(admin.delete('Observation', 'never-existed-either'))).toBe(404);
     });
   });
 
@@ -99,7 +99,7 @@ describe('write and version rules (PostgreSQL)', () => {
       const { resource } = await admin.create(observation('progress'));
       await admin.delete('Observation', resource.id!);
       const updateOnly = createRepository(store.db, labelPolicy(['progress'], ['read', 'update']));
-      expect(await statusOf(updateOnly.update(resource))).toBe(403);
+      expect(await rejectionStatus(updateOnly.update(resource))).toBe(403);
       const revived = await partner.update(resource);
       expect(revived.outcome).toBe('created');
     });
@@ -117,9 +117,9 @@ describe('write and version rules (PostgreSQL)', () => {
       expect((await partner.vread('Observation', v1.id!, '1')).id).toBe(v1.id);
       await admin.update({ ...v1, meta: tagged('trauma-history') });
 
-      expect(await statusOf(partner.read('Observation', v1.id!))).toBe(404);
-      expect(await statusOf(partner.vread('Observation', v1.id!, '1'))).toBe(404);
-      expect(await statusOf(partner.history('Observation', v1.id!, new URLSearchParams()))).toBe(404);
+      expect(await rejectionStatus(partner.read('Observation', v1.id!))).toBe(404);
+      expect(await rejectionStatus(partner.vread('Observation', v1.id!, '1'))).toBe(404);
+      expect(await rejectionStatus(partner.history('Observation', v1.id!, new URLSearchParams()))).toBe(404);
       const typeHistory = await partner.history('Observation', undefined, new URLSearchParams('_count=1000'));
       expect(typeHistory.entries.map((e) => e.id)).not.toContain(v1.id);
       const system = await partner.history(undefined, undefined, new URLSearchParams('_count=1000'));
@@ -131,7 +131,7 @@ describe('write and version rules (PostgreSQL)', () => {
     test('a version the caller may not see stays hidden after the resource became visible', async () => {
       const { resource: v1 } = await admin.create(observation('trauma-history'));
       await admin.update({ ...v1, meta: tagged('progress') });
-      expect(await statusOf(partner.vread('Observation', v1.id!, '1'))).toBe(404);
+      expect(await rejectionStatus(partner.vread('Observation', v1.id!, '1'))).toBe(404);
       expect((await partner.vread('Observation', v1.id!, '2')).meta?.versionId).toBe('2');
       const history = await partner.history('Observation', v1.id!, new URLSearchParams());
       expect(history.entries.map((e) => e.versionId)).toEqual(['2']);
@@ -156,10 +156,10 @@ describe('write and version rules (PostgreSQL)', () => {
         source: { observer: { display: 'CareCircle' } },
       };
       const { resource } = await admin.create(event);
-      expect(await statusOf(admin.update({ ...resource, outcome: '4' }))).toBe(405);
-      expect(await statusOf(admin.patch('AuditEvent', resource.id!, [{ op: 'add', path: '/outcome', value: '4' }]))).toBe(405);
-      expect(await statusOf(admin.delete('AuditEvent', resource.id!))).toBe(405);
-      expect(await statusOf(admin.delete('Provenance', 'any'))).toBe(405);
+      expect(await rejectionStatus(admin.update({ ...resource, outcome: '4' }))).toBe(405);
+      expect(await rejectionStatus(admin.patch('AuditEvent', resource.id!, [{ op: 'add', path: '/outcome', value: '4' }]))).toBe(405);
+      expect(await rejectionStatus(admin.delete('AuditEvent', resource.id!))).toBe(405);
+      expect(await rejectionStatus(admin.delete('Provenance', 'any'))).toBe(405);
       expect((await admin.read('AuditEvent', resource.id!)).meta?.versionId).toBe('1');
     });
   });
@@ -197,8 +197,8 @@ describe('write and version rules (PostgreSQL)', () => {
       };
       const repo = createRepository(store.db, fullAccess, { writeRules: [readsTags] });
       const malformed = { ...observation('progress'), meta: { tag: 'progress' } } as unknown as Observation;
-      expect(await statusOf(repo.create(malformed))).toBe(400);
-      expect(await statusOf(repo.create({ ...observation('progress'), category: 'referral' } as unknown as Observation))).toBe(400);
+      expect(await rejectionStatus(repo.create(malformed))).toBe(400);
+      expect(await rejectionStatus(repo.create({ ...observation('progress'), category: 'referral' } as unknown as Observation))).toBe(400);
       expect(seen).toEqual([]);
       await repo.create(observation('progress'));
       expect(seen).toEqual(['progress']);
@@ -211,7 +211,7 @@ describe('write and version rules (PostgreSQL)', () => {
       const labels: WriteRule = (next) => {
         next.meta = { ...next.meta, security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] };
       };
-      expect(await statusOf(createRepository(store.db, fullAccess, { writeRules: [breaksStatus] }).create(observation('progress')))).toBe(400);
+      expect(await rejectionStatus(createRepository(store.db, fullAccess, { writeRules: [breaksStatus] }).create(observation('progress')))).toBe(400);
       const { resource } = await createRepository(store.db, fullAccess, { writeRules: [labels] }).create(observation('progress'));
       expect(resource.meta?.security?.[0]?.code).toBe('R');
     });
@@ -219,17 +219,17 @@ describe('write and version rules (PostgreSQL)', () => {
     // (URLSearchParams already turns unpaired surrogates into U+FFFD, so NUL is what can reach a search.)
     test('NUL in search values is 400, never a database error', async () => {
       for (const query of ['code=%00', '_id=%00', 'subject=Patient/a%00', 'code:not=a%00b']) {
-        expect(await statusOf(admin.search('Observation', new URLSearchParams(query)))).toBe(400);
+        expect(await rejectionStatus(admin.search('Observation', new URLSearchParams(query)))).toBe(400);
       }
-      expect(await statusOf(admin.search('Patient', new URLSearchParams([['name:contains', '\u0000']])))).toBe(400);
-      expect(await statusOf(admin.create(observation('progress'), { ifNoneExist: 'code=%00' }))).toBe(400);
+      expect(await rejectionStatus(admin.search('Patient', new URLSearchParams([['name:contains', '\u0000']])))).toBe(400);
+      expect(await rejectionStatus(admin.create(observation('progress'), { ifNoneExist: 'code=%00' }))).toBe(400);
     });
 
     test('values longer than the index keeps still find themselves (string prefix, exact, token)', async () => {
       const family = `Long${'a'.repeat(1500)}`;
       const code = `c${'9'.repeat(700)}`;
       const { resource } = await admin.create(
-        buildPatient(family, 'Lou', { identifier: [{ system: 'https://ids.example', value: code }] }),
+        minimalPatient(family, 'Lou', { identifier: [{ system: 'https://ids.example', value: code }] }),
       );
       const find = async (name: string, value: string) =>
         (await admin.search('Patient', new URLSearchParams([[name, value]]))).matches.map((p) => p.id);

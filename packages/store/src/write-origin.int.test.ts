@@ -1,7 +1,7 @@
+import { minimalPatient } from '@carecircle/testing';
 import { fullAccess } from './access-policy';
 import { createRepository } from './resource-repository';
 import { sql } from './sql';
-import { buildPatient } from './testing/fixtures';
 import { openPgliteTestStore, openPostgresTestStore, type TestStore } from './testing/test-store';
 import { withOriginRequestId } from './write-origin';
 
@@ -19,7 +19,7 @@ describe.each([
 
   test("an outbox event names the request whose write made it; the server's own writes name none", async () => {
     const repo = createRepository(store.db, fullAccess);
-    const { resource } = await withOriginRequestId('req-0123456789', () => repo.create(buildPatient('Origin', 'Ona')));
+    const { resource } = await withOriginRequestId('req-0123456789', () => repo.create(minimalPatient('Origin', 'Ona')));
     await repo.update({ ...resource, active: true });
     const { rows } = await store.db.query<{ version_id: number; request_id: string | null }>(
       sql`SELECT version_id, request_id FROM outbox WHERE resource_id = ${resource.id ?? ''} ORDER BY seq`,

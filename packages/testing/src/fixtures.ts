@@ -1,6 +1,8 @@
 /**
- * Small typed builders for test resources: each returns a valid resource with sensible defaults that a test
- * overrides only where the behaviour under test cares.
+ * Small typed builders for test resources, the only ones the suites use. `build*` returns a realistic resource with
+ * sensible defaults that a test overrides only where the behaviour under test cares; `minimal*` returns the smallest
+ * valid, searchable resource with just what its arguments name, for tests that count matches or sort on elements a
+ * default would fill (the store's search, paging and history suites).
  */
 import type { Observation, Organization, Patient, Practitioner, Task } from '@medplum/fhirtypes';
 
@@ -41,4 +43,31 @@ export function buildObservation(patientId: string, overrides: Partial<Observati
 /** A task for `patientId`. */
 export function buildTask(patientId: string, overrides: Partial<Task> = {}): Task {
   return { resourceType: 'Task', status: 'requested', intent: 'order', for: { reference: `Patient/${patientId}` }, ...overrides };
+}
+
+/** The smallest Patient: one official name. */
+export function minimalPatient(family: string, given: string, extra: Partial<Patient> = {}): Patient {
+  return { resourceType: 'Patient', name: [{ use: 'official', family, given: [given] }], ...extra };
+}
+
+/** The smallest Organization: a name. */
+export function minimalOrganization(name: string, extra: Partial<Organization> = {}): Organization {
+  return { resourceType: 'Organization', name, ...extra };
+}
+
+/** The smallest Practitioner: a family name. */
+export function minimalPractitioner(family: string, extra: Partial<Practitioner> = {}): Practitioner {
+  return { resourceType: 'Practitioner', name: [{ family }], ...extra };
+}
+
+/** The smallest final Observation about `patientId`: a LOINC `code`, effective at `effective`, no value. */
+export function minimalObservation(patientId: string, code: string, effective: string, extra: Partial<Observation> = {}): Observation {
+  return {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code }] },
+    subject: { reference: `Patient/${patientId}` },
+    effectiveDateTime: effective,
+    ...extra,
+  };
 }

@@ -1,11 +1,10 @@
 /**
  * Test plumbing for the care suites (never imported by production code): a fresh migrated PostgreSQL database per
- * suite with a full-access repository that runs the care write rules, a way to act as a given caller, and helpers
- * that capture the OperationOutcome a refused call answers with.
+ * suite with a full-access repository that runs the care write rules, and a way to act as a given caller. What a
+ * refused call answers with is read with @carecircle/testing's refusalOf and rejectionStatus.
  */
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { runWithRequestContext, type Caller } from '@carecircle/auth';
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
 import {
   computePatientCompartments,
   createRepository,
@@ -67,29 +66,4 @@ export async function openCareTestEnv(): Promise<CareTestEnv> {
       await testDb.drop();
     },
   };
-}
-
-/** The OperationOutcome `promise` rejects with; fails the test when it resolves or rejects with something else. */
-export async function outcomeOf(promise: Promise<unknown>): Promise<OperationOutcome> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return err.outcome;
-    }
-    throw err;
-  }
-  throw new Error('expected an OperationOutcomeError, but the call succeeded');
-}
-
-/** The HTTP status `promise` is refused with. */
-export async function statusOf(promise: Promise<unknown>): Promise<number> {
-  return outcomeStatus(await outcomeOf(promise));
-}
-
-/** The HTTP status and the first issue's text and expression of the refusal. */
-export async function refusalOf(promise: Promise<unknown>): Promise<{ status: number; text: string | undefined; expression: string | undefined }> {
-  const outcome = await outcomeOf(promise);
-  const issue = outcome.issue[0];
-  return { status: outcomeStatus(outcome), text: issue?.details?.text, expression: issue?.expression?.[0] };
 }

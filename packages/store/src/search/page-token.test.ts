@@ -1,5 +1,5 @@
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { getStatus, OperationOutcomeError } from '@medplum/core';
+import { thrownStatus } from '@carecircle/testing';
 import { decodePageToken, encodePageToken, PAGE_TOKEN_LIFETIME_SECONDS, type PageTokenBinding } from './page-token';
 
 const key = Buffer.alloc(32, 7);
@@ -7,19 +7,6 @@ const binding: PageTokenBinding = { key, principal: 'system:client-a|TREAT', sco
 const issuedAt = 1_800_000_000;
 const at = (seconds: number) => new Date(seconds * 1000);
 const token = { snapshot: '100:105:101,103', offset: 40, count: 20, issuedAt };
-
-/** The status `decode` throws with. */
-function statusOf(decode: () => unknown): number {
-  try {
-    decode();
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return getStatus(err.outcome);
-    }
-    throw err;
-  }
-  throw new Error('decoded');
-}
 
 /** A token sealed the way the server seals, over any payload: shows that checks after decryption still hold. */
 function sealed(payload: object | string): string {
@@ -60,7 +47,7 @@ describe('page tokens', () => {
     ['another key (another deployment)', { key: Buffer.alloc(32, 8) }],
   ])('is refused (400) for %s', (_name, change) => {
     const text = encodePageToken(token, binding);
-    expect(statusOf(() => decodePageToken(text, { ...binding, ...change }, at(issuedAt)))).toBe(400);
+    expect(thrownStatus(() => decodePageToken(text, { ...binding, ...change }, at(issuedAt)))).toBe(400);
   });
 
   test('an altered token is refused (400), whichever byte changed', () => {
@@ -68,15 +55,15 @@ describe('page tokens', () => {
     for (const at_ of [0, 20, bytes.length - 1]) {
       const altered = Buffer.from(bytes);
       altered[at_] = (altered[at_] ?? 0) ^ 1;
-      expect(statusOf(() => decodePageToken(altered.toString('base64url'), binding, at(issuedAt)))).toBe(400);
+      expect(thrownStatus(() => decodePageToken(altered.toString('base64url'), binding, at(issuedAt)))).toBe(400);
     }
   });
 
   test('expires an hour after the first page (410), and refuses one issued in the future', () => {
     const text = encodePageToken(token, binding);
     expect(decodePageToken(text, binding, at(issuedAt + PAGE_TOKEN_LIFETIME_SECONDS))).toEqual(token);
-    expect(statusOf(() => decodePageToken(text, binding, at(issuedAt + PAGE_TOKEN_LIFETIME_SECONDS + 1)))).toBe(410);
-    expect(statusOf(() => decodePageToken(text, binding, at(issuedAt - 3600)))).toBe(400);
+    expect(thrownStatus(() => decodePageToken(text, binding, at(issuedAt + PAGE_TOKEN_LIFETIME_SECONDS + 1)))).toBe(410);
+    expect(thrownStatus(() => decodePageToken(text, binding, at(issuedAt - 3600)))).toBe(400);
   });
 
   test.each([
@@ -93,7 +80,7 @@ describe('page tokens', () => {
     ['string offset', sealed({ v: 3, s: '5:9:', o: '0', c: 1, t: issuedAt })],
     ['no issue time', sealed({ v: 3, s: '5:9:', o: 0, c: 1 })],
   ])('rejects %s with a 400', (_name, text) => {
-    expect(statusOf(() => decodePageToken(text, binding, at(issuedAt)))).toBe(400);
+    expect(thrownStatus(() => decodePageToken(text, binding, at(issuedAt)))).toBe(400);
   });
 
   test('a well-formed payload sealed like the server does decodes (the helper above is faithful)', () => {

@@ -1,8 +1,8 @@
 import type { Observation, Resource } from '@medplum/fhirtypes';
+import { minimalObservation, minimalPatient } from '@carecircle/testing';
 import { fullAccess } from '../access-policy';
 import { createRepository } from '../resource-repository';
 import type { Repository } from '../repository';
-import { buildObservation, buildPatient } from '../testing/fixtures';
 import { openPostgresTestStore, type TestStore } from '../testing/test-store';
 
 describe('search paging under concurrent writes (PostgreSQL)', () => {
@@ -20,11 +20,11 @@ describe('search paging under concurrent writes (PostgreSQL)', () => {
   const versionKey = (r: Resource) => `${r.id}@${r.meta?.versionId}`;
 
   test('pages fetched while others insert, re-sort, update and delete neither overlap nor skip', async () => {
-    const { resource: patient } = await repo.create(buildPatient('Paging', 'Paula'));
+    const { resource: patient } = await repo.create(minimalPatient('Paging', 'Paula'));
     const created: Observation[] = [];
     for (let day = 1; day <= 25; day++) {
       const date = `2024-03-${String(day).padStart(2, '0')}T12:00:00Z`;
-      created.push((await repo.create(buildObservation(patient.id!, '1234-5', date))).resource);
+      created.push((await repo.create(minimalObservation(patient.id!, '1234-5', date))).resource);
     }
     const query = `subject=Patient/${patient.id}&_sort=date&_count=6`;
     const expected = (await repo.search('Observation', new URLSearchParams(`subject=Patient/${patient.id}&_sort=date&_count=1000`))).matches;
@@ -37,7 +37,7 @@ describe('search paging under concurrent writes (PostgreSQL)', () => {
       round++;
       // Between fetches: a new match sorting first, a match moved from the end to the front, a deletion of a match
       // not yet seen, and an update of one already seen.
-      await repo.create(buildObservation(patient.id!, '1234-5', `2024-02-0${Math.min(round, 9)}T00:00:00Z`));
+      await repo.create(minimalObservation(patient.id!, '1234-5', `2024-02-0${Math.min(round, 9)}T00:00:00Z`));
       const last = created.pop()!;
       await repo.update({ ...last, effectiveDateTime: '2024-01-01T00:00:00Z' });
       const doomed = created.splice(created.length - 2, 1)[0]!;

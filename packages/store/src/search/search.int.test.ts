@@ -1,11 +1,11 @@
 import { indexSearchParameter, OperationOutcomeError } from '@medplum/core';
 import type { CarePlan, Patient, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '@carecircle/fhir';
+import { buildTask, minimalObservation, minimalOrganization, minimalPatient, minimalPractitioner, rejectionOf, rejectionStatus } from '@carecircle/testing';
 import { fullAccess } from '../access-policy';
 import { createRepository } from '../resource-repository';
 import type { Repository } from '../repository';
-import { buildObservation, buildOrganization, buildPatient, buildPractitioner, buildTask } from '../testing/fixtures';
-import { openPostgresTestStore, outcomeErrorOf, statusOf, type TestStore } from '../testing/test-store';
+import { openPostgresTestStore, type TestStore } from '../testing/test-store';
 import { getSupportedSearchParameters, resetSearchParameterCache } from './search-parameters';
 
 /** A number parameter of our own (R4 has none on the types we store), to exercise number search end to end. */
@@ -42,9 +42,9 @@ describe('search (PostgreSQL)', () => {
     const create = async (name: string, resource: Resource) => {
       ids[name] = (await repo.create(resource)).resource.id!;
     };
-    await create('org', buildOrganization('Clinic North'));
-    await create('doc', buildPractitioner('House'));
-    await create('zoe', buildPatient('Zoë', 'Anna', {
+    await create('org', minimalOrganization('Clinic North'));
+    await create('doc', minimalPractitioner('House'));
+    await create('zoe', minimalPatient('Zoë', 'Anna', {
       birthDate: '1980-05-17',
       gender: 'female',
       identifier: [{ system: 'https://example.org/mrn', value: 'MRN-1' }],
@@ -52,16 +52,16 @@ describe('search (PostgreSQL)', () => {
       generalPractitioner: [{ reference: `Practitioner/${ids.doc}` }],
       telecom: [{ system: 'email', value: 'zoe@example.org' }],
     }));
-    await create('bob', buildPatient('Smith', 'Bob', {
+    await create('bob', minimalPatient('Smith', 'Bob', {
       birthDate: '1975',
       gender: 'male',
       identifier: [{ value: 'NOSYS-2' }],
       managingOrganization: { reference: `Organization/${ids.org}` },
     }));
-    await create('odd', buildPatient("O'Brien_100%\\x", 'Hostile', { birthDate: '2001-02-03', gender: 'other' }));
-    await create('obs1', buildObservation(ids.zoe!, '1234-5', '2024-05-01T10:00:00Z', { valueInteger: 100 }));
-    await create('obs2', buildObservation(ids.zoe!, '9999-9', '2024-05-02T23:30:00+02:00', { valueInteger: 7 }));
-    await create('obs3', buildObservation(ids.bob!, '1234-5', '2023-12-31', {
+    await create('odd', minimalPatient("O'Brien_100%\\x", 'Hostile', { birthDate: '2001-02-03', gender: 'other' }));
+    await create('obs1', minimalObservation(ids.zoe!, '1234-5', '2024-05-01T10:00:00Z', { valueInteger: 100 }));
+    await create('obs2', minimalObservation(ids.zoe!, '9999-9', '2024-05-02T23:30:00+02:00', { valueInteger: 7 }));
+    await create('obs3', minimalObservation(ids.bob!, '1234-5', '2023-12-31', {
       effectiveDateTime: undefined,
       effectivePeriod: { start: '2023-12-30', end: '2024-01-02' },
     }));
@@ -128,12 +128,12 @@ describe('search (PostgreSQL)', () => {
       expect(await matchIds('Observation', { 'subject:Patient': ids.bob! })).toEqual(expectIds('obs3'));
       expect(await matchIds('Observation', `subject=${ids.bob}`)).toEqual(expectIds('obs3'));
       expect(await matchIds('Patient', `general-practitioner=Practitioner/${ids.doc}`)).toEqual(expectIds('zoe'));
-      expect(await statusOf(search('Observation', { 'subject:Basic': 'x' }))).toBe(400);
+      expect(await rejectionStatus(search('Observation', { 'subject:Basic': 'x' }))).toBe(400);
     });
 
     test('an absolute URL matches the reference as written', async () => {
       const { resource } = await repo.create(
-        buildObservation('ignored', '1111-1', '2024-01-01', { subject: { reference: 'https://other.example/fhir/Patient/77' } }),
+        minimalObservation('ignored', '1111-1', '2024-01-01', { subject: { reference: 'https://other.example/fhir/Patient/77' } }),
       );
       expect(await matchIds('Observation', 'subject=https://other.example/fhir/Patient/77')).toEqual([resource.id]);
       expect(await matchIds('Observation', 'subject=Patient/77')).toEqual([]);
@@ -187,8 +187,8 @@ describe('search (PostgreSQL)', () => {
       expect(await matchIds('Observation', 'value-integer=gt7')).toEqual(expectIds('obs1'));
       expect(await matchIds('Observation', 'value-integer=le7')).toEqual(expectIds('obs2'));
       expect(await matchIds('Observation', 'value-integer=ne100')).toEqual(expectIds('obs2', 'obs3'));
-      expect(await statusOf(search('Observation', 'value-integer=abc'))).toBe(400);
-      expect(await statusOf(search('Observation', 'value-integer=sa5'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', 'value-integer=abc'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', 'value-integer=sa5'))).toBe(400);
     });
 
     test('uri parameters match exactly', async () => {
@@ -202,7 +202,7 @@ describe('search (PostgreSQL)', () => {
       const { resource } = await repo.create(plan);
       expect(await matchIds('CarePlan', 'instantiates-uri=https://carecircle.dev/protocols/intake')).toEqual([resource.id]);
       expect(await matchIds('CarePlan', 'instantiates-uri=https://carecircle.dev/protocols')).toEqual([]);
-      expect(await statusOf(search('CarePlan', 'instantiates-uri:below=https://carecircle.dev'))).toBe(400);
+      expect(await rejectionStatus(search('CarePlan', 'instantiates-uri:below=https://carecircle.dev'))).toBe(400);
       await repo.delete('CarePlan', resource.id!);
     });
   });
@@ -220,8 +220,8 @@ describe('search (PostgreSQL)', () => {
     });
 
     test('multi-valued parameters sort by their least value ascending and greatest descending', async () => {
-      const a = (await repo.create(buildPatient('Multi', 'A', { name: [{ family: 'Bbb' }, { family: 'Yyy' }] }))).resource;
-      const b = (await repo.create(buildPatient('Multi', 'B', { name: [{ family: 'Ccc' }, { family: 'Xxx' }] }))).resource;
+      const a = (await repo.create(minimalPatient('Multi', 'A', { name: [{ family: 'Bbb' }, { family: 'Yyy' }] }))).resource;
+      const b = (await repo.create(minimalPatient('Multi', 'B', { name: [{ family: 'Ccc' }, { family: 'Xxx' }] }))).resource;
       const query = `_id=${a.id},${b.id}`;
       expect((await search('Patient', `${query}&_sort=family`)).matches.map((p) => p.id)).toEqual([a.id, b.id]);
       expect((await search('Patient', `${query}&_sort=-family`)).matches.map((p) => p.id)).toEqual([a.id, b.id]);
@@ -269,11 +269,11 @@ describe('search (PostgreSQL)', () => {
     });
 
     test('malformed includes are 400', async () => {
-      expect(await statusOf(search('Observation', '_include=Patient:organization'))).toBe(400);
-      expect(await statusOf(search('Observation', '_include=Observation:code'))).toBe(400);
-      expect(await statusOf(search('Observation', '_include=Observation'))).toBe(400);
-      expect(await statusOf(search('Observation', '_revinclude=Task:focus:Patient'))).toBe(400);
-      expect(await statusOf(search('Observation', '_include=*'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', '_include=Patient:organization'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', '_include=Observation:code'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', '_include=Observation'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', '_revinclude=Task:focus:Patient'))).toBe(400);
+      expect(await rejectionStatus(search('Observation', '_include=*'))).toBe(400);
     });
   });
 
@@ -298,18 +298,18 @@ describe('search (PostgreSQL)', () => {
       ['garbage _page', '_page=not-a-token'],
     ])('%s is a 400 OperationOutcome', async (_name, query) => {
       const type = query.startsWith('value-') || query.startsWith('code-') ? 'Observation' : 'Patient';
-      expect(await statusOf(search(type, query))).toBe(400);
+      expect(await rejectionStatus(search(type, query))).toBe(400);
     });
 
     test('errors name the parameter but never echo the value', async () => {
       const secret = 'Jane-Doe-1234567890-secret-diagnosis';
       for (const query of [`birthdate=${secret}`, `shoe-size=${secret}`, `_count=${secret}`, `gender:missing=${secret}`]) {
-        const err = await outcomeErrorOf(search('Patient', query));
+        const err = await rejectionOf(search('Patient', query));
         expect(err).toBeInstanceOf(OperationOutcomeError);
         expect(JSON.stringify(err.outcome)).not.toContain('secret');
         expect(JSON.stringify(err.outcome)).not.toContain('Jane');
       }
-      const unknown = await outcomeErrorOf(search('Patient', { "x'; DROP TABLE--<script>": '1' }));
+      const unknown = await rejectionOf(search('Patient', { "x'; DROP TABLE--<script>": '1' }));
       expect(JSON.stringify(unknown.outcome)).not.toMatch(/[<>';]/);
     });
 
@@ -327,7 +327,7 @@ describe('search (PostgreSQL)', () => {
         forge([1, 2]),
         'a'.repeat(5000),
       ]) {
-        expect(await statusOf(search('Patient', { _page: token }))).toBe(400);
+        expect(await rejectionStatus(search('Patient', { _page: token }))).toBe(400);
       }
     });
   });

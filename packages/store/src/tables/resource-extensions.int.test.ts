@@ -1,7 +1,7 @@
+import { minimalPatient } from '@carecircle/testing';
 import { fullAccess } from '../access-policy';
 import { createRepository } from '../resource-repository';
 import { sql } from '../sql';
-import { buildPatient } from '../testing/fixtures';
 import { openPostgresTestStore, type TestStore } from '../testing/test-store';
 import { hasExtensionReference } from './resource-extensions';
 
@@ -18,11 +18,11 @@ describe('conditions on extensions', () => {
 
   test('match the versions whose extension names exactly that reference, with the reference as a parameter', async () => {
     const repo = createRepository(store.db, fullAccess);
-    const owned = buildPatient('Owned', 'Olive', { extension: [{ url: OWNER_URL, valueReference: { reference: 'Organization/a' } }] });
-    const other = buildPatient('Other', 'Otto', { extension: [{ url: OWNER_URL, valueReference: { reference: 'Organization/b' } }] });
+    const owned = minimalPatient('Owned', 'Olive', { extension: [{ url: OWNER_URL, valueReference: { reference: 'Organization/a' } }] });
+    const other = minimalPatient('Other', 'Otto', { extension: [{ url: OWNER_URL, valueReference: { reference: 'Organization/b' } }] });
     const { resource: mine } = await repo.create(owned);
     await repo.create(other);
-    await repo.create(buildPatient('None', 'Nia'));
+    await repo.create(minimalPatient('None', 'Nia'));
 
     const condition = hasExtensionReference(OWNER_URL, 'Organization/a');
     const { rows } = await store.db.query<{ id: string }>(sql`

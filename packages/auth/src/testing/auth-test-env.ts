@@ -1,13 +1,14 @@
 /**
  * For integration tests only: a fresh migrated PostgreSQL database, Redis under a unique key prefix, and a config,
- * so each suite runs against real services without sharing state. Not exported from the package.
+ * so each suite runs against real services without sharing state. Test support beside the package's suites (testing/,
+ * as in store and care), never exported from the package.
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@carecircle/config';
 import { migrate, openDatabase, type Database } from '@carecircle/store';
 import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import { Redis } from 'ioredis';
-import type { AuthDeps } from './auth-deps';
+import type { AuthDeps } from '../auth-deps';
 
 export interface AuthTestEnv extends AuthDeps {
   readonly db: Database;
