@@ -6,7 +6,7 @@
  * ids) is that referral's create. Every other write is the repository's plain create or update. Used for single
  * requests and for batch/transaction entries alike, so the API never decides what is a referral.
  */
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import { OperationOutcomeError, statusOf } from '@carecircle/fhir';
 import type { CreateOptions, Repository, UpdateOptions, WriteOutcome } from '@carecircle/store';
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { isReferralRequest } from './care-codes';
@@ -73,10 +73,10 @@ async function exists(repository: Repository, resourceType: string, id: string):
     await repository.read(resourceType, id);
     return true;
   } catch (err) {
-    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 404) {
+    if (err instanceof OperationOutcomeError && statusOf(err.outcome) === 404) {
       return false;
     }
-    if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 410) {
+    if (err instanceof OperationOutcomeError && statusOf(err.outcome) === 410) {
       return true;
     }
     throw err;
