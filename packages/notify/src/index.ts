@@ -3,6 +3,7 @@
  * rule and its secret, matching, notification bundles, signatures, retry policies, the delivery gate, and the queue names
  * and job schemas the worker and the API share. It speaks no SQL: the subscription tables are @carecircle/store's.
  */
+export { openDeadLetters, type DeadLetter, type DeadLetterPage, type DeadLetters } from './dead-letters';
 export { withholdEverything, type DeliveryFocus, type DeliveryGate, type GateDecision } from './delivery-gate';
 export {
   buildNotificationBundle,

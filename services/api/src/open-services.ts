@@ -5,7 +5,7 @@
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { migrate, openDatabase } from '@carecircle/store';
-import { createMetricsRegistry, registerDatabaseMetrics } from '@carecircle/worker';
+import { createMetricsRegistry, registerDatabaseMetrics } from '@carecircle/process';
 import { Redis } from 'ioredis';
 import type { AppServices } from './app-services';
 import { databaseStartupError, StartupError } from './startup-failure';

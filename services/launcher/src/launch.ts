@@ -8,7 +8,8 @@ import { startServer } from '@carecircle/api';
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { createPortal, startPortalServer, type Portal } from '@carecircle/portal';
-import { exitOnShutdownSignals, startMetricsServer, startWorker, startWorkerProcess } from '@carecircle/worker';
+import { exitOnShutdownSignals, startMetricsServer } from '@carecircle/process';
+import { startWorker, startWorkerProcess } from '@carecircle/worker';
 
 /** Starts what `config.role` names and installs the shutdown handlers; resolves once it serves. */
 export async function launch(config: Config, logger: Logger): Promise<void> {

@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createLogger } from '@carecircle/log';
+import type { HealthServer } from '@carecircle/process';
 import { createTestDatabase, freePort, startPrivateRedis, type PrivateRedis } from '@carecircle/testing';
-import type { HealthServer } from './health-server';
 import { waitForLine } from './testing/delivery-checks';
 import { createNotifyTestEnv, deleteRedisPrefix, type NotifyTestEnv } from './testing/notify-test-env';
 import type { RunningWorker } from './worker';

@@ -1,21 +1,18 @@
 /**
- * What operators scrape from a process (Prometheus, prom-client): one registry per process, shared by the API and the
- * worker when they run together (ROLE=all), the worker's own when it runs alone (served on its health port). Here:
- * the registry itself with Node's process metrics, the database pool gauges both processes report, and the worker's
- * own: queue depths, the dead-letter size, subscriptions by status (these three read at scrape time, each bounded by
- * a timeout so a scrape never hangs on Redis or the database), and notification delivery latency and attempts.
+ * The worker's own metrics, in the process's registry (@carecircle/process's metrics-registry.ts: one per process,
+ * shared by the API and the worker when they run together, ROLE=all): queue depths, the dead-letter size,
+ * subscriptions by status (these three read at scrape time, each bounded by a timeout so a scrape never hangs on Redis
+ * or the database), and notification delivery latency and attempts.
  *
  * Labels are bounded sets of fixed words (queue names, job states, statuses, outcomes): never ids, never content.
  * Every worker replica reports the same queue and subscription figures: aggregate them with max(), not sum().
  */
 import { NOTIFY_QUEUES, type NotifyQueueName } from '@carecircle/notify';
+import { METRIC_PREFIX } from '@carecircle/process';
 import { countSubscriptionsByStatus, type Database } from '@carecircle/store';
 import type { Queue } from 'bullmq';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { NotifyQueues } from './notify-context';
-
-/** Prefix of every CareCircle metric name. */
-export const METRIC_PREFIX = 'carecircle_';
 
 /** A figure read at scrape time from Redis or the database is left out of that scrape when it takes longer. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
@@ -41,54 +38,6 @@ export interface DeliveryMetrics {
   attempted(outcome: DeliveryAttemptOutcome): void;
   /** Counts an event settled; for `delivered`, observes the time since the change was committed. */
   settled(outcome: SettledOutcome, occurredAt?: Date): void;
-}
-
-/**
- * A new registry with Node's process metrics (CPU, memory, event loop lag, GC), prefixed `carecircle_`.
- * One per process (tests open several, each with its own).
- */
-export function createMetricsRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
-  return registry;
-}
-
-/**
- * Registers the database pool gauges, read from `db.poolUse()` at scrape time: `carecircle_db_pool_connections`
- * (`state` total or idle), `carecircle_db_pool_waiting` (callers waiting for a connection) and
- * `carecircle_db_pool_max`, each labelled with the engine (`postgres`, or `pglite` with its one connection).
- */
-export function registerDatabaseMetrics(registry: Registry, db: Database): void {
-  const database = db.kind;
-  new Gauge({
-    name: `${METRIC_PREFIX}db_pool_connections`,
-    help: 'Database connections open in the pool, by state (total or idle).',
-    labelNames: ['database', 'state'] as const,
-    registers: [registry],
-    collect() {
-      const use = db.poolUse();
-      this.set({ database, state: 'total' }, use.total);
-      this.set({ database, state: 'idle' }, use.idle);
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}db_pool_waiting`,
-    help: 'Callers waiting for a database connection.',
-    labelNames: ['database'] as const,
-    registers: [registry],
-    collect() {
-      this.set({ database }, db.poolUse().waiting);
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}db_pool_max`,
-    help: 'Database connections the pool may open.',
-    labelNames: ['database'] as const,
-    registers: [registry],
-    collect() {
-      this.set({ database }, db.poolUse().max);
-    },
-  });
 }
 
 /** What the worker's scrape-time gauges read from. */

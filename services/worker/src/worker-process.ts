@@ -5,11 +5,16 @@
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { migrate, openDatabase, pingDatabase, type Database } from '@carecircle/store';
-import { startHealthServer, type HealthServer } from './health-server';
-import { metricsRoute, startMetricsServer } from './metrics-server';
-import { exitOnShutdownSignals } from './shutdown-signals';
+import {
+  createMetricsRegistry,
+  exitOnShutdownSignals,
+  metricsRoute,
+  registerDatabaseMetrics,
+  startHealthServer,
+  startMetricsServer,
+  type HealthServer,
+} from '@carecircle/process';
 import { startWorker, type RunningWorker } from './worker';
-import { createMetricsRegistry, registerDatabaseMetrics } from './worker-metrics';
 
 /** Runs the worker until SIGTERM/SIGINT, then stops the health server, drains the worker and closes the database. */
 export async function startWorkerProcess(config: Config, logger: Logger): Promise<void> {

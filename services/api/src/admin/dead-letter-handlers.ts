@@ -2,12 +2,12 @@
  * The operator's view of the notification dead-letter queue: `GET /admin/dead-letters` lists what used up its retries
  * (ids, numbers, times, last status and reason; offset paging), `POST /admin/dead-letters/{id}/replay` queues one for
  * another attempt by the worker, whose delivery gate still decides whether the subscriber may have it. Plain async
- * functions over the queue handle (`@carecircle/worker`'s dead-letters.ts); routes.ts adapts them to Express. While
+ * functions over the queue handle (`@carecircle/notify`'s dead-letters.ts); routes.ts adapts them to Express. While
  * Redis does not answer, both are 503 (nothing queued, nothing audited).
  */
 import { queueUnavailable } from '@carecircle/fhir';
 import { parseDeliveryJobId } from '@carecircle/notify';
-import type { DeadLetters } from '@carecircle/worker';
+import type { DeadLetters } from '@carecircle/notify';
 import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { AppServices } from '../app-services';
 import { recordAdminAction } from './admin-audit';

@@ -6,7 +6,7 @@
  * audited as an AuditEvent (admin-audit.ts). Errors are OperationOutcomes, answered by the app's error handler.
  */
 import { isAdminToken, type Caller } from '@carecircle/auth';
-import { openDeadLetters, type DeadLetters } from '@carecircle/worker';
+import { openDeadLetters, type DeadLetters } from '@carecircle/notify';
 import { queueUnavailable } from '@carecircle/fhir';
 import { OperationOutcomeError, unauthorized } from '@medplum/core';
 import express, { type NextFunction, type Request, type Response } from 'express';

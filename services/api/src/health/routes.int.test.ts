@@ -5,7 +5,7 @@
  */
 import { openDatabase } from '@carecircle/store';
 import { buildPatient, startPrivateRedis, type PrivateRedis } from '@carecircle/testing';
-import { HEALTH_CHECK_TIMEOUT_MS } from '@carecircle/worker';
+import { HEALTH_CHECK_TIMEOUT_MS } from '@carecircle/process';
 import request from 'supertest';
 import { createApp } from '../app';
 import { bearer, createTestApp, type TestApp } from '../test-harness';

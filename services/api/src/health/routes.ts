@@ -5,7 +5,7 @@
  * reports the database and Redis both, for monitoring and alerts rather than probes.
  */
 import { pingDatabase } from '@carecircle/store';
-import { runHealthChecks, type HealthCheck, type HealthReport } from '@carecircle/worker';
+import { runHealthChecks, type HealthCheck, type HealthReport } from '@carecircle/process';
 import express from 'express';
 import type { AppServices } from '../app-services';
 

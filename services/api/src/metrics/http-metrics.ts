@@ -5,7 +5,7 @@
  * ever becomes a label, so the number of series stays bounded whatever clients send (and no PHI reaches Prometheus).
  */
 import { CONFORMANCE_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
-import { METRIC_PREFIX } from '@carecircle/worker';
+import { METRIC_PREFIX } from '@carecircle/process';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { KNOWN_OPERATIONS } from '../fhir/capability-statement';

@@ -7,7 +7,7 @@ import { loadConfig } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
 import { createRepository, fullAccess, openDatabase } from '@carecircle/store';
 import type { NotifyOptions } from '../notify-context';
-import { exitOnShutdownSignals } from '../shutdown-signals';
+import { exitOnShutdownSignals } from '@carecircle/process';
 import { startWorker } from '../worker';
 import { createTestGate } from './test-gate';
 

@@ -1,14 +1,16 @@
 /**
- * /metrics over real HTTP: the operator's admin token or 401; request counters and latency histograms move for the
- * interaction, resource type and status a request had, never carrying its ids; the database pool, queue and
- * subscription gauges of the process (API and worker in one registry, as ROLE=all runs them) are there; and
- * METRICS_PORT's server answers without a token.
+ * /metrics over real HTTP, of the API and the worker composed in one process as launch.ts does for ROLE=all: the
+ * operator's admin token or 401; request counters and latency histograms move for the interaction, resource type and
+ * status a request had, never carrying its ids; the database pool, queue and subscription gauges of the process (API
+ * and worker in one registry) are there; and METRICS_PORT's server answers without a token. (Moved from
+ * services/api/src/metrics/routes.int.test.ts: the API no longer imports the worker.)
  */
+import { bearer, createTestApp, fhirClient, type TestApp } from '@carecircle/api/testing';
 import { createLogger } from '@carecircle/log';
+import { startMetricsServer, type HealthServer } from '@carecircle/process';
 import { buildPatient } from '@carecircle/testing';
-import { startMetricsServer, startWorker, type HealthServer, type RunningWorker } from '@carecircle/worker';
+import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { bearer, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 let t: TestApp;
 let worker: RunningWorker;

@@ -1,9 +1,9 @@
 /**
- * The worker process's own small HTTP server, for orchestrators' probes: a worker run alone (ROLE=worker) serves no
- * HTTP otherwise, so Kubernetes or compose could not tell a live worker from a wedged one. `/healthz` (liveness) asks
+ * A process's own small HTTP server, for orchestrators' probes: a worker run alone (ROLE=worker) serves no HTTP
+ * otherwise, so Kubernetes or compose could not tell a live worker from a wedged one. `/healthz` (liveness) asks
  * only the process itself; `/readyz` (readiness) asks its dependencies, each within a time limit so a probe never
  * hangs on a dependency that does not answer. Answers are small JSON documents with check names and `ok`/`fail`,
- * never data. Other worker endpoints (a metrics page) mount on the same port with `route()`.
+ * never data. Other endpoints (a metrics page) mount on the same port with `route()`.
  *
  * `runHealthChecks` is also what the API's `/readyz` runs, so both processes judge and report checks alike.
  */

@@ -2,23 +2,15 @@
  * The dead-letter queue as the operator sees it (the API's admin routes): notifications that used up their retries,
  * listed oldest first, and replayed one at a time. A dead letter is known by its delivery job id,
  * `{subscription}_{event number}`, and shows ids, numbers, times and the last failure's status and reason, never a
- * payload (the queue holds none). Replaying queues a job for the worker (dead-letter-replay-queue.ts), which sends the
+ * payload (the queue holds none). Replaying queues a job for the worker (its dead-letter-replay-queue.ts), which sends the
  * event only if the subscriber may read it now, and takes the entry off this queue; a replay that fails puts it back.
  *
  * It runs on the caller's Redis connection (the API's), which the caller closes: `close()` releases the queue handles.
  */
-import {
-  DEAD_LETTER_REPLAY_JOB_RETRY,
-  deadLetterJobSchema,
-  jobRetryOptions,
-  NOTIFY_QUEUES,
-  notifyJobIds,
-  parseDeliveryJobId,
-  type DeadLetterJob,
-  type DeadLetterReplayJob,
-} from '@carecircle/notify';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { deadLetterJobSchema, NOTIFY_QUEUES, notifyJobIds, parseDeliveryJobId, type DeadLetterJob, type DeadLetterReplayJob } from './queues';
+import { DEAD_LETTER_REPLAY_JOB_RETRY, jobRetryOptions } from './retry-policy';
 
 /**
  * A replay job: BullMQ retries only unexpected errors (database down), per {@link DEAD_LETTER_REPLAY_JOB_RETRY}
