@@ -11,7 +11,7 @@
  * (start inclusive, end exclusive, partial dates widened as {@link isConsentInForce} reads them), so "in force now" is
  * a comparison.
  */
-import { sql, type WriteRule } from '@carecircle/store';
+import { replaceConsentGrants, type WriteRule } from '@carecircle/store';
 import type { Consent, Resource } from '@medplum/fhirtypes';
 import { consentRecipients, periodEnd, periodStart, provisionCategories, PURPOSE_OF_USE_SYSTEM, PURPOSES_OF_USE } from './consent-decision';
 import { PSYCHOTHERAPY_NOTES } from './share-category';
@@ -81,19 +81,7 @@ export const indexConsentGrants: WriteRule = async (next, _current, tx) => {
   if (!isConsent(next) || !next.id) {
     return;
   }
-  const version = Number(next.meta?.versionId);
-  await tx.query(sql`DELETE FROM consent_grant WHERE consent_id = ${next.id}`);
-  const rows = grantRowsOf(next);
-  if (rows.length === 0 || !Number.isInteger(version)) {
-    return;
-  }
-  await tx.query(sql`
-    INSERT INTO consent_grant (consent_id, consent_version, patient, actor, purpose, category, period_start, period_end)
-    SELECT ${next.id}, ${version}, g.patient, g.actor, g.purpose, g.category, g.period_start, g.period_end
-    FROM unnest(${rows.map((r) => r.patient)}::text[], ${rows.map((r) => r.actor)}::text[], ${rows.map((r) => r.purpose)}::text[],
-                ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.periodStart ?? null)}::timestamptz[],
-                ${rows.map((r) => r.periodEnd ?? null)}::timestamptz[])
-      AS g(patient, actor, purpose, category, period_start, period_end)`);
+  await replaceConsentGrants(tx, next.id, Number(next.meta?.versionId), grantRowsOf(next));
 };
 
 function isConsent(resource: Resource): resource is Consent {

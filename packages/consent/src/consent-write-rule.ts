@@ -16,7 +16,7 @@
  * elements and, at most, the resource type of a reference; never other caller-supplied text.
  */
 import { badRequest, OperationOutcomeError, parseRelativeReference, unprocessable, type ReferenceTarget } from '@carecircle/fhir';
-import { sql, type Queryable, type WriteRule } from '@carecircle/store';
+import { lockLiveResources, lockPatientCustodian, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Consent, ConsentProvision, Period, Reference, Resource } from '@medplum/fhirtypes';
 import { SHARING_CONSENT_PROFILE } from './consent-builders';
 import { PURPOSE_OF_USE_SYSTEM, PURPOSES_OF_USE, RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM } from './consent-decision';
@@ -159,18 +159,14 @@ function assertPerformersAreThePatient(consent: Consent): ReferenceTarget | unde
 
 /** 422 unless the patient exists and `organization` is its managingOrganization (the custodian). */
 async function assertCustodianOfExistingPatient(tx: Queryable, patient: ReferenceTarget, organization: Reference | undefined): Promise<void> {
-  const { rows } = await tx.query<{ custodian: string | null }>(sql`
-    SELECT content -> 'managingOrganization' ->> 'reference' AS custodian FROM resource_version
-    WHERE resource_type = 'Patient' AND id = ${patient.id} AND superseded_xid IS NULL AND NOT deleted
-    FOR SHARE`);
-  const row = rows[0];
+  const row = await lockPatientCustodian(tx, patient.id);
   if (!row) {
     refuse('The consent references a patient that does not exist', 'Consent.patient');
   }
   if (organization?.reference === undefined) {
     return; // Consent.organization is required by the profile; validation reports its absence.
   }
-  const custodian = row.custodian === null ? undefined : parseRelativeReference(row.custodian);
+  const custodian = row.custodian === undefined ? undefined : parseRelativeReference(row.custodian);
   const named = parseRelativeReference(organization.reference);
   if (!custodian || named?.resourceType !== 'Organization' || named.id !== custodian.id || custodian.resourceType !== 'Organization') {
     refuse("The consent's organization must be the client's custodian (Patient.managingOrganization)", 'Consent.organization[0]');
@@ -205,13 +201,7 @@ async function assertRecipientsExist(tx: Queryable, provision: ConsentProvision 
   if (wanted.length === 0) {
     refuse('A sharing consent names at least one recipient (an actor with role IRCP)', 'Consent.provision.actor');
   }
-  const { rows } = await tx.query<{ resource_type: string; id: string }>(sql`
-    SELECT resource_type, id FROM resource_version
-    WHERE (resource_type, id) IN (
-        SELECT * FROM unnest(${wanted.map((w) => w.target.resourceType)}::text[], ${wanted.map((w) => w.target.id)}::text[]))
-      AND superseded_xid IS NULL AND NOT deleted
-    FOR SHARE`);
-  const existing = new Set(rows.map((row) => `${row.resource_type}/${row.id}`));
+  const existing = await lockLiveResources(tx, wanted.map((w) => w.target));
   const missing = wanted.find((w) => !existing.has(`${w.target.resourceType}/${w.target.id}`));
   if (missing) {
     refuse(

@@ -8,7 +8,7 @@
  * Runs after {@link applyShareLabels}, so it judges the labels the version will carry.
  */
 import { NOTE_CUSTODIAN_URL } from '@carecircle/auth';
-import { computePatientCompartments, sql, type Queryable, type WriteRule } from '@carecircle/store';
+import { computePatientCompartments, readPatientCustodian, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Extension, Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNoteResource } from './share-category';
 
@@ -33,9 +33,6 @@ async function custodianStamp(tx: Queryable, note: Resource): Promise<Extension 
   if (!patient) {
     return undefined;
   }
-  const { rows } = await tx.query<{ organization: string | null }>(sql`
-    SELECT content -> 'managingOrganization' ->> 'reference' AS organization FROM resource_version
-    WHERE resource_type = 'Patient' AND id = ${patient.slice('Patient/'.length)} AND superseded_xid IS NULL AND NOT deleted`);
-  const organization = rows[0]?.organization;
+  const organization = await readPatientCustodian(tx, patient.slice('Patient/'.length));
   return organization ? { url: NOTE_CUSTODIAN_URL, valueReference: { reference: organization } } : undefined;
 }

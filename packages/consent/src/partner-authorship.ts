@@ -16,7 +16,7 @@
  * practice's and hidden, and the partner's own version with it.
  */
 import type { AccessPolicy, Queryable } from '@carecircle/store';
-import { sql, type Sql } from '@carecircle/store';
+import { insertPartnerAuthorship, sql, type Sql } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { NEVER_DISCLOSED_TYPES } from './consent-decision';
 import { consentInForce, describesPsychotherapyNote, isPsychotherapyNote, type GrantQuery } from './consent-policy';
@@ -31,9 +31,7 @@ export async function recordPartnerAuthorship(tx: Queryable, organization: strin
   if (!resource.id || !Number.isInteger(version)) {
     throw new Error('recordPartnerAuthorship needs the version being stored (id and meta.versionId)');
   }
-  await tx.query(sql`
-    INSERT INTO partner_authorship (resource_type, id, version_id, organization)
-    VALUES (${resource.resourceType}, ${resource.id}, ${version}, ${organization})`);
+  await insertPartnerAuthorship(tx, { resourceType: resource.resourceType, id: resource.id, versionId: version, organization });
 }
 
 /**

@@ -13,8 +13,14 @@
  * nobody. Recipients are resolved per request with the request's clock, so a role whose period ends stops granting
  * with no write at all.
  */
-import { sql, type Queryable, type Sql } from '@carecircle/store';
-import type { Period, PractitionerRole } from '@medplum/fhirtypes';
+import {
+  findOrganizationsOfEnabledUsers,
+  findPractitionerRoles,
+  findWithdrawnOrganizations,
+  readPractitionerRole,
+  type Queryable,
+} from '@carecircle/store';
+import type { Period } from '@medplum/fhirtypes';
 import { periodEnd, periodStart, type Recipient } from './consent-decision';
 
 /**
@@ -22,17 +28,7 @@ import { periodEnd, periodStart, type Recipient } from './consent-decision';
  * in @carecircle/auth; each account's tokens carry its organization), sorted.
  */
 export async function organizationsOfPractitioner(db: Queryable, practitioner: string): Promise<string[]> {
-  const { rows } = await db.query<{ organization: string }>(sql`
-    SELECT DISTINCT organization FROM auth_user
-    WHERE fhir_user = ${practitioner} AND disabled_at IS NULL AND organization IS NOT NULL
-    ORDER BY organization`);
-  return rows.map((row) => row.organization);
-}
-
-interface RoleRow {
-  id: string;
-  organization: string | null;
-  period: Period | null;
+  return findOrganizationsOfEnabledUsers(db, practitioner);
 }
 
 /**
@@ -49,15 +45,11 @@ export function periodCovers(period: Period | undefined | null, now: Date): bool
 }
 
 /**
- * SQL condition: the current version of the Organization `reference` (an SQL text value `Organization/{id}`) is
- * marked inactive or deleted. An organization marked inactive acts for nobody: consents naming it, and the roles at
- * it, grant nothing.
+ * SQL condition: the current version of the Organization `reference` is marked inactive or deleted (store's
+ * practitioner-roles table module). An organization marked inactive acts for nobody: consents naming it, and the roles
+ * at it, grant nothing.
  */
-export function organizationWithdrawn(reference: Sql): Sql {
-  return sql`EXISTS (SELECT 1 FROM resource_version org
-      WHERE org.resource_type = 'Organization' AND ${reference} LIKE 'Organization/%' AND org.id = substr(${reference}, 14)
-        AND org.superseded_xid IS NULL AND (org.deleted OR (org.content ->> 'active') = 'false'))`;
-}
+export { organizationWithdrawn } from '@carecircle/store';
 
 /**
  * The PractitionerRoles of `practitioner` (`Practitioner/{id}`) in force at `now` (see the module header), at
@@ -70,19 +62,10 @@ export async function activeRolesOf(
   organization?: string,
   now: Date = new Date(),
 ): Promise<Array<{ reference: string; organization: string | undefined }>> {
-  const id = practitioner.slice('Practitioner/'.length);
-  const { rows } = await db.query<RoleRow>(sql`
-    SELECT rv.id, rv.content #>> '{organization,reference}' AS organization, rv.content -> 'period' AS period
-    FROM search_reference r JOIN resource_version rv ON rv.vid = r.vid
-    WHERE r.code = 'practitioner' AND r.target_type = 'Practitioner' AND r.target_id = ${id}
-      AND rv.resource_type = 'PractitionerRole' AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND COALESCE(rv.content ->> 'active', 'true') <> 'false'
-      AND NOT ${organizationWithdrawn(sql`COALESCE(rv.content #>> '{organization,reference}', '')`)}
-      ${organization === undefined ? sql`` : sql`AND rv.content #>> '{organization,reference}' = ${organization}`}
-    ORDER BY rv.id`);
+  const rows = await findPractitionerRoles(db, practitioner.slice('Practitioner/'.length), organization);
   return rows
     .filter((row) => periodCovers(row.period, now))
-    .map((row) => ({ reference: `PractitionerRole/${row.id}`, organization: row.organization ?? undefined }));
+    .map((row) => ({ reference: `PractitionerRole/${row.id}`, organization: row.organization }));
 }
 
 /** The practitioner `practitioner` acting for `organization`, with its roles there in force at `now`. */
@@ -118,9 +101,7 @@ async function withoutWithdrawnOrganizations(db: Queryable, recipients: Recipien
   if (organizations.length === 0) {
     return recipients;
   }
-  const { rows } = await db.query<{ organization: string }>(sql`
-    SELECT named.organization FROM unnest(${organizations}::text[]) AS named(organization) WHERE ${organizationWithdrawn(sql`named.organization`)}`);
-  const withdrawn = new Set(rows.map((row) => row.organization));
+  const withdrawn = await findWithdrawnOrganizations(db, organizations);
   return recipients.map(({ organization, ...rest }) => (organization && !withdrawn.has(organization) ? { organization, ...rest } : rest));
 }
 
@@ -138,10 +119,7 @@ async function resolvePractitioner(db: Queryable, practitioner: string): Promise
 
 async function resolveRole(db: Queryable, reference: string): Promise<Recipient[]> {
   const id = reference.slice('PractitionerRole/'.length);
-  const { rows } = await db.query<{ content: PractitionerRole }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.resource_type = 'PractitionerRole' AND rv.id = ${id} AND rv.superseded_xid IS NULL AND NOT rv.deleted`);
-  const role = rows[0]?.content;
+  const role = await readPractitionerRole(db, id);
   if (!role) {
     return [{ practitionerRoles: [reference] }];
   }

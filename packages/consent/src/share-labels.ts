@@ -18,7 +18,7 @@
  */
 import { describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
 import { badRequest, OperationOutcomeError, parseRelativeReference, unprocessable } from '@carecircle/fhir';
-import { computePatientCompartments, sql, type Queryable, type WriteRule } from '@carecircle/store';
+import { computePatientCompartments, readLatestMeta, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Coding, Meta, Resource } from '@medplum/fhirtypes';
 import {
   ACT_CODE_SYSTEM,
@@ -203,13 +203,7 @@ async function describedLabels(tx: Queryable, record: Resource): Promise<Meta[]>
     return [];
   }
   // One index lookup per target (the latest version with content), whatever the size of the table.
-  const { rows } = await tx.query<{ meta: Meta | null }>(sql`
-    SELECT latest.meta FROM unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]) AS target(type, id)
-    CROSS JOIN LATERAL (
-      SELECT rv.content -> 'meta' AS meta FROM resource_version rv
-      WHERE rv.resource_type = target.type AND rv.id = target.id AND rv.content IS NOT NULL
-      ORDER BY rv.version_id DESC LIMIT 1) latest`);
-  return rows.flatMap((row) => (row.meta ? [row.meta] : []));
+  return readLatestMeta(tx, targets);
 }
 
 function isCategoryTag(coding: Coding): boolean {

@@ -68,6 +68,7 @@ export {
   enableAuthUser,
   findAuthUser,
   findAuthUserCredentials,
+  findOrganizationsOfEnabledUsers,
   insertAuthUser,
   listAuthUsers,
   setAuthUserPassword,
@@ -99,6 +100,18 @@ export {
   type SigningKeyRecord,
 } from './tables/auth-signing-keys';
 export { hasExtensionReference } from './tables/resource-extensions';
+export { replaceConsentGrants, type ConsentGrantRow } from './tables/consent-grants';
+export { recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
+export { insertPartnerAuthorship } from './tables/partner-authorship';
+export { lockPatientCustodian, readPatientCustodian } from './tables/patient-custodians';
+export {
+  findPractitionerRoles,
+  findWithdrawnOrganizations,
+  organizationWithdrawn,
+  readPractitionerRole,
+  type PractitionerRoleRow,
+} from './tables/practitioner-roles';
+export { lockLiveResources, readLatestMeta, type ResourceKey } from './tables/referenced-versions';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';
 export { currentOriginRequestId, withOriginRequestId } from './write-origin';

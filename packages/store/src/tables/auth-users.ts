@@ -98,3 +98,15 @@ export async function setAuthUserPassword(db: Queryable, id: string, passwordHas
     UPDATE auth_user SET password_hash = ${passwordHash}, tokens_valid_after = now() WHERE id = ${id} RETURNING *`);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
+
+/**
+ * The organizations of the enabled accounts of the FHIR user `fhirUser` (e.g. `Practitioner/{id}`): what its tokens
+ * can carry, distinct and sorted.
+ */
+export async function findOrganizationsOfEnabledUsers(db: Queryable, fhirUser: string): Promise<string[]> {
+  const { rows } = await db.query<{ organization: string }>(sql`
+    SELECT DISTINCT organization FROM auth_user
+    WHERE fhir_user = ${fhirUser} AND disabled_at IS NULL AND organization IS NOT NULL
+    ORDER BY organization`);
+  return rows.map((row) => row.organization);
+}

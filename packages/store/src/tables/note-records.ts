@@ -1,0 +1,62 @@
+/**
+ * The `note_record` table (migration 0013): which records (Provenance, AuditEvent) are psychotherapy notes themselves
+ * or describe a resource that is, or has become, one, with the note's custodian stamp. When a row is written is
+ * consent's rule (packages/consent note-records.ts); this module only writes the rows, reading note labels and stamps
+ * from the stored versions.
+ */
+import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
+import type { Queryable } from '../database';
+import { sql, type Sql } from '../sql';
+
+const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
+const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
+
+/** The stamp (extension `custodianUrl`'s valueReference) of the version `d` as SQL ('' for none). */
+function stampColumn(d: Sql, custodianUrl: string): Sql {
+  return sql`COALESCE((SELECT e #>> '{valueReference,reference}'
+      FROM jsonb_array_elements(COALESCE(${d}.content #> '{meta,extension}', '[]'::jsonb)) e WHERE e ->> 'url' = ${custodianUrl} LIMIT 1), '')`;
+}
+
+/**
+ * Records the describing record `record` once per custodian stamp in `ownStamps` (the record's own, when it is a note
+ * itself) and once per stamp of every live version of a `targets` resource labelled or tagged a psychotherapy note,
+ * the stamp read from the extension `custodianUrl`. Rows already there are kept.
+ */
+export async function recordNotesDescribedBy(
+  q: Queryable,
+  record: { resourceType: string; id: string },
+  targets: ReadonlyArray<{ resourceType: string; id: string }>,
+  ownStamps: readonly string[],
+  custodianUrl: string,
+): Promise<void> {
+  await q.query(sql`
+      INSERT INTO note_record (resource_type, id, custodian)
+      SELECT ${record.resourceType}, ${record.id}, custodian FROM (
+        SELECT unnest(${ownStamps}::text[]) AS custodian
+        UNION
+        SELECT ${stampColumn(sql`d`, custodianUrl)} FROM resource_version d
+          JOIN unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]) AS t(resource_type, id)
+            ON d.resource_type = t.resource_type AND d.id = t.id
+        WHERE NOT d.deleted
+          AND (COALESCE(d.content #> '{meta,security}', '[]'::jsonb) @> ${NOTE_LABEL}::jsonb
+            OR COALESCE(d.content #> '{meta,tag}', '[]'::jsonb) @> ${NOTE_TAG}::jsonb)) AS notes
+      ON CONFLICT DO NOTHING`);
+}
+
+/**
+ * Records, with the note's stamp `stamp`, every record written earlier about the note `note`, found through their
+ * search index (AuditEvent `entity`, Provenance `target`). Rows already there are kept.
+ */
+export async function recordRecordsDescribingNote(
+  q: Queryable,
+  note: { resourceType: string; id: string },
+  stamp: string,
+): Promise<void> {
+  await q.query(sql`
+      INSERT INTO note_record (resource_type, id, custodian)
+      SELECT DISTINCT r.resource_type, r.id, ${stamp}::text FROM search_reference x
+        JOIN resource_version r ON r.vid = x.vid
+      WHERE x.code IN ('entity', 'target') AND x.target_type = ${note.resourceType} AND x.target_id = ${note.id}
+        AND ((r.resource_type = 'AuditEvent' AND x.code = 'entity') OR (r.resource_type = 'Provenance' AND x.code = 'target'))
+      ON CONFLICT DO NOTHING`);
+}

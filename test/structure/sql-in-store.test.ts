@@ -1,0 +1,71 @@
+/**
+ * All SQL lives in packages/store (issue 16): a production file outside store that writes an `sql` template, builds a
+ * `raw(...)` fragment or imports `pg` fails this test unless it is on the allowlist below.
+ */
+import { join } from 'node:path';
+import { containsSql, filesWithSqlOutsideStore, isScannedPath, unlistedSqlFiles } from '../support/sql-outside-store';
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * The files still carrying SQL outside store: access predicates (an `Sql` condition another query embeds, such as a
+ * policy's visibility) and the queries composed from them, which move when policies contribute predicates to store
+ * through a typed interface. This list only shrinks (issue 16): remove a file when its SQL moves to store, never add
+ * one — put a new table statement in a store table module instead.
+ */
+const STILL_CARRYING_SQL: ReadonlySet<string> = new Set([
+  'packages/access/src/caller-repository.ts',
+  'packages/auth/src/caller-access-policy.ts',
+  'packages/auth/src/described-records.ts',
+  'packages/care/src/current-resources.ts',
+  'packages/care/src/referral-update-rule.ts',
+  'packages/consent/src/consent-policy.ts',
+  'packages/consent/src/disclosure-audit.ts',
+  'packages/consent/src/named-consent-view.ts',
+  'packages/consent/src/partner-authorship.ts',
+  'packages/consent/src/psychotherapy-note-references.ts',
+]);
+
+describe('the scanner', () => {
+  it('finds an sql template, a raw fragment and the pg driver', () => {
+    expect(containsSql("const { rows } = await db.query(sql`SELECT 1 FROM consent_grant WHERE id = ${id}`);")).toBe(true);
+    expect(containsSql("const column = raw('rv');")).toBe(true);
+    expect(containsSql("import { Pool } from 'pg';")).toBe(true);
+    expect(containsSql('import type { PoolClient } from "pg";')).toBe(true);
+    expect(containsSql("const pg = require('pg');")).toBe(true);
+  });
+
+  it('passes code that only calls store functions', () => {
+    expect(containsSql("import { replaceConsentGrants, type Sql } from '@carecircle/store';\nawait replaceConsentGrants(tx, id, 2, rows);")).toBe(false);
+    expect(containsSql("const text = String.raw`a\\b`; readRaw(x); obj.raw(y); import x from 'pgx';")).toBe(false);
+  });
+
+  it('scans production sources outside store only', () => {
+    expect(isScannedPath('packages/consent/src/new-table.ts')).toBe(true);
+    expect(isScannedPath('services/portal/src/pages/home.tsx')).toBe(true);
+    expect(isScannedPath('packages/store/src/tables/consent-grants.ts')).toBe(false);
+    expect(isScannedPath('packages/consent/src/new-table.test.ts')).toBe(false);
+    expect(isScannedPath('packages/consent/src/new-table.int.test.ts')).toBe(false);
+    expect(isScannedPath('packages/care/src/testing/care-test-env.ts')).toBe(false);
+    expect(isScannedPath('packages/testing/src/test-database.ts')).toBe(false);
+  });
+});
+
+describe('SQL outside packages/store', () => {
+  it('appears only in the files still carrying access predicates', () => {
+    const outside = filesWithSqlOutsideStore(ROOT);
+    expect(outside.length).toBeGreaterThan(0); // the scanner sees the tree (the list is not empty yet)
+    expect(outside.filter((path) => !STILL_CARRYING_SQL.has(path))).toEqual([]);
+  });
+
+  it('fails for a new file outside store that writes SQL', () => {
+    const files = [
+      { path: 'packages/consent/src/new-table.ts', source: "export const q = sql`DELETE FROM consent_grant WHERE consent_id = ${id}`;" },
+      { path: 'packages/consent/src/consent-policy.ts', source: 'const grant = sql`EXISTS (SELECT 1 FROM consent_grant g)`;' },
+      { path: 'packages/consent/src/new-table.test.ts', source: 'await db.query(sql`SELECT 1`);' },
+      { path: 'packages/store/src/tables/new-table.ts', source: 'await db.query(sql`SELECT 1`);' },
+      { path: 'services/worker/src/new-job.ts', source: "import { Pool } from 'pg';" },
+    ];
+    expect(unlistedSqlFiles(files, STILL_CARRYING_SQL)).toEqual(['packages/consent/src/new-table.ts', 'services/worker/src/new-job.ts']);
+  });
+});
