@@ -103,12 +103,17 @@ function resolveProfile(url: string, resourceType: string, expression: string): 
   return profile?.resourceType === 'StructureDefinition' ? { structureDefinition: profile } : {};
 }
 
+/** Longer than any real canonical (the Backport IG's longest is under 120 characters). */
+const MAX_CANONICAL_IN_MESSAGE = 512;
+
 /**
- * A canonical for an error message, whole (a cut URL helps nobody find the profile): the characters a URL may hold,
- * anything else as `?`, so the message never carries markup or control characters from the request.
+ * A canonical for an error message, whole (a cut URL helps nobody find the profile) up to a length no real canonical
+ * reaches, so a request cannot make the answer echo kilobytes back; the characters a URL may hold, anything else as
+ * `?`, so the message never carries markup or control characters from the request.
  */
 function canonicalForMessage(url: string): string {
-  return url.slice(0, 2048).replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%|]/g, '?');
+  const shown = url.length > MAX_CANONICAL_IN_MESSAGE ? `${url.slice(0, MAX_CANONICAL_IN_MESSAGE)}...` : url;
+  return shown.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%|]/g, '?');
 }
 
 /**
