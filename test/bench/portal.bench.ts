@@ -1,6 +1,6 @@
 /**
  * The client's portal, measured from outside (issue 11, "Fast": each page under 300 ms p95 with 20 consents and 500
- * AuditEvents). CareCircle runs as `npm start` runs it (services/api/src/main.ts under tsx, API, worker and portal in
+ * AuditEvents). CareCircle runs as `npm start` runs it (services/launcher/src/main.ts under tsx, API, worker and portal in
  * one process, ROLE all) on a fresh PostgreSQL database; the demo care network is built through the public API.
  *
  * The scene, all through the public API:
