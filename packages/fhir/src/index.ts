@@ -65,9 +65,4 @@ export {
   VersionMismatchError,
 } from './outcomes';
 export { isNotFoundOrGone, readOrUndefined, statusOf, type ResourceReader } from './outcome-status';
-/**
- * @deprecated {@link statusOf} under its former name, kept only while services/worker and services/api/src/fhir (being
- * changed by others in issue 16) still import it; no second mapping.
- */
-export { statusOf as outcomeStatus } from './outcome-status';
 export { parseSubsetting, subsetResource, SUBSETTED_TAG, type Subsetting } from './subsetting';

@@ -11,9 +11,8 @@
  * made it (its job's `requestId`, which the worker binds to the job's logger), and the delivery, handshake and reminder
  * jobs it makes carry that id on.
  */
-import { OperationOutcomeError } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
-import { outcomeStatus } from '@carecircle/fhir';
+import { isNotFoundOrGone } from '@carecircle/fhir';
 import {
   mayPassOnNarrowerView,
   notifyJobIds,
@@ -98,7 +97,7 @@ async function readChangedVersion(ctx: NotifyContext, change: OutboxEventJob): P
   try {
     return await ctx.repository.vread(change.resourceType, change.resourceId, String(change.versionId));
   } catch (err) {
-    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
+    if (isNotFoundOrGone(err)) {
       return undefined;
     }
     throw err;

@@ -10,13 +10,13 @@
  * Redis lost it (the delivery sweeper rebuilds reminder jobs from Postgres), writes nothing twice.
  */
 import { createServerRepository } from '@carecircle/access';
+import { readOrUndefined, SHARE_CATEGORY_SYSTEM } from '@carecircle/fhir';
 import { jobRetryOptions, notifyJobIds, REFERRAL_REMINDER_JOB_RETRY, referralReminderJobSchema, type ReferralReminderJob } from '@carecircle/notify';
 import type { Communication, Reference, Task } from '@medplum/fhirtypes';
 import type { Job, Queue } from 'bullmq';
 import type { NotifyContext } from './notify-context';
 
 export const REMINDER_IDENTIFIER_SYSTEM = 'https://carecircle.dev/fhir/referral-reminder';
-const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 const OPEN_STATUSES: ReadonlySet<string> = new Set(['requested', 'received']);
 
 function dueAt(task: Task): number | undefined {
@@ -86,7 +86,8 @@ export async function addReminderJob(queue: Queue, taskId: string, due: number, 
 /** Processes a due reminder job: reminds both sides if the Task is still unacknowledged and overdue. */
 export async function processReferralReminder(ctx: NotifyContext, job: Job): Promise<void> {
   const { taskId } = referralReminderJobSchema.parse(job.data);
-  const task = await ctx.repository.read<Task>('Task', taskId).catch(() => undefined);
+  // Absent or deleted: nothing to remind of. A database error is thrown, and BullMQ retries the job.
+  const task = await readOrUndefined<Task>(ctx.repository, 'Task', taskId);
   const due = task ? dueAt(task) : undefined;
   if (!task || !isAwaitingAcknowledgement(task) || due === undefined || due > Date.now()) {
     // Gone, acknowledged, or given more time (a newer job covers the new due date).

@@ -7,7 +7,7 @@
 import { OperationOutcomeError } from '@medplum/core';
 import type { Subscription } from '@medplum/fhirtypes';
 import { isSubscriptionReceiving, type Repository } from '@carecircle/store';
-import { outcomeStatus } from '@carecircle/fhir';
+import { readOrUndefined, statusOf } from '@carecircle/fhir';
 import { type SubscriptionSettings } from '@carecircle/notify';
 import type { NotifyContext } from './notify-context';
 
@@ -36,7 +36,7 @@ export async function setSubscriptionStatus(
       );
       return resource;
     } catch (err) {
-      if (err instanceof OperationOutcomeError && outcomeStatus(err.outcome) === 412) {
+      if (err instanceof OperationOutcomeError && statusOf(err.outcome) === 412) {
         continue;
       }
       throw err;
@@ -47,14 +47,7 @@ export async function setSubscriptionStatus(
 
 /** The current Subscription, or undefined when it is absent or deleted. */
 export async function readSubscription(repository: Repository, id: string): Promise<Subscription | undefined> {
-  try {
-    return await repository.read<Subscription>('Subscription', id);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError && [404, 410].includes(outcomeStatus(err.outcome))) {
-      return undefined;
-    }
-    throw err;
-  }
+  return readOrUndefined<Subscription>(repository, 'Subscription', id);
 }
 
 /** True when `subscription` has an `end` that has passed. */

@@ -3,7 +3,7 @@
  * (seen as the repository method it calls, or the operation it reaches) or which OperationOutcome the path gets, and
  * that `_format` is judged before the path. Nothing here touches a database: the repository only says what was asked.
  */
-import { OperationOutcomeError, outcomeStatus } from '@carecircle/fhir';
+import { OperationOutcomeError, statusOf } from '@carecircle/fhir';
 import type { Repository } from '@carecircle/store';
 import type { InteractionContext } from './fhir-interaction';
 import type { FhirMethod } from './fhir-request';
@@ -48,7 +48,7 @@ async function routed(method: string, path: string, { query = '', body = undefin
     return 'answered';
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return `${outcomeStatus(err.outcome)} ${err.outcome.issue?.[0]?.details?.text ?? ''}`;
+      return `${statusOf(err.outcome)} ${err.outcome.issue?.[0]?.details?.text ?? ''}`;
     }
     return (err as Error).message;
   }
