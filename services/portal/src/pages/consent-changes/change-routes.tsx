@@ -7,6 +7,7 @@
  * (PUT with If-Match of that version). A version changed meanwhile (or the API's 412) shows what it says now. Another
  * client's consent id is the 404 page, and changes nothing.
  */
+import type { Consent } from '@medplum/fhirtypes';
 import type { Request, Response, Router } from 'express';
 import { FhirRequestFailed, type FhirApi } from '../../fhir-api';
 import { apiOf, viewOf, type PageDeps } from '../../http/page-context';
@@ -37,6 +38,34 @@ export async function ownConsentAndName(req: Request, api: FhirApi, view: ViewCo
 export async function sendConflict(res: Response, api: FhirApi, view: ViewContext, consentId: string, name: string, startAgain: string): Promise<void> {
   const current = await loadOwnConsent(api, consentId);
   sendPage(res, <ConflictPage view={view} providerName={name} terms={termsOf(current)} active={current.status === 'active'} startAgain={startAgain} />, 409);
+}
+
+/**
+ * Saves `next` over the version the client reviewed (If-Match): true when saved. A change made meanwhile answers the
+ * page that says so (409), a refusal by the API the calm "could not save" page (422); anything else is thrown.
+ */
+export async function saveReviewedVersion(
+  res: Response,
+  api: FhirApi,
+  view: ViewContext,
+  reviewed: StoredConsent,
+  next: Consent & { id: string },
+  explain: { name: string; startAgain: string },
+): Promise<boolean> {
+  try {
+    await api.update(next, reviewed.meta.versionId);
+    return true;
+  } catch (err) {
+    if (err instanceof FhirRequestFailed && err.status === 412) {
+      await sendConflict(res, api, view, reviewed.id, explain.name, explain.startAgain);
+      return false;
+    }
+    if (err instanceof FhirRequestFailed && REFUSED_STATUSES.has(err.status)) {
+      sendPage(res, <RefusedPage view={view} startAgain={explain.startAgain} />, 422);
+      return false;
+    }
+    throw err;
+  }
 }
 
 export function changeRoutes(router: Router, deps: PageDeps): void {
@@ -81,18 +110,8 @@ export function changeRoutes(router: Router, deps: PageDeps): void {
 
     if (outcome.kind === 'commit' && after) {
       const signature = { name: form.signature.name, statement: changeStatement(after, name, view.lang), signedAt: new Date().toISOString(), lang: view.lang };
-      try {
-        await api.update(changedConsent(consent, after, signature), consent.meta.versionId);
-      } catch (err) {
-        if (err instanceof FhirRequestFailed && err.status === 412) {
-          await sendConflict(res, api, view, consent.id, name, startAgain);
-          return;
-        }
-        if (err instanceof FhirRequestFailed && REFUSED_STATUSES.has(err.status)) {
-          sendPage(res, <RefusedPage view={view} startAgain={startAgain} />, 422);
-          return;
-        }
-        throw err;
+      if (!(await saveReviewedVersion(res, api, view, consent, changedConsent(consent, after, signature), { name, startAgain }))) {
+        return;
       }
       res.redirect(303, portalPath(`/sharing/${consent.id}/change/done`));
       return;

@@ -7,15 +7,12 @@
  * Another client's consent id is the 404 page, and changes nothing.
  */
 import type { Router } from 'express';
-import { FhirRequestFailed } from '../../fhir-api';
 import { apiOf, viewOf, type PageDeps } from '../../http/page-context';
 import { sendPage } from '../../views/render';
 import { portalPath } from '../../views/view-context';
 import { parsePostedForm } from './consent-answers';
 import { stoppedConsent, termsOf } from './consent-resource';
-import { ownConsentAndName, sendConflict } from './change-routes';
-import { RefusedPage } from './refused-page';
-import { REFUSED_STATUSES } from './share-routes';
+import { ownConsentAndName, saveReviewedVersion, sendConflict } from './change-routes';
 import { StopPage } from './stop-page';
 import { StoppedPage } from './stopped-page';
 
@@ -45,18 +42,8 @@ export function stopRoutes(router: Router, deps: PageDeps): void {
       await sendConflict(res, api, view, consent.id, name, startAgain);
       return;
     }
-    try {
-      await api.update(stoppedConsent(consent), consent.meta.versionId);
-    } catch (err) {
-      if (err instanceof FhirRequestFailed && err.status === 412) {
-        await sendConflict(res, api, view, consent.id, name, startAgain);
-        return;
-      }
-      if (err instanceof FhirRequestFailed && REFUSED_STATUSES.has(err.status)) {
-        sendPage(res, <RefusedPage view={view} startAgain={startAgain} />, 422);
-        return;
-      }
-      throw err;
+    if (!(await saveReviewedVersion(res, api, view, consent, stoppedConsent(consent), { name, startAgain }))) {
+      return;
     }
     res.redirect(303, portalPath(`/sharing/${consent.id}/stop/done`));
   });
