@@ -3,6 +3,30 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const SERVICES = ['@carecircle/api', '@carecircle/worker', '@carecircle/portal', '@carecircle/launcher'];
+/** Every service package but `own`: a service importing another is refused. */
+const servicesBut = (own) =>
+  SERVICES.filter((name) => name !== own).map((name) => ({ name, message: 'Services never import each other: services/launcher composes them (issue 16).' }));
+const SQL_OUTSIDE_STORE = [
+  { name: 'pg', message: 'SQL lives in packages/store: add a typed function to a table module there (issue 16).' },
+  {
+    name: '@carecircle/store',
+    importNames: ['sql', 'raw', 'join'],
+    message: 'SQL lives in packages/store: add a typed function to a table module there (issue 16).',
+  },
+];
+
+const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
+/** Lint blocks keeping services/<name> from importing another service (and its production files from SQL). */
+function serviceBoundary(name, patterns = []) {
+  const files = [`services/${name}/src/**/*.{ts,tsx}`];
+  const services = servicesBut(`@carecircle/${name}`);
+  return [
+    { files, ignores: TEST_FILES, rules: { 'no-restricted-imports': ['error', { paths: [...SQL_OUTSIDE_STORE, ...services], patterns }] } },
+    { files: TEST_FILES.map((t) => `services/${name}/src/${t}`), rules: { 'no-restricted-imports': ['error', { paths: services, patterns }] } },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.turbo/**', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
@@ -23,6 +47,39 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Structure (issue 16), kept by lint. SQL lives in packages/store: no other production file imports `pg` or store's
+  // SQL builders, but the access-policy files that still compose predicates (this list only shrinks; the same list is
+  // test/structure/sql-in-store.test.ts's allowlist).
+  {
+    files: ['packages/*/src/**/*.{ts,tsx}', 'services/*/src/**/*.{ts,tsx}'],
+    ignores: [
+      'packages/store/**',
+      'packages/testing/**',
+      '**/testing/**',
+      '**/*.test.ts',
+      '**/*.test.tsx',
+      'packages/access/src/caller-repository.ts',
+      'packages/auth/src/caller-access-policy.ts',
+      'packages/auth/src/described-records.ts',
+      'packages/care/src/current-resources.ts',
+      'packages/care/src/referral-update-rule.ts',
+      'packages/consent/src/consent-policy.ts',
+      'packages/consent/src/disclosure-audit.ts',
+      'packages/consent/src/named-consent-view.ts',
+      'packages/consent/src/partner-authorship.ts',
+      'packages/consent/src/psychotherapy-note-references.ts',
+    ],
+    rules: {
+      'no-restricted-imports': ['error', { paths: SQL_OUTSIDE_STORE }],
+    },
+  },
+  // Services never import each other: only the launcher composes them; the portal is a client of the public API.
+  // (A later block's no-restricted-imports replaces an earlier one's, so production files repeat the SQL rule.)
+  ...serviceBoundary('api'),
+  ...serviceBoundary('worker'),
+  ...serviceBoundary('portal', [
+    { regex: '^@carecircle/(?!config$|log$)', message: 'The portal is a client of the public API: it imports only @carecircle/config and @carecircle/log.' },
+  ]),
   {
     // The portal's progressive-enhancement script runs in the browser.
     files: ['services/portal/src/assets/**/*.js'],
