@@ -41,6 +41,31 @@ export async function sendConflict(res: Response, api: FhirApi, view: ViewContex
 }
 
 /**
+ * The consent a posted change or stop is about, still as the client reviewed it: its own, active, at the version the
+ * form carries. Otherwise the page that says why (already stopped; changed meanwhile) is sent and undefined returned.
+ */
+export async function reviewedActiveConsent(
+  req: Request,
+  res: Response,
+  api: FhirApi,
+  view: ViewContext,
+  postedVersion: string | undefined,
+  step: 'change' | 'stop',
+): Promise<{ consent: StoredConsent; name: string; startAgain: string } | undefined> {
+  const { consent, name } = await ownConsentAndName(req, api, view);
+  const startAgain = portalPath(`/sharing/${consent.id}/${step}`);
+  if (consent.status !== 'active') {
+    sendPage(res, <StoppedPage view={view} providerName={name} already={true} />);
+    return undefined;
+  }
+  if (postedVersion !== consent.meta.versionId) {
+    await sendConflict(res, api, view, consent.id, name, startAgain);
+    return undefined;
+  }
+  return { consent, name, startAgain };
+}
+
+/**
  * Saves `next` over the version the client reviewed (If-Match): true when saved. A change made meanwhile answers the
  * page that says so (409), a refusal by the API the calm "could not save" page (422); anything else is thrown.
  */
@@ -86,16 +111,11 @@ export function changeRoutes(router: Router, deps: PageDeps): void {
     const view = viewOf(req, deps);
     const words = wordsOf(view);
     const form = parsePostedForm(req.body);
-    const { consent, name } = await ownConsentAndName(req, api, view);
-    const startAgain = portalPath(`/sharing/${consent.id}/change`);
-    if (consent.status !== 'active') {
-      sendPage(res, <StoppedPage view={view} providerName={name} already={true} />);
+    const reviewed = await reviewedActiveConsent(req, res, api, view, form.version, 'change');
+    if (!reviewed) {
       return;
     }
-    if (form.version !== consent.meta.versionId) {
-      await sendConflict(res, api, view, consent.id, name, startAgain);
-      return;
-    }
+    const { consent, name, startAgain } = reviewed;
     const today = todayOf();
     const before = termsOf(consent);
     const answers = { ...form.answers, recipient: before.recipient };

@@ -12,7 +12,7 @@ import { sendPage } from '../../views/render';
 import { portalPath } from '../../views/view-context';
 import { parsePostedForm } from './consent-answers';
 import { stoppedConsent, termsOf } from './consent-resource';
-import { ownConsentAndName, saveReviewedVersion, sendConflict } from './change-routes';
+import { ownConsentAndName, reviewedActiveConsent, saveReviewedVersion } from './change-routes';
 import { StopPage } from './stop-page';
 import { StoppedPage } from './stopped-page';
 
@@ -32,16 +32,11 @@ export function stopRoutes(router: Router, deps: PageDeps): void {
     const api = apiOf(req, deps);
     const view = viewOf(req, deps);
     const form = parsePostedForm(req.body);
-    const { consent, name } = await ownConsentAndName(req, api, view);
-    const startAgain = portalPath(`/sharing/${consent.id}/stop`);
-    if (consent.status !== 'active') {
-      sendPage(res, <StoppedPage view={view} providerName={name} already={true} />);
+    const reviewed = await reviewedActiveConsent(req, res, api, view, form.version, 'stop');
+    if (!reviewed) {
       return;
     }
-    if (form.version !== consent.meta.versionId) {
-      await sendConflict(res, api, view, consent.id, name, startAgain);
-      return;
-    }
+    const { consent, name, startAgain } = reviewed;
     if (!(await saveReviewedVersion(res, api, view, consent, stoppedConsent(consent), { name, startAgain }))) {
       return;
     }
