@@ -117,16 +117,16 @@ export interface UserTokenResponse {
 }
 
 /**
- * Signs an existing user in through the authorize form with PKCE, as a browser would (the form's cookie and
- * csrf_token), and redeems the code; undefined when the sign-in is refused. `tokenFields` go with the code exchange.
+ * Signs an existing user in to `appClientId` through the authorize form with PKCE, as a browser would (the form's
+ * cookie and csrf_token): the authorization code and its verifier, or undefined when the sign-in is refused.
  */
-export async function signInUser(
-  t: TestApp,
+export async function authorizationCodeFor(
+  t: Pick<TestApp, 'app' | 'services'>,
   appClientId: string,
   credentials: { username: string; password: string },
   scope: string,
-  tokenFields: Record<string, string> = {},
-): Promise<UserTokenResponse | undefined> {
+  redirectUri: string = REDIRECT_URI,
+): Promise<{ code: string; verifier: string } | undefined> {
   const verifier = randomBytes(32).toString('base64url');
   const { cookie, csrf_token } = signInFormBinding(t, appClientId);
   const authorize = await request(t.app)
@@ -137,7 +137,7 @@ export async function signInUser(
       csrf_token,
       response_type: 'code',
       client_id: appClientId,
-      redirect_uri: REDIRECT_URI,
+      redirect_uri: redirectUri,
       scope,
       state: 's',
       code_challenge: computeCodeChallenge(verifier),
@@ -148,11 +148,35 @@ export async function signInUser(
   if (authorize.status !== 302) {
     return undefined;
   }
-  const code = new URL(authorize.headers.location as string).searchParams.get('code') as string;
+  return { code: new URL(authorize.headers.location as string).searchParams.get('code') as string, verifier };
+}
+
+/**
+ * Signs an existing user in through the authorize form with PKCE, as a browser would, and redeems the code; undefined
+ * when the sign-in is refused. `tokenFields` go with the code exchange.
+ */
+export async function signInUser(
+  t: TestApp,
+  appClientId: string,
+  credentials: { username: string; password: string },
+  scope: string,
+  tokenFields: Record<string, string> = {},
+): Promise<UserTokenResponse | undefined> {
+  const granted = await authorizationCodeFor(t, appClientId, credentials, scope);
+  if (!granted) {
+    return undefined;
+  }
   const token = await request(t.app)
     .post('/oauth2/token')
     .type('form')
-    .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: appClientId, ...tokenFields })
+    .send({
+      grant_type: 'authorization_code',
+      code: granted.code,
+      code_verifier: granted.verifier,
+      redirect_uri: REDIRECT_URI,
+      client_id: appClientId,
+      ...tokenFields,
+    })
     .expect(200);
   return token.body as UserTokenResponse;
 }

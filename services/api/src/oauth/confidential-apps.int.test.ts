@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { authenticateBearer, computeCodeChallenge } from '@carecircle/auth';
+import { authenticateBearer } from '@carecircle/auth';
 import { buildOrganization, buildPatient } from '@carecircle/testing';
 import request from 'supertest';
-import { CLIENT_ASSERTION_TYPE, createAsAdmin, generateClientKey, signAssertion, signInFormBinding, type ClientKey } from '../smart-test-clients';
+import { authorizationCodeFor, CLIENT_ASSERTION_TYPE, createAsAdmin, generateClientKey, signAssertion, type ClientKey } from '../smart-test-clients';
 import { openAuthTestApp, TEST_BASE_URL, type AuthTestApp } from './auth-test-app';
 
 const REDIRECT_URI = 'https://portal.example/callback';
@@ -21,27 +20,11 @@ describe('confidential apps (SMART client-confidential-asymmetric): authorizatio
 
   /** Signs the client in through the form for `clientId`; returns the code and its verifier. */
   async function codeFor(clientId: string): Promise<{ code: string; verifier: string }> {
-    const verifier = randomBytes(32).toString('base64url');
-    const binding = signInFormBinding(t, clientId);
-    const res = await request(t.app)
-      .post('/oauth2/authorize')
-      .set('Cookie', binding.cookie)
-      .type('form')
-      .send({
-        csrf_token: binding.csrf_token,
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: REDIRECT_URI,
-        scope: SCOPE,
-        state: 's',
-        code_challenge: computeCodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        aud: t.services.config.fhirBaseUrl,
-        username,
-        password,
-      })
-      .expect(302);
-    return { code: new URL(res.headers.location as string).searchParams.get('code') as string, verifier };
+    const granted = await authorizationCodeFor(t, clientId, { username, password }, SCOPE, REDIRECT_URI);
+    if (!granted) {
+      throw new Error('the sign-in was refused');
+    }
+    return granted;
   }
 
   const token = (fields: Record<string, string>) => request(t.app).post('/oauth2/token').type('form').send(fields);

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { computeCodeChallenge } from '@carecircle/auth';
 import { buildOrganization, buildPatient } from '@carecircle/testing';
 import request from 'supertest';
 import {
+  authorizationCodeFor,
   CLIENT_ASSERTION_TYPE,
   createAsAdmin,
   generateClientKey,
   registerSystemClient,
   signAssertion,
-  signInFormBinding,
   type ClientKey,
 } from '../smart-test-clients';
 import { openAuthTestApp, type AuthTestApp } from './auth-test-app';
@@ -33,31 +31,14 @@ describe('POST /oauth2/revoke (RFC 7009): signing out one session, or every sess
 
   /** Signs `username` in to `clientId` and redeems the code as that app would (assertion or client_id). */
   async function signIn(clientId: string, username: string, scope = 'offline_access patient/*.rs'): Promise<Tokens> {
-    const verifier = randomBytes(32).toString('base64url');
-    const binding = signInFormBinding(t, clientId);
-    const authorize = await request(t.app)
-      .post('/oauth2/authorize')
-      .set('Cookie', binding.cookie)
-      .type('form')
-      .send({
-        csrf_token: binding.csrf_token,
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: REDIRECT_URI,
-        scope,
-        state: 's',
-        code_challenge: computeCodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        aud: t.services.config.fhirBaseUrl,
-        username,
-        password,
-      })
-      .expect(302);
-    const code = new URL(authorize.headers.location as string).searchParams.get('code') as string;
+    const granted = await authorizationCodeFor(t, clientId, { username, password }, scope, REDIRECT_URI);
+    if (!granted) {
+      throw new Error('the sign-in was refused');
+    }
     const res = await request(t.app)
       .post('/oauth2/token')
       .type('form')
-      .send({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, ...credentialsOf(clientId) })
+      .send({ grant_type: 'authorization_code', code: granted.code, code_verifier: granted.verifier, redirect_uri: REDIRECT_URI, ...credentialsOf(clientId) })
       .expect(200);
     return res.body as Tokens;
   }
