@@ -66,7 +66,9 @@ export function errorPages(deps: PageDeps, logger: Logger): ErrorRequestHandler 
       sendError(req, res, deps, 503, 'unavailable');
       return;
     }
-    logger.error({ err: { name: (err as Error).name, message: (err as Error).message }, requestId: res.get('x-request-id') }, 'portal page failed');
+    // Class and stack frames only, as the API logs its faults: a message can quote data (a parse error quotes its input).
+    const fault = err instanceof Error ? { name: err.name, stack: err.stack?.split('\n').slice(1, 8).join('\n') } : { name: typeof err };
+    logger.error({ err: fault, requestId: res.get('x-request-id') }, 'portal page failed');
     sendError(req, res, deps, 500, 'error');
   };
 }
