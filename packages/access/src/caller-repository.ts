@@ -11,6 +11,7 @@ import {
   checkConsultNote,
   checkReferralUpdate,
   enforceTaskWorkflow,
+  checkBusinessHours,
   fileConsultNoteUnderReferral,
   isPartnerWorkflowWrite,
   withCarePlanProvenance,
@@ -77,6 +78,7 @@ export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
     enforceTaskWorkflow,
     checkConsultNote,
     checkReferralUpdate,
+    checkBusinessHours,
     createExtractSubscriptionSecret({ allowLoopbackHttp: settings.allowLoopbackHttp }),
   ];
 }

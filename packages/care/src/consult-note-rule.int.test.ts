@@ -16,7 +16,7 @@ describe('checkConsultNote (PostgreSQL)', () => {
     await seedCareWorld(env.repository);
     await env.repository.create(buildClientConsent());
     const referral = await env.as(callers.practiceSystem, (repository) =>
-      createReferral(repository, buildReferralRequest(), { now: new Date(), acknowledgeWithinHours: 24 }),
+      createReferral(repository, buildReferralRequest(), { now: new Date() }),
     );
     request = referral.serviceRequest;
   });

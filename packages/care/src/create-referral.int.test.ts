@@ -1,14 +1,17 @@
-import type { Consent, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Consent, Organization, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Caller } from '@carecircle/auth';
 import { SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { refusalOf, rejectionStatus } from '@carecircle/testing';
+import { BUSINESS_HOURS_URL } from './business-hours';
 import { FULFILL_TASK_CODE } from './care-codes';
+import { FOLLOW_UP_SYSTEM } from './follow-up-state';
+import { COMPLETION_DUE_URL } from './referral-deadlines';
 import { createReferral, createReferralIfNoneExist } from './create-referral';
 import { buildClientConsent, buildReferralRequest, callers, seedCareWorld, withShareCategory, world } from './testing/care-fixtures';
 import { openCareTestEnv, type CareTestEnv } from './testing/care-test-env';
 
 const now = new Date('2026-03-02T09:00:00.000Z');
-const options = { now, acknowledgeWithinHours: 48 };
+const options = { now };
 
 describe('createReferral (PostgreSQL)', () => {
   let env: CareTestEnv;
@@ -67,7 +70,7 @@ describe('createReferral (PostgreSQL)', () => {
       requester: { reference: world.therapist },
       owner: { reference: world.clinic },
       authoredOn: '2026-03-02T09:00:00.000Z',
-      restriction: { period: { end: '2026-03-04T09:00:00.000Z' } },
+      restriction: { period: { end: '2026-03-03T17:00:00.000Z' } },
       meta: { versionId: '1', tag: [{ system: SHARE_CATEGORY_SYSTEM, code: 'care-plan' }] },
     });
   });
@@ -217,5 +220,61 @@ describe('createReferral (PostgreSQL)', () => {
     await consentTo(buildClientConsent());
     const { task } = await refer(buildReferralRequest(), callers.therapist);
     expect(task.status).toBe('requested');
+  });
+  describe("deadlines in the practice's business hours", () => {
+    const berlinWeek = {
+      url: BUSINESS_HOURS_URL,
+      extension: [
+        { url: 'timeZone', valueCode: 'Europe/Berlin' },
+        {
+          url: 'openingHours',
+          extension: [
+            ...['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => ({ url: 'daysOfWeek', valueCode: day })),
+            { url: 'openingTime', valueTime: '09:00:00' },
+            { url: 'closingTime', valueTime: '17:00:00' },
+          ],
+        },
+      ],
+    };
+    let practice: Organization;
+
+    beforeAll(async () => {
+      practice = await env.repository.read<Organization>('Organization', 'practice');
+      await env.repository.update({ ...practice, extension: [berlinWeek] });
+    });
+    afterAll(async () => {
+      const current = await env.repository.read<Organization>('Organization', 'practice');
+      const { extension: _dropped, ...withoutHours } = current;
+      await env.repository.update(withoutHours);
+    });
+
+    it('a routine referral sent Friday 17:00 (Berlin) is due Tuesday 17:00, on time, with its completion due', async () => {
+      await consentTo(buildClientConsent());
+      const friday = new Date('2026-12-04T16:00:00.000Z');
+      const { task } = await env.as(callers.practiceSystem, (repository) => createReferral(repository, buildReferralRequest(), { now: friday }));
+      expect(task.restriction?.period?.end).toBe('2026-12-08T16:00:00.000Z');
+      expect(task.priority).toBe('routine');
+      expect(task.businessStatus?.coding).toEqual([{ system: FOLLOW_UP_SYSTEM, code: 'on-time', display: 'On time' }]);
+      // 80 business hours: ten working days, Friday the 18th at 17:00 in Berlin.
+      expect(task.extension).toEqual([{ url: COMPLETION_DUE_URL, valueDateTime: '2026-12-18T16:00:00.000Z' }]);
+    });
+
+    it('an urgent referral sent at the same time is due Monday 17:00; a stat one Monday 10:00', async () => {
+      await consentTo(buildClientConsent());
+      const friday = new Date('2026-12-04T16:00:00.000Z');
+      const due = async (priority: ServiceRequest['priority']) => {
+        const { task } = await env.as(callers.practiceSystem, (repository) => createReferral(repository, buildReferralRequest({ priority }), { now: friday }));
+        return [task.priority, task.restriction?.period?.end];
+      };
+      expect(await due('urgent')).toEqual(['urgent', '2026-12-07T16:00:00.000Z']);
+      expect(await due('stat')).toEqual(['stat', '2026-12-07T09:00:00.000Z']);
+    });
+
+    it('a malformed business-hours extension on the practice is a 400 and is not stored', async () => {
+      const current = await env.repository.read<Organization>('Organization', 'practice');
+      const bad = { ...current, extension: [{ url: BUSINESS_HOURS_URL, extension: [{ url: 'timeZone', valueCode: 'Nowhere/Special' }] }] };
+      expect(await rejectionStatus(env.as(callers.practiceSystem, (repository) => repository.update(bad)))).toBe(400);
+      expect((await env.repository.read<Organization>('Organization', 'practice')).extension).toEqual([berlinWeek]);
+    });
   });
 });

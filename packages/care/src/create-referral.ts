@@ -26,15 +26,28 @@ import { FULFILL_TASK_CODE, isReferralRequest } from './care-codes';
 import { refuseInvalid, refuseUnprocessable } from './care-outcomes';
 import { referenceTo } from './current-resources';
 import { isObject, listOf, referenceElementsOf, referenceOf } from './element-shapes';
+import { followUpConcept } from './follow-up-state';
+import {
+  COMPLETION_DUE_URL,
+  DEFAULT_REFERRAL_DEADLINES,
+  practiceBusinessHours,
+  referralDeadlines,
+  referralPriority,
+  type ReferralDeadlines,
+  type ReferralDeadlineSettings,
+} from './referral-deadlines';
 
 /** The share category of a referral that names none. */
 export const DEFAULT_REFERRAL_CATEGORY: ShareCategory = 'care-plan';
 
 export interface ReferralOptions {
-  /** The clock: `authoredOn`, the consent's period, and the acknowledgement due date derive from it. */
+  /** The clock: `authoredOn`, the consent's period, and the deadlines derive from it. */
   now: Date;
-  /** How long the partner has to accept (Task.restriction.period.end = now + this). */
-  acknowledgeWithinHours: number;
+  /**
+   * How many business hours of the practice the partner has to acknowledge and complete, per priority
+   * (referral-deadlines.ts); default {@link DEFAULT_REFERRAL_DEADLINES}.
+   */
+  deadlines?: ReferralDeadlineSettings;
   /** The ServiceRequest's id, when the caller assigned one (transaction bundles resolving `urn:uuid:` references). */
   serviceRequestId?: string;
 }
@@ -90,9 +103,6 @@ async function makeReferral(
   options: ReferralOptions,
   ifNoneExist: string | undefined,
 ): Promise<ConditionalReferral> {
-  if (!Number.isFinite(options.acknowledgeWithinHours) || options.acknowledgeWithinHours <= 0) {
-    throw new RangeError('acknowledgeWithinHours must be a positive number of hours');
-  }
   const facts = checkReferralShape(serviceRequest);
   return repository.transaction(async (tx): Promise<ConditionalReferral> => {
     const createOptions = options.serviceRequestId === undefined ? {} : { id: options.serviceRequestId };
@@ -112,29 +122,38 @@ async function makeReferral(
     // operator) hears what the consents lack; anyone else gets the write's own refusal. A refusal rolls it back.
     request ??= (await tx.create(tagged, createOptions)).resource;
     await assertConsentPermitsReferral(tx, facts, recipient, options.now);
-    const task = (await tx.create(buildReferralTask(request, options))).resource;
+    const settings = options.deadlines ?? DEFAULT_REFERRAL_DEADLINES;
+    const hours = await practiceBusinessHours(tx, request.subject?.reference, settings);
+    const deadlines = referralDeadlines(options.now, referralPriority(request), hours, settings);
+    const task = (await tx.create(buildReferralTask(request, options.now, deadlines))).resource;
     return { outcome: 'created', serviceRequest: request, task };
   });
 }
 
-/** The Task that tracks `request` (already stored, with id): `requested`, owned by the performer, due in time. */
-export function buildReferralTask(request: ServiceRequest, options: ReferralOptions): Task {
-  const due = new Date(options.now.getTime() + options.acknowledgeWithinHours * 3_600_000);
+/**
+ * The Task that tracks `request` (already stored, with id): `requested`, owned by the performer, of the request's
+ * priority, due to be acknowledged by `deadlines.acknowledgeBy` (restriction.period.end) and completed by
+ * `deadlines.completeBy` (extension referral-completion-due), its follow-up `on-time` (businessStatus).
+ */
+export function buildReferralTask(request: ServiceRequest, now: Date, deadlines: ReferralDeadlines): Task {
   return {
     resourceType: 'Task',
     meta: {
       tag: (request.meta?.tag ?? []).filter((tag) => tag.system === SHARE_CATEGORY_SYSTEM),
       ...(request.meta?.security ? { security: request.meta.security } : {}),
     },
+    extension: [{ url: COMPLETION_DUE_URL, valueDateTime: deadlines.completeBy.toISOString() }],
     status: 'requested',
+    businessStatus: followUpConcept('on-time'),
     intent: 'order',
+    priority: referralPriority(request),
     code: { coding: [{ ...FULFILL_TASK_CODE }] },
     focus: { reference: `ServiceRequest/${request.id}` },
     ...(request.subject ? { for: request.subject } : {}),
     ...(request.requester ? { requester: request.requester } : {}),
     ...(request.performer?.[0] ? { owner: request.performer[0] } : {}),
-    authoredOn: options.now.toISOString(),
-    restriction: { period: { end: due.toISOString() } },
+    authoredOn: now.toISOString(),
+    restriction: { period: { end: deadlines.acknowledgeBy.toISOString() } },
   };
 }
 

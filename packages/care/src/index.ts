@@ -54,3 +54,30 @@ export { enforceTaskWorkflow } from './task-workflow-rule';
 export { isPartnerWorkflowWrite, type PartnerWrite, type VisibilityCheck } from './partner-writes';
 export { isOwner, type OrganizationCaller } from './task-parties';
 export { isProvenanced, PROVENANCED_TYPES, withCarePlanProvenance } from './provenanced-repository';
+export {
+  addBusinessHours,
+  BUSINESS_HOURS_URL,
+  businessHoursOf,
+  checkBusinessHours,
+  DAYS_OF_WEEK,
+  defaultBusinessHours,
+  isTimeZone,
+  readBusinessHours,
+  type BusinessHours,
+  type DayOfWeek,
+  type OpeningInterval,
+} from './business-hours';
+export { FOLLOW_UP_STATES, FOLLOW_UP_SYSTEM, followUpConcept, followUpStateOf, isLaterState, type FollowUpState } from './follow-up-state';
+export {
+  COMPLETION_DUE_URL,
+  DEFAULT_REFERRAL_DEADLINES,
+  followUpTimes,
+  practiceBusinessHours,
+  REFERRAL_PRIORITIES,
+  referralDeadlines,
+  referralPriority,
+  type FollowUpTimes,
+  type ReferralDeadlines,
+  type ReferralDeadlineSettings,
+  type ReferralPriority,
+} from './referral-deadlines';

@@ -64,7 +64,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
     await seedCareWorld(env.repository);
     await env.repository.create(buildClientConsent({ recipients: [world.clinic, world.urologistRole] }));
     const referral = await env.as(callers.practiceSystem, (repository) =>
-      createReferral(repository, buildReferralRequest(), { now: new Date(), acknowledgeWithinHours: 72 }),
+      createReferral(repository, buildReferralRequest(), { now: new Date() }),
     );
     request = referral.serviceRequest;
     referralTask = referral.task;
@@ -187,7 +187,7 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
     it('refuses a note that does not exist, is not a consult note, answers another referral, or is superseded', async () => {
       const task = await taskIn('in-progress', { output: undefined });
       const otherReferral = await env.as(callers.practiceSystem, (repository) =>
-        createReferral(repository, buildReferralRequest(), { now: new Date(), acknowledgeWithinHours: 72 }),
+        createReferral(repository, buildReferralRequest(), { now: new Date() }),
       );
       const otherNote = await env.repository.create(buildConsultNote(`ServiceRequest/${otherReferral.serviceRequest.id}`));
       const notConsult = await env.repository.create(

@@ -11,11 +11,17 @@ import type { CreateOptions, Repository, UpdateOptions, WriteOutcome } from '@ca
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { isReferralRequest } from './care-codes';
 import { createReferral, createReferralIfNoneExist } from './create-referral';
+import type { ReferralDeadlineSettings } from './referral-deadlines';
 
 /** Settings of the care workflows, from configuration. */
 export interface WorkflowSettings {
-  /** Hours a partner has to acknowledge a referral. */
-  referralAckHours: number;
+  /**
+   * Business hours a partner has to acknowledge and complete a referral, per priority, and the follow-up steps
+   * (config `referralDeadlines`); default DEFAULT_REFERRAL_DEADLINES (referral-deadlines.ts).
+   */
+  referralDeadlines?: ReferralDeadlineSettings;
+  /** The clock referrals are dated by; default the system's. Tests pass one they can set. */
+  now?: () => Date;
 }
 
 /** A write the API was asked for: a create (with its conditional or assigned id) or an update (with its If-Match). */
@@ -51,8 +57,8 @@ async function createThroughWorkflows(repository: Repository, resource: Resource
     return repository.create(resource, options);
   }
   const referralOptions = {
-    now: new Date(),
-    acknowledgeWithinHours: settings.referralAckHours,
+    now: settings.now?.() ?? new Date(),
+    ...(settings.referralDeadlines === undefined ? {} : { deadlines: settings.referralDeadlines }),
     ...(options.id === undefined ? {} : { serviceRequestId: options.id }),
   };
   if (options.ifNoneExist !== undefined) {

@@ -95,4 +95,18 @@ describe('loadConfig', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+  test('referral deadlines: documented defaults, per-priority business hours, a bad value named', () => {
+    expect(loadConfig({}).referralDeadlines).toEqual({
+      timeZone: 'UTC',
+      acknowledgeWithin: { routine: 16, urgent: 8, asap: 4, stat: 1 },
+      completeWithin: { routine: 80, urgent: 40, asap: 16, stat: 8 },
+      remindBefore: 4,
+      expireAfter: 16,
+    });
+    const set = loadConfig({ REFERRAL_TIME_ZONE: 'Europe/Berlin', REFERRAL_ACK_BUSINESS_HOURS: 'routine=24, stat=0.5', REFERRAL_EXPIRE_AFTER_BUSINESS_HOURS: '8' });
+    expect(set.referralDeadlines).toMatchObject({ timeZone: 'Europe/Berlin', acknowledgeWithin: { routine: 24, urgent: 8, asap: 4, stat: 0.5 }, expireAfter: 8 });
+    expect(() => loadConfig({ REFERRAL_TIME_ZONE: 'Mars/Olympus' })).toThrow(/REFERRAL_TIME_ZONE/);
+    expect(() => loadConfig({ REFERRAL_ACK_BUSINESS_HOURS: 'routine=0' })).toThrow(/REFERRAL_ACK_BUSINESS_HOURS/);
+    expect(() => loadConfig({ REFERRAL_COMPLETE_BUSINESS_HOURS: 'soon=3' })).toThrow(/REFERRAL_COMPLETE_BUSINESS_HOURS/);
+  });
 });

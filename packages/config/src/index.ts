@@ -37,7 +37,13 @@ const envSchema = z.object({
     .refine((ms) => ms === 0 || (ms >= 1000 && ms <= 3_600_000), 'must be 0 (no limit) or 1000 to 3600000')
     .default(30_000),
   CORS_ORIGINS: z.string().default(''),
-  REFERRAL_ACK_HOURS: z.coerce.number().int().min(1).max(24 * 60).default(72),
+  // Referral deadlines in business hours of the practice, per ServiceRequest.priority (routine, urgent, asap, stat);
+  // practices without their own business-hours extension work Mon-Fri 09:00-17:00 in REFERRAL_TIME_ZONE.
+  REFERRAL_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin').default('UTC'),
+  REFERRAL_ACK_BUSINESS_HOURS: priorityHours('routine=16,urgent=8,asap=4,stat=1'),
+  REFERRAL_COMPLETE_BUSINESS_HOURS: priorityHours('routine=80,urgent=40,asap=16,stat=8'),
+  REFERRAL_REMIND_BEFORE_BUSINESS_HOURS: z.coerce.number().min(0).max(24 * 60).default(4),
+  REFERRAL_EXPIRE_AFTER_BUSINESS_HOURS: z.coerce.number().min(0).max(24 * 60).default(16),
   // Requests a caller may have refused for lack of consent within a minute before it is answered 429; 0 turns it off.
   DENIED_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   // Unset: allowed in development (a first webhook receiver runs on the developer's machine), refused otherwise.
@@ -62,6 +68,42 @@ const envSchema = z.object({
 });
 
 export type ProcessRole = z.infer<typeof roleSchema>;
+
+/** ServiceRequest.priority codes, the keys of the per-priority referral settings. */
+const REFERRAL_PRIORITY_CODES = ['routine', 'urgent', 'asap', 'stat'] as const;
+type PriorityHours = Readonly<Record<(typeof REFERRAL_PRIORITY_CODES)[number], number>>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `routine=16,urgent=8,asap=4,stat=1`: business hours per priority, every priority once, each above 0 and at most 1440.
+ * A variable giving only some priorities keeps the defaults of the others.
+ */
+function priorityHours(defaults: string) {
+  return z
+    .string()
+    .default(defaults)
+    .transform((value, ctx): PriorityHours => {
+      const result: Record<string, number> = Object.fromEntries(defaults.split(',').map((pair) => pair.split('=')).map(([k, v]) => [k, Number(v)]));
+      for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const [key = '', hours = ''] = pair.split('=').map((p) => p.trim());
+        const n = Number(hours);
+        if (!(REFERRAL_PRIORITY_CODES as readonly string[]).includes(key) || hours === '' || !Number.isFinite(n) || n <= 0 || n > 24 * 60) {
+          ctx.addIssue({ code: 'custom', message: 'must be priority=hours pairs (routine, urgent, asap, stat; 0 < hours <= 1440), comma-separated' });
+          return z.NEVER;
+        }
+        result[key] = n;
+      }
+      return result as PriorityHours;
+    });
+}
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -110,8 +152,18 @@ export interface Config {
    * alone also answers it on its health port.
    */
   readonly metricsPort: number | undefined;
-  /** How long a partner has to acknowledge (accept or reject) a referral: its Task's restriction.period.end. */
-  readonly referralAckHours: number;
+  /**
+   * A referral's deadlines and follow-up steps, in business hours of the practice (DESIGN.md, "Referral
+   * follow-through"): to acknowledge (the Task's restriction.period.end) and to complete, per priority; the reminder
+   * before the acknowledgement deadline and the expiry after it; the zone of practices that name none.
+   */
+  readonly referralDeadlines: {
+    readonly timeZone: string;
+    readonly acknowledgeWithin: PriorityHours;
+    readonly completeWithin: PriorityHours;
+    readonly remindBefore: number;
+    readonly expireAfter: number;
+  };
   /**
    * Requests of one caller refused for lack of consent (each writes to a client's accounting of disclosures) allowed
    * per minute; past it the caller is answered 429 until the minute ends. 0: no limit.
@@ -212,7 +264,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    referralAckHours: e.REFERRAL_ACK_HOURS,
+    referralDeadlines: {
+      timeZone: e.REFERRAL_TIME_ZONE,
+      acknowledgeWithin: e.REFERRAL_ACK_BUSINESS_HOURS,
+      completeWithin: e.REFERRAL_COMPLETE_BUSINESS_HOURS,
+      remindBefore: e.REFERRAL_REMIND_BEFORE_BUSINESS_HOURS,
+      expireAfter: e.REFERRAL_EXPIRE_AFTER_BUSINESS_HOURS,
+    },
     deniedRequestsPerMinute: e.DENIED_REQUESTS_PER_MINUTE,
     portal: {
       publicUrl: `${baseUrl}/portal`,

@@ -18,6 +18,7 @@ import {
 import { createTestDatabase } from '@carecircle/testing';
 import { checkConsultNote } from '../consult-note-rule';
 import { enforceTaskWorkflow } from '../task-workflow-rule';
+import { checkBusinessHours } from '../business-hours';
 
 export interface CareTestEnv {
   db: Database;
@@ -37,7 +38,7 @@ export async function openCareTestEnv(): Promise<CareTestEnv> {
   const testDb = await createTestDatabase();
   const db = await openDatabase({ databaseUrl: testDb.url, maxConnections: 5 });
   await migrate(db);
-  const repository = createRepository(db, fullAccess, { writeRules: [enforceTaskWorkflow, checkConsultNote] });
+  const repository = createRepository(db, fullAccess, { writeRules: [enforceTaskWorkflow, checkConsultNote, checkBusinessHours] });
   let requests = 0;
   return {
     db,

@@ -55,7 +55,7 @@ test('a batch answers every entry: the create 201, the faulty search a 500 outco
   const repository = faultyRepository(created);
   const { lines, logger } = logSink();
   const result = await runWithRequestContext({ requestId: 'req-batch-1', caller: { kind: 'admin' }, repository }, () =>
-    processBundle(entries('batch'), repository, BASE, { referralAckHours: 72 }, logger),
+    processBundle(entries('batch'), repository, BASE, {}, logger),
   );
   expect(result.type).toBe('batch-response');
   expect(result.entry?.map((e) => e.response?.status)).toEqual(['201 Created', '500']);
@@ -71,5 +71,5 @@ test('a batch answers every entry: the create 201, the faulty search a 500 outco
 test('a transaction rolls back: the fault is thrown for the error handler, not answered as an entry', async () => {
   const repository = faultyRepository([]);
   const { logger } = logSink();
-  await expect(processBundle(entries('transaction'), repository, BASE, { referralAckHours: 72 }, logger)).rejects.toThrow(TypeError);
+  await expect(processBundle(entries('transaction'), repository, BASE, {}, logger)).rejects.toThrow(TypeError);
 });

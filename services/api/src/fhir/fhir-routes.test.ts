@@ -31,7 +31,7 @@ function context(inBatch: boolean): InteractionContext {
   return {
     repository,
     baseUrl: 'https://carecircle.example/fhir/R4',
-    workflows: { referralAckHours: 72 },
+    workflows: {},
     ...(inBatch
       ? {}
       : {

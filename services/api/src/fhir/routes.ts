@@ -63,7 +63,7 @@ export function createFhirRouter(services: AppServices): express.Router {
       res.setHeader('Retry-After', String(wait));
       fail(tooManyDenials(wait));
     }
-    const workflows = { referralAckHours: config.referralAckHours };
+    const workflows = { referralDeadlines: config.referralDeadlines };
     const context: InteractionContext = {
       repository,
       baseUrl: config.fhirBaseUrl,

@@ -65,7 +65,7 @@ function appFor(policy: AccessPolicy): express.Express {
       {
         repository: requestContext.repository,
         baseUrl: config.fhirBaseUrl,
-        workflows: { referralAckHours: config.referralAckHours },
+        workflows: { referralDeadlines: config.referralDeadlines },
         operations: () => createOperationContext(services, requestContext),
       },
     );
