@@ -14,8 +14,26 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@carecircle/config';
 
-/** What the portal may do for a signed-in client: read the own record, give and change the own consents. */
-export const PORTAL_SCOPE = 'online_access fhirUser patient/*.rs patient/Consent.cru';
+/** Every sign-in asks for a refresh token ending with the sign-in's 12 hours, and the user's FHIR identity. */
+const SESSION_SCOPES = 'online_access fhirUser';
+/** A client (the client's area): read the own record, give and change the own consents. */
+const CLIENT_RESOURCE_SCOPES = 'patient/*.rs patient/Consent.cru';
+/**
+ * A practitioner (the practice area): read what the practitioner may see, make referrals (a ServiceRequest and the
+ * Task made with it), cancel them (Task update), remind partners (Communication create), and draft coordinated
+ * updates (Composition).
+ */
+const PRACTICE_RESOURCE_SCOPES = 'user/*.rs user/ServiceRequest.c user/Task.cu user/Communication.c user/Composition.cru';
+
+/** What the portal asks for when a client signs in. */
+export const CLIENT_AREA_SCOPE = `${SESSION_SCOPES} ${CLIENT_RESOURCE_SCOPES}`;
+/** What the portal asks for when a practitioner signs in. */
+export const PRACTICE_AREA_SCOPE = `${SESSION_SCOPES} ${PRACTICE_RESOURCE_SCOPES}`;
+/**
+ * The portal's registration: both areas' scopes. The API grants a client only `patient/` scopes and a practitioner
+ * only `user/` ones, so each area asks for its own set (and the sign-in page names only what that area does).
+ */
+export const PORTAL_SCOPE = `${SESSION_SCOPES} ${CLIENT_RESOURCE_SCOPES} ${PRACTICE_RESOURCE_SCOPES}`;
 export const PORTAL_APP_NAME = 'CareCircle sharing portal';
 
 export interface PortalApp {

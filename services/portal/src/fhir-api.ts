@@ -1,6 +1,6 @@
 /**
- * The public FHIR API as the signed-in client: every call carries the client's own access token, so every rule the
- * API enforces (scopes, consent, psychotherapy notes, audit) holds for the portal too. The token is refreshed a
+ * The public FHIR API as the signed-in client or practitioner: every call carries the user's own access token, so
+ * every rule the API enforces (scopes, custodianship, consent, psychotherapy notes, audit) holds for the portal too. The token is refreshed a
  * little before it runs out, once per session at a time (refresh tokens rotate, and a reused one ends the session).
  * An answer the page cannot use becomes a PortalError: 404 as "not found" (the API's answer for anything not the
  * client's), 503/429 as "busy, try again"; a refused or lapsed sign-in as SignInRequired.
@@ -41,6 +41,14 @@ export class FhirApi {
       throw new SignInRequired('none');
     }
     return this.session.patient;
+  }
+
+  /** The signed-in practitioner's `Practitioner/{id}` (the practice area). */
+  get practitioner(): string {
+    if (!this.session.practitioner) {
+      throw new SignInRequired('none');
+    }
+    return this.session.practitioner;
   }
 
   /** The client's Patient id alone. */

@@ -8,14 +8,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '@carecircle/config';
 import jwt from 'jsonwebtoken';
 import type { PortalApp } from './app-registration';
-import { PORTAL_SCOPE } from './app-registration';
+import { CLIENT_AREA_SCOPE, PRACTICE_AREA_SCOPE } from './app-registration';
 import type { Language } from './i18n/catalogue';
-import type { PendingSignIn, PortalTokens } from './http/session';
+import type { PendingSignIn, PortalArea, PortalTokens } from './http/session';
 
 /** What the token endpoint answered for a sign-in. */
 export interface SignedIn {
   readonly tokens: PortalTokens;
-  /** The signed-in user's FHIR identity (`Patient/{id}` for a client). */
+  /** The signed-in user's FHIR identity (`Patient/{id}` for a client, `Practitioner/{id}` for a practitioner). */
   readonly fhirUser: string | undefined;
 }
 
@@ -43,10 +43,14 @@ export class OAuthClient {
     return `${this.config.portal.publicUrl}/callback`;
   }
 
-  /** Starts a sign-in: what to keep in the session, and where to send the browser. */
-  async beginSignIn(lang: Language): Promise<{ pending: PendingSignIn; authorizeUrl: string }> {
+  /**
+   * Starts a sign-in to `area`: what to keep in the session, and where to send the browser. Each area asks for its
+   * own scopes, so the API's sign-in page names what that area does.
+   */
+  async beginSignIn(lang: Language, area: PortalArea): Promise<{ pending: PendingSignIn; authorizeUrl: string }> {
     const app = await this.app();
     const pending: PendingSignIn = {
+      area,
       state: randomBytes(32).toString('base64url'),
       codeVerifier: randomBytes(48).toString('base64url'),
       startedAt: Date.now(),
@@ -56,7 +60,7 @@ export class OAuthClient {
       response_type: 'code',
       client_id: app.clientId,
       redirect_uri: this.redirectUri,
-      scope: PORTAL_SCOPE,
+      scope: area === 'practice' ? PRACTICE_AREA_SCOPE : CLIENT_AREA_SCOPE,
       state: pending.state,
       code_challenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',

@@ -1,6 +1,7 @@
 /**
- * The portal's route table: every page and form, in one place. Pages that need a signed-in client sit behind
- * `requireClient`; every POST behind the CSRF check (portal.ts mounts it before this router).
+ * The portal's route table: every page and form, in one place. Signing in and out first; then the practice area
+ * (`/practice/...`, its pages behind `requirePractitioner`, its own 404 for any other path under it); then the
+ * client's pages behind `requireClient`. Every POST is behind the CSRF check (portal.ts mounts it before this router).
  */
 import express, { type Router } from 'express';
 import { requireClient } from './http/page-context';
@@ -8,6 +9,7 @@ import { accountingRoutes } from './pages/accounting/accounting-routes';
 import { changeRoutes } from './pages/consent-changes/change-routes';
 import { shareRoutes } from './pages/consent-changes/share-routes';
 import { stopRoutes } from './pages/consent-changes/stop-routes';
+import { practiceRoutes } from './pages/practice/practice-routes';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes';
 import { startPage } from './pages/start-page';
 import { sharingRoutes } from './pages/sharing/overview-route';
@@ -16,6 +18,9 @@ export function createPortalRoutes(deps: SignInDeps): Router {
   const router = express.Router();
   signInRoutes(router, deps);
   router.get('/', startPage(deps));
+  const practice = express.Router();
+  practiceRoutes(practice, deps);
+  router.use(practice);
   const client = express.Router();
   client.use(requireClient());
   sharingRoutes(client, deps);

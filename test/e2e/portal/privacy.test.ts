@@ -14,9 +14,23 @@ import { partnerStatus, signInThroughPortal, startPortalSystem, type PortalSyste
 
 jest.setTimeout(240_000);
 
-/** How each route is held to the rule: `front-door` routes need no sign-in; `client` ones do, and `:ids` are Alex's. */
-const RULES: Record<string, 'front-door' | 'client' | 'sign-out'> = {
+/**
+ * How each route is held to the rule: `front-door` routes need no sign-in; `client` ones do, and `:ids` are Alex's;
+ * `practice` ones need a signed-in practitioner (test/e2e/portal/practice.test.ts walks them).
+ */
+const RULES: Record<string, 'front-door' | 'client' | 'sign-out' | 'practice'> = {
   'GET /sign-in': 'front-door',
+  'GET /practice/sign-in': 'front-door',
+  'GET /practice/signed-out': 'front-door',
+  'GET /practice/': 'front-door',
+  'POST /practice/referrals/:taskId/remind': 'practice',
+  'GET /practice/referrals/:taskId/reminded': 'practice',
+  'GET /practice/referrals/:taskId/cancel': 'practice',
+  'POST /practice/referrals/:taskId/cancel': 'practice',
+  'GET /practice/referrals/:taskId/cancelled': 'practice',
+  'GET /practice/referrals/:taskId/resend': 'practice',
+  'POST /practice/referrals/:taskId/resend': 'practice',
+  'GET /practice/referrals/:taskId/sent': 'practice',
   'GET /callback': 'front-door',
   'GET /signed-out': 'front-door',
   'GET /language': 'front-door',
@@ -134,5 +148,36 @@ describe('another client’s ids in every portal URL', () => {
       }
     }
     await stranger.close();
+  });
+
+  test('signed out, every practice page goes to the practice area’s start page and every form is refused', async () => {
+    const stranger = await system.newContext();
+    for (const [route, rule] of Object.entries(RULES)) {
+      if (rule !== 'practice') {
+        continue;
+      }
+      const [method, template] = route.split(' ') as [string, string];
+      const url = `/portal${template.replace(':taskId', 'some-task')}`;
+      const answer = method === 'GET' ? await stranger.request.get(url, { maxRedirects: 0 }) : await stranger.request.post(url, { maxRedirects: 0, form: { csrf_token: 'x' } });
+      if (method === 'GET') {
+        expect({ route, status: answer.status(), location: answer.headers().location }).toEqual({ route, status: 303, location: '/portal/practice/' });
+      } else {
+        expect({ route, status: answer.status() }).toEqual({ route, status: 403 });
+      }
+    }
+    await stranger.close();
+  });
+
+  test('signed in as a client, every practice page and form answers 403 "this area is for the practice"', async () => {
+    for (const [route, rule] of Object.entries(RULES)) {
+      if (rule !== 'practice') {
+        continue;
+      }
+      const [method, template] = route.split(' ') as [string, string];
+      const url = `/portal${template.replace(':taskId', 'some-task')}`;
+      const answer = method === 'GET' ? await request.get(url, { maxRedirects: 0 }) : await request.post(url, { maxRedirects: 0, form: { csrf_token: jordanCsrf } });
+      expect({ route, status: answer.status() }).toEqual({ route, status: 403 });
+      expect(await answer.text()).toContain('This area is for the practice');
+    }
   });
 });

@@ -3,15 +3,16 @@
 /**
  * The portal's answers to what went wrong: an accessible page in the reader's language with the right status (404
  * for anything not found or not the client's, 403 for an expired form, 503 with Retry-After when the API or Redis
- * is busy), and a 500 page for faults, logged by request id without PHI. A lapsed sign-in goes to the start page.
+ * is busy, 403 with a way to the right area for a client in the practice's area or a practitioner in the client's),
+ * and a 500 page for faults, logged by request id without PHI. A lapsed sign-in goes to its area's start page.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@carecircle/log';
 import { MessagePage } from '../views/components';
-import { portalPath } from '../views/view-context';
 import { sendPage } from '../views/render';
 import { FhirRequestFailed } from '../fhir-api';
-import { viewOf, type PageDeps } from './page-context';
+import { areaHome } from '../views/view-context';
+import { areaOf, viewOf, type PageDeps } from './page-context';
 import { PortalError, SignInRequired, type ErrorPageKind } from './portal-error';
 
 const HEADINGS = {
@@ -20,6 +21,8 @@ const HEADINGS = {
   sessionExpired: ['sessionExpiredHeading', 'sessionExpiredBody'],
   unavailable: ['unavailableHeading', 'unavailableBody'],
   error: ['errorHeading', 'errorBody'],
+  clientsOnly: ['clientsOnlyHeading', 'clientsOnlyBody'],
+  practitionersOnly: ['practitionersOnlyHeading', 'practitionersOnlyBody'],
 } as const satisfies Record<ErrorPageKind, readonly [string, string]>;
 
 /** 404 for any portal path no route answered. */
@@ -37,11 +40,12 @@ export function errorPages(deps: PageDeps, logger: Logger): ErrorRequestHandler 
       return;
     }
     if (err instanceof SignInRequired) {
-      if (req.session?.patient) {
+      if (req.session?.patient || req.session?.practitioner) {
         delete req.session.patient;
+        delete req.session.practitioner;
         delete req.session.tokens;
       }
-      res.redirect(303, portalPath('/'));
+      res.redirect(303, areaHome(areaOf(req)));
       return;
     }
     if (err instanceof PortalError) {
@@ -81,7 +85,13 @@ function sendError(req: Parameters<RequestHandler>[0], res: Parameters<RequestHa
     <MessagePage view={view} heading={view.t[heading]}>
       <p>{view.t[body]}</p>
       <p>
-        <a href={portalPath('/')}>{view.t.backToStart}</a>
+        {kind === 'clientsOnly' ? (
+          <a href={areaHome('practice')}>{view.t.goToPracticeArea}</a>
+        ) : kind === 'practitionersOnly' ? (
+          <a href={areaHome('client')}>{view.t.goToClientArea}</a>
+        ) : (
+          <a href={areaHome(view.area)}>{view.t.backToStart}</a>
+        )}
       </p>
     </MessagePage>,
     status,

@@ -3,7 +3,7 @@
  * common catalogue says what happened. Anything else thrown is a fault: logged by request id and answered 500 with
  * the generic page (http/error-pages.tsx).
  */
-export type ErrorPageKind = 'notFound' | 'badRequest' | 'sessionExpired' | 'unavailable' | 'error';
+export type ErrorPageKind = 'notFound' | 'badRequest' | 'sessionExpired' | 'unavailable' | 'error' | 'clientsOnly' | 'practitionersOnly';
 
 export class PortalError extends Error {
   override readonly name = 'PortalError';

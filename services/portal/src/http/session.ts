@@ -27,8 +27,13 @@ export interface PortalTokens {
   scope: string;
 }
 
+/** The two areas of the portal: the client's (`/portal/...`) and the practice's (`/portal/practice/...`). */
+export type PortalArea = 'client' | 'practice';
+
 /** A sign-in under way: what the callback must see again. */
 export interface PendingSignIn {
+  /** Which area the person started signing in to (and which kind of account it lets in). */
+  area: PortalArea;
   state: string;
   codeVerifier: string;
   startedAt: number;
@@ -41,16 +46,21 @@ declare module 'express-session' {
     pendingSignIn: PendingSignIn;
     /** `Patient/{id}` of the signed-in client. */
     patient: string;
+    /** `Practitioner/{id}` of the signed-in practitioner (the practice area). */
+    practitioner: string;
     tokens: PortalTokens;
     signedInAt: number;
   }
 }
 
-/** The Redis key prefix of sessions, and of each client's set of session ids ("sign out on all devices"). */
-export function sessionKeys(redisPrefix: string): { sessions: string; userSessions: (patient: string) => string } {
+/**
+ * The Redis key prefix of sessions, and of each user's set of session ids ("sign out on all devices"), by the user's
+ * fhirUser (`Patient/{id}` or `Practitioner/{id}`).
+ */
+export function sessionKeys(redisPrefix: string): { sessions: string; userSessions: (fhirUser: string) => string } {
   return {
     sessions: `${redisPrefix}portal:session:`,
-    userSessions: (patient) => `${redisPrefix}portal:user-sessions:${patient}`,
+    userSessions: (fhirUser) => `${redisPrefix}portal:user-sessions:${fhirUser}`,
   };
 }
 

@@ -43,6 +43,23 @@ export const common = defineCatalogue(
     notForClientsBody:
       'You signed in with an account that is not a client’s account. Clients use this page to manage who can see their record.',
 
+    goToPracticeArea: 'Go to the practice area',
+    goToClientArea: 'Go to the client area',
+    clientsOnlyHeading: 'This area is for clients',
+    clientsOnlyBody: 'You are signed in to the practice area. Clients use this area to decide who can see their record.',
+    practitionersOnlyHeading: 'This area is for the practice',
+    practitionersOnlyBody: 'You are signed in as a client. This area is for the therapists of your practice.',
+    notForPractitionersHeading: 'This area is for the practice',
+    notForPractitionersBody:
+      'You signed in with an account that is not a practitioner’s account. Therapists use this area to follow their referrals.',
+
+    practiceWelcomeHeading: 'Your practice’s referrals',
+    practiceWelcomeIntro:
+      'Therapists of the practice sign in here to follow the referrals they send: who has acknowledged them, what is overdue, and what to do next.',
+    practiceWelcomeHint: 'You sign in with your practitioner account on your practice’s CareCircle sign-in page.',
+    practiceNavReferrals: 'Referrals',
+    practiceFooter: 'Only people at your practice can see this page. Client information here is confidential.',
+
     errorHeading: 'Something went wrong',
     errorBody: 'We could not show this page. Please try again in a moment.',
     notFoundHeading: 'Page not found',
@@ -95,6 +112,23 @@ export const common = defineCatalogue(
     notForClientsHeading: 'Esta página es para clientes',
     notForClientsBody:
       'Inició sesión con una cuenta que no es de cliente. Los clientes usan esta página para decidir quién puede ver su expediente.',
+
+    goToPracticeArea: 'Ir al área de la consulta',
+    goToClientArea: 'Ir al área de clientes',
+    clientsOnlyHeading: 'Esta área es para clientes',
+    clientsOnlyBody: 'Ha iniciado sesión en el área de la consulta. Los clientes usan esta área para decidir quién puede ver su expediente.',
+    practitionersOnlyHeading: 'Esta área es para la consulta',
+    practitionersOnlyBody: 'Ha iniciado sesión como cliente. Esta área es para los terapeutas de su consulta.',
+    notForPractitionersHeading: 'Esta área es para la consulta',
+    notForPractitionersBody:
+      'Inició sesión con una cuenta que no es de profesional. Los terapeutas usan esta área para seguir sus derivaciones.',
+
+    practiceWelcomeHeading: 'Las derivaciones de su consulta',
+    practiceWelcomeIntro:
+      'Los terapeutas de la consulta inician sesión aquí para seguir las derivaciones que envían: quién las ha confirmado, qué está vencido y qué hacer a continuación.',
+    practiceWelcomeHint: 'Inicia sesión con su cuenta de profesional en la página de acceso de CareCircle de su consulta.',
+    practiceNavReferrals: 'Derivaciones',
+    practiceFooter: 'Solo las personas de su consulta pueden ver esta página. La información de los clientes es confidencial.',
 
     errorHeading: 'Algo salió mal',
     errorBody: 'No pudimos mostrar esta página. Vuelva a intentarlo en un momento.',

@@ -2,12 +2,13 @@
 /** @jsxImportSource preact */
 /**
  * The frame of every page: a skip link, "Leave quickly" first in the tab order, the language switch, the navigation and
- * sign-out for a signed-in client, one <main>, and a calm footer. The title is always just "CareCircle", so the tab and
+ * sign-out for whoever is signed in to the page's area (a client's links, or the practice's), one <main>, and a calm
+ * footer. The title is always just "CareCircle", so the tab and
  * the browser's history say nothing about what the page is for (coercion-safe).
  */
 import type { ComponentChildren } from 'preact';
 import { CsrfField } from './csrf-field';
-import { portalPath, type ViewContext } from './view-context';
+import { areaHome, portalPath, type ViewContext } from './view-context';
 
 export function Layout(props: { view: ViewContext; children: ComponentChildren }) {
   const { view } = props;
@@ -37,7 +38,7 @@ export function Layout(props: { view: ViewContext; children: ComponentChildren }
           </div>
           <div class="header-bar">
             <p class="brand">
-              <a href={portalPath('/')}>{t.siteTitle}</a>
+              <a href={areaHome(view.area)}>{t.siteTitle}</a>
             </p>
             <a class="language-switch" href={languageHref} lang={switchTo} hreflang={switchTo}>
               {t.switchLanguage}
@@ -45,23 +46,7 @@ export function Layout(props: { view: ViewContext; children: ComponentChildren }
           </div>
           {view.signedIn ? (
             <nav aria-label={t.mainNavigation} class="main-nav">
-              <ul>
-                <li>
-                  <a href={portalPath('/')} aria-current={view.currentPath === portalPath('/') ? 'page' : undefined}>
-                    {t.navSharing}
-                  </a>
-                </li>
-                <li>
-                  <a href={portalPath('/share')} aria-current={view.currentPath.startsWith(portalPath('/share')) ? 'page' : undefined}>
-                    {t.navShare}
-                  </a>
-                </li>
-                <li>
-                  <a href={portalPath('/accounting')} aria-current={view.currentPath.startsWith(portalPath('/accounting')) ? 'page' : undefined}>
-                    {t.navAccounting}
-                  </a>
-                </li>
-              </ul>
+              <ul>{view.area === 'practice' ? <PracticeLinks view={view} /> : <ClientLinks view={view} />}</ul>
               <form method="post" action={portalPath('/sign-out')} class="inline-form">
                 <CsrfField view={view} />
                 <button type="submit" class="button-link">
@@ -81,9 +66,47 @@ export function Layout(props: { view: ViewContext; children: ComponentChildren }
           {props.children}
         </main>
         <footer class="site-footer">
-          <p>{t.footerPrivacy}</p>
+          <p>{view.area === 'practice' ? t.practiceFooter : t.footerPrivacy}</p>
         </footer>
       </body>
     </html>
+  );
+}
+
+function NavLink(props: { view: ViewContext; href: string; exact?: boolean; children: string }) {
+  const { view, href } = props;
+  const current = props.exact ? view.currentPath === href : view.currentPath.startsWith(href);
+  return (
+    <li>
+      <a href={href} aria-current={current ? 'page' : undefined}>
+        {props.children}
+      </a>
+    </li>
+  );
+}
+
+function ClientLinks(props: { view: ViewContext }) {
+  const { view } = props;
+  return (
+    <>
+      <NavLink view={view} href={portalPath('/')} exact>
+        {view.t.navSharing}
+      </NavLink>
+      <NavLink view={view} href={portalPath('/share')}>
+        {view.t.navShare}
+      </NavLink>
+      <NavLink view={view} href={portalPath('/accounting')}>
+        {view.t.navAccounting}
+      </NavLink>
+    </>
+  );
+}
+
+function PracticeLinks(props: { view: ViewContext }) {
+  const { view } = props;
+  return (
+    <NavLink view={view} href={portalPath('/practice/')} exact>
+      {view.t.practiceNavReferrals}
+    </NavLink>
   );
 }
