@@ -81,3 +81,15 @@ export {
   type ReferralDeadlineSettings,
   type ReferralPriority,
 } from './referral-deadlines';
+export {
+  acknowledgementDeadline,
+  EXPIRED_REASON,
+  FOLLOW_UP_IDENTIFIER_SYSTEM,
+  FOLLOW_UP_STEPS,
+  followUpIdentifierValue,
+  nextFollowUpStep,
+  runFollowUpStep,
+  type FollowUpStep,
+  type PlannedStep,
+  type StepOutcome,
+} from './referral-follow-up';

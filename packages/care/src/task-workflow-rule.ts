@@ -9,6 +9,8 @@
  *   rejected / failed / on-hold (expression `Task.statusReason`);
  * - 403 a caller on neither side of the Task, or on the wrong side for the move (the owner moves it forward, the
  *   requester cancels or marks entered-in-error; only the requester creates it and changes its due date);
+ * - the server's expiry of an unacknowledged referral (requested or received -> failed, by server jobs or the
+ *   operator, referral-follow-up.ts) is the one move outside the state machine;
  * - 422 a move the state machine has no edge for (we chose 422 over 409: the request is well-formed and current, the
  *   workflow refuses it; 409 and 412 stay reserved for version conflicts), a change to a closed Task, a Task that does
  *   not match its ServiceRequest, and completion without a consult note.
@@ -72,7 +74,9 @@ async function checkUpdate(next: Task, stored: Task, status: TaskStatus, tx: Que
       checkAmend(next, stored, change.status);
       break;
     case 'transition':
-      checkTransition(change.from, change.to, parties);
+      if (!isExpiry(change.from, change.to, caller)) {
+        checkTransition(change.from, change.to, parties);
+      }
       break;
     default:
       change satisfies never;
@@ -158,6 +162,14 @@ function checkAmend(next: Task, stored: Task, status: TaskStatus): void {
   if (isClosedStatus(status) && !sameJson(withoutMeta(next), withoutMeta(stored))) {
     refuseUnprocessable(`A ${status} Task is closed; it can only be marked entered-in-error`, 'Task.status');
   }
+}
+
+/**
+ * The server's expiry of an unacknowledged referral (referral-follow-up.ts): requested or received -> failed, a move
+ * no party has, made by server jobs (which act as the admin) and the operator only.
+ */
+function isExpiry(from: TaskStatus, to: TaskStatus, caller: Caller): boolean {
+  return caller.kind === 'admin' && to === 'failed' && (from === 'requested' || from === 'received');
 }
 
 function checkTransition(from: TaskStatus, to: TaskStatus, parties: ReadonlySet<TaskParty>): void {

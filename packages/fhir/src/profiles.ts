@@ -6,8 +6,8 @@
  * /OperationDefinition/{id}: the definitions the CapabilityStatement's operations name) and
  * to terminology checks. The resources are frozen: they are shared by every request.
  */
-import { loadDataType, validateResource } from '@medplum/core';
-import type { CodeSystem, CodeSystemConcept, OperationDefinition, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import { indexSearchParameter, loadDataType, validateResource } from '@medplum/core';
+import type { CodeSystem, CodeSystemConcept, OperationDefinition, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CARECIRCLE_CANONICAL_BASE, SHARE_CATEGORY_SYSTEM } from './canonical-urls';
@@ -15,10 +15,10 @@ import { loadBaseDefinitions } from './definitions';
 import { generateSnapshot } from './profile-snapshot';
 
 /** The kinds of resource fhir-profiles/ may hold. Another kind needs its own loading rules here first. */
-export const CONFORMANCE_RESOURCE_TYPES = ['CodeSystem', 'ValueSet', 'StructureDefinition', 'OperationDefinition'] as const;
+export const CONFORMANCE_RESOURCE_TYPES = ['CodeSystem', 'ValueSet', 'StructureDefinition', 'OperationDefinition', 'SearchParameter'] as const;
 
 /** A resource of our implementation guide. */
-export type ConformanceResource = CodeSystem | ValueSet | StructureDefinition | OperationDefinition;
+export type ConformanceResource = CodeSystem | ValueSet | StructureDefinition | OperationDefinition | SearchParameter;
 
 /** The folder name, at the repository root, that holds the implementation guide. */
 const PROFILES_FOLDER = 'fhir-profiles';
@@ -42,6 +42,11 @@ export function loadFhirDefinitions(): void {
   }
   const baseDefinitions = loadBaseDefinitions();
   const resources = readConformanceFolder(locateProfilesFolder()).map(({ file, resource }) => {
+    if (resource.resourceType === 'SearchParameter') {
+      // Our own parameters (Task `ack-due`, `follow-up` ...) join HL7's in the global schema the store indexes.
+      indexSearchParameter(resource);
+      return resource;
+    }
     if (resource.resourceType !== 'StructureDefinition') {
       return resource;
     }

@@ -27,6 +27,7 @@ export {
   notifyJobIds,
   outboxEventJobSchema,
   parseDeliveryJobId,
+  REFERRAL_FOLLOW_UP_STEPS,
   referralReminderJobSchema,
   type DeadLetterJob,
   type DeadLetterReplayJob,

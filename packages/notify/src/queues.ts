@@ -24,7 +24,10 @@ export const NOTIFY_QUEUES = {
   deadLetter: 'subscription-dead-letter',
   /** One job per replay an operator asks for (admin API): that dead-lettered event is sent once more, gate first. */
   deadLetterReplay: 'subscription-dead-letter-replay',
-  /** One delayed job per open referral Task, due when its acknowledgement is: remind both sides. */
+  /**
+   * One delayed job per open referral Task and follow-up step (reminder, escalation, expiry), due when the step is:
+   * the job id names the step (`reminder_<task>`, `escalation_<task>`, `expiry_<task>`).
+   */
   referralReminders: 'referral-reminders',
 } as const;
 
@@ -90,8 +93,20 @@ export const deadLetterReplayJobSchema = z.object({
 });
 export type DeadLetterReplayJob = z.infer<typeof deadLetterReplayJobSchema>;
 
-/** A referral reminder, carrying the request id of the Task write that scheduled it (none when the sweeper rebuilt it). */
-export const referralReminderJobSchema = z.object({ taskId: fhirId, ...jobOriginSchema.shape });
+/** The follow-up steps of an unacknowledged referral, in order (@carecircle/care referral-follow-up.ts). */
+export const REFERRAL_FOLLOW_UP_STEPS = ['reminder', 'escalation', 'expiry'] as const;
+
+/**
+ * A referral follow-up step, carrying the request id of the Task write that scheduled it (none when the sweeper rebuilt
+ * it). `step` is absent in jobs from before the steps: they stand for the reminder.
+ */
+export const referralReminderJobSchema = z.object({
+  taskId: fhirId,
+  step: z.enum(REFERRAL_FOLLOW_UP_STEPS).optional(),
+  /** When the step was planned for (epoch ms), so a moved deadline replaces the job. */
+  due: z.number().int().nonnegative().optional(),
+  ...jobOriginSchema.shape,
+});
 export type ReferralReminderJob = z.infer<typeof referralReminderJobSchema>;
 
 /** BullMQ job ids (they may not contain ':'); FHIR ids never contain '_', so these are unambiguous. */
@@ -101,7 +116,7 @@ export const notifyJobIds = {
   deadLetterReplay: (job: Pick<DeliveryJob, 'subscriptionId' | 'eventNumber'>) => `replay_${job.subscriptionId}_${job.eventNumber}`,
   handshake: (job: Pick<HandshakeJob, 'subscriptionId' | 'versionId'>) => `${job.subscriptionId}_v${job.versionId}`,
   heartbeatScheduler: (subscriptionId: string) => `heartbeat_${subscriptionId}`,
-  referralReminder: (job: Pick<ReferralReminderJob, 'taskId'>) => `reminder_${job.taskId}`,
+  referralReminder: (job: Pick<ReferralReminderJob, 'taskId' | 'step'>) => `${job.step ?? 'reminder'}_${job.taskId}`,
 };
 
 /** The subscription and event number of a delivery job id (`{subscription}_{number}`, a dead letter's id too). */

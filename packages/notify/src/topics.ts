@@ -45,8 +45,8 @@ export const SUBSCRIPTION_TOPICS: readonly SubscriptionTopicDefinition[] = [
       {
         resourceType: 'Task',
         interactions: ['create', 'update'],
-        description: 'A referral Task is created or updated (status, owner, output).',
-        filterParameters: ['owner', 'requester', 'patient', 'status', 'focus'],
+        description: 'A referral Task is created or updated (status, owner, output, follow-up: reminded, escalated, expired).',
+        filterParameters: ['owner', 'requester', 'patient', 'status', 'focus', 'ack-due', 'follow-up'],
       },
     ],
   },

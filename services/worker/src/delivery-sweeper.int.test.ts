@@ -1,7 +1,7 @@
 /**
  * The delivery sweeper against real PostgreSQL and Redis: after Redis lost every job (its keys deleted, as a restart
  * without persistence does), one sweep puts back the delivery jobs of pending events, the heartbeat schedulers of
- * active subscriptions and the reminder jobs of open referral Tasks not yet reminded; a second sweep adds nothing; and
+ * active subscriptions and the job of each open referral Task's next follow-up step; a second sweep adds nothing; and
  * a worker started afterwards delivers what was owed.
  */
 import { createLogger } from '@carecircle/log';
@@ -54,21 +54,33 @@ function openTask(owner: string, dueInMs: number): Task {
   });
 }
 
-test('after Redis lost its jobs, one sweep rebuilds deliveries, heartbeats and reminders; a second adds nothing', async () => {
+/** The job of `taskId`'s follow-up step `step`, once it is there (the worker schedules it as the Task passes). */
+async function stepJob(step: string, taskId: string | undefined) {
+  for (let i = 0; i < 100; i++) {
+    const job = await queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId: taskId ?? '', step: step as 'reminder' }));
+    if (job) {
+      return job;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
+test('after Redis lost its jobs, one sweep rebuilds deliveries, heartbeats and follow-up steps; a second adds nothing', async () => {
   const worker = await env.startWorker();
   const subscription = await env.subscribe('/hook/sweep', { filters: ['Task?owner=Organization/sweep'], heartbeatPeriod: 3600 });
   expect(await queues.heartbeat.getJobScheduler(notifyJobIds.heartbeatScheduler(subscription.id ?? ''))).toBeTruthy();
-  // A reminder already written (due at once), and one still to come.
-  const reminded = (await env.writer.create(openTask('Organization/elsewhere', 200))).resource;
-  await env.receiver.waitFor(() => false, 1500).catch(() => undefined);
-  const upcoming = (await env.writer.create(openTask('Organization/elsewhere', 3_600_000))).resource;
+  // One past its deadline (reminded and escalated at once, its expiry to come), one due in a week (its reminder to come).
+  const escalated = (await env.writer.create(openTask('Organization/elsewhere', 200))).resource;
+  const upcoming = (await env.writer.create(openTask('Organization/elsewhere', 7 * 86_400_000))).resource;
+  expect(await stepJob('expiry', escalated.id)).toBeTruthy();
   // Three events the receiver refuses for now: they wait in Postgres for their retries.
   env.receiver.reply('/hook/sweep', () => ({ status: 503 }));
   for (let i = 0; i < 3; i++) {
     await env.writer.create(buildTask('p-sweep', { owner: { reference: 'Organization/sweep' } }));
   }
   await env.receiver.waitFor(() => env.receiver.events('/hook/sweep').length >= 1);
-  await expect(queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId: upcoming.id ?? '' }))).resolves.toBeTruthy();
+  expect(await stepJob('reminder', upcoming.id)).toBeTruthy();
   await worker.close();
 
   // Redis loses everything.
@@ -77,11 +89,13 @@ test('after Redis lost its jobs, one sweep rebuilds deliveries, heartbeats and r
   await new Promise((r) => setTimeout(r, 1200));
 
   const first = await sweep(ctx);
-  expect(first).toMatchObject({ deliveries: 1, heartbeats: 1, reminders: 1 });
+  expect(first).toMatchObject({ deliveries: 1, heartbeats: 1, reminders: 2 });
   expect(await queues.heartbeat.getJobScheduler(notifyJobIds.heartbeatScheduler(subscription.id ?? ''))).toBeTruthy();
-  const reminder = await queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId: upcoming.id ?? '' }));
-  expect(await reminder?.isDelayed()).toBe(true);
-  expect(await queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId: reminded.id ?? '' }))).toBeUndefined();
+  expect(await (await queues.referralReminders.getJob(`reminder_${upcoming.id}`))?.isDelayed()).toBe(true);
+  expect(await (await queues.referralReminders.getJob(`expiry_${escalated.id}`))?.isDelayed()).toBe(true);
+  // Steps already written are not scheduled again.
+  expect(await queues.referralReminders.getJob(`reminder_${escalated.id}`)).toBeUndefined();
+  expect(await queues.referralReminders.getJob(`escalation_${escalated.id}`)).toBeUndefined();
 
   expect(await sweep(ctx)).toMatchObject({ changes: 0, deliveries: 0, heartbeats: 0, reminders: 0 });
 

@@ -15,8 +15,8 @@
  *   3. turns `off` subscriptions whose `end` has passed;
  *   4. when Redis is found to have lost its data (a marker key the sweeper keeps there is gone, as after a restart
  *      without persistence) and every `rebuildIntervalMs` anyway: rebuilds the heartbeat scheduler of every receiving
- *      subscription with a heartbeat period, and the reminder job of every open referral Task (requested or received,
- *      with a due date) whose reminders have not been written yet. Scheduler and job ids are derived from the
+ *      subscription with a heartbeat period, and the job of the next follow-up step of every open referral Task
+ *      (requested or received, with a deadline; the Task's businessStatus says which step is next). Scheduler and job ids are derived from the
  *      subscription and the Task, and an existing one is left alone, so a rebuild is idempotent.
  *
  * Replicas sweep side by side: outbox rows and delivery rows are taken FOR UPDATE SKIP LOCKED, so no two sweepers
@@ -41,7 +41,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import type { Job, Queue } from 'bullmq';
 import { findHeartbeatSubscriptions, scheduleHeartbeat } from './heartbeat-queue';
 import type { NotifyContext } from './notify-context';
-import { addReminderJob, REMINDER_IDENTIFIER_SYSTEM, reminderDue, reminderIdentifierValue } from './referral-reminders-queue';
+import { ensureFollowUpJob } from './referral-reminders-queue';
 import { hasEnded, setSubscriptionStatus } from './subscription-status';
 
 /** Outbox rows handed back, and subscriptions or Tasks looked at, per statement. */
@@ -174,7 +174,7 @@ function heartbeatPeriodOf(ctx: SweeperContext, subscription: Subscription): num
 }
 
 /**
- * Makes sure every open referral Task with a due date whose reminders are not written yet has its reminder job.
+ * Makes sure every open referral Task with a deadline has the job of its next follow-up step (none once expired).
  * Returns how many jobs were missing.
  */
 export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
@@ -182,17 +182,10 @@ export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
   let afterId = '';
   for (;;) {
     const tasks = await findOpenTasksWithDueDate(ctx.db, afterId, BATCH_SIZE);
-    const open = tasks.flatMap((task) => {
-      const due = reminderDue(task);
-      return task.id && due !== undefined ? [{ taskId: task.id, due }] : [];
-    });
-    const reminded = await remindedTasks(ctx, open);
-    for (const { taskId, due } of open) {
-      if (reminded.has(taskId) || (await ctx.queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId })))) {
-        continue;
+    for (const task of tasks) {
+      if (await ensureFollowUpJob(ctx, task)) {
+        rebuilt++;
       }
-      await addReminderJob(ctx.queues.referralReminders, taskId, due);
-      rebuilt++;
     }
     const last = tasks.at(-1)?.id;
     if (!last || tasks.length < BATCH_SIZE) {
@@ -200,23 +193,6 @@ export async function rebuildReminders(ctx: SweeperContext): Promise<number> {
     }
     afterId = last;
   }
-}
-
-/** The Tasks among `open` whose reminder to the owner for that due date is already written. */
-async function remindedTasks(ctx: SweeperContext, open: readonly { taskId: string; due: number }[]): Promise<Set<string>> {
-  const reminded = new Set<string>();
-  for (let i = 0; i < open.length; i += 100) {
-    const chunk = open.slice(i, i + 100);
-    const identifiers = chunk.map(({ taskId, due }) => `${REMINDER_IDENTIFIER_SYSTEM}|${reminderIdentifierValue(taskId, due, 'owner')}`);
-    const { matches } = await ctx.repository.search('Communication', new URLSearchParams({ identifier: identifiers.join(','), _count: '1000' }));
-    const values = new Set(matches.flatMap((m) => (m.resourceType === 'Communication' ? (m.identifier ?? []).map((id) => id.value) : [])));
-    for (const { taskId, due } of chunk) {
-      if (values.has(reminderIdentifierValue(taskId, due, 'owner'))) {
-        reminded.add(taskId);
-      }
-    }
-  }
-  return reminded;
 }
 
 /** Turns off subscriptions past their `end`. Returns how many. */

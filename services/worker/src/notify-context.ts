@@ -2,6 +2,7 @@
  * What the notification processors share: the database and a full-access repository, the queues they hand work to,
  * the delivery gate, and the tunables (with their documented defaults).
  */
+import { DEFAULT_REFERRAL_DEADLINES, type ReferralDeadlineSettings } from '@carecircle/care';
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
 import { DELIVERY_RETRY_POLICY, type DeliveryGate, type RetryPolicy } from '@carecircle/notify';
@@ -47,13 +48,24 @@ export interface NotifyOptions {
    * costs a Redis round trip (though a job still there absorbs it). Default 30 000 ms.
    */
   sweepAfterMs?: number;
+  /**
+   * The clock the referral follow-up steps are timed by (epoch ms): when a step is due and how long its job waits.
+   * Default Date.now; tests pass one they can move, so no test sleeps for hours.
+   */
+  clock?: () => number;
+  /**
+   * The referral follow-up settings (config `referralDeadlines`): the default zone of practices without business
+   * hours, the reminder's lead and the expiry's delay in business hours. Default DEFAULT_REFERRAL_DEADLINES.
+   */
+  referralFollowUp?: Pick<ReferralDeadlineSettings, 'timeZone' | 'remindBefore' | 'expireAfter'>;
 }
 
 export type ResolvedNotifyOptions = Required<NotifyOptions>;
 
 /** The options configured through the environment (NOTIFY_*); the rest keep their defaults. */
-export function notifyOptionsFrom(config: Pick<Config, 'notify'>): NotifyOptions {
+export function notifyOptionsFrom(config: Pick<Config, 'notify'> & Partial<Pick<Config, 'referralDeadlines'>>): NotifyOptions {
   return {
+    ...(config.referralDeadlines ? { referralFollowUp: config.referralDeadlines } : {}),
     allowLoopbackHttp: config.notify.allowLoopbackHttp,
     requestTimeoutMs: config.notify.requestTimeoutMs,
     maxResponseBytes: config.notify.maxResponseBytes,
@@ -77,6 +89,8 @@ export function resolveNotifyOptions(options: NotifyOptions = {}): ResolvedNotif
     sweepIntervalMs: options.sweepIntervalMs ?? 5_000,
     sweepAfterMs: options.sweepAfterMs ?? 30_000,
     rebuildIntervalMs: options.rebuildIntervalMs ?? 600_000,
+    clock: options.clock ?? Date.now,
+    referralFollowUp: options.referralFollowUp ?? DEFAULT_REFERRAL_DEADLINES,
   };
 }
 

@@ -1,126 +1,136 @@
 /**
- * The `referral-reminders` queue: a referral not acknowledged in time reminds the partner and tells the therapist.
+ * The `referral-reminders` queue: the follow-up of referrals nobody acknowledges (DESIGN.md, "Referral
+ * follow-through"). An open referral Task (requested or received, with a deadline in restriction.period.end) waits for
+ * one step at a time, reminder -> escalation -> expiry, each due at a time in business hours of the practice; what
+ * each step writes, and the rule that it is written once, are @carecircle/care's (referral-follow-up.ts).
  *
- * Each open referral Task (status requested or received, with a due date in restriction.period.end) has one delayed
- * job (jobId `reminder_<task id>`), kept in step with the Task by {@link followReferralTask} as its changes pass through
- * the worker, and removed as soon as the Task moves on. When a job comes due, the processor reads the Task again and,
- * if it is still unacknowledged and overdue, writes two Communications about it — one to the owner, one to the
- * requester — which reach subscribers through the communication topic like any other change. The Communications are
- * created conditionally on an identifier naming the Task and its due date, so a retried job, or one re-added after
- * Redis lost it (the delivery sweeper rebuilds reminder jobs from Postgres), writes nothing twice.
+ * Here: the Task's next step has one delayed job, jobId `<step>_<task id>` (`reminder_`, `escalation_`, `expiry_`),
+ * kept in step with the Task by {@link followReferralTask} as its changes pass through the worker (a step's own write
+ * of the Task schedules the next), and removed as soon as the Task moves on (accepted, rejected, cancelled ...). When a
+ * job comes due, the processor reads the Task again and runs the step if the Task still waits for it and it is due
+ * by the worker's clock; a job that comes early (the clock says otherwise) waits again. Two workers never both write a
+ * step: BullMQ runs one job id once at a time, and the step's Task update is conditional on the version read (412 for
+ * the second). After Redis lost its data the delivery sweeper calls {@link ensureFollowUpJob} for every open Task.
  */
 import { createServerRepository } from '@carecircle/access';
-import { readOrUndefined, SHARE_CATEGORY_SYSTEM } from '@carecircle/fhir';
-import { jobRetryOptions, notifyJobIds, REFERRAL_REMINDER_JOB_RETRY, referralReminderJobSchema, type ReferralReminderJob } from '@carecircle/notify';
-import type { Communication, Reference, Task } from '@medplum/fhirtypes';
-import type { Job, Queue } from 'bullmq';
+import { nextFollowUpStep, practiceBusinessHours, runFollowUpStep, type FollowUpStep, type PlannedStep } from '@carecircle/care';
+import { readOrUndefined } from '@carecircle/fhir';
+import { jobRetryOptions, notifyJobIds, REFERRAL_FOLLOW_UP_STEPS, REFERRAL_REMINDER_JOB_RETRY, referralReminderJobSchema, type ReferralReminderJob } from '@carecircle/notify';
+import type { Task } from '@medplum/fhirtypes';
+import { DelayedError, type Job } from 'bullmq';
 import type { NotifyContext } from './notify-context';
 
-export const REMINDER_IDENTIFIER_SYSTEM = 'https://carecircle.dev/fhir/referral-reminder';
-const OPEN_STATUSES: ReadonlySet<string> = new Set(['requested', 'received']);
+/** What planning a Task's follow-up needs: the repository (to read the practice's hours), queues and options. */
+export type FollowUpContext = Pick<NotifyContext, 'repository' | 'queues' | 'options'>;
 
-function dueAt(task: Task): number | undefined {
-  const end = task.restriction?.period?.end;
-  const due = end ? Date.parse(end) : Number.NaN;
-  return Number.isNaN(due) ? undefined : due;
-}
-
-function isAwaitingAcknowledgement(task: Task): boolean {
-  return OPEN_STATUSES.has(task.status) && dueAt(task) !== undefined;
+/** The step `task` waits for next (the practice's business hours read through the server's repository). */
+export async function plannedStepOf(ctx: FollowUpContext, task: Task): Promise<PlannedStep | undefined> {
+  const settings = ctx.options.referralFollowUp;
+  const hours = await practiceBusinessHours(ctx.repository, task.for?.reference, settings);
+  return nextFollowUpStep(task, hours, settings);
 }
 
 /**
- * The identifier value of the reminder to `side` for `taskId` due at `due` (epoch ms): one reminder per side and due
- * date, however often the job runs or the Task changes meanwhile.
+ * Schedules the job of the step `task` waits for next and removes those of the other steps (all of them when it waits
+ * for none); a new job carries `requestId`, the id of the request whose write of the Task scheduled it.
  */
-export function reminderIdentifierValue(taskId: string, due: number, side: 'owner' | 'requester'): string {
-  return `${taskId}-due-${due}-${side}`;
-}
-
-/** The open referral Tasks' due dates, when they are awaiting acknowledgement (for the sweeper). */
-export function reminderDue(task: Task): number | undefined {
-  return isAwaitingAcknowledgement(task) ? dueAt(task) : undefined;
-}
-
-/**
- * Schedules, moves or removes the reminder of `task` to match its current state; a new job carries `requestId`, the id
- * of the request whose write of the Task scheduled it.
- */
-export async function followReferralTask(ctx: NotifyContext, task: Task, requestId: string | undefined): Promise<void> {
+export async function followReferralTask(ctx: FollowUpContext, task: Task, requestId: string | undefined): Promise<void> {
   const taskId = task.id;
   if (!taskId) {
     return;
   }
-  const jobId = notifyJobIds.referralReminder({ taskId });
-  const queue = ctx.queues.referralReminders;
-  const existing = await queue.getJob(jobId);
-  const due = dueAt(task);
-  if (!isAwaitingAcknowledgement(task) || due === undefined) {
-    await existing?.remove();
-    return;
+  const planned = await plannedStepOf(ctx, task);
+  for (const step of REFERRAL_FOLLOW_UP_STEPS) {
+    if (step !== planned?.step) {
+      await removeUnlessRunning(await ctx.queues.referralReminders.getJob(notifyJobIds.referralReminder({ taskId, step })));
+    }
   }
-  if (existing && existing.timestamp + (existing.opts.delay ?? 0) === due) {
-    return;
+  if (planned) {
+    await scheduleStep(ctx, taskId, planned, requestId, true);
   }
-  await existing?.remove();
-  await addReminderJob(queue, taskId, due, requestId);
 }
 
 /**
- * Adds the reminder job of `taskId` due at `due` (a job with that id already there absorbs the add), carrying
- * `requestId` when a request's write scheduled it (the sweeper's rebuilds carry none).
+ * Makes sure the open Task `task` has the job of its next step (the sweeper's rebuild after Redis lost its data): adds
+ * it when missing, leaves one that is there alone. True when it had to be added.
  */
-export async function addReminderJob(queue: Queue, taskId: string, due: number, requestId?: string): Promise<void> {
-  const jobId = notifyJobIds.referralReminder({ taskId });
-  const data: ReferralReminderJob = { taskId, ...(requestId === undefined ? {} : { requestId }) };
+export async function ensureFollowUpJob(ctx: FollowUpContext, task: Task): Promise<boolean> {
+  const planned = task.id ? await plannedStepOf(ctx, task) : undefined;
+  return planned !== undefined && task.id !== undefined && scheduleStep(ctx, task.id, planned, undefined, false);
+}
+
+/**
+ * Adds the job of `planned` for `taskId`, due when the step is by the worker's clock. With `replace`, a job of that
+ * step scheduled for another time is replaced (the deadline moved); otherwise one that exists is kept. True when added.
+ */
+async function scheduleStep(ctx: FollowUpContext, taskId: string, planned: PlannedStep, requestId: string | undefined, replace: boolean): Promise<boolean> {
+  const queue = ctx.queues.referralReminders;
+  const jobId = notifyJobIds.referralReminder({ taskId, step: planned.step });
+  const existing = await queue.getJob(jobId);
+  const due = planned.at.getTime();
+  const state = existing ? await existing.getState() : 'unknown';
+  // A finished job (failed for good, or kept) would absorb the add: it is replaced. A running one finishes by itself.
+  const live = state === 'delayed' || state === 'waiting' || state === 'prioritized' || state === 'active';
+  if (existing && live && (state === 'active' || !replace || referralReminderJobSchema.parse(existing.data).due === due)) {
+    return false;
+  }
+  await removeUnlessRunning(existing);
+  const data: ReferralReminderJob = { taskId, step: planned.step, due, ...(requestId === undefined ? {} : { requestId }) };
   const now = Date.now();
-  await queue.add('remind', data, {
+  await queue.add(planned.step, data, {
     jobId,
-    delay: Math.max(0, due - now),
+    delay: Math.max(0, due - ctx.options.clock()),
     timestamp: now,
     removeOnComplete: true,
     ...jobRetryOptions(REFERRAL_REMINDER_JOB_RETRY),
   });
+  return true;
 }
 
-/** Processes a due reminder job: reminds both sides if the Task is still unacknowledged and overdue. */
-export async function processReferralReminder(ctx: NotifyContext, job: Job): Promise<void> {
-  const { taskId } = referralReminderJobSchema.parse(job.data);
-  // Absent or deleted: nothing to remind of. A database error is thrown, and BullMQ retries the job.
+/** Removes `job` unless it is running now (its processor re-reads the Task, so it does no harm). */
+async function removeUnlessRunning(job: Job | undefined): Promise<void> {
+  try {
+    await job?.remove();
+  } catch (err) {
+    if (!(await job?.isActive())) {
+      throw err;
+    }
+  }
+}
+
+/**
+ * Processes a due step job: runs the step if the Task, read now, still waits for it and it is due by the worker's
+ * clock; a job early by that clock goes back to wait (BullMQ's delayed set) for the rest.
+ */
+export async function processReferralReminder(ctx: NotifyContext, job: Job, token?: string): Promise<void> {
+  const { taskId, step: jobStep } = referralReminderJobSchema.parse(job.data);
+  const step: FollowUpStep = jobStep ?? 'reminder';
+  // Absent or deleted: nothing to follow up. A database error is thrown, and BullMQ retries the job.
   const task = await readOrUndefined<Task>(ctx.repository, 'Task', taskId);
-  const due = task ? dueAt(task) : undefined;
-  if (!task || !isAwaitingAcknowledgement(task) || due === undefined || due > Date.now()) {
-    // Gone, acknowledged, or given more time (a newer job covers the new due date).
+  const planned = task ? await plannedStepOf(ctx, task) : undefined;
+  if (!task || !planned) {
     return;
   }
-  const repository = createServerRepository(ctx.db, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
-  for (const [side, recipient, text] of [
-    ['owner', task.owner, 'A referral addressed to you is awaiting acknowledgement: please accept or reject its Task.'],
-    ['requester', task.requester, 'A referral you sent has not been acknowledged by its due date.'],
-  ] as const) {
-    if (!recipient?.reference) {
-      continue;
-    }
-    const identifier = { system: REMINDER_IDENTIFIER_SYSTEM, value: reminderIdentifierValue(taskId, due, side) };
-    await repository.create(reminderFor(task, recipient, identifier, text), {
-      ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
-    });
+  if (planned.step !== step) {
+    // The Task is past this step, or not yet at it (a job of an earlier version): its own step's job takes over.
+    await followReferralTask(ctx, task, undefined);
+    return;
   }
-  ctx.logger.info({ taskId }, 'referral reminder sent');
-}
-
-function reminderFor(task: Task, recipient: Reference, identifier: { system: string; value: string }, text: string): Communication {
-  const tags = (task.meta?.tag ?? []).filter((t) => t.system === SHARE_CATEGORY_SYSTEM);
-  return {
-    resourceType: 'Communication',
-    ...(tags.length > 0 ? { meta: { tag: tags } } : {}),
-    identifier: [identifier],
-    status: 'completed',
-    category: [{ text: 'Referral reminder' }],
-    ...(task.for?.reference ? { subject: { reference: task.for.reference } } : {}),
-    about: [{ reference: `Task/${task.id}` }],
-    recipient: [{ reference: recipient.reference }],
-    sent: new Date().toISOString(),
-    payload: [{ contentString: text }],
-  };
+  const wait = planned.at.getTime() - ctx.options.clock();
+  if (wait > 0 && token) {
+    await job.moveToDelayed(Date.now() + wait, token);
+    throw new DelayedError();
+  }
+  const repository = createServerRepository(ctx.db, { allowLoopbackHttp: ctx.options.allowLoopbackHttp });
+  const settings = ctx.options.referralFollowUp;
+  const hours = await practiceBusinessHours(ctx.repository, task.for?.reference, settings);
+  const outcome = await runFollowUpStep(repository, taskId, step, new Date(ctx.options.clock()), hours, settings);
+  ctx.logger.info({ taskId, step, outcome }, 'referral follow-up step');
+  if (outcome === 'done') {
+    // The step's Task write reaches followReferralTask through the outbox too; scheduling here saves the round trip.
+    const after = await readOrUndefined<Task>(ctx.repository, 'Task', taskId);
+    if (after) {
+      await followReferralTask(ctx, after, undefined);
+    }
+  }
 }

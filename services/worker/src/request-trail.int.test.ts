@@ -35,7 +35,8 @@ test("a delivery's log line, its delivery job and the reminder job it scheduled 
   const requestId = `trail-${randomBytes(8).toString('hex')}`;
   const task = buildTask('p-trail', {
     owner: { reference: 'Organization/partner' },
-    restriction: { period: { end: new Date(Date.now() + 600_000).toISOString() } },
+    // Due in 30 days: its first follow-up step, the reminder, is still to come (business hours before the deadline).
+    restriction: { period: { end: new Date(Date.now() + 30 * 86_400_000).toISOString() } },
   });
   const { resource } = await withOriginRequestId(requestId, () => env.writer.create<Task>(task));
   await env.receiver.waitFor(() => env.receiver.events('/hook/trail').length === 1);
@@ -56,7 +57,7 @@ test("a delivery's log line, its delivery job and the reminder job it scheduled 
   const reminders = new Queue(NOTIFY_QUEUES.referralReminders, { connection, prefix: env.config.redisPrefix });
   try {
     expect((await delivery.getJob(`${subscription.id}_1`))?.data).toEqual({ subscriptionId: subscription.id, eventNumber: 1, requestId });
-    expect((await reminders.getJob(`reminder_${resource.id}`))?.data).toEqual({ taskId: resource.id, requestId });
+    expect((await reminders.getJob(`reminder_${resource.id}`))?.data).toMatchObject({ taskId: resource.id, step: 'reminder', requestId });
   } finally {
     await Promise.all([delivery.close(), reminders.close()]);
   }

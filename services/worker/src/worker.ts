@@ -105,7 +105,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     throw new Error(`Worker cannot reach Redis. Start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`);
   }
   loadFhirDefinitions();
-  const options = resolveNotifyOptions(notify ?? notifyOptionsFrom(config));
+  const options = resolveNotifyOptions({ referralFollowUp: config.referralDeadlines, ...(notify ?? notifyOptionsFrom(config)) });
   const gate = deliveryGate ?? createConsentDeliveryGate(db, accessSettingsFrom(config));
   const queueOptions = { connection, prefix: config.redisPrefix };
   const queues: NotifyQueues = {
