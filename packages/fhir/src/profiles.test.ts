@@ -38,11 +38,15 @@ function snapshotElement(id: string): ElementDefinition | undefined {
 describe('conformance resources', () => {
   test('serves every resource of fhir-profiles/', () => {
     const served = getConformanceResources().map((r) => `${r.resourceType}/${r.id} ${r.url}`);
+    const ours = (type: string, ids: string[]) => ids.map((id) => `${type}/${id} https://carecircle.dev/fhir/${type}/${id}`);
     expect(served.sort()).toEqual([
+      ...ours('CodeSystem', ['referral-follow-up']),
       `CodeSystem/share-category ${SHARE_CATEGORY_SYSTEM}`,
       ...['Patient-disclosure-check', 'Patient-summary', 'Subscription-events', 'Subscription-status'].map(
         (id) => `OperationDefinition/${id} https://carecircle.dev/fhir/OperationDefinition/${id}`,
       ),
+      ...ours('SearchParameter', ['Task-ack-due', 'Task-follow-up']),
+      ...ours('StructureDefinition', ['business-hours', 'referral-completion-due']),
       `StructureDefinition/sharing-consent ${SHARING_CONSENT_PROFILE}`,
       `ValueSet/share-category ${SHARE_CATEGORY_VALUE_SET}`,
     ]);
