@@ -65,4 +65,5 @@ export {
   VersionMismatchError,
 } from './outcomes';
 export { isNotFoundOrGone, readOrUndefined, statusOf, type ResourceReader } from './outcome-status';
+export { expandValueSet, type ValueSetExpansion } from './value-set-expansion';
 export { parseSubsetting, subsetResource, SUBSETTED_TAG, type Subsetting } from './subsetting';

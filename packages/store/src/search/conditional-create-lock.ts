@@ -34,6 +34,14 @@ function filterKey(filter: SearchFilter): string {
       return key(code, 'uri', filter.values);
     case 'missing':
       return key(code, 'missing', [String(filter.missing)]);
+    case 'token-text':
+      return key(code, 'text', filter.values.map(indexedNorm));
+    case 'token-set':
+      return key(code, filter.negate ? 'not-in' : 'in', filter.codes.map((c) => c.code));
+    case 'chain':
+      return key(code, 'chain', filter.targets.map((t) => `${t.resourceType}:${filterKey(t.filter)}`));
+    case 'has':
+      return key(code, `has:${filter.sourceType}`, [filterKey(filter.filter)]);
     default:
       return filter satisfies never;
   }

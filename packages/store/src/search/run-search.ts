@@ -9,18 +9,18 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
-import { assertSortShown, partialColumn, shownFilter, shownVersion } from '../presentation';
+import { assertSortShown, partialColumn, shownVersion } from '../presentation';
 import { join, sql, type Sql } from '../sql';
 import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './page-token';
-import { filterCondition, orderBy } from './search-query';
+import { assertLinksSearchable, shownFilterCondition, withHiddenTargetsLeftOutOfLinks } from './chained-search';
+import { orderBy } from './search-query';
 import { parseSearchRequest, type SearchRequest } from './search-request';
-import { withHiddenTargetsLeftOut } from '../withheld-references';
 
 /** Parses and runs a search of `resourceType` for the context's caller. */
 export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
-  const request = parseSearchRequest(resourceType, params);
+  const request = assertLinksSearchable(ctx, parseSearchRequest(resourceType, params));
   assertSortShown(ctx, resourceType, request.sort);
   const binding = pageTokenBinding(ctx, `search:${resourceType}`, params);
   if (request.page !== undefined) {
@@ -47,17 +47,17 @@ export function unixSeconds(date: Date): number {
 
 /**
  * The WHERE condition of a search: type, live version in `view`, visibility (on a later page, of the resource's current
- * version too), filters (each judged on what the caller is shown of the version).
+ * version too), filters (each judged on what the caller is shown of the version; chains and `_has` through what it may
+ * see, chained-search.ts).
  */
 export function searchCondition(ctx: StoreContext, request: SearchRequest, view: ReadView): Sql {
-  const now = ctx.now();
   return join(
     [
       sql`rv.resource_type = ${request.resourceType}`,
       sql`NOT rv.deleted`,
       versionCurrentIn(view),
       liveVisibleIn(ctx, request.resourceType, view),
-      ...request.filters.map((f) => shownFilter(ctx, request.resourceType, f, filterCondition(f, now))),
+      ...request.filters.map((f) => shownFilterCondition(ctx, request.resourceType, f, view)),
     ],
     ' AND ',
   );
@@ -72,7 +72,7 @@ async function searchPage(
   page: PageToken,
 ): Promise<SearchOutcome> {
   const { offset, count } = page;
-  const where = searchCondition(ctx, await withHiddenTargetsLeftOut(ctx, q, request), view);
+  const where = searchCondition(ctx, await withHiddenTargetsLeftOutOfLinks(ctx, q, request), view);
   const outcome: SearchOutcome = { matches: [], included: [] };
   if (request.total !== 'none') {
     const { rows } = await q.query<{ total: number }>(
@@ -119,7 +119,7 @@ export function parseConditionalSearch(resourceType: string, query: string): Sea
  * what it returns is disclosed like a search's matches.
  */
 export async function findConditionalMatches(ctx: StoreContext, q: Queryable, request: SearchRequest, limit: number): Promise<Resource[]> {
-  const shown = await withHiddenTargetsLeftOut(ctx, q, request);
+  const shown = await withHiddenTargetsLeftOutOfLinks(ctx, q, assertLinksSearchable(ctx, request));
   const { rows } = await q.query<{ content: Resource; partial: boolean }>(sql`
     SELECT rv.content, ${partialColumn(ctx, request.resourceType)} FROM resource_version rv
     WHERE ${searchCondition(ctx, shown, CURRENT_VIEW)}

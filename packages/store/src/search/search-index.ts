@@ -38,6 +38,15 @@ export function indexedNorm(value: string): string {
   return normalizeForSearch(value).slice(0, MAX_NORM);
 }
 
+/**
+ * The code under which the text of a token parameter's values (CodeableConcept.text, Coding.display,
+ * Identifier.type.text) is indexed in search_string, for `:text`: no parameter code holds a colon, so it is never
+ * taken for a string parameter's rows.
+ */
+export function tokenTextCode(code: string): string {
+  return `${code}:text`;
+}
+
 /** A token system or code, reference or uri as stored in its table. */
 export function indexedKey(value: string): string {
   return value.slice(0, MAX_KEY);
@@ -78,6 +87,9 @@ function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values:
           seen.add(key);
           rows.tokens.push({ code, system: cut(token.system), value: cut(token.value) });
         }
+      }
+      for (const text of unique(values.flatMap(tokenTextsOf))) {
+        rows.strings.push({ code: tokenTextCode(code), value: indexedString(text), norm: indexedNorm(text) });
       }
       break;
     }
@@ -172,6 +184,23 @@ function tokensOf(typed: TypedValue): Array<{ system: string | undefined; value:
       if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') {
         return [{ system: undefined, value: String(value) }];
       }
+      return [];
+  }
+}
+
+/** The text a token's `:text` searches: what a person reads beside the code. */
+function tokenTextsOf(typed: TypedValue): string[] {
+  const { type, value } = typed;
+  switch (type) {
+    case 'CodeableConcept': {
+      const concept = value as CodeableConcept;
+      return [concept.text, ...(concept.coding ?? []).map((c) => c.display)].filter(isString);
+    }
+    case 'Coding':
+      return [(value as Coding).display].filter(isString);
+    case 'Identifier':
+      return [(value as Identifier).type?.text].filter(isString);
+    default:
       return [];
   }
 }

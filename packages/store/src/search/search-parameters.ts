@@ -25,6 +25,19 @@ export interface SupportedSearchParameter {
   details?: SearchParameterDetails;
 }
 
+/**
+ * The modifiers each type of indexed parameter takes besides `:missing` (and, for references, a target type and
+ * chaining), as search-request.ts parses them.
+ */
+export const SEARCH_MODIFIERS: Readonly<Record<SearchParamType, readonly string[]>> = {
+  string: ['exact', 'contains', 'text'],
+  token: ['not', 'text', 'in', 'not-in', 'below', 'above'],
+  reference: [],
+  date: [],
+  number: [],
+  uri: [],
+};
+
 const SUPPORTED_TYPES = new Set<string>(['string', 'token', 'reference', 'date', 'number', 'uri']);
 
 /** Resource-level parameters Medplum registers without a url; these are the HL7 ones we answer. */
@@ -62,19 +75,43 @@ export function findSearchParameter(resourceType: string, code: string): Support
   return supportedSearchParameters(resourceType).get(code);
 }
 
+/** The resource types a reference parameter may point at, as its definition lists them. */
+export function referenceTargets(param: SupportedSearchParameter): string[] {
+  return [...(param.details?.referenceTargetTypes ?? param.definition?.target ?? [])];
+}
+
+/** A supported parameter as the CapabilityStatement describes it. */
+export interface SearchParameterCapability {
+  name: string;
+  type: SearchParamType;
+  definition: string;
+  documentation?: string;
+  /** The modifiers it takes (`missing` always; the target types of a reference as `:Type` are not listed). */
+  modifiers: string[];
+  /** For a reference parameter that can be chained: the supported types it may point at. */
+  chainTargets?: string[];
+}
+
 /**
  * The search parameters of `resourceType` that really work, for the CapabilityStatement: `_id`, `_lastUpdated` and
- * every indexed parameter.
+ * every indexed parameter, with the modifiers the parser takes and, for references, where chains go.
  */
-export function getSupportedSearchParameters(
-  resourceType: string,
-): Array<{ name: string; type: SearchParamType; definition: string; documentation?: string }> {
-  return [...supportedSearchParameters(resourceType).values()].map((p) => ({
-    name: p.code,
-    type: p.type,
-    definition: p.url,
-    ...(p.documentation ? { documentation: p.documentation } : {}),
-  }));
+export function getSupportedSearchParameters(resourceType: string): SearchParameterCapability[] {
+  return [...supportedSearchParameters(resourceType).values()].map((p) => {
+    const chainTargets =
+      p.type === 'reference' && p.source === 'indexed'
+        ? referenceTargets(p).filter((t) => isSupportedResourceType(t)).sort()
+        : [];
+    return {
+      name: p.code,
+      type: p.type,
+      definition: p.url,
+      ...(p.documentation ? { documentation: p.documentation } : {}),
+      // _id and _lastUpdated, answered from the version row, take only :missing and (_id) :not.
+      modifiers: ['missing', ...(p.source === 'column' ? (p.type === 'token' ? ['not'] : []) : SEARCH_MODIFIERS[p.type])],
+      ...(chainTargets.length > 0 ? { chainTargets } : {}),
+    };
+  });
 }
 
 function buildSupportedParameters(resourceType: string): Map<string, SupportedSearchParameter> {

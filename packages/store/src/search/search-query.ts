@@ -6,8 +6,9 @@
  */
 import { join, raw, sql, type Sql } from '../sql';
 import type { SupportedSearchParameter } from './search-parameters';
-import type { DatePrefix, NumberValue, ReferenceValue, SearchFilter, SortRule, TokenValue } from './search-request';
-import { indexedKey, indexedNorm, indexedString } from './search-index';
+import type { DatePrefix, NumberValue, ReferenceValue, SearchFilter, SortRule, StringMode, TokenValue } from './search-request';
+import { indexedKey, indexedNorm, indexedString, tokenTextCode } from './search-index';
+import type { SystemCode } from './search-terminology';
 import { escapeLike } from './string-norm';
 import { timestamptz, type DateRange } from './date-range';
 
@@ -20,11 +21,26 @@ const TABLES: Record<SupportedSearchParameter['type'], string> = {
   uri: 'search_uri',
 };
 
+/** A filter on the version's own index rows: all but chains and `_has`, which chained-search.ts builds. */
+export type PlainFilter = Exclude<SearchFilter, { kind: 'chain' | 'has' }>;
+
 /** The SQL condition of one filter; `now` anchors `ap` (approximately) date comparisons. */
-export function filterCondition(filter: SearchFilter, now: Date): Sql {
+export function filterCondition(filter: PlainFilter, now: Date): Sql {
   switch (filter.kind) {
-    case 'string':
-      return indexed(filter.param, anyOf(filter.values.map((v) => stringMatch(filter.mode, v))));
+    case 'string': {
+      const { mode } = filter;
+      if (mode === 'text') {
+        return anyOf(filter.values.map((v) => textMatch(TABLES.string, filter.param.code, v)));
+      }
+      return indexed(filter.param, anyOf(filter.values.map((v) => stringMatch(mode, v))));
+    }
+    case 'token-text':
+      // The text of a coded value is indexed as a string under the parameter's text code (search-index.ts).
+      return anyOf(filter.values.map((v) => textMatch(TABLES.string, tokenTextCode(filter.param.code), v)));
+    case 'token-set': {
+      const match = indexed(filter.param, codeIn(filter.codes));
+      return filter.negate ? sql`NOT ${match}` : match;
+    }
     case 'token':
       if (filter.param.source === 'column') {
         // _id: the logical id column itself.
@@ -98,14 +114,43 @@ function sortColumn(type: SupportedSearchParameter['type'], descending: boolean)
 
 /** EXISTS over the parameter's index rows of the version (alias `x`) satisfying `condition`. */
 function indexed(param: SupportedSearchParameter, condition: Sql): Sql {
-  return sql`EXISTS (SELECT 1 FROM ${raw(TABLES[param.type])} x WHERE x.vid = rv.vid AND x.code = ${param.code} AND (${condition}))`;
+  return indexedIn(TABLES[param.type], param.code, condition);
+}
+
+/** EXISTS over the rows of `table` under `code` of the version (alias `x`) satisfying `condition`. */
+function indexedIn(table: string, code: string, condition: Sql): Sql {
+  return sql`EXISTS (SELECT 1 FROM ${raw(table)} x WHERE x.vid = rv.vid AND x.code = ${code} AND (${condition}))`;
+}
+
+/**
+ * A token row (`x`) holding one of `codes`: one comparison against the whole set, however large. A value stored
+ * without a system (an element of type `code`, such as `gender`, whose system its binding implies) is compared by code.
+ */
+function codeIn(codes: readonly SystemCode[]): Sql {
+  if (codes.length === 0) {
+    return sql`FALSE`;
+  }
+  const systems = codes.map((c) => indexedKey(c.system));
+  const values = codes.map((c) => indexedKey(c.code));
+  return sql`((x.system, x.value) IN (SELECT s, c FROM unnest(${systems}::text[], ${values}::text[]) AS codes(s, c))
+    OR (x.system IS NULL AND x.value = ANY(${[...new Set(values)]}::text[])))`;
 }
 
 function anyOf(conditions: Sql[]): Sql {
   return sql`(${join(conditions, ' OR ', 'FALSE')})`;
 }
 
-function stringMatch(mode: 'prefix' | 'exact' | 'contains', value: string): Sql {
+/**
+ * `:text`: every word of `value` begins a word of some value indexed under `code` (a name's family and given are
+ * values of their own, so `ana smi` finds Ana Smith): the value starts with the word or holds it after a non-letter.
+ */
+function textMatch(table: string, code: string, value: string): Sql {
+  const words = indexedNorm(value).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+  const wordStarts = words.map((w) => indexedIn(table, code, sql`x.norm ~ ${`(^|[^[:alnum:]])${escapeRegex(w)}`}`));
+  return sql`(${join(wordStarts, ' AND ', 'FALSE')})`;
+}
+
+function stringMatch(mode: Exclude<StringMode, 'text'>, value: string): Sql {
   switch (mode) {
     case 'exact':
       return sql`x.value = ${indexedString(value)}`;
@@ -116,6 +161,11 @@ function stringMatch(mode: 'prefix' | 'exact' | 'contains', value: string): Sql 
     default:
       return mode satisfies never;
   }
+}
+
+/** Escapes what a POSIX regular expression would read as operators, so the text matches literally. */
+function escapeRegex(value: string): string {
+  return value.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`);
 }
 
 function tokenMatch(token: TokenValue): Sql {

@@ -10,7 +10,8 @@ import { badRequest, OperationOutcomeError, splitSearchOnComma } from '@medplum/
 import { FHIR_ID_PATTERN, hasUnstorableCharacters, isSupportedResourceType, parseRelativeReference, safeForMessage, tooCostly } from '@carecircle/fhir';
 import { parseDateRange, type DateRange } from './date-range';
 import { chargeSearchBudget, type SearchCost } from './search-budget';
-import { findSearchParameter, type SupportedSearchParameter } from './search-parameters';
+import { findSearchParameter, referenceTargets, type SupportedSearchParameter } from './search-parameters';
+import { subsumptionCodes, valueSetCodes, type SystemCode } from './search-terminology';
 
 /** Date comparison prefixes (FHIR R4 search, "prefix"). */
 export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
@@ -39,10 +40,34 @@ export interface NumberValue {
   halfUnit: string;
 }
 
+/**
+ * How a string value is compared with the normalised text (string-norm.ts): `prefix` (the default) the text starts
+ * with it, `exact` equals it as written, `contains` holds it anywhere, `text` each of its words begins a word of the
+ * text (in order or not), as a text search would.
+ */
+export type StringMode = 'prefix' | 'exact' | 'contains' | 'text';
+
+/** A reference parameter followed to its target type, where `filter` must hold (`subject:Patient.name=x`). */
+export interface ChainTarget {
+  resourceType: string;
+  filter: SearchFilter;
+}
+
 /** One parameter occurrence; its values are alternatives. */
 export type SearchFilter =
-  | { kind: 'string'; param: SupportedSearchParameter; mode: 'prefix' | 'exact' | 'contains'; values: string[] }
+  | { kind: 'string'; param: SupportedSearchParameter; mode: StringMode; values: string[] }
   | { kind: 'token'; param: SupportedSearchParameter; negate: boolean; values: TokenValue[] }
+  /** `:text` on a token: the text of the coded value (CodeableConcept.text, Coding.display, Identifier.type.text). */
+  | { kind: 'token-text'; param: SupportedSearchParameter; values: string[] }
+  /**
+   * `:in`, `:not-in`, `:below`, `:above`: the codes the given values stand for (search-terminology.ts), any of which
+   * matches (none, when `negate`); `given` is what the request spelled, one per alternative.
+   */
+  | { kind: 'token-set'; param: SupportedSearchParameter; negate: boolean; codes: SystemCode[]; given: string[] }
+  /** A chained parameter: `param` (a reference) points at a resource of one of `targets` where its filter holds. */
+  | { kind: 'chain'; param: SupportedSearchParameter; targets: ChainTarget[] }
+  /** `_has:Type:param:filter`: some `sourceType` whose reference `param` points at the match meets `filter`. */
+  | { kind: 'has'; param: SupportedSearchParameter; sourceType: string; filter: SearchFilter }
   | { kind: 'reference'; param: SupportedSearchParameter; values: ReferenceValue[] }
   | { kind: 'date'; param: SupportedSearchParameter; values: Array<{ prefix: DatePrefix; range: DateRange }> }
   | { kind: 'number'; param: SupportedSearchParameter; values: NumberValue[] }
@@ -54,11 +79,15 @@ export interface SortRule {
   descending: boolean;
 }
 
-/** `_include` (`Type:param[:Target]` from the searched type) or `_revinclude` (from `Type` pointing back). */
+/**
+ * `_include` (`Type:param[:Target]` from the searched type) or `_revinclude` (from `Type` pointing back); with
+ * `:iterate` also from (or back to) what was included, level by level (includes.ts bounds the depth).
+ */
 export interface IncludeRequest {
   resourceType: string;
   param: SupportedSearchParameter;
   targetType: string | undefined;
+  iterate: boolean;
 }
 
 export interface SearchRequest {
@@ -85,6 +114,11 @@ const MAX_PARAMETERS = 64;
 export const MAX_SEARCH_ALTERNATIVES = 200;
 /** `:contains` alternatives in one search: a pattern matched inside every value of the parameter, with no index. */
 export const MAX_SEARCH_CONTAINS = 20;
+/**
+ * Links in one chain or `_has` (`subject:Patient.organization.name` is two): each is one more join over the versions
+ * of a type, judged under the caller's visibility of that type.
+ */
+export const MAX_CHAIN_DEPTH = 3;
 /** Accepted for compatibility and ignored: they shape the response, which is the API's business. */
 const IGNORED = new Set(['_format', '_pretty']);
 const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_page']);
@@ -137,13 +171,37 @@ export function parseSearchRequest(resourceType: string, params: URLSearchParams
 function searchCost(request: SearchRequest): SearchCost {
   const cost: SearchCost = { alternatives: 0, contains: 0 };
   for (const filter of request.filters) {
-    const alternatives = filter.kind === 'missing' ? 1 : filter.values.length;
-    cost.alternatives += alternatives;
-    if (filter.kind === 'string' && filter.mode === 'contains') {
-      cost.contains += alternatives;
-    }
+    const one = filterCost(filter);
+    cost.alternatives += one.alternatives;
+    cost.contains += one.contains;
   }
   return cost;
+}
+
+/**
+ * What one filter costs: its alternatives as spelled (a ValueSet is one, whatever its size), the costliest target of
+ * a chain, and a pattern matched inside every value (`:contains`, `:text`) as a `:contains` too.
+ */
+function filterCost(filter: SearchFilter): SearchCost {
+  switch (filter.kind) {
+    case 'missing':
+      return { alternatives: 1, contains: 0 };
+    case 'chain':
+      return filter.targets.map((t) => filterCost(t.filter)).reduce(
+        (max, c) => ({ alternatives: Math.max(max.alternatives, c.alternatives), contains: Math.max(max.contains, c.contains) }),
+        { alternatives: 0, contains: 0 },
+      );
+    case 'has':
+      return filterCost(filter.filter);
+    case 'token-set':
+      return { alternatives: filter.given.length, contains: 0 };
+    case 'token-text':
+      return { alternatives: filter.values.length, contains: filter.values.length };
+    case 'string':
+      return { alternatives: filter.values.length, contains: filter.mode === 'contains' || filter.mode === 'text' ? filter.values.length : 0 };
+    default:
+      return { alternatives: filter.values.length, contains: 0 };
+  }
 }
 
 function parseEntry(request: SearchRequest, key: string, value: string): void {
@@ -176,9 +234,11 @@ function parseEntry(request: SearchRequest, key: string, value: string): void {
       // A view of each match the API makes (subsetting.ts, which checks the names); it never changes what matches.
       return;
     case '_include':
+    case '_include:iterate':
       request.include.push(parseInclude(request.resourceType, key, value, 'include'));
       return;
     case '_revinclude':
+    case '_revinclude:iterate':
       request.revinclude.push(parseInclude(request.resourceType, key, value, 'revinclude'));
       return;
     case '_page':
@@ -233,7 +293,9 @@ function parseInclude(resourceType: string, key: string, value: string, kind: 'i
     throw invalid(key, 'expected Type:parameter or Type:parameter:TargetType');
   }
   const [sourceType, code, targetType] = parts as [string, string, string | undefined];
-  if (!isSupportedResourceType(sourceType) || (kind === 'include' && sourceType !== resourceType)) {
+  const iterate = key.endsWith(':iterate');
+  // An iterating _include may start from any type (what earlier levels included); a plain one from the matches.
+  if (!isSupportedResourceType(sourceType) || (kind === 'include' && !iterate && sourceType !== resourceType)) {
     throw invalid(key, kind === 'include' ? `source type must be ${resourceType}` : 'unsupported source type');
   }
   const param = findSearchParameter(sourceType, code);
@@ -241,15 +303,25 @@ function parseInclude(resourceType: string, key: string, value: string, kind: 'i
     throw invalid(key, 'unknown reference parameter');
   }
   if (targetType !== undefined) {
-    if (!isSupportedResourceType(targetType) || (kind === 'revinclude' && targetType !== resourceType)) {
+    if (!isSupportedResourceType(targetType) || (kind === 'revinclude' && !iterate && targetType !== resourceType)) {
       throw invalid(key, 'unsupported target type');
     }
   }
-  return { resourceType: sourceType, param, targetType };
+  return { resourceType: sourceType, param, targetType, iterate };
 }
 
-/** Parses one `code[:modifier]=value` filter; undefined when the value is empty (empty parameters are ignored). */
-export function parseFilter(resourceType: string, key: string, value: string): SearchFilter | undefined {
+/**
+ * Parses one `code[:modifier]=value` filter, a chained one (`code[:Type].rest=value`) or a reverse chain
+ * (`_has:Type:param:rest=value`); undefined when the value is empty (empty parameters are ignored).
+ */
+export function parseFilter(resourceType: string, key: string, value: string, depth = 0): SearchFilter | undefined {
+  if (key.startsWith('_has:')) {
+    return parseHas(resourceType, key, value, depth);
+  }
+  const dot = key.indexOf('.');
+  if (dot >= 0) {
+    return parseChain(resourceType, key.slice(0, dot), key.slice(dot + 1), value, depth);
+  }
   const colon = key.indexOf(':');
   const code = colon >= 0 ? key.slice(0, colon) : key;
   const modifier = colon >= 0 ? key.slice(colon + 1) : '';
@@ -272,15 +344,12 @@ export function parseFilter(resourceType: string, key: string, value: string): S
   }
   switch (param.type) {
     case 'string':
-      if (modifier !== '' && modifier !== 'exact' && modifier !== 'contains') {
+      if (modifier !== '' && modifier !== 'exact' && modifier !== 'contains' && modifier !== 'text') {
         throw unsupportedModifier(code);
       }
       return { kind: 'string', param, mode: modifier === '' ? 'prefix' : modifier, values };
     case 'token':
-      if (modifier !== '' && modifier !== 'not') {
-        throw unsupportedModifier(code);
-      }
-      return { kind: 'token', param, negate: modifier === 'not', values: values.map(parseToken) };
+      return parseTokenFilter(param, modifier, values);
     case 'reference':
       return { kind: 'reference', param, values: values.map((v) => parseReference(param, modifier, v)) };
     case 'date':
@@ -301,6 +370,92 @@ export function parseFilter(resourceType: string, key: string, value: string): S
     default:
       return param.type satisfies never;
   }
+}
+
+function parseTokenFilter(param: SupportedSearchParameter, modifier: string, values: string[]): SearchFilter {
+  if (param.source === 'column' && modifier !== '' && modifier !== 'not') {
+    // _id is the logical id, not a code: it has no text and belongs to no code system.
+    throw unsupportedModifier(param.code);
+  }
+  switch (modifier) {
+    case '':
+    case 'not':
+      return { kind: 'token', param, negate: modifier === 'not', values: values.map(parseToken) };
+    case 'text':
+      return { kind: 'token-text', param, values };
+    case 'in':
+    case 'not-in':
+      return { kind: 'token-set', param, negate: modifier === 'not-in', codes: values.flatMap((url) => valueSetCodes(param.code, url)), given: values };
+    case 'below':
+    case 'above':
+      return { kind: 'token-set', param, negate: false, codes: values.flatMap((v) => subsumptionCodes(param.code, modifier, v)), given: values };
+    default:
+      throw unsupportedModifier(param.code);
+  }
+}
+
+/**
+ * `code[:Type].rest=value`: the reference parameter `code` of `resourceType` followed to `Type` (or, without one, to
+ * each of its target types that has the parameter `rest` starts with), where `rest=value` holds.
+ */
+function parseChain(resourceType: string, head: string, rest: string, value: string, depth: number): SearchFilter | undefined {
+  const colon = head.indexOf(':');
+  const code = colon >= 0 ? head.slice(0, colon) : head;
+  const named = colon >= 0 ? head.slice(colon + 1) : undefined;
+  const param = findSearchParameter(resourceType, code);
+  if (!param) {
+    throw new OperationOutcomeError(badRequest(`Unknown or unsupported search parameter: ${safeForMessage(code)}`, safeForMessage(code)));
+  }
+  if (param.type !== 'reference' || param.source !== 'indexed') {
+    throw invalid(code, 'only a reference parameter can be chained');
+  }
+  if (depth + 1 > MAX_CHAIN_DEPTH) {
+    throw invalid(code, `a chain may hold at most ${MAX_CHAIN_DEPTH} links`);
+  }
+  const targets: string[] = referenceTargets(param).filter((t) => isSupportedResourceType(t));
+  if (named !== undefined && !targets.includes(named)) {
+    throw unsupportedModifier(code);
+  }
+  const candidates = named !== undefined ? [named] : targets;
+  const chained: ChainTarget[] = [];
+  let refusal: unknown;
+  for (const targetType of candidates) {
+    try {
+      const filter = parseFilter(targetType, rest, value, depth + 1);
+      if (!filter) {
+        return undefined;
+      }
+      chained.push({ resourceType: targetType, filter });
+    } catch (err) {
+      // Without a named type, the chain follows the target types that have the chained parameter.
+      if (named !== undefined || !(err instanceof OperationOutcomeError)) {
+        throw err;
+      }
+      refusal ??= err;
+    }
+  }
+  if (chained.length === 0) {
+    throw refusal ?? invalid(code, 'no target type to chain to');
+  }
+  return { kind: 'chain', param, targets: chained };
+}
+
+/** `_has:Type:param:rest=value`: some `Type` whose reference `param` points at the match, where `rest=value` holds. */
+function parseHas(resourceType: string, key: string, value: string, depth: number): SearchFilter | undefined {
+  const [, sourceType = '', code = '', ...restParts] = key.split(':');
+  const rest = restParts.join(':');
+  if (!isSupportedResourceType(sourceType) || !code || !rest) {
+    throw invalid('_has', 'expected _has:Type:parameter:parameter');
+  }
+  if (depth + 1 > MAX_CHAIN_DEPTH) {
+    throw invalid('_has', `a chain may hold at most ${MAX_CHAIN_DEPTH} links`);
+  }
+  const param = findSearchParameter(sourceType, code);
+  if (param?.type !== 'reference' || param.source !== 'indexed' || !referenceTargets(param).includes(resourceType)) {
+    throw invalid('_has', `${safeForMessage(sourceType)}:${safeForMessage(code)} is not a reference parameter that can point at ${resourceType}`);
+  }
+  const filter = parseFilter(sourceType, rest, value, depth + 1);
+  return filter && { kind: 'has', param, sourceType, filter };
 }
 
 function parseToken(value: string): TokenValue {

@@ -280,9 +280,11 @@ describe('search (PostgreSQL)', () => {
   describe('bad input', () => {
     test.each([
       ['unknown parameter', 'shoe-size=42'],
-      ['chained parameter', 'subject.name=zoe'],
-      ['unsupported modifier', 'name:text=zoe'],
-      ['token modifier we do not offer', 'gender:in=http://x'],
+      ['chain through a parameter the type does not have', 'subject.name=zoe'],
+      ['chain through a parameter that is not a reference', 'gender.name=zoe'],
+      ['unsupported modifier', 'name:below=zoe'],
+      ['a ValueSet we cannot expand', 'gender:in=http://x'],
+      ['a CodeSystem without a hierarchy we hold', 'gender:below=http://x|y'],
       ['unsupported date prefix', 'birthdate=xx1980'],
       ['malformed date', 'birthdate=1980-13-01'],
       ['impossible date', 'birthdate=2023-02-29'],

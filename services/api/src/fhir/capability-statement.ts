@@ -22,9 +22,30 @@ const SEARCH_RESULT_PARAMETERS: CapabilityStatementRestResourceSearchParam[] = [
   { name: '_total', type: 'token', documentation: 'none | estimate | accurate (default accurate)' },
   { name: '_summary', type: 'token', documentation: 'true | text | data | count | false; also on read and vread (not count). Views are tagged SUBSETTED' },
   { name: '_elements', type: 'token', documentation: 'Comma-separated top-level elements of the matches (mandatory ones, id and meta always kept); also on read and vread. Tagged SUBSETTED' },
-  { name: '_include', type: 'special', documentation: 'Type:param[:Target]' },
-  { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]' },
+  { name: '_include', type: 'special', documentation: 'Type:param[:Target]; _include:iterate also from what was included (any source type), up to 4 levels' },
+  { name: '_revinclude', type: 'special', documentation: 'Type:param[:Target]; _revinclude:iterate also back to what was included, up to 4 levels' },
 ];
+
+/** `_has` on a type that resources of other types can point at (its searchRevInclude). */
+const HAS_PARAMETER: CapabilityStatementRestResourceSearchParam = {
+  name: '_has',
+  type: 'special',
+  documentation: '_has:Type:param:parameter=value (reverse chaining, nested up to 3 links), only through resources the caller may see',
+};
+
+/**
+ * A search parameter's documentation with what it takes beyond its plain form: its modifiers and, for a reference,
+ * the types a chain (`param.x=`, `param:Type.x=`) follows it to. The capability walk reads both.
+ */
+function searchParamDocumentation(p: ReturnType<typeof getSupportedSearchParameters>[number]): string {
+  return [
+    p.documentation,
+    `Modifiers: ${p.modifiers.map((m) => `:${m}`).join(', ')}.`,
+    ...(p.chainTargets ? [`Chains to: ${p.chainTargets.join(', ')} (up to 3 links, only through resources the caller may see).`] : []),
+  ]
+    .filter((part) => part !== undefined)
+    .join(' ');
+}
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 /** What the interactions take beyond their plain form. */
@@ -54,6 +75,7 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
   const resources: CapabilityStatementRestResource[] = SUPPORTED_RESOURCE_TYPES.map((type) => {
     const searchParams = getSupportedSearchParameters(type);
     const referenceParams = searchParams.filter((p) => p.type === 'reference').map((p) => `${type}:${p.name}`);
+    const revIncludes = revIncludesOf(type);
     return {
       type,
       interaction: INTERACTIONS.filter((code) => !(APPEND_ONLY_RESOURCE_TYPES.has(type) && CHANGES.has(code))).map((code) => ({
@@ -75,19 +97,15 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
       conditionalDelete: APPEND_ONLY_RESOURCE_TYPES.has(type) ? 'not-supported' : 'single',
       referencePolicy: ['literal', 'local'],
       searchInclude: referenceParams,
-      searchRevInclude: revIncludesOf(type),
+      searchRevInclude: revIncludes,
       ...(type === 'Subscription' ? subscriptionCapabilities() : {}),
       ...(operationNamesOf(type).length > 0
         ? { operation: operationNamesOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
         : {}),
       searchParam: [
-        ...searchParams.map((p) => ({
-          name: p.name,
-          definition: p.definition,
-          type: p.type,
-          ...(p.documentation ? { documentation: p.documentation } : {}),
-        })),
+        ...searchParams.map((p) => ({ name: p.name, definition: p.definition, type: p.type, documentation: searchParamDocumentation(p) })),
         ...SEARCH_RESULT_PARAMETERS,
+        ...(revIncludes.length > 0 ? [HAS_PARAMETER] : []),
       ],
     };
   });

@@ -1,8 +1,9 @@
 /**
  * The CapabilityStatement tells the truth: a walk over /metadata calls, for every resource type it lists, each listed
- * interaction, search parameter, `_include`, `_revinclude` and operation, and expects none to answer 400, 404, 405 or
- * 501. Instance-level interactions run on one resource per type built below (a type listed without one fails the walk,
- * so a new type needs a fixture here). It also checks what the statement declares of conditional reads and of
+ * interaction, search parameter (with each modifier its documentation lists, and chains: to the first type it says it
+ * chains to, and without a type), `_include`, `_revinclude` (also `:iterate`), `_has` and operation, and expects none
+ * to answer 400, 404, 405 or 501. Instance-level interactions run on one resource per type built below (a type listed
+ * without one fails the walk, so a new type needs a fixture here). It also checks what the statement declares of conditional reads and of
  * Subscription (the Backport IG's profile and one topic canonical per topic).
  */
 import { buildSharingConsent } from '@carecircle/consent';
@@ -143,6 +144,69 @@ test('every listed resource type answers each listed search parameter, _include 
     }
   }
   expect(failures).toEqual([]);
+}, 300_000);
+
+/** A value each listed modifier accepts (a ValueSet and a code of a hierarchy we hold for the terminology ones). */
+function modifierValue(modifier: string): string {
+  switch (modifier) {
+    case 'missing':
+      return 'true';
+    case 'in':
+    case 'not-in':
+      return 'https://carecircle.dev/fhir/ValueSet/share-category';
+    case 'below':
+    case 'above':
+      return 'https://carecircle.dev/fhir/CodeSystem/share-category|progress';
+    default:
+      return 'x';
+  }
+}
+
+test('every listed modifier, chain, _has and :iterate include of every listed type is answered', async () => {
+  const failures: string[] = [];
+  const call = async (type: string, query: string) => {
+    const res = await admin().get(`${type}?${query}`);
+    if (NOT_ANSWERED.includes(res.status)) {
+      failures.push(`${type}?${query}: ${res.status}`);
+    }
+  };
+  let modifiers = 0;
+  let chains = 0;
+  for (const entry of resources().filter((r) => fixtures.has(r.type))) {
+    const type = entry.type;
+    for (const param of entry.searchParam ?? []) {
+      const documentation = param.documentation ?? '';
+      for (const modifier of /Modifiers: ([^.]*)\./.exec(documentation)?.[1]?.split(', ').map((m) => m.replace(/^:/, '')) ?? []) {
+        modifiers++;
+        await call(type, `${param.name}:${modifier}=${encodeURIComponent(modifierValue(modifier))}`);
+      }
+      // The first type each reference chains to, by name, and the chain without a type (to every target).
+      const [target] = /Chains to: ([A-Za-z, ]*) /.exec(documentation)?.[1]?.split(', ') ?? [];
+      if (target) {
+        chains++;
+        await call(type, `${param.name}:${target}._id=x`);
+        await call(type, `${param.name}._lastUpdated=ge2020-01-01`);
+      }
+      if (param.name === '_has') {
+        const [source, code] = (entry.searchRevInclude?.[0] ?? '').split(':');
+        await call(type, `_has:${source}:${code}:_id=x`);
+      }
+    }
+    for (const value of (entry.searchInclude ?? []).slice(0, 1)) {
+      await call(type, `_include:iterate=${encodeURIComponent(value)}`);
+    }
+    for (const value of (entry.searchRevInclude ?? []).slice(0, 1)) {
+      await call(type, `_revinclude:iterate=${encodeURIComponent(value)}`);
+    }
+  }
+  expect(failures).toEqual([]);
+  // The statement does list them (a walk over nothing would pass).
+  expect(modifiers).toBeGreaterThan(100);
+  expect(chains).toBeGreaterThan(20);
+  const patient = resources().find((r) => r.type === 'Patient');
+  expect(patient?.searchParam?.map((p) => p.name)).toContain('_has');
+  expect(patient?.searchParam?.find((p) => p.name === 'name')?.documentation).toContain(':text');
+  expect(patient?.searchParam?.find((p) => p.name === 'gender')?.documentation).toContain(':in, :not-in, :below, :above');
 }, 300_000);
 
 test('every listed interaction of every listed type is answered', async () => {
