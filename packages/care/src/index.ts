@@ -93,3 +93,4 @@ export {
   type PlannedStep,
   type StepOutcome,
 } from './referral-follow-up';
+export { median, percentile, referralMetrics, timelineOf, type PartnerMetrics, type ReferralTimeline } from './referral-metrics';

@@ -42,9 +42,13 @@ describe('conformance resources', () => {
     expect(served.sort()).toEqual([
       ...ours('CodeSystem', ['referral-follow-up']),
       `CodeSystem/share-category ${SHARE_CATEGORY_SYSTEM}`,
-      ...['Patient-disclosure-check', 'Patient-summary', 'Subscription-events', 'Subscription-status'].map(
-        (id) => `OperationDefinition/${id} https://carecircle.dev/fhir/OperationDefinition/${id}`,
-      ),
+      ...ours('OperationDefinition', [
+        'Patient-disclosure-check',
+        'Patient-summary',
+        'Subscription-events',
+        'Subscription-status',
+        'Task-referral-metrics',
+      ]),
       ...ours('SearchParameter', ['Task-ack-due', 'Task-follow-up']),
       ...ours('StructureDefinition', ['business-hours', 'referral-completion-due']),
       `StructureDefinition/sharing-consent ${SHARING_CONSENT_PROFILE}`,

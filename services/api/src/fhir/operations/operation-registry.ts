@@ -8,6 +8,7 @@ import { SUBSCRIPTION_EVENTS, SUBSCRIPTION_STATUS, SUBSCRIPTION_STATUSES } from 
 import { PATIENT_DISCLOSURE_CHECK } from './disclosure-check';
 import type { FhirOperation, InstanceOperation, TypeOperation } from './operation-definition';
 import { PATIENT_SUMMARY } from './patient-summary';
+import { TASK_REFERRAL_METRICS } from './referral-metrics';
 
 export type { OperationContext, SubscriptionEventLog } from './operation-context';
 export type { FhirOperation, InstanceOperation, TypeOperation } from './operation-definition';
@@ -19,6 +20,7 @@ export const FHIR_OPERATIONS: readonly FhirOperation[] = [
   SUBSCRIPTION_STATUSES,
   SUBSCRIPTION_STATUS,
   SUBSCRIPTION_EVENTS,
+  TASK_REFERRAL_METRICS,
 ];
 
 /** The type-level operations (each gets its own route: `GET Subscription/$status`). */
