@@ -25,6 +25,7 @@ export {
 export { isConnectionLoss } from './connection-loss';
 export { DataDirectoryError } from './data-dir-lock';
 export { listMigrations, migrate, MigrationError } from './migrate';
+export { analyzeChangedTables } from './table-statistics';
 export type {
   CreateOptions,
   HistoryEntry,
