@@ -1,8 +1,9 @@
 /**
  * Property: over randomly generated clients, resources and consents, what each caller gets through EVERY read path
- * over HTTP (read, vread, search with paging, _summary=count, _total, _include, _revinclude, instance / type / system
- * history, history _at, _summary and _elements views on read and search, batch GET entries, $summary) is exactly what
- * the contract's rule permits, before and after a revocation; and a partner's conditional update and delete
+ * over HTTP (read, vread, search with paging, _summary=count, _total, _include, _revinclude, _include:iterate and
+ * _revinclude:iterate, chained parameters and _has, instance / type / system history, history _at, _summary and
+ * _elements views on read and search, batch GET entries, $summary) is exactly what the contract's rule permits, before
+ * and after a revocation (a chain or _has matches only through resources the caller may see); and a partner's conditional update and delete
  * (`PUT|DELETE Type?_id=`) of a resource it may not see answer exactly as for an id never stored, and change nothing.
  *
  * The oracle is written here, in plain TypeScript over the generated facts, and imports nothing from the production
@@ -387,6 +388,69 @@ describe('property: every read path returns exactly what the oracle permits', ()
       // _revinclude from the clients.
       const revinclude = await allEntries(caller.token, `Patient?_id=${patients.map((p) => p.id).join(',')}&${TYPES.map((type) => `_revinclude=${type}:subject`).join('&')}&_count=1000`, headers, 'include');
       expect({ ...context, revinclude: sorted(revinclude.refs) }).toEqual({ ...context, revinclude: sorted(facts.filter((f) => f.type !== 'Patient' && visible.has(f.ref)).map((f) => f.ref)) });
+
+      // Chains and _has match only through what the caller may see: the linked resource must be visible too.
+      const patientIds = patients.map((p) => p.id).join(',');
+      const factOf = new Map(facts.map((f) => [f.ref, f]));
+      for (const type of TYPES) {
+        const chained = await allEntries(caller.token, `${type}?subject:Patient.name=Seed${seed}-&_count=1000`, headers, 'match');
+        expect({ ...context, type, chain: sorted(chained.refs) }).toEqual({
+          ...context,
+          type,
+          chain: sorted(facts.filter((f) => f.type === type && visible.has(f.ref) && visible.has(f.subject)).map((f) => f.ref)),
+        });
+        const has = await allEntries(caller.token, `Patient?_id=${patientIds}&_has:${type}:subject:_lastUpdated=ge2000-01-01&_count=1000`, headers, 'match');
+        expect({ ...context, type, has: sorted(has.refs) }).toEqual({
+          ...context,
+          type,
+          has: sorted(patients.map(ref).filter((p) => visible.has(p) && facts.some((f) => f.type === type && f.subject === p && visible.has(f.ref)))),
+        });
+      }
+      // An Observation found through what it focuses on (any type, untyped chain): only a target the caller may see.
+      const focused = await allEntries(caller.token, `Observation?subject=${subjects}&focus._lastUpdated=ge2000-01-01&_count=1000`, headers, 'match');
+      expect({ ...context, focusChain: sorted(focused.refs) }).toEqual({
+        ...context,
+        focusChain: sorted(facts.filter((f) => f.type === 'Observation' && visible.has(f.ref) && f.links.some((l) => visible.has(l.target))).map((f) => f.ref)),
+      });
+      // _has by category: a partner learns of a client's Condition in a category only when it may see that Condition.
+      for (const category of CATEGORIES) {
+        const has = await allEntries(caller.token, `Patient?_id=${patientIds}&_has:Condition:subject:_tag=${encodeURIComponent(`${SHARE}|${category}`)}&_summary=count`, headers);
+        const want = patients.map(ref).filter((p) => visible.has(p) && facts.some((f) => f.type === 'Condition' && f.category === category && f.subject === p && visible.has(f.ref)));
+        expect({ ...context, category, hasTotal: has.total }).toEqual({ ...context, category, hasTotal: want.length });
+      }
+
+      // _revinclude:iterate and _include:iterate: from the clients to their Observations, on to what those focus on
+      // and back to those clients' Observations, level by level up to 4, each resource once and only if visible.
+      const iterated = await allEntries(
+        caller.token,
+        `Patient?_id=${patientIds}&_revinclude:iterate=Observation:subject&_include:iterate=Observation:focus&_count=1000`,
+        headers,
+        'include',
+      );
+      const reached = new Set(patients.map(ref).filter((p) => visible.has(p)));
+      const included: string[] = [];
+      let level = [...reached];
+      for (let depth = 1; depth <= 4 && level.length > 0; depth++) {
+        const next: string[] = [];
+        for (const from of level) {
+          const fact = factOf.get(from);
+          const targets =
+            fact?.type === 'Patient'
+              ? facts.filter((f) => f.type === 'Observation' && f.subject === from).map((f) => f.ref)
+              : fact?.type === 'Observation'
+                ? fact.links.map((l) => l.target)
+                : [];
+          for (const target of targets) {
+            if (visible.has(target) && !reached.has(target)) {
+              reached.add(target);
+              next.push(target);
+            }
+          }
+        }
+        included.push(...next);
+        level = next;
+      }
+      expect({ ...context, iterated: sorted(iterated.refs) }).toEqual({ ...context, iterated: sorted(included) });
 
       // type and system history (deletions and other seeds' resources left out of the comparison).
       for (const type of TYPES) {
