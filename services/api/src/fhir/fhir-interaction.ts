@@ -30,7 +30,18 @@ import { parseETag, type FhirRequest, type FhirResponse } from './fhir-request';
 import type { OperationContext } from './operations/operation-context';
 
 /** Parameters of a conditional URL that shape an answer and never choose the resource (left out of its criteria). */
-const RESULT_SHAPING_PARAMETERS = new Set(['_count', '_sort', '_summary', '_elements', '_include', '_revinclude', '_total', '_page']);
+const RESULT_SHAPING_PARAMETERS = new Set([
+  '_count',
+  '_sort',
+  '_summary',
+  '_elements',
+  '_include',
+  '_include:iterate',
+  '_revinclude',
+  '_revinclude:iterate',
+  '_total',
+  '_page',
+]);
 
 export interface InteractionContext {
   repository: Repository;

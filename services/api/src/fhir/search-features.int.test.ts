@@ -103,6 +103,18 @@ describe('chained parameters', () => {
     expect((await search(partnerToken, 'Observation?subject:Patient.family=smith')).matches).toEqual([ref(progress)]);
   });
 
+  test('pages of a chained search and of a _has', async () => {
+    const paged = async (query: string): Promise<string[]> => {
+      const first = (await fhirClient(t, practiceToken).get(`${query}&_count=1`)).body as Bundle;
+      expect(first.total).toBe(2);
+      const next = first.link?.find((l) => l.relation === 'next')?.url?.replace(`${t.services.config.fhirBaseUrl}/`, '') ?? '';
+      const second = (await fhirClient(t, practiceToken).get(next)).body as Bundle;
+      return [...(first.entry ?? []), ...(second.entry ?? [])].map((e) => ref(e.resource as Resource)).sort();
+    };
+    expect(await paged('Observation?subject:Patient.organization.name=riverside')).toEqual([ref(progress), ref(psy)].sort());
+    expect(await paged('Patient?_has:Observation:subject:status=final')).toEqual([ref(smith), ref(jones)].sort());
+  });
+
   test('bad chains are 400 naming the parameter, never 500', async () => {
     for (const query of ['Observation?code.name=x', 'Observation?subject:Practitioner.family=x', 'Observation?subject.nonsense=x', 'Observation?subject.organization.partof.partof.name=x']) {
       const res = await fhirClient(t, practiceToken).get(query);
@@ -151,6 +163,13 @@ describe('_include:iterate and _revinclude:iterate', () => {
     expect(iterated.included).toEqual([ref(practice), ref(smith)].sort());
     const back = await search(practiceToken, `Organization?_id=${practice.id}&_revinclude=Patient:organization&_revinclude:iterate=Observation:subject`);
     expect(back.included).toEqual([ref(smith), ref(jones), ref(progress), ref(psy)].sort());
+  });
+
+  test('an iterated include only shapes the answer: it is no criterion of a conditional update or delete', async () => {
+    const put = await fhirClient(t, practiceToken).put('Observation?_include:iterate=Observation:subject', { ...progress, id: undefined });
+    expect(put.status).toBe(400);
+    const del = await t.http.delete('/fhir/R4/Observation?_revinclude:iterate=Provenance:target').set('Authorization', `Bearer ${practiceToken}`);
+    expect(del.status).toBe(400);
   });
 
   test('an iterated include passes the same gate as a plain one: what the partner may not see is never included', async () => {
