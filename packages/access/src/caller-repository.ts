@@ -9,12 +9,14 @@ import type { Config } from '@carecircle/config';
 import {
   callerAgent,
   checkConsultNote,
+  checkCoordinatedUpdate,
   checkReferralUpdate,
   enforceTaskWorkflow,
   checkBusinessHours,
   fileConsultNoteUnderReferral,
   isPartnerWorkflowWrite,
   withCarePlanProvenance,
+  withUpdateDraftRecords,
   type OrganizationCaller,
 } from '@carecircle/care';
 import {
@@ -31,6 +33,7 @@ import {
   recipientPolicy,
   recordPartnerAuthorship,
   refuseReferencesToPsychotherapyNotes,
+  shownToTheClient,
   stampNoteCustodian,
   withConsentGrants,
   withPartnerAuthorship,
@@ -63,12 +66,14 @@ export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey
 }
 
 /**
- * Rules every write passes, in order: a consult note filed as its referral, labels, the note-record index, consent well-formedness and the consent-grant index (written in the
+ * Rules every write passes, in order: a consult note filed as its referral, a coordinated update's lifecycle and content, labels, the note-record index, consent well-formedness and the consent-grant index (written in the
  * Consent's own transaction), the referral workflow, subscriptions.
  */
 export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
   return [
     fileConsultNoteUnderReferral,
+    // Before the labels: a coordinated update is labelled as its sections (coordinated-update/update-write-rule.ts).
+    checkCoordinatedUpdate,
     applyShareLabels,
     stampNoteCustodian,
     indexNoteRecords,
@@ -160,7 +165,7 @@ export async function createCallerRepository(
   // `_page` tokens are bound to the caller and the purpose, which together decide what a search shows.
   const principal = JSON.stringify([describeCaller(caller), purpose]);
   const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings), pageTokenKey: settings.pageTokenKey, principal });
-  return withCarePlanProvenance(repository, callerAgent(caller));
+  return withUpdateDraftRecords(withCarePlanProvenance(repository, callerAgent(caller)), callerAgent(caller));
 }
 
 /**
@@ -178,6 +183,10 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
       const own = base.visibility(resourceType);
       // A record's own labels and what it describes are both in the note_record index: one probe, no content read.
       const noteRecord = describesPsychotherapyNote(resourceType);
+      if (own !== undefined && resourceType === 'Composition') {
+        // A coordinated update is the practice's draft until it is submitted for the client's approval.
+        return sql`((${own}) AND NOT ${isPsychotherapyNote()} AND ${shownToTheClient()})`;
+      }
       return own === undefined ? undefined : sql`((${own}) AND NOT ${noteRecord ?? isPsychotherapyNote()})`;
     },
   };

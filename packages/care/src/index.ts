@@ -81,6 +81,17 @@ export {
   type ReferralDeadlineSettings,
   type ReferralPriority,
 } from './referral-deadlines';
+export { checkCoordinatedUpdate } from './coordinated-update/update-write-rule';
+export { withUpdateDraftRecords } from './coordinated-update/update-drafting';
+export {
+  approveUpdate,
+  declineUpdate,
+  REDISCLOSURE_NOTICE,
+  submitUpdate,
+  withdrawUpdate,
+  type UpdateWorkflowContext,
+} from './coordinated-update/update-workflow';
+export { isCoordinatedUpdate, stateOf, STATUS_OF_STATE } from './coordinated-update/update-facts';
 export {
   acknowledgementDeadline,
   EXPIRED_REASON,

@@ -18,11 +18,12 @@
  */
 import { describesNoteWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError, PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
-import type { AccessPolicy, AccessRecorder } from '@carecircle/store';
+import type { AccessPolicy, AccessRecorder, Queryable } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
 import { NEVER_DISCLOSED_TYPES, recipientReferences, type Recipient } from './consent-decision';
 import { namedConsentPresentation, namesAsRecipient } from './named-consent-view';
 import { organizationWithdrawn } from './recipient-directory';
+import { COORDINATED_UPDATE_PROFILE, UPDATE_EVENT_SYSTEM, UPDATE_RECIPIENT_URL, UPDATE_STATE_URL, UPDATE_SUBMITTED_URL } from './coordinated-update-terms';
 import { ACT_CODE_SYSTEM, CATEGORY_OF_SENSITIVITY, SHARE_CATEGORY_SYSTEM } from './share-category';
 
 /** What a grant is asked about: who receives, why, and when. */
@@ -149,7 +150,15 @@ export function grantedVisibility(resourceType: string, query: GrantQuery): Sql 
   if (NEVER_DISCLOSED_TYPES.has(resourceType) || recipientReferences(query.recipient).length === 0) {
     return sql`FALSE`;
   }
-  return grantedRow(resourceType, RV, query);
+  const granted = grantedRow(resourceType, RV, query);
+  switch (resourceType) {
+    case 'Composition':
+      return sql`(${granted} AND ${releasedUpdateOrNone(RV, query)})`;
+    case 'Communication':
+      return sql`(${granted} AND NOT ${aboutAnUpdate(RV)})`;
+    default:
+      return granted;
+  }
 }
 
 /** Condition over `rv`: a Consent version that names the recipient as IRCP actor (whatever its status). */
@@ -214,4 +223,66 @@ export function recipientPolicy(recipients: readonly Recipient[], purpose: strin
       throw new OperationOutcomeError(forbidden);
     },
   };
+}
+
+const COORDINATED_UPDATE_CLAIM = JSON.stringify([COORDINATED_UPDATE_PROFILE]);
+const RELEASED_STATE = JSON.stringify([{ url: UPDATE_STATE_URL, valueCode: 'released' }]);
+const SUBMITTED_MARK = JSON.stringify([{ url: UPDATE_SUBMITTED_URL }]);
+
+/** Condition over `row`, a Composition version: it claims the coordinated-update profile. */
+function isCoordinatedUpdate(row: Sql): Sql {
+  return sql`(COALESCE(${row}.content #> '{meta,profile}', '[]'::jsonb) @> ${COORDINATED_UPDATE_CLAIM}::jsonb)`;
+}
+
+/**
+ * Condition over `row`, a Composition version a recipient's consents grant by its own labels: it is no coordinated
+ * update, or one released to this recipient (its update-recipient names the recipient's organization, practitioner or
+ * one of its roles) of which a consent in force grants every section's share category, for every client it is about.
+ * Drafts, updates awaiting approval, declined and withdrawn ones, and updates for someone else are as absent as
+ * resources never stored; a revocation hides a released one on the next request. Reads only the row and the grant index.
+ */
+function releasedUpdateOrNone(row: Sql, query: GrantQuery): Sql {
+  const sectionCategories = sql`(SELECT c ->> 'code' AS category
+      FROM jsonb_array_elements(COALESCE(${row}.content -> 'section', '[]'::jsonb)) s
+        CROSS JOIN jsonb_array_elements(COALESCE(s #> '{code,coding}', '[]'::jsonb)) c
+      WHERE c ->> 'system' = ${SHARE_CATEGORY_SYSTEM})`;
+  return sql`(NOT ${isCoordinatedUpdate(row)} OR (
+    COALESCE(${row}.content -> 'extension', '[]'::jsonb) @> ${RELEASED_STATE}::jsonb
+    AND EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${row}.content -> 'extension', '[]'::jsonb)) e
+      WHERE e ->> 'url' = ${UPDATE_RECIPIENT_URL} AND (e #>> '{valueReference,reference}') = ANY(${recipientReferences(query.recipient)}::text[]))
+    AND NOT EXISTS (
+      SELECT 1 FROM unnest(${row}.compartments) AS client(patient) CROSS JOIN ${sectionCategories} AS k
+      WHERE NOT ${grantExists(sql`client.patient`, sql`k.category`, query)})))`;
+}
+
+const UPDATE_EVENT_CATEGORY = JSON.stringify([{ coding: [{ system: UPDATE_EVENT_SYSTEM }] }]);
+
+/** Condition over `row`, a Communication: one of an update's lifecycle (a client's reason for declining it). */
+function aboutAnUpdate(row: Sql): Sql {
+  return sql`(COALESCE(${row}.content -> 'category', '[]'::jsonb) @> ${UPDATE_EVENT_CATEGORY}::jsonb)`;
+}
+
+/**
+ * Condition over `rv` for the client's own Compositions: no coordinated update, or one submitted for the client's
+ * approval (a draft is the practice's until then).
+ */
+export function shownToTheClient(): Sql {
+  return sql`(NOT ${isCoordinatedUpdate(RV)} OR COALESCE(${RV}.content -> 'extension', '[]'::jsonb) @> ${SUBMITTED_MARK}::jsonb)`;
+}
+
+/**
+ * Of `categories`, those that no consent in force grants to the recipient for `patient` (`Patient/x`) and the purpose,
+ * judged by the grant index exactly as reads are: what a coordinated update may carry for that recipient.
+ */
+export async function ungrantedCategories(q: Queryable, patient: string, categories: readonly string[], query: GrantQuery): Promise<string[]> {
+  if (categories.length === 0) {
+    return [];
+  }
+  if (recipientReferences(query.recipient).length === 0) {
+    return [...categories];
+  }
+  const { rows } = await q.query<{ category: string }>(sql`
+    SELECT k.category FROM unnest(${[...categories]}::text[]) AS k(category)
+    WHERE NOT ${grantExists(sql`${patient}::text`, sql`k.category`, query)}`);
+  return rows.map((row) => row.category);
 }

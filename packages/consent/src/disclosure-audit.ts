@@ -19,6 +19,7 @@ import { OAUTH_CLIENT_SYSTEM, OPERATOR_SYSTEM } from '@carecircle/fhir';
 import { computePatientCompartments, sql } from '@carecircle/store';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference, Resource } from '@medplum/fhirtypes';
 import { PURPOSE_OF_USE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
+import { markAgainstRedisclosure } from './redisclosure-label';
 
 const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
 const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
@@ -128,7 +129,12 @@ export async function withOneAuditEventPerClient<T>(interaction: AuditedInteract
 /** A recorder writing disclosure and denial AuditEvents for `context.recipient` (or the operator). */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
   async function record(interaction: AuditedInteraction, resources: readonly Resource[], tx: Transaction | undefined): Promise<void> {
-    const events = [...(await byClient(context, resources, tx))].map(([patient, disclosed]) =>
+    const groups = await byClient(context, resources, tx);
+    if (context.recipient) {
+      // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
+      [...groups.values()].flat().forEach(markAgainstRedisclosure);
+    }
+    const events = [...groups].map(([patient, disclosed]) =>
       auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'),
     );
     // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.

@@ -42,6 +42,8 @@ export {
   isPsychotherapyNote,
   namedInConsent,
   recipientPolicy,
+  shownToTheClient,
+  ungrantedCategories,
   withConsentGrants,
   type GrantQuery,
 } from './consent-policy';
@@ -69,3 +71,17 @@ export {
   type ConfidentialityCode,
   type ShareLabels,
 } from './share-labels';
+export {
+  COORDINATED_UPDATE_PROFILE,
+  NO_REDISCLOSURE_LABEL,
+  UPDATE_APPROVAL_URL,
+  UPDATE_EVENT_SYSTEM,
+  UPDATE_RECIPIENT_URL,
+  UPDATE_SECTION_SYSTEM,
+  UPDATE_STATE_SYSTEM,
+  UPDATE_STATE_URL,
+  UPDATE_STATES,
+  UPDATE_SUBMITTED_URL,
+  type UpdateState,
+} from './coordinated-update-terms';
+export { markAgainstRedisclosure } from './redisclosure-label';

@@ -43,3 +43,12 @@ export const BACKPORT_SUBSCRIPTION_PROFILE = 'http://hl7.org/fhir/uv/subscriptio
  * @carecircle/notify's subscription settings), so a claim of conformance to them is one the server does check.
  */
 export const PROFILES_CHECKED_IN_CODE: ReadonlyMap<string, string> = new Map([[BACKPORT_SUBSCRIPTION_PROFILE, 'Subscription']]);
+
+/** The coordinated update profile (a Composition the client approves before it is released to one provider). */
+export const COORDINATED_UPDATE_PROFILE = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/coordinated-update`;
+
+/** Extension (valueCode, CodeSystem update-state) on a coordinated update: where it is in its lifecycle. */
+export const UPDATE_STATE_URL = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/update-state`;
+
+/** Extension (valueReference: Organization, Practitioner or PractitionerRole) on a coordinated update: who it is for. */
+export const UPDATE_RECIPIENT_URL = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/update-recipient`;

@@ -42,16 +42,22 @@ describe('conformance resources', () => {
     expect(served.sort()).toEqual([
       ...ours('CodeSystem', ['referral-follow-up']),
       `CodeSystem/share-category ${SHARE_CATEGORY_SYSTEM}`,
+      ...ours('CodeSystem', ['update-event', 'update-section', 'update-state']),
       ...ours('OperationDefinition', [
+        'Composition-approve',
+        'Composition-decline',
+        'Composition-submit',
+        'Composition-withdraw',
         'Patient-disclosure-check',
         'Patient-summary',
         'Subscription-events',
         'Subscription-status',
         'Task-referral-metrics',
       ]),
-      ...ours('SearchParameter', ['Task-ack-due', 'Task-follow-up']),
-      ...ours('StructureDefinition', ['business-hours', 'referral-completion-due']),
+      ...ours('SearchParameter', ['Composition-recipient', 'Composition-update-state', 'Task-ack-due', 'Task-follow-up']),
+      ...ours('StructureDefinition', ['business-hours', 'coordinated-update', 'referral-completion-due']),
       `StructureDefinition/sharing-consent ${SHARING_CONSENT_PROFILE}`,
+      ...ours('StructureDefinition', ['update-approval', 'update-recipient', 'update-state', 'update-submitted']),
       `ValueSet/share-category ${SHARE_CATEGORY_VALUE_SET}`,
     ]);
   });

@@ -28,8 +28,12 @@ export function triggersSubscription(settings: SubscriptionSettings, interaction
   return trigger?.interactions.includes(interaction) ?? false;
 }
 
-/** True when `resource` passes every filter the subscription has for its type. */
+/** True when `resource` is of the profile its topic asks for, if any, and passes every filter the subscription has for its type. */
 export function passesFilters(settings: SubscriptionSettings, resource: Resource): boolean {
+  const required = settings.topic.triggers.find((t) => t.resourceType === resource.resourceType)?.requiredProfile;
+  if (required !== undefined && !(resource.meta?.profile ?? []).includes(required)) {
+    return false;
+  }
   return settings.filters
     .filter((f) => f.resourceType === resource.resourceType)
     .every((f) => matchesSearchRequest(resource, f.search));

@@ -156,7 +156,7 @@ describe('matching', () => {
 describe('topics and notifications as FHIR', () => {
   test('every topic is a valid R4 Basic', () => {
     const topics = listTopicResources();
-    expect(topics.map((t) => t.id)).toEqual(['referral', 'communication', 'care-plan', 'consent']);
+    expect(topics.map((t) => t.id)).toEqual(['referral', 'communication', 'care-plan', 'consent', 'coordinated-update']);
     for (const topic of topics) {
       expect(() => validateFhirResource(topic)).not.toThrow();
     }

@@ -30,6 +30,7 @@ export function topicToBasic(topic: SubscriptionTopicDefinition): Basic {
           { url: 'description', valueMarkdown: trigger.description },
           { url: 'resource', valueUri: `http://hl7.org/fhir/StructureDefinition/${trigger.resourceType}` },
           ...trigger.interactions.map((code): Extension => ({ url: 'supportedInteraction', valueCode: code })),
+          ...(trigger.requiredProfile ? [{ url: 'fhirPathCriteria', valueString: `%current.meta.profile.contains('${trigger.requiredProfile}')` }] : []),
         ],
       }),
     ),

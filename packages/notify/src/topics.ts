@@ -3,7 +3,7 @@
  * and interactions trigger each, and which search parameters a subscriber may filter on. Matching, the subscription
  * write rule and the served topic resources (topic-resources.ts) all read this one list.
  */
-import { CARECIRCLE_CANONICAL_BASE } from '@carecircle/fhir';
+import { CARECIRCLE_CANONICAL_BASE, COORDINATED_UPDATE_PROFILE } from '@carecircle/fhir';
 
 /** The interactions a topic can be triggered by (R5 SubscriptionTopic.resourceTrigger.supportedInteraction). */
 export type TriggerInteraction = 'create' | 'update' | 'delete';
@@ -14,6 +14,8 @@ export interface TopicTrigger {
   description: string;
   /** Search parameters of `resourceType` a subscription filter may use (R5 SubscriptionTopic.canFilterBy). */
   filterParameters: readonly string[];
+  /** When set, only resources claiming this profile trigger the topic (R5 resourceTrigger.fhirPathCriteria). */
+  requiredProfile?: string;
 }
 
 export interface SubscriptionTopicDefinition {
@@ -101,6 +103,22 @@ export const SUBSCRIPTION_TOPICS: readonly SubscriptionTopicDefinition[] = [
         interactions: ['create', 'update'],
         description: 'A Consent is created or updated (revocation included).',
         filterParameters: ['patient', 'status', 'actor', 'organization'],
+      },
+    ],
+  },
+  {
+    id: 'coordinated-update',
+    url: `${TOPIC_BASE}/coordinated-update`,
+    title: 'Coordinated update',
+    description:
+      'A coordinated update (Composition, profile coordinated-update) is released to its recipient. The recipient is notified only of the released version: drafts, updates awaiting approval, declined and withdrawn ones are never visible to it.',
+    triggers: [
+      {
+        resourceType: 'Composition',
+        interactions: ['create', 'update'],
+        description: 'A coordinated update is released (created or updated into the released state).',
+        filterParameters: ['patient', 'recipient', 'update-state'],
+        requiredProfile: COORDINATED_UPDATE_PROFILE,
       },
     ],
   },

@@ -149,7 +149,9 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
               ],
             },
           ],
-          description: 'SMART on FHIR: backend services (private_key_jwt) and authorization code with PKCE. Every request but this statement, the SMART configuration and the subscription topics needs a bearer token.',
+          description: 'SMART on FHIR: backend services (private_key_jwt) and authorization code with PKCE. Every request but this statement, the SMART configuration and the subscription topics needs a bearer token. ' +
+            'Security labels (meta.security): confidentiality (v3-Confidentiality R, V) and sensitivity (v3-ActCode SDV, PSY, SEX, PSYTHPN) on every ' +
+            'resource of a client; what a partner is shown under consent also carries the DS4P refrain v3-ActCode NORDSCLCD (no redisclosure without consent directive).',
         },
         resource: [...resources, ...conformance],
         interaction: [

@@ -7,6 +7,7 @@
  * Subscription (the Backport IG's profile and one topic canonical per topic).
  */
 import { buildSharingConsent } from '@carecircle/consent';
+import { findConformanceResourceByUrl } from '@carecircle/fhir';
 import { buildBackportSubscription, SUBSCRIPTION_TOPICS } from '@carecircle/notify';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
@@ -259,6 +260,13 @@ test('every listed interaction of every listed type is answered', async () => {
     }
     for (const operation of entry.operation ?? []) {
       const query = operation.name === 'disclosure-check' ? '?recipient=Organization/x&category=progress' : '';
+      // An operation that changes state is POSTed (a Parameters body), as its definition says.
+      const definition = findConformanceResourceByUrl(operation.definition);
+      if (definition?.resourceType === 'OperationDefinition' && definition.affectsState) {
+        const parameter = (definition.parameter ?? []).filter((p) => p.use === 'in').map((p) => ({ name: p.name, valueString: 'x' }));
+        check(`$${operation.name} on ${type}`, (await admin().post(`${path}/$${operation.name}`, { resourceType: 'Parameters', parameter })).status);
+        continue;
+      }
       check(`$${operation.name} on ${type}`, (await admin().get(`${path}/$${operation.name}${query}`)).status);
     }
     if (codes.includes('delete')) {

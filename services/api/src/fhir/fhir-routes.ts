@@ -15,7 +15,8 @@
  * so `Type/$other` is read as an id (400); after an id, every `$name` is an operation, 404 when the type has none of
  * that name.
  */
-import { assertValidId, badRequest, fail, isSupportedResourceType, safeForMessage, unknownEndpoint } from '@carecircle/fhir';
+import { assertValidId, badRequest, fail, isSupportedResourceType, methodNotAllowed, safeForMessage, unknownEndpoint } from '@carecircle/fhir';
+import type { Parameters } from '@medplum/fhirtypes';
 import {
   batchOrTransaction,
   conditionalDelete,
@@ -61,6 +62,7 @@ const FHIR_ROUTES: readonly Route<InteractionHandler>[] = [
   { method: 'GET', pattern: ':resourceType/:id/_history', handler: history },
   { method: 'GET', pattern: ':resourceType/:id/_history/:vid', handler: vread },
   { method: 'GET', pattern: ':resourceType/:id/$:operation', handler: instanceOperation },
+  { method: 'POST', pattern: ':resourceType/:id/$:operation', handler: instanceOperation },
 ];
 
 const ROUTES = compileRoutes(FHIR_ROUTES, {
@@ -104,7 +106,7 @@ function typeOperation(operation: TypeOperation): InteractionHandler {
   };
 }
 
-/** `GET [type]/[id]/$name`: the registry's operation of that type and name, 404 when there is none. */
+/** `GET|POST [type]/[id]/$name`: the registry's operation of that type and name, 404 when there is none, 405 with the other method. */
 async function instanceOperation(request: FhirRequest, params: RouteParams, context: InteractionContext): Promise<FhirResponse> {
   const operations = operationContext(context);
   const { resourceType = '', id = '', operation: name = '' } = params;
@@ -112,9 +114,36 @@ async function instanceOperation(request: FhirRequest, params: RouteParams, cont
   if (!operation) {
     fail(unknownEndpoint(`Unknown operation: ${safeForMessage(name)}`));
   }
+  if ((operation.method ?? 'GET') !== request.method) {
+    fail(methodNotAllowed());
+  }
   context.named?.(`operation ${resourceType} $${name}`);
-  const args = readOperationArguments(operation.name, operation.parameters, request.query);
+  const given = request.method === 'POST' ? parametersOfBody(operation.name, request.body, request.query) : request.query;
+  const args = readOperationArguments(operation.name, operation.parameters, given);
   return { status: 200, resource: await operation.invoke(operations(), args, id) };
+}
+
+/**
+ * The arguments of a POSTed operation: its Parameters body (or none), each `parameter` a name with a string value
+ * (`valueString`, `valueCode`...), read as strictly as a query; the query may carry only `_format` and `_pretty`.
+ */
+function parametersOfBody(name: string, body: unknown, query: URLSearchParams): URLSearchParams {
+  const given = new URLSearchParams(query);
+  if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
+    return given;
+  }
+  const parameters = body as Parameters;
+  if (typeof body !== 'object' || Array.isArray(body) || parameters.resourceType !== 'Parameters') {
+    fail(badRequest(`The body of $${name} is a Parameters resource`, 'Parameters'));
+  }
+  for (const parameter of Array.isArray(parameters.parameter) ? parameters.parameter : []) {
+    const value = Object.entries(parameter ?? {}).find(([key]) => key.startsWith('value'))?.[1];
+    if (typeof parameter?.name !== 'string' || typeof value !== 'string') {
+      fail(badRequest(`Each parameter of $${name} has a name and a string value`, 'Parameters.parameter'));
+    }
+    given.append(parameter.name, value);
+  }
+  return given;
 }
 
 function operationContext(context: InteractionContext): () => OperationContext {

@@ -121,7 +121,7 @@ describe('topics', () => {
   test('are served read-only as Backport R4 Basic resources', async () => {
     const app = appFor(fullAccess);
     const all = await request(app).get('/fhir/R4/SubscriptionTopic').expect(200);
-    expect((all.body as Bundle).entry?.map((e) => e.resource?.id)).toEqual(['referral', 'communication', 'care-plan', 'consent']);
+    expect((all.body as Bundle).entry?.map((e) => e.resource?.id)).toEqual(['referral', 'communication', 'care-plan', 'consent', 'coordinated-update']);
     const referral = await request(app).get('/fhir/R4/SubscriptionTopic/referral').expect(200);
     expect((referral.body as Basic).code.coding?.[0]?.code).toBe('SubscriptionTopic');
     const byUrl = await request(app).get('/fhir/R4/SubscriptionTopic').query({ url: 'https://carecircle.dev/fhir/SubscriptionTopic/consent' }).expect(200);

@@ -3,7 +3,7 @@
  * context and the process's services: the one place where operations meet the database, each capability a function
  * over it (who a recipient is, what a recipient would see, the subscriptions' event log) bound to the caller's access.
  */
-import { createRecipientView } from '@carecircle/access';
+import { accessSettingsFrom, createRecipientView, createServerRepository } from '@carecircle/access';
 import type { RequestContext } from '@carecircle/auth';
 import { DEFAULT_PURPOSE, resolveRecipients } from '@carecircle/consent';
 import { listSubscriptionEvents, readDeliveryState } from '@carecircle/notify';
@@ -24,6 +24,12 @@ export function createOperationContext(services: AppServices, request: RequestCo
     // Within the caller's own policy: a preview never shows the caller what its own scopes keep from it.
     recipientView: async (recipients, viewPurpose) => createRecipientView(db, recipients, viewPurpose, repository.policy),
     readerWithoutDenialRecords: () => createRepository(db, withoutDenialRecords(repository.policy)),
+    coordinatedUpdates: () => ({
+      caller,
+      reader: repository,
+      writer: createServerRepository(db, accessSettingsFrom(config)),
+      resolveRecipients: (reference) => resolveRecipients(db, reference),
+    }),
     subscriptionEvents: {
       lastEventNumber: async (subscriptionId) => (await readDeliveryState(db, subscriptionId)).lastEventNumber,
       list: (subscriptionId, since, until, limit) => listSubscriptionEvents(db, subscriptionId, since, until, limit),

@@ -4,6 +4,7 @@
  * explanations and previews), and the subscriptions' event log. operation-capabilities.ts builds them for a request.
  */
 import type { Caller } from '@carecircle/auth';
+import type { UpdateWorkflowContext } from '@carecircle/care';
 import type { Recipient } from '@carecircle/consent';
 import type { StoredEvent } from '@carecircle/notify';
 import type { Repository } from '@carecircle/store';
@@ -30,6 +31,8 @@ export interface OperationContext {
   readerWithoutDenialRecords(): Repository;
   /** The numbered events of subscriptions (read as they are, whoever asks: read the Subscription first). */
   subscriptionEvents: SubscriptionEventLog;
+  /** What the coordinated-update operations work with: the caller, its repository and the server's for the writes. */
+  coordinatedUpdates(): UpdateWorkflowContext;
 }
 
 /** The event log of subscriptions, read-only. */

@@ -12,6 +12,11 @@ interface OperationBase<P extends OperationParameters> {
   /** Without the `$`. */
   readonly name: string;
   readonly parameters: P;
+  /**
+   * `POST` for an operation that changes state (its arguments a Parameters body); `GET` (the default) for one that only
+   * reads (its arguments the query). Called with the other method, it answers 405.
+   */
+  readonly method?: 'GET' | 'POST';
 }
 
 /** `GET [type]/$name`. */

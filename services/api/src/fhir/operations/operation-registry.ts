@@ -5,6 +5,7 @@
  * arguments already read against its parameters, and capabilities (the caller's repository ...), never the database.
  */
 import { SUBSCRIPTION_EVENTS, SUBSCRIPTION_STATUS, SUBSCRIPTION_STATUSES } from '../../subscriptions/subscription-operations';
+import { COMPOSITION_APPROVE, COMPOSITION_DECLINE, COMPOSITION_SUBMIT, COMPOSITION_WITHDRAW } from './coordinated-update-operations';
 import { PATIENT_DISCLOSURE_CHECK } from './disclosure-check';
 import type { FhirOperation, InstanceOperation, TypeOperation } from './operation-definition';
 import { PATIENT_SUMMARY } from './patient-summary';
@@ -21,6 +22,10 @@ export const FHIR_OPERATIONS: readonly FhirOperation[] = [
   SUBSCRIPTION_STATUS,
   SUBSCRIPTION_EVENTS,
   TASK_REFERRAL_METRICS,
+  COMPOSITION_SUBMIT,
+  COMPOSITION_WITHDRAW,
+  COMPOSITION_APPROVE,
+  COMPOSITION_DECLINE,
 ];
 
 /** The type-level operations (each gets its own route: `GET Subscription/$status`). */
