@@ -156,6 +156,8 @@ export function grantedVisibility(resourceType: string, query: GrantQuery): Sql 
       return sql`(${granted} AND ${releasedUpdateOrNone(RV, query)})`;
     case 'Communication':
       return sql`(${granted} AND NOT ${aboutAnUpdate(RV)})`;
+    case 'Provenance':
+      return sql`(${granted} AND NOT ${stepOfAnUpdate(RV)})`;
     default:
       return granted;
   }
@@ -260,6 +262,16 @@ const UPDATE_EVENT_CATEGORY = JSON.stringify([{ coding: [{ system: UPDATE_EVENT_
 /** Condition over `row`, a Communication: one of an update's lifecycle (a client's reason for declining it). */
 function aboutAnUpdate(row: Sql): Sql {
   return sql`(COALESCE(${row}.content -> 'category', '[]'::jsonb) @> ${UPDATE_EVENT_CATEGORY}::jsonb)`;
+}
+
+const UPDATE_EVENT_ACTIVITY = JSON.stringify([{ system: UPDATE_EVENT_SYSTEM }]);
+
+/**
+ * Condition over `row`, a Provenance: the record of a step of an update's lifecycle (drafted ... approved, with the
+ * client's signature), which is the client's and the practice's, not the recipient's.
+ */
+function stepOfAnUpdate(row: Sql): Sql {
+  return sql`(COALESCE(${row}.content #> '{activity,coding}', '[]'::jsonb) @> ${UPDATE_EVENT_ACTIVITY}::jsonb)`;
 }
 
 /**

@@ -84,4 +84,4 @@ export {
   UPDATE_SUBMITTED_URL,
   type UpdateState,
 } from './coordinated-update-terms';
-export { markAgainstRedisclosure } from './redisclosure-label';
+export { markAgainstRedisclosure, markBundleAgainstRedisclosure } from './redisclosure-label';

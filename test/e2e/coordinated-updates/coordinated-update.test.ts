@@ -77,6 +77,10 @@ function draft(...sections: ReturnType<typeof section>[]): Composition {
   };
 }
 
+async function remove(token: string, path: string) {
+  return stack.t.http.delete(`/fhir/R4/${path}`).set('Authorization', `Bearer ${token}`);
+}
+
 async function post(token: string, path: string, body: unknown) {
   return as(token).post(path, body);
 }
@@ -217,6 +221,21 @@ test('the therapist drafts, submits, and the client approves: the clinic is noti
   const found = await as(clinicToken).get(`Composition?recipient=${clinic}&update-state=released`);
   expect((found.body as Bundle).entry?.map((e) => e.resource?.id)).toEqual([drafted.id]);
   expect(hasLabel((found.body as Bundle).entry?.[0]?.resource, NORDSCLCD)).toBe(true);
+  expect(hasLabel(found.body as Bundle, NORDSCLCD)).toBe(true);
+  // Its summary of the client holds the update too, the document and every entry marked.
+  const summary = (await as(clinicToken).get(`Patient/${client.id}/$summary`)).body as Bundle;
+  expect(hasLabel(summary, NORDSCLCD)).toBe(true);
+  expect(summary.entry?.every((e) => hasLabel(e.resource, NORDSCLCD))).toBe(true);
+  expect(summary.entry?.some((e) => e.resource?.id === drafted.id)).toBe(true);
+  // The steps' Provenances (the client's signature among them) are the client's and the practice's, not the clinic's.
+  const provenances = (await as(clinicToken).get(`Provenance?patient=Patient/${client.id}`)).body as Bundle;
+  expect(JSON.stringify(provenances)).not.toContain(EVENT);
+  const own = (await as(practiceToken).get(`Provenance?patient=Patient/${client.id}`)).body as Bundle;
+  expect(JSON.stringify(own)).toContain('Approval Signature');
+  // A released update stays on record; a draft may be deleted.
+  expect((await remove(therapistToken, `Composition/${drafted.id}`)).status).toBe(422);
+  const scrap = (await post(therapistToken, 'Composition', draft(section('progress', homework)))).body as Composition;
+  expect((await remove(therapistToken, `Composition/${scrap.id}`)).status).toBe(204);
   // Another clinic with the same consent is not its recipient: the update is as absent as one never stored.
   expect((await as(otherClinicToken).get(`Composition/${drafted.id}`)).status).toBe(404);
 }, 60_000);
@@ -241,10 +260,41 @@ test('a declined update is never visible to the clinic; the reason reaches the t
   expect(listed.entry?.map((e) => e.resource?.id)).toEqual([released.id]);
 });
 
+test('the practice withdraws an update awaiting approval: the client still sees it, the clinic never does', async () => {
+  const created = (await post(therapistToken, 'Composition', draft(section('trauma-history', trauma)))).body as Composition;
+  expect((await post(therapistToken, `Composition/${created.id}/$submit`, {})).status).toBe(200);
+  expect((await post(clientToken, `Composition/${created.id}/$withdraw`, {})).status).toBe(403);
+  const withdrawn = await post(therapistToken, `Composition/${created.id}/$withdraw`, {});
+  expect(withdrawn.status).toBe(200);
+  expect(stateOf(withdrawn.body as Composition)).toBe('withdrawn');
+  expect((await as(clientToken).get(`Composition/${created.id}`)).status).toBe(200);
+  expect((await as(clinicToken).get(`Composition/${created.id}`)).status).toBe(404);
+  expect((await post(therapistToken, `Composition/${created.id}/$submit`, {})).status).toBe(422);
+});
+
+test('where the client chose no approval for a provider (update-approval false), $submit releases at once', async () => {
+  const physician = `Organization/${(await as(stack.t.adminToken).post('Organization', buildOrganization({ name: 'Physician' }))).body.id}`;
+  const physicianToken = await (await registerSystemClient(stack.t, physician, 'system/*.cruds')).token();
+  const noApproval = {
+    ...buildSharingConsent({ patient: `Patient/${client.id}`, custodian: practice, recipients: [physician], categories: ['progress'] }),
+    extension: [{ url: 'https://carecircle.dev/fhir/StructureDefinition/update-approval', valueBoolean: false }],
+  };
+  expect((await as(clientToken).post('Consent', noApproval)).status).toBe(201);
+  const forPhysician = { ...draft(section('progress', homework)), extension: [{ url: RECIPIENT, valueReference: { reference: physician } }] };
+  const created = (await post(therapistToken, 'Composition', forPhysician)).body as Composition;
+  const submitted = await post(therapistToken, `Composition/${created.id}/$submit`, {});
+  expect(submitted.status).toBe(200);
+  expect(stateOf(submitted.body as Composition)).toBe('released');
+  expect((submitted.body as Composition).section?.some((s) => s.code?.coding?.some((c) => c.code === 'redisclosure-notice'))).toBe(true);
+  const read = await as(physicianToken).get(`Composition/${created.id}`);
+  expect(read.status).toBe(200);
+  expect((read.body as Composition).section?.flatMap((s) => s.entry ?? []).map((e) => e.reference)).toEqual([`Observation/${homework.id}/_history/2`]);
+});
+
 test('every step is in the client accounting, the clinic reads included', async () => {
   const events = (await as(clientToken).get(`AuditEvent?patient=Patient/${client.id}&_count=200`)).body as Bundle<AuditEvent>;
   const steps = new Set(events.entry?.flatMap((e) => e.resource?.subtype?.filter((s) => s.system === EVENT).map((s) => s.code) ?? []));
-  expect([...steps].sort()).toEqual(['approved', 'declined', 'drafted', 'released', 'submitted']);
+  expect([...steps].sort()).toEqual(['approved', 'declined', 'drafted', 'released', 'submitted', 'withdrawn']);
   const readsOfTheUpdate = events.entry?.filter(
     (e) => e.resource?.outcome === '0' && e.resource.agent?.some((a) => a.who?.reference === clinic) && e.resource.entity?.some((x) => x.what?.reference?.startsWith(`Composition/${released.id}/`)),
   );

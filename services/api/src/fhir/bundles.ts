@@ -1,7 +1,9 @@
 /**
  * Search and history Bundles: entries with fullUrls, and self/next/previous links built from the caller's own
  * parameters plus the repository's opaque `_page` token, so every link re-runs the same search on the same snapshot.
+ * A Bundle holding what a partner may not disclose further (NORDSCLCD on an entry) carries that label itself.
  */
+import { markBundleAgainstRedisclosure } from '@carecircle/consent';
 import type { HistoryOutcome, SearchOutcome } from '@carecircle/store';
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 
@@ -13,13 +15,13 @@ export function buildSearchBundle(result: SearchOutcome, resourceType: string, p
     ...result.matches.map((resource) => searchEntry(resource, 'match', baseUrl)),
     ...result.included.map((resource) => searchEntry(resource, 'include', baseUrl)),
   ];
-  return {
+  return markBundleAgainstRedisclosure({
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total === undefined ? {} : { total: result.total }),
     link: pageLinks(`${baseUrl}/${resourceType}`, params, result),
     ...(entry.length > 0 ? { entry } : {}),
-  };
+  });
 }
 
 /** The history Bundle for one page of versions, newest first. */
@@ -41,13 +43,13 @@ export function buildHistoryBundle(result: HistoryOutcome, path: string, params:
       },
     };
   });
-  return {
+  return markBundleAgainstRedisclosure({
     resourceType: 'Bundle',
     type: 'history',
     ...(result.total === undefined ? {} : { total: result.total }),
     link: pageLinks(`${baseUrl}/${path}`, params, result),
     ...(entry.length > 0 ? { entry } : {}),
-  };
+  });
 }
 
 function searchEntry(resource: Resource, mode: 'match' | 'include', baseUrl: string): BundleEntry {

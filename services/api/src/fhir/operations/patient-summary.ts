@@ -7,7 +7,7 @@
  * never a psychotherapy note, which no recipient gets either); a preview discloses nothing and is not audited.
  */
 import { randomUUID } from 'node:crypto';
-import { SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, withOneAuditEventPerClient, type ShareCategory } from '@carecircle/consent';
+import { markBundleAgainstRedisclosure, SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, withOneAuditEventPerClient, type ShareCategory } from '@carecircle/consent';
 import { getConformanceResource, OperationOutcomeError } from '@carecircle/fhir';
 import { getSupportedSearchParameters, type Repository } from '@carecircle/store';
 import type { Bundle, CodeSystem, Composition, CompositionSection, Patient, Resource } from '@medplum/fhirtypes';
@@ -39,7 +39,8 @@ export const PATIENT_SUMMARY = defineOperation({
   name: 'summary',
   level: 'instance',
   parameters: { recipient: { type: 'Reference' } },
-  invoke: (context, args, id) => withOneAuditEventPerClient('operation', () => summarize(context, id, args.recipient)),
+  // The entries a partner is shown are marked against re-disclosure when the audit is written, so the Bundle after it.
+  invoke: async (context, args, id) => markBundleAgainstRedisclosure(await withOneAuditEventPerClient('operation', () => summarize(context, id, args.recipient))),
 });
 
 async function summarize(context: OperationContext, id: string, recipientParam: string | undefined): Promise<Bundle> {
