@@ -31,6 +31,18 @@ export function followUpConcept(state: FollowUpState): CodeableConcept {
   return { coding: [{ system: FOLLOW_UP_SYSTEM, code: state, display: DISPLAY[state] }], text: DISPLAY[state] };
 }
 
+/**
+ * `concept` (a Task's businessStatus) with its follow-up coding set to `state`: other codings (BSeR's finer states,
+ * say) are kept; the text becomes the state's when it was the previous state's or absent.
+ */
+export function withFollowUpState(concept: CodeableConcept | undefined, state: FollowUpState): CodeableConcept {
+  const fresh = followUpConcept(state);
+  const others = (concept?.coding ?? []).filter((c) => c.system !== FOLLOW_UP_SYSTEM);
+  const previous = concept?.coding?.find((c) => c.system === FOLLOW_UP_SYSTEM)?.display;
+  const keepText = concept?.text !== undefined && concept.text !== previous;
+  return { coding: [...(fresh.coding ?? []), ...others], text: keepText ? concept?.text : fresh.text };
+}
+
 /** The follow-up state `task` records; `on-time` when it records none (a Task from before follow-up existed). */
 export function followUpStateOf(task: Pick<Task, 'businessStatus'>): FollowUpState {
   const code = task.businessStatus?.coding?.find((c) => c.system === FOLLOW_UP_SYSTEM)?.code;

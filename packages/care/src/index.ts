@@ -67,7 +67,7 @@ export {
   type DayOfWeek,
   type OpeningInterval,
 } from './business-hours';
-export { FOLLOW_UP_STATES, FOLLOW_UP_SYSTEM, followUpConcept, followUpStateOf, isLaterState, type FollowUpState } from './follow-up-state';
+export { FOLLOW_UP_STATES, FOLLOW_UP_SYSTEM, followUpConcept, followUpStateOf, isLaterState, withFollowUpState, type FollowUpState } from './follow-up-state';
 export {
   COMPLETION_DUE_URL,
   DEFAULT_REFERRAL_DEADLINES,

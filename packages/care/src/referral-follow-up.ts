@@ -22,7 +22,7 @@ import { OperationOutcomeError, readOrUndefined, SHARE_CATEGORY_SYSTEM, statusOf
 import type { Repository } from '@carecircle/store';
 import type { BusinessHours } from './business-hours';
 import { referenceTo } from './current-resources';
-import { followUpConcept, followUpStateOf, type FollowUpState } from './follow-up-state';
+import { followUpStateOf, withFollowUpState, type FollowUpState } from './follow-up-state';
 import { followUpTimes, type ReferralDeadlineSettings } from './referral-deadlines';
 
 /** The identifier system of the Communications the follow-up writes (and of the reminders before it). */
@@ -120,7 +120,7 @@ export async function runFollowUpStep(
 
 /** The Task after `step`: its businessStatus, and for the expiry its status and reason. */
 function advanced(task: Task, step: FollowUpStep): Task {
-  const next: Task = { ...task, businessStatus: followUpConcept(AFTER[step]) };
+  const next: Task = { ...task, businessStatus: withFollowUpState(task.businessStatus, AFTER[step]) };
   switch (step) {
     case 'reminder':
     case 'escalation':

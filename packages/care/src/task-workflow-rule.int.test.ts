@@ -2,6 +2,7 @@ import type { Caller } from '@carecircle/auth';
 import type { DocumentReference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { refusalOf, rejectionStatus } from '@carecircle/testing';
 import { createReferral } from './create-referral';
+import { followUpConcept, withFollowUpState } from './follow-up-state';
 import { TASK_STATUSES, type TaskStatus } from './referral-task';
 import {
   buildClientConsent,
@@ -262,6 +263,41 @@ describe('enforceTaskWorkflow (PostgreSQL)', () => {
       ).toMatchObject({ status: 422, expression: 'Task.focus' });
       expect(await refusalOf(env.repository.create({ ...direct(), code: undefined }))).toMatchObject({ status: 400, expression: 'Task.code' });
       expect(await refusalOf(env.repository.create({ ...direct(), status: 'bogus' as TaskStatus }))).toMatchObject({ status: 400, expression: 'Task.status' });
+    });
+  });
+  describe('the follow-up state (businessStatus coding referral-follow-up)', () => {
+    const bser = { system: 'http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS', code: '2.0', display: 'Service Request Accepted' };
+
+    it("is the server's while the Task awaits acknowledgement: other writers keep it, other codings may change", async () => {
+      const task = await taskIn('requested', { businessStatus: followUpConcept('on-time') });
+      for (const caller of [callers.clinicSystem, callers.practiceSystem]) {
+        const silenced = { ...task, businessStatus: followUpConcept('expired') };
+        expect(await refusalOf(update(caller, silenced))).toMatchObject({ status: 422, expression: 'Task.businessStatus' });
+        expect(await refusalOf(update(caller, { ...task, businessStatus: { text: 'Scheduled' } }))).toMatchObject({ status: 422 });
+      }
+      const noted = await update(callers.clinicSystem, { ...task, businessStatus: { ...task.businessStatus, coding: [...(task.businessStatus?.coding ?? []), bser] } });
+      expect(noted.businessStatus?.coding).toHaveLength(2);
+      // The server (a job, acting as the admin) moves it on, keeping the partner's coding.
+      const reminded = (await env.repository.update({ ...noted, businessStatus: withFollowUpState(noted.businessStatus, 'reminded') })).resource as Task;
+      expect(reminded.businessStatus?.coding?.map((c) => c.code)).toEqual(['reminded', '2.0']);
+      // Acknowledging from a stale read is no change of the follow-up the server cares about any more.
+      await expect(update(callers.clinicSystem, { ...noted, meta: undefined, status: 'accepted' })).resolves.toMatchObject({ status: 'accepted' });
+    });
+
+    it('starts on-time: a Task created further along is refused', async () => {
+      const direct: Task = { ...referralTask, id: undefined, meta: undefined, businessStatus: followUpConcept('escalated') };
+      expect(await refusalOf(env.as(callers.practiceSystem, (repository) => repository.create(direct)))).toMatchObject({
+        status: 422,
+        expression: 'Task.businessStatus',
+      });
+    });
+
+    it('lets the server expire an unacknowledged Task (requested -> failed), and no caller else', async () => {
+      const task = await taskIn('requested', { output: undefined });
+      const expired = { ...task, status: 'failed' as const, statusReason: { text: 'not acknowledged in time' } };
+      expect(await rejectionStatus(update(callers.clinicSystem, expired))).toBe(422);
+      expect(await rejectionStatus(update(callers.practiceSystem, expired))).toBe(422);
+      await expect(env.repository.update(expired)).resolves.toMatchObject({ outcome: 'updated' });
     });
   });
 });

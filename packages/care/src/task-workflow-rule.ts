@@ -9,6 +9,8 @@
  *   rejected / failed / on-hold (expression `Task.statusReason`);
  * - 403 a caller on neither side of the Task, or on the wrong side for the move (the owner moves it forward, the
  *   requester cancels or marks entered-in-error; only the requester creates it and changes its due date);
+ * - 422 a change to the follow-up state (businessStatus coding referral-follow-up) by anyone but the server while the
+ *   Task awaits acknowledgement, or a new Task created past `on-time`: the follow-up steps read it (referral-follow-up.ts);
  * - the server's expiry of an unacknowledged referral (requested or received -> failed, by server jobs or the
  *   operator, referral-follow-up.ts) is the one move outside the state machine;
  * - 422 a move the state machine has no edge for (we chose 422 over 409: the request is well-formed and current, the
@@ -25,6 +27,7 @@ import { CONSULT_NOTE_TYPE, FULFILL_TASK_CODE, hasCoding } from './care-codes';
 import { refuseInvalid, refuseParty, refuseUnprocessable } from './care-outcomes';
 import { parseRelativeReference } from '@carecircle/fhir';
 import { readCurrent, referenceTo } from './current-resources';
+import { FOLLOW_UP_SYSTEM } from './follow-up-state';
 import { codingsOf, isObject, listOf, referenceOf } from './element-shapes';
 import {
   classifyTaskChange,
@@ -84,6 +87,22 @@ async function checkUpdate(next: Task, stored: Task, status: TaskStatus, tx: Que
   if (!sameJson(next.restriction, stored.restriction) && !parties.has('requester')) {
     refuseParty('Only the referring practice may change the due date of a Task');
   }
+  if (caller.kind !== 'admin' && isTaskOpen(status) && followUpCodeOf(next) !== followUpCodeOf(stored)) {
+    refuseUnprocessable(
+      `While a referral Task awaits acknowledgement, its follow-up state (businessStatus coding ${FOLLOW_UP_SYSTEM}) is the server's: keep it as stored (other codings may change)`,
+      'Task.businessStatus',
+    );
+  }
+}
+
+/** The raw code of the referral-follow-up coding in businessStatus; undefined when there is none. */
+function followUpCodeOf(task: Task): string | undefined {
+  const code = codingsOf(task.businessStatus).find((c) => c.system === FOLLOW_UP_SYSTEM)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isTaskOpen(status: TaskStatus): boolean {
+  return status === 'requested' || status === 'received';
 }
 
 function requireStatus(value: unknown): TaskStatus {
@@ -120,6 +139,10 @@ async function checkCreate(task: Task, tx: Queryable, caller: Caller): Promise<v
   const parties = await resolveTaskParties(caller, task, tx);
   if (!parties.has('requester')) {
     refuseParty('Only the referring practice may create a referral Task');
+  }
+  const followUp = followUpCodeOf(task);
+  if (caller.kind !== 'admin' && followUp !== undefined && followUp !== 'on-time') {
+    refuseUnprocessable(`A referral Task starts its follow-up (businessStatus coding ${FOLLOW_UP_SYSTEM}) on-time`, 'Task.businessStatus');
   }
   const request = await readCurrent(tx, 'ServiceRequest', focus.id);
   if (

@@ -87,12 +87,19 @@ async function scheduleStep(ctx: FollowUpContext, taskId: string, planned: Plann
   return true;
 }
 
-/** Removes `job` unless it is running now (its processor re-reads the Task, so it does no harm). */
+/**
+ * Removes `job` unless it is running now (its processor re-reads the Task, so it does no harm). BullMQ refuses to
+ * remove a locked job; a job that finished or went meanwhile needs no removing either.
+ */
 async function removeUnlessRunning(job: Job | undefined): Promise<void> {
+  if (!job) {
+    return;
+  }
   try {
-    await job?.remove();
+    await job.remove();
   } catch (err) {
-    if (!(await job?.isActive())) {
+    const state = await job.getState();
+    if (state !== 'active' && state !== 'completed' && state !== 'unknown') {
       throw err;
     }
   }

@@ -44,7 +44,8 @@ beforeAll(async () => {
   env = await createNotifyTestEnv();
   await env.writer.update<Organization>({ resourceType: 'Organization', id: 'practice-fu', name: 'Practice', extension: [berlinWeek] });
   await env.writer.update<Patient>({ resourceType: 'Patient', id: 'p-fu', managingOrganization: { reference: 'Organization/practice-fu' } });
-  const options = { ...TEST_NOTIFY_OPTIONS, clock: () => now, sweepIntervalMs: 100, referralFollowUp: DEFAULT_REFERRAL_DEADLINES };
+  // Matching and delivery jobs lost with Redis are handed back after a second (sweepAfterMs), not the default 30.
+  const options = { ...TEST_NOTIFY_OPTIONS, clock: () => now, sweepIntervalMs: 100, sweepAfterMs: 1000, referralFollowUp: DEFAULT_REFERRAL_DEADLINES };
   await env.startWorker(options);
   await env.startWorker(options);
   queue = new Queue(NOTIFY_QUEUES.referralReminders, { connection: { url: env.config.redisUrl }, prefix: env.config.redisPrefix });
@@ -118,6 +119,8 @@ test('reminder, escalation and expiry happen in order, once each, with two worke
   expect(followUpOf(await eventually(() => readTask(id), (t) => followUpOf(t) === 'escalated'))).toBe('escalated');
   expect(await eventually(() => stepsWritten(id), (s) => s.length >= 3)).toEqual(['escalation-owner-organization', 'escalation-requester', 'reminder-owner']);
   expect((await readTask(id)).status).toBe('requested');
+  // The subscriber hears of it before the next step (a version overtaken before it is matched is folded into the next).
+  await env.receiver.waitFor(() => env.receiver.events('/hook/follow-up').length >= 1, 30_000);
 
   // Thursday 17:00: the expiry. The Task fails; the therapist is told.
   await advanceAndLoseRedis(EXPIRE_AT);
@@ -140,7 +143,7 @@ test('reminder, escalation and expiry happen in order, once each, with two worke
   expect(recipients(await messagesAbout(id))).toEqual(['Organization/clinic', 'Organization/clinic', 'Practitioner/therapist', 'Practitioner/therapist']);
 
   // The subscriber filtering on the follow-up state heard of the escalation and the expiry, not of the rest.
-  await env.receiver.waitFor(() => env.receiver.events('/hook/follow-up').length >= 2);
+  await env.receiver.waitFor(() => env.receiver.events('/hook/follow-up').length >= 2, 30_000);
   expect(env.receiver.events('/hook/follow-up').flatMap((n) => n.eventNumbers)).toEqual([1, 2]);
   expect(subscription.status).toBe('active');
 });
