@@ -137,6 +137,10 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     const events = [...groups].map(([patient, disclosed]) =>
       auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'),
     );
+    if (events.length === 0) {
+      // The caller's own clients only: nothing to file, and no empty transaction to pay for.
+      return;
+    }
     // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.
     // Inside the transaction the reads ran in, they commit with it.
     await context.auditRepository(tx).transaction(async (audit) => {

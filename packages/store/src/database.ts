@@ -10,6 +10,7 @@ import { databaseUnavailable, OperationOutcomeError, statementTimeout } from '@c
 import pg from 'pg';
 import { isConnectionLoss } from './connection-loss';
 import { lockDataDir } from './data-dir-lock';
+import { createStatementNamer, isStalePreparedStatement } from './prepared-statements';
 import type { Sql } from './sql';
 
 export interface QueryResult<R> {
@@ -112,10 +113,18 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
   // out (inside a transaction, between two statements) only fails the statement in flight or the next one.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
+  const statements = createStatementNamer();
   const run = async <R>(client: pg.Pool | pg.PoolClient, statement: Sql): Promise<QueryResult<R>> => {
     const { text, values } = statement.render();
+    const name = statements.nameOf(text);
     try {
-      const result = await client.query(text, values);
+      const result = await client.query<pg.QueryResultRow>(name === undefined ? { text, values } : { name, text, values }).catch((err: unknown) => {
+        if (name === undefined || !isStalePreparedStatement(err)) {
+          throw err;
+        }
+        statements.forget(text);
+        return client.query<pg.QueryResultRow>({ text, values });
+      });
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (err) {
       throw asDatabaseFault(err);
