@@ -118,7 +118,9 @@ async function checkParties(update: Composition, tx: Queryable): Promise<string>
       'Composition.extension',
     );
   }
-  if ((await resolveRecipients(tx, recipient)).length === 0) {
+  const [type = '', id = ''] = recipient.split('/');
+  const named = await readCurrent(tx, type as ResourceType, id);
+  if (!named || (named as { active?: boolean }).active === false || (await resolveRecipients(tx, recipient)).length === 0) {
     refuseUnprocessable(`${recipient} names nobody who could receive the update (absent, or not active)`, 'Composition.extension');
   }
   return `Patient/${subject.id}`;
