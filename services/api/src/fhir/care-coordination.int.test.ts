@@ -5,6 +5,7 @@
  * goals and homework; every change to it is versioned with Provenance; the consented partner reads it and reports
  * progress.
  */
+import { DEFAULT_REFERRAL_DEADLINES, defaultBusinessHours, referralDeadlines } from '@carecircle/care';
 import { buildSharingConsent } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import type { Bundle, CarePlan, Communication, DocumentReference, Goal, Patient, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
@@ -87,8 +88,12 @@ describe('referring', () => {
       requester: { reference: therapist },
       owner: { reference: clinic },
     });
-    const due = Date.parse(task.restriction?.period?.end as string);
-    expect(due).toBeGreaterThanOrEqual(before + 72 * 3_600_000 - 60_000);
+    // Routine (no priority given): 16 business hours of the practice, which names none (Mon-Fri 09:00-17:00 UTC).
+    const sent = new Date(task.authoredOn as string);
+    expect(sent.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    const expected = referralDeadlines(sent, 'routine', defaultBusinessHours('UTC'), DEFAULT_REFERRAL_DEADLINES);
+    expect(task.restriction?.period?.end).toBe(expected.acknowledgeBy.toISOString());
+    expect(task.priority).toBe('routine');
   });
 
   test('without a consent naming the performer: 422, and nothing is stored', async () => {
