@@ -185,6 +185,9 @@ test('the therapist drafts, submits, and the client approves: the clinic is noti
   expect(entries).toEqual([`Condition/${trauma.id}/_history/1`, `Observation/${homework.id}/_history/1`]);
   expect((await as(clinicToken).get(`Composition/${drafted.id}`)).status).toBe(404);
   expect((await as(clientToken).get(`Composition/${drafted.id}`)).status).toBe(200);
+  // The client's "waiting for you" list.
+  const waiting = (await as(clientToken).get(`Composition?subject=Patient/${client.id}&update-state=awaiting-approval`)).body as Bundle;
+  expect(waiting.entry?.map((e) => e.resource?.id)).toEqual([drafted.id]);
   expect((await as(therapistToken).put(`Composition/${drafted.id}`, awaiting)).status).toBe(422);
   expect((await post(practiceToken, `Composition/${drafted.id}/$approve`, parameters({ 'signature-name': 'Alex Rivera', statement: 'I agree' }))).status).toBe(403);
   expect((await post(clientToken, `Composition/${drafted.id}/$approve`, parameters({ statement: 'I agree' }))).status).toBe(400);
@@ -236,6 +239,10 @@ test('the therapist drafts, submits, and the client approves: the clinic is noti
   expect((await remove(therapistToken, `Composition/${drafted.id}`)).status).toBe(422);
   const scrap = (await post(therapistToken, 'Composition', draft(section('progress', homework)))).body as Composition;
   expect((await remove(therapistToken, `Composition/${scrap.id}`)).status).toBe(204);
+  // Its history shows the released version only: the draft and the version awaiting approval were never its to see.
+  const history = (await as(clinicToken).get(`Composition/${drafted.id}/_history`)).body as Bundle<Composition>;
+  expect(history.entry?.map((e) => stateOf(e.resource as Composition))).toEqual(['released']);
+  expect((await as(clinicToken).get(`Composition/${drafted.id}/_history/1`)).status).toBe(404);
   // Another clinic with the same consent is not its recipient: the update is as absent as one never stored.
   expect((await as(otherClinicToken).get(`Composition/${drafted.id}`)).status).toBe(404);
 }, 60_000);
