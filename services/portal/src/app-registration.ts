@@ -21,9 +21,11 @@ const CLIENT_RESOURCE_SCOPES = 'patient/*.rs patient/Consent.cru';
 /**
  * A practitioner (the practice area): read what the practitioner may see, make referrals (a ServiceRequest and the
  * Task made with it), cancel them (Task update), remind partners (Communication create), and draft coordinated
- * updates (Composition).
+ * updates (Composition). The API records a draft's Provenance and AuditEvent through the writer's own repository, so
+ * drafting needs their create scopes too.
  */
-const PRACTICE_RESOURCE_SCOPES = 'user/*.rs user/ServiceRequest.c user/Task.cu user/Communication.c user/Composition.cru';
+const PRACTICE_RESOURCE_SCOPES =
+  'user/*.rs user/ServiceRequest.c user/Task.cu user/Communication.c user/Composition.cru user/Provenance.c user/AuditEvent.c';
 
 /** What the portal asks for when a client signs in. */
 export const CLIENT_AREA_SCOPE = `${SESSION_SCOPES} ${CLIENT_RESOURCE_SCOPES}`;

@@ -10,6 +10,7 @@ import { changeRoutes } from './pages/consent-changes/change-routes';
 import { shareRoutes } from './pages/consent-changes/share-routes';
 import { stopRoutes } from './pages/consent-changes/stop-routes';
 import { practiceRoutes } from './pages/practice/practice-routes';
+import { clientUpdateRoutes } from './pages/updates/client-update-routes';
 import { signInRoutes, type SignInDeps } from './pages/sign-in-routes';
 import { startPage } from './pages/start-page';
 import { sharingRoutes } from './pages/sharing/overview-route';
@@ -28,6 +29,7 @@ export function createPortalRoutes(deps: SignInDeps): Router {
   shareRoutes(client, deps);
   changeRoutes(client, deps);
   stopRoutes(client, deps);
+  clientUpdateRoutes(client, deps);
   router.use(client);
   return router;
 }

@@ -16,7 +16,8 @@ jest.setTimeout(240_000);
 
 /**
  * How each route is held to the rule: `front-door` routes need no sign-in; `client` ones do, and `:ids` are Alex's;
- * `practice` ones need a signed-in practitioner (test/e2e/portal/practice.test.ts walks them).
+ * `practice` ones need a signed-in practitioner (test/e2e/portal/practice.test.ts and updates.test.ts walk them, and
+ * updates.test.ts holds the client's update pages to another client's ids).
  */
 const RULES: Record<string, 'front-door' | 'client' | 'sign-out' | 'practice'> = {
   'GET /sign-in': 'front-door',
@@ -31,6 +32,20 @@ const RULES: Record<string, 'front-door' | 'client' | 'sign-out' | 'practice'> =
   'GET /practice/referrals/:taskId/resend': 'practice',
   'POST /practice/referrals/:taskId/resend': 'practice',
   'GET /practice/referrals/:taskId/sent': 'practice',
+  'GET /practice/clients': 'practice',
+  'GET /practice/clients/:patientId': 'practice',
+  'GET /practice/clients/:patientId/updates/new': 'practice',
+  'POST /practice/clients/:patientId/updates/new': 'practice',
+  'GET /practice/updates/:compositionId': 'practice',
+  'POST /practice/updates/:compositionId/submit': 'practice',
+  'POST /practice/updates/:compositionId/withdraw': 'practice',
+  'GET /updates': 'client',
+  'GET /updates/:compositionId': 'client',
+  'GET /updates/:compositionId/approve': 'client',
+  'POST /updates/:compositionId/approve': 'client',
+  'GET /updates/:compositionId/decline': 'client',
+  'POST /updates/:compositionId/decline': 'client',
+  'GET /updates/:compositionId/done': 'client',
   'GET /callback': 'front-door',
   'GET /signed-out': 'front-door',
   'GET /language': 'front-door',
@@ -157,7 +172,7 @@ describe('another client’s ids in every portal URL', () => {
         continue;
       }
       const [method, template] = route.split(' ') as [string, string];
-      const url = `/portal${template.replace(':taskId', 'some-task')}`;
+      const url = `/portal${template.replace(/:(taskId|patientId|compositionId)/, 'some-id')}`;
       const answer = method === 'GET' ? await stranger.request.get(url, { maxRedirects: 0 }) : await stranger.request.post(url, { maxRedirects: 0, form: { csrf_token: 'x' } });
       if (method === 'GET') {
         expect({ route, status: answer.status(), location: answer.headers().location }).toEqual({ route, status: 303, location: '/portal/practice/' });
@@ -174,7 +189,7 @@ describe('another client’s ids in every portal URL', () => {
         continue;
       }
       const [method, template] = route.split(' ') as [string, string];
-      const url = `/portal${template.replace(':taskId', 'some-task')}`;
+      const url = `/portal${template.replace(/:(taskId|patientId|compositionId)/, 'some-id')}`;
       const answer = method === 'GET' ? await request.get(url, { maxRedirects: 0 }) : await request.post(url, { maxRedirects: 0, form: { csrf_token: jordanCsrf } });
       expect({ route, status: answer.status() }).toEqual({ route, status: 403 });
       expect(await answer.text()).toContain('This area is for the practice');

@@ -20,6 +20,7 @@ export const common = defineCatalogue(
     mainNavigation: 'Main',
     navSharing: 'Who can see what',
     navShare: 'Share with a provider',
+    navUpdates: 'Updates for your providers',
     navAccounting: 'Who saw what',
     footerPrivacy: 'Only you and your practice can see this page. Nothing here is shared until you confirm it.',
 
@@ -58,6 +59,7 @@ export const common = defineCatalogue(
       'Therapists of the practice sign in here to follow the referrals they send: who has acknowledged them, what is overdue, and what to do next.',
     practiceWelcomeHint: 'You sign in with your practitioner account on your practice’s CareCircle sign-in page.',
     practiceNavReferrals: 'Referrals',
+    practiceNavClients: 'Clients and updates',
     practiceFooter: 'Only people at your practice can see this page. Client information here is confidential.',
 
     errorHeading: 'Something went wrong',
@@ -89,6 +91,7 @@ export const common = defineCatalogue(
     mainNavigation: 'Principal',
     navSharing: 'Quién puede ver qué',
     navShare: 'Compartir con un proveedor',
+    navUpdates: 'Informes para sus proveedores',
     navAccounting: 'Quién vio qué',
     footerPrivacy: 'Solo usted y su consulta pueden ver esta página. Nada de lo que hay aquí se comparte hasta que usted lo confirme.',
 
@@ -128,6 +131,7 @@ export const common = defineCatalogue(
       'Los terapeutas de la consulta inician sesión aquí para seguir las derivaciones que envían: quién las ha confirmado, qué está vencido y qué hacer a continuación.',
     practiceWelcomeHint: 'Inicia sesión con su cuenta de profesional en la página de acceso de CareCircle de su consulta.',
     practiceNavReferrals: 'Derivaciones',
+    practiceNavClients: 'Clientes e informes',
     practiceFooter: 'Solo las personas de su consulta pueden ver esta página. La información de los clientes es confidencial.',
 
     errorHeading: 'Algo salió mal',

@@ -95,6 +95,9 @@ function ClientLinks(props: { view: ViewContext }) {
       <NavLink view={view} href={portalPath('/share')}>
         {view.t.navShare}
       </NavLink>
+      <NavLink view={view} href={portalPath('/updates')}>
+        {view.t.navUpdates}
+      </NavLink>
       <NavLink view={view} href={portalPath('/accounting')}>
         {view.t.navAccounting}
       </NavLink>
@@ -105,8 +108,13 @@ function ClientLinks(props: { view: ViewContext }) {
 function PracticeLinks(props: { view: ViewContext }) {
   const { view } = props;
   return (
-    <NavLink view={view} href={portalPath('/practice/')} exact>
-      {view.t.practiceNavReferrals}
-    </NavLink>
+    <>
+      <NavLink view={view} href={portalPath('/practice/')} exact>
+        {view.t.practiceNavReferrals}
+      </NavLink>
+      <NavLink view={view} href={portalPath('/practice/clients')}>
+        {view.t.practiceNavClients}
+      </NavLink>
+    </>
   );
 }

@@ -23,6 +23,7 @@ import { MessagePage } from '../../views/components';
 import { sendPage } from '../../views/render';
 import { portalPath, type ViewContext } from '../../views/view-context';
 import { BoardPage } from './board-page';
+import { draftingRoutes } from './drafting-routes';
 import { CancelPage, REASON_FIELD, REASON_MAX_LENGTH } from './cancel-page';
 import { BOARD_SIZE, loadOwnReferral, loadPracticeDirectory, loadReferralBoard, type OwnReferral } from './practice-loader';
 import { PracticeWelcomePage } from './practice-welcome';
@@ -208,6 +209,7 @@ export function practiceRoutes(router: Router, deps: PageDeps): void {
     );
   });
 
+  draftingRoutes(router, deps);
   router.use('/practice', practiceNotFound);
 }
 
