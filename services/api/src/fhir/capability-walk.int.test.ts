@@ -271,12 +271,14 @@ test('every listed interaction of every listed type is answered', async () => {
       const query = operation.name === 'disclosure-check' ? '?recipient=Organization/x&category=progress' : '';
       // An operation that changes state is POSTed (a Parameters body), as its definition says.
       const definition = findConformanceResourceByUrl(operation.definition);
+      // An operation defined at type level only (`instance: false`) is called on the type.
+      const target = definition?.resourceType === 'OperationDefinition' && definition.instance === false ? type : path;
       if (definition?.resourceType === 'OperationDefinition' && definition.affectsState) {
         const parameter = (definition.parameter ?? []).filter((p) => p.use === 'in').map((p) => ({ name: p.name, valueString: 'x' }));
-        check(`$${operation.name} on ${type}`, (await admin().post(`${path}/$${operation.name}`, { resourceType: 'Parameters', parameter })).status);
+        check(`$${operation.name} on ${type}`, (await admin().post(`${target}/$${operation.name}`, { resourceType: 'Parameters', parameter })).status);
         continue;
       }
-      check(`$${operation.name} on ${type}`, (await admin().get(`${path}/$${operation.name}${query}`)).status);
+      check(`$${operation.name} on ${type}`, (await admin().get(`${target}/$${operation.name}${query}`)).status);
     }
     if (codes.includes('delete')) {
       const res = await t.http.delete(`/fhir/R4/${path}`).set('Authorization', `Bearer ${t.adminToken}`);
