@@ -224,16 +224,17 @@ describe('the referrals board', () => {
       { status: 'in-progress' },
       { status: 'completed', output: [{ type: { text: 'Consult note' }, valueReference: { reference: `DocumentReference/${noteId}` } }] },
     );
-    await clinicMoves(
-      expired.id,
-      { status: 'accepted' },
-      { status: 'in-progress' },
-      {
+    // Expiry as the server's step writes it (the one move outside the state machine, the server's or the operator's).
+    const unacknowledged = await readTask(expired.id);
+    await asAdmin(`/Task/${expired.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        ...unacknowledged,
         status: 'failed',
-        statusReason: { text: 'Not acknowledged in time' },
+        statusReason: { text: 'not acknowledged in time' },
         businessStatus: { coding: [{ system: FOLLOW_UP_SYSTEM, code: 'expired' }] },
-      },
-    );
+      }),
+    });
     await clinicMoves(declined.id, { status: 'rejected', statusReason: { text: 'We do not offer fertility consults' } });
     // The clinic replies to the accepted referral.
     await asClinic('/Communication', {
@@ -272,12 +273,17 @@ describe('the referrals board', () => {
     await expect(section(/^Accepted/).textContent()).resolves.toContain('Booked for next Tuesday');
     await expect(section(/^In progress/).textContent()).resolves.toContain('Hormone panel');
     await expect(section(/^Completed/).textContent()).resolves.toContain('Annual exam with trauma-informed approach');
-    await expect(section(/^Expired/).textContent()).resolves.toContain('Not acknowledged in time');
+    await expect(section(/^Expired/).textContent()).resolves.toContain('not acknowledged in time');
     await expect(section(/^Declined or stopped/).textContent()).resolves.toContain('We do not offer fertility consults');
     // A completed referral offers nothing to do; a declined one only re-sending.
     await expect(section(/^Completed/).getByRole('button').count()).resolves.toBe(0);
     await expect(section(/^Declined or stopped/).getByRole('link', { name: /Send to another provider/ }).count()).resolves.toBe(1);
     await expect(section(/^Declined or stopped/).getByRole('button', { name: /Remind again/ }).count()).resolves.toBe(0);
+    // The partners' response times, from Task/$referral-metrics: one row for the OB-GYN clinic, counting every referral.
+    const metrics = page.getByRole('table', { name: 'Response times by partner' });
+    const row = metrics.getByRole('row', { name: /Harbour Women's Health/ });
+    await expect(row.getByRole('cell').first().textContent()).resolves.toMatch(/^\d+$/);
+    expect(Number(await row.getByRole('cell').first().textContent())).toBeGreaterThanOrEqual(8);
     expect(await axeViolations(page)).toEqual([]);
   });
 

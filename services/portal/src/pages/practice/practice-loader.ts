@@ -63,11 +63,8 @@ export async function loadReferralBoard(api: FhirApi, now: Date): Promise<Referr
     ? await api.search<Communication>(`/Communication?based-on=${encodeURIComponent(requests.join(','))}&_sort=-sent&_count=200`)
     : { resourceType: 'Bundle' as const, type: 'searchset' as const };
   const messages = [...resourcesOf<Communication>(toMe, 'match'), ...resourcesOf<Communication>(replies, 'match')];
-  const senders = await loadMissing(
-    api,
-    messages.map((m) => m.sender?.reference),
-    included,
-  );
+  const metricPartners = (metrics?.parameter ?? []).flatMap((p) => p.part ?? []).map((part) => part.valueReference?.reference);
+  const senders = await loadMissing(api, [...messages.map((m) => m.sender?.reference), ...metricPartners], included);
   const all = [...included, ...senders];
   return {
     groups: buildBoard(matched, all, messages, now),
@@ -100,28 +97,32 @@ async function loadMetrics(api: FhirApi): Promise<Parameters | undefined> {
   }
 }
 
-function numberPart(parts: readonly ParametersParameter[], ...names: string[]): number | undefined {
-  const part = parts.find((p) => names.includes(p.name ?? ''));
+function numberPart(parts: readonly ParametersParameter[], name: string): number | undefined {
+  const part = parts.find((p) => p.name === name);
   const value = part?.valueDecimal ?? part?.valueInteger ?? part?.valueUnsignedInt ?? part?.valueQuantity?.value;
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** The operation's per-organization parts, read leniently by their names. */
+/**
+ * The operation's `organization` parts (DESIGN.md, "Referral follow-through"): `organization`, `referrals`,
+ * `acknowledgement-median-hours`, `acknowledgement-p90-hours`, `completion-median-hours`, `completion-p90-hours`,
+ * `overdue-share`; a figure absent (nothing acknowledged or completed yet) stays unknown.
+ */
 export function metricsView(parameters: Parameters, known: readonly Resource[]): PartnerMetrics[] {
   const byRef = byReference(known);
   return (parameters.parameter ?? [])
-    .filter((p) => p.part && p.part.length > 0)
+    .filter((p) => p.name === 'organization' && p.part && p.part.length > 0)
     .map((p) => {
       const parts = p.part ?? [];
-      const organization = parts.find((x) => x.valueReference)?.valueReference;
+      const organization = parts.find((x) => x.name === 'organization')?.valueReference;
       return {
         partnerName: nameOf(organization, byRef) ?? organization?.display,
-        referrals: numberPart(parts, 'count', 'referrals', 'total'),
-        ackMedianHours: numberPart(parts, 'ack-median-hours', 'acknowledgement-median-hours'),
-        ackP90Hours: numberPart(parts, 'ack-p90-hours', 'acknowledgement-p90-hours'),
+        referrals: numberPart(parts, 'referrals'),
+        ackMedianHours: numberPart(parts, 'acknowledgement-median-hours'),
+        ackP90Hours: numberPart(parts, 'acknowledgement-p90-hours'),
         completionMedianHours: numberPart(parts, 'completion-median-hours'),
         completionP90Hours: numberPart(parts, 'completion-p90-hours'),
-        shareOverdue: numberPart(parts, 'share-overdue', 'overdue-share'),
+        shareOverdue: numberPart(parts, 'overdue-share'),
       };
     });
 }
