@@ -222,6 +222,8 @@ test('a second update Alex declines, with a reason, never reaches the clinic; bo
 
   await t.goto(`/portal/practice/updates/${declinedId}`);
   await expect(t.locator('main').textContent()).resolves.toContain('Declined by the client');
+  await expect(t.locator('main').textContent()).resolves.toContain('Not yet, please');
+  expect(await axeViolations(t)).toEqual([]);
 });
 
 test('Jordan cannot open, approve or decline Alex’s update', async () => {

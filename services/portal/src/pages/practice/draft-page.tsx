@@ -3,7 +3,7 @@
 /**
  * One coordinated update on the therapist's side (`/portal/practice/updates/{id}`): its state in words and the update
  * exactly as the provider will receive it; a draft can be sent to the client for approval or withdrawn, an update
- * awaiting approval withdrawn.
+ * awaiting approval withdrawn; a declined one shows the reason the client gave the therapist.
  */
 import { updateWords } from '../../i18n/updates';
 import { CsrfField } from '../../views/csrf-field';
@@ -12,7 +12,7 @@ import { portalPath, type ViewContext } from '../../views/view-context';
 import { UpdateDocument } from '../updates/update-document';
 import type { LoadedUpdate } from '../updates/update-loader';
 
-export function DraftPage(props: { view: ViewContext; loaded: LoadedUpdate; clientName: string; patientId: string | undefined }) {
+export function DraftPage(props: { view: ViewContext; loaded: LoadedUpdate; clientName: string; patientId: string | undefined; declineReason: string | undefined }) {
   const { view, loaded } = props;
   const words = updateWords[view.lang];
   const state = loaded.view.state;
@@ -37,6 +37,11 @@ export function DraftPage(props: { view: ViewContext; loaded: LoadedUpdate; clie
       {state === 'awaiting-approval' ? <p>{words.submittedBody(props.clientName)}</p> : null}
       {state === 'released' ? <p>{words.releasedBody}</p> : null}
       {state === 'declined' ? <p>{words.declinedBody}</p> : null}
+      {state === 'declined' && props.declineReason ? (
+        <p>
+          {words.declinedReason} <q>{props.declineReason}</q>
+        </p>
+      ) : null}
       {state === 'withdrawn' ? <p>{words.withdrawnBody}</p> : null}
       <p>{words.providerSeesIntro}</p>
       <UpdateDocument view={view} update={loaded.view} recipientName={loaded.recipientName} authorName={loaded.authorName} />

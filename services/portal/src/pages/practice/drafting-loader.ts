@@ -1,11 +1,11 @@
 /**
  * What drafting a coordinated update needs from the API, as the signed-in practitioner: the practice's clients (the
  * Patients whose `managingOrganization` is one of the practitioner's organizations, through the practitioner's
- * PractitionerRoles), one client, the providers the client shares with (active Consents and what they cover), and the
- * client's record by share category. The API decides what the practitioner may read; a client of another practice
+ * PractitionerRoles), one client, the providers the client shares with (active Consents and what they cover), the
+ * client's record by share category, and the reason a client gave for declining an update. The API decides what the practitioner may read; a client of another practice
  * answers 404 and is the 404 page.
  */
-import type { Consent, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import type { Communication, Consent, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import type { FhirApi } from '../../fhir-api';
 import { PortalError } from '../../http/portal-error';
 import { NEVER_SHARED_CATEGORY, SHARE_CATEGORY_SYSTEM } from '../../i18n/categories';
@@ -101,4 +101,18 @@ export async function loadChart(api: FhirApi, patient: ClientPatient): Promise<M
     chart.set(category, [...(chart.get(category) ?? []), resource]);
   }
   return chart;
+}
+
+/** The coordinated-update events the API records as Communications (a decline's reason among them). */
+const UPDATE_EVENT_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/update-event';
+
+/** The reason the client gave for declining update `compositionId` (a Communication about it), if any. */
+export async function loadDeclineReason(api: FhirApi, patientId: string, compositionId: string): Promise<string | undefined> {
+  const bundle = await api.search<Communication>(
+    `/Communication?subject=Patient/${patientId}&category=${encodeURIComponent(`${UPDATE_EVENT_SYSTEM}|declined`)}&_sort=-sent&_count=50`,
+  );
+  const message = (bundle.entry ?? [])
+    .map((e) => e.resource)
+    .find((c) => c?.about?.some((a) => a.reference === `Composition/${compositionId}` || a.reference?.startsWith(`Composition/${compositionId}/`)));
+  return message?.payload?.map((p) => p.contentString?.trim()).find(Boolean);
 }

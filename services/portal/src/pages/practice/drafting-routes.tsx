@@ -33,7 +33,7 @@ import { loadClientUpdates, loadUpdate } from '../updates/update-loader';
 import { draftComposition } from '../updates/update-view';
 import { ClientsPage, ClientUpdatesPage } from './clients-page';
 import { DraftPage } from './draft-page';
-import { loadChart, loadClient, loadPracticeClients, loadSharingRecipients, type ClientPatient } from './drafting-loader';
+import { loadChart, loadClient, loadDeclineReason, loadPracticeClients, loadSharingRecipients, type ClientPatient } from './drafting-loader';
 import { ChartPage, LETTER_FIELD, RECIPIENT_FIELD, RECORDS_FIELD, RecipientPage } from './update-steps-page';
 
 /** The longest letter an update carries. */
@@ -136,7 +136,17 @@ export function draftingRoutes(router: Router, deps: PageDeps): void {
     const loaded = await loadUpdate(api, paramOf(req, 'compositionId'), view.lang);
     const patientId = loaded.update.subject?.reference?.startsWith('Patient/') ? loaded.update.subject.reference.slice('Patient/'.length) : undefined;
     const client = patientId ? await loadClient(api, patientId) : undefined;
-    sendPage(res, <DraftPage view={view} loaded={loaded} clientName={client ? clientNameOf(client) : updateWords[view.lang].someProvider} patientId={patientId} />);
+    const declineReason = loaded.view.state === 'declined' && patientId ? await loadDeclineReason(api, patientId, loaded.update.id) : undefined;
+    sendPage(
+      res,
+      <DraftPage
+        view={view}
+        loaded={loaded}
+        clientName={client ? clientNameOf(client) : updateWords[view.lang].someProvider}
+        patientId={patientId}
+        declineReason={declineReason}
+      />,
+    );
   });
 
   for (const operation of ['submit', 'withdraw'] as const) {
