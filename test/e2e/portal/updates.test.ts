@@ -158,7 +158,10 @@ test('the therapist sends it to Alex, who approves it with a signature; the clin
   expect(await axeViolations(t)).toEqual([]);
   expect((await clinicRead(`/Composition/${approvedId}`)).status).toBe(404);
 
-  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Updates for your providers' }).click();
+  // Alex's start page says an update waits, and leads to it.
+  await a.goto('/portal/');
+  await a.getByRole('link', { name: 'Your therapist has written an update for a provider. It waits for your decision.' }).click();
+  await expect(a.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Updates waiting for you');
   expect(await axeViolations(a)).toEqual([]);
   await a.getByRole('link', { name: `Read the update for ${PT_NAME}` }).click();
   await expect(a.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`Your therapist’s update for ${PT_NAME}`);
@@ -212,7 +215,9 @@ test('a second update Alex declines, with a reason, never reaches the clinic; bo
   const stored = await json<Composition>(await system.adminFhir(`/Composition/${declinedId}`));
   expect(stateOf(stored)).toBe('declined');
 
-  await a.goto('/portal/updates');
+  await a.goto('/portal/');
+  await expect(a.getByRole('link', { name: /waits for your decision/ }).count()).resolves.toBe(0);
+  await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Updates for your providers' }).click();
   await expect(a.getByText('Nothing is waiting for you.').isVisible()).resolves.toBe(true);
   const history = a.getByRole('region', { name: PT_NAME });
   await expect(history.getByRole('listitem').count()).resolves.toBe(2);

@@ -83,6 +83,8 @@ export const updateWords = defineCatalogue(
     waitingHeading: 'Updates waiting for you',
     waitingIntro: 'Your therapist has written these for your providers. Nothing is sent until you approve it.',
     waitingNone: 'Nothing is waiting for you.',
+    waitingNotice: (count: number) =>
+      count === 1 ? 'Your therapist has written an update for a provider. It waits for your decision.' : `Your therapist has written ${count} updates for providers. They wait for your decision.`,
     readUpdate: (provider: string) => `Read the update for ${provider}`,
     historyHeading: 'Past updates, by provider',
     historyNone: 'There are no past updates.',
@@ -185,6 +187,8 @@ export const updateWords = defineCatalogue(
     waitingHeading: 'Informes que esperan su decisión',
     waitingIntro: 'Su terapeuta los ha escrito para sus proveedores. No se envía nada hasta que usted lo apruebe.',
     waitingNone: 'No hay nada pendiente.',
+    waitingNotice: (count: number) =>
+      count === 1 ? 'Su terapeuta ha escrito un informe para un proveedor. Espera su decisión.' : `Su terapeuta ha escrito ${count} informes para proveedores. Esperan su decisión.`,
     readUpdate: (provider: string) => `Leer el informe para ${provider}`,
     historyHeading: 'Informes anteriores, por proveedor',
     historyNone: 'No hay informes anteriores.',

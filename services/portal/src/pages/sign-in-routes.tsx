@@ -63,7 +63,9 @@ export function signInRoutes(router: Router, deps: SignInDeps): void {
       return;
     }
     if (req.query.error === 'invalid_scope') {
-      // The API grants each kind of user only its own scopes: none of the area's means another kind of account.
+      // The API grants each kind of user only its own scopes: none of the area's means another kind of account (or
+      // a registration that lacks the area's scopes, which the operator should hear of).
+      deps.logger.warn({ area }, 'portal sign-in: none of the area scopes granted (another kind of account, or the registration lacks them)');
       sendWrongAccount(res, view, area);
       return;
     }

@@ -7,6 +7,7 @@
  * way to start.
  */
 import { sharingWords, type SharingWords } from '../../i18n/sharing';
+import { updateWords } from '../../i18n/updates';
 import { Layout } from '../../views/layout';
 import { portalPath, type ViewContext } from '../../views/view-context';
 import { CategoryList, NeverShared, SharingFacts, SharingLinks } from './sharing-parts';
@@ -53,13 +54,19 @@ function PastSharing(props: { card: SharingCard; words: SharingWords }) {
   );
 }
 
-export function OverviewPage(props: { view: ViewContext; data: OverviewView }) {
+export function OverviewPage(props: { view: ViewContext; data: OverviewView; waitingUpdates?: number }) {
   const { view, data } = props;
   const words = sharingWords[view.lang];
   const sharing = data.endingSoon.length + data.current.length > 0;
+  const waiting = props.waitingUpdates ?? 0;
   return (
     <Layout view={view}>
       <h1>{words.overviewHeading}</h1>
+      {waiting > 0 ? (
+        <p class="notice">
+          <a href={portalPath('/updates')}>{updateWords[view.lang].waitingNotice(waiting)}</a>
+        </p>
+      ) : null}
       {sharing ? (
         <>
           <p>{words.overviewIntro}</p>

@@ -19,14 +19,15 @@ import { PreviewPage } from './preview-page';
 import { isFhirId, loadClientConsents, loadConsentHistory, loadSummaryFor } from './sharing-loader';
 import { historyLines, overviewView, recipientNameOf, sharingCard } from './sharing-view';
 import { buildSummaryPreview } from './summary-preview';
+import { countWaitingUpdates } from '../updates/update-loader';
 
-/** `/portal/` for a signed-in client: who can see what. */
+/** `/portal/` for a signed-in client: who can see what (and how many coordinated updates wait for the client). */
 export function sharingOverview(deps: PageDeps): RequestHandler {
   return async function overview(req, res) {
     const api = apiOf(req, deps);
-    const { consents, directory } = await loadClientConsents(api);
+    const [{ consents, directory }, waitingUpdates] = await Promise.all([loadClientConsents(api), countWaitingUpdates(api, api.patient)]);
     const view = viewOf(req, deps);
-    sendPage(res, <OverviewPage view={view} data={overviewView(consents, directory, view.lang, new Date())} />);
+    sendPage(res, <OverviewPage view={view} data={overviewView(consents, directory, view.lang, new Date())} waitingUpdates={waitingUpdates} />);
   };
 }
 

@@ -99,3 +99,18 @@ export async function loadClientUpdates(api: FhirApi, patient: string): Promise<
   );
   return { updates, named };
 }
+
+/** How many of the client's updates wait for the client's decision (0 when the API cannot say). */
+export async function countWaitingUpdates(api: FhirApi, patient: string): Promise<number> {
+  try {
+    const bundle = await api.search<Composition>(
+      `/Composition?subject=${encodeURIComponent(patient)}&update-state=awaiting-approval&_profile=${encodeURIComponent(UPDATE_PROFILE)}&_count=50&_elements=id`,
+    );
+    return (bundle.entry ?? []).filter((e) => (e.search?.mode ?? 'match') === 'match').length;
+  } catch (err) {
+    if (err instanceof FhirRequestFailed && err.status >= 400 && err.status < 500) {
+      return 0;
+    }
+    throw err;
+  }
+}
