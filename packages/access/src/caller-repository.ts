@@ -24,6 +24,7 @@ import {
   checkSharingConsent,
   createDisclosureRecorder,
   describesPsychotherapyNote,
+  grantsInForce,
   indexConsentGrants,
   indexNoteRecords,
   isPsychotherapyNote,
@@ -37,6 +38,7 @@ import {
   stampNoteCustodian,
   withConsentGrants,
   withPartnerAuthorship,
+  type AuditConnection,
   type Recipient,
 } from '@carecircle/consent';
 import { forbidden, OperationOutcomeError, statusOf } from '@carecircle/fhir';
@@ -129,11 +131,12 @@ export async function callerPolicy(
   caller: Caller,
   purpose: string,
   requestId: string,
+  connection?: AuditConnection,
 ): Promise<AccessPolicy> {
   const base = createAccessPolicy(caller);
   const auditRepository = (transaction: Transaction | undefined): Repository =>
     createRepository(db, fullAccess, { writeRules: writeRulesFor(settings), ...(transaction && { transaction }) });
-  const audit = { auditRepository, purpose, requestId, now: () => new Date() };
+  const audit = { auditRepository, purpose, requestId, now: () => new Date(), connection };
   switch (caller.kind) {
     case 'admin': {
       const recorder = createDisclosureRecorder({ ...audit, recipient: undefined, clientId: undefined, ownPatients: async () => new Set() });
@@ -144,8 +147,14 @@ export async function callerPolicy(
     case 'system':
     case 'practitioner': {
       const recipient = (await resolveCallerRecipient(db, caller)) as Recipient;
-      const recorder = createDisclosureRecorder({ ...audit, recipient, clientId: caller.clientId, ownPatients: patientsVisibleUnder(db, base) });
       const grants = { recipient, purpose, now: new Date() };
+      const recorder = createDisclosureRecorder({
+        ...audit,
+        recipient,
+        clientId: caller.clientId,
+        ownPatients: patientsVisibleUnder(db, base),
+        grantsInForce: (patients, q) => grantsInForce(q ?? db, patients, grants),
+      });
       return withPartnerWorkflows(withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants), caller);
     }
     default:
@@ -160,8 +169,9 @@ export async function createCallerRepository(
   caller: Caller,
   purpose: string,
   requestId: string,
+  connection?: AuditConnection,
 ): Promise<Repository> {
-  const policy = await callerPolicy(db, settings, caller, purpose, requestId);
+  const policy = await callerPolicy(db, settings, caller, purpose, requestId, connection);
   // `_page` tokens are bound to the caller and the purpose, which together decide what a search shows.
   const principal = JSON.stringify([describeCaller(caller), purpose]);
   const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings), pageTokenKey: settings.pageTokenKey, principal });

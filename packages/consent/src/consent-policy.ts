@@ -20,6 +20,7 @@ import { describesNoteWhere, SHARED_RESOURCE_TYPES } from '@carecircle/auth';
 import { forbidden, OperationOutcomeError, PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import type { AccessPolicy, AccessRecorder, Queryable } from '@carecircle/store';
 import { join, raw, sql, type Sql } from '@carecircle/store';
+import type { PermittingGrant } from './audit-event-shape';
 import { NEVER_DISCLOSED_TYPES, recipientReferences, type Recipient } from './consent-decision';
 import { namedConsentPresentation, namesAsRecipient } from './named-consent-view';
 import { organizationWithdrawn } from './recipient-directory';
@@ -72,6 +73,28 @@ function grantExists(patient: Sql, category: Sql | undefined, query: GrantQuery)
       AND NOT ${organizationWithdrawn(sql`g.actor`)}
       AND c.version_id = g.consent_version AND NOT c.deleted
       AND ${recordedWithCurrentCustodian(sql`g.patient`, sql`c`)})`;
+}
+
+/**
+ * The grants in force of `patients` (`Patient/x`) to the recipient for the purpose, any category, with the Consent
+ * version each comes from: which consents permitted what a disclosure showed, for its AuditEvent. One indexed query
+ * for all of an interaction's clients, with exactly the conditions every read checks ({@link grantExists}).
+ */
+export async function grantsInForce(q: Queryable, patients: readonly string[], query: GrantQuery): Promise<PermittingGrant[]> {
+  if (patients.length === 0 || recipientReferences(query.recipient).length === 0) {
+    return [];
+  }
+  const now = query.now.toISOString();
+  const { rows } = await q.query<{ patient: string; category: string; consent_id: string; consent_version: number }>(sql`
+    SELECT DISTINCT g.patient, g.category, g.consent_id, g.consent_version FROM consent_grant g
+      JOIN resource_version c ON c.resource_type = 'Consent' AND c.id = g.consent_id AND c.superseded_xid IS NULL
+    WHERE g.patient = ANY(${[...patients]}::text[]) AND g.purpose = ${query.purpose} AND g.actor = ANY(${recipientReferences(query.recipient)}::text[])
+      AND (g.period_start IS NULL OR g.period_start <= ${now}::timestamptz)
+      AND (g.period_end IS NULL OR g.period_end > ${now}::timestamptz)
+      AND NOT ${organizationWithdrawn(sql`g.actor`)}
+      AND c.version_id = g.consent_version AND NOT c.deleted
+      AND ${recordedWithCurrentCustodian(sql`g.patient`, sql`c`)}`);
+  return rows.map((row) => ({ patient: row.patient, category: row.category, consentId: row.consent_id, consentVersion: Number(row.consent_version) }));
 }
 
 /**

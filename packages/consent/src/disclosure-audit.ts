@@ -14,26 +14,24 @@
  * thousand refused reads is one record, not a thousand a client must page through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Interaction, Queryable, Repository, Transaction } from '@carecircle/store';
-import { OAUTH_CLIENT_SYSTEM, OPERATOR_SYSTEM } from '@carecircle/fhir';
+import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Queryable, Repository, Transaction } from '@carecircle/store';
 import { computePatientCompartments, sql } from '@carecircle/store';
-import type { AuditEvent, AuditEventAgent, AuditEventEntity, Reference, Resource } from '@medplum/fhirtypes';
-import { PURPOSE_OF_USE_SYSTEM, recipientReferences, type Recipient } from './consent-decision';
+import type { Resource } from '@medplum/fhirtypes';
+import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
+import type { Recipient } from './consent-decision';
 import { markAgainstRedisclosure } from './redisclosure-label';
 
-const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
-const AUDIT_EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
-const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
-const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+export { DENIED_COUNT_URL, type AuditedInteraction } from './audit-event-shape';
 
-/**
- * Extension (valueInteger) on a denial AuditEvent, the total of refused interactions it records, and on each refused
- * resource's entity, how many of them were refused that resource. FHIR R4's AuditEvent has no count element.
- */
-export const DENIED_COUNT_URL = 'https://carecircle.dev/fhir/StructureDefinition/denied-count';
-
-/** What an audited interaction is called in `AuditEvent.subtype` (restful-interaction codes). */
-export type AuditedInteraction = Interaction | 'operation';
+/** Where the request came from and went to, as the AuditEvents' BALP agents name them (DESIGN.md, "Audit events"). */
+export interface AuditConnection {
+  /** The network address the request came from. */
+  clientAddress?: string | undefined;
+  /** The FHIR base URL. */
+  serverBase?: string | undefined;
+  /** The search as the client sent it (`Type?params`, relative to the base), when the request is a GET search. */
+  search?: string | undefined;
+}
 
 export interface AuditContext {
   /**
@@ -54,6 +52,12 @@ export interface AuditContext {
    * transaction the read ran in or the database.
    */
   ownPatients(patients: readonly string[], q: Queryable | undefined): Promise<ReadonlySet<string>>;
+  /**
+   * The grants in force of `patients` to the recipient for the purpose, with the Consent version of each, asked through
+   * `q`: which consent permitted each disclosed resource. One query per audited interaction; absent for the operator.
+   */
+  grantsInForce?: (patients: readonly string[], q: Queryable | undefined) => Promise<readonly PermittingGrant[]>;
+  connection?: AuditConnection | undefined;
 }
 
 interface PendingDisclosures {
@@ -134,13 +138,15 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
       [...groups.values()].flat().forEach(markAgainstRedisclosure);
     }
-    const events = [...groups].map(([patient, disclosed]) =>
-      auditEvent(context, interaction, patient, unique(disclosed.map(versionedReference)), 'disclosed'),
-    );
-    if (events.length === 0) {
+    if (groups.size === 0) {
       // The caller's own clients only: nothing to file, and no empty transaction to pay for.
       return;
     }
+    const grants = context.grantsInForce ? await context.grantsInForce([...groups.keys()], tx) : [];
+    const recorded = context.now();
+    const events = [...groups].map(([patient, resources]) =>
+      disclosureAuditEvent(party(context), { interaction, patient, resources, query: context.connection?.search, grants, recorded }),
+    );
     // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.
     // Inside the transaction the reads ran in, they commit with it.
     await context.auditRepository(tx).transaction(async (audit) => {
@@ -155,7 +161,7 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     }
     await context.auditRepository(undefined).transaction(async (audit) => {
       for (const folded of denied) {
-        await audit.create(denialEvent(context, folded));
+        await audit.create(denialAuditEvent(party(context), { ...folded, recorded: context.now() }));
       }
     });
   }
@@ -230,70 +236,14 @@ async function byClient(context: AuditContext, resources: readonly Resource[], t
   return groups;
 }
 
-function versionedReference(resource: Resource): Reference {
-  const version = resource.meta?.versionId;
-  return { reference: `${resource.resourceType}/${resource.id}${version ? `/_history/${version}` : ''}` };
-}
-
-function unique(references: Reference[]): Reference[] {
-  const seen = new Set<string>();
-  return references.filter((r) => !seen.has(r.reference ?? '') && seen.add(r.reference ?? ''));
-}
-
-function agentsOf(context: AuditContext): AuditEventAgent[] {
-  if (!context.recipient) {
-    return [{ who: { identifier: { system: OPERATOR_SYSTEM, value: 'admin' }, display: 'Operator (admin token)' }, requestor: true }];
-  }
-  const agents: AuditEventAgent[] = recipientReferences(context.recipient).map((reference) => ({ who: { reference }, requestor: true }));
-  if (context.clientId) {
-    agents.push({ who: { identifier: { system: OAUTH_CLIENT_SYSTEM, value: context.clientId } }, requestor: false });
-  }
-  return agents;
-}
-
-/** The AuditEvent of a client's folded refusals: each refused resource once, with its count, and the total. */
-function denialEvent(context: AuditContext, folded: FoldedDenial): AuditEvent {
-  const references = [...folded.times.keys()];
-  const event = auditEvent(context, folded.interaction, folded.patient, references.map((reference) => ({ reference })), 'denied');
-  const total = [...folded.times.values()].reduce((sum, n) => sum + n, 0);
+/** Who asked, as the events name them. */
+function party(context: AuditContext): Parameters<typeof disclosureAuditEvent>[0] {
   return {
-    ...event,
-    extension: [{ url: DENIED_COUNT_URL, valueInteger: total }],
-    // Entity 0 is the client; the refused resources follow in the order of `references`.
-    entity: event.entity?.map((entity, i) =>
-      i === 0 ? entity : { ...entity, extension: [{ url: DENIED_COUNT_URL, valueInteger: folded.times.get(references[i - 1] as string) ?? 1 }] },
-    ),
-  };
-}
-
-function auditEvent(
-  context: AuditContext,
-  interaction: AuditedInteraction,
-  patient: string,
-  what: Reference[],
-  result: 'disclosed' | 'denied',
-): AuditEvent {
-  const entities: AuditEventEntity[] = [
-    { what: { reference: patient }, type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } },
-    ...what.map((reference) => ({ what: reference, type: { system: ENTITY_TYPE, code: '2', display: 'System Object' } })),
-  ];
-  const subtype = interaction === 'search' ? 'search-type' : interaction;
-  return {
-    resourceType: 'AuditEvent',
-    type: { system: AUDIT_EVENT_TYPE, code: 'rest', display: 'Restful Operation' },
-    subtype: [{ system: RESTFUL_INTERACTION, code: subtype }],
-    action: interaction === 'search' || interaction === 'operation' ? 'E' : 'R',
-    recorded: context.now().toISOString(),
-    outcome: result === 'disclosed' ? '0' : '4',
-    outcomeDesc:
-      result === 'denied'
-        ? 'Denied: no consent permits it'
-        : context.recipient
-          ? 'Disclosed under consent'
-          : 'Disclosed to the operator (admin token)',
-    purposeOfEvent: [{ coding: [{ system: PURPOSE_OF_USE_SYSTEM, code: context.purpose }] }],
-    agent: agentsOf(context),
-    source: { observer: { display: 'CareCircle API' }, site: context.requestId },
-    entity: entities,
+    recipient: context.recipient,
+    clientId: context.clientId,
+    purpose: context.purpose,
+    requestId: context.requestId,
+    clientAddress: context.connection?.clientAddress,
+    serverBase: context.connection?.serverBase,
   };
 }

@@ -9,6 +9,7 @@ export {
   isConsentInForce,
   NEVER_DISCLOSED_TYPES,
   permittedCategories,
+  provisionCategories,
   PURPOSE_OF_USE_SYSTEM,
   PURPOSES_OF_USE,
   RECIPIENT_ROLE,
@@ -39,6 +40,7 @@ export { grantRowsOf, indexConsentGrants, type GrantRow } from './consent-grant-
 export {
   describesPsychotherapyNote,
   grantedVisibility,
+  grantsInForce,
   isPsychotherapyNote,
   namedInConsent,
   recipientPolicy,
@@ -53,9 +55,21 @@ export {
   patientsVisibleUnder,
   withFoldedDenials,
   withOneAuditEventPerClient,
+  type AuditConnection,
   type AuditContext,
   type AuditedInteraction,
 } from './disclosure-audit';
+export {
+  BALP_CANONICAL_BASE,
+  BALP_PATIENT_QUERY_PROFILE,
+  BALP_PATIENT_READ_PROFILE,
+  DECIDING_PROVISION_PATH,
+  denialAuditEvent,
+  disclosureAuditEvent,
+  PERMITTED_BY_URL,
+  type AuditedParty,
+  type PermittingGrant,
+} from './audit-event-shape';
 export { checkSharingConsent, RECIPIENT_TYPES } from './consent-write-rule';
 export { showNamedConsent, SUBSETTED_TAG } from './named-consent-view';
 export { authoredVisibility, recordPartnerAuthorship, withPartnerAuthorship } from './partner-authorship';

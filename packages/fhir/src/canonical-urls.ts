@@ -34,6 +34,12 @@ export const SHARE_CATEGORY_VALUE_SET = `${CARECIRCLE_CANONICAL_BASE}/ValueSet/s
 /** The profile every sharing Consent claims in `meta.profile`. */
 export const SHARING_CONSENT_PROFILE = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/sharing-consent`;
 
+/**
+ * Guides some of whose profiles fhir-profiles/ holds under their own canonical URLs, by the id prefix of those files:
+ * IHE Basic Audit Log Patterns (BALP), whose profiles our disclosure AuditEvents claim (DESIGN.md, "Audit events").
+ */
+export const IMPORTED_CANONICAL_BASES: ReadonlyMap<string, string> = new Map([['IHE.BasicAudit.', 'https://profiles.ihe.net/ITI/BALP']]);
+
 /** The HL7 Subscriptions R5 Backport IG's R4 Subscription profile (http://hl7.org/fhir/uv/subscriptions-backport). */
 export const BACKPORT_SUBSCRIPTION_PROFILE = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription';
 

@@ -55,6 +55,10 @@ describe('conformance resources', () => {
         'Task-referral-metrics',
       ]),
       ...ours('SearchParameter', ['Composition-recipient', 'Composition-update-state', 'Task-ack-due', 'Task-follow-up']),
+      // IHE BALP's, under its own canonical URLs.
+      ...['IHE.BasicAudit.PatientQuery', 'IHE.BasicAudit.PatientRead'].map(
+        (id) => `StructureDefinition/${id} https://profiles.ihe.net/ITI/BALP/StructureDefinition/${id}`,
+      ),
       ...ours('StructureDefinition', ['business-hours', 'coordinated-update', 'referral-completion-due']),
       `StructureDefinition/sharing-consent ${SHARING_CONSENT_PROFILE}`,
       ...ours('StructureDefinition', ['update-approval', 'update-recipient', 'update-state', 'update-submitted']),

@@ -10,7 +10,7 @@ import { indexSearchParameter, loadDataType, validateResource } from '@medplum/c
 import type { CodeSystem, CodeSystemConcept, OperationDefinition, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CARECIRCLE_CANONICAL_BASE, SHARE_CATEGORY_SYSTEM } from './canonical-urls';
+import { CARECIRCLE_CANONICAL_BASE, IMPORTED_CANONICAL_BASES, SHARE_CATEGORY_SYSTEM } from './canonical-urls';
 import { loadBaseDefinitions } from './definitions';
 import { generateSnapshot } from './profile-snapshot';
 
@@ -141,7 +141,7 @@ function readConformanceFolder(folder: string): ConformanceFile[] {
     if (name !== expectedName) {
       throw new Error(`${file}: the file must be named ${expectedName}`);
     }
-    const expectedUrl = `${CARECIRCLE_CANONICAL_BASE}/${resource.resourceType}/${resource.id ?? ''}`;
+    const expectedUrl = `${canonicalBaseOf(resource.id ?? '')}/${resource.resourceType}/${resource.id ?? ''}`;
     if (resource.url !== expectedUrl) {
       throw new Error(`${file}: url must be ${expectedUrl}`);
     }
@@ -152,6 +152,12 @@ function readConformanceFolder(folder: string): ConformanceFile[] {
     }
     return { file, resource };
   });
+}
+
+/** Ours, or the guide's whose profile we hold under its canonical URL (IMPORTED_CANONICAL_BASES). */
+function canonicalBaseOf(id: string): string {
+  const imported = [...IMPORTED_CANONICAL_BASES].find(([prefix]) => id.startsWith(prefix));
+  return imported ? imported[1] : CARECIRCLE_CANONICAL_BASE;
 }
 
 function isConformanceResource(resource: Resource): resource is ConformanceResource {

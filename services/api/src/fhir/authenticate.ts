@@ -22,7 +22,22 @@ export function authenticate(services: AppServices) {
     const stated = header === undefined || header.trim() === '' ? undefined : parsePurposeOfUse(header);
     const purpose = resolvePurposeOfUse(caller, stated);
     const requestId = getRequestId(res);
-    const repository = await createCallerRepository(services.db, accessSettingsFrom(services.config), caller, purpose, requestId);
+    const connection = { clientAddress: req.ip, serverBase: services.config.fhirBaseUrl, search: searchOf(req) };
+    const repository = await createCallerRepository(services.db, accessSettingsFrom(services.config), caller, purpose, requestId, connection);
     runWithRequestContext({ requestId, caller, repository, purpose }, next);
   };
+}
+
+/**
+ * The search a GET type-level search request makes (`Observation?code=...`, as sent), which its disclosure AuditEvents
+ * record (BALP's query entity); undefined for any other request, whose searches (a batch's, a conditional write's) are
+ * not the request's own URL.
+ */
+function searchOf(req: Request): string | undefined {
+  const type = req.method === 'GET' ? /^\/([A-Z][A-Za-z]{1,63})\/?$/.exec(req.path)?.[1] : undefined;
+  if (!type) {
+    return undefined;
+  }
+  const queryAt = req.originalUrl.indexOf('?');
+  return queryAt < 0 ? type : `${type}${req.originalUrl.slice(queryAt)}`;
 }

@@ -7,10 +7,29 @@
  * active roles there; a role as its practitioner at its organization), so the answer is what the recipient's token
  * gets. `demographics` is answered for the client's Patient resource, which any active consent naming the recipient
  * for the purpose discloses.
+ *
+ * Each consent that decides is named exactly, with its provision: a `provision` part per consent version
+ * (`Consent/{id}/_history/{version}`, the provision's FHIRPath `Consent.provision`, its type, codes and purposes), with
+ * `decision` `permit` for those that permit; when nothing permits, one per consent naming the recipient, each with
+ * `decision` `deny` and the reason it does not apply (not active, outside its period, another purpose, the category
+ * not listed).
  */
-import { decideDisclosure, DEFAULT_PURPOSE, isShareCategory, PURPOSES_OF_USE, type DisclosureDecision } from '@carecircle/consent';
+import {
+  consentRecipients,
+  decideDisclosure,
+  DECIDING_PROVISION_PATH,
+  DEFAULT_PURPOSE,
+  isConsentInForce,
+  isShareCategory,
+  provisionCategories,
+  PURPOSE_OF_USE_SYSTEM,
+  PURPOSES_OF_USE,
+  recipientReferences,
+  type DisclosureDecision,
+  type Recipient,
+} from '@carecircle/consent';
 import { badRequest, OperationOutcomeError } from '@carecircle/fhir';
-import type { Consent, Parameters, Patient } from '@medplum/fhirtypes';
+import type { Consent, Parameters, ParametersParameter, Patient } from '@medplum/fhirtypes';
 import { assertCustodianOrClient } from './custodian-check';
 import type { OperationContext } from './operation-context';
 import { defineOperation } from './operation-definition';
@@ -47,10 +66,16 @@ async function disclosureCheck(context: OperationContext, given: OperationArgume
   ).filter((consent) => custodian !== undefined && consent.organization?.[0]?.reference === custodian);
   const now = new Date();
   const resourceType = category === 'demographics' ? 'Patient' : undefined;
-  const decisions = (await context.resolveRecipients(reference)).map((recipient) =>
+  const recipients = await context.resolveRecipients(reference);
+  const decisions = recipients.map((recipient) =>
     decideDisclosure(consents, { recipient, purpose, category, now, ...(resourceType ? { resourceType } : {}) }),
   );
   const decision = combine(decisions);
+  const provisions = decision.permit
+    ? consents.filter((consent) => decision.consents.includes(`Consent/${consent.id}`)).map((consent) => provisionPart(consent, 'permit', undefined))
+    : consents
+        .filter((consent) => recipients.some((recipient) => namesRecipient(consent, recipient)))
+        .map((consent) => provisionPart(consent, 'deny', whyNot(consent, purpose, category, now)));
   return {
     resourceType: 'Parameters',
     parameter: [
@@ -60,8 +85,51 @@ async function disclosureCheck(context: OperationContext, given: OperationArgume
       { name: 'purpose', valueCode: purpose },
       { name: 'recipient', valueReference: { reference } },
       ...decision.consents.map((consent) => ({ name: 'consent', valueReference: { reference: consent } })),
+      ...provisions,
     ],
   };
+}
+
+/** A consent version's deciding provision, as a `provision` part. */
+function provisionPart(consent: Consent, decision: 'permit' | 'deny', reason: string | undefined): ParametersParameter {
+  const provision = consent.provision;
+  return {
+    name: 'provision',
+    part: [
+      { name: 'consent', valueReference: { reference: `Consent/${consent.id}/_history/${consent.meta?.versionId ?? '1'}` } },
+      { name: 'path', valueString: DECIDING_PROVISION_PATH },
+      ...(provision?.type ? [{ name: 'type', valueCode: provision.type }] : []),
+      ...(provision?.code ?? []).flatMap((concept) => concept.coding ?? []).map((coding) => ({ name: 'code', valueCoding: coding })),
+      ...(provision?.purpose ?? []).map((coding) => ({ name: 'purpose', valueCoding: coding })),
+      { name: 'decision', valueCode: decision },
+      ...(reason ? [{ name: 'reason', valueString: reason }] : []),
+    ],
+  };
+}
+
+function namesRecipient(consent: Consent, recipient: Recipient): boolean {
+  const named = new Set(consent.provision ? consentRecipients(consent.provision) : []);
+  return recipientReferences(recipient).some((ref) => named.has(ref));
+}
+
+/** Why a consent naming the recipient does not permit the category for the purpose now (no PHI: codes only). */
+function whyNot(consent: Consent, purpose: string, category: string, now: Date): string {
+  if (consent.status !== 'active') {
+    return `The consent is ${consent.status ?? 'not active'}`;
+  }
+  if (consent.provision?.type !== 'permit') {
+    return 'The provision is not a permit';
+  }
+  if (!isConsentInForce(consent, now)) {
+    return 'Now is outside the provision period';
+  }
+  if (!(consent.provision.purpose ?? []).some((p) => p.system === PURPOSE_OF_USE_SYSTEM && p.code === purpose)) {
+    return `The provision does not list the purpose ${purpose}`;
+  }
+  if (category === 'demographics' || (provisionCategories(consent.provision) as string[]).includes(category)) {
+    return 'The provision permits it for another identity of the recipient';
+  }
+  return `The provision does not list ${category}`;
 }
 
 /** Permitted when permitted to any of the recipient's identities (any of its tokens); the consents of all of them. */
