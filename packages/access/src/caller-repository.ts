@@ -1,98 +1,55 @@
 /**
  * The repository a request runs with: the caller's own policy (scopes, custodianship), widened for recipients by what
- * their clients' consents grant right now (every such disclosure audited), plus the writes partner workflows allow;
- * the operator's full access with every disclosure audited; a client's own compartment without psychotherapy notes;
- * and the write rules every write passes, whoever writes.
+ * their clients' consents grant right now (every such disclosure audited); the operator's full access with every
+ * disclosure audited; a client's own compartment without psychotherapy notes; and the write pipeline
+ * (write-pipeline.ts) every write passes, as its caller. Also the two repositories with every right: the server's own
+ * jobs', and the one the server keeps its records with while serving a caller.
  */
-import { createAccessPolicy, describeCaller, type Caller } from '@carecircle/auth';
-import type { Config } from '@carecircle/config';
+import { createAccessPolicy, describeCaller, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
 import {
-  callerAgent,
-  checkConsultNote,
-  checkCoordinatedUpdate,
-  checkReferralUpdate,
-  enforceTaskWorkflow,
-  checkBusinessHours,
-  fileConsultNoteUnderReferral,
-  isPartnerWorkflowWrite,
-  withCarePlanProvenance,
-  withUpdateDraftRecords,
-  type OrganizationCaller,
-} from '@carecircle/care';
-import {
-  applyShareLabels,
-  checkSharingConsent,
   createDisclosureRecorder,
   describesPsychotherapyNote,
   grantsInForce,
-  indexConsentGrants,
-  indexNoteRecords,
   isPsychotherapyNote,
-  isPsychotherapyNoteResource,
   patientsVisibleUnder,
   practitionerAt,
   recipientPolicy,
-  recordPartnerAuthorship,
-  refuseReferencesToPsychotherapyNotes,
   shownToTheClient,
-  stampNoteCustodian,
   withConsentGrants,
   withPartnerAuthorship,
   type AuditConnection,
   type Recipient,
 } from '@carecircle/consent';
-import { forbidden, OperationOutcomeError, statusOf } from '@carecircle/fhir';
-import { createExtractSubscriptionSecret } from '@carecircle/notify';
 import {
+  bindWritePipeline,
   createRepository,
   fullAccess,
-  isVisibleTo,
   sql,
   type AccessPolicy,
   type Database,
   type Repository,
-  type WriteRule,
   type Transaction,
 } from '@carecircle/store';
+import type { AccessSettings } from './access-settings';
+import { serverWritePipelineFor, writePipelineFor } from './write-pipeline';
 
-export interface AccessSettings {
-  /** Allow http:// subscription endpoints on loopback (development only). */
-  allowLoopbackHttp: boolean;
-  /** The key that signs `_page` tokens, shared by every replica (absent: one of this process, for tests). */
-  pageTokenKey?: Uint8Array;
-}
-
-/** The access settings of a configuration. */
-export function accessSettingsFrom(config: Pick<Config, 'notify' | 'pageTokenKey'>): AccessSettings {
-  return { allowLoopbackHttp: config.notify.allowLoopbackHttp, pageTokenKey: config.pageTokenKey };
+/**
+ * The one repository the server's own jobs write with (the worker's steps; store's migrations and tests): every
+ * right, its writes judged by the pipeline as the server's own caller (auth's SERVER_CALLER). A lint rule
+ * (eslint.config.mjs) keeps it to the worker and tests.
+ */
+export function createServerRepository(db: Database, settings: AccessSettings): Repository {
+  return createRepository(db, fullAccess, { writes: bindWritePipeline(serverWritePipelineFor(settings), SERVER_WRITER) });
 }
 
 /**
- * Rules every write passes, in order: a consult note filed as its referral, a coordinated update's lifecycle and content, labels, the note-record index, consent well-formedness and the consent-grant index (written in the
- * Consent's own transaction), the referral workflow, subscriptions.
+ * The repository the server keeps its records with while serving `writer` (the audit of a disclosure, a coordinated
+ * update's steps, the operator's audit): every right, since they are the server's records, not the writer's; its
+ * writes are still judged by the pipeline as `writer`'s (what a Task move or a reference counts as is the writer's).
+ * In `transaction` when given.
  */
-export function writeRulesFor(settings: AccessSettings): readonly WriteRule[] {
-  return [
-    fileConsultNoteUnderReferral,
-    // Before the labels: a coordinated update is labelled as its sections (coordinated-update/update-write-rule.ts).
-    checkCoordinatedUpdate,
-    applyShareLabels,
-    stampNoteCustodian,
-    indexNoteRecords,
-    refuseReferencesToPsychotherapyNotes,
-    checkSharingConsent,
-    indexConsentGrants,
-    enforceTaskWorkflow,
-    checkConsultNote,
-    checkReferralUpdate,
-    checkBusinessHours,
-    createExtractSubscriptionSecret({ allowLoopbackHttp: settings.allowLoopbackHttp }),
-  ];
-}
-
-/** A repository with the server's own access (audit writes, jobs); still subject to the write rules. */
-export function createServerRepository(db: Database, settings: AccessSettings): Repository {
-  return createRepository(db, fullAccess, { writeRules: writeRulesFor(settings) });
+export function createRecordsRepository(db: Database, settings: AccessSettings, writer: Writer, transaction?: Transaction): Repository {
+  return createRepository(db, fullAccess, { writes: bindWritePipeline(serverWritePipelineFor(settings), writer), ...(transaction && { transaction }) });
 }
 
 /**
@@ -123,7 +80,8 @@ export async function resolveCallerRecipient(db: Database, caller: Caller): Prom
 
 /**
  * The access policy of `caller` for `purpose`: its own, widened by its consent grants (audited) for recipients; the
- * operator's full access, audited; a client's own compartment, psychotherapy notes never.
+ * operator's full access, audited; a client's own compartment, psychotherapy notes never. The writes partner workflows
+ * allow besides are the write pipeline's (write-pipeline.ts, authorizeWrite).
  */
 export async function callerPolicy(
   db: Database,
@@ -134,16 +92,19 @@ export async function callerPolicy(
   connection?: AuditConnection,
 ): Promise<AccessPolicy> {
   const base = createAccessPolicy(caller);
-  const auditRepository = (transaction: Transaction | undefined): Repository =>
-    createRepository(db, fullAccess, { writeRules: writeRulesFor(settings), ...(transaction && { transaction }) });
+  // The audit is written when something is disclosed, after this policy is made: its writer is the caller seeing through it.
+  let policy: AccessPolicy = base;
+  const auditRepository = (transaction: Transaction | undefined): Repository => createRecordsRepository(db, settings, { caller, policy }, transaction);
   const audit = { auditRepository, purpose, requestId, now: () => new Date(), connection };
   switch (caller.kind) {
     case 'admin': {
       const recorder = createDisclosureRecorder({ ...audit, recipient: undefined, clientId: undefined, ownPatients: async () => new Set() });
-      return { ...base, recorder };
+      policy = { ...base, recorder };
+      return policy;
     }
     case 'patient':
-      return withoutPsychotherapyNotes(base, caller.fhirUser);
+      policy = withoutPsychotherapyNotes(base, caller.fhirUser);
+      return policy;
     case 'system':
     case 'practitioner': {
       const recipient = (await resolveCallerRecipient(db, caller)) as Recipient;
@@ -155,14 +116,15 @@ export async function callerPolicy(
         ownPatients: patientsVisibleUnder(db, base),
         grantsInForce: (patients, q) => grantsInForce(q ?? db, patients, grants),
       });
-      return withPartnerWorkflows(withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants), caller);
+      policy = withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants);
+      return policy;
     }
     default:
       return caller satisfies never;
   }
 }
 
-/** The repository for one request by `caller`, acting for `purpose`. */
+/** The repository for one request by `caller`, acting for `purpose`: its policy, and the write pipeline as `caller`. */
 export async function createCallerRepository(
   db: Database,
   settings: AccessSettings,
@@ -174,8 +136,8 @@ export async function createCallerRepository(
   const policy = await callerPolicy(db, settings, caller, purpose, requestId, connection);
   // `_page` tokens are bound to the caller and the purpose, which together decide what a search shows.
   const principal = JSON.stringify([describeCaller(caller), purpose]);
-  const repository = createRepository(db, policy, { writeRules: writeRulesFor(settings), pageTokenKey: settings.pageTokenKey, principal });
-  return withUpdateDraftRecords(withCarePlanProvenance(repository, callerAgent(caller)), callerAgent(caller));
+  const writes = bindWritePipeline(writePipelineFor(settings), { caller, policy });
+  return createRepository(db, policy, { writes, pageTokenKey: settings.pageTokenKey, principal });
 }
 
 /**
@@ -198,40 +160,6 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
         return sql`((${own}) AND NOT ${isPsychotherapyNote()} AND ${shownToTheClient()})`;
       }
       return own === undefined ? undefined : sql`((${own}) AND NOT ${noteRecord ?? isPsychotherapyNote()})`;
-    },
-  };
-}
-
-/**
- * `policy`, plus the writes a partner may make about clients it does not manage (referral Tasks it owns, consult notes
- * and replies to its referrals, progress on care plans it sees), judged by @carecircle/care against what it sees now.
- * Only the custodian uses the psychotherapy-notes category: a partner's write naming it is refused (403). What such a
- * write creates is recorded as the partner organization's own, in the write's transaction, so it reads it back
- * (withPartnerAuthorship); a Task it moves stays the practice's.
- */
-function withPartnerWorkflows(policy: AccessPolicy, caller: OrganizationCaller): AccessPolicy {
-  return {
-    ...policy,
-    async assertWrite(interaction, next, current, tx) {
-      try {
-        await policy.assertWrite(interaction, next, current, tx);
-      } catch (err) {
-        const visible = (resourceType: string, id: string) => isVisibleTo(tx, policy, resourceType, id);
-        if (err instanceof OperationOutcomeError && (await isPartnerWorkflowWrite({ caller, interaction, next, current, tx, visible }))) {
-          if (isPsychotherapyNoteResource(next)) {
-            throw new OperationOutcomeError(forbidden);
-          }
-          if (interaction === 'create' && next) {
-            await recordPartnerAuthorship(tx, caller.organization, next);
-          }
-          return;
-        }
-        // A resource the caller may read but not change: 403, not the 404 that hides what it may not even see.
-        if (err instanceof OperationOutcomeError && current?.id && statusOf(err.outcome) === 404 && (await visible(current.resourceType, current.id))) {
-          throw new OperationOutcomeError(forbidden);
-        }
-        throw err;
-      }
     },
   };
 }

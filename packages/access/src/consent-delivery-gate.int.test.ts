@@ -1,9 +1,9 @@
 import { SUBSCRIPTION_OWNER_URL, SUBSCRIPTION_PRINCIPAL_URL } from '@carecircle/auth';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
-import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
+import { migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { AuditEvent, Communication, Consent, Observation, ServiceRequest, Subscription } from '@medplum/fhirtypes';
-import { createCallerRepository, writeRulesFor } from './caller-repository';
+import { createCallerRepository, createServerRepository } from './caller-repository';
 import { createConsentDeliveryGate } from './consent-delivery-gate';
 
 const SETTINGS = { allowLoopbackHttp: false };
@@ -57,7 +57,7 @@ describe('the consent delivery gate (PostgreSQL)', () => {
     database = await createTestDatabase();
     db = await openDatabase({ databaseUrl: database.url });
     await migrate(db);
-    repo = createRepository(db, fullAccess, { writeRules: writeRulesFor(SETTINGS) });
+    repo = createServerRepository(db, SETTINGS);
     practice = `Organization/${(await repo.create(buildOrganization())).resource.id}`;
     partner = `Organization/${(await repo.create(buildOrganization({ name: 'Partner' }))).resource.id}`;
     patient = (await repo.create(buildPatient({ managingOrganization: { reference: practice } }))).resource.id as string;

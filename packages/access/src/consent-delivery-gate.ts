@@ -17,7 +17,8 @@ import { OperationOutcomeError } from '@carecircle/fhir';
 import type { DeliveryFocus, DeliveryGate } from '@carecircle/notify';
 import { createRepository, type AccessPolicy, type AccessRecorder, type Database } from '@carecircle/store';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
-import { callerPolicy, type AccessSettings } from './caller-repository';
+import type { AccessSettings } from './access-settings';
+import { callerPolicy } from './caller-repository';
 
 /** What the subscriber's reads leave in the audit trail. */
 type Recording = 'nothing' | 'disclosures';

@@ -4,7 +4,7 @@
  */
 export { isAdminToken } from './admin-token';
 export { describeCaller, type Caller, type OrganizationReference } from './caller';
-export { currentAccessPolicy, getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
+export { getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
 
 export { forgetRemoteJwks, tokenEndpointUrl, type AuthDeps } from './auth-deps';
 export { AuthStateUnavailable, RETRY_AFTER_SECONDS } from './redis-availability';
@@ -110,3 +110,4 @@ export {
   subscriptionOwner,
   type SubscriberCaller,
 } from './subscription-ownership';
+export { SERVER_CALLER, SERVER_WRITER, type Writer } from './writer';

@@ -3,7 +3,7 @@
  * in AsyncLocalStorage, so domain code never threads `req` around and nothing lives in module globals.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { fullAccess, type AccessPolicy, type Repository } from '@carecircle/store';
+import type { Repository } from '@carecircle/store';
 import type { Caller } from './caller';
 
 export interface RequestContext {
@@ -35,12 +35,4 @@ export function getRequestContext(): RequestContext {
 /** The current request context, or undefined outside one (start-up code, logs). */
 export function tryGetRequestContext(): RequestContext | undefined {
   return storage.getStore();
-}
-
-/**
- * The access policy of the current request's caller, for write rules that judge what the writer names by what the
- * writer may see; outside a request (the server's own jobs), full access.
- */
-export function currentAccessPolicy(): AccessPolicy {
-  return tryGetRequestContext()?.repository.policy ?? fullAccess;
 }

@@ -17,15 +17,16 @@
 import { PSYCHOTHERAPY_NOTE_LABEL } from '@carecircle/fhir';
 import { ACT_CODE_SYSTEM, isPsychotherapyNoteResource, isShareCategory, sensitivityRank, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import type { Coding, DocumentReference, Meta } from '@medplum/fhirtypes';
-import type { Queryable, WriteRule } from '@carecircle/store';
+import type { Writer } from '@carecircle/auth';
+import type { AccessPolicy, Queryable, WriteRuleFor } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { refuseUnprocessable } from './care-outcomes';
 import { referenceTo } from './current-resources';
 import { isObject, referenceOf, referencesOf } from './element-shapes';
 import { readVisibleMany } from './visible-resources';
 
-/** Holds consult notes to their referral; other resources (and other DocumentReferences) pass untouched. */
-export const checkConsultNote: WriteRule = async (next, current, tx) => {
+/** Holds consult notes to their referral, as `writer` sees it; other resources (and other DocumentReferences) pass untouched. */
+export const checkConsultNote: WriteRuleFor<Writer> = async (next, current, tx, _write, writer) => {
   if (next.resourceType !== 'DocumentReference') {
     return;
   }
@@ -40,7 +41,7 @@ export const checkConsultNote: WriteRule = async (next, current, tx) => {
   if (stored === undefined && next.status !== 'current') {
     refuseUnprocessable('A consult note is written with status current', 'DocumentReference.status');
   }
-  await checkReferralLink(next, tx);
+  await checkReferralLink(next, tx, writer.policy);
 };
 
 /**
@@ -51,11 +52,11 @@ export const checkConsultNote: WriteRule = async (next, current, tx) => {
  * is itself a psychotherapy note (refuseReferencesToPsychotherapyNotes answers that) or hidden from the writer (the
  * note is then refused by {@link checkConsultNote}). Other resources pass untouched.
  */
-export const fileConsultNoteUnderReferral: WriteRule = async (next, current, tx) => {
+export const fileConsultNoteUnderReferral: WriteRuleFor<Writer> = async (next, current, tx, _write, writer) => {
   if (next.resourceType !== 'DocumentReference' || !hasCoding(next.type, CONSULT_NOTE_TYPE)) {
     return;
   }
-  const referrals = (await readVisibleMany(tx, 'ServiceRequest', relatedRequestIds(next))).filter((request) => !isPsychotherapyNoteResource(request));
+  const referrals = (await readVisibleMany(tx, 'ServiceRequest', relatedRequestIds(next), writer.policy)).filter((request) => !isPsychotherapyNoteResource(request));
   const filed = mostSensitive(referrals.map((request) => categoryOf(request.meta)));
   const tags = next.meta?.tag ?? [];
   const written = tags.filter(isCategoryTag);
@@ -109,13 +110,13 @@ function relatedRequestIds(note: DocumentReference): string[] {
   return [...ids];
 }
 
-async function checkReferralLink(note: DocumentReference, tx: Queryable): Promise<void> {
+async function checkReferralLink(note: DocumentReference, tx: Queryable, policy: AccessPolicy): Promise<void> {
   const ids = new Set(relatedRequestIds(note));
   if (ids.size === 0) {
     refuseUnprocessable('A consult note references its referral (ServiceRequest/{id}) in context.related', 'DocumentReference.context.related');
   }
   // Hidden from the writer reads as absent: both answer with the first refusal, never with the second.
-  const requests = await readVisibleMany(tx, 'ServiceRequest', [...ids]);
+  const requests = await readVisibleMany(tx, 'ServiceRequest', [...ids], policy);
   if (requests.length !== ids.size) {
     refuseUnprocessable('Every ServiceRequest in a consult note\'s context.related must exist', 'DocumentReference.context.related');
   }

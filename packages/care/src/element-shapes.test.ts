@@ -1,6 +1,6 @@
 import { hasCoding, isReferralRequest, REFERRAL_CATEGORY } from './care-codes';
 import { codingsOf, referencesOf } from './element-shapes';
-import { isProvenanced } from './provenanced-repository';
+import { isProvenanced } from './care-plan-provenance';
 
 describe('reading bodies that have not been validated', () => {
   test.each([

@@ -49,11 +49,11 @@ export {
   type TaskParty,
   type TaskStatus,
 } from './referral-task';
-export { currentCaller, resolveTaskParties } from './task-parties';
+export { resolveTaskParties } from './task-parties';
 export { enforceTaskWorkflow } from './task-workflow-rule';
 export { isPartnerWorkflowWrite, type PartnerWrite, type VisibilityCheck } from './partner-writes';
 export { isOwner, type OrganizationCaller } from './task-parties';
-export { isProvenanced, PROVENANCED_TYPES, withCarePlanProvenance } from './provenanced-repository';
+export { isProvenanced, PROVENANCED_TYPES, recordCarePlanProvenance } from './care-plan-provenance';
 export {
   addBusinessHours,
   BUSINESS_HOURS_URL,
@@ -82,7 +82,7 @@ export {
   type ReferralPriority,
 } from './referral-deadlines';
 export { checkCoordinatedUpdate } from './coordinated-update/update-write-rule';
-export { withUpdateDraftRecords } from './coordinated-update/update-drafting';
+export { deleteOnlyDraftUpdates, recordUpdateDrafting } from './coordinated-update/update-drafting';
 export {
   approveUpdate,
   declineUpdate,

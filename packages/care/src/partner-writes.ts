@@ -106,7 +106,7 @@ function communicationLinks(communication: Communication): string[] {
 }
 
 /**
- * The Provenance of a progress report the caller has just written (provenanced-repository.ts records one with every
+ * The Provenance of a progress report the caller has just written (care-plan-provenance.ts records one with every
  * Communication about a care plan, in the same transaction) and nothing more: the report's current version first,
  * then only the report's client; the caller as its agent; no entity. Any other target or entity would give the record
  * the labels of what it names (share-labels.ts), and file it with other clients.

@@ -1,5 +1,5 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { createRepository, fullAccess, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, withWriteRules, type Repository } from '@carecircle/store';
 import { refusalOf } from '@carecircle/testing';
 import { checkReferralUpdate } from './referral-update-rule';
 import { buildReferralRequest, world } from './testing/care-fixtures';
@@ -12,7 +12,7 @@ describe('checkReferralUpdate (PostgreSQL)', () => {
 
   beforeAll(async () => {
     env = await openCareTestEnv();
-    repository = createRepository(env.db, fullAccess, { writeRules: [checkReferralUpdate] });
+    repository = createRepository(env.db, fullAccess, { writes: withWriteRules([checkReferralUpdate], undefined) });
   });
 
   afterAll(async () => {

@@ -7,23 +7,18 @@
  *   within its period: a role outside it names nobody); a Practitioner owner only by that practitioner's own login.
  * - the **requester** side: the custodian, i.e. the caller's organization is the `managingOrganization` of the Task's
  *   patient.
- * - the admin is on both sides; so is code running outside any request (server jobs), which acts as the admin.
+ * - the admin is on both sides; so is the server's own caller (auth's SERVER_CALLER), which acts as the admin.
  * - a client (patient login) is on neither.
  *
  * Facts come from the stored rows in the write's transaction, never from the body being written.
  */
 import type { Reference, Task } from '@medplum/fhirtypes';
-import { tryGetRequestContext, type Caller } from '@carecircle/auth';
+import type { Caller } from '@carecircle/auth';
 import { periodCovers } from '@carecircle/consent';
 import type { Queryable } from '@carecircle/store';
 import { parseRelativeReference } from '@carecircle/fhir';
 import { readCurrent, referenceTo } from './current-resources';
 import type { TaskParty } from './referral-task';
-
-/** The caller of the current request; outside a request (server jobs) the admin. */
-export function currentCaller(): Caller {
-  return tryGetRequestContext()?.caller ?? { kind: 'admin' };
-}
 
 /** The sides of `task` that `caller` is on (empty: neither). */
 export async function resolveTaskParties(caller: Caller, task: Task, tx: Queryable): Promise<ReadonlySet<TaskParty>> {

@@ -21,8 +21,8 @@
  * one that does not exist, so completing a Task cannot be used to learn that the practice wrote a note it withholds.
  */
 import type { Reference, Task } from '@medplum/fhirtypes';
-import type { Caller } from '@carecircle/auth';
-import type { Queryable, WriteRule } from '@carecircle/store';
+import type { Caller, Writer } from '@carecircle/auth';
+import type { AccessPolicy, Queryable, WriteRuleFor } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, FULFILL_TASK_CODE, hasCoding } from './care-codes';
 import { refuseInvalid, refuseParty, refuseUnprocessable } from './care-outcomes';
 import { parseRelativeReference } from '@carecircle/fhir';
@@ -38,18 +38,18 @@ import {
   type TaskParty,
   type TaskStatus,
 } from './referral-task';
-import { currentCaller, resolveTaskParties } from './task-parties';
+import { resolveTaskParties } from './task-parties';
 import { readVisibleMany } from './visible-resources';
 
-/** Holds Task writes to the referral workflow; other resource types pass untouched. */
-export const enforceTaskWorkflow: WriteRule = async (next, current, tx) => {
+/** Holds Task writes by `writer` to the referral workflow; other resource types pass untouched. */
+export const enforceTaskWorkflow: WriteRuleFor<Writer> = async (next, current, tx, _write, writer) => {
   if (next.resourceType !== 'Task') {
     return;
   }
-  await checkTaskWrite(next, current?.resourceType === 'Task' ? current : undefined, tx, currentCaller());
+  await checkTaskWrite(next, current?.resourceType === 'Task' ? current : undefined, tx, writer);
 };
 
-async function checkTaskWrite(next: Task, previous: Task | undefined, tx: Queryable, caller: Caller): Promise<void> {
+async function checkTaskWrite(next: Task, previous: Task | undefined, tx: Queryable, { caller, policy }: Writer): Promise<void> {
   const status = requireStatus(next.status);
   if (previous === undefined) {
     await checkCreate(next, tx, caller);
@@ -60,7 +60,7 @@ async function checkTaskWrite(next: Task, previous: Task | undefined, tx: Querya
     refuseInvalid(`A Task that is ${status} needs a statusReason`, 'Task.statusReason');
   }
   if (status === 'completed' && previous?.status !== 'completed') {
-    await checkConsultNoteOutput(next, tx);
+    await checkConsultNoteOutput(next, tx, policy);
   }
 }
 
@@ -211,7 +211,7 @@ function checkTransition(from: TaskStatus, to: TaskStatus, parties: ReadonlySet<
  * 11488-4 "Consult note", about the Task's patient, whose context.related is the Task's ServiceRequest, and which the
  * caller may see now (a note hidden from it counts as absent).
  */
-async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> {
+async function checkConsultNoteOutput(task: Task, tx: Queryable, policy: AccessPolicy): Promise<void> {
   const ids = listOf(task.output).flatMap((output) => {
     const target = referenceTo(isObject(output) ? referenceOf(output.valueReference) : undefined, 'DocumentReference');
     return target ? [target.id] : [];
@@ -220,7 +220,7 @@ async function checkConsultNoteOutput(task: Task, tx: Queryable): Promise<void> 
     refuseUnprocessable('A completed Task needs an output referencing the consult note (a DocumentReference)', 'Task.output');
   }
   const focusId = referenceTo(task.focus?.reference, 'ServiceRequest')?.id;
-  const notes = await readVisibleMany(tx, 'DocumentReference', ids);
+  const notes = await readVisibleMany(tx, 'DocumentReference', ids, policy);
   const answered = notes.some(
     (note) =>
       note.status === 'current' &&

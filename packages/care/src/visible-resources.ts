@@ -4,23 +4,22 @@
  * from the writer is treated exactly as one that does not exist, so no refusal tells the two apart (DESIGN.md: a
  * resource the caller may not see answers as if absent).
  *
- * The writer's access is the policy of the request's repository, carried in the request context; outside a request
- * (server jobs) the server writes with full access, just as currentCaller() acts as the admin there.
+ * The writer's access is the policy the write pipeline hands each rule with the writer (auth's writer.ts), never
+ * taken from the request context.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { currentAccessPolicy } from '@carecircle/auth';
 import type { AccessPolicy, Queryable } from '@carecircle/store';
 import { readCurrentMany, type ResourceOfType } from './current-resources';
 
 /**
- * The current versions of those of `ids` that exist, are not deleted and `policy` (the current caller's unless told)
- * lets its caller see now; any order. Read in the write's transaction `tx`.
+ * The current versions of those of `ids` that exist, are not deleted and `policy` (the writer's) lets its caller see
+ * now; any order. Read in the write's transaction `tx`.
  */
 export function readVisibleMany<K extends ResourceType>(
   tx: Queryable,
   resourceType: K,
   ids: readonly string[],
-  policy: AccessPolicy = currentAccessPolicy(),
+  policy: AccessPolicy,
 ): Promise<ResourceOfType<K>[]> {
   return readCurrentMany(tx, resourceType, ids, policy.visibility(resourceType));
 }

@@ -1,5 +1,5 @@
 import { OperationOutcomeError, statusOf } from '@carecircle/fhir';
-import { createRepository, fullAccess, listMigrations, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, listMigrations, migrate, openDatabase, sql, withWriteRules, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { Coding, Consent, Meta, Observation, Organization, Provenance, Resource } from '@medplum/fhirtypes';
 import { buildSharingConsent, SHARING_CONSENT_PROFILE, type SharingConsentFacts } from './consent-builders';
@@ -29,7 +29,7 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
     testDb = await createTestDatabase();
     db = await openDatabase({ databaseUrl: testDb.url });
     await migrate(db);
-    repo = createRepository(db, fullAccess, { writeRules: [applyShareLabels, checkSharingConsent, indexConsentGrants] });
+    repo = createRepository(db, fullAccess, { writes: withWriteRules([applyShareLabels, checkSharingConsent, indexConsentGrants], undefined) });
     custodian = await referenceTo(buildOrganization({ name: 'Riverside Sex Therapy' }));
     partner = await referenceTo(buildOrganization({ name: 'Harbour Pelvic Health' }));
     practitioner = await referenceTo(buildPractitioner());
@@ -293,7 +293,7 @@ describe('share labels and sharing consents on writes (PostgreSQL)', () => {
     });
 
     test('the migration fills the index for consents stored before it with exactly the rows the write rule writes', async () => {
-      const unindexed = createRepository(db, fullAccess, { writeRules: [applyShareLabels, checkSharingConsent] });
+      const unindexed = createRepository(db, fullAccess, { writes: withWriteRules([applyShareLabels, checkSharingConsent], undefined) });
       const stored = [
         (await unindexed.create(consentFor({ recipients: [partner, practitioner], period: { start: '2026-05', end: '2027' } }))).resource,
         (await unindexed.create(consentFor({ categories: ['trauma-history'], purposes: ['HPAYMT', 'TREAT'], period: { end: '2026-06-30T12:00:00+02:00' } }))).resource,

@@ -9,21 +9,21 @@
  * Provenance and AuditEvent are exempt: they take the note's labels (share-labels.ts) and are as protected as the note.
  * Runs after {@link applyShareLabels}, so it judges the labels the resource will actually carry.
  */
-import { currentAccessPolicy, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
+import { DESCRIBING_RECORD_TYPES, type Writer } from '@carecircle/auth';
 import { OperationOutcomeError, parseReferenceAnyBase, referenceStrings, unprocessable, type ReferenceTarget } from '@carecircle/fhir';
-import { computePatientCompartments, isVisibleTo, sql, type AccessPolicy, type Queryable, type WriteRule } from '@carecircle/store';
+import { computePatientCompartments, isVisibleTo, sql, type AccessPolicy, type Queryable, type WriteRuleFor } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNote } from './consent-policy';
 import { isPsychotherapyNoteResource } from './share-category';
 
-
-export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, current, tx) => {
+/** Refuses a write that points at a psychotherapy note `writer` sees, or files a note a shareable resource it sees points at. */
+export const refuseReferencesToPsychotherapyNotes: WriteRuleFor<Writer> = async (next, current, tx, _write, writer) => {
   if (DESCRIBING_RECORD_TYPES.has(next.resourceType)) {
     return;
   }
   if (isPsychotherapyNoteResource(next)) {
     if (next.resourceType !== 'Patient' && (!current || !isPsychotherapyNoteResource(current))) {
-      await refuseWhileReferenced(tx, next);
+      await refuseWhileReferenced(tx, next, writer.policy);
     }
     return;
   }
@@ -34,8 +34,7 @@ export const refuseReferencesToPsychotherapyNotes: WriteRule = async (next, curr
   if (targets.length === 0) {
     return;
   }
-  const policy = currentAccessPolicy();
-  const note = await firstVisibleNote(tx, targets, policy);
+  const note = await firstVisibleNote(tx, targets, writer.policy);
   if (note) {
     throw new OperationOutcomeError(
       unprocessable(
@@ -85,7 +84,7 @@ async function firstVisibleNote(tx: Queryable, targets: readonly ReferenceTarget
  * resource the writer sees counts (the custodian and the operator see the client's record; partners may not file notes
  * at all). The candidates are the client's current records that mention the id; their references are checked exactly.
  */
-async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<void> {
+async function refuseWhileReferenced(tx: Queryable, note: Resource, policy: AccessPolicy): Promise<void> {
   const patients = computePatientCompartments(note);
   if (!note.id || patients.length === 0) {
     return;
@@ -96,7 +95,6 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource): Promise<voi
     WHERE rv.compartments && ${patients}::text[] AND rv.superseded_xid IS NULL AND NOT rv.deleted
       AND rv.resource_type <> ALL(${[...DESCRIBING_RECORD_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
       AND strpos(rv.content::text, ${target}) > 0 AND NOT ${isPsychotherapyNote()}`);
-  const policy = currentAccessPolicy();
   let referencing: { content: Resource } | undefined;
   for (const row of rows) {
     // Only what the writer sees counts (and is named): for anyone else it is absent.

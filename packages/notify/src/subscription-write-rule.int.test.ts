@@ -1,4 +1,4 @@
-import { createRepository, fullAccess, migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, migrate, openDatabase, sql, withWriteRules, type Database, type Repository } from '@carecircle/store';
 import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecircle/testing';
 import type { Subscription } from '@medplum/fhirtypes';
 import { buildBackportSubscription } from './subscription-builders';
@@ -13,7 +13,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = await openDatabase({ databaseUrl: database.url });
   await migrate(db);
-  repo = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret()] });
+  repo = createRepository(db, fullAccess, { writes: withWriteRules([createExtractSubscriptionSecret()], undefined) });
 });
 
 afterAll(async () => {

@@ -29,8 +29,8 @@ export const UNSIGNED_REFUSAL =
 const CLIENT_STATUSES = new Set(['requested', 'off']);
 
 /**
- * Builds the Subscription write rule. Register it in the API's repositories (`createRepository(db, policy,
- * { writeRules: [..., createExtractSubscriptionSecret({ allowLoopbackHttp })] })`).
+ * Builds the Subscription write rule. It is one of the write pipeline's rules (access's write-pipeline.ts), with the
+ * configured endpoint rules (`createExtractSubscriptionSecret({ allowLoopbackHttp })`).
  */
 export function createExtractSubscriptionSecret(rules: EndpointRules = {}): WriteRule {
   return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable, write?: WriteFacts) {

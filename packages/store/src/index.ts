@@ -37,7 +37,21 @@ export type {
   UpdateOptions,
   WriteOutcome,
 } from './repository';
-export { createRepository, type RepositoryOptions, type WriteFacts, type WriteRule } from './resource-repository';
+export { createRepository, type RepositoryOptions } from './resource-repository';
+export {
+  authorizeByPolicy,
+  bindWritePipeline,
+  withWriteRules,
+  type BoundWritePipeline,
+  type DeleteRule,
+  type WriteAuthorization,
+  type WriteFacts,
+  type WriteInteraction,
+  type WritePipeline,
+  type WriteRecord,
+  type WriteRule,
+  type WriteRuleFor,
+} from './write-pipeline';
 export {
   getSupportedSearchParameters,
   resetSearchParameterCache,

@@ -60,28 +60,16 @@ import {
   type StoreContext,
 } from './store-context';
 import { appendVersion, lockCurrentVersion, type ChangeKind, type CurrentVersion } from './version-store';
-
-/**
- * A rule every write passes, whoever the caller: runs inside the write's transaction, after `next` passed the R4
- * structural validation and the policy's write check, and before the final validation; it may complete `next`
- * (server-filled labels) or refuse it (throw an OperationOutcomeError).
- */
-export type WriteRule = (next: Resource, current: Resource | undefined, tx: Queryable, write?: WriteFacts) => void | Promise<void>;
-
-/** What a {@link WriteRule} may need besides the two versions. */
-export interface WriteFacts {
-  /**
-   * The resource was deleted and this write brings it back; `current` is then its last live version (the one the
-   * deletion deleted), which the rules still hold the write to (categories only go up, a note keeps its stamp).
-   */
-  revives: boolean;
-}
+import { withWriteRules, type BoundWritePipeline, type WriteFacts } from './write-pipeline';
 
 export interface RepositoryOptions {
   /** The clock for meta.lastUpdated and `ap` date searches; tests pin it. */
   now?: () => Date;
-  /** Rules every write passes (labels, consent well-formedness), in order. */
-  writeRules?: readonly WriteRule[];
+  /**
+   * The write pipeline every create, update, patch and delete passes, its writer bound (write-pipeline.ts); without
+   * one, the policy's write check alone.
+   */
+  writes?: BoundWritePipeline;
   /**
    * The key that signs `_page` tokens. Replicas must share it (deployments derive it from configuration); without one,
    * a key of this process is used, which suits tests and a single development process.
@@ -101,7 +89,7 @@ export function createRepository(db: Database, policy: AccessPolicy, options: Re
     afterTransaction: undefined,
     policy,
     now: options.now ?? (() => new Date()),
-    writeRules: options.writeRules ?? [],
+    writes: options.writes ?? withWriteRules([], undefined),
     pageTokenKey: options.pageTokenKey ?? PROCESS_PAGE_TOKEN_KEY,
     principal: options.principal ?? '',
   });
@@ -257,7 +245,13 @@ class ResourceRepository implements Repository {
       if (current.deleted) {
         return;
       }
-      await this.ctx.policy.assertWrite('delete', undefined, current.content, tx);
+      // The pipeline (write-pipeline.ts) for a deletion: custody and consent, the delete rules, the version.
+      await this.ctx.writes.authorize({ interaction: 'delete', next: undefined, current: current.content, tx, policy: this.ctx.policy });
+      if (current.content) {
+        for (const rule of this.ctx.writes.deleteRules) {
+          await rule(current.content, tx);
+        }
+      }
       await appendVersion(tx, current, {
         resourceType,
         id,
@@ -392,11 +386,12 @@ class ResourceRepository implements Repository {
   }
 
   /**
-   * Sets id and meta, checks R4 structure, asks the policy, applies the write rules, validates the result (profiles
-   * included), and appends the next version.
+   * The write pipeline (write-pipeline.ts) for a create, update or patch: sets id and meta, checks R4 structure,
+   * authorizes (custody and consent), applies the rules, validates the result (profiles included), appends the next
+   * version with its outbox event, and runs the records, all in `tx`.
    */
   private async store<T extends Resource>(
-    tx: Parameters<typeof appendVersion>[0],
+    tx: Transaction,
     interaction: 'create' | 'update' | 'patch',
     resource: T,
     id: string,
@@ -414,9 +409,9 @@ class ResourceRepository implements Repository {
     validateFhirStructure(next);
     const checked = withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
-    await this.ctx.policy.assertWrite(interaction, next, previous, tx);
+    await this.ctx.writes.authorize({ interaction, next, current: previous, tx, policy: this.ctx.policy });
     const facts: WriteFacts = { revives: current?.deleted === true };
-    for (const rule of this.ctx.writeRules) {
+    for (const rule of this.ctx.writes.rules) {
       await rule(next, previous, tx, facts);
     }
     // The whole validation again when a profile is claimed or a rule changed more than the server's own labels: the
@@ -433,6 +428,13 @@ class ResourceRepository implements Repository {
       compartments: computePatientCompartments(next),
       kind,
     });
+    if (this.ctx.writes.records.length > 0) {
+      // Recorded through this transaction's repository, bound to the same policy and writer.
+      const repository = new ResourceRepository({ ...this.ctx, tx });
+      for (const record of this.ctx.writes.records) {
+        await record({ written: next, kind: kind === 'create' ? 'create' : 'update', repository });
+      }
+    }
     return next;
   }
 }

@@ -5,10 +5,10 @@
  */
 import { APPEND_ONLY_RESOURCE_TYPES } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
-import type { WriteRule } from './resource-repository';
 import type { Database, Queryable, Transaction } from './database';
 import type { ReadView } from './read-view';
 import { join, sql, type Sql } from './sql';
+import type { BoundWritePipeline } from './write-pipeline';
 
 export interface StoreContext {
   db: Database;
@@ -18,8 +18,8 @@ export interface StoreContext {
   afterTransaction: ((run: () => Promise<void>) => void) | undefined;
   policy: AccessPolicy;
   now: () => Date;
-  /** Rules every write passes (see WriteRule). */
-  writeRules: readonly WriteRule[];
+  /** The write pipeline every write passes, its writer bound (write-pipeline.ts). */
+  writes: BoundWritePipeline;
   /** The key that signs `_page` tokens (see search/page-token.ts). */
   pageTokenKey: Uint8Array;
   /** Who the repository acts for, as page tokens are bound to it. */

@@ -7,7 +7,8 @@ import { forbidden, OperationOutcomeError } from '@medplum/core';
 import type { AuditEvent, Observation, Resource } from '@medplum/fhirtypes';
 import { minimalObservation, minimalPatient, rejectionStatus } from '@carecircle/testing';
 import { fullAccess, type AccessPolicy, type Interaction } from './access-policy';
-import { createRepository, type WriteRule } from './resource-repository';
+import { createRepository } from './resource-repository';
+import { withWriteRules, type WriteRule } from './write-pipeline';
 import type { Repository } from './repository';
 import { sql } from './sql';
 import { openPostgresTestStore, type TestStore } from './testing/test-store';
@@ -172,7 +173,7 @@ describe('write and version rules (PostgreSQL)', () => {
         seen.push({ current: current?.meta?.versionId, revives: write?.revives });
       };
       const policy: AccessPolicy = { ...fullAccess, assertWrite: (_i, _next, current) => void judged.push(current?.meta?.versionId) };
-      const repo = createRepository(store.db, policy, { writeRules: [rule] });
+      const repo = createRepository(store.db, policy, { writes: withWriteRules([rule], undefined) });
       const { resource } = await repo.create(observation('progress'));
       await repo.update({ ...resource, status: 'amended' });
       await repo.delete('Observation', resource.id!);
@@ -195,7 +196,7 @@ describe('write and version rules (PostgreSQL)', () => {
       const readsTags: WriteRule = (next) => {
         seen.push(next.meta?.tag?.map((t) => t.code).join(',') ?? '');
       };
-      const repo = createRepository(store.db, fullAccess, { writeRules: [readsTags] });
+      const repo = createRepository(store.db, fullAccess, { writes: withWriteRules([readsTags], undefined) });
       const malformed = { ...observation('progress'), meta: { tag: 'progress' } } as unknown as Observation;
       expect(await rejectionStatus(repo.create(malformed))).toBe(400);
       expect(await rejectionStatus(repo.create({ ...observation('progress'), category: 'referral' } as unknown as Observation))).toBe(400);
@@ -211,8 +212,8 @@ describe('write and version rules (PostgreSQL)', () => {
       const labels: WriteRule = (next) => {
         next.meta = { ...next.meta, security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] };
       };
-      expect(await rejectionStatus(createRepository(store.db, fullAccess, { writeRules: [breaksStatus] }).create(observation('progress')))).toBe(400);
-      const { resource } = await createRepository(store.db, fullAccess, { writeRules: [labels] }).create(observation('progress'));
+      expect(await rejectionStatus(createRepository(store.db, fullAccess, { writes: withWriteRules([breaksStatus], undefined) }).create(observation('progress')))).toBe(400);
+      const { resource } = await createRepository(store.db, fullAccess, { writes: withWriteRules([labels], undefined) }).create(observation('progress'));
       expect(resource.meta?.security?.[0]?.code).toBe('R');
     });
 

@@ -6,7 +6,7 @@
  */
 import type { Caller } from '@carecircle/auth';
 import { applyShareLabels, indexConsentGrants, resolveRecipients, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
-import { createRepository, fullAccess, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, withWriteRules, type Repository } from '@carecircle/store';
 import { refusalOf } from '@carecircle/testing';
 import type { Composition, CompositionSection, Observation, Resource } from '@medplum/fhirtypes';
 import { buildClientConsent, callers, seedCareWorld, world } from '../testing/care-fixtures';
@@ -60,7 +60,7 @@ describe('coordinated updates (PostgreSQL)', () => {
 
   beforeAll(async () => {
     env = await openCareTestEnv();
-    repository = createRepository(env.db, fullAccess, { writeRules: [checkCoordinatedUpdate, applyShareLabels, indexConsentGrants] });
+    repository = createRepository(env.db, fullAccess, { writes: withWriteRules([checkCoordinatedUpdate, applyShareLabels, indexConsentGrants], undefined) });
     await seedCareWorld(repository);
     await repository.create(buildClientConsent({ categories: ['progress', 'trauma-history'] }));
     homework = (await repository.create<Observation>({ resourceType: 'Observation', meta: tagged('progress'), status: 'final', code: { text: 'Homework adherence' }, subject: { reference: world.patient } })).resource;

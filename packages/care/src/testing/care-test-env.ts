@@ -4,7 +4,7 @@
  * refused call answers with is read with @carecircle/testing's refusalOf and rejectionStatus.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { runWithRequestContext, type Caller } from '@carecircle/auth';
+import { runWithRequestContext, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
 import {
   computePatientCompartments,
   createRepository,
@@ -12,6 +12,7 @@ import {
   migrate,
   openDatabase,
   sql,
+  withWriteRules,
   type Database,
   type Repository,
 } from '@carecircle/store';
@@ -22,9 +23,9 @@ import { checkBusinessHours } from '../business-hours';
 
 export interface CareTestEnv {
   db: Database;
-  /** Full access (the access policy is not under test here), with the care write rules. */
+  /** Full access (the access policy is not under test here), with the care write rules, written by the server. */
   repository: Repository;
-  /** Runs `fn` as `caller` (the request context the write rules read). */
+  /** Runs `fn` with the same repository written by `caller` (the writer the write rules judge), in its request context. */
   as<T>(caller: Caller, fn: (repository: Repository) => Promise<T>): Promise<T>;
   /** Number of stored versions (deletions included) of `resourceType`. */
   countVersions(resourceType: string): Promise<number>;
@@ -38,12 +39,16 @@ export async function openCareTestEnv(): Promise<CareTestEnv> {
   const testDb = await createTestDatabase();
   const db = await openDatabase({ databaseUrl: testDb.url, maxConnections: 5 });
   await migrate(db);
-  const repository = createRepository(db, fullAccess, { writeRules: [enforceTaskWorkflow, checkConsultNote, checkBusinessHours] });
+  const repositoryFor = (writer: Writer) => createRepository(db, fullAccess, { writes: withWriteRules([enforceTaskWorkflow, checkConsultNote, checkBusinessHours], writer) });
+  const repository = repositoryFor(SERVER_WRITER);
   let requests = 0;
   return {
     db,
     repository,
-    as: (caller, fn) => runWithRequestContext({ requestId: `test-${++requests}`, caller, repository }, () => fn(repository)),
+    as: (caller, fn) => {
+      const own = repositoryFor({ caller, policy: fullAccess });
+      return runWithRequestContext({ requestId: `test-${++requests}`, caller, repository: own }, () => fn(own));
+    },
     async countVersions(resourceType) {
       const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource_version WHERE resource_type = ${resourceType}`);
       return rows[0]?.n ?? 0;

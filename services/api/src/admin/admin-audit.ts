@@ -7,9 +7,10 @@
  * as identifiers only (client_id, user account id, kid, dead-letter id): never a password, a key, a username or a
  * reference to a Patient, so these events are in no client's compartment and only the operator sees them.
  */
-import { accessSettingsFrom, writeRulesFor } from '@carecircle/access';
+import { accessSettingsFrom, createRecordsRepository } from '@carecircle/access';
+import { SERVER_WRITER } from '@carecircle/auth';
 import { OAUTH_CLIENT_SYSTEM, OPERATOR_SYSTEM } from '@carecircle/fhir';
-import { createRepository, fullAccess, type Transaction } from '@carecircle/store';
+import type { Transaction } from '@carecircle/store';
 import type { AuditEvent, AuditEventEntity } from '@medplum/fhirtypes';
 import type { AppServices } from '../app-services';
 
@@ -80,7 +81,8 @@ export async function recordAdminAction(
   action: AdminAction,
   subjects: readonly AdminSubject[],
 ): Promise<void> {
-  const repository = createRepository(deps.db, fullAccess, { writeRules: writeRulesFor(accessSettingsFrom(deps.config)), transaction: tx });
+  // The server's record of the operator's change: the operator acts with the server's rights (SERVER_CALLER is the admin).
+  const repository = createRecordsRepository(deps.db, accessSettingsFrom(deps.config), SERVER_WRITER, tx);
   await repository.create(adminAuditEvent(action, subjects, requestId, new Date()));
 }
 

@@ -7,7 +7,7 @@
  * user's Practitioner or Patient) must exist in the store: 422 otherwise. An id in a path that no client or user could
  * have is a 404 like any unknown one. Every change is made in one transaction with its AuditEvent (admin-audit.ts).
  */
-import { accessSettingsFrom, createServerRepository } from '@carecircle/access';
+import { accessSettingsFrom, createRecordsRepository } from '@carecircle/access';
 import {
   createUser,
   disableClient,
@@ -25,6 +25,7 @@ import {
   registerClient,
   resetPassword,
   rotateSigningKey,
+  SERVER_WRITER,
   updateClient,
   type ClientRegistration,
   type OrganizationReference,
@@ -102,7 +103,7 @@ function requireIdShape(id: string): string {
  */
 async function requireExisting(deps: AdminDeps, reference: string, field: string): Promise<void> {
   const [resourceType, id] = reference.split('/') as [string, string];
-  if (!(await readOrUndefined(createServerRepository(deps.db, accessSettingsFrom(deps.config)), resourceType, id))) {
+  if (!(await readOrUndefined(createRecordsRepository(deps.db, accessSettingsFrom(deps.config), SERVER_WRITER), resourceType, id))) {
     throw new OperationOutcomeError(unprocessable(`${field}: ${reference} does not exist`, field));
   }
 }

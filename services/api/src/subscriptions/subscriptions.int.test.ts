@@ -9,6 +9,7 @@ import {
   migrate,
   openDatabase,
   sql,
+  withWriteRules,
   type AccessPolicy,
   type Database,
   type Repository,
@@ -80,7 +81,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = await openDatabase({ databaseUrl: database.url });
   await migrate(db);
-  writer = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret()] });
+  writer = createRepository(db, fullAccess, { writes: withWriteRules([createExtractSubscriptionSecret()], undefined) });
   const { resource } = await writer.create(
     buildBackportSubscription({
       topic: 'https://carecircle.dev/fhir/SubscriptionTopic/referral',

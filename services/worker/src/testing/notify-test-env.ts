@@ -12,7 +12,7 @@ import {
   type DeliveryGate,
   type SubscriptionFacts,
 } from '@carecircle/notify';
-import { createRepository, fullAccess, migrate, openDatabase, type Database, type Repository } from '@carecircle/store';
+import { createRepository, fullAccess, migrate, openDatabase, withWriteRules, type Database, type Repository } from '@carecircle/store';
 import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { Subscription } from '@medplum/fhirtypes';
 import { Redis } from 'ioredis';
@@ -72,7 +72,7 @@ export async function createNotifyTestEnv(options: NotifyTestEnvOptions = {}): P
     BASE_URL: 'https://carecircle.test',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   });
-  const writer = createRepository(db, fullAccess, { writeRules: [createExtractSubscriptionSecret({ allowLoopbackHttp: true })] });
+  const writer = createRepository(db, fullAccess, { writes: withWriteRules([createExtractSubscriptionSecret({ allowLoopbackHttp: true })], undefined) });
   const receiver = await startWebhookReceiver(secretFor);
   const denied = new Set<string>();
   const unseen = new Set<string>();

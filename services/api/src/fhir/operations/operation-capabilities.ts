@@ -3,7 +3,7 @@
  * context and the process's services: the one place where operations meet the database, each capability a function
  * over it (who a recipient is, what a recipient would see, the subscriptions' event log) bound to the caller's access.
  */
-import { accessSettingsFrom, createRecipientView, createServerRepository } from '@carecircle/access';
+import { accessSettingsFrom, createRecipientView, createRecordsRepository } from '@carecircle/access';
 import type { RequestContext } from '@carecircle/auth';
 import { DEFAULT_PURPOSE, resolveRecipients } from '@carecircle/consent';
 import { listSubscriptionEvents, readDeliveryState } from '@carecircle/notify';
@@ -27,7 +27,8 @@ export function createOperationContext(services: AppServices, request: RequestCo
     coordinatedUpdates: () => ({
       caller,
       reader: repository,
-      writer: createServerRepository(db, accessSettingsFrom(config)),
+      // The steps are the server's records (every right), judged by the pipeline as this caller's writes.
+      writer: createRecordsRepository(db, accessSettingsFrom(config), { caller, policy: repository.policy }),
       resolveRecipients: (reference) => resolveRecipients(db, reference),
     }),
     subscriptionEvents: {
