@@ -204,6 +204,11 @@ test('a second update Alex declines, with a reason, never reaches the clinic; bo
   await expect(t.locator('main').textContent()).resolves.toContain('Waiting for the client’s approval');
 
   await a.goto(`/portal/updates/${declinedId}`);
+  // In Spanish too, then back.
+  await a.getByRole('link', { name: 'Ver en español' }).click();
+  await expect(a.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`El informe de su terapeuta para ${PT_NAME}`);
+  expect(await axeViolations(a)).toEqual([]);
+  await a.getByRole('link', { name: 'View in English' }).click();
   await a.getByRole('link', { name: 'Decline' }).click();
   expect(await axeViolations(a)).toEqual([]);
   await a.getByLabel('Why? (optional)').fill('Not yet, please');
