@@ -1,6 +1,7 @@
 import { validateFhirResource } from '@carecircle/fhir';
 import type { AuditEvent, Observation, Patient } from '@medplum/fhirtypes';
 import {
+  BALP_OAUTH_TOKEN_PROFILE,
   BALP_PATIENT_QUERY_PROFILE,
   BALP_PATIENT_READ_PROFILE,
   DENIED_COUNT_URL,
@@ -20,6 +21,7 @@ const party: AuditedParty = {
   requestId: 'req-1',
   clientAddress: '192.0.2.10',
   serverBase: 'https://api.example.org/fhir/R4',
+  tokenId: 'jti-1234',
 };
 const observation: Observation = {
   resourceType: 'Observation',
@@ -56,7 +58,7 @@ function issuesOf(event: AuditEvent): string[] {
 describe('disclosure AuditEvents in the BALP shape', () => {
   test('a read claims IHE.BasicAudit.PatientRead and validates against it, naming the consent versions and provision that permitted it', () => {
     const event = disclosureAuditEvent(party, { interaction: 'read', patient: 'Patient/alex', resources: [observation], grants, recorded });
-    expect(event.meta?.profile).toEqual([BALP_PATIENT_READ_PROFILE]);
+    expect(event.meta?.profile).toEqual([BALP_PATIENT_READ_PROFILE, BALP_OAUTH_TOKEN_PROFILE]);
     expect(issuesOf(event)).toEqual([]);
     // Its own category and the one its PSY label calls for, each by the consent version that grants it; not care-plan.
     expect(permittedBy(event, 'Observation/obs-1/_history/3')).toEqual([
@@ -65,7 +67,8 @@ describe('disclosure AuditEvents in the BALP shape', () => {
     ]);
     expect(event.subtype?.map((c) => c.code)).toEqual(['read', 'disclose']);
     const user = event.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'IRCP'));
-    expect(user).toMatchObject({ who: { reference: 'Practitioner/pt' }, requestor: true, purposeOfUse: [{ coding: [{ code: 'TREAT' }] }] });
+    expect(user).toMatchObject({ who: { reference: 'Practitioner/pt' }, requestor: true, policy: ['jti-1234'], purposeOfUse: [{ coding: [{ code: 'TREAT' }] }] });
+    expect(user?.type?.coding?.map((c) => c.code)).toEqual(['IRCP', 'UserOauthAgent']);
     // The contract's agents stay: the recipient's organization, practitioner and roles, and the OAuth client.
     expect(event.agent?.map((a) => a.who?.reference ?? a.who?.identifier?.value)).toEqual(
       expect.arrayContaining(['Organization/clinic', 'Practitioner/pt', 'PractitionerRole/pt-at-clinic', 'clinic-ehr']),
@@ -76,7 +79,7 @@ describe('disclosure AuditEvents in the BALP shape', () => {
   test('a search claims IHE.BasicAudit.PatientQuery, with the query base64 in entity.query', () => {
     const search = 'Observation?subject=Patient/alex&_count=10';
     const event = disclosureAuditEvent(party, { interaction: 'search', patient: 'Patient/alex', resources: [observation, observation], query: search, grants, recorded });
-    expect(event.meta?.profile).toEqual([BALP_PATIENT_QUERY_PROFILE]);
+    expect(event.meta?.profile).toEqual([BALP_PATIENT_QUERY_PROFILE, BALP_OAUTH_TOKEN_PROFILE]);
     expect(issuesOf(event)).toEqual([]);
     const query = event.entity?.find((e) => e.role?.code === '24');
     expect(Buffer.from(query?.query ?? '', 'base64').toString('utf8')).toBe(search);
@@ -92,7 +95,7 @@ describe('disclosure AuditEvents in the BALP shape', () => {
   });
 
   test('without the network address BALP requires, an event claims no profile (and still validates as R4)', () => {
-    const event = disclosureAuditEvent({ ...party, clientAddress: undefined }, { interaction: 'read', patient: 'Patient/alex', resources: [observation], grants, recorded });
+    const event = disclosureAuditEvent({ ...party, clientAddress: undefined, tokenId: undefined }, { interaction: 'read', patient: 'Patient/alex', resources: [observation], grants, recorded });
     expect(event.meta).toBeUndefined();
     expect(issuesOf(event)).toEqual([]);
   });
@@ -104,12 +107,14 @@ describe('disclosure AuditEvents in the BALP shape', () => {
     const withoutPatient = { ...event, entity: event.entity?.filter((e) => e.role?.code !== '1') };
     expect(issuesOf(withoutPatient).join('\n')).toMatch(/patient entity/);
     expect(issuesOf({ ...event, outcome: '4' }).length).toBeGreaterThan(0);
+    const withoutTokenId = { ...event, agent: event.agent?.map(({ policy: _policy, ...agent }) => agent) };
+    expect(issuesOf(withoutTokenId).join('\n')).toMatch(/UserOauthAgent/);
     const query = disclosureAuditEvent(party, { interaction: 'search', patient: 'Patient/alex', resources: [observation], query: 'Observation', grants, recorded });
     const withoutQuery = { ...query, entity: query.entity?.filter((e) => e.role?.code !== '24') };
     expect(issuesOf(withoutQuery).join('\n')).toMatch(/query entity/);
     // A search with no query of its own (a conditional create's) claims nothing it could not meet.
     const unspelled = disclosureAuditEvent(party, { interaction: 'search', patient: 'Patient/alex', resources: [observation], grants, recorded });
-    expect(unspelled.meta).toBeUndefined();
+    expect(unspelled.meta?.profile).toEqual([BALP_OAUTH_TOKEN_PROFILE]);
     expect(issuesOf(unspelled)).toEqual([]);
   });
 

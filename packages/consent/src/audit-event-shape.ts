@@ -9,7 +9,8 @@
  * builds them. An event claims a BALP profile in `meta.profile` only when it meets it: a disclosure (outcome 0) by
  * read or vread claims `IHE.BasicAudit.PatientRead`, by a GET search (whose query it records)
  * `IHE.BasicAudit.PatientQuery`, each when the client's
- * network address is known (BALP requires it of the client agent) and the caller is an OAuth client (not the operator's admin token); history,
+ * network address is known (BALP requires it of the client agent), and, with the OAuth token's id on the user agent
+ * (`policy`), `IHE.BasicAudit.OAUTHaccessTokenUse.Minimal` too and the caller is an OAuth client (not the operator's admin token); history,
  * `$summary` and denials take the same shape
  * without a claim (BALP's RESTful profiles fix outcome 0, and it has none for history or operations).
  */
@@ -33,6 +34,10 @@ const NETWORK_TYPE_URI = '5';
 export const BALP_CANONICAL_BASE = 'https://profiles.ihe.net/ITI/BALP';
 export const BALP_PATIENT_READ_PROFILE = `${BALP_CANONICAL_BASE}/StructureDefinition/IHE.BasicAudit.PatientRead`;
 export const BALP_PATIENT_QUERY_PROFILE = `${BALP_CANONICAL_BASE}/StructureDefinition/IHE.BasicAudit.PatientQuery`;
+/** BALP's pattern for an activity authorized by an OAuth access token: the token's id (jti) on the user agent. */
+export const BALP_OAUTH_TOKEN_PROFILE = `${BALP_CANONICAL_BASE}/StructureDefinition/IHE.BasicAudit.OAUTHaccessTokenUse.Minimal`;
+/** BALP's user agent types: `UserOauthAgent` marks the agent whose `policy` is the OAuth token's id. */
+const USER_AGENT_TYPES = `${BALP_CANONICAL_BASE}/CodeSystem/UserAgentTypes`;
 /** ISO 21089 record lifecycle: `disclose`, the subtype BALP's privacy disclosure patterns require. */
 const LIFECYCLE = 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle';
 
@@ -79,6 +84,8 @@ export interface AuditedParty {
   clientAddress?: string | undefined;
   /** The FHIR base URL the request was made to. */
   serverBase?: string | undefined;
+  /** The id (jti) of the OAuth access token the request carried: which authorization the disclosure was made under. */
+  tokenId?: string | undefined;
 }
 
 /** One client's disclosures in one interaction. */
@@ -115,8 +122,11 @@ export function disclosureAuditEvent(party: AuditedParty, facts: DisclosureFacts
     return [{ ...dataEntity(reference, facts.interaction), ...(permittedBy.length > 0 && { extension: permittedBy }) }];
   });
   const event = baseEvent(party, facts.interaction, facts.patient, data, facts.recorded, 'disclosed', facts.query);
-  const profile = claimedProfile(party, facts.interaction, data.length, facts.query !== undefined);
-  return profile ? { ...event, meta: { profile: [profile] } } : event;
+  const profiles = [
+    claimedProfile(party, facts.interaction, data.length, facts.query !== undefined),
+    party.tokenId && party.recipient ? BALP_OAUTH_TOKEN_PROFILE : undefined,
+  ].filter((url): url is string => url !== undefined);
+  return profiles.length > 0 ? { ...event, meta: { profile: profiles } } : event;
 }
 
 /** The AuditEvent of a client's folded refusals: each refused resource once, with its count, and the total. */
@@ -216,10 +226,13 @@ function agentsOf(party: AuditedParty, interaction: AuditedInteraction): AuditEv
   } else {
     const user = recipient.practitioner ?? recipient.organization ?? recipient.practitionerRole;
     if (user) {
+      // The token's id marks the user agent as BALP's OAuth user (OAUTHaccessTokenUse): the authorization it acted under.
+      const oauth = party.tokenId ? [{ system: USER_AGENT_TYPES, code: 'UserOauthAgent', display: 'User OAuth Agent participant' }] : [];
       agents.push({
-        type: { coding: [{ system: PARTICIPATION_TYPE, code: 'IRCP', display: 'information recipient' }] },
+        type: { coding: [{ system: PARTICIPATION_TYPE, code: 'IRCP', display: 'information recipient' }, ...oauth] },
         who: { reference: user },
         requestor: true,
+        ...(party.tokenId && { policy: [party.tokenId] }),
         purposeOfUse,
       });
     }

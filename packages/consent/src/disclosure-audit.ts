@@ -31,6 +31,8 @@ export interface AuditConnection {
   serverBase?: string | undefined;
   /** The search as the client sent it (`Type?params`, relative to the base), when the request is a GET search. */
   search?: string | undefined;
+  /** The id (jti) of the request's OAuth access token. */
+  tokenId?: string | undefined;
 }
 
 export interface AuditContext {
@@ -245,5 +247,6 @@ function party(context: AuditContext): Parameters<typeof disclosureAuditEvent>[0
     requestId: context.requestId,
     clientAddress: context.connection?.clientAddress,
     serverBase: context.connection?.serverBase,
+    tokenId: context.connection?.tokenId,
   };
 }

@@ -56,7 +56,7 @@ describe('conformance resources', () => {
       ]),
       ...ours('SearchParameter', ['Composition-recipient', 'Composition-update-state', 'Task-ack-due', 'Task-follow-up']),
       // IHE BALP's, under its own canonical URLs.
-      ...['IHE.BasicAudit.PatientQuery', 'IHE.BasicAudit.PatientRead'].map(
+      ...['IHE.BasicAudit.OAUTHaccessTokenUse.Minimal', 'IHE.BasicAudit.PatientQuery', 'IHE.BasicAudit.PatientRead'].map(
         (id) => `StructureDefinition/${id} https://profiles.ihe.net/ITI/BALP/StructureDefinition/${id}`,
       ),
       ...ours('StructureDefinition', ['business-hours', 'coordinated-update', 'referral-completion-due']),

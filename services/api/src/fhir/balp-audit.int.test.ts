@@ -6,7 +6,7 @@
  * for a deny.
  */
 import type { AuditEvent, Bundle, Consent, Observation, Parameters as FhirParameters, ParametersParameter, Patient, Resource } from '@medplum/fhirtypes';
-import { BALP_PATIENT_QUERY_PROFILE, BALP_PATIENT_READ_PROFILE, buildSharingConsent, PERMITTED_BY_URL, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
+import { BALP_OAUTH_TOKEN_PROFILE, BALP_PATIENT_QUERY_PROFILE, BALP_PATIENT_READ_PROFILE, buildSharingConsent, PERMITTED_BY_URL, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { validateFhirResource } from '@carecircle/fhir';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';
@@ -84,7 +84,13 @@ test("a partner's read is a BALP PatientRead event naming the consent version an
   ]);
   const clientAgent = event?.agent?.find((a) => a.type?.coding?.some((c) => c.code === '110152'));
   expect(clientAgent?.network?.address).toBeTruthy();
-  expect(event?.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'IRCP'))?.who?.reference).toBe(clinic);
+  const user = event?.agent?.find((a) => a.type?.coding?.some((c) => c.code === 'IRCP'));
+  expect(user?.who?.reference).toBe(clinic);
+  // The authorization it was made under: the access token's jti (BALP OAUTHaccessTokenUse), never the token itself.
+  expect(event?.meta?.profile).toContain(BALP_OAUTH_TOKEN_PROFILE);
+  const jti = (JSON.parse(Buffer.from(clinicToken.split('.')[1] as string, 'base64url').toString('utf8')) as { jti: string }).jti;
+  expect(user?.policy).toEqual([jti]);
+  expect(JSON.stringify(event)).not.toContain(clinicToken);
 });
 
 test("a partner's search is a BALP PatientQuery event with the search, as sent, base64 in entity.query", async () => {

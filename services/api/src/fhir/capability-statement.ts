@@ -4,7 +4,7 @@
  * registry), so it cannot drift.
  */
 import type { Config } from '@carecircle/config';
-import { BALP_PATIENT_QUERY_PROFILE, BALP_PATIENT_READ_PROFILE } from '@carecircle/consent';
+import { BALP_OAUTH_TOKEN_PROFILE, BALP_PATIENT_QUERY_PROFILE, BALP_PATIENT_READ_PROFILE } from '@carecircle/consent';
 import { APPEND_ONLY_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
 import { getSupportedSearchParameters } from '@carecircle/store';
 import { getSearchParameters } from '@medplum/core';
@@ -101,7 +101,7 @@ export function buildCapabilityStatement(config: Config, conformanceTypes: reado
       searchRevInclude: revIncludes,
       ...(type === 'Subscription' ? subscriptionCapabilities() : {}),
       // The BALP profiles disclosure AuditEvents claim (DESIGN.md, "Audit events"), held in fhir-profiles/.
-      ...(type === 'AuditEvent' ? { supportedProfile: [BALP_PATIENT_READ_PROFILE, BALP_PATIENT_QUERY_PROFILE] } : {}),
+      ...(type === 'AuditEvent' ? { supportedProfile: [BALP_PATIENT_READ_PROFILE, BALP_PATIENT_QUERY_PROFILE, BALP_OAUTH_TOKEN_PROFILE] } : {}),
       ...(operationNamesOf(type).length > 0
         ? { operation: operationNamesOf(type).map((name) => ({ name, definition: operationDefinitionUrl(type, name) })) }
         : {}),
