@@ -11,6 +11,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/src/fhir/care-coordination.int.test.ts',
     '<rootDir>/src/fhir/consent.int.test.ts',
+    '<rootDir>/src/fhir/balp-audit.int.test.ts',
     '<rootDir>/src/fhir/partner-authorship.int.test.ts',
     '<rootDir>/src/fhir/fhir-rest.int.test.ts',
     '<rootDir>/src/fhir/search-features.int.test.ts',
