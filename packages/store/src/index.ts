@@ -58,6 +58,7 @@ export {
   type SearchParamType,
 } from './search/search-parameters';
 export { MAX_REQUEST_ALTERNATIVES, MAX_REQUEST_CONTAINS, withSearchBudget } from './search/search-budget';
+export { reindexSearch, type ReindexOptions, type ReindexProgress, type ReindexSummary } from './search/reindex';
 export {
   MAX_SEARCH_ALTERNATIVES,
   MAX_SEARCH_CONTAINS,

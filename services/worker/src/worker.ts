@@ -45,6 +45,7 @@ import { jobContextOf, jobLogger, runInJobContext } from './job-context';
 import { notifyOptionsFrom, resolveNotifyOptions, type NotifyContext, type NotifyOptions, type NotifyQueues } from './notify-context';
 import { processOutboxEvent } from './outbox-events-queue';
 import { processReferralReminder } from './referral-reminders-queue';
+import { startSearchReindexer } from './search-reindexer';
 import { startOutboxRelay } from './outbox-relay';
 import { createWebhookClient } from './webhook-client';
 import { registerWorkerMetrics } from './worker-metrics';
@@ -195,6 +196,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   await Promise.all([...workers, ...Object.values(queues)].map((w) => w.waitUntilReady()));
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
   const sweeper = startDeliverySweeper(ctx);
+  const reindexer = startSearchReindexer(db, logger);
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   let closing: Promise<void> | undefined;
   const closeOnce = async () => {
@@ -208,6 +210,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
       connection.status !== 'ready' || !(await settledWithin(connection.ping(), CLOSE_STEP_REDIS_AWAY_MS).catch(() => false));
     const stepMs = redisAway ? CLOSE_STEP_REDIS_AWAY_MS : CLOSE_STEP_MS;
     await settledWithin(Promise.all([relay.close(), sweeper.close()]), stepMs);
+    await settledWithin(reindexer.close(), stepMs);
     await settledWithin(Promise.all(workers.map((w) => w.close(redisAway))), stepMs);
     stop.abort();
     ctx.webhooks.close();

@@ -12,6 +12,14 @@ import { parseDateRange, timestamptz, type DateRange } from './date-range';
 import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
 import { normalizeForSearch } from './string-norm';
 
+/**
+ * The version of how this file turns a resource into rows, besides the parameters' definitions (which reindex.ts
+ * fingerprints itself): bump it with every change to what a value becomes (a new kind of row, a normal form, a bound),
+ * and the worker re-indexes the stored versions at its next start. 1: the releases before this constant (the last
+ * change they made was token `:text` rows); 2: the first with it.
+ */
+export const SEARCH_INDEX_EXTRACTION = 2;
+
 /** Index rows of one version, grouped by table. */
 export interface SearchIndexRows {
   strings: Array<{ code: string; value: string; norm: string }>;
