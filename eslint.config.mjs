@@ -20,6 +20,31 @@ const SQL_OUTSIDE_STORE = [
 ];
 
 const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
+
+/**
+ * Full access (issue 16): only @carecircle/access builds a repository with every right. `createServerRepository`, the
+ * server's own jobs' (written as SERVER_CALLER), is the worker's (store's migrations and tests need no repository);
+ * `createRecordsRepository`, for the records the server keeps while serving a caller, is the API's admin area's and
+ * its operations'; store's `fullAccess` policy is for store, auth (the operator's policy) and access.
+ */
+const importOf = (source, name) => `ImportDeclaration[source.value='${source}'] ImportSpecifier[imported.name='${name}']`;
+const FULL_ACCESS = {
+  server: {
+    selector: importOf('@carecircle/access', 'createServerRepository'),
+    message: "Only the server's own jobs (services/worker) build the full-access server repository (issue 16).",
+  },
+  records: {
+    selector: importOf('@carecircle/access', 'createRecordsRepository'),
+    message: "The records repository (every right, judged as the caller) is for the API's admin area and operations only (issue 16).",
+  },
+  policy: {
+    selector: importOf('@carecircle/store', 'fullAccess'),
+    message: 'Full access is built only in @carecircle/access: createServerRepository (the worker) or createRecordsRepository (issue 16).',
+  },
+};
+const PRODUCTION = ['packages/*/src/**/*.{ts,tsx}', 'services/*/src/**/*.{ts,tsx}'];
+/** A lint block refusing `guards` (FULL_ACCESS entries) in the production files of `files`. */
+const fullAccessGuard = (files, guards) => ({ files, ignores: TEST_FILES, rules: { 'no-restricted-syntax': ['error', ...guards] } });
 /** Lint blocks keeping services/<name> from importing another service (and its production files from SQL). */
 function serviceBoundary(name, patterns = []) {
   const files = [`services/${name}/src/**/*.{ts,tsx}`];
@@ -74,6 +99,11 @@ export default tseslint.config(
   ...serviceBoundary('portal', [
     { regex: '^@carecircle/(?!config$|log$)', message: 'The portal is a client of the public API: it imports only @carecircle/config and @carecircle/log.' },
   ]),
+  // Full access: every production file is refused all three, but where each is allowed (later blocks win).
+  fullAccessGuard(PRODUCTION, [FULL_ACCESS.server, FULL_ACCESS.records, FULL_ACCESS.policy]),
+  fullAccessGuard(['services/worker/src/**/*.ts'], [FULL_ACCESS.records, FULL_ACCESS.policy]),
+  fullAccessGuard(['services/api/src/admin/**/*.ts', 'services/api/src/fhir/operations/operation-capabilities.ts'], [FULL_ACCESS.server, FULL_ACCESS.policy]),
+  fullAccessGuard(['packages/store/src/**/*.ts', 'packages/auth/src/**/*.ts', 'packages/access/src/**/*.ts'], [FULL_ACCESS.server, FULL_ACCESS.records]),
   {
     // The portal's progressive-enhancement script runs in the browser.
     files: ['services/portal/src/assets/**/*.js'],

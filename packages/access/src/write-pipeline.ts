@@ -17,7 +17,7 @@
  * caller) runs {@link serverWritePipelineFor}: the same stages 1-6, without the records and delete rules of a caller's
  * own writes (a workflow step the server takes records itself, update-workflow.ts).
  */
-import { type Writer } from '@carecircle/auth';
+import { SERVER_WRITER, type Writer } from '@carecircle/auth';
 import {
   checkBusinessHours,
   checkConsultNote,
@@ -66,8 +66,9 @@ export function writePipelineFor(settings: AccessSettings): WritePipeline<Writer
       checkConsultNote,
       checkReferralUpdate,
       checkBusinessHours,
-      // Subscriptions: settings, lifecycle, the signing secret moved out of the resource.
-      createExtractSubscriptionSecret({ allowLoopbackHttp: settings.allowLoopbackHttp }),
+      // Subscriptions: settings, lifecycle, the signing secret moved out of the resource; the server's own jobs move
+      // the status (handshake, failures) of what a client wrote.
+      createExtractSubscriptionSecret<Writer>({ allowLoopbackHttp: settings.allowLoopbackHttp, isServer: (writer) => writer === SERVER_WRITER }),
     ],
     deleteRules: [deleteOnlyDraftUpdates],
     records: [recordCarePlanProvenance, recordUpdateDrafting],

@@ -75,7 +75,7 @@ export {
 // The subscription tables' statements live in @carecircle/store (tables/subscriptions.ts, subscription-events.ts);
 // the API's $status and $events still import these through notify.
 export { listSubscriptionEvents, readDeliveryState, recordSubscriptionEvents, type StoredEvent, type SubscriptionStatus } from '@carecircle/store';
-export { createExtractSubscriptionSecret, extractSubscriptionSecret, UNSIGNED_REFUSAL } from './subscription-write-rule';
+export { createExtractSubscriptionSecret, extractSubscriptionSecret, UNSIGNED_REFUSAL, type SubscriptionRules } from './subscription-write-rule';
 export { listTopicResources, topicToBasic, TOPICS_VERSION } from './topic-resources';
 export {
   findTopic,

@@ -8,7 +8,7 @@
  */
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
 import { badRequest, fail, unprocessable } from '@carecircle/fhir';
-import { hasSubscriptionSecret, storeSubscriptionSecret, type Queryable, type WriteFacts, type WriteRule } from '@carecircle/store';
+import { hasSubscriptionSecret, storeSubscriptionSecret, type Queryable, type WriteFacts, type WriteRuleFor } from '@carecircle/store';
 import { extensionsOf, readSubscriptionSettings, type BackportSubscription, SUBSCRIPTION_SECRET_EXTENSION, type EndpointRules } from './subscription-settings';
 
 const MIN_SECRET_LENGTH = 32;
@@ -25,16 +25,26 @@ export const UNSIGNED_REFUSAL =
   `It is never returned; each notification then carries X-CareCircle-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of ` +
   `"<t>.<raw body>" keyed with the secret> and X-CareCircle-Event-Id, so the receiver rejects forgeries and replays.`;
 
-/** Statuses a client may write; `active` and `error` only the worker sets (its repository has no such rule). */
+/** Statuses a client may write; `active` and `error` only the worker sets (as the server: see isServer). */
 const CLIENT_STATUSES = new Set(['requested', 'off']);
+
+/** What the Subscription rule is built with: the endpoint rules, and how it knows the server's own writer. */
+export interface SubscriptionRules<W> extends EndpointRules {
+  /**
+   * True for the writer of the server's own jobs, whose status changes (the worker's `active`, `error` and `off`) are
+   * the lifecycle itself, not a client's request; absent: every writer is a client.
+   */
+  isServer?: (writer: W) => boolean;
+}
 
 /**
  * Builds the Subscription write rule. It is one of the write pipeline's rules (access's write-pipeline.ts), with the
  * configured endpoint rules (`createExtractSubscriptionSecret({ allowLoopbackHttp })`).
  */
-export function createExtractSubscriptionSecret(rules: EndpointRules = {}): WriteRule {
-  return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable, write?: WriteFacts) {
-    if (next.resourceType !== 'Subscription') {
+export function createExtractSubscriptionSecret<W = unknown>(rules: SubscriptionRules<W> = {}): WriteRuleFor<W> {
+  return async function extractSubscriptionSecret(next: Resource, current: Resource | undefined, tx: Queryable, write: WriteFacts | undefined, writer: W) {
+    // The server only moves the status of a subscription a client wrote (and this rule checked): handshake, failures.
+    if (next.resourceType !== 'Subscription' || rules.isServer?.(writer) === true) {
       return;
     }
     const subscription = next;
@@ -53,7 +63,7 @@ export function createExtractSubscriptionSecret(rules: EndpointRules = {}): Writ
 }
 
 /** The rule with production endpoint rules: https only. */
-export const extractSubscriptionSecret: WriteRule = createExtractSubscriptionSecret();
+export const extractSubscriptionSecret: WriteRuleFor<unknown> = createExtractSubscriptionSecret();
 
 /** Removes the secret extension from the resource and returns its value (undefined when absent). */
 function takeSecret(subscription: Subscription): string | undefined {

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import type { Config } from '@carecircle/config';
 import { loadFhirDefinitions } from '@carecircle/fhir';
 import type { Logger } from '@carecircle/log';
-import { accessSettingsFrom, createConsentDeliveryGate } from '@carecircle/access';
+import { accessSettingsFrom, createConsentDeliveryGate, createServerRepository } from '@carecircle/access';
 import {
   DEAD_LETTER_REPLAY_JOB_RETRY,
   DELIVERY_JOB_RETRY,
@@ -32,7 +32,7 @@ import {
   type JobRetryPolicy,
   type NotifyQueueName,
 } from '@carecircle/notify';
-import { createRepository, fullAccess, type Database } from '@carecircle/store';
+import type { Database } from '@carecircle/store';
 import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -125,7 +125,8 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   const stop = new AbortController();
   const ctx: NotifyContext = {
     db,
-    repository: createRepository(db, fullAccess),
+    // The server's own: every right, its writes (Subscription statuses) through the write pipeline as the server.
+    repository: createServerRepository(db, accessSettingsFrom(config)),
     queues,
     gate,
     webhooks: createWebhookClient({ allowLoopback: options.allowLoopbackHttp }),
