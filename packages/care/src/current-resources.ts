@@ -1,6 +1,6 @@
 /**
- * What the care write rules look up inside the write's own transaction: the current, non-deleted version of a resource
- * straight from resource_version (through the store's `sql` tag, always parameterised).
+ * What the care write rules look up inside the write's own transaction: the current, non-deleted version of a resource,
+ * read by store's current-versions table module.
  *
  * Why not the caller's repository: a rule runs for every writer and must judge the write against the facts (the
  * Task's patient and custodian, the ServiceRequest a Task was created for), also where the writer may not read them.
@@ -10,7 +10,7 @@
  */
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import { parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
-import { sql, type Queryable, type Sql } from '@carecircle/store';
+import { readCurrentVersions, type AccessPolicy, type Queryable } from '@carecircle/store';
 
 /** A resource of type `K`. */
 export type ResourceOfType<K extends ResourceType> = Extract<Resource, { resourceType: K }>;
@@ -28,21 +28,14 @@ export async function readCurrent<K extends ResourceType>(tx: Queryable, resourc
 }
 
 /**
- * The current versions of those of `ids` that exist and are not deleted (any order), and that meet `condition` over
- * the row `rv` when one is given (a policy's visibility, see visible-resources.ts).
+ * The current versions of those of `ids` that exist and are not deleted (any order), and that `visibleTo` (a policy,
+ * see visible-resources.ts) lets its caller see, when one is given.
  */
-export async function readCurrentMany<K extends ResourceType>(
+export function readCurrentMany<K extends ResourceType>(
   tx: Queryable,
   resourceType: K,
   ids: readonly string[],
-  condition: Sql = sql`TRUE`,
+  visibleTo?: AccessPolicy,
 ): Promise<ResourceOfType<K>[]> {
-  if (ids.length === 0) {
-    return [];
-  }
-  const { rows } = await tx.query<{ content: ResourceOfType<K> }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.resource_type = ${resourceType} AND rv.id = ANY(${[...ids]}::text[])
-      AND rv.superseded_xid IS NULL AND NOT rv.deleted AND (${condition})`);
-  return rows.map((row) => row.content);
+  return readCurrentVersions<ResourceOfType<K>>(tx, resourceType, ids, visibleTo ? { visibleTo } : {});
 }

@@ -7,7 +7,7 @@
  * (expressions `ServiceRequest.category`, `.performer`, `.subject`). Other changes of a referral (status, notes) pass.
  */
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { sql, type Queryable, type WriteRule } from '@carecircle/store';
+import { isLatestVersionDeleted, type WriteRule } from '@carecircle/store';
 import { isReferralRequest } from './care-codes';
 import { refuseUnprocessable } from './care-outcomes';
 import { referenceOf, referencesOf } from './element-shapes';
@@ -20,7 +20,7 @@ export const checkReferralUpdate: WriteRule = async (next, current, tx) => {
   const isReferral = isReferralRequest(next);
   // createReferral makes referrals under new ids; a deletion as the latest version means an update bringing a deleted
   // ServiceRequest back, which may not make (or remake) a referral without its consent check and Task.
-  if (isReferral && typeof next.id === 'string' && (await latestIsDeletion(tx, next.id))) {
+  if (isReferral && typeof next.id === 'string' && (await isLatestVersionDeleted(tx, 'ServiceRequest', next.id))) {
     refuseUnprocessable('A referral is made by creating it (POST), not by updating a deleted ServiceRequest', 'ServiceRequest.category');
   }
   if (current === undefined) {
@@ -54,12 +54,4 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 function listLength(value: unknown): number {
   return Array.isArray(value) ? value.length : 0;
-}
-
-/** True when the latest stored version of ServiceRequest `id` is a deletion (false when none is stored). */
-async function latestIsDeletion(tx: Queryable, id: string): Promise<boolean> {
-  const { rows } = await tx.query<{ deleted: boolean }>(sql`
-    SELECT deleted FROM resource_version WHERE resource_type = 'ServiceRequest' AND id = ${id}
-    ORDER BY version_id DESC LIMIT 1`);
-  return rows[0]?.deleted === true;
 }

@@ -21,5 +21,5 @@ export function readVisibleMany<K extends ResourceType>(
   ids: readonly string[],
   policy: AccessPolicy,
 ): Promise<ResourceOfType<K>[]> {
-  return readCurrentMany(tx, resourceType, ids, policy.visibility(resourceType));
+  return readCurrentMany(tx, resourceType, ids, policy);
 }

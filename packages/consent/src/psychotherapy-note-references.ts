@@ -11,7 +11,15 @@
  */
 import { DESCRIBING_RECORD_TYPES, type Writer } from '@carecircle/auth';
 import { OperationOutcomeError, parseReferenceAnyBase, referenceStrings, unprocessable, type ReferenceTarget } from '@carecircle/fhir';
-import { computePatientCompartments, isVisibleTo, sql, type AccessPolicy, type Queryable, type WriteRuleFor } from '@carecircle/store';
+import {
+  computePatientCompartments,
+  findCurrentVersionsMentioning,
+  findFirstCurrentVersion,
+  isVisibleTo,
+  type AccessPolicy,
+  type Queryable,
+  type WriteRuleFor,
+} from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNote } from './consent-policy';
 import { isPsychotherapyNoteResource } from './share-category';
@@ -59,23 +67,8 @@ function localReferences(resource: Resource): ReferenceTarget[] {
 }
 
 /** `Type/id` of the first target whose current version is a psychotherapy note `policy` lets its caller see. */
-async function firstVisibleNote(tx: Queryable, targets: readonly ReferenceTarget[], policy: AccessPolicy): Promise<string | undefined> {
-  const byType = new Map<string, string[]>();
-  for (const { resourceType, id } of targets) {
-    byType.set(resourceType, [...(byType.get(resourceType) ?? []), id]);
-  }
-  for (const [resourceType, ids] of byType) {
-    const visible = policy.visibility(resourceType);
-    const { rows } = await tx.query<{ id: string }>(sql`
-      SELECT rv.id FROM resource_version rv
-      WHERE rv.resource_type = ${resourceType} AND rv.id = ANY(${ids}::text[]) AND rv.superseded_xid IS NULL AND NOT rv.deleted
-        AND ${isPsychotherapyNote()}${visible ? sql` AND ${visible}` : sql``}
-      LIMIT 1`);
-    if (rows[0]) {
-      return `${resourceType}/${rows[0].id}`;
-    }
-  }
-  return undefined;
+function firstVisibleNote(tx: Queryable, targets: readonly ReferenceTarget[], policy: AccessPolicy): Promise<string | undefined> {
+  return findFirstCurrentVersion(tx, targets, { visibleTo: policy, matching: isPsychotherapyNote() });
 }
 
 /**
@@ -90,26 +83,28 @@ async function refuseWhileReferenced(tx: Queryable, note: Resource, policy: Acce
     return;
   }
   const target = `${note.resourceType}/${note.id}`;
-  const { rows } = await tx.query<{ content: Resource }>(sql`
-    SELECT rv.content FROM resource_version rv
-    WHERE rv.compartments && ${patients}::text[] AND rv.superseded_xid IS NULL AND NOT rv.deleted
-      AND rv.resource_type <> ALL(${[...DESCRIBING_RECORD_TYPES]}::text[]) AND NOT (rv.resource_type = ${note.resourceType} AND rv.id = ${note.id})
-      AND strpos(rv.content::text, ${target}) > 0 AND NOT ${isPsychotherapyNote()}`);
-  let referencing: { content: Resource } | undefined;
-  for (const row of rows) {
+  const candidates = await findCurrentVersionsMentioning(tx, {
+    compartments: patients,
+    text: target,
+    exceptTypes: [...DESCRIBING_RECORD_TYPES],
+    except: { resourceType: note.resourceType, id: note.id },
+    unless: isPsychotherapyNote(),
+  });
+  let referencing: Resource | undefined;
+  for (const candidate of candidates) {
     // Only what the writer sees counts (and is named): for anyone else it is absent.
     if (
-      localReferences(row.content).some((t) => `${t.resourceType}/${t.id}` === target) &&
-      (await isVisibleTo(tx, policy, row.content.resourceType, row.content.id ?? ''))
+      localReferences(candidate).some((t) => `${t.resourceType}/${t.id}` === target) &&
+      (await isVisibleTo(tx, policy, candidate.resourceType, candidate.id ?? ''))
     ) {
-      referencing = row;
+      referencing = candidate;
       break;
     }
   }
   if (referencing) {
     throw new OperationOutcomeError(
       unprocessable(
-        `${target} cannot become a psychotherapy note while ${referencing.content.resourceType}/${referencing.content.id} references it; remove that reference first`,
+        `${target} cannot become a psychotherapy note while ${referencing.resourceType}/${referencing.id} references it; remove that reference first`,
         `${note.resourceType}.meta.tag`,
       ),
     );

@@ -128,6 +128,14 @@ export {
   type PractitionerRoleRow,
 } from './tables/practitioner-roles';
 export { lockLiveResources, readLatestMeta, type ResourceKey } from './tables/referenced-versions';
+export {
+  findCurrentVersionsMentioning,
+  findFirstCurrentVersion,
+  isLatestVersionDeleted,
+  readCurrentVersions,
+  type CurrentVersionFilter,
+  type MentionQuery,
+} from './tables/current-versions';
 export { computePatientCompartments } from './compartments';
 export { isVisibleTo } from './store-context';
 export { currentOriginRequestId, withOriginRequestId } from './write-origin';
