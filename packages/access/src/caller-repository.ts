@@ -21,10 +21,12 @@ import {
   type Recipient,
 } from '@carecircle/consent';
 import {
+  allOf,
   bindWritePipeline,
   createRepository,
   fullAccess,
-  sql,
+  inPatientCompartment,
+  not,
   type AccessPolicy,
   type Database,
   type Repository,
@@ -150,16 +152,16 @@ function withoutPsychotherapyNotes(base: AccessPolicy, patient: string): AccessP
     ...base,
     visibility(resourceType) {
       if (resourceType === 'Consent') {
-        return sql`rv.compartments @> ARRAY[${patient}::text]`;
+        return inPatientCompartment(patient);
       }
       const own = base.visibility(resourceType);
       // A record's own labels and what it describes are both in the note_record index: one probe, no content read.
       const noteRecord = describesPsychotherapyNote(resourceType);
       if (own !== undefined && resourceType === 'Composition') {
         // A coordinated update is the practice's draft until it is submitted for the client's approval.
-        return sql`((${own}) AND NOT ${isPsychotherapyNote()} AND ${shownToTheClient()})`;
+        return allOf(own, not(isPsychotherapyNote()), shownToTheClient());
       }
-      return own === undefined ? undefined : sql`((${own}) AND NOT ${noteRecord ?? isPsychotherapyNote()})`;
+      return own === undefined ? undefined : allOf(own, not(noteRecord ?? isPsychotherapyNote()));
     },
   };
 }
@@ -187,7 +189,7 @@ export function createRecipientView(db: Database, recipients: readonly Recipient
       if (mine === undefined || theirs === undefined) {
         return mine ?? theirs;
       }
-      return sql`((${mine}) AND (${theirs}))`;
+      return allOf(mine, theirs);
     },
     assertWrite: (interaction, next, current, tx) => recipient.assertWrite(interaction, next, current, tx),
   };

@@ -66,6 +66,7 @@ export {
   type SearchFilter,
 } from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
+export { allOf, inPatientCompartment, not } from './row-conditions';
 export {
   disableAuthClient,
   enableAuthClient,

@@ -1,0 +1,15 @@
+import { allOf, inPatientCompartment, not } from './row-conditions';
+import { sql } from './sql';
+
+describe('row conditions', () => {
+  test('allOf parenthesises each condition, so an OR inside one cannot widen the others', () => {
+    expect(allOf(sql`a OR b`, not(sql`c`), inPatientCompartment('Patient/1')).render()).toEqual({
+      text: '((a OR b) AND ((NOT (c))) AND (rv.compartments @> ARRAY[$1::text]))',
+      values: ['Patient/1'],
+    });
+  });
+
+  test('allOf of nothing holds', () => {
+    expect(allOf().render().text).toBe('(TRUE)');
+  });
+});

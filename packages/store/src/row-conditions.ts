@@ -1,0 +1,21 @@
+/**
+ * The typed interface through which access policies compose their conditions over the row `rv` (a resource_version
+ * row) without writing SQL (issue 16): conjunction, negation, and the Patient compartment a row is in. A policy hands
+ * the result to the store as its visibility; the store puts it inside every read's statement.
+ */
+import { join, sql, type Sql } from './sql';
+
+/** Every one of `conditions` holds (TRUE for none). */
+export function allOf(...conditions: readonly Sql[]): Sql {
+  return sql`(${join(conditions.map((condition) => sql`(${condition})`), ' AND ', 'TRUE')})`;
+}
+
+/** `condition` does not hold (NULL, unknown, stays NULL and so refuses as FALSE does). */
+export function not(condition: Sql): Sql {
+  return sql`(NOT (${condition}))`;
+}
+
+/** The row is in the Patient compartment of `patient` (`Patient/{id}`). */
+export function inPatientCompartment(patient: string): Sql {
+  return sql`rv.compartments @> ARRAY[${patient}::text]`;
+}
