@@ -4,7 +4,7 @@
  * where both the policies and the labelling read those references (the policies through the note_record index).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { sql, type Sql } from '@carecircle/store';
+import { describesNoteRecord, type Sql } from '@carecircle/store';
 
 /** The record types that describe other resources: Provenance (`target`) and AuditEvent (`entity.what`). */
 export const DESCRIBING_RECORD_TYPES: ReadonlySet<string> = new Set(['Provenance', 'AuditEvent']);
@@ -25,12 +25,9 @@ export function describedReferences(record: Resource): string[] {
  * version of which is or has become one", as the note_record index (migration 0013, written by consent's
  * note-records.ts) says; with `heldBy`, only notes stamped with another practice than `heldBy` count. One index probe
  * per row: the record's content and what it names are not read again on every listing (a client's accounting of
- * disclosures holds hundreds of thousands of records). Undefined for a type that describes nothing.
+ * disclosures holds hundreds of thousands of records); the condition is store's (tables/note-records.ts). Undefined for
+ * a type that describes nothing.
  */
 export function describesNoteWhere(resourceType: string, row: Sql, heldBy?: string): Sql | undefined {
-  if (!DESCRIBING_RECORD_TYPES.has(resourceType)) {
-    return undefined;
-  }
-  const elsewhere = heldBy === undefined ? sql`` : sql` AND n.custodian <> '' AND n.custodian <> ${heldBy}`;
-  return sql`EXISTS (SELECT 1 FROM note_record n WHERE n.resource_type = ${resourceType} AND n.id = ${row}.id${elsewhere})`;
+  return DESCRIBING_RECORD_TYPES.has(resourceType) ? describesNoteRecord(resourceType, row, heldBy) : undefined;
 }

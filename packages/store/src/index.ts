@@ -118,7 +118,7 @@ export {
 } from './tables/auth-signing-keys';
 export { hasExtensionReference } from './tables/resource-extensions';
 export { replaceConsentGrants, type ConsentGrantRow } from './tables/consent-grants';
-export { recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
+export { describesNoteRecord, recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
 export { insertPartnerAuthorship } from './tables/partner-authorship';
 export { lockPatientCustodian, readPatientCustodian } from './tables/patient-custodians';
 export {

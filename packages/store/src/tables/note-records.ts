@@ -60,3 +60,13 @@ export async function recordRecordsDescribingNote(
         AND ((r.resource_type = 'AuditEvent' AND x.code = 'entity') OR (r.resource_type = 'Provenance' AND x.code = 'target'))
       ON CONFLICT DO NOTHING`);
 }
+
+/**
+ * Over `row`, a version of the describing record type `resourceType`: the note_record index holds it as a
+ * psychotherapy note, or as describing a resource some version of which is or has become one; with `heldBy`, only
+ * notes stamped with another practice than `heldBy` count. One index probe per row.
+ */
+export function describesNoteRecord(resourceType: string, row: Sql, heldBy?: string): Sql {
+  const elsewhere = heldBy === undefined ? sql`` : sql` AND n.custodian <> '' AND n.custodian <> ${heldBy}`;
+  return sql`EXISTS (SELECT 1 FROM note_record n WHERE n.resource_type = ${resourceType} AND n.id = ${row}.id${elsewhere})`;
+}
