@@ -3,7 +3,7 @@
  * caches that belong to one database (signing keys, clients' fetched JWKS), kept beside it rather than in globals.
  */
 import type { Config } from '@carecircle/config';
-import type { Database } from '@carecircle/store';
+import type { Database, TokenHolderCheck } from '@carecircle/store';
 import type { Redis } from 'ioredis';
 import { RemoteJwksCache } from './remote-jwks';
 import { SigningKeyRing } from './signing-keys';
@@ -18,6 +18,11 @@ export interface AuthDeps {
    * tokens' iat/exp). Absent in the running app (Date.now); tests pass a clock they can move, instead of sleeping.
    */
   readonly clock?: () => number;
+  /**
+   * The process's memory of token holders found enabled (store's token-holder-cache.ts: forgotten on every change, on
+   * every replica); absent, every request asks the database.
+   */
+  readonly tokenHolders?: Pick<TokenHolderCheck, 'isEnabled'>;
 }
 
 /** Now, by the deps' clock. */

@@ -2,8 +2,9 @@
  * Bearer authentication for the FHIR API: the `Authorization` header becomes a {@link Caller}. The admin token (for
  * bootstrap) makes the admin; anything else must be one of our access tokens, unexpired, for our FHIR base, whose
  * client and user are registered and enabled now, and that is younger than their last re-enabling and the user's last
- * password reset, and whose sign-in session (`sid`) has not been revoked (asked of Postgres on every request, so
- * disabling and revocation take effect at once on every replica and need no Redis). Every failure is the same 401:
+ * password reset, and whose sign-in session (`sid`) has not been revoked (asked of Postgres, or of the process's memory
+ * of it that every change makes forget on every replica (store's token-holder-cache.ts), so disabling and revocation
+ * take effect at once on every replica and need no Redis). Every failure is the same 401:
  * the reason goes nowhere near the response. The 401 is a {@link BearerAuthenticationError} carrying its RFC 6750
  * challenge: `error="invalid_token"` when a bearer token was presented and refused, nothing more when none was
  * presented (no Authorization header, or another scheme: section 3.1).
@@ -52,7 +53,7 @@ const BEARER_SCHEME = /^\s*Bearer(?:\s|$)/i;
  * the header is missing or malformed or the token is not valid now (a {@link BearerAuthenticationError}).
  */
 export async function authenticateBearer(
-  deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>,
+  deps: Pick<AuthDeps, 'db' | 'config' | 'clock' | 'tokenHolders'>,
   authorizationHeader: string | undefined,
 ): Promise<Caller> {
   const match = authorizationHeader ? BEARER.exec(authorizationHeader) : null;
@@ -78,7 +79,11 @@ export async function authenticateBearer(
   if (!caller) {
     throw unauthenticated();
   }
-  if (!(await isTokenHolderEnabled(deps.db, caller.clientId, caller.kind === 'system' ? undefined : caller.userId, claims.iat, claims.sid))) {
+  const userId = caller.kind === 'system' ? undefined : caller.userId;
+  const enabled = deps.tokenHolders
+    ? await deps.tokenHolders.isEnabled({ clientId: caller.clientId, userId, issuedAt: claims.iat, sessionId: claims.sid })
+    : await isTokenHolderEnabled(deps.db, caller.clientId, userId, claims.iat, claims.sid);
+  if (!enabled) {
     throw unauthenticated();
   }
   return caller;

@@ -39,9 +39,10 @@ export interface Database extends Queryable {
   /**
    * Calls `onNotify` on every NOTIFY on `channel` (payloads are not passed on: ours carry none). On PostgreSQL the
    * listener holds one connection of its own and, when that connection drops, reconnects after a second and calls
-   * `onNotify` once (notifications sent while it was gone are lost). Resolves once listening; `close()` stops.
+   * `onNotify` once (notifications sent while it was gone are lost; `onLost`, when given, is called as soon as the
+   * connection is found gone). Resolves once listening; `close()` stops.
    */
-  listen(channel: ListenChannel, onNotify: () => void): Promise<Listener>;
+  listen(channel: ListenChannel, onNotify: () => void, onLost?: () => void): Promise<Listener>;
   /** How the connections are used at this moment (for metrics); see {@link PoolUse}. */
   poolUse(): PoolUse;
   close(): Promise<void>;
@@ -62,7 +63,7 @@ export interface PoolUse {
 }
 
 /** The NOTIFY channels our migrations send on. */
-export type ListenChannel = 'outbox';
+export type ListenChannel = 'outbox' | 'token_holders';
 
 export interface Listener {
   close(): Promise<void>;
@@ -165,7 +166,7 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
       }
     },
     exec: (script) => runScript(pool, script),
-    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
+    listen: (channel, onNotify, onLost) => listenPostgres(url, channel, onNotify, onLost),
     poolUse: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
@@ -190,7 +191,7 @@ function asDatabaseFault(err: unknown): unknown {
 
 const RELISTEN_DELAY_MS = 1000;
 
-async function listenPostgres(url: string, channel: ListenChannel, onNotify: () => void): Promise<Listener> {
+async function listenPostgres(url: string, channel: ListenChannel, onNotify: () => void, onLost?: () => void): Promise<Listener> {
   let closed = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -198,7 +199,7 @@ async function listenPostgres(url: string, channel: ListenChannel, onNotify: () 
   const open = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url, ...CONNECTION_SETTINGS });
     // A lost connection emits 'error' and then 'end'; 'end' is where we listen again.
-    next.on('error', () => undefined);
+    next.on('error', () => !closed && onLost?.());
     next.on('notification', (message) => {
       if (message.channel === channel) {
         onNotify();
@@ -219,6 +220,7 @@ async function listenPostgres(url: string, channel: ListenChannel, onNotify: () 
     next.once('end', () => {
       client = undefined;
       if (!closed) {
+        onLost?.();
         reopenLater();
       }
     });

@@ -26,6 +26,7 @@ export { isConnectionLoss } from './connection-loss';
 export { DataDirectoryError } from './data-dir-lock';
 export { listMigrations, migrate, MigrationError } from './migrate';
 export { analyzeChangedTables } from './table-statistics';
+export { createTokenHolderCheck, type TokenHolderCheck } from './tables/token-holder-cache';
 export type {
   CreateOptions,
   HistoryEntry,

@@ -4,7 +4,7 @@
  */
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
-import type { Database } from '@carecircle/store';
+import type { Database, TokenHolderCheck } from '@carecircle/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 
@@ -15,4 +15,6 @@ export interface AppServices {
   readonly logger: Logger;
   /** The process's metrics registry: the API's request and pool metrics, and the worker's when it runs in-process. */
   readonly metrics: Registry;
+  /** Token holders found enabled, remembered until any change (store's token-holder-cache.ts). */
+  readonly tokenHolders?: TokenHolderCheck;
 }

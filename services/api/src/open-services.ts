@@ -4,7 +4,7 @@
  */
 import type { Config } from '@carecircle/config';
 import type { Logger } from '@carecircle/log';
-import { migrate, openDatabase } from '@carecircle/store';
+import { createTokenHolderCheck, migrate, openDatabase, type TokenHolderCheck } from '@carecircle/store';
 import { createMetricsRegistry, registerDatabaseMetrics } from '@carecircle/process';
 import { Redis } from 'ioredis';
 import type { AppServices } from './app-services';
@@ -18,6 +18,7 @@ const REDIS_CONNECT_TIMEOUT_MS = 5000;
 export async function openServices(config: Config, logger: Logger): Promise<AppServices> {
   const redis = await connectRedis(config.redisUrl);
   let db;
+  let tokenHolders: TokenHolderCheck;
   try {
     db = await openDatabase({
       databaseUrl: config.databaseUrl,
@@ -26,6 +27,7 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
     });
     const applied = await migrate(db);
     logger.info({ database: db.kind, migrationsApplied: applied.length }, 'database ready');
+    tokenHolders = await createTokenHolderCheck(db);
   } catch (err) {
     redis.disconnect();
     await db?.close().catch(() => undefined);
@@ -33,11 +35,12 @@ export async function openServices(config: Config, logger: Logger): Promise<AppS
   }
   const metrics = createMetricsRegistry();
   registerDatabaseMetrics(metrics, db);
-  return { config, db, redis, logger, metrics };
+  return { config, db, redis, logger, metrics, tokenHolders };
 }
 
 /** Closes what {@link openServices} opened, database after Redis-using work has stopped. */
 export async function closeServices(services: AppServices): Promise<void> {
+  await services.tokenHolders?.close();
   await services.db.close();
   await services.redis.quit().catch(() => services.redis.disconnect());
 }

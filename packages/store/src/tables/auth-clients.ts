@@ -6,6 +6,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { Queryable } from '../database';
 import { sql } from '../sql';
+import { tokenHoldersChanged } from './token-holder-generation';
 
 export type AuthClientKind = 'system' | 'public' | 'confidential';
 
@@ -122,6 +123,7 @@ export async function updateAuthClient(
 export async function disableAuthClient(db: Queryable, id: string): Promise<AuthClientRecord | undefined> {
   const { rows } = await db.query<AuthClientRow>(sql`
     UPDATE auth_client SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id} RETURNING *`);
+  tokenHoldersChanged();
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
@@ -134,5 +136,6 @@ export async function enableAuthClient(db: Queryable, id: string): Promise<AuthC
     UPDATE auth_client
     SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
     WHERE id = ${id} RETURNING *`);
+  tokenHoldersChanged();
   return rows[0] ? toRecord(rows[0]) : undefined;
 }

@@ -8,6 +8,7 @@
  */
 import type { Queryable } from '../database';
 import { sql } from '../sql';
+import { tokenHoldersChanged } from './token-holder-generation';
 
 /** A refresh token to store: its SHA-256 hash (never the token), its session (family) and what the session holds. */
 export interface NewRefreshToken {
@@ -130,6 +131,7 @@ export async function recordSessionRevocation(db: Queryable, sessionId: string, 
     VALUES (${sessionId}, now() + make_interval(secs => ${keptSeconds}))
     ON CONFLICT (session_id) DO NOTHING`);
   await db.query(sql`DELETE FROM auth_session_revocation WHERE expires_at < now()`);
+  tokenHoldersChanged();
 }
 
 /** Records that every session of `userId` in app `clientId` ended now (replacing an earlier ending). */
@@ -137,6 +139,7 @@ export async function recordAppSessionsEnded(db: Queryable, userId: string, clie
   await db.query(sql`
     INSERT INTO auth_app_sessions_ended (user_id, client_id, ended_at) VALUES (${userId}, ${clientId}, now())
     ON CONFLICT (user_id, client_id) DO UPDATE SET ended_at = excluded.ended_at`);
+  tokenHoldersChanged();
 }
 
 /** Who an access token was issued to (its client, and user for a sign-in), and when: what {@link areTokenHoldersEnabled} asks about. */

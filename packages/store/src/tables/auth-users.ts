@@ -6,6 +6,7 @@
  */
 import type { Queryable } from '../database';
 import { sql } from '../sql';
+import { tokenHoldersChanged } from './token-holder-generation';
 
 /** A user as stored, without the password hash. */
 export interface AuthUserRecord {
@@ -77,6 +78,7 @@ export async function findAuthUserCredentials(
 export async function disableAuthUser(db: Queryable, id: string): Promise<AuthUserRecord | undefined> {
   const { rows } = await db.query<AuthUserRow>(sql`
     UPDATE auth_user SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id} RETURNING *`);
+  tokenHoldersChanged();
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
@@ -89,6 +91,7 @@ export async function enableAuthUser(db: Queryable, id: string): Promise<AuthUse
     UPDATE auth_user
     SET tokens_valid_after = CASE WHEN disabled_at IS NULL THEN tokens_valid_after ELSE now() END, disabled_at = NULL
     WHERE id = ${id} RETURNING *`);
+  tokenHoldersChanged();
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
@@ -96,6 +99,7 @@ export async function enableAuthUser(db: Queryable, id: string): Promise<AuthUse
 export async function setAuthUserPassword(db: Queryable, id: string, passwordHash: string): Promise<AuthUserRecord | undefined> {
   const { rows } = await db.query<AuthUserRow>(sql`
     UPDATE auth_user SET password_hash = ${passwordHash}, tokens_valid_after = now() WHERE id = ${id} RETURNING *`);
+  tokenHoldersChanged();
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
