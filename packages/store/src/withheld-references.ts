@@ -138,12 +138,19 @@ async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, Read
 /**
  * `request` with each reference filter value that names a resource the caller may not see marked so it matches
  * nothing (its `hiddenTypes`); a value that is a bare id is looked up across types. Read through `q`, the search's own
- * transaction. At most two statements, none without reference filters.
+ * transaction. At most two statements, none without reference filters other than to a client through a compartment
+ * parameter.
  */
 export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, request: SearchRequest): Promise<SearchRequest> {
-  const values = request.filters.flatMap((filter) =>
-    filter.kind === 'reference' ? filter.values.flatMap((value) => (value.kind === 'target' ? [value] : [])) : [],
-  );
+  // A Patient named through a compartment parameter is searched as stored (below), so whether it is hidden does not
+  // matter: `Observation?subject=Patient/{id}`, the commonest search, needs no look-up at all.
+  const values = request.filters.flatMap((filter) => {
+    if (filter.kind !== 'reference') {
+      return [];
+    }
+    const compartment = isPatientCompartmentParameter(request.resourceType, filter.param.code);
+    return filter.values.flatMap((value) => (value.kind === 'target' && !(compartment && value.resourceType === 'Patient') ? [value] : []));
+  });
   if (values.length === 0) {
     return request;
   }

@@ -29,8 +29,8 @@ export async function runSearch(ctx: StoreContext, resourceType: string, params:
     return searchPage(ctx, queryable(ctx), request, view, binding, page);
   }
   return inConsistentRead(ctx, async (q) => {
-    const { rows } = await q.query<{ snapshot: string }>(sql`SELECT pg_current_snapshot()::text AS snapshot`);
-    const first: PageToken = { snapshot: rows[0]!.snapshot, offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
+    // No snapshot yet: the one later pages read as of comes with this page's rows (searchPage).
+    const first: PageToken = { snapshot: '', offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
     return searchPage(ctx, q, request, CURRENT_VIEW, binding, first);
   });
 }
@@ -74,18 +74,27 @@ async function searchPage(
   const { offset, count } = page;
   const where = searchCondition(ctx, await withHiddenTargetsLeftOutOfLinks(ctx, q, request), view);
   const outcome: SearchOutcome = { matches: [], included: [] };
-  if (request.total !== 'none') {
-    const { rows } = await q.query<{ total: number }>(
-      sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`,
-    );
-    outcome.total = rows[0]!.total;
-  }
+  const countAll = async (): Promise<number> => {
+    const { rows } = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);
+    return rows[0]!.total;
+  };
   if (count === 0) {
+    if (request.total !== 'none') {
+      outcome.total = await countAll();
+    }
     return outcome;
   }
-  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource; partial: boolean }>(sql`
-    SELECT rv.vid, rv.id, rv.content, ${partialColumn(ctx, request.resourceType)} FROM resource_version rv WHERE ${where}
+  // Page 1 reads the snapshot later pages are bound to in the same statement as its rows (the transaction's).
+  const snapshotColumn = page.snapshot === '' ? sql`, pg_current_snapshot()::text AS snapshot` : sql``;
+  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource; partial: boolean; snapshot?: string }>(sql`
+    SELECT rv.vid, rv.id, rv.content, ${partialColumn(ctx, request.resourceType)}${snapshotColumn} FROM resource_version rv WHERE ${where}
     ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`);
+  const more = rows.length > count;
+  if (request.total !== 'none') {
+    // With no page after this one, the matches up to here are all there are, in the same snapshot: counting them
+    // again would cost as much as the page itself. Only a search with more pages counts (or one that paged past the end).
+    outcome.total = more || (rows.length === 0 && offset > 0) ? await countAll() : offset + rows.length;
+  }
   const pageRows = rows.slice(0, count).map((r) => ({
     vid: Number(r.vid),
     resourceType: request.resourceType,
@@ -95,11 +104,13 @@ async function searchPage(
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
-  if (rows.length > count) {
-    outcome.next = encodePageToken({ ...page, offset: offset + count }, binding);
+  // Only a page with rows links on: page 1's rows carry its snapshot, a later page's token has it.
+  const snapshot = page.snapshot || (rows[0]?.snapshot ?? '');
+  if (more) {
+    outcome.next = encodePageToken({ ...page, snapshot, offset: offset + count }, binding);
   }
   if (offset > 0) {
-    outcome.previous = encodePageToken({ ...page, offset: Math.max(0, offset - count) }, binding);
+    outcome.previous = encodePageToken({ ...page, snapshot, offset: Math.max(0, offset - count) }, binding);
   }
   return outcome;
 }
