@@ -13,7 +13,7 @@
  *   BENCH_ONLY=read,partner-read             only the rows named
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { profilesIn, rssMb, startBenchSystem, type BenchSystem } from './http/bench-system';
@@ -22,6 +22,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const DURATION = Number(process.env.BENCH_DURATION ?? '20');
 const WARMUP = Number(process.env.BENCH_WARMUP ?? '5');
 const CONNECTIONS = 10;
+// USER_HZ, the unit of /proc/<pid>/stat's times: 100 on Linux.
+const CLOCK_TICKS = 100;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const BASELINES = join(__dirname, 'http', 'baselines.ts');
@@ -62,6 +64,9 @@ interface Measure {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU spent per request, in ms: the server process, and PostgreSQL's backends serving it (undefined on PGlite). */
+  serverCpu?: number;
+  dbCpu?: number;
 }
 
 interface RoundResult {
@@ -143,9 +148,42 @@ async function round(system: BenchSystem, databaseUrl: string | undefined): Prom
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' };
     const url = `${system.fhir}${row.path(system)}`;
     await autocannon(url, WARMUP, headers, row.method, row.body?.(system));
-    rows.set(row.key, await autocannon(url, DURATION, headers, row.method, row.body?.(system)));
+    const before = await cpuSeconds(system, databaseUrl);
+    const measure = await autocannon(url, DURATION, headers, row.method, row.body?.(system));
+    const after = await cpuSeconds(system, databaseUrl);
+    const requests = measure.rate * DURATION;
+    measure.serverCpu = ((after.server - before.server) * 1000) / requests;
+    measure.dbCpu = databaseUrl ? ((after.db - before.db) * 1000) / requests : undefined;
+    rows.set(row.key, measure);
   }
   return { bareNode: bare, pgSelects: pgRate, rows, rssIdle, rssAfter: rssMb(system.serverPid()) };
+}
+
+/** CPU seconds used so far by the server process and by the PostgreSQL backends connected to its database. */
+async function cpuSeconds(system: BenchSystem, databaseUrl: string | undefined): Promise<{ server: number; db: number }> {
+  const server = processCpuSeconds(system.serverPid());
+  if (!databaseUrl) {
+    return { server, db: 0 };
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return { server, db: rows.reduce((sum, r) => sum + processCpuSeconds(r.pid), 0) };
+  } finally {
+    await client.end();
+  }
+}
+
+/** utime + stime of a process from /proc, in seconds (0 once it is gone). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
 }
 
 function median(values: number[]): number {
@@ -166,8 +204,8 @@ function report(title: string, results: RoundResult[]): void {
     `bare Node HTTP: ${fmt(bare)} req/s (rounds: ${results.map((r) => fmt(r.bareNode.rate)).join(', ')}); ` +
       (pgRate ? `pg primary-key selects: ${fmt(pgRate)} q/s (rounds: ${pgRates.map((x) => fmt(x)).join(', ')})` : 'pg baseline: not applicable (embedded database)'),
     '',
-    '| operation | req/s | p50 ms | p99 ms | × bare Node | × pg selects | goal (× bare Node) | rounds (req/s) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| operation | req/s | p50 ms | p99 ms | × bare Node | × pg selects | goal (× bare Node) | server CPU ms/req | db CPU ms/req | rounds (req/s) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const medianRate: Record<string, number> = {};
   for (const row of ROWS) {
@@ -183,7 +221,7 @@ function report(title: string, results: RoundResult[]): void {
     const errors = measures.reduce((n, m) => n + m.errors, 0);
     const goal = row.goal === undefined ? '' : `${row.goal} ${ratio >= row.goal ? 'met' : 'NOT met'}`;
     lines.push(
-      `| ${row.label}${errors ? ` (${errors} errors)` : ''} | ${fmt(rate)} | ${fmt(median(measures.map((m) => m.p50)), 1)} | ${fmt(median(measures.map((m) => m.p99)), 1)} | ${fmt(ratio, 3)} | ${pgRatio === undefined ? '—' : fmt(pgRatio, 3)} | ${goal} | ${measures.map((m) => fmt(m.rate)).join(', ')} |`,
+      `| ${row.label}${errors ? ` (${errors} errors)` : ''} | ${fmt(rate)} | ${fmt(median(measures.map((m) => m.p50)), 1)} | ${fmt(median(measures.map((m) => m.p99)), 1)} | ${fmt(ratio, 3)} | ${pgRatio === undefined ? '—' : fmt(pgRatio, 3)} | ${goal} | ${fmt(median(measures.map((m) => m.serverCpu ?? 0)), 2)} | ${measures[0]?.dbCpu === undefined ? '—' : fmt(median(measures.map((m) => m.dbCpu ?? 0)), 2)} | ${measures.map((m) => fmt(m.rate)).join(', ')} |`,
     );
   }
   if (medianRate['search-100'] && medianRate['partner-search-100']) {

@@ -38,6 +38,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { processDeadLetterReplay } from './dead-letter-replay-queue';
 import { processDelivery } from './delivery-queue';
+import { startStatisticsKeeper } from './statistics-keeper';
 import { recordOutboxEventMatched, startDeliverySweeper } from './delivery-sweeper';
 import { processHandshake } from './handshake-queue';
 import { processHeartbeat } from './heartbeat-queue';
@@ -198,6 +199,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
   const relay = startOutboxRelay(db, queues.outboxEvents, logger, options.relayIntervalMs);
   const sweeper = startDeliverySweeper(ctx);
   const reindexer = startSearchReindexer(db, logger);
+  const statistics = startStatisticsKeeper(db, logger);
   logger.info({ queues: Object.values(NOTIFY_QUEUES) }, 'worker started');
   let closing: Promise<void> | undefined;
   const closeOnce = async () => {
@@ -210,7 +212,7 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     const redisAway =
       connection.status !== 'ready' || !(await settledWithin(connection.ping(), CLOSE_STEP_REDIS_AWAY_MS).catch(() => false));
     const stepMs = redisAway ? CLOSE_STEP_REDIS_AWAY_MS : CLOSE_STEP_MS;
-    await settledWithin(Promise.all([relay.close(), sweeper.close()]), stepMs);
+    await settledWithin(Promise.all([relay.close(), sweeper.close(), statistics.close()]), stepMs);
     await settledWithin(reindexer.close(), stepMs);
     await settledWithin(Promise.all(workers.map((w) => w.close(redisAway))), stepMs);
     stop.abort();
