@@ -5,7 +5,8 @@
  * 1. Scopes, per interaction: `read`/`vread`/`history` need `r`, `search` needs `s`, `create` `c`, `update`/`patch`
  *    `u`, `delete` `d`, in the caller's contexts (systems `system/`, practitioners `user/`, clients `patient/`).
  *    Outside them: 403.
- * 2. Custodianship, as SQL over `rv` (resource_version), so invisible resources are absent from pages and counts:
+ * 2. Custodianship, as conditions over `rv` (resource_version) that store writes (tables/client-custody.ts), so
+ *    invisible resources are absent from pages and counts:
  *    - Shared directory and conformance types ({@link SHARED_RESOURCE_TYPES}) are readable by every caller whose
  *      scopes allow.
  *    - Every other type is a client's data (or not yet shared with anyone, fail-closed), visible only:
@@ -26,19 +27,25 @@
  *      with, which its clients are offered); other directory and conformance resources only through the admin.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
-import {
-  parseReferenceAnyBase,
-  parseRelativeReference,
-  PSYCHOTHERAPY_NOTE_LABEL,
-  PSYCHOTHERAPY_NOTE_TAG,
-  referenceStrings,
-  unprocessable,
-} from '@carecircle/fhir';
+import { parseReferenceAnyBase, parseRelativeReference, referenceStrings, unprocessable } from '@carecircle/fhir';
 import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { fullAccess, isVisibleTo, raw, sql, type AccessPolicy, type Interaction, type Queryable, type Sql } from '@carecircle/store';
+import {
+  findPatientsManagedBy,
+  fullAccess,
+  inCompartmentOfClientOf,
+  inOwnCompartmentWithoutNotes,
+  isClientOf,
+  isPatient,
+  isRecordOfClientOf,
+  isVisibleTo,
+  type AccessPolicy,
+  type Interaction,
+  type Queryable,
+  type Sql,
+} from '@carecircle/store';
 import type { Caller, OrganizationReference } from './caller';
-import { describedReferences, describesNoteWhere, DESCRIBING_RECORD_TYPES } from './described-records';
+import { describedReferences, DESCRIBING_RECORD_TYPES } from './described-records';
 import { missingScopeText, parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
 
@@ -62,16 +69,11 @@ export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'ImplementationGuide',
 ]);
 
-/** `meta.tag` of psychotherapy notes, which never leave the custodian (contract). */
-const PSYCHOTHERAPY_NOTES_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
-const PSYCHOTHERAPY_NOTES_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
-
 /**
  * `meta.extension` the server stamps on every psychotherapy note (consent's note-custodian rule): the practice that
  * holds it. A note stays with that practice when its client moves to another one.
  */
 export const NOTE_CUSTODIAN_URL = 'https://carecircle.dev/fhir/StructureDefinition/note-custodian';
-const NOTE_CUSTODIAN_STAMPED = JSON.stringify([{ url: NOTE_CUSTODIAN_URL }]);
 
 type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
@@ -119,70 +121,20 @@ export function patientReferences(resource: Resource | undefined): string[] {
 }
 
 /**
- * "Patient p is a client of `organization`": its current version names it as managingOrganization, or, for a deleted
- * client, the version before the deletion did (a deleted client stays with its last practice).
- */
-function managedBy(p: Sql, organization: OrganizationReference): Sql {
-  return sql`(
-    (NOT ${p}.deleted AND (${p}.content -> 'managingOrganization' ->> 'reference') = ${organization})
-    OR (${p}.deleted AND EXISTS (SELECT 1 FROM resource_version prev
-      WHERE prev.resource_type = 'Patient' AND prev.id = ${p}.id AND prev.version_id = ${p}.version_id - 1
-        AND (prev.content -> 'managingOrganization' ->> 'reference') = ${organization})))`;
-}
-
-/**
  * The condition "this row belongs to a client of `organization`" over `rv`: a Patient row whose custodian it is, or a
- * row in such a Patient's compartment. Correlated per candidate row through the current-version index, so the cost
- * follows the rows a query touches after its own filters, not the number of clients a practice has.
+ * row in such a Patient's compartment, unless it is a psychotherapy note held by another practice (a note stamped with
+ * its practice is that practice's only, whoever manages the client now; notes stored before the stamp follow the
+ * client's custodian). Records (Provenance, AuditEvent), which accumulate by the hundred thousand per client, are
+ * judged by their compartments and the note_record index alone, never by what they describe.
  */
 function custodiedBy(organization: OrganizationReference, resourceType: string): Sql {
-  const p = raw('p');
   if (DESCRIBING_RECORD_TYPES.has(resourceType)) {
-    return recordsCustodiedBy(organization, resourceType);
+    return isRecordOfClientOf(organization, resourceType);
   }
   if (resourceType === 'Patient') {
-    return sql`EXISTS (SELECT 1 FROM resource_version p
-      WHERE p.resource_type = 'Patient' AND p.id = rv.id AND p.superseded_xid IS NULL AND ${managedBy(p, organization)})`;
+    return isClientOf(organization);
   }
-  return sql`(EXISTS (SELECT 1 FROM unnest(rv.compartments) AS c(ref)
-    JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = substr(c.ref, 9) AND p.superseded_xid IS NULL
-    WHERE c.ref LIKE 'Patient/%' AND ${managedBy(p, organization)})
-    AND ${heldBy(organization)})`;
-}
-
-/**
- * The same condition for records (Provenance, AuditEvent), which accumulate by the hundred thousand per client (every
- * disclosure and denial is one): the practice's clients are looked up once per statement, as the keys of one jsonb
- * object each row's compartments are looked up in (`?|`, a binary search), and "unless it is, or describes, a
- * psychotherapy note held by another practice" is one probe of the note_record index. Neither is a subquery per row,
- * so PostgreSQL may count a large trail in parallel; no record's content, nor what it describes, is read.
- */
-function recordsCustodiedBy(organization: OrganizationReference, resourceType: string): Sql {
-  const clients = sql`(SELECT jsonb_object_agg('Patient/' || v.id, true) FROM resource_version v
-      JOIN resource_version p ON p.resource_type = 'Patient' AND p.id = v.id AND p.superseded_xid IS NULL
-    WHERE v.resource_type = 'Patient' AND (v.content -> 'managingOrganization' ->> 'reference') = ${organization}
-      AND (p.vid = v.vid OR (p.deleted AND p.version_id = v.version_id + 1)))`;
-  // No clients: the object is NULL, and nothing is shown.
-  return sql`(COALESCE(${clients} ?| rv.compartments, FALSE)
-    AND NOT ${describesNoteWhere(resourceType, raw('rv'), organization) ?? sql`FALSE`})`;
-}
-
-/**
- * "Unless the row is a psychotherapy note held by another practice": a note stamped with its practice is that
- * practice's only, whoever manages the client now (and so are the records that describe it: recordsCustodiedBy).
- * (Notes stored before the stamp follow the client's custodian.)
- */
-function heldBy(organization: OrganizationReference): Sql {
-  return noteHeldBy(raw('rv'), organization);
-}
-
-/** Over the row `row`: not a psychotherapy note, or one stamped with `organization`, or one stamped by nobody. */
-function noteHeldBy(row: Sql, organization: OrganizationReference): Sql {
-  const stamp = JSON.stringify([{ url: NOTE_CUSTODIAN_URL, valueReference: { reference: organization } }]);
-  return sql`(NOT (COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb
-          OR COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${PSYCHOTHERAPY_NOTES_LABEL}::jsonb)
-      OR COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${stamp}::jsonb
-      OR NOT COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${NOTE_CUSTODIAN_STAMPED}::jsonb)`;
+  return inCompartmentOfClientOf(organization, NOTE_CUSTODIAN_URL);
 }
 
 function managingOrganizationOf(resource: Resource | undefined): string | undefined {
@@ -197,11 +149,8 @@ function practicePolicy(caller: SubscriberCaller, contexts: readonly ScopeContex
     if (unknown.length === 0) {
       return true;
     }
-    const { rows } = await tx.query<{ id: string }>(sql`
-      SELECT p.id FROM resource_version p
-      WHERE p.resource_type = 'Patient' AND p.id = ANY(${unknown}::text[]) AND p.superseded_xid IS NULL AND NOT p.deleted
-        AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}`);
-    return rows.length === unknown.length;
+    const managed = await findPatientsManagedBy(tx, unknown, organization);
+    return managed.length === unknown.length;
   }
 
   async function assertPatientWrite(
@@ -346,18 +295,13 @@ function clientPolicy(patientId: string, scopes: ReturnType<typeof parseScopes>)
         return undefined;
       }
       if (resourceType === 'Patient') {
-        return sql`rv.id = ${patientId}`;
+        return isPatient(patientId);
       }
       // Records (Provenance, AuditEvent): hidden when they are, or describe, a psychotherapy note, by the note_record
-      // index, so the client's accounting of disclosures lists at the cost of its rows, not of re-reading each.
-      const noteRecord = describesNoteWhere(resourceType, raw('rv'));
-      if (noteRecord) {
-        return sql`(rv.compartments @> ARRAY[${ownReference}::text] AND NOT ${noteRecord})`;
-      }
-      // A deletion has no content and passes the label check here; the store shows it only with the version it
-      // deleted (store-context.ts), so a deleted note stays as hidden as the note.
-      return sql`(rv.compartments @> ARRAY[${ownReference}::text]
-        AND NOT COALESCE((rv.content -> 'meta' -> 'tag') @> ${PSYCHOTHERAPY_NOTES_TAG}::jsonb, false))`;
+      // index, so the client's accounting of disclosures lists at the cost of its rows, not of re-reading each. A
+      // deletion has no content and passes the tag check; the store shows it only with the version it deleted
+      // (store-context.ts), so a deleted note stays as hidden as the note.
+      return inOwnCompartmentWithoutNotes(ownReference, DESCRIBING_RECORD_TYPES.has(resourceType) ? resourceType : undefined);
     },
     assertWrite(interaction, next, current) {
       if (current && !isOwnConsent(current)) {

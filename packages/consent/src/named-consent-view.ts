@@ -11,7 +11,16 @@
  * only, `source-reference` as absent), so what is left out cannot be found by searching for it either.
  */
 import type { Consent, ConsentProvision, ConsentProvisionActor } from '@medplum/fhirtypes';
-import { join, raw, sql, type Presentation, type ReferenceValue, type SearchFilter, type Sql } from '@carecircle/store';
+import {
+  always,
+  consentNamesActor,
+  consentNamesAnyActor,
+  never,
+  type Presentation,
+  type ReferenceValue,
+  type SearchFilter,
+  type Sql,
+} from '@carecircle/store';
 import { RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM } from './consent-decision';
 
 /** The mark of a resource shown in part (v3-ObservationValue SUBSETTED). */
@@ -57,6 +66,9 @@ const SHOWN_PROVISION_ELEMENTS: ReadonlySet<string> = new Set([
   'data',
 ]);
 
+/** The role of a recipient among a Consent's provision actors (IRCP). */
+const RECIPIENT = { system: RECIPIENT_ROLE_SYSTEM, code: RECIPIENT_ROLE } as const;
+
 /** Search parameters of Consent that read what the view leaves out or narrows. */
 const HIDDEN_PARAMETERS: ReadonlySet<string> = new Set(['actor', 'source-reference']);
 
@@ -65,8 +77,7 @@ const HIDDEN_PARAMETERS: ReadonlySet<string> = new Set(['actor', 'source-referen
  * Indexed by the containment operator.
  */
 export function namesAsRecipient(row: Sql, reference: string): Sql {
-  const role = { coding: [{ system: RECIPIENT_ROLE_SYSTEM, code: RECIPIENT_ROLE }] };
-  return sql`COALESCE(${row}.content #> '{provision,actor}', '[]'::jsonb) @> ${JSON.stringify([{ role, reference: { reference } }])}::jsonb`;
+  return consentNamesActor(row, RECIPIENT, reference);
 }
 
 /**
@@ -138,23 +149,19 @@ function pick<T extends object>(value: T, keep: ReadonlySet<string>): Partial<T>
 function filterOnShownConsent(filter: SearchFilter, references: readonly string[]): Sql {
   if (filter.param.code === 'actor') {
     if (filter.kind === 'missing') {
-      return filter.missing ? sql`FALSE` : sql`TRUE`;
+      return filter.missing ? never() : always();
     }
     if (filter.kind === 'reference') {
       const named = [...new Set(filter.values.flatMap((value) => ownReferencesFor(value, references)))];
-      return sql`(${join(
-        named.map((reference) => namesAsRecipient(raw('rv'), reference)),
-        ' OR ',
-        'FALSE',
-      )})`;
+      return consentNamesAnyActor(RECIPIENT, named);
     }
-    return sql`FALSE`;
+    return never();
   }
   // source-reference, and anything else the view leaves out: absent from what is shown.
   if (filter.kind === 'missing') {
-    return filter.missing ? sql`TRUE` : sql`FALSE`;
+    return filter.missing ? always() : never();
   }
-  return sql`FALSE`;
+  return never();
 }
 
 /** The recipient's own references a searched reference value designates (a bare id: any of its types). */

@@ -16,7 +16,7 @@
  * practice's and hidden, and the partner's own version with it.
  */
 import type { AccessPolicy, Queryable } from '@carecircle/store';
-import { insertPartnerAuthorship, sql, type Sql } from '@carecircle/store';
+import { anyOf, authoredBy, insertPartnerAuthorship, never, type Sql } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { NEVER_DISCLOSED_TYPES } from './consent-decision';
 import { consentInForce, describesPsychotherapyNote, isPsychotherapyNote, type GrantQuery } from './consent-policy';
@@ -43,14 +43,13 @@ export async function recordPartnerAuthorship(tx: Queryable, organization: strin
 export function authoredVisibility(resourceType: string, query: GrantQuery): Sql {
   const organization = query.recipient.organization;
   if (organization === undefined || NEVER_DISCLOSED_TYPES.has(resourceType)) {
-    return sql`FALSE`;
+    return never();
   }
   const describedNote = describesPsychotherapyNote(resourceType);
-  return sql`(EXISTS (SELECT 1 FROM partner_authorship a
-      WHERE a.resource_type = ${resourceType} AND a.id = rv.id AND a.version_id = rv.version_id AND a.organization = ${organization})
-    AND cardinality(rv.compartments) > 0
-    AND NOT ${isPsychotherapyNote()}${describedNote ? sql` AND NOT ${describedNote}` : sql``}
-    AND NOT EXISTS (SELECT 1 FROM unnest(rv.compartments) AS client(patient) WHERE NOT ${consentInForce(sql`client.patient`, query)}))`;
+  return authoredBy(resourceType, organization, {
+    unless: describedNote ? [isPsychotherapyNote(), describedNote] : [isPsychotherapyNote()],
+    everyClient: (patient) => consentInForce(patient, query),
+  });
 }
 
 /** `policy` (a recipient's, widened by its consents) showing besides what the recipient's organization wrote. */
@@ -62,7 +61,7 @@ export function withPartnerAuthorship(policy: AccessPolicy, query: GrantQuery): 
       if (own === undefined || NEVER_DISCLOSED_TYPES.has(resourceType)) {
         return own;
       }
-      return sql`((${own}) OR (${authoredVisibility(resourceType, query)}))`;
+      return anyOf(own, authoredVisibility(resourceType, query));
     },
   };
 }

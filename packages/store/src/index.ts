@@ -67,7 +67,7 @@ export {
   type SearchFilter,
 } from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
-export { allOf, inPatientCompartment, not } from './row-conditions';
+export { allOf, always, anyOf, inPatientCompartment, never, not } from './row-conditions';
 export {
   disableAuthClient,
   enableAuthClient,
@@ -120,8 +120,17 @@ export {
 export { hasExtensionReference } from './tables/resource-extensions';
 export { replaceConsentGrants, type ConsentGrantRow } from './tables/consent-grants';
 export { describesNoteRecord, recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
-export { insertPartnerAuthorship } from './tables/partner-authorship';
+export { authoredBy, insertPartnerAuthorship } from './tables/partner-authorship';
 export { lockPatientCustodian, readPatientCustodian } from './tables/patient-custodians';
+export {
+  findPatientsManagedBy,
+  inCompartmentOfClientOf,
+  inOwnCompartmentWithoutNotes,
+  isClientOf,
+  isPatient,
+  isRecordOfClientOf,
+} from './tables/client-custody';
+export { consentNamesActor, consentNamesAnyActor, type ActorRole } from './tables/consent-actors';
 export {
   findPractitionerRoles,
   findWithdrawnOrganizations,

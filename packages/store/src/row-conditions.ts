@@ -1,7 +1,7 @@
 /**
  * The typed interface through which access policies compose their conditions over the row `rv` (a resource_version
- * row) without writing SQL (issue 16): conjunction, negation, and the Patient compartment a row is in. A policy hands
- * the result to the store as its visibility; the store puts it inside every read's statement.
+ * row) without writing SQL (issue 16): conjunction, disjunction, negation, the constants, and the Patient compartment a
+ * row is in. A policy hands the result to the store as its visibility; the store puts it inside every read's statement.
  */
 import { join, sql, type Sql } from './sql';
 
@@ -18,4 +18,19 @@ export function not(condition: Sql): Sql {
 /** The row is in the Patient compartment of `patient` (`Patient/{id}`). */
 export function inPatientCompartment(patient: string): Sql {
   return sql`rv.compartments @> ARRAY[${patient}::text]`;
+}
+
+/** Some one of `conditions` holds (FALSE for none). */
+export function anyOf(...conditions: readonly Sql[]): Sql {
+  return sql`(${join(conditions.map((condition) => sql`(${condition})`), ' OR ', 'FALSE')})`;
+}
+
+/** Holds of every row. */
+export function always(): Sql {
+  return sql`TRUE`;
+}
+
+/** Holds of no row. */
+export function never(): Sql {
+  return sql`FALSE`;
 }
