@@ -88,7 +88,10 @@ test("the README's story runs as written: sharing, a notified referral, the cons
   }
   const lines = result.stdout.split('\n').map((l) => l.trim());
   // What the README's comments promise, in order.
-  const promised = ['4.0.1', 'Rivera', '404', 'false', '1', 'active', 'accepted', 'in-progress', 'current', 'completed', 'Consult note', 'inactive', '0', '2', '412', '2'];
+  const promised = [
+    '4.0.1', 'Rivera', '404', 'false', '1', 'active', 'on-time', 'accepted', 'in-progress', 'current', 'completed', 'Consult note',
+    'referrals 1, acknowledged 1, completed 1, overdue 0', 'inactive', '0', '2', '412', '2',
+  ];
   let at = 0;
   for (const expected of promised) {
     const found = lines.indexOf(expected, at);
