@@ -106,7 +106,11 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
   // all), whose estimated cost crosses jit_above_cost; compiling it takes tens of seconds for a query that runs in
   // milliseconds. Our statements are short OLTP queries that JIT never pays off for.
   // statement_timeout: no one request may hold a connection (and the locks and snapshot it keeps) for minutes.
-  const options = `-c jit=off -c statement_timeout=${Math.max(0, Math.trunc(statementTimeoutMs))}`;
+  // plan_cache_mode=force_generic_plan: a prepared statement (prepared-statements.ts) is planned once per connection
+  // and that plan reused. Left to choose, PostgreSQL kept re-planning the access policy's statements for every
+  // execution (3-4 ms of database CPU each; the values are ids, organizations and instants, which the generic plan
+  // serves alike) and the database CPU of a read fell from 0.6 to 0.25 ms, of a 5-hit search from 4 to 0.6 ms.
+  const options = `-c jit=off -c plan_cache_mode=force_generic_plan -c statement_timeout=${Math.max(0, Math.trunc(statementTimeoutMs))}`;
   const pool = new pg.Pool({ connectionString: url, max, options, ...CONNECTION_SETTINGS });
   // A connection can be lost at any moment (pg_terminate_backend, a restart, a failover), and `pg` reports it as an
   // 'error' event on its client, which kills the process when nobody listens. The pool listens on idle clients only
