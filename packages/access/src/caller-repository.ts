@@ -5,7 +5,7 @@
  * (write-pipeline.ts) every write passes, as its caller. Also the two repositories with every right: the server's own
  * jobs', and the one the server keeps its records with while serving a caller.
  */
-import { createAccessPolicy, describeCaller, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
+import { describeCaller, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
 import {
   createDisclosureRecorder,
   describesPsychotherapyNote,
@@ -33,6 +33,7 @@ import {
   type Transaction,
 } from '@carecircle/store';
 import type { AccessSettings } from './access-settings';
+import { createAccessPolicy } from './caller-access-policy';
 import { serverWritePipelineFor, writePipelineFor } from './write-pipeline';
 
 /**
@@ -50,8 +51,18 @@ export function createServerRepository(db: Database, settings: AccessSettings): 
  * writes are still judged by the pipeline as `writer`'s (what a Task move or a reference counts as is the writer's).
  * In `transaction` when given.
  */
-export function createRecordsRepository(db: Database, settings: AccessSettings, writer: Writer, transaction?: Transaction): Repository {
-  return createRepository(db, fullAccess, { writes: bindWritePipeline(serverWritePipelineFor(settings), writer), ...(transaction && { transaction }) });
+export function createRecordsRepository(
+  db: Database,
+  settings: AccessSettings,
+  writer: Writer,
+  transaction?: Transaction,
+  options: { serverBuilt?: boolean } = {},
+): Repository {
+  return createRepository(db, fullAccess, {
+    writes: bindWritePipeline(serverWritePipelineFor(settings), writer),
+    ...(transaction && { transaction }),
+    serverBuilt: options.serverBuilt ?? false,
+  });
 }
 
 /**
@@ -96,7 +107,9 @@ export async function callerPolicy(
   const base = createAccessPolicy(caller);
   // The audit is written when something is disclosed, after this policy is made: its writer is the caller seeing through it.
   let policy: AccessPolicy = base;
-  const auditRepository = (transaction: Transaction | undefined): Repository => createRecordsRepository(db, settings, { caller, policy }, transaction);
+  // Disclosure and denial events are built by consent's audit-event-shape.ts, validated against R4 and BALP by its tests.
+  const auditRepository = (transaction: Transaction | undefined): Repository =>
+    createRecordsRepository(db, settings, { caller, policy }, transaction, { serverBuilt: true });
   const audit = { auditRepository, purpose, requestId, now: () => new Date(), connection };
   switch (caller.kind) {
     case 'admin': {

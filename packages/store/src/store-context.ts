@@ -24,6 +24,12 @@ export interface StoreContext {
   pageTokenKey: Uint8Array;
   /** Who the repository acts for, as page tokens are bound to it. */
   principal: string;
+  /**
+   * Writes are of resources the server builds itself (the audit trail): not validated at run time. Their shapes are
+   * validated by the tests that build them (profiles included); validating each again per request was most of a
+   * partner's audited read.
+   */
+  serverBuilt: boolean;
 }
 
 /** The handle plain statements go through: the open transaction, else the pool. */

@@ -1,7 +1,8 @@
 /**
  * The disclosure audit over HTTP in IHE BALP's shape (DESIGN.md, "Audit events"): a partner's read and search are
- * recorded as events claiming IHE.BasicAudit.PatientRead / PatientQuery, stored (so validated against the profiles in
- * fhir-profiles/ on the way in), naming the consent version and provision that permitted each resource, with the search
+ * recorded as events claiming IHE.BasicAudit.PatientRead / PatientQuery, which validate against the profiles in
+ * fhir-profiles/ (checked here: the server builds them and does not validate them again per request), naming the
+ * consent version and provision that permitted each resource, with the search
  * as sent in the query entity; and $disclosure-check names the deciding consent version and provision, for a permit and
  * for a deny.
  */
