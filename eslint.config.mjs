@@ -25,7 +25,8 @@ const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx', '**/testing/**'];
  * Full access (issue 16): only @carecircle/access builds a repository with every right. `createServerRepository`, the
  * server's own jobs' (written as SERVER_CALLER), is the worker's (store's migrations and tests need no repository);
  * `createRecordsRepository`, for the records the server keeps while serving a caller, is the API's admin area's and
- * its operations'; store's `fullAccess` policy is for store, auth (the operator's policy) and access.
+ * its operations'; store's `fullAccess` policy is for store, auth (the server's writer) and access (the operator's
+ * policy).
  */
 const importOf = (source, name) => `ImportDeclaration[source.value='${source}'] ImportSpecifier[imported.name='${name}']`;
 const FULL_ACCESS = {

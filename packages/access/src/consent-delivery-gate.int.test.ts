@@ -1,10 +1,10 @@
-import { SUBSCRIPTION_OWNER_URL, SUBSCRIPTION_PRINCIPAL_URL } from '@carecircle/auth';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { AuditEvent, Communication, Consent, Observation, ServiceRequest, Subscription } from '@medplum/fhirtypes';
 import { createCallerRepository, createServerRepository } from './caller-repository';
 import { createConsentDeliveryGate } from './consent-delivery-gate';
+import { SUBSCRIPTION_OWNER_URL, SUBSCRIPTION_PRINCIPAL_URL } from './subscription-ownership';
 
 const SETTINGS = { allowLoopbackHttp: false };
 

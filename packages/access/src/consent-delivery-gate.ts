@@ -12,13 +12,14 @@
  * read leaves no AuditEvent (a withheld notification is not a request by the subscriber, and the client's audit trail
  * should not fill with denials nobody asked for). At matching nothing is recorded at all.
  */
-import { isTokenHolderEnabled, resolvePurposeOfUse, subscriptionCaller } from '@carecircle/auth';
+import { isTokenHolderEnabled, resolvePurposeOfUse } from '@carecircle/auth';
 import { OperationOutcomeError } from '@carecircle/fhir';
 import type { DeliveryFocus, DeliveryGate } from '@carecircle/notify';
 import { createRepository, type AccessPolicy, type AccessRecorder, type Database } from '@carecircle/store';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { AccessSettings } from './access-settings';
 import { callerPolicy } from './caller-repository';
+import { subscriptionCaller } from './subscription-ownership';
 
 /** What the subscriber's reads leave in the audit trail. */
 type Recording = 'nothing' | 'disclosures';

@@ -1,41 +1,36 @@
 /**
- * @carecircle/auth: who is calling, and what they may do. SMART on FHIR authorization server logic (tokens, clients,
- * users, scopes) and the caller's access policy, framework-free; services/api adapts it to HTTP.
+ * @carecircle/auth: who is calling. The SMART on FHIR authorization server's logic (tokens, OAuth, clients and users,
+ * scopes, signing keys), framework-free, which services/api adapts to HTTP; the caller and the request context a
+ * token gives; the writer the write pipeline is handed; and the few facts the access policies below and above it
+ * share (the directory types every caller reads, the records that describe others). The policies themselves are
+ * @carecircle/access's and @carecircle/consent's; the registries' SQL is @carecircle/store's. Exports only what other
+ * packages use.
  */
 export { isAdminToken } from './admin-token';
 export { describeCaller, type Caller, type OrganizationReference } from './caller';
 export { getRequestContext, runWithRequestContext, tryGetRequestContext, type RequestContext } from './request-context';
 
-export { forgetRemoteJwks, tokenEndpointUrl, type AuthDeps } from './auth-deps';
+export { forgetRemoteJwks, type AuthDeps } from './auth-deps';
 export { AuthStateUnavailable, RETRY_AFTER_SECONDS } from './redis-availability';
-export {
-  DEFAULT_PURPOSE_OF_USE,
-  isSupportedPurposeOfUse,
-  resolvePurposeOfUse,
-  SUPPORTED_PURPOSES_OF_USE,
-} from './purpose-of-use';
-export { issueAccessToken, verifyAccessToken, AccessTokenRejected, type AccessTokenClaims, type AccessTokenSubject } from './access-token';
-export { authenticateBearer, BearerAuthenticationError, callerFromClaims, type TokenCaller } from './authenticate-bearer';
-export { createAccessPolicy, NOTE_CUSTODIAN_URL, patientReferences, SHARED_RESOURCE_TYPES } from './caller-access-policy';
+export { resolvePurposeOfUse, SUPPORTED_PURPOSES_OF_USE } from './purpose-of-use';
+export { issueAccessToken, verifyAccessToken, type AccessTokenSubject } from './access-token';
+export { authenticateBearer, BearerAuthenticationError } from './authenticate-bearer';
+export { SHARED_RESOURCE_TYPES } from './shared-resource-types';
 export { describedReferences, DESCRIBING_RECORD_TYPES, describesNoteWhere } from './described-records';
 export {
   accessDeniedRedirect,
-  AUTHORIZE_PARAMETERS,
   AuthorizeRequestError,
   checkAuthorizeRequest,
   findRepeatedAuthorizeParameters,
   LoginFailed,
-  MAX_STATE_LENGTH,
   pickAuthorizeParameters,
   signInAndIssueCode,
   type AuthorizePageProblem,
   type AuthorizeParameters,
   type AuthorizeRequest,
 } from './authorize-request';
-export { authenticateClientAssertion, JWT_BEARER_ASSERTION_TYPE } from './client-assertion';
-export { authenticateClient, authenticateUserFacingApp } from './client-authentication';
-export { CLIENT_ASSERTION_ALGORITHMS, jwksSchema, type Jwks } from './client-jwks';
-export { findJwksUriProblem, jwksUriRules, MIN_FETCH_INTERVAL_MS } from './remote-jwks';
+export { jwksSchema } from './client-jwks';
+export { MIN_FETCH_INTERVAL_MS } from './remote-jwks';
 export {
   disableClient,
   enableClient,
@@ -45,50 +40,26 @@ export {
   registerClient,
   updateClient,
   type ClientRegistration,
-  type ClientUpdate,
-  type ConfidentialApp,
-  type KeyedClient,
-  type PublicApp,
-  type UserFacingApp,
   type RegisteredClient,
-  type SystemClient,
 } from './client-registry';
-export { OAuthError, type OAuthErrorCode } from './oauth-error';
-export { computeCodeChallenge, verifyCodeVerifier } from './pkce';
+export { OAuthError } from './oauth-error';
+export { computeCodeChallenge } from './pkce';
+export { isFromOwnOrigin, isSignInFormToken, SIGN_IN_COOKIE_SECONDS, SIGN_IN_CSRF_FIELD, signInCookieName, signInFormToken, signInNonce } from './sign-in-csrf';
+export { FREE_FAILURES_PER_PAIR, pairDelaySeconds } from './login-rate-limit';
+export { createDeniedRequestLimit, tooManyDenials } from './denied-request-limit';
 export {
-  isFromOwnOrigin,
-  isSignInFormToken,
-  SIGN_IN_COOKIE_SECONDS,
-  SIGN_IN_CSRF_FIELD,
-  signInCookieName,
-  signInFormToken,
-  signInNonce,
-} from './sign-in-csrf';
-export { FREE_FAILURES_PER_PAIR, MAX_FAILURES_PER_ADDRESS, pairDelaySeconds } from './login-rate-limit';
-export {
-  createDeniedRequestLimit,
-  DENIAL_WINDOW_SECONDS,
-  tooManyDenials,
-  type DeniedRequestLimit,
-} from './denied-request-limit';
-export { hashPassword, verifyPassword } from './password-hash';
-export {
-  formatScopes,
   intersectScopes,
+  missingScopeText,
   parseScopes,
   permissionFor,
   scopesPermit,
-  type Permission,
   type ResourceScope,
   type ScopeContext,
-  type ScopeSet,
 } from './scopes';
-export { ACCESS_TOKEN_ALGORITHM, ensureActiveSigningKey, type PublishedJwk } from './signing-keys';
 export { publishedJwks, rotateSigningKey } from './key-rotation';
-export { smartConfiguration, SMART_CAPABILITIES, SUPPORTED_SCOPES } from './smart-configuration';
-export { handleTokenRequest, GRANT_TYPES, type TokenResponse } from './token-grants';
-export { handleRevocationRequest, REVOKE_SESSIONS_PARAMETER } from './token-revocation';
-export * from './token-lifetimes';
+export { smartConfiguration } from './smart-configuration';
+export { handleTokenRequest } from './token-grants';
+export { handleRevocationRequest } from './token-revocation';
 export {
   createUser,
   disableUser,
@@ -98,16 +69,6 @@ export {
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   resetPassword,
-  type FhirUserReference,
-  type NewUser,
   type UserAccount,
 } from './user-registry';
-export {
-  ownedSubscriptions,
-  SUBSCRIPTION_OWNER_URL,
-  SUBSCRIPTION_PRINCIPAL_URL,
-  subscriptionCaller,
-  subscriptionOwner,
-  type SubscriberCaller,
-} from './subscription-ownership';
-export { SERVER_CALLER, SERVER_WRITER, type Writer } from './writer';
+export { SERVER_WRITER, type Writer } from './writer';

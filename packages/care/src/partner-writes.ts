@@ -15,11 +15,10 @@
  *   for any other Patient, existing or not.
  */
 import type { Communication, DocumentReference, Provenance, Resource, Task } from '@medplum/fhirtypes';
-import { patientReferences } from '@carecircle/auth';
 import type { Queryable } from '@carecircle/store';
 import { CONSULT_NOTE_TYPE, hasCoding } from './care-codes';
 import { refuseParty, refuseUnprocessable } from './care-outcomes';
-import { parseRelativeReference, type ReferenceTarget } from '@carecircle/fhir';
+import { parseRelativeReference, patientReferences, type ReferenceTarget } from '@carecircle/fhir';
 import { readCurrent, referenceTo } from './current-resources';
 import { isObject, listOf, referencesOf, referenceOf } from './element-shapes';
 import { isOwner, type OrganizationCaller } from './task-parties';

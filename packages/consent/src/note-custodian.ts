@@ -2,12 +2,12 @@
  * Psychotherapy notes stay with the practice that holds them (contract: they never leave the custodian): every version
  * labelled a psychotherapy note leaves the write stamped, in `meta.extension` {@link NOTE_CUSTODIAN_URL}, with the
  * practice managing its client when the note was first written, and keeps that stamp for good. A practice sees a note
- * only with its own stamp (caller-access-policy.ts), so a client who moves to another practice does not take the old
- * practice's notes along. A stamp sent by a writer is replaced; on anything that is not a note it is dropped.
+ * only with its own stamp (access's caller-access-policy.ts), so a client who moves to another practice does not take
+ * the old practice's notes along. A stamp sent by a writer is replaced; on anything that is not a note it is dropped.
  *
  * Runs after {@link applyShareLabels}, so it judges the labels the version will carry.
  */
-import { NOTE_CUSTODIAN_URL } from '@carecircle/auth';
+import { NOTE_CUSTODIAN_URL } from '@carecircle/fhir';
 import { computePatientCompartments, readPatientCustodian, type Queryable, type WriteRule } from '@carecircle/store';
 import type { Extension, Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNoteResource } from './share-category';

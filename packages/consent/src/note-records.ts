@@ -9,8 +9,8 @@
  * note version (a resource filed as a note, or moved up to one) that existing records describe. Runs after
  * applyShareLabels and stampNoteCustodian, so it reads the labels and the stamp the version will carry.
  */
-import { NOTE_CUSTODIAN_URL, describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
-import { parseRelativeReference } from '@carecircle/fhir';
+import { describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
+import { NOTE_CUSTODIAN_URL, parseRelativeReference } from '@carecircle/fhir';
 import { recordNotesDescribedBy, recordRecordsDescribingNote, type WriteRule } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNoteResource } from './share-category';

@@ -50,6 +50,12 @@ export const BACKPORT_SUBSCRIPTION_PROFILE = 'http://hl7.org/fhir/uv/subscriptio
  */
 export const PROFILES_CHECKED_IN_CODE: ReadonlyMap<string, string> = new Map([[BACKPORT_SUBSCRIPTION_PROFILE, 'Subscription']]);
 
+/**
+ * `meta.extension` (valueReference: Organization) the server stamps on every psychotherapy note (consent's
+ * note-custodian rule): the practice that holds it. A note stays with that practice when its client moves to another.
+ */
+export const NOTE_CUSTODIAN_URL = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/note-custodian`;
+
 /** The coordinated update profile (a Composition the client approves before it is released to one provider). */
 export const COORDINATED_UPDATE_PROFILE = `${CARECIRCLE_CANONICAL_BASE}/StructureDefinition/coordinated-update`;
 

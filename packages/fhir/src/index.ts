@@ -20,6 +20,7 @@ export {
   BACKPORT_SUBSCRIPTION_PROFILE,
   CARECIRCLE_CANONICAL_BASE,
   COORDINATED_UPDATE_PROFILE,
+  NOTE_CUSTODIAN_URL,
   OAUTH_CLIENT_SYSTEM,
   OPERATOR_SYSTEM,
   PROFILES_CHECKED_IN_CODE,
@@ -51,7 +52,7 @@ export {
   type SupportedResourceType,
 } from './resource-types';
 export { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
-export { parseReferenceAnyBase, parseRelativeReference, referenceStrings, type ReferenceTarget } from './references';
+export { parseReferenceAnyBase, parseRelativeReference, patientReferences, referenceStrings, type ReferenceTarget } from './references';
 export { hasUnstorableCharacters } from './storable-text';
 export { validateFhirResource, validateFhirStructure } from './validation';
 export {

@@ -1,4 +1,5 @@
-import { parseReferenceAnyBase, parseRelativeReference, referenceStrings } from './references';
+import type { Resource } from '@medplum/fhirtypes';
+import { parseReferenceAnyBase, parseRelativeReference, patientReferences, referenceStrings } from './references';
 
 describe('references', () => {
   test.each([
@@ -29,4 +30,21 @@ describe('references', () => {
     };
     expect(referenceStrings(resource)).toEqual(['Patient/p1', 'Task/t1', 'Goal/g1', 'Patient/p2']);
   });
+});
+
+test('patientReferences finds every Patient reference, relative or absolute, once', () => {
+  const resource = {
+    resourceType: 'Communication',
+    status: 'completed',
+    subject: { reference: 'Patient/p1' },
+    recipient: [
+      { reference: 'Patient/p2/_history/3' },
+      { reference: 'Practitioner/x' },
+      { reference: 'Patient/p1' },
+      { reference: 'https://carecircle.test/fhir/R4/Patient/p4' },
+      { reference: 'urn:uuid:0b6d1b1e-3c9e-4c1a-9a53-0b1f3d7c2a11' },
+    ],
+    note: [{ text: 'reference Patient/p3 in text is not a reference' }],
+  } as Resource;
+  expect(patientReferences(resource).sort()).toEqual(['p1', 'p2', 'p4']);
 });

@@ -1,9 +1,11 @@
 /**
- * Reading references: the target a reference string names, and every reference string inside a resource. Only
+ * Reading references: the target a reference string names, every reference string inside a resource, and the
+ * Patients a resource names (the ids every custody and partner-write check counts). Only
  * relative references (`Patient/123`, optionally with `/_history/n`) name a resource of this server; absolute URLs,
  * `urn:uuid:` and canonicals are matched as written, except by checks that must not miss a target
  * ({@link parseReferenceAnyBase}).
  */
+import type { Resource } from '@medplum/fhirtypes';
 
 /** The resource a reference points at. */
 export interface ReferenceTarget {
@@ -71,4 +73,16 @@ export function referenceStrings(value: unknown, found: string[] = []): string[]
     }
   }
   return found;
+}
+
+/**
+ * Every reference to a Patient in a resource, anywhere in it, relative or absolute on any base (over-matching only
+ * makes write checks stricter), optionally versioned: ids only, de-duplicated.
+ */
+export function patientReferences(resource: Resource | undefined): string[] {
+  const ids = referenceStrings(resource).flatMap((reference) => {
+    const target = parseReferenceAnyBase(reference);
+    return target?.resourceType === 'Patient' ? [target.id] : [];
+  });
+  return [...new Set(ids)];
 }

@@ -1,7 +1,8 @@
 /**
  * The hook through which a caller's rights reach the repository. Every repository is built with one policy, and
  * every read path (read, vread, search, includes, history, counts) and every write consults it, so access is decided in
- * exactly one place. Policies are written in @carecircle/auth and @carecircle/consent; this package only applies them.
+ * exactly one place. Policies are written in @carecircle/access and @carecircle/consent; this package only applies
+ * them.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable, Transaction } from './database';

@@ -8,7 +8,7 @@
  *   labels: once it is filed as a psychotherapy note, they are as hidden as the note.
  */
 import type { AuditEvent, Bundle, CarePlan, Consent, DocumentReference, Patient, Provenance, Resource } from '@medplum/fhirtypes';
-import { NOTE_CUSTODIAN_URL } from '@carecircle/auth';
+import { NOTE_CUSTODIAN_URL } from '@carecircle/fhir';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';

@@ -9,7 +9,7 @@
  *   down and it keeps its custodian's stamp (it had come back as `progress`, stamp gone, readable by partners).
  */
 import type { Bundle, Consent, Observation, Organization, Patient, Resource } from '@medplum/fhirtypes';
-import { NOTE_CUSTODIAN_URL } from '@carecircle/auth';
+import { NOTE_CUSTODIAN_URL } from '@carecircle/fhir';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';

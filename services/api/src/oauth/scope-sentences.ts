@@ -3,7 +3,7 @@
  * turned into short sentences ("See your CareCircle record (never your therapist's psychotherapy notes)", "Give,
  * change and stop sharing permissions", "Work with your clients' records"). Written for the person signing in, so
  * it says what the scopes let the app do here: a client's write scopes reach only its own sharing permissions
- * (caller-access-policy.ts), and no scope reaches a psychotherapy note.
+ * (access's caller-access-policy.ts), and no scope reaches a psychotherapy note.
  */
 import { intersectScopes, parseScopes, type ResourceScope } from '@carecircle/auth';
 import { isSupportedResourceType } from '@carecircle/fhir';

@@ -1,8 +1,8 @@
-import { OperationOutcomeError } from '@medplum/core';
+import type { Caller } from '@carecircle/auth';
+import { OperationOutcomeError } from '@carecircle/fhir';
 import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
-import { createRepository, sql, type AccessPolicy } from '@carecircle/store';
-import { openAuthTestEnv, type AuthTestEnv } from './testing/auth-test-env';
-import type { Caller } from './caller';
+import { createRepository, migrate, openDatabase, sql, type AccessPolicy, type Database } from '@carecircle/store';
+import { createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import { createAccessPolicy } from './caller-access-policy';
 
 const practiceA: Caller = { kind: 'system', clientId: 'sys-a', organization: 'Organization/a', scope: 'system/*.cruds' };
@@ -32,11 +32,12 @@ const observation = (id: string, patientId: string | undefined, tag?: string): O
 });
 
 describe('custodianship over stored rows (PostgreSQL)', () => {
-  let env: AuthTestEnv;
+  let database: TestDatabase;
+  let db: Database;
 
   /** Stores the next version of a resource the way the repository does: supersedes the current row, appends one. */
   async function put(resource: Resource, compartments: string[]): Promise<void> {
-    await env.db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ v: number }>(sql`
         UPDATE resource_version SET superseded_xid = pg_current_xact_id()
         WHERE resource_type = ${resource.resourceType} AND id = ${resource.id} AND superseded_xid IS NULL
@@ -49,7 +50,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
   }
 
   async function remove(resourceType: string, id: string, compartments: string[]): Promise<void> {
-    await env.db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ v: number }>(sql`
         UPDATE resource_version SET superseded_xid = pg_current_xact_id()
         WHERE resource_type = ${resourceType} AND id = ${id} AND superseded_xid IS NULL RETURNING version_id AS v`);
@@ -62,7 +63,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
   /** What a caller sees of a type: current versions (including deletions, which answer 410), as `id` or `id(deleted)`. */
   async function visible(caller: Caller, resourceType: string): Promise<string[]> {
     const condition = createAccessPolicy(caller).visibility(resourceType) ?? sql`TRUE`;
-    const { rows } = await env.db.query<{ id: string; deleted: boolean }>(sql`
+    const { rows } = await db.query<{ id: string; deleted: boolean }>(sql`
       SELECT rv.id, rv.deleted FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.superseded_xid IS NULL AND ${condition}
       ORDER BY rv.id`);
@@ -71,13 +72,15 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
 
   async function history(caller: Caller, resourceType: string, id: string): Promise<number> {
     const condition = createAccessPolicy(caller).visibility(resourceType) ?? sql`TRUE`;
-    const { rows } = await env.db.query(sql`
+    const { rows } = await db.query(sql`
       SELECT 1 FROM resource_version rv WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND ${condition}`);
     return rows.length;
   }
 
   beforeAll(async () => {
-    env = await openAuthTestEnv();
+    database = await createTestDatabase();
+    db = await openDatabase({ databaseUrl: database.url, maxConnections: 4 });
+    await migrate(db);
     await put(patient('pa1', 'Organization/a'), ['Patient/pa1']);
     await put(patient('pa2', 'Organization/a'), ['Patient/pa2']);
     await put(patient('pb1', 'Organization/b'), ['Patient/pb1']);
@@ -94,7 +97,8 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
     await remove('Observation', 'obs-a1-gone', ['Patient/pa1']);
   });
   afterAll(async () => {
-    await env.close();
+    await db.close();
+    await database.drop();
   });
 
   test.each<[string, Caller, string, string[]]>([
@@ -125,7 +129,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
       current?: Resource,
     ): Promise<number | 'ok'> {
       try {
-        await policy.assertWrite(interaction, next, current, env.db);
+        await policy.assertWrite(interaction, next, current, db);
         return 'ok';
       } catch (err) {
         if (err instanceof OperationOutcomeError) {
@@ -157,7 +161,7 @@ describe('custodianship over stored rows (PostgreSQL)', () => {
     });
 
     test('a transaction may create a Patient and its first resources together', async () => {
-      const repository = createRepository(env.db, createAccessPolicy(practiceA));
+      const repository = createRepository(db, createAccessPolicy(practiceA));
       await repository.transaction(async (tx) => {
         // Server-assigned ids: only the operator may create with ids of its choosing.
         const created = await tx.create<Patient>({ resourceType: 'Patient', managingOrganization: { reference: 'Organization/a' } });

@@ -1,8 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Interaction, Queryable } from '@carecircle/store';
 import { thrownStatus } from '@carecircle/testing';
-import type { Caller } from './caller';
-import { createAccessPolicy, patientReferences } from './caller-access-policy';
+import type { Caller } from '@carecircle/auth';
+import { createAccessPolicy } from './caller-access-policy';
 
 // Decisions that need no database: a lookup that must not be reached.
 /** Client-write decisions need no lookups; a transaction that fails loudly proves it. */
@@ -90,21 +90,4 @@ describe('client writes', () => {
   ])('%s', (_name, interaction, next, current, expected) => {
     expect(thrownStatus(() => policy.assertWrite(interaction, next, current, noLookups))).toBe(expected);
   });
-});
-
-test('patientReferences finds every Patient reference, relative or absolute, once', () => {
-  const resource = {
-    resourceType: 'Communication',
-    status: 'completed',
-    subject: { reference: 'Patient/p1' },
-    recipient: [
-      { reference: 'Patient/p2/_history/3' },
-      { reference: 'Practitioner/x' },
-      { reference: 'Patient/p1' },
-      { reference: 'https://carecircle.test/fhir/R4/Patient/p4' },
-      { reference: 'urn:uuid:0b6d1b1e-3c9e-4c1a-9a53-0b1f3d7c2a11' },
-    ],
-    note: [{ text: 'reference Patient/p3 in text is not a reference' }],
-  } as Resource;
-  expect(patientReferences(resource).sort()).toEqual(['p1', 'p2', 'p4']);
 });

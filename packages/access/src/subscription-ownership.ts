@@ -6,10 +6,10 @@
  * extension): that client (and practitioner), with the scopes and purposes of use of the token it wrote with. What
  * the subscription may carry is what that token could read, and nothing once that client or user is disabled.
  */
-import { forbidden, notFound, OperationOutcomeError } from '@medplum/core';
+import type { Caller, OrganizationReference } from '@carecircle/auth';
+import { forbidden, notFound, OperationOutcomeError } from '@carecircle/fhir';
 import type { Extension, Resource, Subscription } from '@medplum/fhirtypes';
 import { hasExtensionReference, type Sql } from '@carecircle/store';
-import type { Caller, OrganizationReference } from './caller';
 
 export const SUBSCRIPTION_OWNER_URL = 'https://carecircle.dev/fhir/StructureDefinition/subscription-owner';
 export const SUBSCRIPTION_PRINCIPAL_URL = 'https://carecircle.dev/fhir/StructureDefinition/subscription-principal';

@@ -27,8 +27,28 @@
  *      with, which its clients are offered); other directory and conformance resources only through the admin.
  *    - A client: the own Consents (every Patient reference in them is the client), nothing else.
  */
-import { parseReferenceAnyBase, parseRelativeReference, referenceStrings, unprocessable } from '@carecircle/fhir';
-import { badRequest, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
+import {
+  describedReferences,
+  DESCRIBING_RECORD_TYPES,
+  missingScopeText,
+  parseScopes,
+  permissionFor,
+  scopesPermit,
+  SHARED_RESOURCE_TYPES,
+  type Caller,
+  type OrganizationReference,
+  type ScopeContext,
+} from '@carecircle/auth';
+import {
+  badRequest,
+  forbidden,
+  NOTE_CUSTODIAN_URL,
+  notFound,
+  OperationOutcomeError,
+  parseRelativeReference,
+  patientReferences,
+  unprocessable,
+} from '@carecircle/fhir';
 import type { Resource } from '@medplum/fhirtypes';
 import {
   findPatientsManagedBy,
@@ -44,36 +64,7 @@ import {
   type Queryable,
   type Sql,
 } from '@carecircle/store';
-import type { Caller, OrganizationReference } from './caller';
-import { describedReferences, DESCRIBING_RECORD_TYPES } from './described-records';
-import { missingScopeText, parseScopes, permissionFor, scopesPermit, type ScopeContext } from './scopes';
 import { assertSubscriptionWrite, ownedSubscriptions, type SubscriberCaller } from './subscription-ownership';
-
-/** Types outside every patient compartment: readable by any authenticated caller whose scopes allow. */
-export const SHARED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
-  'Organization',
-  'OrganizationAffiliation',
-  'Practitioner',
-  'PractitionerRole',
-  'Endpoint',
-  'Location',
-  'HealthcareService',
-  'CapabilityStatement',
-  'StructureDefinition',
-  'CodeSystem',
-  'ValueSet',
-  'SearchParameter',
-  'SubscriptionTopic',
-  'OperationDefinition',
-  'CompartmentDefinition',
-  'ImplementationGuide',
-]);
-
-/**
- * `meta.extension` the server stamps on every psychotherapy note (consent's note-custodian rule): the practice that
- * holds it. A note stays with that practice when its client moves to another one.
- */
-export const NOTE_CUSTODIAN_URL = 'https://carecircle.dev/fhir/StructureDefinition/note-custodian';
 
 type WriteInteraction = 'create' | 'update' | 'patch' | 'delete';
 
@@ -106,18 +97,6 @@ function scopeCheck(scopes: ReturnType<typeof parseScopes>, contexts: readonly S
       });
     }
   };
-}
-
-/**
- * Every reference to a Patient in a resource, anywhere in it, relative or absolute on any host (over-matching only
- * makes write checks stricter), optionally versioned: ids only, de-duplicated.
- */
-export function patientReferences(resource: Resource | undefined): string[] {
-  const ids = referenceStrings(resource).flatMap((reference) => {
-    const target = parseReferenceAnyBase(reference);
-    return target?.resourceType === 'Patient' ? [target.id] : [];
-  });
-  return [...new Set(ids)];
 }
 
 /**
