@@ -5,7 +5,7 @@
  * (write-pipeline.ts) every write passes, as its caller. Also the two repositories with every right: the server's own
  * jobs', and the one the server keeps its records with while serving a caller.
  */
-import { createAccessPolicy, describeCaller, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
+import { describeCaller, SERVER_WRITER, type Caller, type Writer } from '@carecircle/auth';
 import {
   createDisclosureRecorder,
   describesPsychotherapyNote,
@@ -33,6 +33,7 @@ import {
   type Transaction,
 } from '@carecircle/store';
 import type { AccessSettings } from './access-settings';
+import { createAccessPolicy } from './caller-access-policy';
 import { serverWritePipelineFor, writePipelineFor } from './write-pipeline';
 
 /**
