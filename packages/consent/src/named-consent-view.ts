@@ -21,14 +21,11 @@ import {
   type SearchFilter,
   type Sql,
 } from '@carecircle/store';
+import { SUBSETTED_TAG } from '@carecircle/fhir';
 import { RECIPIENT_ROLE, RECIPIENT_ROLE_SYSTEM } from './consent-decision';
 
-/** The mark of a resource shown in part (v3-ObservationValue SUBSETTED). */
-export const SUBSETTED_TAG = {
-  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
-  code: 'SUBSETTED',
-  display: 'subsetted',
-} as const;
+/** The mark of a resource shown in part (v3-ObservationValue SUBSETTED), as `_summary` and `_elements` views carry it. */
+export { SUBSETTED_TAG };
 
 /** The elements of a Consent a recipient is shown (provision is narrowed further). */
 const SHOWN_ELEMENTS: ReadonlySet<string> = new Set([
