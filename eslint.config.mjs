@@ -1,10 +1,7 @@
 // One lint configuration for every package (CONVENTIONS.md, practice 12): type-aware rules that catch what review
 // misses — floating promises, non-exhaustive switches, loose equality, value imports used only as types.
 import js from '@eslint/js';
-import { readFileSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
-
-const STILL_CARRYING_SQL = JSON.parse(readFileSync(new URL('./sql-outside-store.json', import.meta.url), 'utf8')).files;
 
 const SERVICES = ['@carecircle/api', '@carecircle/worker', '@carecircle/portal', '@carecircle/launcher'];
 /** Every service package but `own`: a service importing another is refused. */
@@ -77,8 +74,7 @@ export default tseslint.config(
     },
   },
   // Structure (issue 16), kept by lint. SQL lives in packages/store: no other production file imports `pg` or store's
-  // SQL builders, but the access-policy files that still compose predicates (sql-outside-store.json: the list only
-  // shrinks; test/structure/sql-in-store.test.ts reads it too).
+  // SQL builders (test/structure/sql-in-store.test.ts also refuses SQL text written outside store).
   {
     files: ['packages/*/src/**/*.{ts,tsx}', 'services/*/src/**/*.{ts,tsx}'],
     ignores: [
@@ -87,7 +83,6 @@ export default tseslint.config(
       '**/testing/**',
       '**/*.test.ts',
       '**/*.test.tsx',
-      ...STILL_CARRYING_SQL,
     ],
     rules: {
       'no-restricted-imports': ['error', { paths: SQL_OUTSIDE_STORE }],

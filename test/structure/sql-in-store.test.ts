@@ -1,17 +1,15 @@
 /**
  * All SQL lives in packages/store (issue 16): a production file outside store that writes an `sql` template, builds a
- * `raw(...)` fragment or imports `pg` fails this test unless it is on the allowlist in /sql-outside-store.json (which npm run lint reads too).
+ * `raw(...)` fragment or imports `pg` fails this test (and npm run lint refuses `pg` and store's `sql`, `raw` and
+ * `join` outside store). There is no allowlist: the last files carrying SQL outside store moved theirs into store's
+ * table modules.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { containsSql, filesWithSqlOutsideStore, isScannedPath, unlistedSqlFiles } from '../support/sql-outside-store';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { containsSql, filesWithSqlOutsideStore, isScannedPath, scannedSources, unlistedSqlFiles } from '../support/sql-outside-store';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** The files still carrying SQL outside store (access predicates); the list only shrinks, see its $comment. */
-const STILL_CARRYING_SQL: ReadonlySet<string> = new Set(
-  (JSON.parse(readFileSync(join(ROOT, 'sql-outside-store.json'), 'utf8')) as { files: string[] }).files,
-);
 
 describe('the scanner', () => {
   it('finds an sql template, a raw fragment and the pg driver', () => {
@@ -36,16 +34,25 @@ describe('the scanner', () => {
     expect(isScannedPath('packages/care/src/testing/care-test-env.ts')).toBe(false);
     expect(isScannedPath('packages/testing/src/test-database.ts')).toBe(false);
   });
+
+  it("reads the tree's production sources, and store's SQL is what it finds", () => {
+    const paths = [...scannedSources(ROOT)].map((file) => file.path);
+    expect(paths.length).toBeGreaterThan(200);
+    expect(paths).toEqual(expect.arrayContaining(['packages/consent/src/consent-policy.ts', 'packages/access/src/caller-repository.ts', 'services/api/src/server.ts']));
+    // The SQL the policies compose is written in store, where the scanner would find it were it anywhere else.
+    const store = ['packages/store/src/tables/consent-grants.ts', 'packages/store/src/tables/consent-disclosure.ts', 'packages/store/src/database.ts'];
+    for (const path of store) {
+      expect(containsSql(readFileSync(join(ROOT, path), 'utf8'))).toBe(true);
+    }
+  });
 });
 
 describe('SQL outside packages/store', () => {
-  it('appears only in the files still carrying access predicates', () => {
-    const outside = filesWithSqlOutsideStore(ROOT);
-    expect(outside.length).toBeGreaterThan(0); // the scanner sees the tree (the list is not empty yet)
-    expect(outside.filter((path) => !STILL_CARRYING_SQL.has(path))).toEqual([]);
+  it('appears nowhere', () => {
+    expect(filesWithSqlOutsideStore(ROOT)).toEqual([]);
   });
 
-  it('fails for a new file outside store that writes SQL', () => {
+  it('fails for any file outside store that writes SQL or imports pg', () => {
     const files = [
       { path: 'packages/consent/src/new-table.ts', source: "export const q = sql`DELETE FROM consent_grant WHERE consent_id = ${id}`;" },
       { path: 'packages/consent/src/consent-policy.ts', source: 'const grant = sql`EXISTS (SELECT 1 FROM consent_grant g)`;' },
@@ -53,6 +60,27 @@ describe('SQL outside packages/store', () => {
       { path: 'packages/store/src/tables/new-table.ts', source: 'await db.query(sql`SELECT 1`);' },
       { path: 'services/worker/src/new-job.ts', source: "import { Pool } from 'pg';" },
     ];
-    expect(unlistedSqlFiles(files, STILL_CARRYING_SQL)).toEqual(['packages/consent/src/new-table.ts', 'services/worker/src/new-job.ts']);
+    expect(unlistedSqlFiles(files, new Set())).toEqual([
+      'packages/consent/src/consent-policy.ts',
+      'packages/consent/src/new-table.ts',
+      'services/worker/src/new-job.ts',
+    ]);
+  });
+
+  it('is found in a tree where a production file outside store writes it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sql-in-store-'));
+    try {
+      const write = (path: string, source: string): void => {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), source);
+      };
+      write('packages/consent/src/consent-policy.ts', "import { grantInForce } from '@carecircle/store';\nexport const c = grantInForce;");
+      write('packages/consent/src/disclosure-audit.ts', 'export const q = sql`SELECT rv.id FROM resource_version rv`;');
+      write('packages/store/src/tables/consent-grants.ts', 'export const q = sql`SELECT 1 FROM consent_grant`;');
+      write('services/worker/src/testing/fake.ts', "import { Pool } from 'pg';");
+      expect(filesWithSqlOutsideStore(root)).toEqual(['packages/consent/src/disclosure-audit.ts']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

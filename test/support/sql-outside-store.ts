@@ -49,11 +49,11 @@ export function unlistedSqlFiles(
 
 /** The scanned files under `root` (the repository root) that contain SQL, as sorted `/`-separated relative paths. */
 export function filesWithSqlOutsideStore(root: string): string[] {
-  return unlistedSqlFiles(sources(root), new Set());
+  return unlistedSqlFiles(scannedSources(root), new Set());
 }
 
-/** Each scanned file under `root` with its text. */
-function* sources(root: string): Generator<{ path: string; source: string }> {
+/** Each scanned file under `root` (the repository root) with its text. */
+export function* scannedSources(root: string): Generator<{ path: string; source: string }> {
   for (const workspace of ['packages', 'services']) {
     for (const file of walk(join(root, workspace))) {
       const path = relative(root, file).split(sep).join('/');

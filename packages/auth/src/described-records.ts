@@ -21,13 +21,13 @@ export function describedReferences(record: Resource): string[] {
 }
 
 /**
- * Over `row`, a version of a `resourceType` record: "it is labelled a psychotherapy note, or describes a resource some
- * version of which is or has become one", as the note_record index (migration 0013, written by consent's
- * note-records.ts) says; with `heldBy`, only notes stamped with another practice than `heldBy` count. One index probe
- * per row: the record's content and what it names are not read again on every listing (a client's accounting of
- * disclosures holds hundreds of thousands of records); the condition is store's (tables/note-records.ts). Undefined for
- * a type that describes nothing.
+ * Over `row` (`rv` unless given), a version of a `resourceType` record: "it is labelled a psychotherapy note, or
+ * describes a resource some version of which is or has become one", as the note_record index (migration 0013, written
+ * by consent's note-records.ts) says; with `heldBy`, only notes stamped with another practice than `heldBy` count. One
+ * index probe per row: the record's content and what it names are not read again on every listing (a client's
+ * accounting of disclosures holds hundreds of thousands of records); the condition is store's (tables/note-records.ts).
+ * Undefined for a type that describes nothing.
  */
-export function describesNoteWhere(resourceType: string, row: Sql, heldBy?: string): Sql | undefined {
+export function describesNoteWhere(resourceType: string, row?: Sql, heldBy?: string): Sql | undefined {
   return DESCRIBING_RECORD_TYPES.has(resourceType) ? describesNoteRecord(resourceType, row, heldBy) : undefined;
 }

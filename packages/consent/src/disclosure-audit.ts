@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Queryable, Repository, Transaction } from '@carecircle/store';
-import { computePatientCompartments, sql } from '@carecircle/store';
+import { computePatientCompartments, findPatientsVisibleTo } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
 import type { Recipient } from './consent-decision';
@@ -213,11 +213,8 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
 export function patientsVisibleUnder(db: Queryable, policy: AccessPolicy): AuditContext['ownPatients'] {
   return async (patients, q) => {
     const ids = patients.filter((p) => p.startsWith('Patient/')).map((p) => p.slice('Patient/'.length));
-    const { rows } = await (q ?? db).query<{ id: string }>(sql`
-      SELECT rv.id FROM resource_version rv
-      WHERE rv.resource_type = 'Patient' AND rv.id = ANY(${ids}::text[]) AND rv.superseded_xid IS NULL
-        AND (${policy.visibility('Patient') ?? sql`TRUE`})`);
-    return new Set(rows.map((row) => `Patient/${row.id}`));
+    const visible = await findPatientsVisibleTo(q ?? db, ids, policy);
+    return new Set(visible.map((id) => `Patient/${id}`));
   };
 }
 

@@ -13,7 +13,6 @@
 import type { Consent, ConsentProvision, ConsentProvisionActor } from '@medplum/fhirtypes';
 import {
   always,
-  consentNamesActor,
   consentNamesAnyActor,
   never,
   type Presentation,
@@ -70,11 +69,11 @@ const RECIPIENT = { system: RECIPIENT_ROLE_SYSTEM, code: RECIPIENT_ROLE } as con
 const HIDDEN_PARAMETERS: ReadonlySet<string> = new Set(['actor', 'source-reference']);
 
 /**
- * Condition over `row`, a Consent version: its (top-level) provision names `reference` as recipient (role IRCP).
- * Indexed by the containment operator.
+ * Condition over `rv`, a Consent version: its (top-level) provision names one of `references` as recipient (role
+ * IRCP); FALSE for none. Indexed by the containment operator.
  */
-export function namesAsRecipient(row: Sql, reference: string): Sql {
-  return consentNamesActor(row, RECIPIENT, reference);
+export function namesAnyAsRecipient(references: readonly string[]): Sql {
+  return consentNamesAnyActor(RECIPIENT, references);
 }
 
 /**

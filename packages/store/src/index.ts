@@ -67,7 +67,7 @@ export {
   type SearchFilter,
 } from './search/search-request';
 export { join, raw, Sql, sql } from './sql';
-export { allOf, always, anyOf, inPatientCompartment, never, not } from './row-conditions';
+export { allOf, always, anyOf, anyOfTerms, inPatientCompartment, never, not, notTrue } from './row-conditions';
 export {
   disableAuthClient,
   enableAuthClient,
@@ -118,12 +118,28 @@ export {
   type SigningKeyRecord,
 } from './tables/auth-signing-keys';
 export { hasExtensionReference } from './tables/resource-extensions';
-export { replaceConsentGrants, type ConsentGrantRow } from './tables/consent-grants';
+export {
+  findGrantsInForce,
+  findUngrantedCategories,
+  grantInForce,
+  replaceConsentGrants,
+  type ConsentGrantRow,
+  type GrantInForce,
+  type GrantLookup,
+} from './tables/consent-grants';
+export {
+  grantedVersion,
+  labelledPsychotherapyNote,
+  submittedUpdateOrNone,
+  type DisclosureTerms,
+  type UpdateTerms,
+} from './tables/consent-disclosure';
 export { describesNoteRecord, recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
 export { authoredBy, insertPartnerAuthorship } from './tables/partner-authorship';
 export { lockPatientCustodian, readPatientCustodian } from './tables/patient-custodians';
 export {
   findPatientsManagedBy,
+  findPatientsVisibleTo,
   inCompartmentOfClientOf,
   inOwnCompartmentWithoutNotes,
   isClientOf,

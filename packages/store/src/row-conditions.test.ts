@@ -1,4 +1,4 @@
-import { allOf, always, anyOf, inPatientCompartment, never, not } from './row-conditions';
+import { allOf, always, anyOf, anyOfTerms, inPatientCompartment, never, not, notTrue } from './row-conditions';
 import { sql } from './sql';
 
 describe('row conditions', () => {
@@ -19,6 +19,18 @@ describe('row conditions', () => {
       values: ['Patient/1'],
     });
     expect(anyOf().render().text).toBe('(FALSE)');
+  });
+
+  test('anyOfTerms joins conditions that are one term each as they come, and of nothing holds of no row', () => {
+    expect(anyOfTerms([sql`(a AND b)`, never(), inPatientCompartment('Patient/1')]).render()).toEqual({
+      text: '((a AND b) OR FALSE OR rv.compartments @> ARRAY[$1::text])',
+      values: ['Patient/1'],
+    });
+    expect(anyOfTerms([]).render().text).toBe('(FALSE)');
+  });
+
+  test('notTrue holds where the condition is false or unknown', () => {
+    expect(notTrue(sql`a OR b`).render().text).toBe('(a OR b) IS NOT TRUE');
   });
 
   test('always and never are the constants', () => {

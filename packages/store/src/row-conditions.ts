@@ -25,6 +25,19 @@ export function anyOf(...conditions: readonly Sql[]): Sql {
   return sql`(${join(conditions.map((condition) => sql`(${condition})`), ' OR ', 'FALSE')})`;
 }
 
+/**
+ * Some one of `conditions` holds (FALSE for none), each written as it comes: for conditions that are each one term
+ * already (parenthesised, or a constant), whose disjunction statements have been planned with as such.
+ */
+export function anyOfTerms(conditions: readonly Sql[]): Sql {
+  return sql`(${join(conditions, ' OR ', 'FALSE')})`;
+}
+
+/** `condition` does not hold or is unknown (NULL): TRUE exactly where `condition` is not TRUE. */
+export function notTrue(condition: Sql): Sql {
+  return sql`(${condition}) IS NOT TRUE`;
+}
+
 /** Holds of every row. */
 export function always(): Sql {
   return sql`TRUE`;

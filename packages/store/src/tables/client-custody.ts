@@ -1,11 +1,13 @@
 /**
  * Custody as stored: which rows (`rv`, a resource_version row, as an access policy's visibility is applied) belong to
- * a practice's clients or to one client, and which Patients a practice manages now. A client's custodian is the
- * `managingOrganization` of its current Patient version (a deleted client stays with its last one); a psychotherapy
- * note stays with the practice its custodian stamp names. Whom each condition applies to is the policies' rule
- * (packages/access caller-access-policy.ts); this module only writes the SQL, parameterised.
+ * a practice's clients or to one client, which Patients a practice manages now, and which of some clients a caller's
+ * own policy shows (the disclosure audit's own clients, packages/consent disclosure-audit.ts). A client's custodian is
+ * the `managingOrganization` of its current Patient version (a deleted client stays with its last one); a
+ * psychotherapy note stays with the practice its custodian stamp names. Whom each condition applies to is the
+ * policies' rule (packages/access caller-access-policy.ts); this module only writes the SQL, parameterised.
  */
 import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
+import type { AccessPolicy } from '../access-policy';
 import type { Queryable } from '../database';
 import { raw, sql, type Sql } from '../sql';
 import { describesNoteRecord } from './note-records';
@@ -102,5 +104,18 @@ export async function findPatientsManagedBy(q: Queryable, patientIds: readonly s
       SELECT p.id FROM resource_version p
       WHERE p.resource_type = 'Patient' AND p.id = ANY(${patientIds}::text[]) AND p.superseded_xid IS NULL AND NOT p.deleted
         AND (p.content -> 'managingOrganization' ->> 'reference') = ${organization}`);
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Of the Patients `patientIds`, the ids of those whose current version (a deletion included) `policy` shows: the
+ * clients a caller holds in its own right, when `policy` is its own (scopes and custodianship, before any consent).
+ * Read in `q`, the transaction a read ran in or the database.
+ */
+export async function findPatientsVisibleTo(q: Queryable, patientIds: readonly string[], policy: AccessPolicy): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(sql`
+      SELECT rv.id FROM resource_version rv
+      WHERE rv.resource_type = 'Patient' AND rv.id = ANY(${patientIds}::text[]) AND rv.superseded_xid IS NULL
+        AND (${policy.visibility('Patient') ?? sql`TRUE`})`);
   return rows.map((row) => row.id);
 }

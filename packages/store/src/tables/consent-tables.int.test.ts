@@ -1,17 +1,19 @@
 /**
- * The table modules consent's write rules and recipient directory call (consent-grants, partner-authorship,
- * note-records, patient-custodians, referenced-versions, practitioner-roles, and auth-users' organizations of a
- * practitioner), on PostgreSQL and PGlite: each writes or reads the rows its SQL says, whatever consent makes of them.
+ * The table modules consent's write rules, policy, audit and recipient directory call (consent-grants,
+ * partner-authorship, note-records, patient-custodians, referenced-versions, practitioner-roles, client-custody's
+ * Patients a policy shows, and auth-users' organizations of a practitioner), on PostgreSQL and PGlite: each writes or
+ * reads the rows its SQL says, whatever consent makes of them.
  */
 import { randomUUID } from 'node:crypto';
 import { PSYCHOTHERAPY_NOTE_LABEL } from '@carecircle/fhir';
-import type { AuditEvent, Observation, Organization, Patient, PractitionerRole } from '@medplum/fhirtypes';
+import type { AuditEvent, Consent, Observation, Organization, Patient, PractitionerRole } from '@medplum/fhirtypes';
 import { fullAccess } from '../access-policy';
 import { createRepository } from '../resource-repository';
 import { sql } from '../sql';
 import { openPgliteTestStore, openPostgresTestStore, type TestStore } from '../testing/test-store';
 import { disableAuthUser, findOrganizationsOfEnabledUsers, insertAuthUser } from './auth-users';
-import { replaceConsentGrants, type ConsentGrantRow } from './consent-grants';
+import { findPatientsVisibleTo } from './client-custody';
+import { findGrantsInForce, findUngrantedCategories, replaceConsentGrants, type ConsentGrantRow } from './consent-grants';
 import { recordNotesDescribedBy, recordRecordsDescribingNote } from './note-records';
 import { insertPartnerAuthorship } from './partner-authorship';
 import { lockPatientCustodian, readPatientCustodian } from './patient-custodians';
@@ -53,6 +55,59 @@ describe.each([
     expect(await grants()).toEqual([{ consent_version: 2, category: 'care-plan', period_end: new Date('2027-01-01T00:00:00.000Z') }]);
     await replaceConsentGrants(store.db, 'c1', Number.NaN, [row]);
     expect(await grants()).toEqual([]);
+  });
+
+  test('grants in force are those of the current consent, in its period, to a live organization, recorded by the custodian', async () => {
+    const repository = createRepository(store.db, fullAccess);
+    const { resource: practice } = await repository.create<Organization>({ resourceType: 'Organization', name: 'Practice' });
+    const { resource: partner } = await repository.create<Organization>({ resourceType: 'Organization', name: 'Partner' });
+    const { resource: closed } = await repository.create<Organization>({ resourceType: 'Organization', name: 'Closed', active: false });
+    const { resource: client } = await repository.create<Patient>({ resourceType: 'Patient', managingOrganization: { reference: `Organization/${practice.id}` } });
+    const patient = `Patient/${client.id}`;
+    const { resource: consent } = await repository.create<Consent>({
+      resourceType: 'Consent',
+      status: 'active',
+      scope: { coding: [{ code: 'patient-privacy' }] },
+      category: [{ coding: [{ code: 'INFA' }] }],
+      patient: { reference: patient },
+      organization: [{ reference: `Organization/${practice.id}` }],
+      policyRule: { coding: [{ code: 'OPTIN' }] },
+    });
+    const row: ConsentGrantRow = { patient, actor: `Organization/${partner.id}`, purpose: 'TREAT', category: 'care-plan', periodStart: undefined, periodEnd: undefined };
+    await replaceConsentGrants(store.db, consent.id ?? '', 1, [
+      row,
+      { ...row, category: 'sexual-history', periodEnd: '2020-01-01T00:00:00.000Z' },
+      { ...row, category: 'substance-use', purpose: 'HPAYMT' },
+      { ...row, category: 'trauma-history', actor: `Organization/${closed.id}` },
+    ]);
+    const lookup = { actors: [`Organization/${partner.id}`, `Organization/${closed.id}`], purpose: 'TREAT', now: new Date() };
+    const categories = ['care-plan', 'sexual-history', 'substance-use', 'trauma-history'];
+    expect(await findGrantsInForce(store.db, [patient, `Patient/${randomUUID()}`], lookup)).toEqual([
+      { patient, category: 'care-plan', consentId: consent.id, consentVersion: 1 },
+    ]);
+    expect(await findUngrantedCategories(store.db, patient, categories, lookup)).toEqual(categories.slice(1));
+    expect(await findGrantsInForce(store.db, [patient], { ...lookup, actors: [`Organization/${closed.id}`] })).toEqual([]);
+
+    // The client moves to another practice: what the first practice recorded grants nothing.
+    await repository.update<Patient>({ ...client, managingOrganization: { reference: `Organization/${partner.id}` } });
+    expect(await findGrantsInForce(store.db, [patient], lookup)).toEqual([]);
+    expect(await findUngrantedCategories(store.db, patient, categories, lookup)).toEqual(categories);
+    await repository.update<Patient>({ ...client, managingOrganization: { reference: `Organization/${practice.id}` } });
+    expect(await findGrantsInForce(store.db, [patient], lookup)).toHaveLength(1);
+
+    // The index rows name a consent version that is no longer current: they grant nothing.
+    await repository.update<Consent>({ ...consent, status: 'inactive' });
+    expect(await findGrantsInForce(store.db, [patient], lookup)).toEqual([]);
+  });
+
+  test('the Patients a policy shows are read by its visibility', async () => {
+    const repository = createRepository(store.db, fullAccess);
+    const { resource: one } = await repository.create<Patient>({ resourceType: 'Patient' });
+    const { resource: two } = await repository.create<Patient>({ resourceType: 'Patient' });
+    const ids = [one.id ?? '', two.id ?? '', randomUUID()];
+    expect(new Set(await findPatientsVisibleTo(store.db, ids, fullAccess))).toEqual(new Set([one.id, two.id]));
+    const onlyTwo = { ...fullAccess, visibility: () => sql`rv.id = ${two.id ?? ''}` };
+    expect(await findPatientsVisibleTo(store.db, ids, onlyTwo)).toEqual([two.id]);
   });
 
   test("a partner's authorship is recorded per version", async () => {

@@ -6,7 +6,7 @@
  */
 import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import type { Queryable } from '../database';
-import { sql, type Sql } from '../sql';
+import { raw, sql, type Sql } from '../sql';
 
 const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
 const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
@@ -62,11 +62,11 @@ export async function recordRecordsDescribingNote(
 }
 
 /**
- * Over `row`, a version of the describing record type `resourceType`: the note_record index holds it as a
- * psychotherapy note, or as describing a resource some version of which is or has become one; with `heldBy`, only
- * notes stamped with another practice than `heldBy` count. One index probe per row.
+ * Over `row` (`rv` unless given), a version of the describing record type `resourceType`: the note_record index holds
+ * it as a psychotherapy note, or as describing a resource some version of which is or has become one; with `heldBy`,
+ * only notes stamped with another practice than `heldBy` count. One index probe per row.
  */
-export function describesNoteRecord(resourceType: string, row: Sql, heldBy?: string): Sql {
+export function describesNoteRecord(resourceType: string, row: Sql = raw('rv'), heldBy?: string): Sql {
   const elsewhere = heldBy === undefined ? sql`` : sql` AND n.custodian <> '' AND n.custodian <> ${heldBy}`;
   return sql`EXISTS (SELECT 1 FROM note_record n WHERE n.resource_type = ${resourceType} AND n.id = ${row}.id${elsewhere})`;
 }
