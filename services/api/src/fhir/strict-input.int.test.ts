@@ -5,7 +5,7 @@
  * ignored, never read as its first value, never stored with U+FFFD. Each block names the audit finding it protects.
  */
 import * as zlib from 'node:zlib';
-import { buildBackportSubscription } from '@carecircle/notify';
+import { buildBackportSubscription, SUBSCRIPTION_TOPICS } from '@carecircle/notify';
 import { buildOrganization, buildPatient } from '@carecircle/testing';
 import type { Bundle, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { createTestApp, type TestApp } from '../test-harness';
@@ -123,10 +123,12 @@ describe('D11: a SubscriptionTopic search checks _count like every search', () =
     expect(expectOutcome(await t.http.get(`${FHIR}/SubscriptionTopic?_count=${count}`), 400)).toEqual(['_count']);
   });
 
-  test('_count twice is a 400; _count=1 pages to one entry of the four; url and _id repeated must all hold', async () => {
+  test('_count twice is a 400; _count=1 pages to one entry of all the topics; url and _id repeated must all hold', async () => {
     expect(expectOutcome(await t.http.get(`${FHIR}/SubscriptionTopic?_count=1&_count=2`), 400)).toEqual(['_count']);
     const one = (await t.http.get(`${FHIR}/SubscriptionTopic?_count=1`).expect(200)).body as Bundle;
-    expect({ total: one.total, entries: one.entry?.length }).toEqual({ total: 4, entries: 1 });
+    // Every topic the server offers (five since coordinated updates), one of them on this page.
+    expect({ total: one.total, entries: one.entry?.length }).toEqual({ total: SUBSCRIPTION_TOPICS.length, entries: 1 });
+    expect(SUBSCRIPTION_TOPICS.length).toBe(5);
     const both = (await t.http.get(`${FHIR}/SubscriptionTopic?_id=referral,consent&_id=consent`).expect(200)).body as Bundle;
     expect(both.entry?.map((e) => e.resource?.id)).toEqual(['consent']);
   });
