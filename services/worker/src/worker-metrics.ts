@@ -12,7 +12,6 @@ import { METRIC_PREFIX } from '@carecircle/process';
 import { countSubscriptionsByStatus, type Database } from '@carecircle/store';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { NotifyQueues } from './notify-context';
 
 /** A figure read at scrape time from Redis or the database is left out of that scrape when it takes longer. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
@@ -43,7 +42,9 @@ export interface DeliveryMetrics {
 /** What the worker's scrape-time gauges read from. */
 export interface WorkerMetricSources {
   db: Database;
-  queues: NotifyQueues;
+  /** Every queue of the worker, whose jobs are counted by state, and the dead-letter queue among them, counted apart. */
+  queues: readonly Queue[];
+  deadLetter: Queue;
   /**
    * Whether the queues' Redis connection is up. While it is not, the queue gauges are left out at once: the connection
    * holds commands until it reconnects, so asking would only pile up commands for every scrape of an outage.
@@ -57,8 +58,7 @@ export interface WorkerMetricSources {
  * `carecircle_notification_delivery_seconds`, `carecircle_notification_attempts_total` (`outcome`) and
  * `carecircle_notification_events_settled_total` (`outcome`).
  */
-export function registerWorkerMetrics(registry: Registry, { db, queues, redisReady }: WorkerMetricSources): DeliveryMetrics {
-  const allQueues = Object.values(queues) as Queue[];
+export function registerWorkerMetrics(registry: Registry, { db, queues, deadLetter, redisReady }: WorkerMetricSources): DeliveryMetrics {
   new Gauge({
     name: `${METRIC_PREFIX}queue_jobs`,
     help: 'Jobs in each notification queue, by state (waiting, active, delayed, failed); absent when Redis does not answer.',
@@ -69,8 +69,8 @@ export function registerWorkerMetrics(registry: Registry, { db, queues, redisRea
       if (!redisReady()) {
         return;
       }
-      const counts = await Promise.all(allQueues.map((queue) => withinTimeout(queue.getJobCounts(...QUEUE_STATES))));
-      allQueues.forEach((queue, i) => {
+      const counts = await Promise.all(queues.map((queue) => withinTimeout(queue.getJobCounts(...QUEUE_STATES))));
+      queues.forEach((queue, i) => {
         const count = counts[i];
         if (count) {
           for (const state of QUEUE_STATES) {
@@ -86,7 +86,7 @@ export function registerWorkerMetrics(registry: Registry, { db, queues, redisRea
     registers: [registry],
     async collect() {
       this.reset();
-      const size = redisReady() ? await withinTimeout(queues.deadLetter.count()) : undefined;
+      const size = redisReady() ? await withinTimeout(deadLetter.count()) : undefined;
       if (size !== undefined) {
         this.set(size);
       }

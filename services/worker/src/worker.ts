@@ -135,7 +135,12 @@ export async function startWorker({ config, db, logger, deliveryGate, notify, me
     fhirBaseUrl: config.fhirBaseUrl,
     options,
     stopSignal: stop.signal,
-    metrics: registerWorkerMetrics(metrics ?? new Registry(), { db, queues, redisReady: () => connection.status === 'ready' }),
+    metrics: registerWorkerMetrics(metrics ?? new Registry(), {
+      db,
+      queues: Object.values(queues),
+      deadLetter: queues.deadLetter,
+      redisReady: () => connection.status === 'ready',
+    }),
   };
   const workerOptions = (concurrency: number, retry: JobRetryPolicy): WorkerOptions => ({
     ...queueOptions,
