@@ -10,11 +10,11 @@ import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'no
 import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSharingConsent } from '@carecircle/consent';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import jwt from 'jsonwebtoken';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SHARE_CATEGORY_SYSTEM = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 
 export interface BenchSystem {
   baseUrl: string;
@@ -143,24 +143,12 @@ function observation(subject: string, k: number): Resource {
   };
 }
 
+/** The client's consent for the clinic, as the practice records it on the client's signed request (attached). */
 function sharingConsent(patient: string, practice: string, recipient: string): Resource {
   return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patient}` },
-    performer: [{ reference: `Patient/${patient}` }],
-    organization: [{ reference: `Organization/${practice}` }],
+    ...buildSharingConsent({ patient: `Patient/${patient}`, custodian: `Organization/${practice}`, recipients: [recipient], categories: ['demographics', 'progress'] }),
     sourceAttachment: { contentType: 'text/plain', title: 'Signed release of information', data: Buffer.from('Signed by the client.').toString('base64') },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: recipient } }],
-      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }],
-      code: ['demographics', 'progress'].map((code) => ({ coding: [{ system: SHARE_CATEGORY_SYSTEM, code }] })),
-    },
-  } as Resource;
+  };
 }
 
 async function registerSystem(baseUrl: string, adminToken: string, organization: string, scope: string, name: string): Promise<SystemClient> {
