@@ -13,6 +13,7 @@ import type { AuditEvent, Bundle, Communication, Consent, Patient, Subscription 
 import request from 'supertest';
 import type { NotificationReceiver } from '../support/notification-receiver';
 import { startNotifyStack, type NotifyStack } from '../support/notify-stack';
+import { waitFor } from '../support/wait-for';
 
 const SHARE = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 const TOPIC = 'https://carecircle.dev/fhir/SubscriptionTopic/communication';
@@ -39,23 +40,12 @@ let subscription: Subscription;
 
 const admin = () => `Bearer ${t.adminToken}`;
 
+// Dead-lettering waits out the delivery retries: up to 20 s.
+const waitUntil = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => waitFor(what, probe, 20_000, 50);
+
 async function listDeadLetters(query = ''): Promise<{ total: number; deadLetters: ListedDeadLetter[]; next?: string }> {
   const res = await request(t.app).get(`/admin/dead-letters${query}`).set('Authorization', admin()).expect(200);
   return res.body as { total: number; deadLetters: ListedDeadLetter[]; next?: string };
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Writes a Communication the clinic's consent covers; resolves once its event is numbered for the subscription. */

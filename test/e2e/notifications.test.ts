@@ -12,6 +12,7 @@ import { createTestApp, fhirClient, registerSystemClient, type TestApp } from '@
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { Bundle, Consent, Parameters, Patient, ServiceRequest, Subscription, Task } from '@medplum/fhirtypes';
+import { waitFor } from '../support/wait-for';
 
 const SECRET = 'a-partner-chosen-secret-of-at-least-32-chars';
 const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
@@ -44,20 +45,6 @@ const eventNumbers = (r: Received) =>
     .map((p) => Number(p.part?.find((x) => x.name === 'event-number')?.valueString));
 const notificationType = (r: Received) => (r.bundle.entry?.[0]?.resource as Parameters).parameter?.find((p) => p.name === 'type')?.valueCode;
 const events = () => received.filter((r) => notificationType(r) === 'event-notification');
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function referral(): ServiceRequest {
   return {

@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, Parameters } from '@medplum/fhirtypes';
+import { waitFor } from './wait-for';
 
 export interface ReceivedNotification {
   path: string;
@@ -76,19 +77,7 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
     events: (path) => received.filter((r) => r.path === path && r.type === 'event-notification' && r.answered === 200),
     down: (path) => downPaths.add(path),
     up: (path) => downPaths.delete(path),
-    async waitFor(what, probe, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const value = probe();
-        if (value !== undefined) {
-          return value;
-        }
-        if (Date.now() > until) {
-          throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (what, probe, timeoutMs) => waitFor(what, probe, timeoutMs),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,7 @@ import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/
 import { startWorker, type RunningWorker } from '@carecircle/worker';
 import type { Bundle, CapabilityStatement, Organization, Parameters, Patient, ServiceRequest, Subscription, Task } from '@medplum/fhirtypes';
 import { startNotificationReceiver, type NotificationReceiver } from '../../support/notification-receiver';
+import { waitFor as waitForAtMost } from '../../support/wait-for';
 
 const SECRET = 'a-partner-chosen-secret-of-at-least-32-chars';
 const REFERRAL = { system: 'http://snomed.info/sct', code: '3457005', display: 'Patient referral' };
@@ -104,23 +105,12 @@ function referral(priority: ReferralPriority): ServiceRequest {
   };
 }
 
+// The worker's steps run from delayed jobs and sweeps: up to 15 s.
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => waitForAtMost(what, probe, 15_000, 50);
+
 async function taskOf(serviceRequestId: string): Promise<Task> {
   const found = (await fhirClient(t, practiceToken).get(`Task?focus=ServiceRequest/${serviceRequestId}`)).body as Bundle;
   return found.entry?.[0]?.resource as Task;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const ids = (bundle: Bundle) => (bundle.entry ?? []).map((e) => e.resource?.id);
