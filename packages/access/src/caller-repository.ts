@@ -27,6 +27,7 @@ import {
   fullAccess,
   inPatientCompartment,
   not,
+  patientsVisibleAmongCompartments,
   type AccessPolicy,
   type Database,
   type Repository,
@@ -129,6 +130,7 @@ export async function callerPolicy(
         recipient,
         clientId: caller.clientId,
         ownPatients: patientsVisibleUnder(db, base),
+        ownClientsColumn: patientsVisibleAmongCompartments(base),
         grantsInForce: (patients, q) => grantsInForce(q ?? db, patients, grants),
       });
       policy = withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants);

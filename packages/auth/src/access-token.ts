@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { nowSeconds, signingKeysFor, type AuthDeps } from './auth-deps';
+import { nowSeconds, signingKeysFor, verifiedTokensFor, type AuthDeps } from './auth-deps';
 import { findForeignKeyHeader } from './client-jwks';
 import { SUPPORTED_PURPOSES_OF_USE } from './purpose-of-use';
-import { ACCESS_TOKEN_ALGORITHM, isVerifiableAlgorithm } from './signing-keys';
+import { ACCESS_TOKEN_ALGORITHM, isVerifiableAlgorithm, type SigningKey } from './signing-keys';
 import { CLOCK_SKEW_SECONDS } from './token-lifetimes';
 
 const REFERENCE = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
@@ -79,8 +79,50 @@ export async function issueAccessToken(
   return { accessToken, jti };
 }
 
-/** Verifies one of our access tokens and returns its claims; throws {@link AccessTokenRejected} otherwise. */
+/**
+ * Verifies one of our access tokens and returns its claims; throws {@link AccessTokenRejected} otherwise. A token this
+ * process verified before is not verified again while the key that verified it is still published; its lifetime is
+ * checked every time (verified-tokens.ts).
+ */
 export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>, token: string): Promise<AccessTokenClaims> {
+  const memory = verifiedTokensFor(deps);
+  const remembered = memory.get(token);
+  if (remembered) {
+    const claims = remembered.claims as AccessTokenClaims;
+    const stillValid =
+      remembered.issuer === deps.config.baseUrl &&
+      remembered.audience === deps.config.fhirBaseUrl &&
+      (await signingKeysFor(deps).findKey(remembered.key.kid)) === remembered.key;
+    if (stillValid) {
+      assertWithinLifetime(deps, claims);
+      return claims;
+    }
+    memory.forget(token);
+  }
+  const { claims, key } = await verifySignedToken(deps, token);
+  memory.remember(token, { claims, key, issuer: deps.config.baseUrl, audience: deps.config.fhirBaseUrl });
+  return claims;
+}
+
+/**
+ * The lifetime checks of a remembered token, as jsonwebtoken made them when it was verified: expired once now reaches
+ * `exp` plus the allowed skew; never issued in the future.
+ */
+function assertWithinLifetime(deps: Pick<AuthDeps, 'clock'>, claims: AccessTokenClaims): void {
+  const now = nowSeconds(deps);
+  if (now >= claims.exp + CLOCK_SKEW_SECONDS) {
+    throw new AccessTokenRejected('jwt expired');
+  }
+  if (claims.iat > now + CLOCK_SKEW_SECONDS) {
+    throw new AccessTokenRejected('issued in the future');
+  }
+}
+
+/** The full verification of a token: header, key, signature, registered claims, claims' shape. */
+async function verifySignedToken(
+  deps: Pick<AuthDeps, 'db' | 'config' | 'clock'>,
+  token: string,
+): Promise<{ claims: AccessTokenClaims; key: SigningKey }> {
   const decoded = jwt.decode(token, { complete: true });
   if (!decoded || typeof decoded.payload === 'string') {
     throw new AccessTokenRejected('not a JWT');
@@ -119,5 +161,5 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, 'db' | 'config' | '
   if (claims.data.iat > nowSeconds(deps) + CLOCK_SKEW_SECONDS) {
     throw new AccessTokenRejected('issued in the future');
   }
-  return claims.data;
+  return { claims: claims.data, key };
 }

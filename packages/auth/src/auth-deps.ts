@@ -7,6 +7,7 @@ import type { Database, TokenHolderCheck } from '@carecircle/store';
 import type { Redis } from 'ioredis';
 import { RemoteJwksCache } from './remote-jwks';
 import { SigningKeyRing } from './signing-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 /** The slice of the app's services auth needs; the API's AppServices satisfies it. */
 export interface AuthDeps {
@@ -38,6 +39,7 @@ export function nowSeconds(deps: Pick<AuthDeps, 'clock'>): number {
 interface AuthCaches {
   readonly signingKeys: SigningKeyRing;
   readonly remoteJwks: RemoteJwksCache;
+  readonly verifiedTokens: VerifiedTokens<unknown>;
 }
 
 // Keyed by the database handle: every router and middleware built from the same services shares one cache, and the
@@ -47,7 +49,7 @@ const cachesByDatabase = new WeakMap<Database, AuthCaches>();
 function cachesFor(deps: Pick<AuthDeps, 'db'>): AuthCaches {
   let caches = cachesByDatabase.get(deps.db);
   if (!caches) {
-    caches = { signingKeys: new SigningKeyRing(deps.db), remoteJwks: new RemoteJwksCache() };
+    caches = { signingKeys: new SigningKeyRing(deps.db), remoteJwks: new RemoteJwksCache(), verifiedTokens: new VerifiedTokens() };
     cachesByDatabase.set(deps.db, caches);
   }
   return caches;
@@ -56,6 +58,11 @@ function cachesFor(deps: Pick<AuthDeps, 'db'>): AuthCaches {
 /** The signing keys of this database, cached for this process. */
 export function signingKeysFor(deps: Pick<AuthDeps, 'db'>): SigningKeyRing {
   return cachesFor(deps).signingKeys;
+}
+
+/** The access tokens this process has verified (verified-tokens.ts). */
+export function verifiedTokensFor(deps: Pick<AuthDeps, 'db'>): VerifiedTokens<unknown> {
+  return cachesFor(deps).verifiedTokens;
 }
 
 /** The cache of JWKS fetched from clients' `jwks_uri`, for this process. */

@@ -54,6 +54,26 @@ test('a caller past the limit waits out the window, counted across replicas; oth
   expect(down).toEqual([]);
 });
 
+test('a replica asks Redis only about callers it has refused itself: one more refusal there, then the shared count holds', async () => {
+  const down: unknown[] = [];
+  const replicaA = createDeniedRequestLimit({ redis, config }, 2, (err) => down.push(err));
+  const replicaB = createDeniedRequestLimit({ redis, config }, 2, (err) => down.push(err));
+  const caller = system('refused-on-a');
+  await replicaA.countRefusedRequest(caller);
+  await replicaA.countRefusedRequest(caller);
+  await replicaA.countRefusedRequest(caller);
+  expect(await replicaA.retryAfter(caller)).toBeGreaterThanOrEqual(1);
+  // B has refused this caller nothing in the window: it does not ask, and lets the request through.
+  expect(await replicaB.retryAfter(caller)).toBeUndefined();
+  // Once B refuses it too, B reads the shared count (4 >= 2) on every later request.
+  await replicaB.countRefusedRequest(caller);
+  expect(await replicaB.retryAfter(caller)).toBeGreaterThanOrEqual(1);
+  const keys = await redis.keys(`${config.redisPrefix}:auth:denied:*`);
+  const counts = await Promise.all(keys.map(async (key) => Number(await redis.get(key))));
+  expect(counts).toContain(4);
+  expect(down).toEqual([]);
+});
+
 test('with Redis not answering, the process counts on its own and reports it', async () => {
   // A port that was free a moment ago: nothing answers there.
   const port = await new Promise<number>((resolve) => {

@@ -6,6 +6,13 @@
  * client's trail (or probe ids) at will. Counted per caller (OAuth client, and user for a practitioner, at its
  * organization), in Redis so every replica counts together, like the sign-in limits (login-rate-limit.ts).
  *
+ * Asking Redis before every request cost a round trip per request (a tenth of a custodian read's CPU), almost always
+ * to learn that the caller was never refused. A process therefore asks Redis only about callers it has itself counted
+ * a refusal of in the current window (its INCR's answer tells it); a caller refused only on other replicas is asked
+ * about once this replica refuses it too. So every replica enforces the shared count exactly from its own first
+ * refusal of a caller on, and a caller over the limit can be refused at most once more per replica per window: one
+ * more record in a client's trail per replica, not a trail grown at will.
+ *
  * When Redis does not answer, the limit does not silently lapse, nor does every partner request fail: each process
  * keeps counting in memory (the limit then holds per replica) and the `onRedisDown` callback is told, so the operator
  * sees it in the logs.
@@ -56,8 +63,32 @@ function canBeRefused(caller: Caller): boolean {
 export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedisDown: (err: unknown) => void): DeniedRequestLimit {
   const isLimited = (caller: Caller): boolean => limit > 0 && canBeRefused(caller);
   const local = new Map<string, { count: number; endsAtMs: number }>();
+  // Callers this process has counted a refusal of, until when their window can last: only these are asked about.
+  const refusedHere = new Map<string, number>();
   const keyOf = (caller: Caller): string =>
     redisKey(deps, 'denied', createHash('sha256').update(JSON.stringify(describeCaller(caller))).digest('base64url'));
+
+  function refusedHereRecently(key: string): boolean {
+    const until = refusedHere.get(key);
+    if (until === undefined) {
+      return false;
+    }
+    if (until > nowMs(deps)) {
+      return true;
+    }
+    refusedHere.delete(key);
+    return false;
+  }
+
+  function noteRefusedHere(key: string): void {
+    const now = nowMs(deps);
+    for (const [k, until] of refusedHere) {
+      if (until <= now) {
+        refusedHere.delete(k);
+      }
+    }
+    refusedHere.set(key, now + DENIAL_WINDOW_SECONDS * 1000);
+  }
 
   function localWindow(key: string): { count: number; endsAtMs: number } {
     const now = nowMs(deps);
@@ -77,6 +108,9 @@ export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedis
         return undefined;
       }
       const key = keyOf(caller);
+      if (!refusedHereRecently(key)) {
+        return undefined;
+      }
       let count: number;
       let waitMs: number;
       try {
@@ -97,6 +131,7 @@ export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedis
         return;
       }
       const key = keyOf(caller);
+      noteRefusedHere(key);
       try {
         await onRedis(deps.redis.multi().incr(key).expire(key, DENIAL_WINDOW_SECONDS, 'NX').exec());
       } catch (err) {

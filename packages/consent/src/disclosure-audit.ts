@@ -14,7 +14,7 @@
  * thousand refused reads is one record, not a thousand a client must page through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Queryable, Repository, Transaction } from '@carecircle/store';
+import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Queryable, Repository, Sql, Transaction } from '@carecircle/store';
 import { computePatientCompartments, findPatientsVisibleTo } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
@@ -54,6 +54,11 @@ export interface AuditContext {
    * transaction the read ran in or the database.
    */
   ownPatients(patients: readonly string[], q: Queryable | undefined): Promise<ReadonlySet<string>>;
+  /**
+   * The same question as a column of the statement that reads a row (store's AccessRecorder.ownClientsColumn): a read
+   * that selected it tells the recorder, and {@link ownPatients} is not asked.
+   */
+  ownClientsColumn?: Sql | undefined;
   /**
    * The grants in force of `patients` to the recipient for the purpose, with the Consent version of each, asked through
    * `q`: which consent permitted each disclosed resource. One query per audited interaction; absent for the operator.
@@ -134,8 +139,13 @@ export async function withOneAuditEventPerClient<T>(interaction: AuditedInteract
 
 /** A recorder writing disclosure and denial AuditEvents for `context.recipient` (or the operator). */
 export function createDisclosureRecorder(context: AuditContext): AccessRecorder {
-  async function record(interaction: AuditedInteraction, resources: readonly Resource[], tx: Transaction | undefined): Promise<void> {
-    const groups = await byClient(context, resources, tx);
+  async function record(
+    interaction: AuditedInteraction,
+    resources: readonly Resource[],
+    tx: Transaction | undefined,
+    ownClients?: ReadonlySet<string>,
+  ): Promise<void> {
+    const groups = await byClient(context, resources, tx, ownClients);
     if (context.recipient) {
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
       [...groups.values()].flat().forEach(markAgainstRedisclosure);
@@ -168,13 +178,14 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     });
   }
   const recorder: AccessRecorder = {
+    ...(context.ownClientsColumn && { ownClientsColumn: context.ownClientsColumn }),
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
       const batch = batches.getStore();
       if (!batch) {
-        await record(disclosure.interaction, disclosure.resources, disclosure.tx);
+        await record(disclosure.interaction, disclosure.resources, disclosure.tx, disclosure.ownClients);
         return;
       }
-      const pending = batch.pending.get(recorder) ?? { record, resources: [], tx: disclosure.tx };
+      const pending: PendingDisclosures = batch.pending.get(recorder) ?? { record, resources: [], tx: disclosure.tx };
       pending.resources.push(...disclosure.resources);
       batch.pending.set(recorder, pending);
     },
@@ -219,13 +230,18 @@ export function patientsVisibleUnder(db: Queryable, policy: AccessPolicy): Audit
 }
 
 /** The resources disclosed, grouped by each client (not the caller's own) whose compartment they are in. */
-async function byClient(context: AuditContext, resources: readonly Resource[], tx: Transaction | undefined): Promise<Map<string, Resource[]>> {
+async function byClient(
+  context: AuditContext,
+  resources: readonly Resource[],
+  tx: Transaction | undefined,
+  ownClients: ReadonlySet<string> | undefined,
+): Promise<Map<string, Resource[]>> {
   const compartments = new Map(resources.map((r) => [r, computePatientCompartments(r)]));
   const patients = [...new Set([...compartments.values()].flat())];
   if (patients.length === 0) {
     return new Map();
   }
-  const own = await context.ownPatients(patients, tx);
+  const own = ownClients ?? (await context.ownPatients(patients, tx));
   const groups = new Map<string, Resource[]>();
   for (const [resource, clients] of compartments) {
     for (const patient of clients.filter((p) => !own.has(p))) {

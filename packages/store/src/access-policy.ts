@@ -92,6 +92,11 @@ export interface Disclosure {
    * connection, which the transaction holds, is not asked for again.
    */
   tx?: Transaction;
+  /**
+   * Of the disclosed resources' clients, those the caller holds in its own right, as the statement that read them
+   * found ({@link AccessRecorder.ownClientsColumn}); absent, the recorder asks.
+   */
+  ownClients?: ReadonlySet<string>;
 }
 
 /** A read refused because the policy hides a resource that exists. */
@@ -114,6 +119,12 @@ export interface Denial {
  * awaits it before returning any data, so a disclosure whose record cannot be written is not made.
  */
 export interface AccessRecorder {
+  /**
+   * An expression over `rv` (text[]): which of the row's clients the caller holds in its own right, showing whose
+   * information is no disclosure. A read selects it beside the row and hands it over as {@link Disclosure.ownClients},
+   * sparing the recorder a statement of its own.
+   */
+  readonly ownClientsColumn?: Sql;
   recordDisclosure(disclosure: Disclosure): Promise<void>;
   recordDenial(denial: Denial): Promise<void>;
 }

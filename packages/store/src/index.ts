@@ -140,6 +140,7 @@ export { lockPatientCustodian, readPatientCustodian } from './tables/patient-cus
 export {
   findPatientsManagedBy,
   findPatientsVisibleTo,
+  patientsVisibleAmongCompartments,
   inCompartmentOfClientOf,
   inOwnCompartmentWithoutNotes,
   isClientOf,

@@ -110,8 +110,10 @@ class ResourceRepository implements Repository {
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     const q = queryable(this.ctx);
-    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean }>(sql`
-      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)} FROM resource_version rv
+    const ownClients = this.ctx.policy.recorder?.ownClientsColumn;
+    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean; own_clients?: string[] }>(sql`
+      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}${ownClients ? sql`, ${ownClients} AS own_clients` : sql``}
+      FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
     // The policy's own condition decides a live version; a deletion shows only with the version it deleted, asked
@@ -121,7 +123,7 @@ class ResourceRepository implements Repository {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
     const resource = shownVersion(this.ctx, presentVersion(row), row?.partial);
-    await recordDisclosure(this.ctx, 'read', [resource]);
+    await recordDisclosure(this.ctx, 'read', [resource], row?.own_clients && new Set(row.own_clients));
     return resource;
   }
 
@@ -450,11 +452,17 @@ function withoutLabels(resource: Resource): string {
 }
 
 /** Tells the policy's recorder (if any) what is about to be handed out; throws if it cannot record it. */
-async function recordDisclosure(ctx: StoreContext, interaction: 'read' | 'vread' | 'search' | 'history', resources: Resource[]): Promise<void> {
+/** `ownClients`: of the resources' clients, the caller's own, when the statement that read them said (Disclosure). */
+async function recordDisclosure(
+  ctx: StoreContext,
+  interaction: 'read' | 'vread' | 'search' | 'history',
+  resources: Resource[],
+  ownClients?: ReadonlySet<string>,
+): Promise<void> {
   // Every path that hands versions out passes here: references to what the caller may not see are withheld first.
   await withholdHiddenReferences(ctx, resources);
   if (ctx.policy.recorder && resources.length > 0) {
-    await ctx.policy.recorder.recordDisclosure({ interaction, resources, ...(ctx.tx && { tx: ctx.tx }) });
+    await ctx.policy.recorder.recordDisclosure({ interaction, resources, ...(ctx.tx && { tx: ctx.tx }), ...(ownClients && { ownClients }) });
   }
 }
 

@@ -119,3 +119,15 @@ export async function findPatientsVisibleTo(q: Queryable, patientIds: readonly s
         AND (${policy.visibility('Patient') ?? sql`TRUE`})`);
   return rows.map((row) => row.id);
 }
+
+/**
+ * The same judgement as {@link findPatientsVisibleTo}, as a column of the statement that reads `rv`: of the row's
+ * Patient compartments (`Patient/x`), those whose current Patient version `policy` shows, as a text[]. The read and the
+ * question of whose information it is are then one statement and one snapshot (access-policy.ts, AccessRecorder).
+ */
+export function patientsVisibleAmongCompartments(policy: AccessPolicy): Sql {
+  return sql`ARRAY(SELECT client.ref FROM unnest(rv.compartments) AS client(ref)
+      WHERE client.ref LIKE 'Patient/%' AND EXISTS (SELECT 1 FROM resource_version rv
+        WHERE rv.resource_type = 'Patient' AND rv.id = substr(client.ref, 9) AND rv.superseded_xid IS NULL
+          AND (${policy.visibility('Patient') ?? sql`TRUE`})))`;
+}
