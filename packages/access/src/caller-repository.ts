@@ -10,6 +10,7 @@ import {
   createDisclosureRecorder,
   describesPsychotherapyNote,
   grantsInForce,
+  grantsInForceAmongCompartments,
   isPsychotherapyNote,
   patientsVisibleUnder,
   practitionerAt,
@@ -132,6 +133,7 @@ export async function callerPolicy(
         ownPatients: patientsVisibleUnder(db, base),
         ownClientsColumn: patientsVisibleAmongCompartments(base),
         grantsInForce: (patients, q) => grantsInForce(q ?? db, patients, grants),
+        grantsColumn: grantsInForceAmongCompartments(grants),
       });
       policy = withPartnerAuthorship(withConsentGrants(base, grants, recorder), grants);
       return policy;

@@ -28,6 +28,7 @@ import {
   findUngrantedCategories,
   grantedVersion,
   grantInForce,
+  grantsInForceColumn,
   labelledPsychotherapyNote,
   never,
   notTrue,
@@ -98,6 +99,14 @@ export async function grantsInForce(q: Queryable, patients: readonly string[], q
     return [];
   }
   return findGrantsInForce(q, patients, lookupOf(query));
+}
+
+/**
+ * {@link grantsInForce} as a column of the statement that reads `rv`: the grants in force of the row's clients (its
+ * Patient compartments) as a JSON array, so an audited read needs no statement of its own to find them.
+ */
+export function grantsInForceAmongCompartments(query: GrantQuery): Sql {
+  return grantsInForceColumn(lookupOf(query));
 }
 
 /**

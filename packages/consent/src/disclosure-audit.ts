@@ -64,6 +64,11 @@ export interface AuditContext {
    * `q`: which consent permitted each disclosed resource. One query per audited interaction; absent for the operator.
    */
   grantsInForce?: (patients: readonly string[], q: Queryable | undefined) => Promise<readonly PermittingGrant[]>;
+  /**
+   * The same question as a column of the statement that reads a row (store's AccessRecorder.grantsColumn): a read
+   * that selected it tells the recorder, and {@link grantsInForce} is not asked.
+   */
+  grantsColumn?: Sql | undefined;
   connection?: AuditConnection | undefined;
 }
 
@@ -143,9 +148,9 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     interaction: AuditedInteraction,
     resources: readonly Resource[],
     tx: Transaction | undefined,
-    ownClients?: ReadonlySet<string>,
+    found: Pick<Disclosure, 'ownClients' | 'grants'> = {},
   ): Promise<void> {
-    const groups = await byClient(context, resources, tx, ownClients);
+    const groups = await byClient(context, resources, tx, found.ownClients);
     if (context.recipient) {
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
       [...groups.values()].flat().forEach(markAgainstRedisclosure);
@@ -154,35 +159,29 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
       // The caller's own clients only: nothing to file, and no empty transaction to pay for.
       return;
     }
-    const grants = context.grantsInForce ? await context.grantsInForce([...groups.keys()], tx) : [];
+    const grants = found.grants ?? (context.grantsInForce ? await context.grantsInForce([...groups.keys()], tx) : []);
     const recorded = context.now();
     const events = [...groups].map(([patient, resources]) =>
       disclosureAuditEvent(party(context), { interaction, patient, resources, query: context.connection?.search, grants, recorded }),
     );
-    // One transaction (one commit) for all of an interaction's events: all of them are written, or none and no answer.
-    // Inside the transaction the reads ran in, they commit with it.
-    await context.auditRepository(tx).transaction(async (audit) => {
-      for (const event of events) {
-        await audit.create(event);
-      }
-    });
+    await createAll(context.auditRepository(tx), events);
   }
   async function writeDenied(denied: readonly FoldedDenial[]): Promise<void> {
     if (denied.length === 0) {
       return;
     }
-    await context.auditRepository(undefined).transaction(async (audit) => {
-      for (const folded of denied) {
-        await audit.create(denialAuditEvent(party(context), { ...folded, recorded: context.now() }));
-      }
-    });
+    await createAll(
+      context.auditRepository(undefined),
+      denied.map((folded) => denialAuditEvent(party(context), { ...folded, recorded: context.now() })),
+    );
   }
   const recorder: AccessRecorder = {
     ...(context.ownClientsColumn && { ownClientsColumn: context.ownClientsColumn }),
+    ...(context.grantsColumn && { grantsColumn: context.grantsColumn }),
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
       const batch = batches.getStore();
       if (!batch) {
-        await record(disclosure.interaction, disclosure.resources, disclosure.tx, disclosure.ownClients);
+        await record(disclosure.interaction, disclosure.resources, disclosure.tx, disclosure);
         return;
       }
       const pending: PendingDisclosures = batch.pending.get(recorder) ?? { record, resources: [], tx: disclosure.tx };
@@ -215,6 +214,24 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     },
   };
   return recorder;
+}
+
+/**
+ * Writes `events` in one transaction (one commit): all of them are written, or none and no answer. Inside the
+ * transaction the reads ran in, they commit with it. A single event is one create, which is its own transaction: no
+ * enclosing one to pay a savepoint and its release for.
+ */
+async function createAll(repository: Repository, events: readonly Resource[]): Promise<void> {
+  const [only, ...more] = events;
+  if (only && more.length === 0) {
+    await repository.create(only);
+    return;
+  }
+  await repository.transaction(async (audit) => {
+    for (const event of events) {
+      await audit.create(event);
+    }
+  });
 }
 
 /**

@@ -41,6 +41,7 @@ export {
   describesPsychotherapyNote,
   grantedVisibility,
   grantsInForce,
+  grantsInForceAmongCompartments,
   isPsychotherapyNote,
   namedInConsent,
   recipientPolicy,

@@ -8,6 +8,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable, Transaction } from './database';
 import type { SearchFilter } from './search/search-request';
 import type { Sql } from './sql';
+import type { GrantInForce } from './tables/consent-grants';
 
 /** The FHIR interactions a policy is asked about. */
 export type Interaction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete';
@@ -97,6 +98,11 @@ export interface Disclosure {
    * found ({@link AccessRecorder.ownClientsColumn}); absent, the recorder asks.
    */
   ownClients?: ReadonlySet<string>;
+  /**
+   * The grants in force of the disclosed resources' clients, as the statement that read them found
+   * ({@link AccessRecorder.grantsColumn}); absent, the recorder asks.
+   */
+  grants?: readonly GrantInForce[];
 }
 
 /** A read refused because the policy hides a resource that exists. */
@@ -125,6 +131,12 @@ export interface AccessRecorder {
    * sparing the recorder a statement of its own.
    */
   readonly ownClientsColumn?: Sql;
+  /**
+   * An expression over `rv` (jsonb, an array of {@link GrantInForce}): the grants in force to the caller of the row's
+   * clients, which the record names as what permitted the disclosure. Selected and handed over as
+   * {@link Disclosure.grants} like {@link ownClientsColumn}.
+   */
+  readonly grantsColumn?: Sql;
   recordDisclosure(disclosure: Disclosure): Promise<void>;
   recordDenial(denial: Denial): Promise<void>;
 }

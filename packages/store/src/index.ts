@@ -122,6 +122,7 @@ export {
   findGrantsInForce,
   findUngrantedCategories,
   grantInForce,
+  grantsInForceColumn,
   replaceConsentGrants,
   type ConsentGrantRow,
   type GrantInForce,

@@ -29,7 +29,7 @@ import {
   validateFhirStructure,
   VersionMismatchError,
 } from '@carecircle/fhir';
-import type { AccessPolicy } from './access-policy';
+import type { AccessPolicy, Disclosure } from './access-policy';
 import { computePatientCompartments } from './compartments';
 import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
@@ -48,6 +48,7 @@ import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
 import { sql } from './sql';
+import type { GrantInForce } from './tables/consent-grants';
 import { withholdHiddenReferences } from './withheld-references';
 import {
   inRepositoryTransaction,
@@ -110,9 +111,17 @@ class ResourceRepository implements Repository {
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     const q = queryable(this.ctx);
-    const ownClients = this.ctx.policy.recorder?.ownClientsColumn;
-    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean; own_clients?: string[] }>(sql`
-      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}${ownClients ? sql`, ${ownClients} AS own_clients` : sql``}
+    const { ownClientsColumn, grantsColumn } = this.ctx.policy.recorder ?? {};
+    const { rows } = await q.query<{
+      vid: number | string;
+      deleted: boolean;
+      content: T | null;
+      partial: boolean;
+      own_clients?: string[];
+      grants?: GrantInForce[];
+    }>(sql`
+      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}
+        ${ownClientsColumn ? sql`, ${ownClientsColumn} AS own_clients` : sql``}${grantsColumn ? sql`, ${grantsColumn} AS grants` : sql``}
       FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
@@ -123,7 +132,10 @@ class ResourceRepository implements Repository {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
     const resource = shownVersion(this.ctx, presentVersion(row), row?.partial);
-    await recordDisclosure(this.ctx, 'read', [resource], row?.own_clients && new Set(row.own_clients));
+    await recordDisclosure(this.ctx, 'read', [resource], {
+      ...(row?.own_clients && { ownClients: new Set(row.own_clients) }),
+      ...(row?.grants && { grants: row.grants }),
+    });
     return resource;
   }
 
@@ -273,8 +285,8 @@ class ResourceRepository implements Repository {
   async search(resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
     this.ctx.policy.assertInteraction('search', resourceType);
     assertSupportedResourceType(resourceType);
-    const outcome = await runSearch(this.ctx, resourceType, params);
-    await recordDisclosure(this.ctx, 'search', [...outcome.matches, ...outcome.included]);
+    const { found, ...outcome } = await runSearch(this.ctx, resourceType, params);
+    await recordDisclosure(this.ctx, 'search', [...outcome.matches, ...outcome.included], found);
     return outcome;
   }
 
@@ -457,12 +469,12 @@ async function recordDisclosure(
   ctx: StoreContext,
   interaction: 'read' | 'vread' | 'search' | 'history',
   resources: Resource[],
-  ownClients?: ReadonlySet<string>,
+  found: Pick<Disclosure, 'ownClients' | 'grants'> = {},
 ): Promise<void> {
   // Every path that hands versions out passes here: references to what the caller may not see are withheld first.
   await withholdHiddenReferences(ctx, resources);
   if (ctx.policy.recorder && resources.length > 0) {
-    await ctx.policy.recorder.recordDisclosure({ interaction, resources, ...(ctx.tx && { tx: ctx.tx }), ...(ownClients && { ownClients }) });
+    await ctx.policy.recorder.recordDisclosure({ interaction, resources, ...(ctx.tx && { tx: ctx.tx }), ...found });
   }
 }
 

@@ -136,21 +136,33 @@ async function hiddenTargets(ctx: StoreContext, byType: ReadonlyMap<string, Read
 }
 
 /**
- * `request` with each reference filter value that names a resource the caller may not see marked so it matches
- * nothing (its `hiddenTypes`); a value that is a bare id is looked up across types. Read through `q`, the search's own
- * transaction. At most two statements, none without reference filters other than to a client through a compartment
- * parameter.
+ * The reference filter values of `request` whose target's hiding must be looked up. A Patient named through a
+ * compartment parameter is searched as stored ({@link withHiddenTargetsLeftOut}), so whether it is hidden does not
+ * matter: `Observation?subject=Patient/{id}`, the commonest search, needs no look-up at all.
  */
-export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, request: SearchRequest): Promise<SearchRequest> {
-  // A Patient named through a compartment parameter is searched as stored (below), so whether it is hidden does not
-  // matter: `Observation?subject=Patient/{id}`, the commonest search, needs no look-up at all.
-  const values = request.filters.flatMap((filter) => {
+function targetsToJudge(request: SearchRequest): Array<Extract<ReferenceValue, { kind: 'target' }>> {
+  return request.filters.flatMap((filter) => {
     if (filter.kind !== 'reference') {
       return [];
     }
     const compartment = isPatientCompartmentParameter(request.resourceType, filter.param.code);
     return filter.values.flatMap((value) => (value.kind === 'target' && !(compartment && value.resourceType === 'Patient') ? [value] : []));
   });
+}
+
+/** Whether {@link withHiddenTargetsLeftOut} reads nothing for `request`: no target of its reference filters to judge. */
+export function judgesNoTargets(request: SearchRequest): boolean {
+  return targetsToJudge(request).length === 0;
+}
+
+/**
+ * `request` with each reference filter value that names a resource the caller may not see marked so it matches
+ * nothing (its `hiddenTypes`); a value that is a bare id is looked up across types. Read through `q`, the search's own
+ * transaction. At most two statements, none without reference filters other than to a client through a compartment
+ * parameter.
+ */
+export async function withHiddenTargetsLeftOut(ctx: StoreContext, q: Queryable, request: SearchRequest): Promise<SearchRequest> {
+  const values = targetsToJudge(request);
   if (values.length === 0) {
     return request;
   }

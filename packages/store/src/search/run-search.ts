@@ -1,16 +1,20 @@
 /**
  * Runs a search: the matches of one page in sort order, the total, the includes and the paging tokens. Page 1 reads
- * current rows inside one REPEATABLE READ transaction and records its snapshot; later pages (`_page` token) read "as
+ * current rows inside one REPEATABLE READ transaction (with nothing else to read, in its one statement) and records
+ * its snapshot; later pages (`_page` token) read "as
  * of" that snapshot. The caller's visibility is part of the WHERE clause, before counting and paging; on a later page it
  * covers the resource's current version too, so a snapshot never serves what the caller may no longer see.
  */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import type { Disclosure } from '../access-policy';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
 import { assertSortShown, partialColumn, shownVersion } from '../presentation';
 import { join, sql, type Sql } from '../sql';
+import type { GrantInForce } from '../tables/consent-grants';
+import { judgesNoTargets } from '../withheld-references';
 import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
 import { decodePageToken, encodePageToken, type PageToken, type PageTokenBinding } from './page-token';
@@ -18,8 +22,11 @@ import { assertLinksSearchable, shownFilterCondition, withHiddenTargetsLeftOutOf
 import { orderBy } from './search-query';
 import { parseSearchRequest, type SearchRequest } from './search-request';
 
+/** A search's outcome, with what the statement that read its page found out for the disclosure record (Disclosure). */
+export type RanSearch = SearchOutcome & { found: Pick<Disclosure, 'ownClients' | 'grants'> };
+
 /** Parses and runs a search of `resourceType` for the context's caller. */
-export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<SearchOutcome> {
+export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<RanSearch> {
   const request = assertLinksSearchable(ctx, parseSearchRequest(resourceType, params));
   assertSortShown(ctx, resourceType, request.sort);
   const binding = pageTokenBinding(ctx, `search:${resourceType}`, params);
@@ -28,11 +35,26 @@ export async function runSearch(ctx: StoreContext, resourceType: string, params:
     const view: ReadView = { kind: 'snapshot', snapshot: page.snapshot };
     return searchPage(ctx, queryable(ctx), request, view, binding, page);
   }
-  return inConsistentRead(ctx, async (q) => {
-    // No snapshot yet: the one later pages read as of comes with this page's rows (searchPage).
-    const first: PageToken = { snapshot: '', offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
-    return searchPage(ctx, q, request, CURRENT_VIEW, binding, first);
-  });
+  // No snapshot yet: the one later pages read as of comes with this page's rows (searchPage).
+  const first: PageToken = { snapshot: '', offset: 0, count: request.count, issuedAt: unixSeconds(ctx.now()) };
+  if (!ctx.tx && isOneStatementSearch(request)) {
+    // Nothing else to read with the page: its one statement is its own snapshot, and no transaction need wrap it.
+    return searchPage(ctx, queryable(ctx), request, CURRENT_VIEW, binding, first, 'alone');
+  }
+  return inConsistentRead(ctx, (q) => searchPage(ctx, q, request, CURRENT_VIEW, binding, first));
+}
+
+/**
+ * Whether page 1 of `request` is one statement: no includes to read beside the page, no filter through a link (chain,
+ * `_has`: chained-search.ts), and no reference target whose hiding is looked up first (withheld-references.ts).
+ */
+function isOneStatementSearch(request: SearchRequest): boolean {
+  return (
+    request.include.length === 0 &&
+    request.revinclude.length === 0 &&
+    request.filters.every((f) => f.kind !== 'chain' && f.kind !== 'has') &&
+    judgesNoTargets(request)
+  );
 }
 
 /** What the `_page` tokens of a search or history are bound to: this caller, this search, the store's key. */
@@ -70,30 +92,37 @@ async function searchPage(
   view: ReadView,
   binding: PageTokenBinding,
   page: PageToken,
-): Promise<SearchOutcome> {
+  /** `alone`: page 1 read in no transaction, so a count cannot share its snapshot and reads as of it instead. */
+  statement: 'alone' | 'in-snapshot' = 'in-snapshot',
+): Promise<RanSearch> {
   const { offset, count } = page;
   const where = searchCondition(ctx, await withHiddenTargetsLeftOutOfLinks(ctx, q, request), view);
   const outcome: SearchOutcome = { matches: [], included: [] };
-  const countAll = async (): Promise<number> => {
-    const { rows } = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);
-    return rows[0]!.total;
-  };
+  const countAll = (): Promise<number> => countIn(q, where);
   if (count === 0) {
     if (request.total !== 'none') {
       outcome.total = await countAll();
     }
-    return outcome;
+    return { ...outcome, found: {} };
   }
   // Page 1 reads the snapshot later pages are bound to in the same statement as its rows (the transaction's).
   const snapshotColumn = page.snapshot === '' ? sql`, pg_current_snapshot()::text AS snapshot` : sql``;
-  const { rows } = await q.query<{ vid: number | string; id: string; content: Resource; partial: boolean; snapshot?: string }>(sql`
-    SELECT rv.vid, rv.id, rv.content, ${partialColumn(ctx, request.resourceType)}${snapshotColumn} FROM resource_version rv WHERE ${where}
-    ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`);
+  const pageQuery = sql`
+    SELECT rv.vid, rv.id, rv.content, rv.compartments, ${partialColumn(ctx, request.resourceType)}${snapshotColumn} FROM resource_version rv
+    WHERE ${where} ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`;
+  const { rows } = await q.query<PageRow>(withRecorderColumns(ctx, pageQuery, request));
   const more = rows.length > count;
   if (request.total !== 'none') {
     // With no page after this one, the matches up to here are all there are, in the same snapshot: counting them
     // again would cost as much as the page itself. Only a search with more pages counts (or one that paged past the end).
-    outcome.total = more || (rows.length === 0 && offset > 0) ? await countAll() : offset + rows.length;
+    // Page 1 read without a transaction counts as of its own snapshot, under the condition later pages read with.
+    const snapshot = rows[0]?.snapshot;
+    outcome.total =
+      more || (rows.length === 0 && offset > 0)
+        ? statement === 'alone' && snapshot
+          ? await countIn(q, searchCondition(ctx, request, { kind: 'snapshot', snapshot }))
+          : await countAll()
+        : offset + rows.length;
   }
   const pageRows = rows.slice(0, count).map((r) => ({
     vid: Number(r.vid),
@@ -104,6 +133,7 @@ async function searchPage(
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
+  const found = outcome.included.length === 0 ? foundOf(rows.slice(0, count)) : {};
   // Only a page with rows links on: page 1's rows carry its snapshot, a later page's token has it.
   const snapshot = page.snapshot || (rows[0]?.snapshot ?? '');
   if (more) {
@@ -112,7 +142,51 @@ async function searchPage(
   if (offset > 0) {
     outcome.previous = encodePageToken({ ...page, snapshot, offset: Math.max(0, offset - count) }, binding);
   }
-  return outcome;
+  return { ...outcome, found };
+}
+
+interface PageRow {
+  vid: number | string;
+  id: string;
+  content: Resource;
+  partial: boolean;
+  snapshot?: string;
+  own_clients?: string[] | null;
+  grants?: GrantInForce[] | null;
+}
+
+async function countIn(q: Queryable, where: Sql): Promise<number> {
+  const { rows } = await q.query<{ total: number }>(sql`SELECT count(*)::int AS total FROM resource_version rv WHERE ${where}`);
+  return rows[0]?.total ?? 0;
+}
+
+/**
+ * `pageQuery` (rows in page order, with `compartments`), with the recorder's columns (access-policy.ts,
+ * AccessRecorder) asked once for the clients of all its rows, not per row: which are the caller's own, and the grants
+ * in force of them. Each row carries both; the recorder is then not asked in statements of its own.
+ */
+function withRecorderColumns(ctx: StoreContext, pageQuery: Sql, request: SearchRequest): Sql {
+  const { ownClientsColumn, grantsColumn } = ctx.policy.recorder ?? {};
+  if ((!ownClientsColumn && !grantsColumn) || request.include.length > 0 || request.revinclude.length > 0) {
+    return pageQuery;
+  }
+  // The columns are expressions over `rv.compartments`: here `rv` is one row holding every client of the page.
+  const clients = (column: Sql): Sql =>
+    sql`(SELECT ${column} FROM (SELECT ARRAY(SELECT DISTINCT c FROM page, unnest(page.compartments) AS c) AS compartments) rv)`;
+  return sql`WITH page AS MATERIALIZED (SELECT q.*, row_number() OVER () AS position FROM (${pageQuery}) q)
+    SELECT page.*${ownClientsColumn ? sql`, ${clients(ownClientsColumn)} AS own_clients` : sql``}${
+      grantsColumn ? sql`, ${clients(grantsColumn)} AS grants` : sql``
+    }
+    FROM page ORDER BY page.position`;
+}
+
+/** What the page's statement found for the record: the same for every row, so read off the first. */
+function foundOf(rows: readonly PageRow[]): Pick<Disclosure, 'ownClients' | 'grants'> {
+  const [first] = rows;
+  return {
+    ...(first?.own_clients && { ownClients: new Set(first.own_clients) }),
+    ...(first?.grants && { grants: first.grants }),
+  };
 }
 
 /** Parses a conditional-create query (`identifier=sys|val`) as a search of `resourceType`; 400 without criteria. */

@@ -47,9 +47,11 @@ export interface DisclosureTerms {
 
 /**
  * A Patient reference, relative or on any base, optionally versioned (as @carecircle/fhir's patientReferences,
- * references.ts, reads it).
+ * references.ts, reads it): the id is group 1, the version group 2. Their 64-character limit is checked apart
+ * ({@link otherClientsNamedBy}): PostgreSQL runs a bounded repeat (`{1,64}`) ten times slower, per reference of every
+ * row a partner's search reads (0.23 against 0.025 ms a row, measured on the bench's Observations).
  */
-const PATIENT_REFERENCE_PATTERN = '(?:^|/)Patient/([A-Za-z0-9.-]{1,64})(?:/_history/[A-Za-z0-9.-]{1,64})?$';
+const PATIENT_REFERENCE_PATTERN = '(?:^|/)Patient/([A-Za-z0-9.-]+)(?:/_history/([A-Za-z0-9.-]+))?$';
 
 /** Condition over the resource_version row `row`: labelled or categorised as a psychotherapy note. */
 function labelledNote(row: Sql): Sql {
@@ -123,7 +125,8 @@ function otherClientsNamedBy(row: Sql): Sql {
   return sql`(SELECT 'Patient/' || m.match[1]
       FROM jsonb_path_query(${row}.content, 'lax $.**.reference ? (@.type() == "string" && @ like_regex "Patient/")') AS named(value)
         CROSS JOIN LATERAL regexp_match(named.value #>> '{}', ${PATIENT_REFERENCE_PATTERN}) AS m(match)
-      WHERE m.match IS NOT NULL AND NOT ('Patient/' || m.match[1]) = ANY(${row}.compartments))`;
+      WHERE m.match IS NOT NULL AND length(m.match[1]) <= 64 AND length(COALESCE(m.match[2], '')) <= 64
+        AND NOT ('Patient/' || m.match[1]) = ANY(${row}.compartments))`;
 }
 
 /** Condition over `row`, a Composition version: it claims the coordinated-update profile. */

@@ -90,9 +90,12 @@ export function grantInForce(patient: Sql, lookup: GrantLookup, category?: Sql):
  * again if the client comes back. Over `consent`, a Consent version, for `patient` (`Patient/{id}` as SQL).
  */
 function recordedWithCurrentCustodian(patient: Sql, consent: Sql): Sql {
-  return sql`EXISTS (SELECT 1 FROM resource_version p
-      WHERE p.resource_type = 'Patient' AND p.id = substr(${patient}, 9) AND p.superseded_xid IS NULL AND NOT p.deleted
-        AND (p.content -> 'managingOrganization' ->> 'reference') = (${consent}.content -> 'organization' -> 0 ->> 'reference'))`;
+  // A scalar subquery (the client's current version is unique), not EXISTS: as a semi-join the planner may drive it
+  // from the custodian index and read every client of the practice per grant. No current version, or a deleted one,
+  // gives NULL, and NULL = … is not true.
+  return sql`(SELECT p.content -> 'managingOrganization' ->> 'reference' FROM resource_version p
+      WHERE p.resource_type = 'Patient' AND p.id = substr(${patient}, 9) AND p.superseded_xid IS NULL AND NOT p.deleted)
+    = (${consent}.content -> 'organization' -> 0 ->> 'reference')`;
 }
 
 /**
@@ -101,17 +104,36 @@ function recordedWithCurrentCustodian(patient: Sql, consent: Sql): Sql {
  * {@link grantInForce}.
  */
 export async function findGrantsInForce(q: Queryable, patients: readonly string[], lookup: GrantLookup): Promise<GrantInForce[]> {
-  const now = lookup.now.toISOString();
   const { rows } = await q.query<{ patient: string; category: string; consent_id: string; consent_version: number }>(sql`
-    SELECT DISTINCT g.patient, g.category, g.consent_id, g.consent_version FROM consent_grant g
+    SELECT DISTINCT g.patient, g.category, g.consent_id, g.consent_version ${grantsInForceOf(sql`${[...patients]}::text[]`, lookup)}`);
+  return rows.map((row) => ({ patient: row.patient, category: row.category, consentId: row.consent_id, consentVersion: Number(row.consent_version) }));
+}
+
+/**
+ * {@link findGrantsInForce} as a column of the statement that reads `rv`: the grants in force of the row's clients (its
+ * Patient compartments), as a JSON array of {@link GrantInForce}, found with the row instead of in a statement of
+ * their own. Empty for a lookup with no actors.
+ */
+export function grantsInForceColumn(lookup: GrantLookup): Sql {
+  if (lookup.actors.length === 0) {
+    return sql`'[]'::jsonb`;
+  }
+  const patients = raw('rv.compartments');
+  return sql`(SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_object('patient', g.patient, 'category', g.category,
+      'consentId', g.consent_id, 'consentVersion', g.consent_version)), '[]'::jsonb) ${grantsInForceOf(patients, lookup)})`;
+}
+
+/** FROM and WHERE of the grants in force of `patients` (SQL text[]): exactly the conditions of {@link grantInForce}. */
+function grantsInForceOf(patients: Sql, lookup: GrantLookup): Sql {
+  const now = lookup.now.toISOString();
+  return sql`FROM consent_grant g
       JOIN resource_version c ON c.resource_type = 'Consent' AND c.id = g.consent_id AND c.superseded_xid IS NULL
-    WHERE g.patient = ANY(${[...patients]}::text[]) AND g.purpose = ${lookup.purpose} AND g.actor = ANY(${[...lookup.actors]}::text[])
+    WHERE g.patient = ANY(${patients}) AND g.purpose = ${lookup.purpose} AND g.actor = ANY(${[...lookup.actors]}::text[])
       AND (g.period_start IS NULL OR g.period_start <= ${now}::timestamptz)
       AND (g.period_end IS NULL OR g.period_end > ${now}::timestamptz)
       AND NOT ${organizationWithdrawn(raw('g.actor'))}
       AND c.version_id = g.consent_version AND NOT c.deleted
-      AND ${recordedWithCurrentCustodian(raw('g.patient'), raw('c'))}`);
-  return rows.map((row) => ({ patient: row.patient, category: row.category, consentId: row.consent_id, consentVersion: Number(row.consent_version) }));
+      AND ${recordedWithCurrentCustodian(raw('g.patient'), raw('c'))}`;
 }
 
 /** Of `categories`, those that no grant in force ({@link grantInForce}) gives `patient` (`Patient/{id}`) in. */

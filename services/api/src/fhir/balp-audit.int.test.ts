@@ -103,6 +103,10 @@ test("a partner's search is a BALP PatientQuery event with the search, as sent, 
   const query = event?.entity?.find((e) => e.role?.code === '24')?.query;
   expect(Buffer.from(query ?? '', 'base64').toString('utf8')).toBe(search);
   expect(event?.entity?.some((e) => e.what?.reference === `${ref(observation)}/_history/${observation.meta?.versionId}`)).toBe(true);
+  // The grants in force came with the page's own statement (run-search.ts): the consent that permitted it is named.
+  expect(permittedBy(event as AuditEvent, `${ref(observation)}/_history/${observation.meta?.versionId}`)).toEqual([
+    `Consent/${consent.id}/_history/${consent.meta?.versionId} Consent.provision progress`,
+  ]);
 });
 
 test('$disclosure-check names the deciding consent version and its provision, for a permit and for a deny', async () => {
