@@ -14,7 +14,7 @@
  * thousand refused reads is one record, not a thousand a client must page through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AccessPolicy, AccessRecorder, Denial, Disclosure, Queryable, Repository, Sql, Transaction } from '@carecircle/store';
+import type { AccessPolicy, AccessRecorder, Denial, Disclosure, FoundForRecord, Queryable, Repository, Sql, Transaction } from '@carecircle/store';
 import { computePatientCompartments, findPatientsVisibleTo } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
@@ -148,7 +148,7 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     interaction: AuditedInteraction,
     resources: readonly Resource[],
     tx: Transaction | undefined,
-    found: Pick<Disclosure, 'ownClients' | 'grants'> = {},
+    found: FoundForRecord = {},
   ): Promise<void> {
     const groups = await byClient(context, resources, tx, found.ownClients);
     if (context.recipient) {

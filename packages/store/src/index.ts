@@ -118,6 +118,7 @@ export {
   type SigningKeyRecord,
 } from './tables/auth-signing-keys';
 export { hasExtensionReference } from './tables/resource-extensions';
+export type { FoundForRecord } from './recorder-columns';
 export {
   findGrantsInForce,
   findUngrantedCategories,

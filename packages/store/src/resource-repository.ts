@@ -29,7 +29,7 @@ import {
   validateFhirStructure,
   VersionMismatchError,
 } from '@carecircle/fhir';
-import type { AccessPolicy, Disclosure } from './access-policy';
+import type { AccessPolicy } from './access-policy';
 import { computePatientCompartments } from './compartments';
 import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
@@ -47,8 +47,8 @@ import { PROCESS_PAGE_TOKEN_KEY } from './search/page-token';
 import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
+import { foundIn, recorderColumns, type FoundForRecord, type RecorderColumnValues } from './recorder-columns';
 import { sql } from './sql';
-import type { GrantInForce } from './tables/consent-grants';
 import { withholdHiddenReferences } from './withheld-references';
 import {
   inRepositoryTransaction,
@@ -111,17 +111,8 @@ class ResourceRepository implements Repository {
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     const q = queryable(this.ctx);
-    const { ownClientsColumn, grantsColumn } = this.ctx.policy.recorder ?? {};
-    const { rows } = await q.query<{
-      vid: number | string;
-      deleted: boolean;
-      content: T | null;
-      partial: boolean;
-      own_clients?: string[];
-      grants?: GrantInForce[];
-    }>(sql`
-      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}
-        ${ownClientsColumn ? sql`, ${ownClientsColumn} AS own_clients` : sql``}${grantsColumn ? sql`, ${grantsColumn} AS grants` : sql``}
+    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean } & RecorderColumnValues>(sql`
+      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}${recorderColumns(this.ctx.policy.recorder)}
       FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
@@ -132,10 +123,7 @@ class ResourceRepository implements Repository {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
     const resource = shownVersion(this.ctx, presentVersion(row), row?.partial);
-    await recordDisclosure(this.ctx, 'read', [resource], {
-      ...(row?.own_clients && { ownClients: new Set(row.own_clients) }),
-      ...(row?.grants && { grants: row.grants }),
-    });
+    await recordDisclosure(this.ctx, 'read', [resource], foundIn(row));
     return resource;
   }
 
@@ -469,7 +457,7 @@ async function recordDisclosure(
   ctx: StoreContext,
   interaction: 'read' | 'vread' | 'search' | 'history',
   resources: Resource[],
-  found: Pick<Disclosure, 'ownClients' | 'grants'> = {},
+  found: FoundForRecord = {},
 ): Promise<void> {
   // Every path that hands versions out passes here: references to what the caller may not see are withheld first.
   await withholdHiddenReferences(ctx, resources);

@@ -1,19 +1,18 @@
 /**
  * Runs a search: the matches of one page in sort order, the total, the includes and the paging tokens. Page 1 reads
  * current rows inside one REPEATABLE READ transaction (with nothing else to read, in its one statement) and records
- * its snapshot; later pages (`_page` token) read "as
- * of" that snapshot. The caller's visibility is part of the WHERE clause, before counting and paging; on a later page it
- * covers the resource's current version too, so a snapshot never serves what the caller may no longer see.
+ * its snapshot; later pages (`_page` token) read "as of" that snapshot. The caller's visibility is part of the WHERE
+ * clause, before counting and paging; on a later page it covers the resource's current version too, so a snapshot
+ * never serves what the caller may no longer see.
  */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Disclosure } from '../access-policy';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
 import { assertSortShown, partialColumn, shownVersion } from '../presentation';
+import { foundIn, hasRecorderColumns, recorderColumns, type FoundForRecord, type RecorderColumnValues } from '../recorder-columns';
 import { join, sql, type Sql } from '../sql';
-import type { GrantInForce } from '../tables/consent-grants';
 import { judgesNoTargets } from '../withheld-references';
 import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
@@ -22,8 +21,8 @@ import { assertLinksSearchable, shownFilterCondition, withHiddenTargetsLeftOutOf
 import { orderBy } from './search-query';
 import { parseSearchRequest, type SearchRequest } from './search-request';
 
-/** A search's outcome, with what the statement that read its page found out for the disclosure record (Disclosure). */
-export type RanSearch = SearchOutcome & { found: Pick<Disclosure, 'ownClients' | 'grants'> };
+/** A search's outcome, with what the statement that read its page found for the disclosure record. */
+export type RanSearch = SearchOutcome & { found: FoundForRecord };
 
 /** Parses and runs a search of `resourceType` for the context's caller. */
 export async function runSearch(ctx: StoreContext, resourceType: string, params: URLSearchParams): Promise<RanSearch> {
@@ -96,7 +95,8 @@ async function searchPage(
   statement: 'alone' | 'in-snapshot' = 'in-snapshot',
 ): Promise<RanSearch> {
   const { offset, count } = page;
-  const where = searchCondition(ctx, await withHiddenTargetsLeftOutOfLinks(ctx, q, request), view);
+  const shown = await withHiddenTargetsLeftOutOfLinks(ctx, q, request);
+  const where = searchCondition(ctx, shown, view);
   const outcome: SearchOutcome = { matches: [], included: [] };
   const countAll = (): Promise<number> => countIn(q, where);
   if (count === 0) {
@@ -120,7 +120,7 @@ async function searchPage(
     outcome.total =
       more || (rows.length === 0 && offset > 0)
         ? statement === 'alone' && snapshot
-          ? await countIn(q, searchCondition(ctx, request, { kind: 'snapshot', snapshot }))
+          ? await countIn(q, searchCondition(ctx, shown, { kind: 'snapshot', snapshot }))
           : await countAll()
         : offset + rows.length;
   }
@@ -133,7 +133,6 @@ async function searchPage(
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
-  const found = outcome.included.length === 0 ? foundOf(rows.slice(0, count)) : {};
   // Only a page with rows links on: page 1's rows carry its snapshot, a later page's token has it.
   const snapshot = page.snapshot || (rows[0]?.snapshot ?? '');
   if (more) {
@@ -142,17 +141,16 @@ async function searchPage(
   if (offset > 0) {
     outcome.previous = encodePageToken({ ...page, snapshot, offset: Math.max(0, offset - count) }, binding);
   }
-  return { ...outcome, found };
+  // Every row carries the same columns, asked for all the page's clients (withRecorderColumns).
+  return { ...outcome, found: foundIn(rows[0]) };
 }
 
-interface PageRow {
+interface PageRow extends RecorderColumnValues {
   vid: number | string;
   id: string;
   content: Resource;
   partial: boolean;
   snapshot?: string;
-  own_clients?: string[] | null;
-  grants?: GrantInForce[] | null;
 }
 
 async function countIn(q: Queryable, where: Sql): Promise<number> {
@@ -161,32 +159,20 @@ async function countIn(q: Queryable, where: Sql): Promise<number> {
 }
 
 /**
- * `pageQuery` (rows in page order, with `compartments`), with the recorder's columns (access-policy.ts,
- * AccessRecorder) asked once for the clients of all its rows, not per row: which are the caller's own, and the grants
- * in force of them. Each row carries both; the recorder is then not asked in statements of its own.
+ * `pageQuery` (rows in page order, with `compartments`), with the recorder's columns asked once for the clients of all
+ * its rows, not per row: which are the caller's own, and the grants in force of them. Each row carries both. Not with
+ * includes: what they add is in no page row, and the recorder asks for it.
  */
 function withRecorderColumns(ctx: StoreContext, pageQuery: Sql, request: SearchRequest): Sql {
-  const { ownClientsColumn, grantsColumn } = ctx.policy.recorder ?? {};
-  if ((!ownClientsColumn && !grantsColumn) || request.include.length > 0 || request.revinclude.length > 0) {
+  const { recorder } = ctx.policy;
+  if (!hasRecorderColumns(recorder) || request.include.length > 0 || request.revinclude.length > 0) {
     return pageQuery;
   }
   // The columns are expressions over `rv.compartments`: here `rv` is one row holding every client of the page.
-  const clients = (column: Sql): Sql =>
+  const overThePage = (column: Sql): Sql =>
     sql`(SELECT ${column} FROM (SELECT ARRAY(SELECT DISTINCT c FROM page, unnest(page.compartments) AS c) AS compartments) rv)`;
   return sql`WITH page AS MATERIALIZED (SELECT q.*, row_number() OVER () AS position FROM (${pageQuery}) q)
-    SELECT page.*${ownClientsColumn ? sql`, ${clients(ownClientsColumn)} AS own_clients` : sql``}${
-      grantsColumn ? sql`, ${clients(grantsColumn)} AS grants` : sql``
-    }
-    FROM page ORDER BY page.position`;
-}
-
-/** What the page's statement found for the record: the same for every row, so read off the first. */
-function foundOf(rows: readonly PageRow[]): Pick<Disclosure, 'ownClients' | 'grants'> {
-  const [first] = rows;
-  return {
-    ...(first?.own_clients && { ownClients: new Set(first.own_clients) }),
-    ...(first?.grants && { grants: first.grants }),
-  };
+    SELECT page.*${recorderColumns(recorder, overThePage)} FROM page ORDER BY page.position`;
 }
 
 /** Parses a conditional-create query (`identifier=sys|val`) as a search of `resourceType`; 400 without criteria. */
