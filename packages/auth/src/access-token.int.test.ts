@@ -149,12 +149,13 @@ describe('access tokens', () => {
     });
 
     test('a system token makes a system caller of its organization', async () => {
-      const { accessToken } = await issueAccessToken(env, systemSubject, 300);
+      const { accessToken, jti } = await issueAccessToken(env, systemSubject, 300);
       await expect(authenticateBearer(env, `Bearer ${accessToken}`)).resolves.toEqual({
         kind: 'system',
         clientId: systemSubject.client_id,
         organization: 'Organization/practice-a',
         scope: 'system/Patient.rs',
+        tokenId: jti,
       });
     });
 

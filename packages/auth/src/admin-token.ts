@@ -1,12 +1,16 @@
 /**
  * The operator's bearer token (ADMIN_TOKEN): compared in constant time, never logged.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
+
+/** The digest of the configured token, kept so that each request hashes only what it presents. */
+let expectedDigest: { token: string; digest: Buffer } | undefined;
 
 /** True when `presented` equals `expected`, in time independent of where they differ. */
 export function isAdminToken(presented: string, expected: string): boolean {
   // Hashing first gives equal-length inputs, so length differences do not leak through timing either.
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  if (expectedDigest?.token !== expected) {
+    expectedDigest = { token: expected, digest: hash('sha256', expected, 'buffer') };
+  }
+  return timingSafeEqual(hash('sha256', presented, 'buffer'), expectedDigest.digest);
 }

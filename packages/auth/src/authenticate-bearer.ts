@@ -93,7 +93,7 @@ export async function authenticateBearer(
 export function callerFromClaims(claims: AccessTokenClaims): TokenCaller | undefined {
   const organization = claims.organization as OrganizationReference | undefined;
   const fhirUser = claims.fhirUser;
-  const purposes = claims.purpose_of_use ? { purposes: claims.purpose_of_use } : {};
+  const purposes = { ...(claims.purpose_of_use && { purposes: claims.purpose_of_use }), tokenId: claims.jti };
   if (fhirUser === undefined) {
     return organization && claims.sub === claims.client_id
       ? { kind: 'system', clientId: claims.client_id, organization, scope: claims.scope, ...purposes }

@@ -11,6 +11,8 @@ interface TokenGrant {
   scope: string;
   /** The purposes of use (v3-ActReason) the token was issued for, when its client named any. */
   purposes?: readonly string[];
+  /** The id (jti) of the access token that established the caller, which its disclosure AuditEvents name. */
+  tokenId?: string;
 }
 
 export type Caller =

@@ -17,7 +17,7 @@
  * keeps counting in memory (the limit then holds per replica) and the `onRedisDown` callback is told, so the operator
  * sees it in the logs.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { tooManyRequests } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { nowMs, redisKey, type AuthDeps } from './auth-deps';
@@ -66,7 +66,7 @@ export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedis
   // Callers this process has counted a refusal of, until when their window can last: only these are asked about.
   const refusedHere = new Map<string, number>();
   const keyOf = (caller: Caller): string =>
-    redisKey(deps, 'denied', createHash('sha256').update(JSON.stringify(describeCaller(caller))).digest('base64url'));
+    redisKey(deps, 'denied', hash('sha256', JSON.stringify(describeCaller(caller)), 'base64url'));
 
   function refusedHereRecently(key: string): boolean {
     const until = refusedHere.get(key);
@@ -104,7 +104,8 @@ export function createDeniedRequestLimit(deps: LimitDeps, limit: number, onRedis
 
   return {
     async retryAfter(caller) {
-      if (!isLimited(caller)) {
+      if (!isLimited(caller) || refusedHere.size === 0) {
+        // No caller refused here: nothing to ask, and no key to compute.
         return undefined;
       }
       const key = keyOf(caller);

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from './index';
+import { createLogger, requestLineWriter } from './index';
 
 function capture(): { lines: () => Record<string, unknown>[]; text: () => string; stream: Writable } {
   const chunks: string[] = [];
@@ -63,5 +63,22 @@ describe('createLogger', () => {
     const out = capture();
     createLogger('info', {}, out.stream).info({ requestId: 'r1', status: 401, err: { code: 'ECONNREFUSED' }, clientId: 'c1' }, 'x');
     expect(out.lines()[0]).toMatchObject({ requestId: 'r1', status: 401, err: { code: 'ECONNREFUSED' }, clientId: 'c1' });
+  });
+});
+
+describe('requestLineWriter', () => {
+  test('writes the access line through the logger: its level, bindings and destination', () => {
+    const out = capture();
+    const writeLine = requestLineWriter(createLogger('info', { role: 'api' }, out.stream));
+    writeLine({ requestId: 'r1', method: 'GET', path: '/fhir/R4/Patient/:id', interaction: 'GET Patient', status: 200, caller: 'system', ms: 1.5 });
+    expect(out.lines()).toEqual([
+      expect.objectContaining({ level: 'info', service: 'carecircle', role: 'api', requestId: 'r1', path: '/fhir/R4/Patient/:id', status: 200, msg: 'request' }),
+    ]);
+  });
+
+  test('writes nothing below the logger\'s level', () => {
+    const out = capture();
+    requestLineWriter(createLogger('warn', {}, out.stream))({ requestId: 'r1', method: 'GET', path: '/', interaction: undefined, status: 200, ms: 1 });
+    expect(out.text()).toBe('');
   });
 });

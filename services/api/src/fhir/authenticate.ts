@@ -8,7 +8,6 @@
  */
 import { authenticateBearer, resolvePurposeOfUse, runWithRequestContext } from '@carecircle/auth';
 import type { NextFunction, Request, Response } from 'express';
-import jwt from 'jsonwebtoken';
 import type { AppServices } from '../app-services';
 import { accessSettingsFrom, createCallerRepository } from '@carecircle/access';
 import { getRequestId } from '../http/request-id';
@@ -23,7 +22,7 @@ export function authenticate(services: AppServices) {
     const stated = header === undefined || header.trim() === '' ? undefined : parsePurposeOfUse(header);
     const purpose = resolvePurposeOfUse(caller, stated);
     const requestId = getRequestId(res);
-    const connection = { clientAddress: req.ip, serverBase: services.config.fhirBaseUrl, search: searchOf(req), tokenId: tokenIdOf(req) };
+    const connection = { clientAddress: req.ip, serverBase: services.config.fhirBaseUrl, search: searchOf(req), tokenId: caller.kind === 'admin' ? undefined : caller.tokenId };
     const repository = await createCallerRepository(services.db, accessSettingsFrom(services.config), caller, purpose, requestId, connection);
     runWithRequestContext({ requestId, caller, repository, purpose }, next);
   };
@@ -43,12 +42,3 @@ function searchOf(req: Request): string | undefined {
   return queryAt < 0 ? type : `${type}${req.originalUrl.slice(queryAt)}`;
 }
 
-/**
- * The id (jti) of the request's access token, which authenticateBearer has just verified, for the AuditEvents' BALP
- * OAuth user agent (`policy`); undefined for the operator's admin token, which is no JWT.
- */
-function tokenIdOf(req: Request): string | undefined {
-  const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
-  const claims = token ? jwt.decode(token) : null;
-  return claims !== null && typeof claims === 'object' && typeof claims.jti === 'string' ? claims.jti : undefined;
-}

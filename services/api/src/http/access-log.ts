@@ -4,7 +4,7 @@
  */
 import { describeCaller, type Caller } from '@carecircle/auth';
 import { CONFORMANCE_RESOURCE_TYPES, SUPPORTED_RESOURCE_TYPES } from '@carecircle/fhir';
-import type { Logger } from '@carecircle/log';
+import { requestLineWriter, type Logger } from '@carecircle/log';
 import type { NextFunction, Request, Response } from 'express';
 import { KNOWN_OPERATIONS } from '../fhir/capability-statement';
 import { getRequestId } from './request-id';
@@ -20,22 +20,20 @@ const ROUTE_WORDS: ReadonlySet<string> = new Set([
 
 /** Middleware factory writing the access log line when the response finishes. */
 export function accessLog(logger: Logger) {
+  const writeLine = requestLineWriter(logger);
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info(
-        {
-          requestId: getRequestId(res),
-          method: req.method,
-          path: redactPath(req.originalUrl.split('?')[0] ?? ''),
-          interaction: redactInteraction(res.locals.interaction),
-          status: res.statusCode,
-          ...(res.locals.caller ? describeCaller(res.locals.caller as Caller) : {}),
-          ms: Math.round(ms * 10) / 10,
-        },
-        'request',
-      );
+      writeLine({
+        requestId: getRequestId(res),
+        method: req.method,
+        path: redactPath(req.originalUrl.split('?')[0] ?? ''),
+        interaction: redactInteraction(res.locals.interaction),
+        status: res.statusCode,
+        ...(res.locals.caller ? describeCaller(res.locals.caller as Caller) : {}),
+        ms: Math.round(ms * 10) / 10,
+      });
     });
     next();
   };

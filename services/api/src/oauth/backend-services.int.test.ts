@@ -123,7 +123,7 @@ describe('SMART Backend Services over HTTP', () => {
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.rs' });
     expect(res.body).not.toHaveProperty('refresh_token');
     const caller = await authenticateBearer(t.services, `Bearer ${res.body.access_token}`);
-    expect(caller).toEqual({ kind: 'system', clientId: inlineClientId, organization: practiceA, scope: 'system/Patient.rs' });
+    expect(caller).toEqual({ kind: 'system', clientId: inlineClientId, organization: practiceA, scope: 'system/Patient.rs', tokenId: (jwt.decode(res.body.access_token) as { jti: string }).jti });
   });
 
   test('an ES384 assertion against a jwks_uri works, and a new key there is picked up on its unknown kid', async () => {
