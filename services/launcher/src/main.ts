@@ -7,6 +7,7 @@ import { startupFailureLine } from '@carecircle/api';
 import { loadConfig, type Config } from '@carecircle/config';
 import { createLogger } from '@carecircle/log';
 import { launch } from './launch';
+import { collectStartupGarbage } from './startup-garbage';
 
 /** The configuration once read: a failure after that is explained in its terms (which port, which database). */
 let config: Config | undefined;
@@ -14,6 +15,7 @@ let config: Config | undefined;
 async function main(): Promise<void> {
   config = loadConfig(process.env, { keepDevelopmentAdminToken: true });
   await launch(config, createLogger(config.logLevel, { role: config.role }));
+  collectStartupGarbage();
 }
 
 main().catch((err: unknown) => {
