@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AccessPolicy, AccessRecorder, Denial, Disclosure, FoundForRecord, Queryable, Repository, Sql, Transaction } from '@carecircle/store';
-import { computePatientCompartments, findPatientsVisibleTo } from '@carecircle/store';
+import { findPatientsVisibleTo, patientCompartmentsOf } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
 import type { Recipient } from './consent-decision';
@@ -253,7 +253,7 @@ async function byClient(
   tx: Transaction | undefined,
   ownClients: ReadonlySet<string> | undefined,
 ): Promise<Map<string, Resource[]>> {
-  const compartments = new Map(resources.map((r) => [r, computePatientCompartments(r)]));
+  const compartments = new Map(resources.map((r) => [r, patientCompartmentsOf(r)]));
   const patients = [...new Set([...compartments.values()].flat())];
   if (patients.length === 0) {
     return new Map();

@@ -41,6 +41,26 @@ export function computePatientCompartments(resource: Resource): string[] {
   return [...result].sort();
 }
 
+/** The stored compartments of versions handed out whole, by the object handed out ({@link handedOutWhole}). */
+const storedCompartments = new WeakMap<Resource, readonly string[]>();
+
+/**
+ * `resource`, a version read to be handed out exactly as stored (not shown in part), noted with the compartments stored
+ * with it, so that {@link patientCompartmentsOf} need not evaluate them again: computing them is a FHIRPath evaluation
+ * per compartment parameter, twice per resource handed out (withheld references, the disclosure record), a tenth of a
+ * partner's search. Withholding a reference never changes them (a reference to the resource's own clients is never
+ * withheld).
+ */
+export function handedOutWhole<T extends Resource>(resource: T, compartments: readonly string[]): T {
+  storedCompartments.set(resource, compartments);
+  return resource;
+}
+
+/** The Patient compartments of `resource`: as stored with its version when it was handed out whole, else computed. */
+export function patientCompartmentsOf(resource: Resource): readonly string[] {
+  return storedCompartments.get(resource) ?? computePatientCompartments(resource);
+}
+
 /**
  * True when `code` is one of the search parameters by which a `resourceType` belongs to a Patient's compartment
  * (`subject`, `patient` ...): a Patient it references there is a client the resource is about.

@@ -30,7 +30,7 @@ import {
   VersionMismatchError,
 } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
-import { computePatientCompartments } from './compartments';
+import { computePatientCompartments, handedOutWhole } from './compartments';
 import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
 import { applyJsonPatch } from './json-patch';
@@ -111,8 +111,10 @@ class ResourceRepository implements Repository {
     assertSupportedResourceType(resourceType);
     assertValidId(id);
     const q = queryable(this.ctx);
-    const { rows } = await q.query<{ vid: number | string; deleted: boolean; content: T | null; partial: boolean } & RecorderColumnValues>(sql`
-      SELECT rv.vid, rv.deleted, rv.content, ${partialColumn(this.ctx, resourceType)}${recorderColumns(this.ctx.policy.recorder)}
+    const { rows } = await q.query<
+      { vid: number | string; deleted: boolean; content: T | null; compartments: string[]; partial: boolean } & RecorderColumnValues
+    >(sql`
+      SELECT rv.vid, rv.deleted, rv.content, rv.compartments, ${partialColumn(this.ctx, resourceType)}${recorderColumns(this.ctx.policy.recorder)}
       FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
@@ -122,7 +124,8 @@ class ResourceRepository implements Repository {
     if (!row) {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
-    const resource = shownVersion(this.ctx, presentVersion(row), row?.partial);
+    const stored = presentVersion(row);
+    const resource = row?.partial ? shownVersion(this.ctx, stored, true) : handedOutWhole(stored, row?.compartments ?? []);
     await recordDisclosure(this.ctx, 'read', [resource], foundIn(row));
     return resource;
   }

@@ -20,7 +20,7 @@
  */
 import { isSupportedResourceType, parseReferenceAnyBase, type ReferenceTarget } from '@carecircle/fhir';
 import type { Resource } from '@medplum/fhirtypes';
-import { computePatientCompartments, isPatientCompartmentParameter } from './compartments';
+import { isPatientCompartmentParameter, patientCompartmentsOf } from './compartments';
 import type { Queryable } from './database';
 import type { ReferenceValue, SearchFilter, SearchRequest } from './search/search-request';
 import { join, sql, type Sql } from './sql';
@@ -113,7 +113,7 @@ function referencesToOthers(resource: Resource, isLimited: (resourceType: string
     return found;
   }
   // Computed only when needed: the compartments cost a FHIRPath evaluation per parameter.
-  const own = new Set([`${resource.resourceType}/${resource.id}`, ...computePatientCompartments(resource)]);
+  const own = new Set([`${resource.resourceType}/${resource.id}`, ...patientCompartmentsOf(resource)]);
   return found.filter(({ target }) => !own.has(`${target.resourceType}/${target.id}`));
 }
 

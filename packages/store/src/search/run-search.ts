@@ -7,6 +7,7 @@
  */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { handedOutWhole } from '../compartments';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
@@ -129,7 +130,7 @@ async function searchPage(
     resourceType: request.resourceType,
     id: r.id,
     partial: r.partial,
-    resource: shownVersion(ctx, r.content, r.partial),
+    resource: r.partial ? shownVersion(ctx, r.content, r.partial) : handedOutWhole(r.content, r.compartments),
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
@@ -149,6 +150,7 @@ interface PageRow extends RecorderColumnValues {
   vid: number | string;
   id: string;
   content: Resource;
+  compartments: string[];
   partial: boolean;
   snapshot?: string;
 }
