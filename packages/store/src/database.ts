@@ -10,6 +10,7 @@ import { databaseUnavailable, OperationOutcomeError, statementTimeout } from '@c
 import pg from 'pg';
 import { isConnectionLoss } from './connection-loss';
 import { lockDataDir } from './data-dir-lock';
+import { pgliteStatements } from './pglite-statements';
 import { createStatementNamer, isStalePreparedStatement } from './prepared-statements';
 import type { Sql } from './sql';
 
@@ -262,13 +263,27 @@ async function openPglite(dataDir: string): Promise<Database> {
     mkdirSync(clusterDir, { recursive: true });
     db = new PGlite(clusterDir);
     await db.waitReady;
+    // A statement is planned once and its plan reused, as on PostgreSQL (openPostgres); PGlite has no JIT.
+    await db.exec('SET plan_cache_mode = force_generic_plan');
   } catch (err) {
     await unlock();
     throw err;
   }
-  const run = async <R>(target: Pick<PGlite, 'query'>, statement: Sql): Promise<QueryResult<R>> => {
+  const statements = createStatementNamer();
+  const prepared = pgliteStatements(db);
+  const run = async <R>(target: Pick<PGlite, 'query'>, statement: Sql, inTransaction: boolean): Promise<QueryResult<R>> => {
     const { text, values } = statement.render();
-    const result = await target.query<R>(text, values);
+    const name = statements.nameOf(text);
+    const result =
+      name === undefined
+        ? await target.query<R>(text, values)
+        : await prepared.run<R>(name, text, values, inTransaction).catch((err: unknown) => {
+            if (!isStalePreparedStatement(err)) {
+              throw err;
+            }
+            statements.forget(text);
+            return target.query<R>(text, values);
+          });
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   };
   // PGlite has one connection, and its transaction() holds it until fn settles: a statement or transaction on the
@@ -293,7 +308,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     async query(statement) {
       outsideTransaction();
-      return counted(() => run(db, statement));
+      return counted(() => run(db, statement, false));
     },
     async transaction(fn, isolation = 'read committed') {
       outsideTransaction();
@@ -302,7 +317,7 @@ async function openPglite(dataDir: string): Promise<Database> {
           insideTransaction.run(true, async () => {
             await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
             return fn({
-              query: (statement) => run(tx, statement),
+              query: (statement) => run(tx, statement, true),
               exec: async (script) => {
                 await tx.exec(script);
               },

@@ -68,6 +68,37 @@ describe('repository on embedded PGlite', () => {
     expect((await store.db.query<{ one: number }>(sql`SELECT 1 AS one`)).rows).toEqual([{ one: 1 }]);
   });
 
+  test('a statement is prepared once and its plan reused, with the same results, errors and transactions as unprepared', async () => {
+    await store.db.exec('CREATE TABLE prepared_probe (id text PRIMARY KEY, n int, doc jsonb, tags text[], at timestamptz)');
+    const insert = (id: string) =>
+      sql`INSERT INTO prepared_probe VALUES (${id}, ${1}, ${JSON.stringify({ a: [1] })}::jsonb, ${['x', 'y,z']}::text[], ${'2026-01-01T00:00:00Z'}::timestamptz)`;
+    const select = (id: string) => sql`SELECT id, n, doc, tags, at FROM prepared_probe WHERE id = ${id}`;
+    expect((await store.db.query(insert('p1'))).rowCount).toBe(1);
+    await store.db.query(insert('p2'));
+    const expected = { id: 'p1', n: 1, doc: { a: [1] }, tags: ['x', 'y,z'], at: new Date('2026-01-01T00:00:00Z') };
+    expect((await store.db.query(select('p1'))).rows).toEqual([expected]);
+    expect((await store.db.query(select('p1'))).rows).toEqual([expected]);
+    // Each shape is prepared once, under its name, whatever its values.
+    const { rows: prepared } = await store.db.query<{ name: string; statement: string }>(
+      sql`SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE ${'%FROM prepared_probe WHERE id%'}`,
+    );
+    expect(prepared).toEqual([{ name: expect.stringMatching(/^cc_/), statement: select('p1').render().text }]);
+    expect((await store.db.query<{ plan_cache_mode: string }>(sql`SHOW plan_cache_mode`)).rows).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+
+    // An error comes back as PostgreSQL's, and the connection goes on.
+    await expect(store.db.query(insert('p1'))).rejects.toMatchObject({ code: '23505' });
+    expect((await store.db.query(select('p2'))).rows).toEqual([{ ...expected, id: 'p2' }]);
+    // Inside a transaction: its statements see its own writes, and a failure rolls all of them back.
+    await expect(
+      store.db.transaction(async (tx) => {
+        await tx.query(sql`UPDATE prepared_probe SET n = ${2} WHERE id = ${'p2'}`);
+        expect((await tx.query(select('p2'))).rows).toEqual([{ ...expected, id: 'p2', n: 2 }]);
+        await tx.query(insert('p1'));
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect((await store.db.query(select('p2'))).rows).toEqual([{ ...expected, id: 'p2' }]);
+  });
+
   test('a read inside a transaction records its disclosure in that transaction, and a denial once it has settled', async () => {
     const recorded: string[] = [];
     const audit = createRepository(store.db, fullAccess);
