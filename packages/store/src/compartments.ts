@@ -51,8 +51,10 @@ const storedCompartments = new WeakMap<Resource, readonly string[]>();
  * partner's search. Withholding a reference never changes them (a reference to the resource's own clients is never
  * withheld).
  */
-export function handedOutWhole<T extends Resource>(resource: T, compartments: readonly string[]): T {
-  storedCompartments.set(resource, compartments);
+export function handedOutWhole<T extends Resource>(resource: T, compartments: readonly string[] | undefined): T {
+  if (compartments) {
+    storedCompartments.set(resource, compartments);
+  }
   return resource;
 }
 

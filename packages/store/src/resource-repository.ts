@@ -125,7 +125,7 @@ class ResourceRepository implements Repository {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
     const stored = presentVersion(row);
-    const resource = row?.partial ? shownVersion(this.ctx, stored, true) : handedOutWhole(stored, row?.compartments ?? []);
+    const resource = row?.partial ? shownVersion(this.ctx, stored, true) : handedOutWhole(stored, row?.compartments);
     await recordDisclosure(this.ctx, 'read', [resource], foundIn(row));
     return resource;
   }
