@@ -8,6 +8,7 @@
 import { forbidden, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Presentation } from './access-policy';
+import { handedOutWhole } from './compartments';
 import type { SearchFilter, SortRule } from './search/search-request';
 import { join, sql, type Sql } from './sql';
 import type { StoreContext } from './store-context';
@@ -32,10 +33,18 @@ export function partialColumnByType(ctx: StoreContext, resourceTypes: readonly s
   return cases.length > 0 ? sql`(CASE ${join(cases, ' ')} ELSE FALSE END) AS partial` : sql`FALSE AS partial`;
 }
 
-/** The stored `content` as the caller is shown it. */
-export function shownVersion<T extends Resource>(ctx: StoreContext, content: T, partial: boolean | null | undefined): T {
+/**
+ * The stored `content` as the caller is shown it. Shown whole, it is handed out as stored, noted with the
+ * `compartments` stored with it when the statement read them (compartments.ts, handedOutWhole).
+ */
+export function shownVersion<T extends Resource>(
+  ctx: StoreContext,
+  content: T,
+  partial: boolean | null | undefined,
+  compartments?: readonly string[],
+): T {
   if (!partial) {
-    return content;
+    return handedOutWhole(content, compartments);
   }
   const presentation = presentationOf(ctx, content.resourceType);
   // The flag comes from the same policy: a row flagged partial without a presentation cannot happen; fail closed.

@@ -30,7 +30,7 @@ import {
   VersionMismatchError,
 } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
-import { computePatientCompartments, handedOutWhole } from './compartments';
+import { computePatientCompartments } from './compartments';
 import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
 import { applyJsonPatch } from './json-patch';
@@ -124,8 +124,7 @@ class ResourceRepository implements Repository {
     if (!row) {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
-    const stored = presentVersion(row);
-    const resource = row?.partial ? shownVersion(this.ctx, stored, true) : handedOutWhole(stored, row?.compartments);
+    const resource = shownVersion(this.ctx, presentVersion(row), row?.partial, row?.compartments);
     await recordDisclosure(this.ctx, 'read', [resource], foundIn(row));
     return resource;
   }

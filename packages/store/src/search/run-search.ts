@@ -7,7 +7,6 @@
  */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { handedOutWhole } from '../compartments';
 import type { Queryable } from '../database';
 import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
@@ -130,7 +129,7 @@ async function searchPage(
     resourceType: request.resourceType,
     id: r.id,
     partial: r.partial,
-    resource: r.partial ? shownVersion(ctx, r.content, r.partial) : handedOutWhole(r.content, r.compartments),
+    resource: shownVersion(ctx, r.content, r.partial, r.compartments),
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
@@ -162,8 +161,8 @@ async function countIn(q: Queryable, where: Sql): Promise<number> {
 
 /**
  * `pageQuery` (rows in page order, with `compartments`), with the recorder's columns asked once for the clients of all
- * its rows, not per row: which are the caller's own, and the grants in force of them. The first row carries both. Not with
- * includes: what they add is in no page row, and the recorder asks for it.
+ * its rows, not per row: which are the caller's own, and the grants in force of them. The first row carries both. Not
+ * with includes: what they add is in no page row, and the recorder asks for it.
  */
 function withRecorderColumns(ctx: StoreContext, pageQuery: Sql, request: SearchRequest): Sql {
   const { recorder } = ctx.policy;
