@@ -22,6 +22,17 @@ describe('migrate (PostgreSQL)', () => {
     expect(await migrate(db)).toEqual([]);
   });
 
+  test('the search index is written without a foreign-key check per row (migration 0017)', async () => {
+    const { rows } = await db.query<{ table: string }>(sql`
+      SELECT conrelid::regclass::text AS table FROM pg_constraint
+      WHERE contype = 'f' AND conrelid::regclass::text LIKE 'search\_%'`);
+    expect(rows).toEqual([]);
+    const { rows: indexTables } = await db.query<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'r' AND relname LIKE 'search\_%' AND relname <> 'search_reindex'
+        AND relname <> 'search_index_version'`);
+    expect(indexTables[0]?.n).toBe(6);
+  });
+
   test('concurrent runs (replicas starting together) apply each migration once', async () => {
     const other = await createTestDatabase();
     const a = await openDatabase({ databaseUrl: other.url });
