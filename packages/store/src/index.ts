@@ -177,6 +177,7 @@ export {
   markOutboxEventsRelayed,
   type PendingOutboxEvent,
 } from './tables/outbox';
+export { hasOutboxEvents } from './version-store';
 export { findOpenTasksWithDueDate } from './tables/referral-tasks';
 export {
   acquireDeliveryLease,

@@ -1,8 +1,8 @@
 /**
  * The write path of one resource: lock its current version, append the next version (or a deletion), mark the
  * previous one superseded, write the new version's search index and an outbox event (naming the request that made the
- * change, write-origin.ts). Callers run these inside one transaction; together they make a write atomic and serialise
- * concurrent writes to the same resource.
+ * change, write-origin.ts) unless no outbox consumer reads changes of its type. Callers run these inside one
+ * transaction; together they make a write atomic and serialise concurrent writes to the same resource.
  */
 import { conflict, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
@@ -26,6 +26,19 @@ export interface CurrentVersion {
 
 /** The outbox event kinds, one per kind of write. */
 export type ChangeKind = 'create' | 'update' | 'delete';
+
+/**
+ * The resource types whose changes get no outbox event: AuditEvents, the server's append-only record of disclosures
+ * and denials (one per audited read). No subscription topic or other outbox consumer reads them (the worker's tests
+ * hold this against its topics), and their row, its NOTIFY and the relay's transaction to mark it were most of what an
+ * audited read cost the worker.
+ */
+const TYPES_WITHOUT_OUTBOX_EVENTS: ReadonlySet<string> = new Set(['AuditEvent']);
+
+/** Whether a change to a resource of `resourceType` is recorded in the outbox for the worker to relay. */
+export function hasOutboxEvents(resourceType: string): boolean {
+  return !TYPES_WITHOUT_OUTBOX_EVENTS.has(resourceType);
+}
 
 /**
  * Locks the resource `resourceType/id` for this transaction and returns its current version, if any. The advisory
@@ -80,27 +93,28 @@ export interface NewVersion {
 }
 
 /**
- * Appends `next` after `previous` (superseding it), indexes it and records the outbox event. The version, its index rows
- * and the outbox row are written by one statement (data-modifying CTEs), so a write costs one round trip, not eight.
+ * Appends `next` after `previous` (superseding it), indexes it and records the outbox event (when its type has them).
+ * The version, its index rows and the outbox row are written by one statement (data-modifying CTEs), so a write costs
+ * one round trip, not eight.
  */
 export async function appendVersion(tx: Queryable, previous: CurrentVersion | undefined, next: NewVersion): Promise<void> {
   if (previous) {
     await tx.query(sql`UPDATE resource_version SET superseded_xid = pg_current_xact_id() WHERE vid = ${previous.vid}`);
   }
   const index = next.resource ? searchIndexInserts(raw('(SELECT vid FROM version)'), extractSearchIndex(next.resource)) : [];
-  const dependents = [
-    ...index,
-    sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id, request_id)
-      VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId}, ${currentOriginRequestId() ?? null})`,
-  ].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
+  const outboxEvent = hasOutboxEvents(next.resourceType)
+    ? [sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id, request_id)
+      VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId}, ${currentOriginRequestId() ?? null})`]
+    : [];
+  const dependents = [...index, ...outboxEvent].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
+  const version = sql`version AS (
+      INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
+      VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},
+              ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
+      RETURNING vid)`;
   try {
     await tx.query(sql`
-      WITH version AS (
-        INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
-        VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},
-                ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
-        RETURNING vid),
-      ${join(dependents, ',\n      ')}
+      WITH ${join([version, ...dependents], ',\n      ')}
       SELECT vid FROM version`);
   } catch (err) {
     if (isUniqueViolation(err)) {

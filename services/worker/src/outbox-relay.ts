@@ -125,8 +125,9 @@ export async function relayBatch(db: Database, queue: Queue, logger: Logger): Pr
 }
 
 /**
- * Only changes some topic or the subscription lifecycle cares about become jobs (AuditEvents, for one, never do); the
- * rest are marked relayed without costing Redis anything. A future outbox consumer widens this predicate.
+ * Only changes some topic or the subscription lifecycle cares about become jobs; the rest are marked relayed without
+ * costing Redis anything. A future outbox consumer widens this predicate (and, for AuditEvents, which the store keeps
+ * out of the outbox altogether, the store's `hasOutboxEvents` too).
  */
 function concernsNotifications(row: PendingOutboxEvent): boolean {
   if (row.resourceType === 'Subscription') {

@@ -1,6 +1,7 @@
-import type { Organization } from '@medplum/fhirtypes';
+import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import { fullAccess } from '../access-policy';
 import { createRepository } from '../resource-repository';
+import { sql } from '../sql';
 import { openPgliteTestStore, openPostgresTestStore, type TestStore } from '../testing/test-store';
 import { withOriginRequestId } from '../write-origin';
 import { claimPendingOutboxEvents, handBackUnmatchedOutboxEvents, markOutboxEventMatched, markOutboxEventsRelayed } from './outbox';
@@ -41,6 +42,26 @@ describe.each([
     await markOutboxEventsRelayed(store.db, again.map((r) => r.seq), []);
     await markOutboxEventMatched(store.db, again[0]?.eventId ?? '');
     expect(await handBackUnmatchedOutboxEvents(store.db, 0, 10)).toBe(0);
+  });
+
+  test('an AuditEvent is stored and indexed with no outbox row; any other write gets its row', async () => {
+    const repository = createRepository(store.db, fullAccess);
+    const event = await repository.create<AuditEvent>({
+      resourceType: 'AuditEvent',
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+      recorded: new Date().toISOString(),
+      agent: [{ requestor: true, who: { display: 'outbox test' } }],
+      source: { observer: { display: 'outbox test' } },
+    });
+    const written = await repository.create<Organization>({ resourceType: 'Organization', name: 'Outbox row' });
+    const { rows } = await store.db.query<{ resource_type: string; resource_id: string }>(
+      sql`SELECT resource_type, resource_id FROM outbox WHERE resource_id IN (${event.resource.id}, ${written.resource.id})`,
+    );
+    expect(rows).toEqual([{ resource_type: 'Organization', resource_id: written.resource.id }]);
+    const found = await repository.search('AuditEvent', new URLSearchParams({ _id: event.resource.id ?? '' }));
+    expect(found.matches.map((r) => r.id)).toEqual([event.resource.id]);
+    const seqs = (await claimPendingOutboxEvents(store.db, 10)).map((r) => r.seq);
+    await markOutboxEventsRelayed(store.db, seqs, seqs);
   });
 
   test('a row marked matched when relayed is never handed back', async () => {
