@@ -18,6 +18,18 @@ import { parse, parseAllDocuments } from 'yaml';
 
 const ROOT = join(__dirname, '..', '..');
 const KUBERNETES = join(ROOT, 'deploy', 'kubernetes');
+/**
+ * What a container runs: Node directly, with the Node flags of `npm start` (the launcher's start script, so the two
+ * cannot drift), on the launcher's entry point.
+ */
+const LAUNCH = (() => {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'services', 'launcher', 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [exec, node, ...rest] = script.split(' ');
+  if (exec !== 'exec' || node !== 'node' || rest.at(-1) !== 'src/main.ts') {
+    throw new Error(`unexpected launcher start script: ${script}`);
+  }
+  return ['node', ...rest.slice(0, -1), 'services/launcher/src/main.ts'];
+})();
 
 interface Validatable {
   validate(): void;
@@ -139,7 +151,7 @@ describe('Kubernetes manifests', () => {
     expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(container?.envFrom).toEqual([{ secretRef: { name: 'carecircle' } }, { configMapRef: { name: 'carecircle' } }]);
-    expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/launcher/src/main.ts']);
+    expect(container?.command).toEqual(LAUNCH);
     expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
     const keyMount = container?.volumeMounts?.find((m) => m.name === 'portal-key');
@@ -177,7 +189,7 @@ describe('Kubernetes manifests', () => {
     for (const deployment of [api, worker]) {
       const container = deployment.spec?.template.spec?.containers[0];
       expect(container?.envFrom).toEqual([{ secretRef: { name: 'carecircle' } }, { configMapRef: { name: 'carecircle' } }]);
-      expect(container?.command).toEqual(['node', '--import', 'tsx', 'services/launcher/src/main.ts']);
+      expect(container?.command).toEqual(LAUNCH);
       expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
       expect(container?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     }
@@ -290,7 +302,7 @@ describe('the image', () => {
     expect(workspaces.sort()).toEqual(['packages/*', 'services/*', 'test']);
     expect(dockerfile).toContain('find packages services -mindepth 2 -maxdepth 2 -name package.json');
     expect(dockerfile).toContain('COPY test/package.json ./test/package.json');
-    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "services/launcher/src/main.ts"]');
+    expect(dockerfile).toContain(`CMD ${JSON.stringify(LAUNCH).replaceAll(',', ', ')}`);
     // tsx runs the TypeScript in production, so it must be a runtime dependency, not a devDependency.
     const launcher = JSON.parse(readFileSync(join(ROOT, 'services', 'launcher', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(launcher.dependencies)).toContain('tsx');
