@@ -416,7 +416,9 @@ class ResourceRepository implements Repository {
     if (!this.ctx.serverBuilt) {
       validateFhirStructure(next);
     }
-    const checked = withoutLabels(next);
+    // What the structure check saw, to tell whether the rules changed more than labels (the server's own events are
+    // not validated per write, so theirs is not serialised for nothing).
+    const checked = this.ctx.serverBuilt ? undefined : withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.writes.authorize({ interaction, next, current: previous, tx, policy: this.ctx.policy });
     const facts: WriteFacts = { revives: current?.deleted === true };
