@@ -12,7 +12,7 @@ import { isConnectionLoss } from './connection-loss';
 import { lockDataDir } from './data-dir-lock';
 import { pgliteStatements } from './pglite-statements';
 import { createStatementNamer, isStalePreparedStatement } from './prepared-statements';
-import type { Sql } from './sql';
+import { raw, type Sql } from './sql';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -315,7 +315,8 @@ async function openPglite(dataDir: string): Promise<Database> {
       return counted(() =>
         db.transaction((tx) =>
           insideTransaction.run(true, async () => {
-            await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`);
+            // Prepared like every other statement: one parse per database, not one per transaction.
+            await run(tx, raw(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`), true);
             return fn({
               query: (statement) => run(tx, statement, true),
               exec: async (script) => {

@@ -84,6 +84,10 @@ describe('repository on embedded PGlite', () => {
     );
     expect(prepared).toEqual([{ name: expect.stringMatching(/^cc_/), statement: select('p1').render().text }]);
     expect((await store.db.query<{ plan_cache_mode: string }>(sql`SHOW plan_cache_mode`)).rows).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+    // What a command changed is counted as PostgreSQL's command tags say, an empty result has its fields and no rows.
+    expect((await store.db.query(sql`UPDATE prepared_probe SET n = n WHERE id IN (${'p1'}, ${'p2'})`)).rowCount).toBe(2);
+    expect((await store.db.query(sql`DELETE FROM prepared_probe WHERE id = ${'none'}`)).rowCount).toBe(0);
+    expect((await store.db.query(select('none'))).rows).toEqual([]);
 
     // An error comes back as PostgreSQL's, and the connection goes on.
     await expect(store.db.query(insert('p1'))).rejects.toMatchObject({ code: '23505' });
@@ -97,6 +101,11 @@ describe('repository on embedded PGlite', () => {
       }),
     ).rejects.toMatchObject({ code: '23505' });
     expect((await store.db.query(select('p2'))).rows).toEqual([{ ...expected, id: 'p2' }]);
+    // A transaction runs at the isolation level asked for (its SET TRANSACTION is prepared too).
+    for (const level of ['repeatable read', 'read committed'] as const) {
+      const shown = await store.db.transaction((tx) => tx.query<{ transaction_isolation: string }>(sql`SHOW transaction_isolation`), level);
+      expect(shown.rows).toEqual([{ transaction_isolation: level }]);
+    }
   });
 
   test('a read inside a transaction records its disclosure in that transaction, and a denial once it has settled', async () => {
