@@ -73,17 +73,17 @@ export function pgliteStatements(db: PGlite): PgliteStatements {
  * parsers that parseResults makes on every call: 85 µs a statement, a tenth of a read's CPU on the default store.
  */
 function resultOf<R>(messages: readonly BackendMessage[], parsers: Parameters<typeof types.parseType>[2]): Results<R> {
-  let fields: { name: string; dataTypeID: number }[] = [];
+  let fields: Results<R>['fields'] = [];
   const rows: R[] = [];
   let affectedRows = 0;
   for (const message of messages) {
     if (message instanceof backend.RowDescriptionMessage) {
       fields = message.fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID }));
     } else if (message instanceof backend.DataRowMessage) {
+      // A data row always follows its row description, one value per field.
       const row: Record<string, unknown> = {};
-      message.fields.forEach((value, i) => {
-        const field = fields[i] as { name: string; dataTypeID: number };
-        row[field.name] = types.parseType(value, field.dataTypeID, parsers);
+      fields.forEach((field, i) => {
+        row[field.name] = types.parseType(message.fields[i] ?? null, field.dataTypeID, parsers);
       });
       rows.push(row as R);
     } else if (message instanceof backend.CommandCompleteMessage) {
