@@ -5,13 +5,14 @@
  * references and every version of what they name, which made a client's accounting of disclosures unlistable once a
  * partner had filled it with denials (issue 17, finding 5).
  *
- * Written by a store write rule in the transaction of whichever comes second: a record about an existing note, or a
- * note version (a resource filed as a note, or moved up to one) that existing records describe. Runs after
- * applyShareLabels and stampNoteCustodian, so it reads the labels and the stamp the version will carry.
+ * Written by a store write rule with the version of whichever comes second, by the statement that writes it: a record
+ * about an existing note, or a note version (a resource filed as a note, or moved up to one) that existing records
+ * describe. Runs after applyShareLabels and stampNoteCustodian, so it reads the labels and the stamp the version will
+ * carry.
  */
 import { describedReferences, DESCRIBING_RECORD_TYPES } from '@carecircle/auth';
 import { NOTE_CUSTODIAN_URL, parseRelativeReference } from '@carecircle/fhir';
-import { recordNotesDescribedBy, recordRecordsDescribingNote, type WriteRule } from '@carecircle/store';
+import { insertNotesDescribedBy, insertRecordsDescribingNote, type WriteRuleFor } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { isPsychotherapyNoteResource } from './share-category';
 
@@ -21,7 +22,7 @@ function stampOf(resource: Resource): string {
 }
 
 /** Write rule: keeps note_record in step with the version being written (see the module comment). */
-export const indexNoteRecords: WriteRule = async (next, _current, tx) => {
+export const indexNoteRecords: WriteRuleFor<unknown> = (next, _current, _tx, write) => {
   const id = next.id;
   if (id === undefined) {
     return;
@@ -33,11 +34,11 @@ export const indexNoteRecords: WriteRule = async (next, _current, tx) => {
     });
     const own = isPsychotherapyNoteResource(next) ? [stampOf(next)] : [];
     // Every version of every described resource that is labelled a note, with its stamp.
-    await recordNotesDescribedBy(tx, { resourceType: next.resourceType, id }, targets, own, NOTE_CUSTODIAN_URL);
+    write.alongside(insertNotesDescribedBy({ resourceType: next.resourceType, id }, targets, own, NOTE_CUSTODIAN_URL));
   }
   if (isPsychotherapyNoteResource(next)) {
     // Records written earlier about this resource, found through their search index (AuditEvent `entity`, Provenance
     // `target`), now describe a note.
-    await recordRecordsDescribingNote(tx, { resourceType: next.resourceType, id }, stampOf(next));
+    write.alongside(insertRecordsDescribingNote({ resourceType: next.resourceType, id }, stampOf(next)));
   }
 };

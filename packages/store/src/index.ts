@@ -136,7 +136,7 @@ export {
   type DisclosureTerms,
   type UpdateTerms,
 } from './tables/consent-disclosure';
-export { describesNoteRecord, recordNotesDescribedBy, recordRecordsDescribingNote } from './tables/note-records';
+export { describesNoteRecord, insertNotesDescribedBy, insertRecordsDescribingNote } from './tables/note-records';
 export { authoredBy, insertPartnerAuthorship } from './tables/partner-authorship';
 export { lockPatientCustodian, readPatientCustodian } from './tables/patient-custodians';
 export {

@@ -48,7 +48,7 @@ import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
 import { foundIn, recorderColumns, type FoundForRecord, type RecorderColumnValues } from './recorder-columns';
-import { sql } from './sql';
+import { sql, type Sql } from './sql';
 import { withholdHiddenReferences } from './withheld-references';
 import {
   inRepositoryTransaction,
@@ -421,7 +421,8 @@ class ResourceRepository implements Repository {
     const checked = this.ctx.serverBuilt ? undefined : withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.writes.authorize({ interaction, next, current: previous, tx, policy: this.ctx.policy });
-    const facts: WriteFacts = { revives: current?.deleted === true };
+    const alongside: Sql[] = [];
+    const facts: WriteFacts = { revives: current?.deleted === true, alongside: (insert) => alongside.push(insert) };
     for (const rule of this.ctx.writes.rules) {
       await rule(next, previous, tx, facts);
     }
@@ -438,6 +439,7 @@ class ResourceRepository implements Repository {
       resource: next,
       compartments: computePatientCompartments(next),
       kind,
+      alongside,
     });
     if (this.ctx.writes.records.length > 0) {
       // Recorded through this transaction's repository, bound to the same policy and writer.

@@ -90,12 +90,14 @@ export interface NewVersion {
   resource: Resource | undefined;
   compartments: string[];
   kind: ChangeKind;
+  /** Inserts the write rules asked to be made with the version (WriteFacts.alongside), by its statement. */
+  alongside?: readonly Sql[];
 }
 
 /**
  * Appends `next` after `previous` (superseding it), indexes it and records the outbox event (when its type has them).
- * The version, its index rows and the outbox row are written by one statement (data-modifying CTEs), so a write costs
- * one round trip, not eight.
+ * The version, its index rows, the outbox row and the rules' inserts (`next.alongside`) are written by one statement
+ * (data-modifying CTEs), so a write costs one round trip, not eight.
  */
 export async function appendVersion(tx: Queryable, previous: CurrentVersion | undefined, next: NewVersion): Promise<void> {
   if (previous) {
@@ -106,7 +108,7 @@ export async function appendVersion(tx: Queryable, previous: CurrentVersion | un
     ? [sql`INSERT INTO outbox (kind, resource_type, resource_id, version_id, request_id)
       VALUES (${next.kind}, ${next.resourceType}, ${next.id}, ${next.versionId}, ${currentOriginRequestId() ?? null})`]
     : [];
-  const dependents = [...index, ...outboxEvent].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
+  const dependents = [...index, ...outboxEvent, ...(next.alongside ?? [])].map((insert, i) => sql`${raw(`w${i}`)} AS (${insert})`);
   const version = sql`version AS (
       INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, content, compartments)
       VALUES (${next.resourceType}, ${next.id}, ${next.versionId}, ${next.lastUpdated}::timestamptz, ${!next.resource},

@@ -18,6 +18,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { AccessPolicy } from './access-policy';
 import type { Queryable } from './database';
 import type { Repository } from './repository';
+import type { Sql } from './sql';
 
 /** What a stage may need besides the two versions. */
 export interface WriteFacts {
@@ -26,6 +27,12 @@ export interface WriteFacts {
    * deletion deleted), which the rules still hold the write to (categories only go up, a note keeps its stamp).
    */
   revives: boolean;
+  /**
+   * Has `insert` made by the statement that writes the version, as one more of its data-modifying CTEs: it commits
+   * with the version and costs no round trip of its own. For an INSERT of rows nothing else in the write reads, which
+   * reads only rows already stored (all parts of one statement see the same snapshot, not each other's rows).
+   */
+  alongside(insert: Sql): void;
 }
 
 /** The interactions that write. */

@@ -14,7 +14,7 @@ import { openPgliteTestStore, openPostgresTestStore, type TestStore } from '../t
 import { disableAuthUser, findOrganizationsOfEnabledUsers, insertAuthUser } from './auth-users';
 import { findPatientsVisibleTo } from './client-custody';
 import { findGrantsInForce, findUngrantedCategories, replaceConsentGrants, type ConsentGrantRow } from './consent-grants';
-import { recordNotesDescribedBy, recordRecordsDescribingNote } from './note-records';
+import { insertNotesDescribedBy, insertRecordsDescribingNote } from './note-records';
 import { insertPartnerAuthorship } from './partner-authorship';
 import { lockPatientCustodian, readPatientCustodian } from './patient-custodians';
 import { findPractitionerRoles, findWithdrawnOrganizations, readPractitionerRole } from './practitioner-roles';
@@ -154,7 +154,7 @@ describe.each([
     ]);
 
     const noteKey = { resourceType: 'Observation', id: note.id ?? '' };
-    await recordNotesDescribedBy(store.db, { resourceType: 'Provenance', id: 'prov1' }, [noteKey, { resourceType: 'Patient', id: patient.id ?? '' }], [], CUSTODIAN_URL);
+    await store.db.query(insertNotesDescribedBy({ resourceType: 'Provenance', id: 'prov1' }, [noteKey, { resourceType: 'Patient', id: patient.id ?? '' }], [], CUSTODIAN_URL));
     const { resource: audit } = await repository.create<AuditEvent>({
       resourceType: 'AuditEvent',
       type: { code: 'rest' },
@@ -163,7 +163,7 @@ describe.each([
       source: { observer: { display: 'test' } },
       entity: [{ what: { reference: `Observation/${note.id}` } }],
     });
-    await recordRecordsDescribingNote(store.db, noteKey, 'Organization/stamp');
+    await store.db.query(insertRecordsDescribingNote(noteKey, 'Organization/stamp'));
     const { rows } = await store.db.query(sql`
       SELECT resource_type, id, custodian FROM note_record WHERE id IN ('prov1', ${audit.id ?? ''}) ORDER BY resource_type`);
     expect(rows).toEqual([

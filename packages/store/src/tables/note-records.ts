@@ -1,11 +1,11 @@
 /**
  * The `note_record` table (migration 0013): which records (Provenance, AuditEvent) are psychotherapy notes themselves
  * or describe a resource that is, or has become, one, with the note's custodian stamp. When a row is written is
- * consent's rule (packages/consent note-records.ts); this module only writes the rows, reading note labels and stamps
- * from the stored versions.
+ * consent's rule (packages/consent note-records.ts); this module only writes the statements that insert the rows
+ * (made with the version that calls for them, WriteFacts.alongside), reading note labels and stamps from the stored
+ * versions.
  */
 import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
-import type { Queryable } from '../database';
 import { raw, sql, type Sql } from '../sql';
 
 const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
@@ -18,18 +18,17 @@ function stampColumn(d: Sql, custodianUrl: string): Sql {
 }
 
 /**
- * Records the describing record `record` once per custodian stamp in `ownStamps` (the record's own, when it is a note
- * itself) and once per stamp of every live version of a `targets` resource labelled or tagged a psychotherapy note,
- * the stamp read from the extension `custodianUrl`. Rows already there are kept.
+ * The INSERT recording the describing record `record` once per custodian stamp in `ownStamps` (the record's own, when
+ * it is a note itself) and once per stamp of every live version of a `targets` resource labelled or tagged a
+ * psychotherapy note, the stamp read from the extension `custodianUrl`. Rows already there are kept.
  */
-export async function recordNotesDescribedBy(
-  q: Queryable,
+export function insertNotesDescribedBy(
   record: { resourceType: string; id: string },
   targets: ReadonlyArray<{ resourceType: string; id: string }>,
   ownStamps: readonly string[],
   custodianUrl: string,
-): Promise<void> {
-  await q.query(sql`
+): Sql {
+  return sql`
       INSERT INTO note_record (resource_type, id, custodian)
       SELECT ${record.resourceType}, ${record.id}, custodian FROM (
         SELECT unnest(${ownStamps}::text[]) AS custodian
@@ -40,25 +39,21 @@ export async function recordNotesDescribedBy(
         WHERE NOT d.deleted
           AND (COALESCE(d.content #> '{meta,security}', '[]'::jsonb) @> ${NOTE_LABEL}::jsonb
             OR COALESCE(d.content #> '{meta,tag}', '[]'::jsonb) @> ${NOTE_TAG}::jsonb)) AS notes
-      ON CONFLICT DO NOTHING`);
+      ON CONFLICT DO NOTHING`;
 }
 
 /**
- * Records, with the note's stamp `stamp`, every record written earlier about the note `note`, found through their
- * search index (AuditEvent `entity`, Provenance `target`). Rows already there are kept.
+ * The INSERT recording, with the note's stamp `stamp`, every record written earlier about the note `note`, found
+ * through their search index (AuditEvent `entity`, Provenance `target`). Rows already there are kept.
  */
-export async function recordRecordsDescribingNote(
-  q: Queryable,
-  note: { resourceType: string; id: string },
-  stamp: string,
-): Promise<void> {
-  await q.query(sql`
+export function insertRecordsDescribingNote(note: { resourceType: string; id: string }, stamp: string): Sql {
+  return sql`
       INSERT INTO note_record (resource_type, id, custodian)
       SELECT DISTINCT r.resource_type, r.id, ${stamp}::text FROM search_reference x
         JOIN resource_version r ON r.vid = x.vid
       WHERE x.code IN ('entity', 'target') AND x.target_type = ${note.resourceType} AND x.target_id = ${note.id}
         AND ((r.resource_type = 'AuditEvent' AND x.code = 'entity') OR (r.resource_type = 'Provenance' AND x.code = 'target'))
-      ON CONFLICT DO NOTHING`);
+      ON CONFLICT DO NOTHING`;
 }
 
 /**
