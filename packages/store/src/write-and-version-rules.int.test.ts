@@ -189,6 +189,30 @@ describe('write and version rules (PostgreSQL)', () => {
     });
   });
 
+  describe('inserts made alongside the version', () => {
+    const marks = async (id: string): Promise<unknown[]> =>
+      (await store.db.query(sql`SELECT custodian FROM note_record WHERE resource_type = 'Observation' AND id = ${id}`)).rows;
+
+    test('are written by the version statement: committed with the version, and not at all when the write fails after them', async () => {
+      const mark: WriteRule = (next, _current, _tx, write) => {
+        write?.alongside(sql`INSERT INTO note_record (resource_type, id, custodian) VALUES ('Observation', ${next.id ?? ''}, 'alongside')`);
+      };
+      // Refuses an amended Observation after the first rule asked for its insert.
+      const refuseAmended: WriteRule = (next) => {
+        if ((next as Observation).status === 'amended') {
+          throw new OperationOutcomeError(forbidden);
+        }
+      };
+      const repo = createRepository(store.db, fullAccess, { writes: withWriteRules([mark, refuseAmended], undefined) });
+      const { resource } = await repo.create(observation('progress'));
+      expect(await marks(resource.id!)).toEqual([{ custodian: 'alongside' }]);
+
+      const refused = (await admin.create(observation('progress'))).resource;
+      expect(await rejectionStatus(repo.update({ ...refused, status: 'amended' }))).toBe(403);
+      expect(await marks(refused.id!)).toEqual([]);
+    });
+  });
+
   describe('input checks', () => {
     test('write rules run only on resources that passed the structural validation', async () => {
       const seen: string[] = [];
