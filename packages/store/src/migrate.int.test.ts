@@ -2,6 +2,7 @@ import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecir
 import { openDatabase, type Database } from './database';
 import { listMigrations, migrate } from './migrate';
 import { sql } from './sql';
+import { insertNotesDescribedBy } from './tables/note-records';
 
 describe('migrate (PostgreSQL)', () => {
   let testDb: TestDatabase;
@@ -31,6 +32,17 @@ describe('migrate (PostgreSQL)', () => {
       SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'r' AND relname LIKE 'search\_%' AND relname <> 'search_reindex'
         AND relname <> 'search_index_version'`);
     expect(indexTables[0]?.n).toBe(6);
+  });
+
+  test('the note-record rule finds note versions through their own index, also as a prepared statement (migration 0018)', async () => {
+    const insert = insertNotesDescribedBy({ resourceType: 'AuditEvent', id: 'a1' }, [{ resourceType: 'Observation', id: 'o1' }], [], 'https://example.org/stamp');
+    const plan = await db.transaction(async (tx) => {
+      // Only the partial index, or no index at all: whether its predicate is provable from the statement is the question.
+      await tx.exec('SET LOCAL enable_seqscan = off');
+      const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(sql`EXPLAIN (FORMAT JSON) ${insert}`);
+      return JSON.stringify(rows[0]?.['QUERY PLAN']);
+    });
+    expect(plan).toContain('"Index Name":"resource_version_note_labelled"');
   });
 
   test('concurrent runs (replicas starting together) apply each migration once', async () => {

@@ -8,8 +8,21 @@
 import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import { raw, sql, type Sql } from '../sql';
 
-const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
-const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
+/**
+ * Over `d`, a resource_version row: labelled PSYTHPN or tagged psychotherapy-notes. The codings are written into the
+ * statement as constants, not parameters, so that it is the predicate of the index resource_version_note_labelled
+ * (migration 0018): a prepared statement's generic plan can use a partial index only for a condition it can prove
+ * from the text alone.
+ */
+function labelledNote(d: Sql): Sql {
+  return sql`(COALESCE(${d}.content #> '{meta,security}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_LABEL])}
+    OR COALESCE(${d}.content #> '{meta,tag}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_TAG])})`;
+}
+
+/** A jsonb literal of `value`, a constant of our own code (never a caller's value). */
+function jsonbConstant(value: unknown): Sql {
+  return raw(`'${JSON.stringify(value).replaceAll("'", "''")}'::jsonb`);
+}
 
 /** The stamp (extension `custodianUrl`'s valueReference) of the version `d` as SQL ('' for none). */
 function stampColumn(d: Sql, custodianUrl: string): Sql {
@@ -36,9 +49,7 @@ export function insertNotesDescribedBy(
         SELECT ${stampColumn(sql`d`, custodianUrl)} FROM resource_version d
           JOIN unnest(${targets.map((t) => t.resourceType)}::text[], ${targets.map((t) => t.id)}::text[]) AS t(resource_type, id)
             ON d.resource_type = t.resource_type AND d.id = t.id
-        WHERE NOT d.deleted
-          AND (COALESCE(d.content #> '{meta,security}', '[]'::jsonb) @> ${NOTE_LABEL}::jsonb
-            OR COALESCE(d.content #> '{meta,tag}', '[]'::jsonb) @> ${NOTE_TAG}::jsonb)) AS notes
+        WHERE NOT d.deleted AND ${labelledNote(sql`d`)}) AS notes
       ON CONFLICT DO NOTHING`;
 }
 
