@@ -8,7 +8,8 @@
  *   3. authorize               custody and consent: may this writer make this write
  *   4. rules / deleteRules     workflow rules, labels and indexes, in order (they may complete or refuse the write)
  *   5. validation              store: the whole validation, profiles included, of what the rules left
- *   6. version and outbox      store: the next version and its outbox event, in the write's transaction
+ *   6. version and outbox      store: the next version, its outbox event and the inserts the rules asked for
+ *                              (WriteFacts.alongside), by one statement in the write's transaction
  *   7. records                 what is recorded of the write in the same transaction (Provenance)
  *
  * The stages themselves are declared once, in @carecircle/access (write-pipeline.ts); this package only runs them. The
