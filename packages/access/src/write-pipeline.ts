@@ -10,7 +10,8 @@
  *                           workflows it admits besides
  *   4. workflow rules and labels, in the order of {@link writePipelineFor}'s `rules` (deletions: `deleteRules`)
  *   5. validation           store: the whole validation, profiles included, of what the rules left
- *   6. version and outbox   store: the next version, its search index and its outbox event (with the request's id)
+ *   6. version and outbox   store: the next version, its search index, its outbox event (with the request's id) and
+ *                           the inserts the rules asked to make with it (note_record rows), by one statement
  *   7. records              Provenance of care-plan changes, a coordinated update's drafting steps
  *
  * A caller's repository runs all of it; what the server writes itself (its jobs, the records it keeps while serving a
