@@ -6,14 +6,13 @@
  * psychotherapy note stays with the practice its custodian stamp names. Whom each condition applies to is the
  * policies' rule (packages/access caller-access-policy.ts); this module only writes the SQL, parameterised.
  */
-import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
+import { PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import type { AccessPolicy } from '../access-policy';
 import type { Queryable } from '../database';
 import { raw, sql, type Sql } from '../sql';
-import { describesNoteRecord } from './note-records';
+import { describesNoteRecord, labelledNote } from './note-records';
 
 const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
-const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
 
 /**
  * "Patient p is a client of `organization`": its current version names it as managingOrganization, or, for a deleted
@@ -52,8 +51,7 @@ export function inCompartmentOfClientOf(organization: string, noteCustodianUrl: 
 function noteHeldBy(row: Sql, organization: string, noteCustodianUrl: string): Sql {
   const stamp = JSON.stringify([{ url: noteCustodianUrl, valueReference: { reference: organization } }]);
   const stamped = JSON.stringify([{ url: noteCustodianUrl }]);
-  return sql`(NOT (COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${NOTE_TAG}::jsonb
-          OR COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${NOTE_LABEL}::jsonb)
+  return sql`(NOT ${labelledNote(row)}
       OR COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${stamp}::jsonb
       OR NOT COALESCE(${row}.content #> '{meta,extension}', '[]'::jsonb) @> ${stamped}::jsonb)`;
 }

@@ -6,12 +6,9 @@
  * handed here as {@link DisclosureTerms}); this module only writes the SQL, parameterised, reading each type's content
  * where that type keeps it.
  */
-import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import { raw, sql, type Sql } from '../sql';
 import { grantInForce, type GrantLookup } from './consent-grants';
-
-const NOTE_LABEL = JSON.stringify([PSYCHOTHERAPY_NOTE_LABEL]);
-const NOTE_TAG = JSON.stringify([PSYCHOTHERAPY_NOTE_TAG]);
+import { labelledNote } from './note-records';
 
 const RV = raw('rv');
 
@@ -52,12 +49,6 @@ export interface DisclosureTerms {
  * row a partner's search reads (0.23 against 0.025 ms a row, measured on the bench's Observations).
  */
 const PATIENT_REFERENCE_PATTERN = '(?:^|/)Patient/([A-Za-z0-9.-]+)(?:/_history/([A-Za-z0-9.-]+))?$';
-
-/** Condition over the resource_version row `row`: labelled or categorised as a psychotherapy note. */
-function labelledNote(row: Sql): Sql {
-  return sql`(COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${NOTE_LABEL}::jsonb
-    OR COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${NOTE_TAG}::jsonb)`;
-}
 
 /**
  * Over `rv`: the version is labelled PSYTHPN or categorised psychotherapy-notes, whatever else it says. False for a

@@ -3,20 +3,21 @@
  * or describe a resource that is, or has become, one, with the note's custodian stamp. When a row is written is
  * consent's rule (packages/consent note-records.ts); this module only writes the statements that insert the rows
  * (made with the version that calls for them, WriteFacts.alongside), reading note labels and stamps from the stored
- * versions.
+ * versions, and the condition that tells a note version, which every statement asking it uses.
  */
 import { PSYCHOTHERAPY_NOTE_LABEL, PSYCHOTHERAPY_NOTE_TAG } from '@carecircle/fhir';
 import { raw, sql, type Sql } from '../sql';
 
 /**
- * Over `d`, a resource_version row: labelled PSYTHPN or tagged psychotherapy-notes. The codings are written into the
- * statement as constants, not parameters, so that it is the predicate of the index resource_version_note_labelled
- * (migration 0018): a prepared statement's generic plan can use a partial index only for a condition it can prove
- * from the text alone.
+ * Condition over the resource_version row `row`: labelled PSYTHPN or tagged psychotherapy-notes, whatever else it
+ * says (false for a deletion, which has no content). The one definition every statement uses. The codings are written
+ * into the statement as constants, not parameters, so that it is the predicate of the index
+ * resource_version_note_labelled (migration 0018): a prepared statement's generic plan can use a partial index only
+ * for a condition it can prove from the text alone.
  */
-function labelledNote(d: Sql): Sql {
-  return sql`(COALESCE(${d}.content #> '{meta,security}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_LABEL])}
-    OR COALESCE(${d}.content #> '{meta,tag}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_TAG])})`;
+export function labelledNote(row: Sql): Sql {
+  return sql`(COALESCE(${row}.content #> '{meta,security}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_LABEL])}
+    OR COALESCE(${row}.content #> '{meta,tag}', '[]'::jsonb) @> ${jsonbConstant([PSYCHOTHERAPY_NOTE_TAG])})`;
 }
 
 /** A jsonb literal of `value`, a constant of our own code (never a caller's value). */
