@@ -1,7 +1,10 @@
-import { createTestDatabase, rejectionStatus, type TestDatabase } from '@carecircle/testing';
+import type { Observation } from '@medplum/fhirtypes';
+import { createTestDatabase, minimalObservation, rejectionStatus, type TestDatabase } from '@carecircle/testing';
+import { fullAccess } from './access-policy';
 import { openDatabase, type Database } from './database';
 import { listMigrations, migrate } from './migrate';
-import { sql } from './sql';
+import { createRepository } from './resource-repository';
+import { sql, type Sql } from './sql';
 import { insertNotesDescribedBy } from './tables/note-records';
 
 describe('migrate (PostgreSQL)', () => {
@@ -43,6 +46,32 @@ describe('migrate (PostgreSQL)', () => {
       return JSON.stringify(rows[0]?.['QUERY PLAN']);
     });
     expect(plan).toContain('"Index Name":"resource_version_note_labelled"');
+  });
+
+  test('a search by a reference naming no resource here finds it through the partial raw-reference index (migration 0019)', async () => {
+    const statements: Sql[] = [];
+    const recording: Database = { ...db, query: (statement) => (statements.push(statement), db.query(statement)) };
+    const repository = createRepository(recording, fullAccess);
+    const elsewhere = 'https://other.example/fhir/Patient/9';
+    const written = await repository.create<Observation>({ ...minimalObservation('placeholder', '72133-2', '2026-11-01'), subject: { reference: elsewhere } });
+    await repository.create(minimalObservation('9', '72133-2', '2026-11-01'));
+
+    statements.length = 0;
+    const found = await repository.search('Observation', new URLSearchParams({ subject: elsewhere }));
+    expect(found.matches.map((r) => r.id)).toEqual([written.resource.id]);
+    const search = statements.find((statement) => statement.render().text.includes('search_reference'));
+    expect(search).toBeDefined();
+    const plan = await db.transaction(async (tx) => {
+      await tx.exec('SET LOCAL enable_seqscan = off');
+      const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(sql`EXPLAIN (FORMAT JSON) ${search as Sql}`);
+      return JSON.stringify(rows[0]?.['QUERY PLAN']);
+    });
+    expect(plan).toContain('"Index Name":"search_reference_raw"');
+    // A row naming a resource here is not in that index, and a search naming it finds it through the other one.
+    const { rows } = await db.query<{ partial: boolean }>(sql`
+      SELECT indpred IS NOT NULL AS partial FROM pg_index WHERE indexrelid = 'search_reference_raw'::regclass`);
+    expect(rows[0]?.partial).toBe(true);
+    expect((await repository.search('Observation', new URLSearchParams({ subject: 'Patient/9' }))).matches).toHaveLength(1);
   });
 
   test('concurrent runs (replicas starting together) apply each migration once', async () => {

@@ -213,7 +213,9 @@ function tokenMatch(token: TokenValue): Sql {
 function referenceMatch(value: ReferenceValue): Sql {
   switch (value.kind) {
     case 'raw':
-      return sql`x.reference = ${indexedKey(value.reference)}`;
+      // Only a row whose own reference names no resource here can equal a value that names none (migration 0019, whose
+      // partial index this condition proves usable).
+      return sql`(x.reference = ${indexedKey(value.reference)} AND x.target_type IS NULL)`;
     case 'target': {
       const match =
         value.resourceType === undefined
