@@ -58,8 +58,9 @@ async function whileRecordsLocked<T>(holdMs: number, request: () => PromiseLike<
     while (!answered && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // From here the lock is being let go: an answer that comes now came after it.
+    locked = false;
   });
-  locked = false;
   return { answer: await answer, answeredWhileLocked };
 }
 
