@@ -15,6 +15,7 @@ import { createTestDatabase } from '@carecircle/testing';
 import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
+import type { Resource } from '@medplum/fhirtypes';
 import type { AppServices } from './app-services';
 import { createApp } from './app';
 import { closeServices, openServices } from './open-services';
@@ -120,4 +121,13 @@ export function fhirClient(t: TestApp, token: string, headers: Record<string, st
     post: (p: string, body: unknown) => prepare(t.http.post(path(p))).set('Content-Type', 'application/fhir+json').send(body as object),
     put: (p: string, body: unknown) => prepare(t.http.put(path(p))).set('Content-Type', 'application/fhir+json').send(body as object),
   };
+}
+
+/** Creates `resource` through the API as the holder of `token` and returns it as stored; throws unless the answer is 201. */
+export async function createdAs<T extends Resource>(t: TestApp, token: string, resource: T): Promise<T> {
+  const res = await fhirClient(t, token).post(resource.resourceType, resource);
+  if (res.status !== 201) {
+    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body as T;
 }

@@ -11,7 +11,7 @@ import { BALP_OAUTH_TOKEN_PROFILE, BALP_PATIENT_QUERY_PROFILE, BALP_PATIENT_READ
 import { validateFhirResource } from '@carecircle/fhir';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 let t: TestApp;
 let practice: string;
@@ -28,13 +28,8 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The client's AuditEvents written by the request with X-Request-Id `requestId`, as the practice reads them. */
 async function auditOf(requestId: string): Promise<AuditEvent[]> {

@@ -9,7 +9,7 @@ import type { AuditEvent, Bundle, Consent, Observation, OrganizationAffiliation,
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const CLIENT_SCOPE = 'patient/*.rs patient/Consent.cu';
 
@@ -37,13 +37,8 @@ function tagged<T extends Resource>(resource: T, category: ShareCategory): T {
   return { ...resource, meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] } };
 }
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 function affiliation(organization: string, participating: string, more: Partial<OrganizationAffiliation> = {}): OrganizationAffiliation {
   return {

@@ -19,7 +19,7 @@
 import type { Bundle, Consent, Patient, Resource } from '@medplum/fhirtypes';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const SHARE = 'https://carecircle.dev/fhir/CodeSystem/share-category';
 const CATEGORIES = [
@@ -122,13 +122,8 @@ let appId: string;
 
 const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await fhirClient(t, token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** Every entry of a search or history, following next links; `mode` limits to match or include entries. */
 async function allEntries(

@@ -26,7 +26,7 @@ import { buildSharingConsent, SHARE_CATEGORIES, SHARE_CATEGORY_SYSTEM, type Shar
 import { sql } from '@carecircle/store';
 import { buildObservation, buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 let t: TestApp;
 let admin: string;
@@ -50,13 +50,8 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** Every match of a search, following next links to the end. */
 async function searchAll(token: string, query: string, headers: Record<string, string> = {}): Promise<Resource[]> {

@@ -9,7 +9,7 @@ import type { AuditEvent, Bundle, DocumentReference, Observation, OperationOutco
 import { DENIED_COUNT_URL, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const LIMIT = 3;
 
@@ -28,13 +28,8 @@ const tagged = <T extends Resource>(resource: T, category: ShareCategory): T => 
   meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] },
 });
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** A partner organization with no consent, and a system token of its own. */
 async function newPartner(name: string): Promise<string> {

@@ -10,7 +10,7 @@ import { buildSharingConsent, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent'
 import { sql } from '@carecircle/store';
 import { buildObservation, buildOrganization, minimalPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const TIMEOUT_MS = 1000;
 /** Shorter than the statement timeout: the write waits, then succeeds. */
@@ -24,13 +24,8 @@ let observation: Observation;
 
 const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await fhirClient(t, token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The AuditEvents committed for the request `requestId`, read straight from the database (no caller's view). */
 async function recordsOf(requestId: string): Promise<AuditEvent[]> {

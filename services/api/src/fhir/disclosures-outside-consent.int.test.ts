@@ -9,7 +9,7 @@ import type { Bundle, CarePlan, Consent, Goal, Parameters as FhirParameters, Pat
 import { buildSharingConsent, type SharingConsentFacts } from '@carecircle/consent';
 import { buildOrganization, buildPatient, buildPractitioner } from '@carecircle/testing';
 import { logInUser, registerApp, registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 let t: TestApp;
 let admin: string;
@@ -26,13 +26,8 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 async function recordConsent(facts: Omit<SharingConsentFacts, 'custodian'>): Promise<Consent> {
   return created(practiceToken, { ...buildSharingConsent({ custodian: practice, ...facts }), ...SIGNED });

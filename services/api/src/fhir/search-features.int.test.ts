@@ -9,7 +9,7 @@ import type { AuditEvent, Bundle, Condition, Observation, OperationOutcome, Orga
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 let t: TestApp;
 let practice: Organization;
@@ -33,13 +33,8 @@ function tagged<T extends Resource>(resource: T, category: ShareCategory): T {
   return { ...resource, meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] } };
 }
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await fhirClient(t, token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The search's answer: status, and the `Type/id` of its matches and of its includes, each sorted. */
 async function search(token: string, query: string): Promise<{ status: number; matches: string[]; included: string[]; total?: number; body: unknown }> {

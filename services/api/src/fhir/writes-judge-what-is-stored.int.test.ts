@@ -13,7 +13,7 @@ import { NOTE_CUSTODIAN_URL } from '@carecircle/fhir';
 import { buildSharingConsent, SHARE_CATEGORY_SYSTEM, type ShareCategory } from '@carecircle/consent';
 import { buildObservation, buildOrganization, buildPatient } from '@carecircle/testing';
 import { registerSystemClient } from '../smart-test-clients';
-import { createTestApp, fhirClient, type TestApp } from '../test-harness';
+import { createdAs, createTestApp, fhirClient, type TestApp } from '../test-harness';
 
 const SIGNED_PDF = Buffer.from('%PDF-1.4 signed release: HIV status attached').toString('base64');
 const SIGNED = { sourceAttachment: { contentType: 'application/pdf', title: 'Signed release: HIV status attached', data: SIGNED_PDF } };
@@ -34,13 +34,8 @@ const tagged = <T extends Resource>(resource: T, category: ShareCategory): T => 
   meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] },
 });
 
-async function created<T extends Resource>(token: string, resource: T): Promise<T> {
-  const res = await as(token).post(resource.resourceType, resource);
-  if (res.status !== 201) {
-    throw new Error(`create ${resource.resourceType} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return res.body as T;
-}
+/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
+const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 function patch(token: string, path: string, operations: unknown, headers: Record<string, string> = {}) {
   const request = t.http.patch(`/fhir/R4/${path}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json-patch+json');
