@@ -1,7 +1,8 @@
 /**
  * The API in-process for integration tests: a fresh PostgreSQL database, real Redis, the real app, and helpers to call
- * it with the admin token. Each suite gets its own database and Redis key prefix. With `TEST_STORE=pglite` (or
- * `store: 'pglite'`) the database is embedded PGlite in a fresh directory instead, as `npm start` runs by default.
+ * it with the admin token and to create fixtures as a token's holder (`createdAs`). Each suite gets its own database
+ * and Redis key prefix. With `TEST_STORE=pglite` (or `store: 'pglite'`) the database is embedded PGlite in a fresh
+ * directory instead, as `npm start` runs by default.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -12,10 +13,10 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '@carecircle/config';
 import { migrate, openDatabase } from '@carecircle/store';
 import { createTestDatabase } from '@carecircle/testing';
+import type { Resource } from '@medplum/fhirtypes';
 import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import type { Resource } from '@medplum/fhirtypes';
 import type { AppServices } from './app-services';
 import { createApp } from './app';
 import { closeServices, openServices } from './open-services';

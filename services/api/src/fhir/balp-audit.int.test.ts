@@ -28,7 +28,6 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The client's AuditEvents written by the request with X-Request-Id `requestId`, as the practice reads them. */

@@ -122,7 +122,6 @@ let appId: string;
 
 const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** Every entry of a search or history, following next links; `mode` limits to match or include entries. */

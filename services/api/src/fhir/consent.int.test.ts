@@ -50,7 +50,6 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** Every match of a search, following next links to the end. */

@@ -31,7 +31,6 @@ const tagged = <T extends Resource>(resource: T, category: ShareCategory): T => 
 });
 const SIGNED = { sourceAttachment: { contentType: 'application/pdf', title: 'Signed release', data: 'JVBERi0=' } };
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 const noteOf = (patient: Patient, category: ShareCategory = 'psychotherapy-notes'): DocumentReference =>

@@ -28,7 +28,6 @@ const tagged = <T extends Resource>(resource: T, category: ShareCategory): T => 
   meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] },
 });
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** A partner organization with no consent, and a system token of its own. */

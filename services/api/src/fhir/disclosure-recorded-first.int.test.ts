@@ -24,7 +24,6 @@ let observation: Observation;
 
 const ref = (r: Resource) => `${r.resourceType}/${r.id}`;
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The AuditEvents committed for the request `requestId`, read straight from the database (no caller's view). */

@@ -26,7 +26,6 @@ function as(token: string, headers: Record<string, string> = {}) {
   return fhirClient(t, token, headers);
 }
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 async function recordConsent(facts: Omit<SharingConsentFacts, 'custodian'>): Promise<Consent> {

@@ -33,7 +33,6 @@ function tagged<T extends Resource>(resource: T, category: ShareCategory): T {
   return { ...resource, meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] } };
 }
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 /** The search's answer: status, and the `Type/id` of its matches and of its includes, each sorted. */

@@ -34,7 +34,6 @@ const tagged = <T extends Resource>(resource: T, category: ShareCategory): T => 
   meta: { ...resource.meta, tag: [{ system: SHARE_CATEGORY_SYSTEM, code: category }] },
 });
 
-/** Creates `resource` as the holder of `token`; throws unless it was created (201). */
 const created = <T extends Resource>(token: string, resource: T): Promise<T> => createdAs(t, token, resource);
 
 function patch(token: string, path: string, operations: unknown, headers: Record<string, string> = {}) {
