@@ -1,7 +1,8 @@
 /**
  * The outbox relay wakes on commit (NOTIFY from migration 0007's trigger) instead of waiting for its poll: with the
  * poll set to a minute, a committed change must still reach the queue at once, also after the listening connection
- * was killed (the relay listens again and catches up), on PostgreSQL and on PGlite.
+ * was killed (the relay listens again and catches up) and when its first try to listen failed (it tries again), on
+ * PostgreSQL and on PGlite.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,4 +104,27 @@ describe.each(['postgres', 'pglite'] as const)('outbox relay on %s', (kind) => {
       expect(listeners.rowCount).toBe(1);
     });
   }
+
+  // Last: it stops the relay the other tests share, so only the one under test can hear a commit.
+  test('a relay whose first try to listen fails (its connection cut as the worker starts) tries again and listens', async () => {
+    await relay.close();
+    let refusals = 1;
+    const cutWhileListening: Database = {
+      ...db,
+      listen: (channel, onNotify, onLost) =>
+        refusals-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : db.listen(channel, onNotify, onLost),
+    };
+    // The poll is a minute away and the relay tries to listen again five seconds later: a change relayed at once after
+    // that was heard.
+    const late = startOutboxRelay(cutWhileListening, queue, logger, A_MINUTE);
+    try {
+      await new Promise((r) => setTimeout(r, 5_500));
+      expect(refusals).toBe(-1);
+      for (let i = 0; i < 3; i++) {
+        await expect(waitForJob(queue, await commitChange(db), 5_000)).resolves.toBeLessThan(2_000);
+      }
+    } finally {
+      await late.close();
+    }
+  });
 });

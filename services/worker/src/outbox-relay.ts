@@ -8,10 +8,12 @@
  */
 import type { Logger } from '@carecircle/log';
 import { NOTIFY_QUEUES, topicsTriggeredBy, type OutboxEventJob } from '@carecircle/notify';
-import { claimPendingOutboxEvents, markOutboxEventsRelayed, type Database, type PendingOutboxEvent } from '@carecircle/store';
+import { claimPendingOutboxEvents, markOutboxEventsRelayed, type Database, type Listener, type PendingOutboxEvent } from '@carecircle/store';
 import type { Queue } from 'bullmq';
 
 const BATCH_SIZE = 500;
+/** A relay not listening yet tries again after a poll interval, and at least this often. */
+const RELISTEN_AT_MOST_MS = 5_000;
 
 export interface OutboxRelay {
   /** Stops polling and waits for the batch in progress. */
@@ -73,16 +75,45 @@ export function startOutboxRelay(db: Database, queue: Queue, logger: Logger, int
     }
   };
 
+  // Once listening, the store's listener keeps itself listening across lost connections. Until then (the database
+  // away or the connection cut while the worker starts), the relay polls and tries to listen again a poll later.
+  let listener: Listener | undefined;
+  let listening: Promise<void> = Promise.resolve();
+  let relisten: NodeJS.Timeout | undefined;
+  let listenFailures = 0;
+  const listen = (): void => {
+    listening = db.listen('outbox', wake).then(
+      async (opened) => {
+        if (stopped) {
+          await opened.close();
+          return;
+        }
+        listener = opened;
+        if (listenFailures > 0) {
+          logger.info('outbox relay listens for commits now');
+          wake();
+        }
+      },
+      (err: unknown) => {
+        if (listenFailures++ === 0) {
+          logger.warn({ err: (err as Error).name }, 'outbox relay cannot listen for commits; polling and trying again');
+        }
+        if (!stopped) {
+          relisten = setTimeout(listen, Math.min(intervalMs, RELISTEN_AT_MOST_MS));
+        }
+      },
+    );
+  };
+
   tick();
-  const listening = db.listen('outbox', wake).catch((err: unknown) => {
-    logger.warn({ err: (err as Error).name }, 'outbox relay cannot listen for commits; polling only');
-    return undefined;
-  });
+  listen();
   return {
     async close() {
       stopped = true;
       clearTimeout(timer);
-      await (await listening)?.close();
+      clearTimeout(relisten);
+      await listening;
+      await listener?.close();
       await running;
     },
   };
