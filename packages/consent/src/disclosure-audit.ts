@@ -151,6 +151,9 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     found: FoundForRecord = {},
   ): Promise<void> {
     const groups = await byClient(context, resources, tx, found.ownClients);
+    // A read or search hands out current versions: their labels, as stored, are the event's to take (share-labels.ts),
+    // taken before the copies are marked against re-disclosure.
+    const held = interaction === 'read' || interaction === 'search' ? resources.map(asHeld) : [];
     if (context.recipient) {
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
       [...groups.values()].flat().forEach(markAgainstRedisclosure);
@@ -164,7 +167,7 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     const events = [...groups].map(([patient, resources]) =>
       disclosureAuditEvent(party(context), { interaction, patient, resources, query: context.connection?.search, grants, recorded }),
     );
-    await createAll(context.auditRepository(tx), events);
+    await createAll(context.auditRepository(tx), events, held);
   }
   async function writeDenied(denied: readonly FoldedDenial[]): Promise<void> {
     if (denied.length === 0) {
@@ -221,17 +224,22 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
  * transaction the reads ran in, they commit with it. A single event is one create, which is its own transaction: no
  * enclosing one to pay a savepoint and its release for.
  */
-async function createAll(repository: Repository, events: readonly Resource[]): Promise<void> {
+async function createAll(repository: Repository, events: readonly Resource[], held: readonly Resource[] = []): Promise<void> {
   const [only, ...more] = events;
   if (only && more.length === 0) {
-    await repository.create(only);
+    await repository.create(only, { held });
     return;
   }
   await repository.transaction(async (audit) => {
     for (const event of events) {
-      await audit.create(event);
+      await audit.create(event, { held });
     }
   });
+}
+
+/** What a record needs of a version it describes: its type, id and `meta` (the object, not the copy's later one). */
+function asHeld(resource: Resource): Resource {
+  return { resourceType: resource.resourceType, id: resource.id, meta: resource.meta } as Resource;
 }
 
 /**

@@ -228,6 +228,49 @@ describe('applyShareLabels', () => {
     await applyShareLabels(next, undefined, { query: () => Promise.reject(new Error('no queries expected')) });
     expect(next).toEqual({ resourceType: 'Organization' });
   });
+
+  describe('a record of what it describes takes the labels of the versions the writer holds, and reads the rest', () => {
+    const note: Meta = { versionId: '2', tag: [categoryTag('mental-health')], security: [conf('R'), act('PSY')] };
+    const patient: Meta = { versionId: '7', tag: [categoryTag('demographics')], security: [conf('N')] };
+    const event = (): Resource => ({
+      resourceType: 'AuditEvent',
+      entity: [{ what: { reference: `Patient/${PATIENT_ID}` } }, { what: { reference: 'Observation/o1/_history/2' } }],
+    }) as Resource;
+    /** A transaction that answers the labels look-up with `metas` and keeps the references it was asked about. */
+    function lookUp(metas: Meta[], asked: unknown[][]) {
+      return {
+        query: async <R>(statement: { render(): { values: unknown[] } }) => {
+          asked.push(statement.render().values);
+          return { rows: metas.map((meta) => ({ meta })) as R[], rowCount: metas.length };
+        },
+      };
+    }
+
+    test('all held: nothing is read, and the record carries the most sensitive of them', async () => {
+      const next = event();
+      const held = [
+        { resourceType: 'Observation', id: 'o1', meta: note },
+        { resourceType: 'Patient', id: PATIENT_ID, meta: patient },
+      ] as Resource[];
+      await applyShareLabels(next, undefined, { query: () => Promise.reject(new Error('no queries expected')) }, { revives: false, alongside: () => undefined, held });
+      expect(next.meta).toEqual({ tag: [categoryTag('mental-health')], security: [conf('R'), act('PSY')] });
+    });
+
+    test('a held version other than the one named, and a resource not held, are read', async () => {
+      const asked: unknown[][] = [];
+      const next = event();
+      const held = [{ resourceType: 'Observation', id: 'o1', meta: { ...note, versionId: '1' } }] as Resource[];
+      await applyShareLabels(next, undefined, lookUp([patient, note], asked), { revives: false, alongside: () => undefined, held });
+      expect(asked).toEqual([[['Patient', 'Observation'], [PATIENT_ID, 'o1']]]);
+      expect(next.meta).toEqual({ tag: [categoryTag('mental-health')], security: [conf('R'), act('PSY')] });
+    });
+
+    test('without held versions, every described resource is read, as before', async () => {
+      const asked: unknown[][] = [];
+      await applyShareLabels(event(), undefined, lookUp([patient, note], asked));
+      expect(asked).toEqual([[['Patient', 'Observation'], [PATIENT_ID, 'o1']]]);
+    });
+  });
 });
 
 describe('highestConfidentiality', () => {

@@ -53,8 +53,8 @@ export interface ShareLabels {
  * refuses a share category on anything else (400), where it would mean nothing. For a Provenance or AuditEvent it
  * first reads the labels of the resources it describes, in the write's transaction.
  */
-export const applyShareLabels: WriteRule = async (next, current, tx) => {
-  const described = DESCRIBING_RECORD_TYPES.has(next.resourceType) ? await describedLabels(tx, next) : [];
+export const applyShareLabels: WriteRule = async (next, current, tx, write) => {
+  const described = DESCRIBING_RECORD_TYPES.has(next.resourceType) ? await describedLabels(tx, next, write?.held ?? []) : [];
   const labels = computeShareLabels(next, current, described);
   if (labels) {
     next.meta = { ...next.meta, tag: labels.tag, security: labels.security };
@@ -196,14 +196,30 @@ function categoryOfMeta(meta: Meta | undefined): ShareCategory | undefined {
   return isShareCategory(code) ? code : undefined;
 }
 
-/** The `meta` of the resources a Provenance (`target`) or AuditEvent (`entity.what`) points at, latest content each. */
-async function describedLabels(tx: Queryable, record: Resource): Promise<Meta[]> {
-  const targets = describedReferences(record).flatMap((reference) => parseRelativeReference(reference) ?? []);
-  if (targets.length === 0) {
-    return [];
-  }
-  // One index lookup per target (the latest version with content), whatever the size of the table.
-  return readLatestMeta(tx, targets);
+/**
+ * The `meta` of the resources a Provenance (`target`) or AuditEvent (`entity.what`) points at, latest content each: of
+ * a resource the writer holds (`held`: the server's record of a read or search holds the current versions it
+ * disclosed, as the request read them), the held version's when the reference names that version or none; of the
+ * others, read here.
+ */
+async function describedLabels(tx: Queryable, record: Resource, held: readonly Resource[]): Promise<Meta[]> {
+  const heldByKey = new Map(held.map((resource) => [`${resource.resourceType}/${resource.id}`, resource]));
+  const known: Meta[] = [];
+  const targets = describedReferences(record).flatMap((reference) => {
+    const target = parseRelativeReference(reference);
+    if (!target) {
+      return [];
+    }
+    const holding = heldByKey.get(`${target.resourceType}/${target.id}`);
+    const version = /\/_history\/([^/]+)$/.exec(reference)?.[1];
+    if (holding?.meta && (version === undefined || holding.meta.versionId === version)) {
+      known.push(holding.meta);
+      return [];
+    }
+    return [target];
+  });
+  // One index lookup per target read (the latest version with content), whatever the size of the table.
+  return targets.length === 0 ? known : [...known, ...(await readLatestMeta(tx, targets))];
 }
 
 function isCategoryTag(coding: Coding): boolean {

@@ -23,6 +23,11 @@ export interface CreateOptions {
   ifNoneExist?: string;
   /** Use this id instead of a generated one (transaction bundles pre-assign ids to resolve `urn:uuid` references). */
   id?: string;
+  /**
+   * Versions the writer holds as read in this request (type, id and `meta` at least), handed to the write rules
+   * (WriteFacts.held): the server's record of a disclosure names what it disclosed, whose labels it then need not read.
+   */
+  held?: readonly Resource[];
 }
 
 export interface UpdateOptions {

@@ -176,7 +176,7 @@ class ResourceRepository implements Repository {
       if (options.id !== undefined && (await lockCurrentVersion(tx, resourceType, id, visibleTo(this.ctx, resourceType)))) {
         throw new OperationOutcomeError(conflict('A resource with this id already exists'));
       }
-      const stored = await this.store(tx, 'create', resource, id, undefined, 'create');
+      const stored = await this.store(tx, 'create', resource, id, undefined, 'create', options.held);
       return { resource: stored, outcome: 'created' };
     });
     if (outcome.outcome === 'existing') {
@@ -404,6 +404,7 @@ class ResourceRepository implements Repository {
     id: string,
     current: CurrentVersion | undefined,
     kind: ChangeKind,
+    held: readonly Resource[] = [],
   ): Promise<T> {
     const versionId = (current?.versionId ?? 0) + 1;
     const lastUpdated = this.ctx.now().toISOString();
@@ -422,7 +423,7 @@ class ResourceRepository implements Repository {
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.writes.authorize({ interaction, next, current: previous, tx, policy: this.ctx.policy });
     const alongside: Sql[] = [];
-    const facts: WriteFacts = { revives: current?.deleted === true, alongside: (insert) => alongside.push(insert) };
+    const facts: WriteFacts = { revives: current?.deleted === true, alongside: (insert) => alongside.push(insert), held };
     for (const rule of this.ctx.writes.rules) {
       await rule(next, previous, tx, facts);
     }
@@ -431,16 +432,15 @@ class ResourceRepository implements Repository {
     if (!this.ctx.serverBuilt && (next.meta?.profile !== undefined || withoutLabels(next) !== checked)) {
       validateFhirResource(next);
     }
-    await appendVersion(tx, current, {
-      resourceType: next.resourceType,
-      id,
-      versionId,
-      lastUpdated,
-      resource: next,
-      compartments: computePatientCompartments(next),
-      kind,
-      alongside,
-    });
+    // The version is the write's last statement when nothing is recorded after it and the write's transaction is its
+    // own (not a savepoint in the caller's): a create whose rules read nothing is then one statement.
+    const last = this.ctx.tx === undefined && this.ctx.writes.records.length === 0;
+    await appendVersion(
+      tx,
+      current,
+      { resourceType: next.resourceType, id, versionId, lastUpdated, resource: next, compartments: computePatientCompartments(next), kind, alongside },
+      last,
+    );
     if (this.ctx.writes.records.length > 0) {
       // Recorded through this transaction's repository, bound to the same policy and writer.
       const repository = new ResourceRepository({ ...this.ctx, tx });

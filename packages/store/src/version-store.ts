@@ -6,7 +6,7 @@
  */
 import { conflict, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from './database';
+import type { Queryable, Transaction } from './database';
 import { extractSearchIndex, searchIndexInserts } from './search/search-index';
 import { join, raw, sql, type Sql } from './sql';
 import { currentOriginRequestId } from './write-origin';
@@ -97,9 +97,10 @@ export interface NewVersion {
 /**
  * Appends `next` after `previous` (superseding it), indexes it and records the outbox event (when its type has them).
  * The version, its index rows, the outbox row and the rules' inserts (`next.alongside`) are written by one statement
- * (data-modifying CTEs), so a write costs one round trip, not eight.
+ * (data-modifying CTEs), so a write costs one round trip, not eight. With `last`, that statement is the transaction's
+ * last (Transaction.queryLast): a create whose rules read nothing is then that one statement, without BEGIN or COMMIT.
  */
-export async function appendVersion(tx: Queryable, previous: CurrentVersion | undefined, next: NewVersion): Promise<void> {
+export async function appendVersion(tx: Transaction, previous: CurrentVersion | undefined, next: NewVersion, last = false): Promise<void> {
   if (previous) {
     await tx.query(sql`UPDATE resource_version SET superseded_xid = pg_current_xact_id() WHERE vid = ${previous.vid}`);
   }
@@ -115,9 +116,10 @@ export async function appendVersion(tx: Queryable, previous: CurrentVersion | un
               ${next.resource ? JSON.stringify(next.resource) : null}::jsonb, ${next.compartments}::text[])
       RETURNING vid)`;
   try {
-    await tx.query(sql`
+    const statement = sql`
       WITH ${join([version, ...dependents], ',\n      ')}
-      SELECT vid FROM version`);
+      SELECT vid FROM version`;
+    await (last ? tx.queryLast(statement) : tx.query(statement));
   } catch (err) {
     if (isUniqueViolation(err)) {
       // Only reachable when another writer slipped past the lock (e.g. a caller's own SERIALIZABLE transaction).

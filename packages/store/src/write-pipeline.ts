@@ -34,6 +34,12 @@ export interface WriteFacts {
    * reads only rows already stored (all parts of one statement see the same snapshot, not each other's rows).
    */
   alongside(insert: Sql): void;
+  /**
+   * Versions of other resources the writer holds as it read them in this request (a disclosure's record holds what it
+   * discloses; CreateOptions.held): a rule that judges a write by what it points at may take their `meta` from here
+   * instead of reading it again. Empty unless the writer says.
+   */
+  readonly held: readonly Resource[];
 }
 
 /** The interactions that write. */
