@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AccessPolicy, AccessRecorder, Denial, Disclosure, FoundForRecord, Queryable, Repository, Sql, Transaction } from '@carecircle/store';
-import { findPatientsVisibleTo, patientCompartmentsOf } from '@carecircle/store';
+import { findPatientsVisibleTo, latestClientVersionsColumn, patientCompartmentsOf } from '@carecircle/store';
 import type { Resource } from '@medplum/fhirtypes';
 import { denialAuditEvent, disclosureAuditEvent, type AuditedInteraction, type PermittingGrant } from './audit-event-shape';
 import type { Recipient } from './consent-decision';
@@ -85,6 +85,9 @@ interface AuditBatch {
   pending: Map<AccessRecorder, PendingDisclosures>;
 }
 
+/** The latest versions of a disclosed row's clients, selected beside it: the record's labels need them (share-labels.ts). */
+const CLIENTS_COLUMN = latestClientVersionsColumn();
+
 const batches = new AsyncLocalStorage<AuditBatch>();
 
 /** The refusals of one client in one interaction kind: how many times each resource (`Type/id`) was refused. */
@@ -153,7 +156,8 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     const groups = await byClient(context, resources, tx, found.ownClients);
     // A read or search hands out current versions: their labels, as stored, are the event's to take (share-labels.ts),
     // taken before the copies are marked against re-disclosure.
-    const held = interaction === 'read' || interaction === 'search' ? resources.map(asHeld) : [];
+    // With them, the latest versions of their clients, as the statement that read them found (else they are read).
+    const held = interaction === 'read' || interaction === 'search' ? [...(found.clients ?? []), ...resources.map(asHeld)] : [];
     if (context.recipient) {
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
       [...groups.values()].flat().forEach(markAgainstRedisclosure);
@@ -181,6 +185,7 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
   const recorder: AccessRecorder = {
     ...(context.ownClientsColumn && { ownClientsColumn: context.ownClientsColumn }),
     ...(context.grantsColumn && { grantsColumn: context.grantsColumn }),
+    clientsColumn: CLIENTS_COLUMN,
     async recordDisclosure(disclosure: Disclosure): Promise<void> {
       const batch = batches.getStore();
       if (!batch) {

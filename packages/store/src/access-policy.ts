@@ -103,6 +103,11 @@ export interface Disclosure {
    * ({@link AccessRecorder.grantsColumn}); absent, the recorder asks.
    */
   grants?: readonly GrantInForce[];
+  /**
+   * The latest version with content of each of the disclosed resources' clients (type, id and `meta`), as the
+   * statement that read them found ({@link AccessRecorder.clientsColumn}); absent, the record reads their labels.
+   */
+  clients?: readonly Resource[];
 }
 
 /** A read refused because the policy hides a resource that exists. */
@@ -137,6 +142,11 @@ export interface AccessRecorder {
    * {@link Disclosure.grants} like {@link ownClientsColumn}.
    */
   readonly grantsColumn?: Sql;
+  /**
+   * An expression over `rv` (jsonb, an array of `{resourceType, id, meta}`): the latest version with content of each of
+   * the row's clients, whose labels the record of the disclosure takes. Handed over as {@link Disclosure.clients}.
+   */
+  readonly clientsColumn?: Sql;
   recordDisclosure(disclosure: Disclosure): Promise<void>;
   recordDenial(denial: Denial): Promise<void>;
 }

@@ -157,7 +157,7 @@ export {
   readPractitionerRole,
   type PractitionerRoleRow,
 } from './tables/practitioner-roles';
-export { lockLiveResources, readLatestMeta, type ResourceKey } from './tables/referenced-versions';
+export { latestClientVersionsColumn, lockLiveResources, readLatestMeta, type ResourceKey } from './tables/referenced-versions';
 export {
   findCurrentVersionsMentioning,
   findFirstCurrentVersion,

@@ -5,7 +5,7 @@
  */
 import type { Meta } from '@medplum/fhirtypes';
 import type { Queryable } from '../database';
-import { sql } from '../sql';
+import { sql, type Sql } from '../sql';
 
 /** A resource named by type and id. */
 export interface ResourceKey {
@@ -36,4 +36,18 @@ export async function readLatestMeta(q: Queryable, targets: readonly ResourceKey
       WHERE rv.resource_type = target.type AND rv.id = target.id AND rv.content IS NOT NULL
       ORDER BY rv.version_id DESC LIMIT 1) latest`);
   return rows.flatMap((row) => (row.meta ? [row.meta] : []));
+}
+
+/**
+ * An expression over `rv` (jsonb, an array of `{resourceType, id, meta}`): {@link readLatestMeta} of each of the
+ * row's clients (`rv.compartments`), for a statement that reads rows to select beside them.
+ */
+export function latestClientVersionsColumn(): Sql {
+  return sql`(SELECT COALESCE(jsonb_agg(jsonb_build_object('resourceType', 'Patient', 'id', substr(client.ref, 9), 'meta', latest.meta)), '[]'::jsonb)
+      FROM unnest(rv.compartments) AS client(ref)
+      CROSS JOIN LATERAL (
+        SELECT p.content -> 'meta' AS meta FROM resource_version p
+        WHERE p.resource_type = 'Patient' AND p.id = substr(client.ref, 9) AND p.content IS NOT NULL
+        ORDER BY p.version_id DESC LIMIT 1) latest
+      WHERE client.ref LIKE 'Patient/%')`;
 }
