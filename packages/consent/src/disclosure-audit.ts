@@ -154,9 +154,9 @@ export function createDisclosureRecorder(context: AuditContext): AccessRecorder 
     found: FoundForRecord = {},
   ): Promise<void> {
     const groups = await byClient(context, resources, tx, found.ownClients);
-    // A read or search hands out current versions: their labels, as stored, are the event's to take (share-labels.ts),
-    // taken before the copies are marked against re-disclosure.
-    // With them, the latest versions of their clients, as the statement that read them found (else they are read).
+    // What the events' labels are taken from (share-labels.ts): a read or search hands out current versions, held as
+    // stored (before the copies are marked against re-disclosure), with the latest versions of their clients as the
+    // statement that read them found; anything else the rule reads.
     const held = interaction === 'read' || interaction === 'search' ? [...(found.clients ?? []), ...resources.map(asHeld)] : [];
     if (context.recipient) {
       // What a partner is shown under consent is marked against re-disclosure (its copy only; nothing stored changes).
