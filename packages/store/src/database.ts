@@ -162,12 +162,9 @@ function openPostgres(url: string, max: number, statementTimeoutMs: number): Dat
       // BEGIN goes with the first statement (a snapshot is taken by a transaction's first statement, not by BEGIN, so
       // nothing changes for what runs in it); a transaction whose one statement is its last needs none (queryLast).
       let begun = false;
-      let ended = false;
+      const guard = lastStatementGuard();
       const ready = async (last: boolean): Promise<void> => {
-        if (ended) {
-          throw new Error('A statement ran in a transaction after its last one');
-        }
-        ended = last;
+        guard(last);
         if (!begun && !(last && isolation === 'read committed')) {
           begun = true;
           await runScript(client, `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
@@ -224,6 +221,17 @@ function asDatabaseFault(err: unknown): unknown {
     return new OperationOutcomeError(statementTimeout(), { cause: err });
   }
   return isConnectionLoss(err) ? new OperationOutcomeError(databaseUnavailable(), { cause: err }) : err;
+}
+
+/** Checks each statement of a transaction as it starts (`last`: run by queryLast): none may come after the last one. */
+function lastStatementGuard(): (last: boolean) => void {
+  let ended = false;
+  return (last) => {
+    if (ended) {
+      throw new Error('A statement ran in a transaction after its last one');
+    }
+    ended = last;
+  };
 }
 
 const RELISTEN_DELAY_MS = 1000;
@@ -350,13 +358,7 @@ async function openPglite(dataDir: string): Promise<Database> {
             // Prepared like every other statement: one parse per database, not one per transaction.
             await run(tx, raw(`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`), true);
             // PGlite's transaction has begun already: a last statement is just the last one here.
-            let ended = false;
-            const ready = (last: boolean): void => {
-              if (ended) {
-                throw new Error('A statement ran in a transaction after its last one');
-              }
-              ended = last;
-            };
+            const ready = lastStatementGuard();
             return fn({
               async query(statement) {
                 ready(false);
