@@ -23,8 +23,9 @@ export function isProvenanced(resource: Resource): boolean {
 }
 
 /** Records a Provenance by `writer` of every change to a care-plan resource or progress report, through the write's repository. */
-export const recordCarePlanProvenance: WriteRecord<Writer> = async ({ written, kind, repository }, writer) => {
-  if (isProvenanced(written)) {
+export const recordCarePlanProvenance: WriteRecord<Writer> = {
+  appliesTo: isProvenanced,
+  record: async ({ written, kind, repository }, writer) => {
     await recordProvenance(repository, written, kind === 'create' ? 'CREATE' : 'UPDATE', callerAgent(writer.caller));
-  }
+  },
 };

@@ -16,6 +16,7 @@ import {
   findCurrentVersionsMentioning,
   findFirstCurrentVersion,
   isVisibleTo,
+  mayBeInPatientCompartment,
   type AccessPolicy,
   type Queryable,
   type WriteRuleFor,
@@ -35,9 +36,14 @@ export const refuseReferencesToPsychotherapyNotes: WriteRuleFor<Writer> = async 
     }
     return;
   }
-  // A client's own Patient is the anchor of the record, never a note's content: pointing at it tells nothing.
+  // A client's own Patient is the anchor of the record, never a note's content: pointing at it tells nothing. Nor can
+  // a type no client's record holds (the directory: Organization, Practitioner ...) be a note (share-labels.ts),
+  // unless it is a record of one, so a practice's new Patient, naming only its own Organization, looks nothing up.
   const targets = localReferences(next).filter(
-    (t) => t.resourceType !== 'Patient' && !(t.resourceType === next.resourceType && t.id === next.id),
+    (t) =>
+      t.resourceType !== 'Patient' &&
+      (mayBeInPatientCompartment(t.resourceType) || DESCRIBING_RECORD_TYPES.has(t.resourceType)) &&
+      !(t.resourceType === next.resourceType && t.id === next.id),
   );
   if (targets.length === 0) {
     return;

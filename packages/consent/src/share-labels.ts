@@ -25,6 +25,7 @@ import {
   CONFIDENTIALITY_SYSTEM,
   CONSENT_CATEGORY,
   DEFAULT_CATEGORY_BY_TYPE,
+  isPsychotherapyNoteResource,
   isShareCategory,
   securityLabelsFor,
   sensitivityRank,
@@ -75,6 +76,12 @@ export function computeShareLabels(next: Resource, current: Resource | undefined
   if (computePatientCompartments(next).length === 0) {
     if (categoryTags.length > 0) {
       throw invalid(`${type} is not client data and carries no share category`, `${type}.meta.tag`);
+    }
+    // A psychotherapy note is a note about a client: the label on anything else would mean nothing, and holding it
+    // there lets the check for references to notes pass by every type no client's record holds (a record of a note
+    // that names no client takes the note's labels, so it keeps them).
+    if (isPsychotherapyNoteResource(next) && !DESCRIBING_RECORD_TYPES.has(type)) {
+      throw invalid(`${type} is not about a client and cannot be a psychotherapy note`, `${type}.meta.security`);
     }
     return undefined;
   }

@@ -49,7 +49,9 @@ export interface AccessPolicy {
    * Throws (403, or 404 when the caller may not even know it exists) when the caller may not make this write.
    * `next` is the resource as it would be stored (undefined for a delete); `current` is what is stored now, if anything.
    * Runs inside the write's transaction; `tx` is that transaction, for any lookups the decision needs (so they see the
-   * transaction's own writes, and embedded PGlite's single connection is not asked for twice).
+   * transaction's own writes, and embedded PGlite's single connection is not asked for twice). It may complete `next`
+   * with a stamp of its own, well-formed by construction (a practice's new Patient is its own: `managingOrganization`),
+   * which the store does not validate again.
    */
   assertWrite(
     interaction: 'create' | 'update' | 'patch' | 'delete',

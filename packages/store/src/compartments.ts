@@ -19,6 +19,11 @@ function compartmentParams(resourceType: string): string[] {
   return paramsByType.get(resourceType) ?? [];
 }
 
+/** True when a `resourceType` can be in a Patient's compartment at all: a Patient, or a type with compartment parameters. */
+export function mayBeInPatientCompartment(resourceType: string): boolean {
+  return resourceType === 'Patient' || compartmentParams(resourceType).length > 0;
+}
+
 /** The Patient compartments (`Patient/{id}`) `resource` belongs to, sorted and without duplicates. */
 export function computePatientCompartments(resource: Resource): string[] {
   const result = new Set<string>();

@@ -166,7 +166,7 @@ export {
   type CurrentVersionFilter,
   type MentionQuery,
 } from './tables/current-versions';
-export { computePatientCompartments, patientCompartmentsOf } from './compartments';
+export { computePatientCompartments, mayBeInPatientCompartment, patientCompartmentsOf } from './compartments';
 export { isVisibleTo } from './store-context';
 export { currentOriginRequestId, withOriginRequestId } from './write-origin';
 export { pingDatabase } from './tables/health';

@@ -417,11 +417,13 @@ class ResourceRepository implements Repository {
     if (!this.ctx.serverBuilt) {
       validateFhirStructure(next);
     }
-    // What the structure check saw, to tell whether the rules changed more than labels (the server's own events are
-    // not validated per write, so theirs is not serialised for nothing).
-    const checked = this.ctx.serverBuilt ? undefined : withoutLabels(next);
     // Authorisation next, so a refused caller learns nothing from the rules' answers (they look up other resources).
     await this.ctx.writes.authorize({ interaction, next, current: previous, tx, policy: this.ctx.policy });
+    // What the rules start from, to tell whether they changed more than labels (the server's own events are not
+    // validated per write, so theirs is not serialised for nothing). Taken after the policy, whose only change is its
+    // own well-formed stamp (a practice's new Patient gets `managingOrganization`), so that stamp alone does not cost
+    // the whole validation again.
+    const checked = this.ctx.serverBuilt ? undefined : withoutLabels(next);
     const alongside: Sql[] = [];
     const facts: WriteFacts = { revives: current?.deleted === true, alongside: (insert) => alongside.push(insert), held };
     for (const rule of this.ctx.writes.rules) {
@@ -434,17 +436,18 @@ class ResourceRepository implements Repository {
     }
     // The version is the write's last statement when nothing is recorded after it and the write's transaction is its
     // own (not a savepoint in the caller's): a create whose rules read nothing is then one statement.
-    const last = this.ctx.tx === undefined && this.ctx.writes.records.length === 0;
+    const records = this.ctx.writes.records.filter((record) => record.appliesTo(next));
+    const last = this.ctx.tx === undefined && records.length === 0;
     await appendVersion(
       tx,
       current,
       { resourceType: next.resourceType, id, versionId, lastUpdated, resource: next, compartments: computePatientCompartments(next), kind, alongside },
       last,
     );
-    if (this.ctx.writes.records.length > 0) {
+    if (records.length > 0) {
       // Recorded through this transaction's repository, bound to the same policy and writer.
       const repository = new ResourceRepository({ ...this.ctx, tx });
-      for (const record of this.ctx.writes.records) {
+      for (const { record } of records) {
         await record({ written: next, kind: kind === 'create' ? 'create' : 'update', repository });
       }
     }

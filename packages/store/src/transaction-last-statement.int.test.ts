@@ -107,12 +107,29 @@ describe('a transaction\'s last statement on PostgreSQL', () => {
     seen.length = 0;
     const recorded: Resource[] = [];
     const writes = bindWritePipeline<undefined>(
-      { authorize: () => undefined, rules: [], deleteRules: [], records: [({ written }) => void recorded.push(written)] },
+      { authorize: () => undefined, rules: [], deleteRules: [], records: [{ appliesTo: () => true, record: ({ written }) => void recorded.push(written) }] },
       undefined,
     );
     const { resource } = await createRepository(db, fullAccess, { writes }).create<Patient>(minimalPatient('Last', 'Lena'));
     expect(seen.map((s) => s.how)).not.toContain('last');
     expect(recorded.map((r) => r.id)).toEqual([resource.id]);
+  });
+
+  test('a record that does not apply to what is written leaves the create its version\'s one statement', async () => {
+    const seen: { how: 'query' | 'last'; text: string }[] = [];
+    const recorded: Resource[] = [];
+    const writes = bindWritePipeline<undefined>(
+      {
+        authorize: () => undefined,
+        rules: [],
+        deleteRules: [],
+        records: [{ appliesTo: (next) => next.resourceType === 'CarePlan', record: ({ written }) => void recorded.push(written) }],
+      },
+      undefined,
+    );
+    await createRepository(recording(store.db, seen), fullAccess, { writes }).create<Patient>(minimalPatient('Last', 'Lars'));
+    expect(seen.map((s) => s.how)).toEqual(['last']);
+    expect(recorded).toEqual([]);
   });
 });
 

@@ -67,15 +67,24 @@ export type WriteRule = (next: Resource, current: Resource | undefined, tx: Quer
 /** Stage 4 for a delete: a rule the deletion of `current` (live, and visible to the writer) passes. */
 export type DeleteRule<W> = (current: Resource, tx: Queryable, writer: W) => void | Promise<void>;
 
+/** What a record stage is handed: the write as stored, its kind and the repository of its transaction. */
+export interface RecordedWrite {
+  written: Resource;
+  kind: 'create' | 'update';
+  repository: Repository;
+}
+
 /**
  * Stage 7: records what was written (`written`, as stored, with its id and version), in the write's transaction,
  * through `repository`, the repository of that transaction bound to the same writer (so what it records passes the
- * pipeline too). `kind` is `create` for a new resource or one brought back, else `update`.
+ * pipeline too). `kind` is `create` for a new resource or one brought back, else `update`. `appliesTo` says, before
+ * the version is written, whether it records anything of `next` (as the rules left it): a write nothing records can
+ * then be its version's one statement (Transaction.queryLast).
  */
-export type WriteRecord<W> = (
-  write: { written: Resource; kind: 'create' | 'update'; repository: Repository },
-  writer: W,
-) => void | Promise<void>;
+export interface WriteRecord<W> {
+  appliesTo(next: Resource): boolean;
+  record(write: RecordedWrite, writer: W): void | Promise<void>;
+}
 
 /** The stages a repository runs for writer type `W` (see the module comment for where each runs). */
 export interface WritePipeline<W> {
@@ -90,7 +99,7 @@ export interface BoundWritePipeline {
   authorize(write: Parameters<WriteAuthorization<unknown>>[0]): void | Promise<void>;
   readonly rules: readonly ((next: Resource, current: Resource | undefined, tx: Queryable, write: WriteFacts) => void | Promise<void>)[];
   readonly deleteRules: readonly ((current: Resource, tx: Queryable) => void | Promise<void>)[];
-  readonly records: readonly ((write: Parameters<WriteRecord<unknown>>[0]) => void | Promise<void>)[];
+  readonly records: readonly { appliesTo(next: Resource): boolean; record(write: RecordedWrite): void | Promise<void> }[];
 }
 
 /** Stage 3 when nothing else is declared: the policy's own write check. */
@@ -103,7 +112,7 @@ export function bindWritePipeline<W>(pipeline: WritePipeline<W>, writer: W): Bou
     authorize: (write) => pipeline.authorize(write, writer),
     rules: pipeline.rules.map((rule) => (next: Resource, current: Resource | undefined, tx: Queryable, write: WriteFacts) => rule(next, current, tx, write, writer)),
     deleteRules: pipeline.deleteRules.map((rule) => (current: Resource, tx: Queryable) => rule(current, tx, writer)),
-    records: pipeline.records.map((record) => (write: Parameters<WriteRecord<unknown>>[0]) => record(write, writer)),
+    records: pipeline.records.map(({ appliesTo, record }) => ({ appliesTo, record: (write: RecordedWrite) => record(write, writer) })),
   };
 }
 

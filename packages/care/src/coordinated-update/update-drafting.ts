@@ -13,15 +13,18 @@ import { isCoordinatedUpdate, stateOf } from './update-facts';
 import { updateAuditEvent, updateProvenance } from './update-records';
 
 /** Records who (`writer`) drafted or edited each coordinated update, and when. */
-export const recordUpdateDrafting: WriteRecord<Writer> = async ({ written, repository }, writer) => {
-  if (!isCoordinatedUpdate(written)) {
-    return;
-  }
-  const event = written.meta?.versionId === '1' ? 'drafted' : 'edited';
-  const agent = callerAgent(writer.caller);
-  const now = new Date();
-  await repository.create(updateProvenance(written, event, agent, now));
-  await repository.create(updateAuditEvent(written, event, agent, now));
+export const recordUpdateDrafting: WriteRecord<Writer> = {
+  appliesTo: isCoordinatedUpdate,
+  record: async ({ written, repository }, writer) => {
+    if (!isCoordinatedUpdate(written)) {
+      return;
+    }
+    const event = written.meta?.versionId === '1' ? 'drafted' : 'edited';
+    const agent = callerAgent(writer.caller);
+    const now = new Date();
+    await repository.create(updateProvenance(written, event, agent, now));
+    await repository.create(updateAuditEvent(written, event, agent, now));
+  },
 };
 
 /** Only a draft update is deleted: 422 for one submitted, released, declined or withdrawn. */

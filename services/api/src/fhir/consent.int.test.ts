@@ -14,6 +14,7 @@ import type {
   Consent,
   DocumentReference,
   Goal,
+  Organization,
   Parameters as FhirParameters,
   Patient,
   Practitioner,
@@ -435,6 +436,23 @@ describe('psychotherapy notes never leave the practice', () => {
     // Once the reference is gone, the practice may file it as a note.
     expect((await as(practiceToken).put(`CarePlan/${pointing.id}`, { ...pointing, supportingInfo: undefined })).status).toBe(200);
     expect((await refile()).status).toBe(200);
+  });
+
+  test('only a record about a client can be a note: a directory resource labelled PSYTHPN is 400, so references to the directory need no look-up', async () => {
+    const labelled = (resource: Organization | Practitioner): Organization | Practitioner => ({
+      ...resource,
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSYTHPN' }] },
+    });
+    for (const [type, resource] of [['Organization', buildOrganization({ name: 'Notes Clinic' })], ['Practitioner', buildPractitioner()]] as const) {
+      const refused = await as(admin).post(type, labelled(resource));
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', expression: [`${type}.meta.security`] }] });
+      expect(JSON.stringify(refused.body)).toContain('cannot be a psychotherapy note');
+    }
+    // The practice's own Organization stays what a client's Patient names, and a Patient naming it is stored.
+    const own = await as(practiceToken).post('Patient', { resourceType: 'Patient', name: [{ family: 'Directory' }] });
+    expect(own.status).toBe(201);
+    expect((own.body as Patient).managingOrganization?.reference).toBe(practice);
   });
 
   test('a partner naming a note it cannot see learns nothing: its write is judged as if the note did not exist', async () => {

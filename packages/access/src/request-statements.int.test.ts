@@ -1,12 +1,15 @@
 /**
- * What a partner's audited read or search costs the database, and that the record is labelled as before: the statement
- * that reads the rows also brings what the record needs (the caller's own clients, the grants in force, the latest
- * versions of the rows' clients), so the AuditEvent is written by one statement in no transaction of its own
- * (Transaction.queryLast), and carries the labels the share-labels rule gives it from what it describes.
+ * What a request costs the database, counted statement by statement.
+ * - A partner's audited read or search: the statement that reads the rows also brings what the record needs (the
+ *   caller's own clients, the grants in force, the latest versions of the rows' clients), so the AuditEvent is written
+ *   by one statement in no transaction of its own (Transaction.queryLast), and carries the labels the share-labels rule
+ *   gives it from what it describes.
+ * - A practice's new Patient: its version alone, one statement, when it names only the directory (its own
+ *   Organization, a Practitioner), which no psychotherapy note can be.
  */
 import { buildSharingConsent, computeShareLabels, SHARE_CATEGORY_SYSTEM } from '@carecircle/consent';
 import { migrate, openDatabase, sql, type Database, type Repository } from '@carecircle/store';
-import { buildObservation, buildOrganization, buildPatient, createTestDatabase, type TestDatabase } from '@carecircle/testing';
+import { buildObservation, buildOrganization, buildPatient, buildPractitioner, createTestDatabase, type TestDatabase } from '@carecircle/testing';
 import type { AuditEvent, Meta, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { createCallerRepository, createServerRepository } from './caller-repository';
 
@@ -99,5 +102,39 @@ describe('a partner\'s audited read and search (PostgreSQL)', () => {
     expect(seen).toEqual(['read', 'last']);
     const { meta, expected } = await recordOf('req-search', [goal, patient]);
     expect({ tag: meta?.tag, security: meta?.security }).toEqual(expected);
+  });
+});
+
+describe('a practice\'s new Patient (PostgreSQL)', () => {
+  let database: TestDatabase;
+  let db: Database;
+  let practice: `Organization/${string}`;
+  let practitioner: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = await openDatabase({ databaseUrl: database.url });
+    await migrate(db);
+    const server = createServerRepository(db, SETTINGS);
+    practice = `Organization/${(await server.create(buildOrganization())).resource.id}`;
+    practitioner = `Practitioner/${(await server.create(buildPractitioner())).resource.id}`;
+    await db.query(sql`INSERT INTO auth_client (id, kind, name, organization, jwks, scope)
+                       VALUES (${`${practice}-ehr`}, 'system', 'Practice EHR', ${practice}, '{"keys":[]}'::jsonb, 'system/*.cruds')`);
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  test('is one statement: its version, made the practice\'s own, with no look-up for the directory it names', async () => {
+    const seen: string[] = [];
+    const caller = { kind: 'system', clientId: `${practice}-ehr`, organization: practice, scope: 'system/*.cruds' } as const;
+    const repo = await createCallerRepository(recording(db, seen), SETTINGS, caller, 'TREAT', 'req-create');
+    const created = (await repo.create(buildPatient({ generalPractitioner: [{ reference: practitioner }] }))).resource;
+    expect(seen).toEqual(['last']);
+    expect(created.managingOrganization?.reference).toBe(practice);
+    const stored = (await createServerRepository(db, SETTINGS).read('Patient', created.id!)) as Patient;
+    expect(stored.generalPractitioner).toEqual([{ reference: practitioner }]);
+    expect(stored.managingOrganization).toEqual({ reference: practice });
   });
 });
