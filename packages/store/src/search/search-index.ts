@@ -9,6 +9,7 @@ import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core'
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Reference, Resource, Timing } from '@medplum/fhirtypes';
 import { sql, type Sql } from '../sql';
 import { parseDateRange, timestamptz, type DateRange } from './date-range';
+import { compileMemberPaths, type MemberPaths } from './member-paths';
 import { supportedSearchParameters, type SupportedSearchParameter } from './search-parameters';
 import { normalizeForSearch } from './string-norm';
 
@@ -68,7 +69,7 @@ export function extractSearchIndex(resource: Resource): SearchIndexRows {
     if (param.source !== 'indexed' || !param.details) {
       continue;
     }
-    const values = evalFhirPathTyped(param.details.parsedExpression, root);
+    const values = memberPathsOf(resource.resourceType, param)?.(resource as unknown as Record<string, unknown>) ?? evalFhirPathTyped(param.details.parsedExpression, root);
     addRows(rows, param, values);
   }
   return rows;
@@ -76,7 +77,27 @@ export function extractSearchIndex(resource: Resource): SearchIndexRows {
 
 /** Evaluates one parameter's expression on `resource` (used for compartments). */
 export function evaluateSearchParameter(resource: Resource, param: SupportedSearchParameter): TypedValue[] {
-  return param.details ? evalFhirPathTyped(param.details.parsedExpression, [toTypedValue(resource)]) : [];
+  if (!param.details) {
+    return [];
+  }
+  return (
+    memberPathsOf(resource.resourceType, param)?.(resource as unknown as Record<string, unknown>) ??
+    evalFhirPathTyped(param.details.parsedExpression, [toTypedValue(resource)])
+  );
+}
+
+/** Each parameter's expression compiled for its resource type once (member-paths.ts); null when it cannot be. */
+const compiled = new Map<string, MemberPaths | null>();
+
+function memberPathsOf(resourceType: string, param: SupportedSearchParameter): MemberPaths | undefined {
+  const key = `${resourceType}.${param.code}`;
+  let paths = compiled.get(key);
+  if (paths === undefined) {
+    const expression = param.details?.parsedExpression.toString();
+    paths = (expression && compileMemberPaths(resourceType, expression)) || null;
+    compiled.set(key, paths);
+  }
+  return paths ?? undefined;
 }
 
 function addRows(rows: SearchIndexRows, param: SupportedSearchParameter, values: TypedValue[]): void {
