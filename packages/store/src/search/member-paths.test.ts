@@ -24,7 +24,16 @@ function leaf(type: string, index: number): unknown {
     case 'unsignedInt':
       return index + 1;
     case 'Reference':
-      return { reference: `Patient/p${index}`, display: 'Someone' };
+      // Every shape resolve() reads: relative, absolute, conditional, by identifier, display only, local.
+      return [
+        { reference: `Patient/p${index}`, display: 'Someone' },
+        { reference: `Practitioner/r${index}` },
+        { reference: `https://example.org/fhir/Patient/p${index}` },
+        { reference: `Patient?identifier=http://example.org|${index}` },
+        { type: 'Patient', identifier: { system: 'http://example.org/mrn', value: `m${index}` } },
+        { display: 'Someone' },
+        { reference: '#contained' },
+      ][index % 7];
     default:
       return /^[a-z]/.test(type) ? `v${index}` : { id: `e${index}` };
   }
@@ -45,7 +54,8 @@ function fill(into: Json, type: string, names: readonly string[], index: number)
   };
   if (element.isArray) {
     const existing = Array.isArray(into[name!]) ? (into[name!] as unknown[]) : [];
-    into[name!] = [...existing, make(index), make(index), rest.length === 0 && /^[a-z]/.test(childType) ? '' : {}];
+    const items = [make(index), make(index), ...[1, 2, 3, 4, 5, 6].map((step) => make(index + step))];
+    into[name!] = [...existing, ...items, rest.length === 0 && /^[a-z]/.test(childType) ? '' : {}];
   } else if (into[name!] === undefined || rest.length === 0) {
     into[name!] = make(index);
   } else {
@@ -57,11 +67,10 @@ function indexed(type: string): SupportedSearchParameter[] {
   return [...supportedSearchParameters(type).values()].filter((p) => p.source === 'indexed' && p.details);
 }
 
+/** The member paths of a parameter's expression rooted at `type` (with any `.where(...)` after them left off). */
 function pathsOf(type: string, param: SupportedSearchParameter): string[][] {
-  return param.details!.parsedExpression
-    .toString()
-    .split('|')
-    .map((part) => part.trim().split('.'))
+  return [...param.details!.parsedExpression.toString().matchAll(/[A-Z][A-Za-z]*(?:\.[a-z][A-Za-z]*)+(?=\.where\(|[\s|)]|$)/g)]
+    .map(([path]) => path.split('.'))
     .filter(([root]) => root === type)
     .map(([, ...names]) => names);
 }
@@ -100,7 +109,8 @@ describe('member paths', () => {
     const compiles = (type: string, code: string) => compileMemberPaths(type, supportedSearchParameters(type).get(code)!.details!.parsedExpression.toString()) !== undefined;
     expect(['entity', 'agent', 'type', 'subtype', 'date', 'outcome', 'site'].every((code) => compiles('AuditEvent', code))).toBe(true);
     expect(['family', 'given', 'name', 'identifier', 'organization'].every((code) => compiles('Patient', code))).toBe(true);
-    expect(compiles('AuditEvent', 'patient')).toBe(false);
+    expect(compiles('AuditEvent', 'patient')).toBe(true);
+    expect(compiles('Observation', 'patient')).toBe(true);
     expect(compiles('Observation', 'value-concept')).toBe(false);
     expect(compiles('Patient', 'death-date')).toBe(false);
   });
@@ -108,7 +118,8 @@ describe('member paths', () => {
   test('unions drop what they already hold, and empty values (\'\', [], {}) yield nothing, as in the interpreter', () => {
     const patients: Json[] = [
       { resourceType: 'Patient', id: 'a', name: [{ family: 'Ro' }, { family: 'Ro' }, { family: 'Li' }], gender: '', managingOrganization: {}, link: [] },
-      { resourceType: 'Patient', id: 'b', name: [{}], generalPractitioner: [{ reference: 'Practitioner/1' }, {}], contact: [{ name: { family: '' } }] },
+      { resourceType: 'Patient', id: 'b', name: [{}], generalPractitioner: [{ reference: 'Practitioner/1' }, {}, { reference: 'Organization/2' }], contact: [{ name: { family: '' } }] },
+      { resourceType: 'Patient', id: 'c', link: [{ other: { reference: 'Patient/d' } }, { other: { reference: 'RelatedPerson/e' } }], managingOrganization: { reference: 'Organization/f' } },
     ];
     const expressions = [
       'Patient.name | Patient.name',
@@ -118,6 +129,8 @@ describe('member paths', () => {
       'Patient.link.other',
       'Patient.contact.name.family',
       'Practitioner.name | Patient.name.family',
+      'Patient.generalPractitioner.where(resolve() is Practitioner) | Patient.managingOrganization.where((resolve() is Organization))',
+      '(Patient.link.other.where(resolve() is Patient) | Patient.generalPractitioner) | Patient.generalPractitioner.where(resolve() is Practitioner)',
     ];
     for (const expression of expressions) {
       const compiled = compileMemberPaths('Patient', expression)!;
@@ -129,6 +142,12 @@ describe('member paths', () => {
     // Equal strings are one value; equal names found at different places are two.
     expect(compileMemberPaths('Patient', 'Patient.name.family | Patient.name.family')!(patients[0]!)?.map((v) => v.value)).toEqual(['Ro', 'Li']);
     expect(compileMemberPaths('Patient', 'Patient.name | Patient.name')!(patients[0]!)).toHaveLength(3);
+  });
+
+  test('a reference carrying its resource inline is left to the interpreter', () => {
+    const compiled = compileMemberPaths('Patient', 'Patient.generalPractitioner.where(resolve() is Practitioner)')!;
+    expect(compiled({ resourceType: 'Patient', generalPractitioner: [{ resource: { resourceType: 'Practitioner' } }] })).toBeUndefined();
+    expect(compiled({ resourceType: 'Patient', generalPractitioner: [{ reference: 'Practitioner/1' }] })).toHaveLength(1);
   });
 
   test('a value with primitive extensions on the way is left to the interpreter, and the index is the same', () => {
