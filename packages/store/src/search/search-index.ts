@@ -86,16 +86,18 @@ export function evaluateSearchParameter(resource: Resource, param: SupportedSear
   );
 }
 
-/** Each parameter's expression compiled for its resource type once (member-paths.ts); null when it cannot be. */
-const compiled = new Map<string, MemberPaths | null>();
+/**
+ * Each parameter's expression compiled for its resource type once (member-paths.ts), null when it cannot be: by the
+ * parameter itself, which supportedSearchParameters makes for one type and makes anew once its cache is reset.
+ */
+const compiled = new WeakMap<SupportedSearchParameter, MemberPaths | null>();
 
 function memberPathsOf(resourceType: string, param: SupportedSearchParameter): MemberPaths | undefined {
-  const key = `${resourceType}.${param.code}`;
-  let paths = compiled.get(key);
+  let paths = compiled.get(param);
   if (paths === undefined) {
     const expression = param.details?.parsedExpression.toString();
     paths = (expression && compileMemberPaths(resourceType, expression)) || null;
-    compiled.set(key, paths);
+    compiled.set(param, paths);
   }
   return paths ?? undefined;
 }
