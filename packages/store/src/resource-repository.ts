@@ -30,7 +30,7 @@ import {
   VersionMismatchError,
 } from '@carecircle/fhir';
 import type { AccessPolicy } from './access-policy';
-import { computePatientCompartments } from './compartments';
+import { compartmentList, computePatientCompartments, parseCompartmentList } from './compartments';
 import type { Database, Queryable, Transaction } from './database';
 import { ALL_RESOURCE_TYPES, runHistory } from './history';
 import { applyJsonPatch } from './json-patch';
@@ -48,7 +48,7 @@ import { conditionalCreateLockKey } from './search/conditional-create-lock';
 import { findConditionalMatches, parseConditionalSearch, runSearch } from './search/run-search';
 import { partialColumn, presentationOf, refusedAsShownInPart, shownVersion } from './presentation';
 import { foundIn, recorderColumns, type FoundForRecord, type RecorderColumnValues } from './recorder-columns';
-import { sql, type Sql } from './sql';
+import { raw, sql, type Sql } from './sql';
 import { withholdHiddenReferences } from './withheld-references';
 import {
   inRepositoryTransaction,
@@ -112,9 +112,9 @@ class ResourceRepository implements Repository {
     assertValidId(id);
     const q = queryable(this.ctx);
     const { rows } = await q.query<
-      { vid: number | string; deleted: boolean; content: T | null; compartments: string[]; partial: boolean } & RecorderColumnValues
+      { vid: number | string; deleted: boolean; content: T | null; compartments: string; partial: boolean } & RecorderColumnValues
     >(sql`
-      SELECT rv.vid, rv.deleted, rv.content, rv.compartments, ${partialColumn(this.ctx, resourceType)}${recorderColumns(this.ctx.policy.recorder)}
+      SELECT rv.vid, rv.deleted, rv.content, ${compartmentList(raw('rv'))} AS compartments, ${partialColumn(this.ctx, resourceType)}${recorderColumns(this.ctx.policy.recorder)}
       FROM resource_version rv
       WHERE rv.resource_type = ${resourceType} AND rv.id = ${id} AND rv.superseded_xid IS NULL
         AND (${policyVisibility(this.ctx, resourceType)})`);
@@ -124,7 +124,7 @@ class ResourceRepository implements Repository {
     if (!row) {
       await this.recordDenialIfHidden('read', resourceType, id);
     }
-    const resource = shownVersion(this.ctx, presentVersion(row), row?.partial, row?.compartments);
+    const resource = shownVersion(this.ctx, presentVersion(row), row?.partial, row && parseCompartmentList(row.compartments));
     await recordDisclosure(this.ctx, 'read', [resource], foundIn(row));
     return resource;
   }

@@ -12,7 +12,8 @@ import { CURRENT_VIEW, versionCurrentIn, type ReadView } from '../read-view';
 import type { SearchOutcome } from '../repository';
 import { assertSortShown, partialColumn, shownVersion } from '../presentation';
 import { foundIn, hasRecorderColumns, recorderColumns, type FoundForRecord, type RecorderColumnValues } from '../recorder-columns';
-import { join, sql, type Sql } from '../sql';
+import { compartmentList, parseCompartmentList } from '../compartments';
+import { join, raw, sql, type Sql } from '../sql';
 import { judgesNoTargets } from '../withheld-references';
 import { inConsistentRead, liveVisibleIn, queryable, type StoreContext } from '../store-context';
 import { loadIncluded } from './includes';
@@ -108,7 +109,7 @@ async function searchPage(
   // Page 1 reads the snapshot later pages are bound to in the same statement as its rows (the transaction's).
   const snapshotColumn = page.snapshot === '' ? sql`, pg_current_snapshot()::text AS snapshot` : sql``;
   const pageQuery = sql`
-    SELECT rv.vid, rv.id, rv.content, rv.compartments, ${partialColumn(ctx, request.resourceType)}${snapshotColumn} FROM resource_version rv
+    SELECT rv.vid, rv.id, rv.content, ${compartmentList(raw('rv'))} AS compartments, ${partialColumn(ctx, request.resourceType)}${snapshotColumn} FROM resource_version rv
     WHERE ${where} ORDER BY ${orderBy(request.sort)} LIMIT ${count + 1} OFFSET ${offset}`;
   const { rows } = await q.query<PageRow>(withRecorderColumns(ctx, pageQuery, request));
   const more = rows.length > count;
@@ -129,7 +130,7 @@ async function searchPage(
     resourceType: request.resourceType,
     id: r.id,
     partial: r.partial,
-    resource: shownVersion(ctx, r.content, r.partial, r.compartments),
+    resource: shownVersion(ctx, r.content, r.partial, parseCompartmentList(r.compartments)),
   }));
   outcome.matches = pageRows.map((r) => r.resource);
   outcome.included = await loadIncluded(ctx, q, view, pageRows, request.include, request.revinclude);
@@ -149,7 +150,8 @@ interface PageRow extends RecorderColumnValues {
   vid: number | string;
   id: string;
   content: Resource;
-  compartments: string[];
+  /** compartments.ts's compartmentList. */
+  compartments: string;
   partial: boolean;
   snapshot?: string;
 }
@@ -160,7 +162,7 @@ async function countIn(q: Queryable, where: Sql): Promise<number> {
 }
 
 /**
- * `pageQuery` (rows in page order, with `compartments`), with the recorder's columns asked once for the clients of all
+ * `pageQuery` (rows in page order, with `compartments` as a compartmentList), with the recorder's columns asked once for the clients of all
  * its rows, not per row: which are the caller's own, and the grants in force of them. The first row carries both. Not
  * with includes: what they add is in no page row, and the recorder asks for it.
  */
@@ -174,7 +176,7 @@ function withRecorderColumns(ctx: StoreContext, pageQuery: Sql, request: SearchR
   // cost the API more to parse (node-postgres parses arrays a character at a time) than the rest of the search.
   const overThePage = (column: Sql): Sql =>
     sql`CASE WHEN page.position = 1 THEN (SELECT ${column}
-      FROM (SELECT ARRAY(SELECT DISTINCT c FROM page, unnest(page.compartments) AS c) AS compartments) rv) END`;
+      FROM (SELECT ARRAY(SELECT DISTINCT c FROM page, unnest(string_to_array(page.compartments, ' ')) AS c) AS compartments) rv) END`;
   return sql`WITH page AS MATERIALIZED (SELECT q.*, row_number() OVER () AS position FROM (${pageQuery}) q)
     SELECT page.*${recorderColumns(recorder, overThePage)} FROM page ORDER BY page.position`;
 }
