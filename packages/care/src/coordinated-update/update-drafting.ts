@@ -16,6 +16,7 @@ import { updateAuditEvent, updateProvenance } from './update-records';
 export const recordUpdateDrafting: WriteRecord<Writer> = {
   appliesTo: isCoordinatedUpdate,
   record: async ({ written, repository }, writer) => {
+    // appliesTo has said so; asked again for the Composition type.
     if (!isCoordinatedUpdate(written)) {
       return;
     }
